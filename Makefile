@@ -1,0 +1,101 @@
+# poolsim -- plain Makefile. Targets:
+#   make            build ./poolsim
+#   make demo       install Debian packages if missing, build, run the default scenario
+#   make test       install packages if missing (incl. test tools), build, run all tests
+#   make bench      build and run the benchmarks (prints figures)
+#   make MPI=1      build with MPI (Debian's OpenMPI, mpicc)
+#   make SANITIZE=address,undefined   sanitizer build
+#   make clean
+.POSIX:
+.SUFFIXES:
+
+SCENARIO ?= scenarios/zhuzhou.yaml
+PATHS ?=
+
+ifeq ($(MPI),1)
+CC = mpicc
+MPIFLAGS = -DPOOLSIM_MPI=1
+BUILD = build-mpi
+else
+CC ?= cc
+MPIFLAGS =
+BUILD = build
+endif
+ifeq ($(CC),cc)
+CC = gcc
+endif
+
+PKGS = gsl yaml-0.1 jansson hdf5 xlsxwriter
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CUNIT_LIBS := $(shell pkg-config --libs cunit 2>/dev/null)
+
+WARN = -Wall -Wextra -Wshadow -Wconversion -Wstrict-prototypes -Wmissing-prototypes \
+       -Wformat=2 -Wundef -Wno-sign-conversion
+OPT ?= -O2 -g
+CFLAGS += -std=c17 $(OPT) $(WARN) -ffp-contract=off -fopenmp -D_POSIX_C_SOURCE=200809L \
+          -Iinclude -isystem /usr/include/Random123 $(PKG_CFLAGS) $(MPIFLAGS)
+LDLIBS += $(PKG_LIBS) -lcsv -lm
+LDFLAGS += -fopenmp
+ifneq ($(SANITIZE),)
+CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_OBJ := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%.o)
+BENCH_SRC := $(wildcard bench/*.c)
+
+GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+GIT_DIRTY := $(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
+
+all: poolsim
+
+$(BUILD)/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -DPOOLSIM_GIT_COMMIT='"$(GIT_COMMIT)$(GIT_DIRTY)"' \
+	  -DPOOLSIM_CFLAGS='"$(strip $(OPT) -ffp-contract=off -fopenmp $(MPIFLAGS))"' -MMD -MP -c $< -o $@
+
+$(BUILD)/tests/%.o: tests/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Wno-missing-prototypes -MMD -MP -c $< -o $@
+
+$(BUILD)/libpoolsim.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+poolsim: $(BUILD)/main.o $(BUILD)/libpoolsim.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/run_tests: $(TEST_OBJ) $(BUILD)/libpoolsim.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(CUNIT_LIBS) $(LDLIBS)
+
+$(BUILD)/bench: $(BENCH_SRC) $(BUILD)/libpoolsim.a
+	$(CC) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $(BENCH_SRC) $(BUILD)/libpoolsim.a $(LDLIBS)
+
+deps:
+	@scripts/install-deps.sh
+
+deps-test:
+	@scripts/install-deps.sh --test --mpi
+
+demo: deps
+	$(MAKE) poolsim
+	scripts/demo.sh $(SCENARIO)
+
+test: deps-test
+	$(MAKE) poolsim $(BUILD)/run_tests
+	scripts/run-tests.sh $(BUILD)
+
+bench: deps
+	$(MAKE) poolsim $(BUILD)/bench
+	$(BUILD)/bench
+
+clean:
+	rm -rf build build-mpi poolsim
+
+.PHONY: all deps deps-test demo test bench clean
+
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/main.d

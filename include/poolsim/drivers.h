@@ -1,0 +1,31 @@
+/* poolsim: the stochastic drivers of one path (MODEL.md section 4):
+ * medical price index P[t], wage index W[t], epidemic multiplier J[t]
+ * (city-wide) and utilisation shocks U[c,t] per county. */
+#ifndef POOLSIM_DRIVERS_H
+#define POOLSIM_DRIVERS_H
+
+#include <gsl/gsl_rng.h>
+
+#include "poolsim/scenario.h"
+
+/* One path's driver values; arrays indexed by projection year t-1. */
+typedef struct {
+    int T, C;
+    double *P;      /* [T] price index, P[0] = 1 */
+    double *W;      /* [T] wage index, W[0] = 1 */
+    double *J;      /* [T] epidemic multiplier (1 in ordinary years) */
+    double *U;      /* [C*T] utilisation shock, U[c*T + t-1] */
+    double *x;      /* [C] workspace: AR(1) state of the utilisation factor */
+    uint32_t *who;  /* [C] sub-stream address of each county */
+} poolsim_drivers;
+
+/* Allocate for scenario s (T years, C counties). NULL on failure. */
+poolsim_drivers *poolsim_drivers_alloc(const poolsim_scenario *s);
+void poolsim_drivers_free(poolsim_drivers *d);
+
+/* Draw every driver of path `path` (seed s->seed) using generator r (of
+ * type poolsim_rng_type()). Deterministic given (scenario, path). */
+void poolsim_drivers_draw(const poolsim_scenario *s, uint32_t path, gsl_rng *r,
+                          poolsim_drivers *d /* OUT */);
+
+#endif

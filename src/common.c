@@ -1,0 +1,78 @@
+/* poolsim: shared helpers (error reporting, dated values, hashing). */
+#include "poolsim/common.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+void poolsim_error_report(const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("poolsim: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+#ifdef POOLSIM_DEBUG_LOCATIONS
+    fprintf(stderr, " [%s:%d]", file, line);
+#else
+    (void)file;
+    (void)line;
+#endif
+    fputc('\n', stderr);
+}
+
+int poolsim_status_exit(int status)
+{
+    switch (status) {
+    case POOLSIM_OK: return POOLSIM_EXIT_OK;
+    case POOLSIM_EINPUT: return POOLSIM_EXIT_INPUT;
+    case POOLSIM_EIO: return POOLSIM_EXIT_IO;
+    case POOLSIM_ETOOL: return POOLSIM_EXIT_TOOL;
+    case POOLSIM_EINTR: return POOLSIM_EXIT_SIGINT;
+    default: return POOLSIM_EXIT_FAIL;
+    }
+}
+
+poolsim_param poolsim_param_const(double v)
+{
+    poolsim_param p = {0};
+    p.n = 1;
+    p.val[0] = v;
+    return p;
+}
+
+double poolsim_param_at(const poolsim_param *p, int y)
+{
+    int i = 0;
+    while (i + 1 < p->n && p->year[i + 1] <= y) i++;
+    return p->val[i];
+}
+
+int poolsim_param_set_in(const poolsim_param *p, int y)
+{
+    if (p->n < 2) return 0;
+    for (int i = 0; i < p->n; i++)
+        if (p->year[i] == y) return 1;
+    return 0;
+}
+
+double poolsim_param_grown(const poolsim_param *level, const poolsim_param *growth,
+                           int start_year, int y)
+{
+    double v = poolsim_param_at(level, start_year);
+    for (int k = start_year + 1; k <= y; k++) {
+        if (poolsim_param_set_in(level, k))
+            v = poolsim_param_at(level, k);
+        else
+            v *= 1.0 + poolsim_param_at(growth, k);
+    }
+    return v;
+}
+
+uint32_t poolsim_hash32(const char *s, uint32_t h)
+{
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 16777619u;
+    }
+    return h;
+}
