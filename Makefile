@@ -6,7 +6,6 @@
 #   make MPI=1      build with MPI (Debian's OpenMPI, mpicc)
 #   make SANITIZE=address,undefined   sanitizer build
 #   make clean
-.POSIX:
 .SUFFIXES:
 
 SCENARIO ?= scenarios/zhuzhou.yaml

@@ -1,0 +1,71 @@
+/* poolsim: the plan -- every deterministic per-year term of a scenario
+ * (MODEL.md sections 2 and 3), computed once before the paths run.
+ *
+ * Financing splits into a part independent of wages and a part that
+ * scales with the wage index W[t]:   F[c,l,t] = fin_fixed + fin_wage * W[t].
+ * Claims benefits keep their expected episode count before shocks,
+ *   lambda = lam0[c,l,k,t] * U[c,t] * (J[t] if the benefit is epidemic),
+ * and the episode-cost base cost0 = cost_mean * cost_index (times P[t]).
+ * Payment moments are precomputed when they do not depend on the path
+ * (price index deterministic, or limits indexed to prices: then
+ * EY(P) = P EY(1), EY2(P) = P^2 EY2(1) exactly). */
+#ifndef POOLSIM_PLAN_H
+#define POOLSIM_PLAN_H
+
+#include <stdint.h>
+
+#include "poolsim/claims.h"
+#include "poolsim/rules.h"
+#include "poolsim/scenario.h"
+
+/* One claims benefit of one line, one county, one year. */
+typedef struct {
+    double lam0;        /* expected episodes before U and J */
+    double cost0;       /* cost_mean * cost_index, yuan (times P[t] in the path) */
+    double cv, deductible, ceiling, coinsurance;
+    poolsim_claims_moments m;   /* at P = P_det[t] (fixed moments) or P = 1 (scaled) */
+} poolsim_plan_claim;
+
+typedef struct {
+    const poolsim_scenario *s;
+    int T, L, C;
+    int K;                       /* max claims benefits of a line */
+    int *mode;                   /* [L*K] moments mode per benefit */
+    double *P_det;               /* [T] price index when medical_inflation.sd = 0 */
+    double *fin_fixed;           /* [L][C][T] */
+    double *fin_wage;            /* [L][C][T] */
+    double *per_capita_exp;      /* [L][C][T] per_capita benefits, yuan */
+    double *levy_basis1;         /* [L][C] levy basis of year 1 */
+    int *nclaims;                /* [L] claims benefits of the line */
+    int **claim_benefit;         /* [L][nclaims] benefit index within the line */
+    int *epidemic;               /* [L*K] */
+    poolsim_plan_claim *claims;  /* [L][C][K][T] */
+    uint32_t *who;               /* [L][C][K] sub-stream address */
+    double *budget_share, *budget_retention, *budget_overspend;   /* [L][T]; share < 0: no budget */
+    poolsim_rules_params *rules; /* [L][T] */
+    double *reserve_initial;     /* [L] */
+} poolsim_plan;
+
+enum {
+    POOLSIM_MOMENTS_FIXED = 0,   /* m holds the moments for the (deterministic) path */
+    POOLSIM_MOMENTS_SCALED = 1,  /* m holds moments at P = 1; multiply by P, P^2 */
+    POOLSIM_MOMENTS_PATH = 2     /* recompute from cost0 * P[t] per path */
+};
+
+#define POOLSIM_PLAN_CLAIM(pl, l, c, k, t) \
+    ((pl)->claims[(((size_t)(l) * (size_t)(pl)->C + (size_t)(c)) * (size_t)(pl)->K + (size_t)(k)) * (size_t)(pl)->T + (size_t)(t)])
+#define POOLSIM_PLAN_LCT(pl, l, c, t) (((size_t)(l) * (size_t)(pl)->C + (size_t)(c)) * (size_t)(pl)->T + (size_t)(t))
+
+/* Build the plan. Returns POOLSIM_OK, POOLSIM_ENOMEM, or POOLSIM_ENUM
+ * (a term is not finite: message names the quantity, county, line, year). */
+int poolsim_plan_build(const poolsim_scenario *s, poolsim_plan **out /* OUT */);
+void poolsim_plan_free(poolsim_plan *p);
+
+/* Enrolment of class m (global index) in county c, projection year t (1-based). */
+double poolsim_plan_enrol(const poolsim_scenario *s, int c, int m, int t);
+
+/* Expected payment moments of claim q at price index P. */
+void poolsim_plan_moments(const poolsim_plan *pl, int mode, const poolsim_plan_claim *q, double P,
+                          poolsim_claims_moments *out /* OUT */);
+
+#endif

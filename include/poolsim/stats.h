@@ -1,0 +1,81 @@
+/* poolsim: reduction of per-path outcomes into the summary results
+ * (MODEL.md section 7), independent of thread and rank counts.
+ *
+ * Each path produces a record: a vector of doubles laid out by
+ * poolsim_stats_layout. Paths are grouped in fixed blocks whose size depends
+ * only on the number of paths. Within a block, moments are accumulated in
+ * path order (Welford); blocks are combined in block order (Chan et al.'s
+ * pairwise update), so the result never depends on which thread or rank
+ * ran which block. Quantiles are exact type-7 order statistics over all
+ * paths (the values are kept per path, at the path's own index). */
+#ifndef POOLSIM_STATS_H
+#define POOLSIM_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "poolsim/results.h"
+
+/* Offsets of each quantity in a path record. [L][T] quantities are indexed
+ * l*T + t, [L][C][T] ones (l*C + c)*T + t, [L][C] ones l*C + c. */
+typedef struct {
+    int T, L, C;
+    size_t reserve_end, reserve_ratio, exhausted, fin_total, exp_total;     /* [L][T] */
+    size_t shortfall_flag, burden, reserve_paid, levy, city_unc, fin, exp, bal, shortfall; /* [L][C][T] */
+    size_t burden_total;                                                    /* [L][C] */
+    size_t first_exh;                                                       /* [L]: 0 never, else year 1..T */
+    size_t n;                                                               /* record length */
+    /* quantile channels: reserve_end and reserve_ratio ([2][L][T]) then burden
+     * [L][C][T] then burden_total [L][C]: nq values per path */
+    size_t nq;
+} poolsim_stats_layout;
+
+void poolsim_stats_layout_init(poolsim_stats_layout *lay, int T, int L, int C);
+
+/* Welford moments of a block or of the whole run. */
+typedef struct {
+    double n;
+    double *mean;      /* [lay.n] */
+    double *m2;        /* [lay.n] sum of squared deviations */
+} poolsim_moments;
+
+typedef struct poolsim_stats poolsim_stats;
+
+/* Accumulator for `paths` paths. Block size and count depend only on paths. */
+poolsim_stats *poolsim_stats_alloc(const poolsim_stats_layout *lay, long paths);
+void poolsim_stats_free(poolsim_stats *st);
+long poolsim_stats_nblocks(const poolsim_stats *st);
+void poolsim_stats_block_range(const poolsim_stats *st, long b, long *first /* OUT */,
+                               long *end /* OUT */);
+
+/* A block accumulator (one per thread, reused block after block). */
+typedef struct {
+    long index;          /* block number */
+    long count;          /* paths added */
+    size_t n;            /* record length */
+    int L, T;
+    double *shift;       /* [n] first path's record */
+    double *s1, *s2;     /* [n] sums of (x - shift) and (x - shift)^2 */
+    int64_t *first_count;/* [L][T+1] first exhaustion year counts; [T] = never */
+} poolsim_block;
+
+poolsim_block *poolsim_block_alloc(const poolsim_stats_layout *lay);
+void poolsim_block_free(poolsim_block *b);
+void poolsim_block_reset(poolsim_block *b, long index);
+/* Add one path's record (paths of a block in path order, by one thread);
+ * also stores its quantile-channel values at the path's index in st. */
+void poolsim_block_add(poolsim_block *b, poolsim_stats *st, long path, const double *rec);
+/* Fold a finished block into the run totals. Blocks must be folded in
+ * block order 0, 1, 2, ...; POOLSIM_ENUM otherwise. */
+int poolsim_stats_fold(poolsim_stats *st, const poolsim_block *b);
+
+/* Combine block moments in block order and compute every summary into r
+ * (r allocated for the same T, L, C). Quantile values are sorted in place. */
+int poolsim_stats_finish(poolsim_stats *st, poolsim_results *r /* OUT */);
+
+/* Type-7 quantile of sorted x[0..n-1] at probability p (R's default). */
+double poolsim_quantile7(const double *sorted, size_t n, double p);
+/* Mean of the worst ceil(alpha n) values of sorted x (CVaR at 1 - alpha). */
+double poolsim_cvar_upper(const double *sorted, size_t n, double alpha);
+
+#endif

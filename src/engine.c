@@ -1,0 +1,365 @@
+/* poolsim: the Monte Carlo engine. */
+#include "poolsim/engine.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <omp.h>
+
+#include "poolsim/claims.h"
+#include "poolsim/rng.h"
+#include "poolsim/rules.h"
+
+struct poolsim_path_ws {
+    gsl_rng *rng;
+    poolsim_drivers *drv;
+    poolsim_rules_county *cty;   /* [C] */
+    double *reserve;             /* [L] */
+    double *balance;             /* [L][C] */
+    double *fin_prev;            /* [L][C] */
+};
+
+poolsim_path_ws *poolsim_path_ws_alloc(const poolsim_plan *pl)
+{
+    poolsim_path_ws *w = calloc(1, sizeof *w);
+    if (!w) return NULL;
+    size_t L = (size_t)pl->L, C = (size_t)pl->C;
+    w->rng = gsl_rng_alloc(poolsim_rng_type());
+    w->drv = poolsim_drivers_alloc(pl->s);
+    w->cty = calloc(C, sizeof *w->cty);
+    w->reserve = calloc(L, sizeof(double));
+    w->balance = calloc(L * C, sizeof(double));
+    w->fin_prev = calloc(L * C, sizeof(double));
+    if (!w->rng || !w->drv || !w->cty || !w->reserve || !w->balance || !w->fin_prev) {
+        poolsim_path_ws_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void poolsim_path_ws_free(poolsim_path_ws *w)
+{
+    if (!w) return;
+    if (w->rng) gsl_rng_free(w->rng);
+    poolsim_drivers_free(w->drv);
+    free(w->cty);
+    free(w->reserve);
+    free(w->balance);
+    free(w->fin_prev);
+    free(w);
+}
+
+/* Aggregate fund payment for the claims benefits of line l, county c, year
+ * index t, including the global budget (MODEL.md section 3). */
+static double claims_paid(const poolsim_plan *pl, unsigned long long seed, uint32_t path, int l,
+                          int c, int t, double F, poolsim_path_ws *w)
+{
+    const poolsim_drivers *d = w->drv;
+    int T = pl->T, noise = pl->s->claims_noise;
+    double u = d->U[(size_t)c * (size_t)T + (size_t)t];
+    double A = 0;
+    for (int kk = 0; kk < pl->nclaims[l]; kk++) {
+        const poolsim_plan_claim *q = &POOLSIM_PLAN_CLAIM(pl, l, c, kk, t);
+        double lam = q->lam0 * u * (pl->epidemic[l * pl->K + kk] ? d->J[t] : 1.0);
+        poolsim_claims_moments m;
+        poolsim_plan_moments(pl, pl->mode[l * pl->K + kk], q, d->P[t], &m);
+        if (noise != POOLSIM_NOISE_NONE)
+            poolsim_rng_reset(w->rng, seed, path, POOLSIM_STREAM_CLAIMS, (uint32_t)(t + 1),
+                              pl->who[((size_t)l * (size_t)pl->C + (size_t)c) * (size_t)pl->K + (size_t)kk]);
+        A += poolsim_claims_aggregate(noise, lam, &m, w->rng);
+    }
+    double share = pl->budget_share[(size_t)l * (size_t)T + (size_t)t];
+    if (share >= 0) {
+        double B = share * F;
+        size_t i = (size_t)l * (size_t)T + (size_t)t;
+        A = A <= B ? A + pl->budget_retention[i] * (B - A) : B + pl->budget_overspend[i] * (A - B);
+    }
+    return A;
+}
+
+int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
+                        unsigned long long seed, uint32_t path, poolsim_path_ws *w, double *rec)
+{
+    const poolsim_scenario *s = pl->s;
+    int T = pl->T, L = pl->L, C = pl->C;
+    size_t uT = (size_t)T, uC = (size_t)C;
+    poolsim_drivers_draw(s, path, w->rng, w->drv);
+    const double *W = w->drv->W;
+    for (int l = 0; l < L; l++) {
+        w->reserve[l] = pl->reserve_initial[l];
+        for (int c = 0; c < C; c++) {
+            w->balance[(size_t)l * uC + (size_t)c] = s->counties[c].balance[l];
+            w->fin_prev[(size_t)l * uC + (size_t)c] = pl->levy_basis1[(size_t)l * uC + (size_t)c];
+            rec[lay->burden_total + (size_t)l * uC + (size_t)c] = 0;
+        }
+        rec[lay->first_exh + (size_t)l] = 0;
+    }
+    for (int t = 0; t < T; t++) {
+        for (int l = 0; l < L; l++) {
+            poolsim_rules_county *cty = w->cty;
+            for (int c = 0; c < C; c++) {
+                size_t i = POOLSIM_PLAN_LCT(pl, l, c, t);
+                double F = pl->fin_fixed[i] + pl->fin_wage[i] * W[t];
+                double E = pl->per_capita_exp[i] + claims_paid(pl, seed, path, l, c, t, F, w);
+                if (!isfinite(F) || !isfinite(E)) {
+                    poolsim_error_report(__FILE__, __LINE__,
+                                         "%s is not finite for county %s, line %s, year %d (path %u)",
+                                         isfinite(F) ? "expenditure" : "financing",
+                                         s->counties[c].id, s->lines[l].id,
+                                         poolsim_scenario_year(s, t + 1), path);
+                    return POOLSIM_ENUM;
+                }
+                cty[c].financing = F;
+                cty[c].expenditure = E;
+                cty[c].levy_basis = w->fin_prev[(size_t)l * uC + (size_t)c];
+                w->fin_prev[(size_t)l * uC + (size_t)c] = F;
+            }
+            poolsim_rules_line lo;
+            int st = poolsim_rules_year(&pl->rules[(size_t)l * uT + (size_t)t], uC, &w->reserve[l],
+                                        &w->balance[(size_t)l * uC], cty, &lo);
+            if (st != POOLSIM_OK || !isfinite(lo.reserve_end) || lo.financing_total <= 0) {
+                poolsim_error_report(__FILE__, __LINE__,
+                                     "%s for line %s, year %d (path %u)",
+                                     lo.financing_total <= 0 ? "total financing is zero, so the "
+                                                               "reserve ratio is undefined"
+                                                             : "the yearly rules produced a non-finite value",
+                                     s->lines[l].id, poolsim_scenario_year(s, t + 1), path);
+                return POOLSIM_ENUM;
+            }
+            size_t lt = (size_t)l * uT + (size_t)t;
+            rec[lay->reserve_end + lt] = lo.reserve_end;
+            rec[lay->reserve_ratio + lt] = lo.reserve_end / lo.financing_total;
+            rec[lay->exhausted + lt] = lo.exhausted;
+            rec[lay->fin_total + lt] = lo.financing_total;
+            double etot = 0;
+            for (int c = 0; c < C; c++) {
+                size_t i = ((size_t)l * uC + (size_t)c) * uT + (size_t)t;
+                const poolsim_rules_county *k = &cty[c];
+                etot += k->expenditure;
+                rec[lay->shortfall_flag + i] = k->shortfall > 0;
+                rec[lay->burden + i] = k->county_share;
+                rec[lay->reserve_paid + i] = k->reserve_paid;
+                rec[lay->levy + i] = k->levy;
+                rec[lay->city_unc + i] = k->city_share;
+                rec[lay->fin + i] = k->financing;
+                rec[lay->exp + i] = k->expenditure;
+                rec[lay->bal + i] = k->balance_end;
+                rec[lay->shortfall + i] = k->shortfall;
+                rec[lay->burden_total + (size_t)l * uC + (size_t)c] += k->county_share;
+            }
+            rec[lay->exp_total + lt] = etot;
+            if (lo.exhausted && rec[lay->first_exh + (size_t)l] == 0)
+                rec[lay->first_exh + (size_t)l] = t + 1;
+        }
+    }
+    return POOLSIM_OK;
+}
+
+void poolsim_saved_paths_free(poolsim_saved_paths *sp)
+{
+    if (!sp) return;
+    free(sp->first_exhaustion);
+    free(sp->reserve_balance);
+    free(sp->reserve_ratio);
+    free(sp->county_burden);
+    free(sp->shortfall);
+    free(sp->balance);
+    free(sp);
+}
+
+static poolsim_saved_paths *saved_alloc(long P, int T, int L, int C)
+{
+    poolsim_saved_paths *sp = calloc(1, sizeof *sp);
+    if (!sp) return NULL;
+    sp->P = P;
+    sp->T = T;
+    sp->L = L;
+    sp->C = C;
+    size_t lp = (size_t)L * (size_t)P, lpt = lp * (size_t)T, lcpt = lpt * (size_t)C;
+    sp->first_exhaustion = calloc(lp, sizeof(int));
+    sp->reserve_balance = calloc(lpt, sizeof(double));
+    sp->reserve_ratio = calloc(lpt, sizeof(double));
+    sp->county_burden = calloc(lcpt, sizeof(double));
+    sp->shortfall = calloc(lcpt, sizeof(double));
+    sp->balance = calloc(lcpt, sizeof(double));
+    if (!sp->first_exhaustion || !sp->reserve_balance || !sp->reserve_ratio || !sp->county_burden ||
+        !sp->shortfall || !sp->balance) {
+        poolsim_saved_paths_free(sp);
+        return NULL;
+    }
+    return sp;
+}
+
+static void saved_put(poolsim_saved_paths *sp, const poolsim_stats_layout *lay, long p,
+                      const double *rec)
+{
+    size_t P = (size_t)sp->P, T = (size_t)sp->T, C = (size_t)sp->C, up = (size_t)p;
+    for (size_t l = 0; l < (size_t)sp->L; l++) {
+        sp->first_exhaustion[l * P + up] = (int)rec[lay->first_exh + l];
+        memcpy(&sp->reserve_balance[(l * P + up) * T], &rec[lay->reserve_end + l * T], T * sizeof(double));
+        memcpy(&sp->reserve_ratio[(l * P + up) * T], &rec[lay->reserve_ratio + l * T], T * sizeof(double));
+        for (size_t c = 0; c < C; c++) {
+            size_t dst = ((l * C + c) * P + up) * T, src = (l * C + c) * T;
+            memcpy(&sp->county_burden[dst], &rec[lay->burden + src], T * sizeof(double));
+            memcpy(&sp->shortfall[dst], &rec[lay->shortfall + src], T * sizeof(double));
+            memcpy(&sp->balance[dst], &rec[lay->bal + src], T * sizeof(double));
+        }
+    }
+}
+
+static char *dupstr(const char *s)
+{
+    if (!s) return NULL;
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+int poolsim_engine_fill_meta(const poolsim_scenario *s, poolsim_results *r)
+{
+    for (int t = 0; t < r->T; t++) r->years[t] = poolsim_scenario_year(s, t + 1);
+    for (int l = 0; l < r->L; l++) {
+        if (!(r->line_ids[l] = dupstr(s->lines[l].id))) return POOLSIM_ENOMEM;
+        if (!(r->line_names[l] = dupstr(s->lines[l].name))) return POOLSIM_ENOMEM;
+        for (int t = 0; t < r->T; t++) {
+            poolsim_rules_params p;
+            poolsim_scenario_rules_params(s, l, r->years[t], &p);
+            r->cap_ratio[(size_t)l * (size_t)r->T + (size_t)t] = p.cap_ratio;
+        }
+    }
+    for (int c = 0; c < r->C; c++) {
+        if (!(r->county_ids[c] = dupstr(s->counties[c].id))) return POOLSIM_ENOMEM;
+        if (!(r->county_names[c] = dupstr(s->counties[c].name))) return POOLSIM_ENOMEM;
+    }
+    if (!(r->scenario_name = dupstr(s->name))) return POOLSIM_ENOMEM;
+    if (s->path && !(r->scenario_path = dupstr(s->path))) return POOLSIM_ENOMEM;
+    if (!(r->lang = dupstr(s->lang ? s->lang : "en"))) return POOLSIM_ENOMEM;
+    r->claims_noise = s->claims_noise;
+    return POOLSIM_OK;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Progress bar on stderr (terminal only): bar, paths/s, time left. */
+static void progress_show(long done, long total, double t0, double *last, int final)
+{
+    double now = now_seconds();
+    if (!final && now - *last < 0.2) return;
+    *last = now;
+    double el = now - t0, rate = el > 0 ? (double)done / el : 0;
+    double left = rate > 0 ? (double)(total - done) / rate : 0;
+    int width = 30, fill = total > 0 ? (int)(width * (double)done / (double)total) : width;
+    char bar[64];
+    for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
+    bar[width] = 0;
+    fprintf(stderr, "\r[%s] %ld/%ld paths  %.0f paths/s  %s %.0fs   ", bar, done, total, rate,
+            final ? "took" : "left", final ? el : left);
+    if (final) fputc('\n', stderr);
+    fflush(stderr);
+}
+
+int poolsim_engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
+                       poolsim_results **res, poolsim_saved_paths **saved)
+{
+    *res = NULL;
+    if (saved) *saved = NULL;
+    poolsim_plan *pl = NULL;
+    int st = poolsim_plan_build(s, &pl);
+    if (st != POOLSIM_OK) return st;
+    poolsim_stats_layout lay;
+    poolsim_stats_layout_init(&lay, pl->T, pl->L, pl->C);
+    poolsim_stats *stats = poolsim_stats_alloc(&lay, o->paths);
+    poolsim_results *r = poolsim_results_alloc(pl->T, pl->L, pl->C);
+    poolsim_saved_paths *sp = o->save_paths ? saved_alloc(o->paths, pl->T, pl->L, pl->C) : NULL;
+    if (!stats || !r || (o->save_paths && !sp)) {
+        poolsim_stats_free(stats);
+        poolsim_results_free(r);
+        poolsim_saved_paths_free(sp);
+        poolsim_plan_free(pl);
+        POOLSIM_ERROR(POOLSIM_ENOMEM, "out of memory allocating results for %ld paths", o->paths);
+    }
+    long nblocks = poolsim_stats_nblocks(stats);
+    int nthreads = o->threads > 0 ? o->threads : omp_get_max_threads();
+    int show = o->progress && isatty(STDERR_FILENO);
+    double t0 = now_seconds(), last = 0;
+    long done = 0;
+    int status = POOLSIM_OK;
+
+#pragma omp parallel num_threads(nthreads) shared(status, done, last)
+    {
+        poolsim_path_ws *w = poolsim_path_ws_alloc(pl);
+        poolsim_block *blk = poolsim_block_alloc(&lay);
+        double *rec = malloc(lay.n * sizeof(double));
+        int mine = (w && blk && rec) ? POOLSIM_OK : POOLSIM_ENOMEM;
+        if (mine != POOLSIM_OK) {
+#pragma omp atomic write
+            status = mine;
+        }
+#pragma omp barrier
+#pragma omp for schedule(dynamic, 1) ordered
+        for (long b = 0; b < nblocks; b++) {
+            int cur;
+#pragma omp atomic read
+            cur = status;
+            int stop = o->stop && *o->stop;
+            long first, end;
+            poolsim_stats_block_range(stats, b, &first, &end);
+            if (cur == POOLSIM_OK && !stop) {
+                poolsim_block_reset(blk, b);
+                for (long p = first; p < end && mine == POOLSIM_OK; p++) {
+                    mine = poolsim_engine_path(pl, &lay, o->seed, (uint32_t)p, w, rec);
+                    if (mine == POOLSIM_OK) {
+                        poolsim_block_add(blk, stats, p, rec);
+                        if (sp) saved_put(sp, &lay, p, rec);
+                    }
+                }
+            }
+#pragma omp ordered
+            {
+                int now;
+#pragma omp atomic read
+                now = status;
+                if (now == POOLSIM_OK && mine != POOLSIM_OK) now = mine;
+                if (now == POOLSIM_OK && stop) now = POOLSIM_EINTR;
+#pragma omp atomic write
+                status = now;
+                if (now == POOLSIM_OK) {
+                    poolsim_stats_fold(stats, blk);
+                    done += end - first;
+                    if (show) progress_show(done, o->paths, t0, &last, done == o->paths);
+                }
+            }
+        }
+        free(rec);
+        poolsim_block_free(blk);
+        poolsim_path_ws_free(w);
+    }
+    if (show && status != POOLSIM_OK) fputc('\n', stderr);
+    if (status == POOLSIM_OK) status = poolsim_stats_finish(stats, r);
+    if (status == POOLSIM_OK) status = poolsim_engine_fill_meta(s, r);
+    poolsim_stats_free(stats);
+    poolsim_plan_free(pl);
+    if (status != POOLSIM_OK) {
+        poolsim_results_free(r);
+        poolsim_saved_paths_free(sp);
+        return status;
+    }
+    r->seed = o->seed;
+    r->paths = o->paths;
+    r->threads = nthreads;
+    r->ranks = 1;
+    *res = r;
+    if (saved) *saved = sp;
+    else poolsim_saved_paths_free(sp);
+    return POOLSIM_OK;
+}

@@ -1,0 +1,254 @@
+/* poolsim: the plan of deterministic per-year terms (MODEL.md sections 2-3). */
+#include "poolsim/plan.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "poolsim/rng.h"
+
+double poolsim_plan_enrol(const poolsim_scenario *s, int c, int m, int t)
+{
+    const poolsim_county *cty = &s->counties[c];
+    poolsim_param n1 = poolsim_param_const(cty->enrol[m]);
+    return poolsim_param_grown(&n1, &cty->cls[m].enrol_growth, s->start_year,
+                               poolsim_scenario_year(s, t));
+}
+
+void poolsim_plan_free(poolsim_plan *p)
+{
+    if (!p) return;
+    free(p->mode);
+    free(p->P_det);
+    free(p->fin_fixed);
+    free(p->fin_wage);
+    free(p->per_capita_exp);
+    free(p->levy_basis1);
+    if (p->claim_benefit)
+        for (int l = 0; l < p->L; l++) free(p->claim_benefit[l]);
+    free(p->claim_benefit);
+    free(p->nclaims);
+    free(p->epidemic);
+    free(p->claims);
+    free(p->who);
+    free(p->budget_share);
+    free(p->budget_retention);
+    free(p->budget_overspend);
+    free(p->rules);
+    free(p->reserve_initial);
+    free(p);
+}
+
+void poolsim_plan_moments(const poolsim_plan *pl, int mode, const poolsim_plan_claim *q, double P,
+                          poolsim_claims_moments *out)
+{
+    (void)pl;
+    switch (mode) {
+    case POOLSIM_MOMENTS_FIXED:
+        *out = q->m;
+        break;
+    case POOLSIM_MOMENTS_SCALED:
+        out->ey = q->m.ey * P;
+        out->ey2 = q->m.ey2 * P * P;
+        out->vy = q->m.vy * P * P;
+        break;
+    default:
+        poolsim_claims_payment_moments(q->cost0 * P, q->cv, q->deductible, q->ceiling,
+                                       q->coinsurance, out);
+        break;
+    }
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Fill the financing, per_capita and claims terms of line l, county c. */
+static int plan_county_line(poolsim_plan *pl, int l, int c)
+{
+    const poolsim_scenario *s = pl->s;
+    const poolsim_line *ln = &s->lines[l];
+    const poolsim_county *cty = &s->counties[c];
+    for (int t = 1; t <= pl->T; t++) {
+        int y = poolsim_scenario_year(s, t);
+        double ff = 0, fw = 0, pce = 0;
+        for (int j = 0; j < ln->nclasses; j++) {
+            int m = ln->classes[j];
+            const poolsim_class_params *cp = &cty->cls[m];
+            double n = poolsim_plan_enrol(s, c, m, t);
+            double pc = poolsim_param_grown(&cp->per_capita, &cp->per_capita_growth, s->start_year, y);
+            double sub = poolsim_param_grown(&cp->subsidy, &cp->subsidy_growth, s->start_year, y);
+            double coll = poolsim_param_at(&cp->collection_rate, y);
+            double wr = poolsim_param_at(&cp->wage_rate, y);
+            ff += n * (pc * coll + sub);
+            fw += n * wr * coll * cty->wage;
+        }
+        for (int k = 0; k < ln->nbenefits; k++) {
+            const poolsim_benefit *b = &ln->benefits[k];
+            if (b->kind != POOLSIM_BENEFIT_PER_CAPITA) continue;
+            double amount = poolsim_param_grown(&b->amount, &b->growth, s->start_year, y);
+            double members = 0;
+            for (int j = 0; j < ln->nclasses; j++)
+                if (b->applies[j]) members += poolsim_plan_enrol(s, c, ln->classes[j], t);
+            pce += amount * members;
+        }
+        size_t i = POOLSIM_PLAN_LCT(pl, l, c, t - 1);
+        pl->fin_fixed[i] = ff;
+        pl->fin_wage[i] = fw;
+        pl->per_capita_exp[i] = pce;
+        if (!isfinite(ff) || !isfinite(fw) || !isfinite(pce)) {
+            poolsim_error_report(__FILE__, __LINE__,
+                                 "financing or per-capita spending of county %s, line %s, year %d "
+                                 "is not finite", cty->id, ln->id, y);
+            return POOLSIM_ENUM;
+        }
+        for (int kk = 0; kk < pl->nclaims[l]; kk++) {
+            const poolsim_benefit *b = &ln->benefits[pl->claim_benefit[l][kk]];
+            poolsim_plan_claim *q = &POOLSIM_PLAN_CLAIM(pl, l, c, kk, t - 1);
+            double lam = 0;
+            for (int j = 0; j < ln->nclasses; j++)
+                lam += poolsim_param_grown(&b->rate[j], &b->util_trend, s->start_year, y) *
+                       poolsim_plan_enrol(s, c, ln->classes[j], t);
+            q->lam0 = lam * cty->util_index;
+            q->cost0 = poolsim_param_at(&b->cost_mean, y) * cty->cost_index;
+            q->cv = poolsim_param_at(&b->cv, y);
+            q->deductible = poolsim_param_at(&b->deductible, y);
+            q->ceiling = poolsim_param_at(&b->ceiling, y);
+            q->coinsurance = poolsim_param_at(&b->coinsurance, y);
+            int mode = pl->mode[l * pl->K + kk];
+            double P = mode == POOLSIM_MOMENTS_FIXED ? pl->P_det[t - 1] : 1.0;
+            if (mode != POOLSIM_MOMENTS_PATH) {
+                /* index_limits: d and u move with P, so at P = 1 they are nominal */
+                double scale = b->index_limits ? P : 1.0;
+                poolsim_claims_payment_moments(q->cost0 * P, q->cv, q->deductible * scale,
+                                               q->ceiling * scale, q->coinsurance, &q->m);
+            } else {
+                memset(&q->m, 0, sizeof q->m);
+            }
+            if (!isfinite(q->lam0) || !isfinite(q->m.ey) || !isfinite(q->m.ey2)) {
+                poolsim_error_report(__FILE__, __LINE__,
+                                     "claims of benefit %s, county %s, line %s, year %d are not finite",
+                                     b->id, cty->id, ln->id, y);
+                return POOLSIM_ENUM;
+            }
+            pl->who[((size_t)l * (size_t)pl->C + (size_t)c) * (size_t)pl->K + (size_t)kk] =
+                poolsim_rng_who(cty->id, ln->id, b->id);
+        }
+    }
+    return POOLSIM_OK;
+}
+
+int poolsim_plan_build(const poolsim_scenario *s, poolsim_plan **out)
+{
+    *out = NULL;
+    poolsim_plan *pl = calloc(1, sizeof *pl);
+    if (!pl) return POOLSIM_ENOMEM;
+    pl->s = s;
+    pl->T = s->horizon_years;
+    pl->L = s->nlines;
+    pl->C = s->ncounties;
+    int K = 1;
+    for (int l = 0; l < s->nlines; l++) {
+        int k = 0;
+        for (int b = 0; b < s->lines[l].nbenefits; b++)
+            k += s->lines[l].benefits[b].kind == POOLSIM_BENEFIT_CLAIMS;
+        if (k > K) K = k;
+    }
+    pl->K = K;
+    size_t T = (size_t)pl->T, L = (size_t)pl->L, C = (size_t)pl->C, KK = (size_t)K;
+    int ok = 1;
+    ok &= (pl->mode = calloc(L * KK, sizeof(int))) != NULL;
+    ok &= (pl->P_det = calloc(T, sizeof(double))) != NULL;
+    ok &= (pl->fin_fixed = calloc(L * C * T, sizeof(double))) != NULL;
+    ok &= (pl->fin_wage = calloc(L * C * T, sizeof(double))) != NULL;
+    ok &= (pl->per_capita_exp = calloc(L * C * T, sizeof(double))) != NULL;
+    ok &= (pl->levy_basis1 = calloc(L * C, sizeof(double))) != NULL;
+    ok &= (pl->nclaims = calloc(L, sizeof(int))) != NULL;
+    ok &= (pl->claim_benefit = calloc(L, sizeof(int *))) != NULL;
+    ok &= (pl->epidemic = calloc(L * KK, sizeof(int))) != NULL;
+    ok &= (pl->claims = calloc(L * C * KK * T, sizeof(poolsim_plan_claim))) != NULL;
+    ok &= (pl->who = calloc(L * C * KK, sizeof(uint32_t))) != NULL;
+    ok &= (pl->budget_share = calloc(L * T, sizeof(double))) != NULL;
+    ok &= (pl->budget_retention = calloc(L * T, sizeof(double))) != NULL;
+    ok &= (pl->budget_overspend = calloc(L * T, sizeof(double))) != NULL;
+    ok &= (pl->rules = calloc(L * T, sizeof(poolsim_rules_params))) != NULL;
+    ok &= (pl->reserve_initial = calloc(L, sizeof(double))) != NULL;
+    if (!ok) {
+        poolsim_plan_free(pl);
+        return POOLSIM_ENOMEM;
+    }
+    /* deterministic price path, computed exactly as the drivers do with sd = 0 */
+    const poolsim_ar1 *mi = &s->medical_inflation;
+    double pi = mi->mean, P = 1.0;
+    pl->P_det[0] = 1.0;
+    for (size_t t = 1; t < T; t++) {
+        pi = mi->mean + mi->ar1 * (pi - mi->mean);
+        P = P * (1.0 + pi);
+        pl->P_det[t] = P;
+    }
+    for (int l = 0; l < pl->L; l++) {
+        const poolsim_line *ln = &s->lines[l];
+        pl->claim_benefit[l] = calloc((size_t)ln->nbenefits + 1, sizeof(int));
+        if (!pl->claim_benefit[l]) {
+            poolsim_plan_free(pl);
+            return POOLSIM_ENOMEM;
+        }
+        for (int b = 0; b < ln->nbenefits; b++) {
+            if (ln->benefits[b].kind != POOLSIM_BENEFIT_CLAIMS) continue;
+            int kk = pl->nclaims[l]++;
+            pl->claim_benefit[l][kk] = b;
+            pl->epidemic[l * K + kk] = ln->benefits[b].epidemic;
+            pl->mode[l * K + kk] = mi->sd == 0 ? POOLSIM_MOMENTS_FIXED
+                                   : ln->benefits[b].index_limits ? POOLSIM_MOMENTS_SCALED
+                                                                  : POOLSIM_MOMENTS_PATH;
+        }
+        pl->reserve_initial[l] = poolsim_param_at(&ln->reserve.initial, s->start_year);
+        for (int t = 1; t <= pl->T; t++) {
+            int y = poolsim_scenario_year(s, t);
+            size_t i = (size_t)l * T + (size_t)(t - 1);
+            poolsim_scenario_rules_params(s, l, y, &pl->rules[i]);
+            const poolsim_global_budget *gb = &ln->global_budget;
+            pl->budget_share[i] = gb->enabled ? poolsim_param_at(&gb->share_of_financing, y) : -1.0;
+            pl->budget_retention[i] = gb->enabled ? poolsim_param_at(&gb->retention, y) : 0.0;
+            pl->budget_overspend[i] = gb->enabled ? poolsim_param_at(&gb->overspend_paid, y) : 0.0;
+        }
+        for (int c = 0; c < pl->C; c++) {
+            int st = plan_county_line(pl, l, c);
+            if (st != POOLSIM_OK) {
+                poolsim_plan_free(pl);
+                return st;
+            }
+            const poolsim_county *cty = &s->counties[c];
+            size_t i0 = POOLSIM_PLAN_LCT(pl, l, c, 0);
+            pl->levy_basis1[(size_t)l * C + (size_t)c] =
+                cty->has_prior[l] ? cty->prior_financing[l] : pl->fin_fixed[i0] + pl->fin_wage[i0];
+        }
+    }
+    /* Two claims sub-streams with the same address would be correlated:
+     * refuse (probability ~ n^2 / 2^33 for n streams). */
+    size_t nw = L * C * KK;
+    uint32_t *w = malloc(nw * sizeof *w);
+    if (!w) {
+        poolsim_plan_free(pl);
+        return POOLSIM_ENOMEM;
+    }
+    size_t m = 0;
+    for (int l = 0; l < pl->L; l++)
+        for (int c = 0; c < pl->C; c++)
+            for (int kk = 0; kk < pl->nclaims[l]; kk++)
+                w[m++] = pl->who[((size_t)l * C + (size_t)c) * KK + (size_t)kk];
+    qsort(w, m, sizeof *w, cmp_u32);
+    for (size_t i = 1; i < m; i++)
+        if (w[i] == w[i - 1]) {
+            free(w);
+            poolsim_plan_free(pl);
+            POOLSIM_ERROR(POOLSIM_EINPUT,
+                          "two (county, line, benefit) triples hash to the same random "
+                          "sub-stream; rename a county or benefit id");
+        }
+    free(w);
+    *out = pl;
+    return POOLSIM_OK;
+}

@@ -1,0 +1,300 @@
+/* poolsim: reduction of per-path records into summary results.
+ *
+ * Moments. Within a block of POOLSIM_STATS_BLOCK paths the sums of
+ * d = x - shift and d^2 are accumulated in path order, the shift being the
+ * block's first path value (so the sums stay small and the variance does
+ * not cancel). Blocks are folded into the run's (n, mean, M2) strictly in
+ * block order with the pairwise update of Chan, Golub and LeVeque (1979):
+ *   delta = mean_b - mean_a, n = n_a + n_b,
+ *   mean = mean_a + delta n_b / n,  M2 = M2_a + M2_b + delta^2 n_a n_b / n.
+ * The fold is the same whoever computed the blocks, so results are
+ * bit-identical for any thread or rank count.
+ *
+ * Quantiles. The values of the quantile channels are kept per path at the
+ * path's own index, then sorted: the type-7 quantile at p is
+ *   h = (n - 1) p, x[floor h] + (h - floor h) (x[floor h + 1] - x[floor h]),
+ * and CVaR95 is the mean of the largest ceil(0.05 n) values. */
+#include "poolsim/stats.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "poolsim/common.h"
+
+#define POOLSIM_STATS_BLOCK 256
+
+struct poolsim_stats {
+    poolsim_stats_layout lay;
+    long paths, nblocks;
+    double *qv;          /* [nq][paths] */
+    /* run totals, folded in block order */
+    double n;
+    double *mean, *m2;   /* [lay.n] */
+    int64_t *first_count;/* [L][T+1] */
+    long next_block;     /* next block to fold */
+};
+
+void poolsim_stats_layout_init(poolsim_stats_layout *lay, int T, int L, int C)
+{
+    size_t lt = (size_t)L * (size_t)T, lct = lt * (size_t)C, lc = (size_t)L * (size_t)C;
+    memset(lay, 0, sizeof *lay);
+    lay->T = T;
+    lay->L = L;
+    lay->C = C;
+    size_t o = 0;
+    lay->reserve_end = o, o += lt;
+    lay->reserve_ratio = o, o += lt;
+    lay->exhausted = o, o += lt;
+    lay->fin_total = o, o += lt;
+    lay->exp_total = o, o += lt;
+    lay->shortfall_flag = o, o += lct;
+    lay->burden = o, o += lct;
+    lay->reserve_paid = o, o += lct;
+    lay->levy = o, o += lct;
+    lay->city_unc = o, o += lct;
+    lay->fin = o, o += lct;
+    lay->exp = o, o += lct;
+    lay->bal = o, o += lct;
+    lay->shortfall = o, o += lct;
+    lay->burden_total = o, o += lc;
+    lay->first_exh = o, o += (size_t)L;
+    lay->n = o;
+    lay->nq = 2 * lt + lct + lc;
+}
+
+/* Record offset of quantile channel q. */
+static size_t qchan_offset(const poolsim_stats_layout *lay, size_t q)
+{
+    size_t lt = (size_t)lay->L * (size_t)lay->T, lct = lt * (size_t)lay->C;
+    if (q < 2 * lt) return lay->reserve_end + q; /* reserve_end and reserve_ratio are adjacent */
+    q -= 2 * lt;
+    if (q < lct) return lay->burden + q;
+    return lay->burden_total + (q - lct);
+}
+
+poolsim_stats *poolsim_stats_alloc(const poolsim_stats_layout *lay, long paths)
+{
+    poolsim_stats *st = calloc(1, sizeof *st);
+    if (!st) return NULL;
+    st->lay = *lay;
+    st->paths = paths;
+    st->nblocks = (paths + POOLSIM_STATS_BLOCK - 1) / POOLSIM_STATS_BLOCK;
+    st->qv = malloc(lay->nq * (size_t)paths * sizeof(double));
+    st->mean = calloc(lay->n, sizeof(double));
+    st->m2 = calloc(lay->n, sizeof(double));
+    st->first_count = calloc((size_t)lay->L * (size_t)(lay->T + 1), sizeof(int64_t));
+    if (!st->qv || !st->mean || !st->m2 || !st->first_count) {
+        poolsim_stats_free(st);
+        return NULL;
+    }
+    return st;
+}
+
+void poolsim_stats_free(poolsim_stats *st)
+{
+    if (!st) return;
+    free(st->qv);
+    free(st->mean);
+    free(st->m2);
+    free(st->first_count);
+    free(st);
+}
+
+long poolsim_stats_nblocks(const poolsim_stats *st) { return st->nblocks; }
+
+void poolsim_stats_block_range(const poolsim_stats *st, long b, long *first, long *end)
+{
+    *first = b * POOLSIM_STATS_BLOCK;
+    *end = *first + POOLSIM_STATS_BLOCK;
+    if (*end > st->paths) *end = st->paths;
+}
+
+poolsim_block *poolsim_block_alloc(const poolsim_stats_layout *lay)
+{
+    poolsim_block *b = calloc(1, sizeof *b);
+    if (!b) return NULL;
+    b->n = lay->n;
+    b->L = lay->L;
+    b->T = lay->T;
+    b->shift = calloc(lay->n, sizeof(double));
+    b->s1 = calloc(lay->n, sizeof(double));
+    b->s2 = calloc(lay->n, sizeof(double));
+    b->first_count = calloc((size_t)lay->L * (size_t)(lay->T + 1), sizeof(int64_t));
+    if (!b->shift || !b->s1 || !b->s2 || !b->first_count) {
+        poolsim_block_free(b);
+        return NULL;
+    }
+    return b;
+}
+
+void poolsim_block_free(poolsim_block *b)
+{
+    if (!b) return;
+    free(b->shift);
+    free(b->s1);
+    free(b->s2);
+    free(b->first_count);
+    free(b);
+}
+
+void poolsim_block_reset(poolsim_block *b, long index)
+{
+    b->index = index;
+    b->count = 0;
+    memset(b->s1, 0, b->n * sizeof(double));
+    memset(b->s2, 0, b->n * sizeof(double));
+    memset(b->first_count, 0, (size_t)b->L * (size_t)(b->T + 1) * sizeof(int64_t));
+}
+
+void poolsim_block_add(poolsim_block *b, poolsim_stats *st, long path, const double *rec)
+{
+    const poolsim_stats_layout *lay = &st->lay;
+    if (b->count == 0) memcpy(b->shift, rec, b->n * sizeof(double));
+    for (size_t i = 0; i < b->n; i++) {
+        double d = rec[i] - b->shift[i];
+        b->s1[i] += d;
+        b->s2[i] += d * d;
+    }
+    for (int l = 0; l < lay->L; l++) {
+        int fe = (int)rec[lay->first_exh + (size_t)l];
+        int slot = fe == 0 ? lay->T : fe - 1;
+        b->first_count[(size_t)l * (size_t)(lay->T + 1) + (size_t)slot]++;
+    }
+    for (size_t q = 0; q < lay->nq; q++)
+        st->qv[q * (size_t)st->paths + (size_t)path] = rec[qchan_offset(lay, q)];
+    b->count++;
+}
+
+int poolsim_stats_fold(poolsim_stats *st, const poolsim_block *b)
+{
+    if (b->index != st->next_block) return POOLSIM_ENUM; /* caller bug: out of order */
+    double nb = (double)b->count, na = st->n, n = na + nb;
+    if (b->count > 0) {
+        for (size_t i = 0; i < b->n; i++) {
+            double mb = b->shift[i] + b->s1[i] / nb;
+            double m2b = b->s2[i] - b->s1[i] * b->s1[i] / nb;
+            if (m2b < 0) m2b = 0;
+            if (na == 0) {
+                st->mean[i] = mb;
+                st->m2[i] = m2b;
+            } else {
+                double delta = mb - st->mean[i];
+                st->mean[i] += delta * nb / n;
+                st->m2[i] += m2b + delta * delta * na * nb / n;
+            }
+        }
+        size_t nf = (size_t)st->lay.L * (size_t)(st->lay.T + 1);
+        for (size_t i = 0; i < nf; i++) st->first_count[i] += b->first_count[i];
+    }
+    st->n = n;
+    st->next_block++;
+    return POOLSIM_OK;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double poolsim_quantile7(const double *x, size_t n, double p)
+{
+    if (n == 0) return NAN;
+    if (n == 1) return x[0];
+    double h = (double)(n - 1) * p;
+    size_t lo = (size_t)floor(h);
+    if (lo >= n - 1) return x[n - 1];
+    double frac = h - (double)lo;
+    return x[lo] + frac * (x[lo + 1] - x[lo]);
+}
+
+double poolsim_cvar_upper(const double *x, size_t n, double alpha)
+{
+    if (n == 0) return NAN;
+    size_t k = (size_t)ceil(alpha * (double)n - 1e-9);
+    if (k < 1) k = 1;
+    if (k > n) k = n;
+    double s = 0;
+    for (size_t i = n - k; i < n; i++) s += x[i];
+    return s / (double)k;
+}
+
+static void put_ms(poolsim_mean_se *ms, const poolsim_stats *st, size_t off, size_t cnt)
+{
+    double n = st->n;
+    for (size_t i = 0; i < cnt; i++) {
+        ms->mean[i] = st->mean[off + i];
+        ms->se[i] = n > 1 ? sqrt(st->m2[off + i] / (n - 1) / n) : 0.0;
+    }
+}
+
+int poolsim_stats_finish(poolsim_stats *st, poolsim_results *r)
+{
+    const poolsim_stats_layout *lay = &st->lay;
+    if (st->next_block != st->nblocks || st->n != (double)st->paths) return POOLSIM_ENUM;
+    size_t T = (size_t)lay->T, L = (size_t)lay->L, C = (size_t)lay->C;
+    size_t lt = L * T, lct = lt * C, lc = L * C, n = (size_t)st->paths;
+    double dn = (double)n;
+
+    poolsim_mean_se tmp;
+    tmp.mean = r->reserve_balance.mean, tmp.se = r->reserve_balance.se;
+    put_ms(&tmp, st, lay->reserve_end, lt);
+    tmp.mean = r->reserve_ratio.mean, tmp.se = r->reserve_ratio.se;
+    put_ms(&tmp, st, lay->reserve_ratio, lt);
+    put_ms(&r->financing_total, st, lay->fin_total, lt);
+    put_ms(&r->expenditure_total, st, lay->exp_total, lt);
+    tmp.mean = r->county_burden.mean, tmp.se = r->county_burden.se;
+    put_ms(&tmp, st, lay->burden, lct);
+    tmp.mean = r->county_burden_total.mean, tmp.se = r->county_burden_total.se;
+    put_ms(&tmp, st, lay->burden_total, lc);
+    put_ms(&r->reserve_paid, st, lay->reserve_paid, lct);
+    put_ms(&r->levy, st, lay->levy, lct);
+    put_ms(&r->city_uncovered, st, lay->city_unc, lct);
+    put_ms(&r->financing, st, lay->fin, lct);
+    put_ms(&r->expenditure, st, lay->exp, lct);
+    put_ms(&r->balance, st, lay->bal, lct);
+
+    for (size_t i = 0; i < lt; i++) {
+        /* flags are 0/1: the mean times n is an integer up to rounding */
+        r->exhaustion_year_prob[i] = round(st->mean[lay->exhausted + i] * dn) / dn;
+    }
+    for (size_t i = 0; i < lct; i++) {
+        double k = round(st->mean[lay->shortfall_flag + i] * dn);
+        r->shortfall_prob[i] = k / dn;
+        poolsim_wilson(k, dn, &r->shortfall_lo[i], &r->shortfall_hi[i]);
+    }
+    for (size_t l = 0; l < L; l++) {
+        int64_t cum = 0;
+        for (size_t t = 0; t <= T; t++)
+            r->first_exhaustion_count[l * (T + 1) + t] = (double)st->first_count[l * (T + 1) + t];
+        for (size_t t = 0; t < T; t++) {
+            cum += st->first_count[l * (T + 1) + t];
+            r->exhaustion_prob[l * T + t] = (double)cum / dn;
+            poolsim_wilson((double)cum, dn, &r->exhaustion_lo[l * T + t], &r->exhaustion_hi[l * T + t]);
+        }
+    }
+
+    /* quantiles: each channel sorted independently (parallel, deterministic) */
+    long nq = (long)lay->nq;
+#pragma omp parallel for schedule(dynamic, 4)
+    for (long q = 0; q < nq; q++) {
+        double *x = st->qv + (size_t)q * n;
+        qsort(x, n, sizeof(double), cmp_double);
+        size_t uq = (size_t)q;
+        if (uq < 2 * lt) {
+            poolsim_distsum *d = uq < lt ? &r->reserve_balance : &r->reserve_ratio;
+            size_t i = uq < lt ? uq : uq - lt;
+            for (int k = 0; k < POOLSIM_NQ; k++)
+                d->q[i * POOLSIM_NQ + (size_t)k] = poolsim_quantile7(x, n, poolsim_quantile_probs[k]);
+        } else {
+            poolsim_tailsum *tsum = uq < 2 * lt + lct ? &r->county_burden : &r->county_burden_total;
+            size_t i = uq < 2 * lt + lct ? uq - 2 * lt : uq - 2 * lt - lct;
+            tsum->p95[i] = poolsim_quantile7(x, n, 0.95);
+            tsum->p99[i] = poolsim_quantile7(x, n, 0.99);
+            tsum->cvar95[i] = poolsim_cvar_upper(x, n, 0.05);
+        }
+    }
+    return POOLSIM_OK;
+}
