@@ -1,0 +1,105 @@
+/* poolsim: `poolsim check` -- validate a scenario, print the resolved
+ * parameters and each county's year-1 financing against its expected
+ * expenditure (MODEL.md sections 2-3, lognormal limited moments). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "poolsim/cli.h"
+#include "poolsim/plan.h"
+
+/* Expected year-1 expenditure of county c on line l: per_capita benefits
+ * plus, per claims benefit, lambda * E[J] * EY at P = 1 and U = 1 (E[U] = 1),
+ * then the global budget applied to the expected claims. */
+static double expected_expenditure(const poolsim_plan *pl, int l, int c, double F)
+{
+    const poolsim_scenario *s = pl->s;
+    double ej = 1.0 + s->epidemic.prob * (s->epidemic.mean - 1.0);
+    double A = 0;
+    for (int kk = 0; kk < pl->nclaims[l]; kk++) {
+        const poolsim_plan_claim *q = &POOLSIM_PLAN_CLAIM(pl, l, c, kk, 0);
+        poolsim_claims_moments m;
+        poolsim_plan_moments(pl, pl->mode[l * pl->K + kk], q, 1.0, &m);
+        A += q->lam0 * (pl->epidemic[l * pl->K + kk] ? ej : 1.0) * m.ey;
+    }
+    double share = pl->budget_share[(size_t)l * (size_t)pl->T];
+    if (share >= 0) {
+        double B = share * F;
+        A = A <= B ? A + pl->budget_retention[(size_t)l * (size_t)pl->T] * (B - A)
+                   : B + pl->budget_overspend[(size_t)l * (size_t)pl->T] * (A - B);
+    }
+    return pl->per_capita_exp[POOLSIM_PLAN_LCT(pl, l, c, 0)] + A;
+}
+
+int poolsim_cmd_check(int argc, char **argv)
+{
+    static const struct option opts[] = {{"set", required_argument, NULL, 'S'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    poolsim_setlist sets = {0};
+    int quiet = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'S':
+            if (poolsim_setlist_add(&sets, optarg)) return POOLSIM_EXIT_FAIL;
+            break;
+        case 'q': quiet = 1; break;
+        case 'h':
+            puts("usage: poolsim check SCENARIO [--set KEY=VALUE]... [-q]\n"
+                 "Validates the scenario (all errors, exit 2), prints the resolved parameters\n"
+                 "and, per county and line, year-1 financing, expected expenditure and ratio.\n"
+                 "-q prints only the ratio table.");
+            poolsim_setlist_free(&sets);
+            return POOLSIM_EXIT_OK;
+        default:
+            poolsim_setlist_free(&sets);
+            fputs("usage: poolsim check SCENARIO [--set KEY=VALUE]... [-q]\n", stderr);
+            return POOLSIM_EXIT_INPUT;
+        }
+    }
+    if (optind != argc - 1) {
+        poolsim_setlist_free(&sets);
+        fputs("usage: poolsim check SCENARIO [--set KEY=VALUE]... [-q]\n", stderr);
+        return POOLSIM_EXIT_INPUT;
+    }
+    poolsim_load_opts lo = {.nsets = sets.n, .sets = sets.v, .paths = -1, .seed = -1};
+    poolsim_scenario *s = NULL;
+    int st = poolsim_scenario_load(argv[optind], &lo, stderr, &s);
+    poolsim_setlist_free(&sets);
+    if (st != POOLSIM_OK) return poolsim_status_exit(st);
+    poolsim_plan *pl = NULL;
+    st = poolsim_plan_build(s, &pl);
+    if (st != POOLSIM_OK) {
+        poolsim_scenario_free(s);
+        return poolsim_status_exit(st);
+    }
+    if (!quiet) {
+        poolsim_scenario_print(s, stdout);
+        putchar('\n');
+    }
+    int y1 = s->start_year;
+    printf("# year-1 (%d) financing and expected expenditure, yuan (E[U] = 1, E[J] = %.4f, "
+           "price index 1)\n",
+           y1, 1.0 + s->epidemic.prob * (s->epidemic.mean - 1.0));
+    for (int l = 0; l < s->nlines; l++) {
+        printf("line %s (%s)\n", s->lines[l].id, s->lines[l].name);
+        printf("  %-14s %18s %18s %8s\n", "county", "financing", "expenditure", "ratio");
+        double ft = 0, et = 0;
+        for (int k = 0; k < s->ncounties; k++) {
+            size_t i = POOLSIM_PLAN_LCT(pl, l, k, 0);
+            double F = pl->fin_fixed[i] + pl->fin_wage[i];
+            double E = expected_expenditure(pl, l, k, F);
+            ft += F;
+            et += E;
+            printf("  %-14s %18.0f %18.0f %8.4f  %s\n", s->counties[k].id, F, E, F > 0 ? E / F : 0.0,
+                   s->counties[k].name);
+        }
+        printf("  %-14s %18.0f %18.0f %8.4f\n", "total", ft, et, ft > 0 ? et / ft : 0.0);
+    }
+    poolsim_plan_free(pl);
+    poolsim_scenario_free(s);
+    return POOLSIM_EXIT_OK;
+}

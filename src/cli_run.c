@@ -1,0 +1,222 @@
+/* poolsim: `poolsim run` -- the Monte Carlo projection. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "poolsim/cli.h"
+#include "poolsim/engine.h"
+#include "poolsim/h5out.h"
+#include "poolsim/jsonout.h"
+
+static void run_usage(FILE *f)
+{
+    fputs("usage: poolsim run SCENARIO [options]\n"
+          "  -n, --paths N        number of paths (default: simulation.paths)\n"
+          "  -s, --seed S         random seed (default: simulation.seed)\n"
+          "  -t, --threads T      threads (default: OMP_NUM_THREADS, else all cores)\n"
+          "      --set KEY=VALUE  override a scenario key (repeatable)\n"
+          "  -o, --output FILE    HDF5 results (default: results/<scenario>.h5)\n"
+          "      --json FILE      also write the summary JSON\n"
+          "      --save-paths     keep per-path values in the HDF5 file\n"
+          "  -q, --quiet          no progress bar and no summary\n",
+          f);
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The one-screen summary: per line, P(exhausted by the last year) with its
+ * interval, the first year it passes 5%, the median reserve ratio in the
+ * last year, and the three counties with the highest expected burden. */
+static void print_summary(const poolsim_results *r, FILE *f)
+{
+    int T = r->T;
+    fprintf(f, "\n%s: %ld paths, seed %llu, %d-%d\n", r->scenario_name, r->paths, r->seed,
+            r->years[0], r->years[T - 1]);
+    for (int l = 0; l < r->L; l++) {
+        size_t last = POOLSIM_LT(r, l, T - 1);
+        fprintf(f, "\n  line %s (%s)\n", r->line_ids[l], r->line_names[l]);
+        fprintf(f, "    P(reserve exhausted by %d)   %.4f  [%.4f, %.4f]\n", r->years[T - 1],
+                r->exhaustion_prob[last], r->exhaustion_lo[last], r->exhaustion_hi[last]);
+        int first5 = 0;
+        for (int t = 0; t < T && !first5; t++)
+            if (r->exhaustion_prob[POOLSIM_LT(r, l, t)] > 0.05) first5 = r->years[t];
+        if (first5)
+            fprintf(f, "    first year P(exhausted) > 5%%  %d\n", first5);
+        else
+            fprintf(f, "    first year P(exhausted) > 5%%  none within the horizon\n");
+        fprintf(f, "    median reserve ratio %d       %.4f (cap %.2f)\n", r->years[T - 1],
+                r->reserve_ratio.q[last * POOLSIM_NQ + 3], r->cap_ratio[last]);
+        int top[3] = {-1, -1, -1};
+        for (int k = 0; k < 3 && k < r->C; k++) {
+            double best = -1;
+            for (int c = 0; c < r->C; c++) {
+                int used = 0;
+                for (int j = 0; j < k; j++) used |= top[j] == c;
+                double v = r->county_burden_total.mean[POOLSIM_LC(r, l, c)];
+                if (!used && v > best) {
+                    best = v;
+                    top[k] = c;
+                }
+            }
+        }
+        fprintf(f, "    highest expected county-government burden over %d years (yuan):\n", T);
+        for (int k = 0; k < 3 && top[k] >= 0; k++) {
+            size_t i = POOLSIM_LC(r, l, top[k]);
+            fprintf(f, "      %-12s %-10s mean %14.0f  p95 %14.0f\n", r->county_ids[top[k]],
+                    r->county_names[top[k]], r->county_burden_total.mean[i],
+                    r->county_burden_total.p95[i]);
+        }
+    }
+    fputc('\n', f);
+}
+
+/* Create the folder of `path` when it is the default results/ folder. */
+static void ensure_results_dir(const char *path)
+{
+    if (strncmp(path, "results/", 8) == 0) mkdir("results", 0777);
+}
+
+int poolsim_cmd_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"paths", required_argument, NULL, 'n'},  {"seed", required_argument, NULL, 's'},
+        {"threads", required_argument, NULL, 't'}, {"set", required_argument, NULL, 'S'},
+        {"output", required_argument, NULL, 'o'}, {"json", required_argument, NULL, 'j'},
+        {"save-paths", no_argument, NULL, 'P'},   {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    long paths = -1, threads = 0;
+    long long seed = -1;
+    const char *output = NULL, *json = NULL;
+    int save = 0, quiet = 0, c;
+    poolsim_setlist sets = {0};
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "n:s:t:o:qh", opts, NULL)) != -1) {
+        long v;
+        switch (c) {
+        case 'n':
+            if (poolsim_cli_parse_long("--paths", optarg, 1, 2000000000L, &paths)) goto bad;
+            break;
+        case 's': {
+            char *end;
+            errno = 0;
+            unsigned long long u = strtoull(optarg, &end, 10);
+            if (errno || end == optarg || *end || optarg[0] == '-' || u > (unsigned long long)LLONG_MAX) {
+                fprintf(stderr, "poolsim: --seed: '%s' is not a whole number in 0..%lld\n", optarg,
+                        LLONG_MAX);
+                goto bad;
+            }
+            seed = (long long)u;
+            break;
+        }
+        case 't':
+            if (poolsim_cli_parse_long("--threads", optarg, 1, 1024, &v)) goto bad;
+            threads = v;
+            break;
+        case 'S':
+            if (poolsim_setlist_add(&sets, optarg)) goto bad;
+            break;
+        case 'o': output = optarg; break;
+        case 'j': json = optarg; break;
+        case 'P': save = 1; break;
+        case 'q': quiet = 1; break;
+        case 'h':
+            run_usage(stdout);
+            poolsim_setlist_free(&sets);
+            return POOLSIM_EXIT_OK;
+        default: goto bad;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "poolsim run: expected one SCENARIO argument\n");
+        goto bad;
+    }
+    const char *scen_path = argv[optind];
+    poolsim_load_opts lo = {.nsets = sets.n, .sets = sets.v, .paths = paths, .seed = seed};
+    poolsim_scenario *s = NULL;
+    int st = poolsim_scenario_load(scen_path, &lo, stderr, &s);
+    poolsim_setlist_free(&sets);
+    if (st != POOLSIM_OK) return poolsim_status_exit(st);
+
+    char *outpath = output ? strdup(output) : poolsim_cli_default_output(scen_path, ".h5");
+    if (!outpath) {
+        poolsim_scenario_free(s);
+        return POOLSIM_EXIT_FAIL;
+    }
+    if (!output) ensure_results_dir(outpath);
+    if (threads <= 0) {
+        const char *env = getenv("OMP_NUM_THREADS");
+        long v;
+        if (env && *env && poolsim_cli_parse_long("OMP_NUM_THREADS", env, 1, 1024, &v) == 0) threads = v;
+    }
+    poolsim_cli_signals();
+    char start[32];
+    poolsim_cli_now_iso(start, sizeof start);
+    double t0 = now_seconds();
+    poolsim_engine_opts eo = {.paths = s->paths,
+                              .seed = s->seed,
+                              .threads = (int)threads,
+                              .save_paths = save,
+                              .progress = !quiet,
+                              .stop = &poolsim_cli_stop};
+    poolsim_results *r = NULL;
+    poolsim_saved_paths *sp = NULL;
+    st = poolsim_engine_run(s, &eo, &r, save ? &sp : NULL);
+    if (st == POOLSIM_EINTR || (st == POOLSIM_OK && poolsim_cli_stop)) {
+        fprintf(stderr, "poolsim: interrupted; no results written\n");
+        poolsim_results_free(r);
+        poolsim_saved_paths_free(sp);
+        poolsim_scenario_free(s);
+        free(outpath);
+        return poolsim_cli_signal_exit();
+    }
+    if (st != POOLSIM_OK) {
+        poolsim_scenario_free(s);
+        free(outpath);
+        return poolsim_status_exit(st);
+    }
+    double secs = now_seconds() - t0;
+    st = poolsim_cli_provenance(r, secs, start);
+    free(r->scenario_text);
+    r->scenario_text = s->source_text ? strdup(s->source_text) : strdup("");
+    free(r->resolved_text);
+    r->resolved_text = poolsim_scenario_resolved_text(s);
+    free(r->quantile_method);
+    r->quantile_method = strdup("exact type-7 order statistics over all paths");
+    if (st == POOLSIM_OK && (!r->scenario_text || !r->resolved_text || !r->quantile_method))
+        st = POOLSIM_ENOMEM;
+    if (st == POOLSIM_OK) st = poolsim_h5out_write(r, sp, outpath);
+    if (st == POOLSIM_OK && json) st = poolsim_jsonout_write(r, json);
+    if (st != POOLSIM_OK) {
+        /* HDF5's exit handlers can crash after a failed write: leave at once */
+        fflush(stdout);
+        fflush(stderr);
+        _exit(poolsim_status_exit(st));
+    }
+    if (!quiet) {
+        print_summary(r, stdout);
+        printf("results: %s%s%s  (%.1f s)\n", outpath, json ? "  summary: " : "", json ? json : "",
+               secs);
+    }
+    poolsim_results_free(r);
+    poolsim_saved_paths_free(sp);
+    poolsim_scenario_free(s);
+    free(outpath);
+    return POOLSIM_EXIT_OK;
+
+bad:
+    poolsim_setlist_free(&sets);
+    run_usage(stderr);
+    return POOLSIM_EXIT_INPUT;
+}
