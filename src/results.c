@@ -2,7 +2,11 @@
 #include "poolsim/results.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "poolsim/common.h"
 
 const double poolsim_quantile_probs[POOLSIM_NQ] = {0.01, 0.05, 0.25, 0.50, 0.75, 0.95, 0.99};
 const char *const poolsim_quantile_names[POOLSIM_NQ] = {"p01", "p05", "p25", "p50",
@@ -159,4 +163,199 @@ void poolsim_wilson(double k, double n, double *lo, double *hi)
     *hi = fmin(1.0, centre + half);
     if (k == 0) *lo = 0;
     if (k == n) *hi = 1;
+}
+
+int poolsim_results_arrays(const poolsim_results *r,
+                           poolsim_results_array out[POOLSIM_RESULTS_NARRAYS])
+{
+    size_t lt = (size_t)r->L * (size_t)r->T, lct = lt * (size_t)r->C;
+    size_t lc = (size_t)r->L * (size_t)r->C, lt1 = (size_t)r->L * (size_t)(r->T + 1);
+    int k = 0;
+#define A(nm, sh, ptr, cnt) out[k++] = (poolsim_results_array){nm, sh, ptr, cnt}
+#define MS(nm, sh, m, cnt) A(nm ".mean", sh, (m).mean, cnt), A(nm ".se", sh, (m).se, cnt)
+#define TAIL(nm, sh, m, cnt) \
+    MS(nm, sh, m, cnt), A(nm ".p95", sh, (m).p95, cnt), A(nm ".p99", sh, (m).p99, cnt), \
+        A(nm ".cvar95", sh, (m).cvar95, cnt)
+    A("cap_ratio", POOLSIM_SHAPE_LT, r->cap_ratio, lt);
+    A("exhaustion_prob", POOLSIM_SHAPE_LT, r->exhaustion_prob, lt);
+    A("exhaustion_lo", POOLSIM_SHAPE_LT, r->exhaustion_lo, lt);
+    A("exhaustion_hi", POOLSIM_SHAPE_LT, r->exhaustion_hi, lt);
+    A("exhaustion_year_prob", POOLSIM_SHAPE_LT, r->exhaustion_year_prob, lt);
+    A("first_exhaustion_count", POOLSIM_SHAPE_LT1, r->first_exhaustion_count, lt1);
+    MS("reserve_balance", POOLSIM_SHAPE_LT, r->reserve_balance, lt);
+    A("reserve_balance.q", POOLSIM_SHAPE_LTQ, r->reserve_balance.q, lt * POOLSIM_NQ);
+    MS("reserve_ratio", POOLSIM_SHAPE_LT, r->reserve_ratio, lt);
+    A("reserve_ratio.q", POOLSIM_SHAPE_LTQ, r->reserve_ratio.q, lt * POOLSIM_NQ);
+    MS("financing_total", POOLSIM_SHAPE_LT, r->financing_total, lt);
+    MS("expenditure_total", POOLSIM_SHAPE_LT, r->expenditure_total, lt);
+    A("shortfall_prob", POOLSIM_SHAPE_LCT, r->shortfall_prob, lct);
+    A("shortfall_lo", POOLSIM_SHAPE_LCT, r->shortfall_lo, lct);
+    A("shortfall_hi", POOLSIM_SHAPE_LCT, r->shortfall_hi, lct);
+    TAIL("county_burden", POOLSIM_SHAPE_LCT, r->county_burden, lct);
+    TAIL("county_burden_total", POOLSIM_SHAPE_LC, r->county_burden_total, lc);
+    MS("reserve_paid", POOLSIM_SHAPE_LCT, r->reserve_paid, lct);
+    MS("levy", POOLSIM_SHAPE_LCT, r->levy, lct);
+    MS("city_uncovered", POOLSIM_SHAPE_LCT, r->city_uncovered, lct);
+    MS("financing", POOLSIM_SHAPE_LCT, r->financing, lct);
+    MS("expenditure", POOLSIM_SHAPE_LCT, r->expenditure, lct);
+    MS("balance", POOLSIM_SHAPE_LCT, r->balance, lct);
+#undef TAIL
+#undef MS
+#undef A
+    return k;
+}
+
+int poolsim_results_check_finite(const poolsim_results *r, const char *what_for)
+{
+    poolsim_results_array a[POOLSIM_RESULTS_NARRAYS];
+    int na = poolsim_results_arrays(r, a);
+    size_t T = (size_t)r->T, C = (size_t)r->C;
+    for (int k = 0; k < na; k++) {
+        for (size_t i = 0; i < a[k].n; i++) {
+            if (isfinite(a[k].data[i])) continue;
+            const char *v = isnan(a[k].data[i]) ? "NaN" : "infinite";
+            size_t l = 0, c = 0, t = 0, q = 0;
+            int has_c = 0, has_t = 1, has_q = 0;
+            switch (a[k].shape) {
+            case POOLSIM_SHAPE_LT: l = i / T, t = i % T; break;
+            case POOLSIM_SHAPE_LT1: l = i / (T + 1), t = i % (T + 1); break;
+            case POOLSIM_SHAPE_LTQ: q = i % POOLSIM_NQ, t = i / POOLSIM_NQ % T, l = i / POOLSIM_NQ / T, has_q = 1; break;
+            case POOLSIM_SHAPE_LCT: t = i % T, c = i / T % C, l = i / T / C, has_c = 1; break;
+            default: c = i % C, l = i / C, has_c = 1, has_t = 0; break;
+            }
+            char where[256];
+            int m = snprintf(where, sizeof where, "line '%s'", r->line_ids && r->line_ids[l] ? r->line_ids[l] : "?");
+            if (has_c && m > 0 && (size_t)m < sizeof where)
+                m += snprintf(where + m, sizeof where - (size_t)m, ", county '%s'",
+                              r->county_ids && r->county_ids[c] ? r->county_ids[c] : "?");
+            if (has_t && m > 0 && (size_t)m < sizeof where) {
+                if (t == T)
+                    m += snprintf(where + m, sizeof where - (size_t)m, ", never exhausted");
+                else if (r->years)
+                    m += snprintf(where + m, sizeof where - (size_t)m, ", year %d", r->years[t]);
+            }
+            if (has_q && m > 0 && (size_t)m < sizeof where)
+                snprintf(where + m, sizeof where - (size_t)m, ", quantile %s", poolsim_quantile_names[q]);
+            poolsim_error_report(__FILE__, __LINE__, "%s: %s is %s for %s", what_for, a[k].name, v, where);
+            return POOLSIM_ENUM;
+        }
+    }
+    return POOLSIM_OK;
+}
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+static char *dup_num(const char *prefix, int i)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s%d", prefix, i);
+    return dup_str(buf);
+}
+
+/* Synthetic data: see the header. Quantities follow simple closed forms so
+ * that values differ by array, line, county and year. */
+int poolsim_results_fill_test(poolsim_results *r)
+{
+    static const char *const lid[] = {"employee", "resident"};
+    static const char *const lname[] = {"城镇职工基本医疗保险", "城乡居民基本医疗保险"};
+    static const char *const cid[] = {"hetang", "lusong", "shifeng", "tianyuan", "lukou",
+                                      "liling", "youxian", "chaling", "yanling"};
+    static const char *const cname[] = {"荷塘区", "芦淞区", "石峰区", "天元区", "渌口区",
+                                        "醴陵市", "攸县", "茶陵县", "炎陵县"};
+    const int T = r->T, L = r->L, C = r->C;
+    int ok = 1;
+    ok &= (r->scenario_name = dup_str("株洲市测试情景")) != NULL;
+    ok &= (r->scenario_path = dup_str("scenarios/test-数据.yaml")) != NULL;
+    ok &= (r->scenario_text = dup_str("name: 株洲市测试情景\nsimulation: {paths: 10000, seed: 20200518}\n")) != NULL;
+    ok &= (r->resolved_text = dup_str("simulation.paths = 10000\nsimulation.seed = 20200518\n")) != NULL;
+    ok &= (r->lang = dup_str("zh")) != NULL;
+    ok &= (r->version = dup_str("0.1.0")) != NULL;
+    ok &= (r->git_commit = dup_str("0123456789ab")) != NULL;
+    ok &= (r->build_info = dup_str("test data (poolsim_results_fill_test)")) != NULL;
+    ok &= (r->start_time = dup_str("2024-01-02T03:04:05Z")) != NULL;
+    ok &= (r->quantile_method = dup_str("exact-type7")) != NULL;
+    for (int l = 0; l < L; l++) {
+        ok &= (r->line_ids[l] = l < 2 ? dup_str(lid[l]) : dup_num("line", l)) != NULL;
+        ok &= (r->line_names[l] = l < 2 ? dup_str(lname[l]) : dup_num("险种", l)) != NULL;
+    }
+    for (int c = 0; c < C; c++) {
+        ok &= (r->county_ids[c] = c < 9 ? dup_str(cid[c]) : dup_num("county", c)) != NULL;
+        ok &= (r->county_names[c] = c < 9 ? dup_str(cname[c]) : dup_num("县", c)) != NULL;
+    }
+    if (!ok) return POOLSIM_ENOMEM;
+    r->run_seconds = 1.25;
+    r->seed = 20200518ULL;
+    r->paths = 10000;
+    r->threads = 4;
+    r->ranks = 1;
+    r->claims_noise = 0;
+    const double n = (double)r->paths;
+    for (int t = 0; t < T; t++) r->years[t] = 2021 + t;
+    for (int l = 0; l < L; l++) {
+        double prev = 0, counted = 0;
+        for (int t = 0; t < T; t++) {
+            size_t i = POOLSIM_LT(r, l, t);
+            /* P(exhausted by t) = (t+1)/(T+1) * (l+1)/(L+1), a multiple of 1/paths */
+            double p = floor(n * (t + 1) / (T + 1) * (l + 1) / (L + 1)) / n;
+            r->cap_ratio[i] = 0.30 + 0.01 * l;
+            r->exhaustion_prob[i] = p;
+            poolsim_wilson(p * n, n, &r->exhaustion_lo[i], &r->exhaustion_hi[i]);
+            r->exhaustion_year_prob[i] = p - prev;
+            r->first_exhaustion_count[(size_t)l * (size_t)(T + 1) + (size_t)t] = round((p - prev) * n);
+            counted += round((p - prev) * n);
+            prev = p;
+            double mb = 1.0e8 * (l + 1) * (1 - 0.1 * t) + 1.0 / 3.0, mr = 0.25 - 0.02 * t + 0.001 * l;
+            r->reserve_balance.mean[i] = mb;
+            r->reserve_balance.se[i] = 0.01 * mb;
+            r->reserve_ratio.mean[i] = mr;
+            r->reserve_ratio.se[i] = 0.001 + 1e-4 * t;
+            for (int k = 0; k < POOLSIM_NQ; k++) {
+                double z = (poolsim_quantile_probs[k] - 0.5) * 2; /* ascending in k */
+                r->reserve_balance.q[i * POOLSIM_NQ + (size_t)k] = mb * (1 + 0.5 * z);
+                r->reserve_ratio.q[i * POOLSIM_NQ + (size_t)k] = mr * (1 + 0.5 * z);
+            }
+            r->financing_total.mean[i] = 2.0e9 * (l + 1) * pow(1.05, t);
+            r->financing_total.se[i] = 1.0e6 * (l + 1) + t;
+            r->expenditure_total.mean[i] = 1.9e9 * (l + 1) * pow(1.07, t);
+            r->expenditure_total.se[i] = 2.0e6 * (l + 1) + t;
+        }
+        r->first_exhaustion_count[(size_t)l * (size_t)(T + 1) + (size_t)T] = n - counted;
+        for (int c = 0; c < C; c++) {
+            double total[5] = {0, 0, 0, 0, 0};
+            for (int t = 0; t < T; t++) {
+                size_t i = POOLSIM_LCT(r, l, c, t);
+                double f = (l + 1) * 1.0e3 + (c + 1) * 1.0e2 + (t + 1);
+                double p = floor(n * 0.02 * (c + 1) * (t + 1) / T) / n;
+                if (p > 1) p = 1;
+                r->shortfall_prob[i] = p;
+                poolsim_wilson(p * n, n, &r->shortfall_lo[i], &r->shortfall_hi[i]);
+                double b = 1.0e4 * f;
+                r->county_burden.mean[i] = b;
+                r->county_burden.se[i] = 0.02 * b;
+                r->county_burden.p95[i] = 3 * b;
+                r->county_burden.p99[i] = 5 * b;
+                r->county_burden.cvar95[i] = 6 * b;
+                total[0] += b, total[1] += 0.02 * b, total[2] += 3 * b, total[3] += 5 * b, total[4] += 6 * b;
+                r->reserve_paid.mean[i] = 2.0e4 * f, r->reserve_paid.se[i] = 20 * f;
+                r->levy.mean[i] = 3.0e4 * f, r->levy.se[i] = 30 * f;
+                r->city_uncovered.mean[i] = 0.5 * f, r->city_uncovered.se[i] = 0.01 * f;
+                r->financing.mean[i] = 1.0e6 * f, r->financing.se[i] = 1.0e3 * f + 0.1;
+                r->expenditure.mean[i] = 0.9e6 * f, r->expenditure.se[i] = 1.1e3 * f + 0.1;
+                r->balance.mean[i] = 5.0e5 * f - 1.0 / 7.0, r->balance.se[i] = 5.0e2 * f;
+            }
+            size_t j = POOLSIM_LC(r, l, c);
+            r->county_burden_total.mean[j] = total[0];
+            r->county_burden_total.se[j] = total[1];
+            r->county_burden_total.p95[j] = total[2];
+            r->county_burden_total.p99[j] = total[3];
+            r->county_burden_total.cvar95[j] = total[4];
+        }
+    }
+    return POOLSIM_OK;
 }

@@ -115,4 +115,39 @@ void poolsim_wilson(double k, double n, double *lo /* OUT */, double *hi /* OUT 
  * POOLSIM_EINPUT (not a complete poolsim results file). */
 int poolsim_results_read(const char *path, poolsim_results **out /* OUT */);
 
+/* ---- Visiting every numeric array (finite checks, comparisons, tests) ---- */
+enum poolsim_results_shape {
+    POOLSIM_SHAPE_LT,    /* [L][T] */
+    POOLSIM_SHAPE_LT1,   /* [L][T+1] */
+    POOLSIM_SHAPE_LTQ,   /* [L][T][POOLSIM_NQ] */
+    POOLSIM_SHAPE_LCT,   /* [L][C][T] */
+    POOLSIM_SHAPE_LC     /* [L][C] */
+};
+#define POOLSIM_RESULTS_NARRAYS 41
+
+typedef struct {
+    const char *name;   /* "exhaustion_prob", "reserve_balance.q", "county_burden_total.p95" */
+    int shape;          /* enum poolsim_results_shape */
+    double *data;
+    size_t n;           /* number of doubles */
+} poolsim_results_array;
+
+/* The numeric arrays of r (everything but years), in struct order. Returns
+ * their number, POOLSIM_RESULTS_NARRAYS. */
+int poolsim_results_arrays(const poolsim_results *r,
+                           poolsim_results_array out[POOLSIM_RESULTS_NARRAYS] /* OUT */);
+
+/* POOLSIM_OK when every numeric array of r is finite; otherwise POOLSIM_ENUM
+ * with a message on stderr naming the quantity, line, county and year, and
+ * `what_for` (e.g. "cannot write out/run.json"). */
+int poolsim_results_check_finite(const poolsim_results *r, const char *what_for);
+
+/* Fill r (from poolsim_results_alloc) with synthetic, self-consistent values
+ * for tests of writers, readers and charts: every metadata string set (line
+ * and county names in Chinese), years from 2021, probabilities increasing
+ * in [0,1] with Wilson intervals, ascending quantiles, values differing
+ * between arrays, lines, counties and years. NOT model output.
+ * POOLSIM_ENOMEM on failure. */
+int poolsim_results_fill_test(poolsim_results *r);
+
 #endif
