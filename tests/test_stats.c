@@ -1,0 +1,118 @@
+/* Tests of src/stats.c and the Wilson interval in src/results.c. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+
+#include "poolsim/results.h"
+#include "poolsim/stats.h"
+
+static void test_wilson(void)
+{
+    double lo, hi;
+    /* Reference values from the closed form evaluated independently in
+     * Python: p = k/n, d = 1 + z^2/n, centre = (p + z^2/2n)/d,
+     * half = z/d sqrt(p(1-p)/n + z^2/4n^2), z = 1.959963984540054. */
+    poolsim_wilson(5, 100, &lo, &hi);
+    CU_ASSERT_DOUBLE_EQUAL(lo, 0.02154367915436796, 1e-15);
+    CU_ASSERT_DOUBLE_EQUAL(hi, 0.11175046923191913, 1e-15);
+    poolsim_wilson(1, 3, &lo, &hi);
+    CU_ASSERT_DOUBLE_EQUAL(lo, 0.06149194472039615, 1e-15);
+    CU_ASSERT_DOUBLE_EQUAL(hi, 0.7923403991979523, 1e-15);
+    /* k = 0: [0, (z^2/n) / (1 + z^2/n)] = [0, 0.0768293/1.0768293] */
+    poolsim_wilson(0, 50, &lo, &hi);
+    CU_ASSERT_EQUAL(lo, 0.0);
+    CU_ASSERT_DOUBLE_EQUAL(hi, 0.07134759913335872, 1e-15);
+    poolsim_wilson(50, 50, &lo, &hi);
+    CU_ASSERT_DOUBLE_EQUAL(lo, 1 - 0.07134759913335872, 1e-15);
+    CU_ASSERT_EQUAL(hi, 1.0);
+}
+
+static void test_quantile7(void)
+{
+    /* sorted 1 1 2 3 4 5 6 9 (n = 8), h = 7p:
+     * p=.01: h=.07 -> 1;  p=.25: h=1.75 -> 1 + .75*(2-1) = 1.75;
+     * p=.5: h=3.5 -> 3 + .5*(4-3) = 3.5;  p=.95: h=6.65 -> 6 + .65*(9-6) = 7.95;
+     * p=.99: h=6.93 -> 6 + .93*3 = 8.79;  p=1 -> 9;  p=0 -> 1 */
+    const double x[] = {1, 1, 2, 3, 4, 5, 6, 9};
+    CU_ASSERT_DOUBLE_EQUAL(poolsim_quantile7(x, 8, 0.01), 1.0, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(poolsim_quantile7(x, 8, 0.25), 1.75, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(poolsim_quantile7(x, 8, 0.50), 3.5, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(poolsim_quantile7(x, 8, 0.95), 7.95, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(poolsim_quantile7(x, 8, 0.99), 8.79, 1e-12);
+    CU_ASSERT_EQUAL(poolsim_quantile7(x, 8, 1.0), 9.0);
+    CU_ASSERT_EQUAL(poolsim_quantile7(x, 8, 0.0), 1.0);
+    CU_ASSERT_EQUAL(poolsim_quantile7(x, 1, 0.5), 1.0);
+    /* CVaR: worst ceil(0.05*8) = 1 value -> 9; worst ceil(.25*8) = 2 -> (6+9)/2 */
+    CU_ASSERT_EQUAL(poolsim_cvar_upper(x, 8, 0.05), 9.0);
+    CU_ASSERT_EQUAL(poolsim_cvar_upper(x, 8, 0.25), 7.5);
+    /* n = 100: worst ceil(5) = 5 values of 1..100 -> (96+...+100)/5 = 98 */
+    double y[100];
+    for (int i = 0; i < 100; i++) y[i] = i + 1;
+    CU_ASSERT_EQUAL(poolsim_cvar_upper(y, 100, 0.05), 98.0);
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The block fold must give the two-pass mean and variance, and the same
+ * bits whatever blocks the paths were grouped in (blocks are fixed). */
+static void test_moments_fold(void)
+{
+    poolsim_stats_layout lay;
+    poolsim_stats_layout_init(&lay, 2, 1, 1);
+    long P = 1000; /* 4 blocks of 256, the last partial */
+    poolsim_stats *st = poolsim_stats_alloc(&lay, P);
+    poolsim_block *b = poolsim_block_alloc(&lay);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    double *rec = calloc(lay.n, sizeof(double));
+    double sum = 0;
+    double *vals = malloc((size_t)P * sizeof(double));
+    for (long p = 0; p < P; p++) vals[p] = 1e9 + 1000.0 * sin((double)p) + (double)(p % 7);
+    for (long p = 0; p < P; p++) sum += vals[p];
+    double mean = sum / (double)P, ss = 0;
+    for (long p = 0; p < P; p++) ss += (vals[p] - mean) * (vals[p] - mean);
+    for (long bi = 0; bi < poolsim_stats_nblocks(st); bi++) {
+        long f, e;
+        poolsim_stats_block_range(st, bi, &f, &e);
+        poolsim_block_reset(b, bi);
+        for (long p = f; p < e; p++) {
+            memset(rec, 0, lay.n * sizeof(double));
+            rec[lay.fin_total] = vals[p];
+            rec[lay.reserve_end] = vals[p];
+            poolsim_block_add(b, st, p, rec);
+        }
+        CU_ASSERT_EQUAL(poolsim_stats_fold(st, b), 0);
+    }
+    poolsim_results *r = poolsim_results_alloc(2, 1, 1);
+    CU_ASSERT_EQUAL(poolsim_stats_finish(st, r), 0);
+    /* mean of a large offset plus small variation: relative accuracy 1e-15 */
+    CU_ASSERT_DOUBLE_EQUAL(r->financing_total.mean[0], mean, 1e9 * 1e-14);
+    double se = sqrt(ss / (double)(P - 1) / (double)P);
+    CU_ASSERT_DOUBLE_EQUAL(r->financing_total.se[0], se, se * 1e-9);
+    /* median of the reserve channel: type-7 median of the sorted values */
+    qsort(vals, (size_t)P, sizeof(double), cmp_d);
+    CU_ASSERT_DOUBLE_EQUAL(r->reserve_balance.q[3], 0.5 * (vals[499] + vals[500]), 1e-6);
+    CU_ASSERT_EQUAL(r->reserve_balance.q[0], poolsim_quantile7(vals, (size_t)P, 0.01));
+    /* folding out of order is refused */
+    poolsim_block_reset(b, 7);
+    CU_ASSERT_NOT_EQUAL(poolsim_stats_fold(st, b), 0);
+    poolsim_results_free(r);
+    free(vals);
+    free(rec);
+    poolsim_block_free(b);
+    poolsim_stats_free(st);
+}
+
+void poolsim_test_stats(void)
+{
+    CU_pSuite s = CU_add_suite("stats", NULL, NULL);
+    CU_add_test(s, "Wilson interval vs closed form", test_wilson);
+    CU_add_test(s, "type-7 quantiles and CVaR by hand", test_quantile7);
+    CU_add_test(s, "block-ordered moments vs two-pass", test_moments_fold);
+}
