@@ -1,0 +1,162 @@
+/* poolsim benchmarks (`make bench`): prints figures, asserts nothing.
+ *
+ * For the default scenario and each claims_noise mode:
+ *   - microseconds per path and county-line-years per second (1 thread);
+ *   - the ratio of the simulator's time to a draws-only replay: the same
+ *     sub-stream resets and the same samplers on the same generator with
+ *     the same parameters (drivers, then per county, line, benefit and
+ *     year a Poisson count and a gamma, or one normal), without financing,
+ *     rules or statistics;
+ *   - the 2-thread speedup of a whole run;
+ *   - peak resident memory.
+ * Usage: build/bench [SCENARIO] [PATHS] */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_randist.h>
+#include <omp.h>
+
+#include "poolsim/claims.h"
+#include "poolsim/engine.h"
+#include "poolsim/rng.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double peak_mib(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_maxrss / 1024.0;
+}
+
+/* Simulator alone, one thread: seconds for paths [0, n). */
+static double time_sim(const poolsim_plan *pl, const poolsim_stats_layout *lay, long n,
+                       unsigned long long seed, double *checksum)
+{
+    poolsim_path_ws *w = poolsim_path_ws_alloc(pl);
+    double *rec = malloc(lay->n * sizeof(double));
+    double t0 = now(), cs = 0;
+    for (long p = 0; p < n; p++) {
+        poolsim_engine_path(pl, lay, seed, (uint32_t)p, w, rec);
+        cs += rec[lay->reserve_end];
+    }
+    double t = now() - t0;
+    *checksum = cs;
+    free(rec);
+    poolsim_path_ws_free(w);
+    return t;
+}
+
+/* Draws-only replay of the same variates, one thread. An untimed first
+ * pass computes, per path, the parameters of every claims draw exactly as
+ * the engine does (lambda, and the payment moments at the path's price
+ * index); the timed pass then repeats only the drivers and the draws. */
+static double time_replay(const poolsim_plan *pl, long n, unsigned long long seed, double *checksum)
+{
+    const poolsim_scenario *s = pl->s;
+    gsl_rng *r = gsl_rng_alloc(poolsim_rng_type());
+    poolsim_drivers *d = poolsim_drivers_alloc(s);
+    int noise = s->claims_noise;
+    size_t per = (size_t)pl->T * (size_t)pl->L * (size_t)pl->C * (size_t)pl->K;
+    double *lam = calloc(per * (size_t)n, sizeof(double));
+    poolsim_claims_moments *mo = calloc(per * (size_t)n, sizeof *mo);
+    for (long p = 0; p < n; p++) {
+        poolsim_drivers_draw(s, (uint32_t)p, r, d);
+        size_t i = per * (size_t)p;
+        for (int t = 0; t < pl->T; t++)
+            for (int l = 0; l < pl->L; l++)
+                for (int c = 0; c < pl->C; c++)
+                    for (int kk = 0; kk < pl->nclaims[l]; kk++, i++) {
+                        const poolsim_plan_claim *q = &POOLSIM_PLAN_CLAIM(pl, l, c, kk, t);
+                        lam[i] = q->lam0 * d->U[(size_t)c * (size_t)pl->T + (size_t)t] *
+                                 (pl->epidemic[l * pl->K + kk] ? d->J[t] : 1.0);
+                        poolsim_plan_moments(pl, pl->mode[l * pl->K + kk], q, d->P[t], &mo[i]);
+                    }
+    }
+    double t0 = now(), cs = 0;
+    for (long p = 0; p < n; p++) {
+        poolsim_drivers_draw(s, (uint32_t)p, r, d);
+        size_t i = per * (size_t)p;
+        for (int t = 0; t < pl->T; t++)
+            for (int l = 0; l < pl->L; l++)
+                for (int c = 0; c < pl->C; c++)
+                    for (int kk = 0; kk < pl->nclaims[l]; kk++, i++) {
+                        if (noise == POOLSIM_NOISE_NONE) continue;
+                        poolsim_rng_reset(r, seed, (uint32_t)p, POOLSIM_STREAM_CLAIMS, (uint32_t)(t + 1),
+                                          pl->who[((size_t)l * (size_t)pl->C + (size_t)c) * (size_t)pl->K + (size_t)kk]);
+                        if (noise == POOLSIM_NOISE_NORMAL) {
+                            cs += gsl_ran_gaussian_ziggurat(r, 1.0);
+                        } else {
+                            unsigned long k = poolsim_claims_poisson(r, lam[i]);
+                            if (k > 0 && mo[i].vy > 0)
+                                cs += gsl_ran_gamma(r, (double)k * mo[i].ey * mo[i].ey / mo[i].vy,
+                                                    mo[i].vy / mo[i].ey);
+                        }
+                    }
+    }
+    double t = now() - t0;
+    *checksum = cs;
+    free(lam);
+    free(mo);
+    poolsim_drivers_free(d);
+    gsl_rng_free(r);
+    return t;
+}
+
+static double time_run(const poolsim_scenario *s, long paths, int threads)
+{
+    poolsim_engine_opts o = {.paths = paths, .seed = s->seed, .threads = threads};
+    poolsim_results *res = NULL;
+    double t0 = now();
+    int st = poolsim_engine_run(s, &o, &res, NULL);
+    double t = now() - t0;
+    poolsim_results_free(res);
+    return st == POOLSIM_OK ? t : -1;
+}
+
+int main(int argc, char **argv)
+{
+    gsl_set_error_handler_off();
+    const char *path = argc > 1 ? argv[1] : "scenarios/zhuzhou.yaml";
+    long paths = argc > 2 ? atol(argv[2]) : 4000;
+    const char *modes[] = {"compound", "normal", "none"};
+    printf("poolsim benchmark: %s, %ld paths per figure\n", path, paths);
+    printf("%-9s %10s %16s %12s %10s %10s %9s\n", "noise", "us/path", "cty-line-yr/s", "replay us",
+           "ratio", "target", "2-thr x");
+    for (int m = 0; m < 3; m++) {
+        char set[64];
+        snprintf(set, sizeof set, "simulation.claims_noise=%s", modes[m]);
+        const char *sets[] = {set};
+        poolsim_load_opts lo = {.nsets = 1, .sets = sets, .paths = -1, .seed = -1};
+        poolsim_scenario *s = NULL;
+        if (poolsim_scenario_load(path, &lo, stderr, &s) != POOLSIM_OK) return 2;
+        poolsim_plan *pl = NULL;
+        if (poolsim_plan_build(s, &pl) != POOLSIM_OK) return 1;
+        poolsim_stats_layout lay;
+        poolsim_stats_layout_init(&lay, pl->T, pl->L, pl->C);
+        double cs1, cs2;
+        time_sim(pl, lay.n > 0 ? paths / 10 : 0, s->seed, &cs1); /* warm-up */
+        double ts = time_sim(pl, paths, s->seed, &cs1);
+        double tr = time_replay(pl, paths, s->seed, &cs2);
+        double t1 = time_run(s, paths, 1), t2 = time_run(s, paths, 2);
+        double cly = (double)paths * pl->C * pl->L * pl->T;
+        const char *target = m == 0 ? "<= 1.3" : m == 1 ? "<= 1.5" : "-";
+        printf("%-9s %10.2f %16.3g %12.2f %10.2f %10s %9.2f\n", modes[m], 1e6 * ts / (double)paths,
+               cly / ts, 1e6 * tr / (double)paths, tr > 0 ? ts / tr : 0.0, target,
+               t2 > 0 ? t1 / t2 : 0.0);
+        if (cs1 != cs1 || cs2 != cs2) printf("  (checksum is NaN)\n");
+        poolsim_plan_free(pl);
+        poolsim_scenario_free(s);
+    }
+    printf("peak resident memory: %.1f MiB; cores: %d\n", peak_mib(), omp_get_num_procs());
+    return 0;
+}
