@@ -145,7 +145,7 @@ int main(int argc, char **argv)
         poolsim_stats_layout_init(&lay, pl->T, pl->L, pl->C);
         double cs1, cs2;
         time_sim(pl, &lay, paths / 10, s->seed, &cs1); /* warm-up */
-        double ts = time_sim(pl, paths, s->seed, &cs1);
+        double ts = time_sim(pl, &lay, paths, s->seed, &cs1);
         double tr = time_replay(pl, paths, s->seed, &cs2);
         double t1 = time_run(s, paths, 1), t2 = time_run(s, paths, 2);
         double cly = (double)paths * pl->C * pl->L * pl->T;
