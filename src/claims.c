@@ -39,6 +39,26 @@ double poolsim_claims_lev2(double x, double mu, double s)
            x * x * gsl_cdf_ugaussian_Q((lx - mu) / s);
 }
 
+/* LEV1(x) and LEV2(x) together, sharing ln x and the upper tail
+ * Q((ln x - mu)/s): three normal-cdf evaluations instead of four. */
+static void lev12(double x, double mu, double s, double *l1 /* OUT */, double *l2 /* OUT */)
+{
+    if (x <= 0) {
+        *l1 = *l2 = 0.0;
+        return;
+    }
+    double m1 = exp(mu + 0.5 * s * s), m2 = exp(2 * mu + 2 * s * s);
+    if (isinf(x)) {
+        *l1 = m1;
+        *l2 = m2;
+        return;
+    }
+    double z = (log(x) - mu) / s;
+    double q = gsl_cdf_ugaussian_Q(z);
+    *l1 = m1 * gsl_cdf_ugaussian_P(z - s) + x * q;
+    *l2 = m2 * gsl_cdf_ugaussian_P(z - 2 * s) + x * x * q;
+}
+
 /* EY  = c (LEV1(u) - LEV1(d)),
  * EY2 = c^2 (LEV2(u) - LEV2(d) - 2 d (LEV1(u) - LEV1(d))),
  * VY  = max(0, EY2 - EY^2).
@@ -57,8 +77,10 @@ void poolsim_claims_payment_moments(double mean_x, double cv, double d, double u
         double s2 = log1p(cv * cv);
         double s = sqrt(s2);
         double mu = log(mean_x) - 0.5 * s2;
-        double l1 = poolsim_claims_lev1(u, mu, s) - poolsim_claims_lev1(d, mu, s);
-        double l2 = poolsim_claims_lev2(u, mu, s) - poolsim_claims_lev2(d, mu, s);
+        double u1, u2, d1, d2;
+        lev12(u, mu, s, &u1, &u2);
+        lev12(d, mu, s, &d1, &d2);
+        double l1 = u1 - d1, l2 = u2 - d2;
         ey = fmax(0.0, c * l1);
         ey2 = fmax(0.0, c * c * (l2 - 2 * d * l1));
     }
