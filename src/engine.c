@@ -298,7 +298,7 @@ int poolsim_engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
 #pragma omp parallel num_threads(nthreads) shared(status, done, last)
     {
         poolsim_path_ws *w = poolsim_path_ws_alloc(pl);
-        poolsim_block *blk = poolsim_block_alloc(&lay);
+        poolsim_block *blk = poolsim_block_alloc(stats);
         double *rec = malloc(lay.n * sizeof(double));
         int mine = (w && blk && rec) ? POOLSIM_OK : POOLSIM_ENOMEM;
         if (mine != POOLSIM_OK) {
@@ -318,10 +318,8 @@ int poolsim_engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
                 poolsim_block_reset(blk, b);
                 for (long p = first; p < end && mine == POOLSIM_OK; p++) {
                     mine = poolsim_engine_path(pl, &lay, o->seed, (uint32_t)p, w, rec);
-                    if (mine == POOLSIM_OK) {
-                        poolsim_block_add(blk, stats, p, rec);
-                        if (sp) saved_put(sp, &lay, p, rec);
-                    }
+                    if (mine == POOLSIM_OK) mine = poolsim_block_add(blk, stats, p, rec);
+                    if (mine == POOLSIM_OK && sp) saved_put(sp, &lay, p, rec);
                 }
             }
 #pragma omp ordered
@@ -338,6 +336,15 @@ int poolsim_engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
                     done += end - first;
                     if (show) progress_show(done, o->paths, t0, &last, done == o->paths);
                 }
+            }
+        }
+        if (blk) {
+            int rc;
+#pragma omp critical(poolsim_absorb)
+            rc = poolsim_stats_absorb(stats, blk);
+            if (rc != POOLSIM_OK) {
+#pragma omp atomic write
+                status = rc;
             }
         }
         free(rec);

@@ -22,13 +22,14 @@
 #include <string.h>
 
 #include "poolsim/common.h"
-
-#define POOLSIM_STATS_BLOCK 256
+#include "poolsim/qhist.h"
 
 struct poolsim_stats {
     poolsim_stats_layout lay;
-    long paths, nblocks;
+    long paths, nblocks, bsize;
+    int exact;           /* 1: keep every value (qv); 0: histograms (hist) */
     double *qv;          /* [nq][paths] */
+    poolsim_qhist *hist; /* nq channels, merged from the blocks' histograms */
     /* run totals, folded in block order */
     double n;
     double *mean, *m2;   /* [lay.n] */
@@ -80,12 +81,20 @@ poolsim_stats *poolsim_stats_alloc(const poolsim_stats_layout *lay, long paths)
     if (!st) return NULL;
     st->lay = *lay;
     st->paths = paths;
-    st->nblocks = (paths + POOLSIM_STATS_BLOCK - 1) / POOLSIM_STATS_BLOCK;
-    st->qv = malloc(lay->nq * (size_t)paths * sizeof(double));
+    /* blocks of 256 paths, grown in steps of 256 so there are at most 1024 */
+    long unit = POOLSIM_STATS_BLOCK_UNIT, maxb = POOLSIM_STATS_MAX_BLOCKS;
+    st->bsize = unit * ((paths + unit * maxb - 1) / (unit * maxb));
+    if (st->bsize < unit) st->bsize = unit;
+    st->nblocks = (paths + st->bsize - 1) / st->bsize;
+    st->exact = paths <= POOLSIM_STATS_EXACT_MAX;
+    if (st->exact)
+        st->qv = malloc(lay->nq * (size_t)paths * sizeof(double));
+    else
+        st->hist = poolsim_qhist_alloc(lay->nq);
     st->mean = calloc(lay->n, sizeof(double));
     st->m2 = calloc(lay->n, sizeof(double));
     st->first_count = calloc((size_t)lay->L * (size_t)(lay->T + 1), sizeof(int64_t));
-    if (!st->qv || !st->mean || !st->m2 || !st->first_count) {
+    if ((st->exact ? !st->qv : !st->hist) || !st->mean || !st->m2 || !st->first_count) {
         poolsim_stats_free(st);
         return NULL;
     }
@@ -96,6 +105,7 @@ void poolsim_stats_free(poolsim_stats *st)
 {
     if (!st) return;
     free(st->qv);
+    poolsim_qhist_free(st->hist);
     free(st->mean);
     free(st->m2);
     free(st->first_count);
@@ -106,15 +116,22 @@ long poolsim_stats_nblocks(const poolsim_stats *st) { return st->nblocks; }
 
 void poolsim_stats_block_range(const poolsim_stats *st, long b, long *first, long *end)
 {
-    *first = b * POOLSIM_STATS_BLOCK;
-    *end = *first + POOLSIM_STATS_BLOCK;
+    *first = b * st->bsize;
+    *end = *first + st->bsize;
     if (*end > st->paths) *end = st->paths;
 }
 
-poolsim_block *poolsim_block_alloc(const poolsim_stats_layout *lay)
+int poolsim_stats_exact(const poolsim_stats *st) { return st->exact; }
+
+poolsim_block *poolsim_block_alloc(const poolsim_stats *st)
 {
+    const poolsim_stats_layout *lay = &st->lay;
     poolsim_block *b = calloc(1, sizeof *b);
     if (!b) return NULL;
+    if (!st->exact && !(b->hist = poolsim_qhist_alloc(lay->nq))) {
+        free(b);
+        return NULL;
+    }
     b->n = lay->n;
     b->L = lay->L;
     b->T = lay->T;
@@ -136,6 +153,7 @@ void poolsim_block_free(poolsim_block *b)
     free(b->s1);
     free(b->s2);
     free(b->first_count);
+    poolsim_qhist_free(b->hist);
     free(b);
 }
 
@@ -148,7 +166,7 @@ void poolsim_block_reset(poolsim_block *b, long index)
     memset(b->first_count, 0, (size_t)b->L * (size_t)(b->T + 1) * sizeof(int64_t));
 }
 
-void poolsim_block_add(poolsim_block *b, poolsim_stats *st, long path, const double *rec)
+int poolsim_block_add(poolsim_block *b, poolsim_stats *st, long path, const double *rec)
 {
     const poolsim_stats_layout *lay = &st->lay;
     if (b->count == 0) memcpy(b->shift, rec, b->n * sizeof(double));
@@ -162,9 +180,23 @@ void poolsim_block_add(poolsim_block *b, poolsim_stats *st, long path, const dou
         int slot = fe == 0 ? lay->T : fe - 1;
         b->first_count[(size_t)l * (size_t)(lay->T + 1) + (size_t)slot]++;
     }
-    for (size_t q = 0; q < lay->nq; q++)
-        st->qv[q * (size_t)st->paths + (size_t)path] = rec[qchan_offset(lay, q)];
     b->count++;
+    if (st->exact) {
+        for (size_t q = 0; q < lay->nq; q++)
+            st->qv[q * (size_t)st->paths + (size_t)path] = rec[qchan_offset(lay, q)];
+        return POOLSIM_OK;
+    }
+    for (size_t q = 0; q < lay->nq; q++) {
+        int rc = poolsim_qhist_add(b->hist, q, rec[qchan_offset(lay, q)]);
+        if (rc != POOLSIM_OK) return rc;
+    }
+    return POOLSIM_OK;
+}
+
+int poolsim_stats_absorb(poolsim_stats *st, const poolsim_block *b)
+{
+    if (st->exact || !b->hist) return POOLSIM_OK;
+    return poolsim_qhist_merge(st->hist, b->hist);
 }
 
 int poolsim_stats_fold(poolsim_stats *st, const poolsim_block *b)
@@ -276,24 +308,27 @@ int poolsim_stats_finish(poolsim_stats *st, poolsim_results *r)
         }
     }
 
-    /* quantiles: each channel sorted independently (parallel, deterministic) */
+    /* quantiles: exact (each channel sorted independently, in parallel) or
+     * from the merged histograms */
     long nq = (long)lay->nq;
 #pragma omp parallel for schedule(dynamic, 4)
     for (long q = 0; q < nq; q++) {
-        double *x = st->qv + (size_t)q * n;
-        qsort(x, n, sizeof(double), cmp_double);
+        double *x = st->exact ? st->qv + (size_t)q * n : NULL;
+        if (x) qsort(x, n, sizeof(double), cmp_double);
         size_t uq = (size_t)q;
         if (uq < 2 * lt) {
             poolsim_distsum *d = uq < lt ? &r->reserve_balance : &r->reserve_ratio;
             size_t i = uq < lt ? uq : uq - lt;
             for (int k = 0; k < POOLSIM_NQ; k++)
-                d->q[i * POOLSIM_NQ + (size_t)k] = poolsim_quantile7(x, n, poolsim_quantile_probs[k]);
+                d->q[i * POOLSIM_NQ + (size_t)k] =
+                    x ? poolsim_quantile7(x, n, poolsim_quantile_probs[k])
+                      : poolsim_qhist_quantile7(st->hist, uq, poolsim_quantile_probs[k]);
         } else {
             poolsim_tailsum *tsum = uq < 2 * lt + lct ? &r->county_burden : &r->county_burden_total;
             size_t i = uq < 2 * lt + lct ? uq - 2 * lt : uq - 2 * lt - lct;
-            tsum->p95[i] = poolsim_quantile7(x, n, 0.95);
-            tsum->p99[i] = poolsim_quantile7(x, n, 0.99);
-            tsum->cvar95[i] = poolsim_cvar_upper(x, n, 0.05);
+            tsum->p95[i] = x ? poolsim_quantile7(x, n, 0.95) : poolsim_qhist_quantile7(st->hist, uq, 0.95);
+            tsum->p99[i] = x ? poolsim_quantile7(x, n, 0.99) : poolsim_qhist_quantile7(st->hist, uq, 0.99);
+            tsum->cvar95[i] = x ? poolsim_cvar_upper(x, n, 0.05) : poolsim_qhist_cvar_upper(st->hist, uq, 0.05);
         }
     }
     return POOLSIM_OK;

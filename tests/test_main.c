@@ -9,7 +9,7 @@
 #include <gsl/gsl_errno.h>
 
 #define SUITES(X) X(common) X(scenario) X(rules) X(settle) X(rng) X(claims) X(drivers) \
-    X(plan) X(stats) X(engine) X(h5out) X(jsonout) X(plot) X(report) X(summary) X(sweep) X(solve)
+    X(plan) X(stats) X(qhist) X(engine) X(h5out) X(jsonout) X(plot) X(report) X(summary) X(sweep) X(solve)
 
 #define DECLARE(name) void poolsim_test_##name(void) __attribute__((weak));
 SUITES(DECLARE)

@@ -67,7 +67,7 @@ static void test_moments_fold(void)
     poolsim_stats_layout_init(&lay, 2, 1, 1);
     long P = 1000; /* 4 blocks of 256, the last partial */
     poolsim_stats *st = poolsim_stats_alloc(&lay, P);
-    poolsim_block *b = poolsim_block_alloc(&lay);
+    poolsim_block *b = poolsim_block_alloc(st);
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
     CU_ASSERT_PTR_NOT_NULL_FATAL(b);
     double *rec = calloc(lay.n, sizeof(double));

@@ -6,8 +6,11 @@
  * only on the number of paths. Within a block, moments are accumulated in
  * path order (Welford); blocks are combined in block order (Chan et al.'s
  * pairwise update), so the result never depends on which thread or rank
- * ran which block. Quantiles are exact type-7 order statistics over all
- * paths (the values are kept per path, at the path's own index). */
+ * ran which block. Up to POOLSIM_STATS_EXACT_MAX paths, quantiles are exact
+ * type-7 order statistics over all paths (the values are kept per path, at
+ * the path's own index); above it they come from mergeable logarithmic
+ * histograms (qhist.h: relative error at most 0.049%) and memory no longer
+ * grows with the number of paths. */
 #ifndef POOLSIM_STATS_H
 #define POOLSIM_STATS_H
 
@@ -39,7 +42,14 @@ typedef struct {
     double *m2;        /* [lay.n] sum of squared deviations */
 } poolsim_moments;
 
+/* Paths up to which quantiles are exact. */
+#define POOLSIM_STATS_EXACT_MAX 100000L
+/* Block size is a multiple of this, and there are at most MAX_BLOCKS. */
+#define POOLSIM_STATS_BLOCK_UNIT 256L
+#define POOLSIM_STATS_MAX_BLOCKS 1024L
+
 typedef struct poolsim_stats poolsim_stats;
+struct poolsim_qhist;
 
 /* Accumulator for `paths` paths. Block size and count depend only on paths. */
 poolsim_stats *poolsim_stats_alloc(const poolsim_stats_layout *lay, long paths);
@@ -57,14 +67,20 @@ typedef struct {
     double *shift;       /* [n] first path's record */
     double *s1, *s2;     /* [n] sums of (x - shift) and (x - shift)^2 */
     int64_t *first_count;/* [L][T+1] first exhaustion year counts; [T] = never */
+    struct poolsim_qhist *hist; /* histogram mode: this thread's counts (kept across blocks) */
 } poolsim_block;
 
-poolsim_block *poolsim_block_alloc(const poolsim_stats_layout *lay);
+/* 1 when quantiles are exact (paths <= POOLSIM_STATS_EXACT_MAX). */
+int poolsim_stats_exact(const poolsim_stats *st);
+poolsim_block *poolsim_block_alloc(const poolsim_stats *st);
 void poolsim_block_free(poolsim_block *b);
 void poolsim_block_reset(poolsim_block *b, long index);
 /* Add one path's record (paths of a block in path order, by one thread);
  * also stores its quantile-channel values at the path's index in st. */
-void poolsim_block_add(poolsim_block *b, poolsim_stats *st, long path, const double *rec);
+int poolsim_block_add(poolsim_block *b, poolsim_stats *st, long path, const double *rec);
+/* Histogram mode: merge a thread's block histogram into the run's (exact,
+ * order-independent); call once per block accumulator, serialised. */
+int poolsim_stats_absorb(poolsim_stats *st, const poolsim_block *b);
 /* Fold a finished block into the run totals. Blocks must be folded in
  * block order 0, 1, 2, ...; POOLSIM_ENUM otherwise. */
 int poolsim_stats_fold(poolsim_stats *st, const poolsim_block *b);

@@ -1,0 +1,246 @@
+/* poolsim: mergeable logarithmic quantile histograms (see qhist.h). */
+#include "poolsim/qhist.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "poolsim/common.h"
+
+typedef struct {
+    int64_t zeros, total;
+    double min, max;           /* exact extremes of the values counted */
+    int64_t **page;            /* [POOLSIM_QHIST_NEXP] pages of POOLSIM_QHIST_SUB counts, or NULL */
+} qchan;
+
+struct poolsim_qhist {
+    size_t nchan;
+    qchan *ch;
+};
+
+poolsim_qhist *poolsim_qhist_alloc(size_t nchan)
+{
+    poolsim_qhist *h = calloc(1, sizeof *h);
+    if (!h) return NULL;
+    h->nchan = nchan;
+    h->ch = calloc(nchan, sizeof *h->ch);
+    if (!h->ch) {
+        free(h);
+        return NULL;
+    }
+    for (size_t c = 0; c < nchan; c++) {
+        h->ch[c].min = INFINITY;
+        h->ch[c].max = -INFINITY;
+    }
+    return h;
+}
+
+void poolsim_qhist_free(poolsim_qhist *h)
+{
+    if (!h) return;
+    for (size_t c = 0; c < h->nchan; c++) {
+        if (!h->ch[c].page) continue;
+        for (int e = 0; e < POOLSIM_QHIST_NEXP; e++) free(h->ch[c].page[e]);
+        free(h->ch[c].page);
+    }
+    free(h->ch);
+    free(h);
+}
+
+static int64_t *page_get(qchan *q, int ei)
+{
+    if (!q->page) {
+        q->page = calloc(POOLSIM_QHIST_NEXP, sizeof(int64_t *));
+        if (!q->page) return NULL;
+    }
+    if (!q->page[ei]) q->page[ei] = calloc(POOLSIM_QHIST_SUB, sizeof(int64_t));
+    return q->page[ei];
+}
+
+static void bucket_of(double x, int *ei, int *sub)
+{
+    int e;
+    double m = frexp(x, &e); /* x = m 2^e, m in [0.5, 1) */
+    int s = (int)((m - 0.5) * (2.0 * POOLSIM_QHIST_SUB));
+    if (s >= POOLSIM_QHIST_SUB) s = POOLSIM_QHIST_SUB - 1;
+    *ei = e - POOLSIM_QHIST_EMIN;
+    *sub = s;
+}
+
+static double bucket_mid(int ei, int sub)
+{
+    double m = 0.5 + ((double)sub + 0.5) / (2.0 * POOLSIM_QHIST_SUB);
+    return ldexp(m, ei + POOLSIM_QHIST_EMIN);
+}
+
+int poolsim_qhist_add(poolsim_qhist *h, size_t chan, double x)
+{
+    if (!(x >= 0) || !isfinite(x)) return POOLSIM_ENUM;
+    qchan *q = &h->ch[chan];
+    q->total++;
+    if (x < q->min) q->min = x;
+    if (x > q->max) q->max = x;
+    if (x == 0) {
+        q->zeros++;
+        return POOLSIM_OK;
+    }
+    int ei, sub;
+    bucket_of(x, &ei, &sub);
+    int64_t *pg = page_get(q, ei);
+    if (!pg) return POOLSIM_ENOMEM;
+    pg[sub]++;
+    return POOLSIM_OK;
+}
+
+int poolsim_qhist_merge(poolsim_qhist *dst, const poolsim_qhist *src)
+{
+    if (dst->nchan != src->nchan) return POOLSIM_ENUM;
+    for (size_t c = 0; c < src->nchan; c++) {
+        const qchan *s = &src->ch[c];
+        qchan *d = &dst->ch[c];
+        d->zeros += s->zeros;
+        d->total += s->total;
+        if (s->min < d->min) d->min = s->min;
+        if (s->max > d->max) d->max = s->max;
+        if (!s->page) continue;
+        for (int e = 0; e < POOLSIM_QHIST_NEXP; e++) {
+            if (!s->page[e]) continue;
+            int64_t *pg = page_get(d, e);
+            if (!pg) return POOLSIM_ENOMEM;
+            for (int k = 0; k < POOLSIM_QHIST_SUB; k++) pg[k] += s->page[e][k];
+        }
+    }
+    return POOLSIM_OK;
+}
+
+int64_t poolsim_qhist_count(const poolsim_qhist *h, size_t chan) { return h->ch[chan].total; }
+
+static double clampv(const qchan *q, double v)
+{
+    return v < q->min ? q->min : v > q->max ? q->max : v;
+}
+
+/* Value of the k-th smallest (0-based) count in the channel. */
+static double order_stat(const qchan *q, int64_t k)
+{
+    if (k < q->zeros) return 0.0;
+    int64_t cum = q->zeros;
+    for (int e = 0; q->page && e < POOLSIM_QHIST_NEXP; e++) {
+        const int64_t *pg = q->page[e];
+        if (!pg) continue;
+        for (int s = 0; s < POOLSIM_QHIST_SUB; s++) {
+            cum += pg[s];
+            if (k < cum) return clampv(q, bucket_mid(e, s));
+        }
+    }
+    return q->max;
+}
+
+double poolsim_qhist_quantile7(const poolsim_qhist *h, size_t chan, double p)
+{
+    const qchan *q = &h->ch[chan];
+    if (q->total == 0) return NAN;
+    if (q->total == 1) return q->min;
+    double hh = (double)(q->total - 1) * p;
+    int64_t lo = (int64_t)floor(hh);
+    if (lo >= q->total - 1) return q->max;
+    double frac = hh - (double)lo;
+    if (lo == 0 && frac == 0) return q->min;
+    double a = lo == 0 ? q->min : order_stat(q, lo);
+    double b = lo + 1 == q->total - 1 ? q->max : order_stat(q, lo + 1);
+    return a + frac * (b - a);
+}
+
+double poolsim_qhist_cvar_upper(const poolsim_qhist *h, size_t chan, double alpha)
+{
+    const qchan *q = &h->ch[chan];
+    if (q->total == 0) return NAN;
+    int64_t k = (int64_t)ceil(alpha * (double)q->total - 1e-9);
+    if (k < 1) k = 1;
+    if (k > q->total) k = q->total;
+    /* walk down from the top bucket; what is left after the buckets is zeros */
+    double sum = 0;
+    int64_t need = k;
+    for (int e = POOLSIM_QHIST_NEXP - 1; need > 0 && q->page && e >= 0; e--) {
+        const int64_t *pg = q->page[e];
+        if (!pg) continue;
+        for (int s = POOLSIM_QHIST_SUB - 1; s >= 0 && need > 0; s--) {
+            if (pg[s] == 0) continue;
+            int64_t take = pg[s] < need ? pg[s] : need;
+            sum += (double)take * clampv(q, bucket_mid(e, s));
+            need -= take;
+        }
+    }
+    return sum / (double)k;
+}
+
+size_t poolsim_qhist_packed_size(const poolsim_qhist *h)
+{
+    size_t n = 0;
+    for (size_t c = 0; c < h->nchan; c++) {
+        n += 5;
+        for (int e = 0; h->ch[c].page && e < POOLSIM_QHIST_NEXP; e++)
+            if (h->ch[c].page[e]) n += 1 + POOLSIM_QHIST_SUB;
+    }
+    return n;
+}
+
+static int64_t dbits(double v)
+{
+    int64_t b;
+    memcpy(&b, &v, sizeof b);
+    return b;
+}
+
+static double bitsd(int64_t b)
+{
+    double v;
+    memcpy(&v, &b, sizeof v);
+    return v;
+}
+
+void poolsim_qhist_pack(const poolsim_qhist *h, int64_t *buf)
+{
+    size_t i = 0;
+    for (size_t c = 0; c < h->nchan; c++) {
+        const qchan *q = &h->ch[c];
+        int64_t np = 0;
+        for (int e = 0; q->page && e < POOLSIM_QHIST_NEXP; e++) np += q->page[e] != NULL;
+        buf[i++] = q->zeros;
+        buf[i++] = q->total;
+        buf[i++] = dbits(q->min);
+        buf[i++] = dbits(q->max);
+        buf[i++] = np;
+        for (int e = 0; q->page && e < POOLSIM_QHIST_NEXP; e++) {
+            if (!q->page[e]) continue;
+            buf[i++] = e;
+            memcpy(&buf[i], q->page[e], POOLSIM_QHIST_SUB * sizeof(int64_t));
+            i += POOLSIM_QHIST_SUB;
+        }
+    }
+}
+
+int poolsim_qhist_unpack_add(poolsim_qhist *h, const int64_t *buf, size_t n)
+{
+    size_t i = 0;
+    for (size_t c = 0; c < h->nchan; c++) {
+        if (i + 5 > n) return POOLSIM_ENUM;
+        qchan *q = &h->ch[c];
+        q->zeros += buf[i++];
+        q->total += buf[i++];
+        double mn = bitsd(buf[i++]), mx = bitsd(buf[i++]);
+        if (mn < q->min) q->min = mn;
+        if (mx > q->max) q->max = mx;
+        int64_t np = buf[i++];
+        for (int64_t k = 0; k < np; k++) {
+            if (i + 1 + POOLSIM_QHIST_SUB > n) return POOLSIM_ENUM;
+            int64_t e = buf[i++];
+            if (e < 0 || e >= POOLSIM_QHIST_NEXP) return POOLSIM_ENUM;
+            int64_t *pg = page_get(q, (int)e);
+            if (!pg) return POOLSIM_ENOMEM;
+            for (int s = 0; s < POOLSIM_QHIST_SUB; s++) pg[s] += buf[i + (size_t)s];
+            i += POOLSIM_QHIST_SUB;
+        }
+    }
+    return i == n ? POOLSIM_OK : POOLSIM_ENUM;
+}
