@@ -1,0 +1,149 @@
+/* poolsim: settlement of actual figures (`poolsim settle`, MODEL.md
+ * section 8).
+ *
+ * Input: a validated scenario (rules, counties, opening balances) and a CSV
+ * of actual flows. Its header must hold exactly the five columns
+ *     year,county,line,financing,expenditure
+ * in any order (no other columns); UTF-8 with an optional BOM, RFC 4180
+ * quoting (parsed strictly with libcsv). `year` is an integer (1..9999);
+ * `county` and `line` are scenario ids; `financing` and `expenditure` are
+ * finite decimal numbers >= 0 in yuan (no hex, nan or inf). Rows may come in
+ * any order, but each (year, line) present must have exactly one row per
+ * county of the scenario.
+ *
+ * Settlement: each line is settled on its own, in ascending order of its
+ * years, by poolsim_rules_year (MODEL.md section 5). At the line's first
+ * year the reserve opens at the line's reserve.initial (its value in force
+ * in that year) and the county balances at balance.<line>. The levy basis
+ * for year y is the county's financing of year y-1 in the CSV for that
+ * line, else its prior_financing for the line when given, else its own
+ * financing of y (MODEL.md section 8, literally: so a year after a gap in
+ * the years also falls back to prior_financing). Rule values are those in
+ * force in year y (dated values resolved). When a line's years are not
+ * consecutive (2021, 2023), interest is applied once per settled year, not
+ * once per calendar year elapsed.
+ *
+ * Output CSV, one row per year, county and line, sorted by year, then
+ * county, then line (both in scenario order):
+ *     year,county,line,financing,levy,expenditure,result,balance_used,
+ *     shortfall,shortfall_ratio,bracket,reserve_share,county_share,
+ *     city_share,uncovered,balance_end,reserve_end
+ * Money in yuan, printed with the fewest significant digits (15 to 17) that
+ * read back as the same double. shortfall_ratio = shortfall / financing,
+ * 0 when there is no shortfall and `inf` when financing is 0 with a
+ * shortfall. bracket is 1-based, 0 without a shortfall. reserve_share is
+ * what the reserve actually paid, uncovered what it owed but could not pay
+ * (in an exhaustion year), so reserve_share + county_share + city_share =
+ * shortfall. reserve_end is the line's reserve at year end (the same on
+ * every county's row).
+ *
+ * Ownership: the _read/_parse and _compute functions fill caller-provided
+ * structs with malloc'ed arrays, released by the matching _free (which
+ * accepts a zeroed or already freed struct). */
+#ifndef POOLSIM_SETTLE_H
+#define POOLSIM_SETTLE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "poolsim/rules.h"
+#include "poolsim/scenario.h"
+
+/* One row of a flows CSV. */
+typedef struct {
+    int year;               /* calendar year */
+    int county;             /* index into scenario.counties */
+    int line;               /* index into scenario.lines */
+    double financing;       /* F, yuan, >= 0 */
+    double expenditure;     /* E without the levy, yuan, >= 0 */
+    long src_line;          /* 1-based line of the row in the flows file */
+} poolsim_flow;
+
+/* A validated flows file: complete (year, line) groups, no duplicates;
+ * rows sorted by line, year, county. */
+typedef struct {
+    size_t n;
+    poolsim_flow *rows;
+} poolsim_flows;
+
+/* One output row: a county's figures for one line and year. */
+typedef struct {
+    int year;
+    int county;             /* index into scenario.counties */
+    int line;               /* index into scenario.lines */
+    poolsim_rules_county fig; /* inputs and everything section 5 computes */
+    double reserve_end;     /* the line's reserve at year end, yuan */
+    int exhausted;          /* 1: the year is an exhaustion year of the line */
+} poolsim_settle_row;
+
+/* A settlement: rows sorted by year, county index, line index. */
+typedef struct {
+    size_t n;
+    poolsim_settle_row *rows;
+} poolsim_settlement;
+
+/* `poolsim settle SCENARIO FLOWS [--csv OUT]`: read and check the flows
+ * file, settle, write the CSV to out_csv (NULL: none) and a readable table
+ * to term (NULL: none). Returns
+ *   POOLSIM_OK;
+ *   POOLSIM_EINPUT  the flows file is bad: every problem written to diag as
+ *                   FILE:LINE:COL: COLUMN: what is wrong (expected ...),
+ *                   then "poolsim: N errors in FILE"; nothing written;
+ *   POOLSIM_EIO     the flows file cannot be read, or out_csv or term
+ *                   cannot be written (message names the path and the
+ *                   system's reason; no file is left under out_csv's name
+ *                   unless it is complete: written to a temporary name in
+ *                   the same folder, closed, fsync'ed and renamed);
+ *   POOLSIM_ENUM    a figure overflowed (message names year, line, county
+ *                   and quantity); POOLSIM_ENOMEM. */
+int poolsim_settle_cmd(const poolsim_scenario *s, const char *flows_csv,
+                       const char *out_csv /* NULL: none */, FILE *term /* NULL: none */,
+                       FILE *diag);
+
+/* Read and check a flows file. Errors as for poolsim_settle_cmd (EINPUT,
+ * EIO when the file cannot be read, ENOMEM). On failure *out is empty. */
+int poolsim_settle_read(const poolsim_scenario *s, const char *path, FILE *diag,
+                        poolsim_flows *out /* OUT */);
+
+/* The same on text in memory; `name` is used as FILE in messages. */
+int poolsim_settle_parse(const poolsim_scenario *s, const char *name, const char *text,
+                         size_t len, FILE *diag, poolsim_flows *out /* OUT */);
+
+void poolsim_settle_flows_free(poolsim_flows *f);
+
+/* Settle validated flows (MODEL.md sections 5 and 8). Returns POOLSIM_OK,
+ * POOLSIM_EINPUT (the scenario holds a negative or non-finite opening
+ * balance, reserve or prior_financing), POOLSIM_ENUM (overflow) or
+ * POOLSIM_ENOMEM, with a message on diag; on failure *out is empty. */
+int poolsim_settle_compute(const poolsim_scenario *s, const poolsim_flows *f, FILE *diag,
+                           poolsim_settlement *out /* OUT */);
+
+void poolsim_settle_free(poolsim_settlement *st);
+
+/* The settlement CSV on a stream. POOLSIM_EIO when the stream reports an
+ * error (no message: the caller knows the path). */
+int poolsim_settle_write_csv(const poolsim_scenario *s, const poolsim_settlement *st, FILE *f);
+
+/* The settlement CSV under `path`, atomically (temporary name in the same
+ * folder, fsync, rename, folder fsync). POOLSIM_EIO with a message on diag
+ * naming path and the system's reason. */
+int poolsim_settle_write_file(const poolsim_scenario *s, const poolsim_settlement *st,
+                              const char *path, FILE *diag);
+
+/* The readable table: one block per year and line, money in 10^4 yuan
+ * (万元) when s->lang is "zh", else in thousands of yuan, 2 decimals;
+ * columns aligned by display width (CJK characters count 2). POOLSIM_EIO
+ * if the stream reports an error. */
+int poolsim_settle_print_table(const poolsim_scenario *s, const poolsim_settlement *st,
+                               FILE *term);
+
+/* Shortest of %.15g, %.16g, %.17g that reads back (strtod) as x; "inf" /
+ * "-inf" / "nan" for non-finite values; -0 printed as 0. buf needs 32
+ * bytes. */
+void poolsim_settle_format_number(double x, char *buf /* OUT */, size_t size);
+
+/* Display width of UTF-8 text in terminal columns (East Asian wide and
+ * fullwidth characters count 2, combining marks 0, invalid bytes 1). */
+size_t poolsim_settle_text_width(const char *s);
+
+#endif

@@ -1,0 +1,1098 @@
+/* poolsim: settlement of actual figures (MODEL.md section 8). The contract
+ * (input columns, settlement order, output columns) is in
+ * include/poolsim/settle.h. */
+#include "poolsim/settle.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <csv.h>
+
+#define NCOLS 5
+#define MAX_FIELD 4096 /* bytes; a longer field is an error, not a memory hog */
+#define YEAR_MIN 1
+#define YEAR_MAX 9999
+
+enum { COL_YEAR, COL_COUNTY, COL_LINE, COL_FIN, COL_EXP };
+static const char *const col_name[NCOLS] = {"year", "county", "line", "financing",
+                                            "expenditure"};
+#define HEADER_TEXT "year,county,line,financing,expenditure"
+
+/* ---- Flows parser -------------------------------------------------------
+ *
+ * libcsv reports fields and records but not where they are, so the text is
+ * fed to it one byte at a time while we track line and column (columns
+ * count UTF-8 characters, 1-based). A field starts at the first byte after
+ * the previous field or record ended, except that line breaks between
+ * records (which libcsv skips) do not start one. Messages go straight to
+ * diag, in file order; errors about missing and duplicated rows follow,
+ * ordered by line and year. */
+
+typedef struct {
+    const poolsim_scenario *s;
+    const char *name;
+    FILE *diag;
+    struct csv_parser csv;
+
+    long line, col;            /* position of the next byte */
+    int prev_cr;               /* the previous byte was '\r' */
+    int pending;               /* the next byte starts a field */
+    int row_start;             /* ... and a record */
+    long fline, fcol;          /* start of the current field */
+    size_t fbytes;             /* bytes in the current field so far */
+
+    long nrecords;             /* records seen (the header is record 1) */
+    int nfields;               /* fields of the current record so far */
+    long rline, rcol;          /* start of the current record */
+    int header_ok;
+    int colmap[NCOLS];         /* header position -> column id */
+    int seen[NCOLS];           /* column id -> header position + 1 (0: absent) */
+    char field[NCOLS][MAX_FIELD + 1];
+    long field_line[NCOLS], field_col[NCOLS];
+
+    long nerrors;
+    int fatal;                 /* stop parsing (malformed CSV, bad header, no memory) */
+    int nomem;
+
+    poolsim_flow *rows;
+    long *county_col;          /* column of the county field of each row */
+    size_t nrows, caprows;
+} flows_ctx;
+
+static void flow_error(flows_ctx *x, long line, long col, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void flow_error(flows_ctx *x, long line, long col, const char *key, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(x->diag, "%s:%ld:%ld: %s: ", x->name, line, col, key);
+    vfprintf(x->diag, fmt, ap);
+    fputc('\n', x->diag);
+    va_end(ap);
+    x->nerrors++;
+}
+
+/* Quote user text for a message: at most 40 bytes, control bytes as '?'. */
+static const char *shown(const char *v, char buf[64])
+{
+    size_t n = strlen(v), k = 0;
+    for (size_t i = 0; i < n && k < 40; i++)
+        buf[k++] = ((unsigned char)v[i] < 0x20 || v[i] == 0x7f) ? '?' : v[i];
+    if (n > 40) {
+        memcpy(buf + k, "...", 3);
+        k += 3;
+    }
+    buf[k] = '\0';
+    return buf;
+}
+
+static int county_lookup(const poolsim_scenario *s, const char *id)
+{
+    for (int i = 0; i < s->ncounties; i++)
+        if (strcmp(s->counties[i].id, id) == 0) return i;
+    return -1;
+}
+
+static int line_lookup(const poolsim_scenario *s, const char *id)
+{
+    for (int i = 0; i < s->nlines; i++)
+        if (strcmp(s->lines[i].id, id) == 0) return i;
+    return -1;
+}
+
+/* "a, b, c" or "a, b, c, ... (12 in all)" into buf. */
+static const char *id_list(const poolsim_scenario *s, int lines, char *buf, size_t size)
+{
+    const int n = lines ? s->nlines : s->ncounties;
+    size_t k = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < n && i < 8; i++) {
+        const char *id = lines ? s->lines[i].id : s->counties[i].id;
+        int w = snprintf(buf + k, size - k, "%s%s", i ? ", " : "", id);
+        if (w < 0 || (size_t)w >= size - k) return buf;
+        k += (size_t)w;
+    }
+    if (n > 8) snprintf(buf + k, size - k, ", ... (%d in all)", n);
+    return buf;
+}
+
+static void on_field(void *data, size_t len, void *vx)
+{
+    flows_ctx *x = vx;
+    const char *v = data ? data : "";
+    const int k = x->nfields++;
+    if (k == 0) {
+        x->rline = x->fline;
+        x->rcol = x->fcol;
+    }
+    if (x->fatal) return;
+    if (len > MAX_FIELD) {
+        flow_error(x, x->fline, x->fcol, "csv",
+                   "field longer than %d bytes (expected a short value)", MAX_FIELD);
+        x->fatal = 1;
+        return;
+    }
+    if (memchr(v, '\0', len)) {
+        flow_error(x, x->fline, x->fcol, k < NCOLS && x->header_ok ? col_name[x->colmap[k]] : "csv",
+                   "contains a NUL byte (expected text)");
+        v = "\x01"; /* recorded as a value that fails every check below */
+        len = 1;
+    }
+    if (x->nrecords == 0) {
+        /* header */
+        char b[64];
+        int id = -1;
+        for (int c = 0; c < NCOLS; c++)
+            if (strcmp(v, col_name[c]) == 0) id = c;
+        if (id < 0) {
+            flow_error(x, x->fline, x->fcol, "header",
+                       "unknown column '%s' (expected exactly the columns " HEADER_TEXT
+                       ", in any order)",
+                       shown(v, b));
+        } else if (x->seen[id]) {
+            flow_error(x, x->fline, x->fcol, "header",
+                       "column '%s' appears twice (expected each of " HEADER_TEXT " once)",
+                       col_name[id]);
+        } else {
+            x->seen[id] = k + 1;
+            if (k < NCOLS) x->colmap[k] = id;
+        }
+        return;
+    }
+    if (k < NCOLS) {
+        memcpy(x->field[k], v, len);
+        x->field[k][len] = '\0';
+        x->field_line[k] = x->fline;
+        x->field_col[k] = x->fcol;
+    }
+}
+
+/* Parse an integer year; 0 on success. */
+static int parse_year(flows_ctx *x, const char *v, long line, long col, int *out)
+{
+    char b[64];
+    if (!*v) {
+        flow_error(x, line, col, "year", "empty value (expected an integer year)");
+        return -1;
+    }
+    errno = 0;
+    char *end;
+    long y = strtol(v, &end, 10);
+    if (end == v || *end != '\0') {
+        flow_error(x, line, col, "year", "'%s' is not an integer (expected an integer year)",
+                   shown(v, b));
+        return -1;
+    }
+    if (errno == ERANGE || y < YEAR_MIN || y > YEAR_MAX) {
+        flow_error(x, line, col, "year", "%s is out of range (expected %d..%d)", shown(v, b),
+                   YEAR_MIN, YEAR_MAX);
+        return -1;
+    }
+    *out = (int)y;
+    return 0;
+}
+
+/* Parse an amount in yuan (finite decimal >= 0); 0 on success. */
+static int parse_money(flows_ctx *x, const char *v, long line, long col, const char *key,
+                       double *out)
+{
+    char b[64];
+    if (!*v) {
+        flow_error(x, line, col, key, "empty value (expected a number >= 0, in yuan)");
+        return -1;
+    }
+    /* only decimal notation: strtod would also take hex, nan and inf */
+    if (strspn(v, "0123456789+-.eE") != strlen(v)) {
+        flow_error(x, line, col, key, "'%s' is not a number (expected a number >= 0, in yuan)",
+                   shown(v, b));
+        return -1;
+    }
+    errno = 0;
+    char *end;
+    double d = strtod(v, &end);
+    if (end == v || *end != '\0') {
+        flow_error(x, line, col, key, "'%s' is not a number (expected a number >= 0, in yuan)",
+                   shown(v, b));
+        return -1;
+    }
+    if (errno == ERANGE || !isfinite(d)) {
+        flow_error(x, line, col, key,
+                   "%s is out of the range of a double (expected a number >= 0, in yuan)",
+                   shown(v, b));
+        return -1;
+    }
+    if (d < 0) {
+        flow_error(x, line, col, key, "%s is negative (expected a number >= 0, in yuan)",
+                   shown(v, b));
+        return -1;
+    }
+    *out = d + 0.0; /* -0 -> +0 */
+    return 0;
+}
+
+static void header_done(flows_ctx *x, int nfields)
+{
+    int ok = 1;
+    for (int c = 0; c < NCOLS; c++)
+        if (!x->seen[c]) {
+            flow_error(x, x->rline, x->rcol, "header",
+                       "column '%s' is missing (expected exactly the columns " HEADER_TEXT
+                       ", in any order)",
+                       col_name[c]);
+            ok = 0;
+        }
+    if (nfields != NCOLS) ok = 0; /* unknown or duplicate columns: reported already */
+    x->header_ok = ok;
+    if (!ok) x->fatal = 1;
+}
+
+static int push_row(flows_ctx *x, const poolsim_flow *r, long ccol)
+{
+    if (x->nrows == x->caprows) {
+        size_t cap = x->caprows ? 2 * x->caprows : 64;
+        poolsim_flow *nr = realloc(x->rows, cap * sizeof *nr);
+        if (!nr) return -1;
+        x->rows = nr;
+        long *nc = realloc(x->county_col, cap * sizeof *nc);
+        if (!nc) return -1;
+        x->county_col = nc;
+        x->caprows = cap;
+    }
+    x->county_col[x->nrows] = ccol;
+    x->rows[x->nrows++] = *r;
+    return 0;
+}
+
+static void on_record(int term, void *vx)
+{
+    flows_ctx *x = vx;
+    (void)term;
+    const int nf = x->nfields;
+    x->nfields = 0;
+    if (x->fatal) return;
+    if (x->nrecords++ == 0) {
+        header_done(x, nf);
+        return;
+    }
+    if (nf != NCOLS) {
+        flow_error(x, x->rline, x->rcol, "row",
+                   "%d field%s (expected %d, as in the header " HEADER_TEXT ")", nf,
+                   nf == 1 ? "" : "s", NCOLS);
+        return;
+    }
+    const char *v[NCOLS];
+    long vl[NCOLS], vc[NCOLS];
+    for (int k = 0; k < NCOLS; k++) {
+        const int id = x->colmap[k];
+        v[id] = x->field[k];
+        vl[id] = x->field_line[k];
+        vc[id] = x->field_col[k];
+    }
+    poolsim_flow r = {0};
+    r.src_line = x->rline;
+    char b[64], ids[512];
+    int ok = parse_year(x, v[COL_YEAR], vl[COL_YEAR], vc[COL_YEAR], &r.year) == 0;
+    r.county = county_lookup(x->s, v[COL_COUNTY]);
+    if (r.county < 0) {
+        flow_error(x, vl[COL_COUNTY], vc[COL_COUNTY], "county",
+                   "unknown county '%s' (expected a county id of the scenario: %s)",
+                   shown(v[COL_COUNTY], b), id_list(x->s, 0, ids, sizeof ids));
+        ok = 0;
+    }
+    r.line = line_lookup(x->s, v[COL_LINE]);
+    if (r.line < 0) {
+        flow_error(x, vl[COL_LINE], vc[COL_LINE], "line",
+                   "unknown line '%s' (expected a line id of the scenario: %s)",
+                   shown(v[COL_LINE], b), id_list(x->s, 1, ids, sizeof ids));
+        ok = 0;
+    }
+    /* amounts: checked even when the row cannot be placed, to report all */
+    parse_money(x, v[COL_FIN], vl[COL_FIN], vc[COL_FIN], "financing", &r.financing);
+    parse_money(x, v[COL_EXP], vl[COL_EXP], vc[COL_EXP], "expenditure", &r.expenditure);
+    /* a row with a known year, county and line takes part in the
+     * completeness checks even when an amount is bad */
+    if (ok && push_row(x, &r, vc[COL_COUNTY]) != 0) {
+        x->nomem = 1;
+        x->fatal = 1;
+    }
+}
+
+/* Feed one byte to libcsv, keeping track of positions. */
+static int feed(flows_ctx *x, unsigned char ch)
+{
+    const int brk = ch == '\n' || ch == '\r';
+    if (x->pending && !(x->row_start && brk)) {
+        x->fline = x->line;
+        x->fcol = x->col;
+        x->fbytes = 0;
+        x->pending = 0;
+        x->row_start = 0;
+    }
+    /* raw bytes, quotes included (a quote inside a field is doubled) */
+    if (!x->pending && ++x->fbytes > 2 * MAX_FIELD + 3) {
+        flow_error(x, x->fline, x->fcol, "csv",
+                   "field longer than %d bytes (expected a short value)", MAX_FIELD);
+        x->fatal = 1;
+        return -1;
+    }
+    const long fields_before = x->nfields, records_before = x->nrecords;
+    if (csv_parse(&x->csv, &ch, 1, on_field, on_record, x) != 1) {
+        flow_error(x, x->line, x->col, "csv",
+                   "malformed CSV: %s (expected RFC 4180 quoting: a quoted field is enclosed "
+                   "in double quotes, with \"\" for a quote inside it)",
+                   csv_error(&x->csv) == CSV_ENOMEM ? "out of memory"
+                                                    : "stray quote or text after a closing quote");
+        x->fatal = 1;
+        return -1;
+    }
+    if (x->nrecords != records_before) {
+        x->pending = 1;
+        x->row_start = 1;
+    } else if (x->nfields != fields_before) {
+        x->pending = 1;
+    }
+    if (ch == '\n') {
+        if (!x->prev_cr) x->line++;
+        x->col = 1;
+    } else if (ch == '\r') {
+        x->line++;
+        x->col = 1;
+    } else if ((ch & 0xC0) != 0x80) {
+        x->col++;
+    }
+    x->prev_cr = ch == '\r';
+    return x->fatal ? -1 : 0;
+}
+
+/* Order used for the completeness checks and for settlement. */
+static int cmp_flow(const void *a, const void *b)
+{
+    const poolsim_flow *p = a, *q = b;
+    if (p->line != q->line) return p->line < q->line ? -1 : 1;
+    if (p->year != q->year) return p->year < q->year ? -1 : 1;
+    if (p->county != q->county) return p->county < q->county ? -1 : 1;
+    return (p->src_line > q->src_line) - (p->src_line < q->src_line);
+}
+
+/* Each (year, line) present: exactly one row per county. Rows sorted. */
+static void check_groups(flows_ctx *x)
+{
+    const int nc = x->s->ncounties;
+    size_t a = 0;
+    while (a < x->nrows) {
+        size_t b = a;
+        long first = x->rows[a].src_line;
+        while (b < x->nrows && x->rows[b].line == x->rows[a].line &&
+               x->rows[b].year == x->rows[a].year) {
+            if (x->rows[b].src_line < first) first = x->rows[b].src_line;
+            b++;
+        }
+        const char *lid = x->s->lines[x->rows[a].line].id;
+        const int year = x->rows[a].year;
+        /* duplicates: adjacent equal counties (sorted by county, then line number) */
+        for (size_t i = a + 1; i < b; i++)
+            if (x->rows[i].county == x->rows[i - 1].county)
+                flow_error(x, x->rows[i].src_line, x->county_col[i], "county",
+                           "second row for county '%s', line %s, year %d (first at line %ld; "
+                           "expected one row per county, line and year)",
+                           x->s->counties[x->rows[i].county].id, lid, year,
+                           x->rows[i - 1].src_line);
+        /* missing counties */
+        size_t i = a;
+        for (int c = 0; c < nc; c++) {
+            while (i < b && x->rows[i].county < c) i++;
+            if (i >= b || x->rows[i].county != c)
+                flow_error(x, first, 1, "county",
+                           "no row for county '%s' in year %d, line %s (expected one row per "
+                           "county for each year and line present)",
+                           x->s->counties[c].id, year, lid);
+        }
+        a = b;
+    }
+}
+
+/* The county column of each row travels with it through the sort. */
+typedef struct {
+    poolsim_flow f;
+    long ccol;
+} flow_sort_item;
+
+static int cmp_item(const void *a, const void *b)
+{
+    return cmp_flow(&((const flow_sort_item *)a)->f, &((const flow_sort_item *)b)->f);
+}
+
+static int sort_rows(flows_ctx *x)
+{
+    if (x->nrows == 0) return 0;
+    flow_sort_item *it = malloc(x->nrows * sizeof *it);
+    if (!it) return -1;
+    for (size_t i = 0; i < x->nrows; i++) {
+        it[i].f = x->rows[i];
+        it[i].ccol = x->county_col[i];
+    }
+    qsort(it, x->nrows, sizeof *it, cmp_item);
+    for (size_t i = 0; i < x->nrows; i++) {
+        x->rows[i] = it[i].f;
+        x->county_col[i] = it[i].ccol;
+    }
+    free(it);
+    return 0;
+}
+
+static void ctx_init(flows_ctx *x, const poolsim_scenario *s, const char *name, FILE *diag)
+{
+    memset(x, 0, sizeof *x);
+    x->s = s;
+    x->name = name;
+    x->diag = diag;
+    x->line = 1;
+    x->col = 1;
+    x->pending = 1;
+    x->row_start = 1;
+    x->fline = 1;
+    x->fcol = 1;
+}
+
+static int ctx_begin(flows_ctx *x)
+{
+    if (csv_init(&x->csv, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) return -1;
+    return 0;
+}
+
+/* Feed a chunk; `first` marks the file's first chunk (BOM check). A BOM
+ * split across chunks is not recognised: read_file reads >= 3 bytes first. */
+static void ctx_feed(flows_ctx *x, const unsigned char *p, size_t n, int first)
+{
+    size_t i = 0;
+    if (first && n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) i = 3;
+    for (; i < n && !x->fatal; i++) feed(x, p[i]);
+}
+
+static int ctx_end(flows_ctx *x, poolsim_flows *out)
+{
+    if (!x->fatal) {
+        if (csv_fini(&x->csv, on_field, on_record, x) != 0) {
+            flow_error(x, x->fline, x->fcol, "csv",
+                       "unterminated quoted field (expected a closing double quote)");
+            x->fatal = 1;
+        }
+    }
+    csv_free(&x->csv);
+    if (x->nomem) {
+        fprintf(x->diag, "poolsim: out of memory reading %s\n", x->name);
+        free(x->rows);
+        free(x->county_col);
+        return POOLSIM_ENOMEM;
+    }
+    if (!x->fatal) {
+        if (x->nrecords == 0)
+            flow_error(x, 1, 1, "header",
+                       "the file is empty (expected the header " HEADER_TEXT ")");
+        else if (x->nrecords == 1 && x->nerrors == 0)
+            flow_error(x, x->line, 1, "row", "no data rows (expected at least one row)");
+        else {
+            if (sort_rows(x) != 0) {
+                fprintf(x->diag, "poolsim: out of memory reading %s\n", x->name);
+                free(x->rows);
+                free(x->county_col);
+                return POOLSIM_ENOMEM;
+            }
+            check_groups(x);
+        }
+    }
+    free(x->county_col);
+    if (x->nerrors > 0) {
+        fprintf(x->diag, "poolsim: %ld error%s in %s\n", x->nerrors, x->nerrors == 1 ? "" : "s",
+                x->name);
+        free(x->rows);
+        return POOLSIM_EINPUT;
+    }
+    out->n = x->nrows;
+    out->rows = x->rows;
+    return POOLSIM_OK;
+}
+
+int poolsim_settle_parse(const poolsim_scenario *s, const char *name, const char *text,
+                         size_t len, FILE *diag, poolsim_flows *out /* OUT */)
+{
+    out->n = 0;
+    out->rows = NULL;
+    flows_ctx *x = malloc(sizeof *x);
+    if (!x) {
+        fprintf(diag, "poolsim: out of memory reading %s\n", name);
+        return POOLSIM_ENOMEM;
+    }
+    ctx_init(x, s, name, diag);
+    if (ctx_begin(x) != 0) {
+        free(x);
+        fprintf(diag, "poolsim: out of memory reading %s\n", name);
+        return POOLSIM_ENOMEM;
+    }
+    ctx_feed(x, (const unsigned char *)text, len, 1);
+    int st = ctx_end(x, out);
+    free(x);
+    return st;
+}
+
+int poolsim_settle_read(const poolsim_scenario *s, const char *path, FILE *diag,
+                        poolsim_flows *out /* OUT */)
+{
+    out->n = 0;
+    out->rows = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(diag, "poolsim: cannot read %s: %s\n", path, strerror(errno));
+        return POOLSIM_EIO;
+    }
+    flows_ctx *x = malloc(sizeof *x);
+    if (x) ctx_init(x, s, path, diag);
+    if (!x || ctx_begin(x) != 0) {
+        free(x);
+        fclose(f);
+        fprintf(diag, "poolsim: out of memory reading %s\n", path);
+        return POOLSIM_ENOMEM;
+    }
+    unsigned char buf[16384];
+    int first = 1;
+    size_t n;
+    while (!x->fatal && (n = fread(buf, 1, sizeof buf, f)) > 0) {
+        ctx_feed(x, buf, n, first);
+        first = 0;
+    }
+    if (ferror(f)) {
+        int e = errno;
+        fclose(f);
+        csv_free(&x->csv);
+        free(x->rows);
+        free(x->county_col);
+        free(x);
+        fprintf(diag, "poolsim: cannot read %s: %s\n", path, strerror(e));
+        return POOLSIM_EIO;
+    }
+    fclose(f);
+    int st = ctx_end(x, out);
+    free(x);
+    return st;
+}
+
+void poolsim_settle_flows_free(poolsim_flows *f)
+{
+    if (!f) return;
+    free(f->rows);
+    f->rows = NULL;
+    f->n = 0;
+}
+
+/* ---- Settlement ----------------------------------------------------------- */
+
+static int cmp_out(const void *a, const void *b)
+{
+    const poolsim_settle_row *p = a, *q = b;
+    if (p->year != q->year) return p->year < q->year ? -1 : 1;
+    if (p->county != q->county) return p->county < q->county ? -1 : 1;
+    return (p->line > q->line) - (p->line < q->line);
+}
+
+static int bad_amount(double v)
+{
+    return !isfinite(v) || v < 0;
+}
+
+/* Name the first non-finite figure of a failed year (RELIABILITY.md 5). */
+static void report_overflow(const poolsim_scenario *s, int l, int year,
+                            const poolsim_rules_county *cty, const poolsim_rules_line *ln,
+                            FILE *diag)
+{
+    static const char *const what[] = {"levy", "result", "balance_used", "shortfall",
+                                       "reserve_share", "county_share", "city_share",
+                                       "balance_end"};
+    for (int c = 0; c < s->ncounties; c++) {
+        const poolsim_rules_county *k = &cty[c];
+        const double v[] = {k->levy, k->result, k->balance_used, k->shortfall,
+                            k->reserve_paid, k->county_share, k->city_share, k->balance_end};
+        for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+            if (!isfinite(v[i])) {
+                fprintf(diag,
+                        "poolsim: settle: %s is not finite for county %s, line %s, year %d "
+                        "(amounts too large)\n",
+                        what[i], s->counties[c].id, s->lines[l].id, year);
+                return;
+            }
+    }
+    fprintf(diag,
+            "poolsim: settle: a line total (financing, levy or reserve) is not finite for line "
+            "%s, year %d (amounts too large; reserve at year end %g)\n",
+            s->lines[l].id, year, ln->reserve_end);
+}
+
+int poolsim_settle_compute(const poolsim_scenario *s, const poolsim_flows *f, FILE *diag,
+                           poolsim_settlement *out /* OUT */)
+{
+    out->n = 0;
+    out->rows = NULL;
+    const size_t nc = (size_t)s->ncounties;
+
+    for (int l = 0; l < s->nlines; l++)
+        for (size_t c = 0; c < nc; c++) {
+            const poolsim_county *k = &s->counties[c];
+            if (bad_amount(k->balance[l]) || (k->has_prior[l] && bad_amount(k->prior_financing[l]))) {
+                fprintf(diag,
+                        "poolsim: settle: county %s, line %s: opening balance or "
+                        "prior_financing is negative or not finite (expected a number >= 0)\n",
+                        k->id, s->lines[l].id);
+                return POOLSIM_EINPUT;
+            }
+        }
+
+    poolsim_settle_row *rows = malloc((f->n ? f->n : 1) * sizeof *rows);
+    poolsim_rules_county *cty = malloc((nc ? nc : 1) * sizeof *cty);
+    double *bal = malloc((nc ? nc : 1) * sizeof *bal);
+    if (!rows || !cty || !bal) {
+        free(rows);
+        free(cty);
+        free(bal);
+        fprintf(diag, "poolsim: out of memory settling\n");
+        return POOLSIM_ENOMEM;
+    }
+
+    size_t nout = 0;
+    size_t a = 0;
+    while (a < f->n) {
+        /* rows [a, e) are line l, sorted by year then county, nc per year */
+        const int l = f->rows[a].line;
+        if (l < 0 || l >= s->nlines || nc == 0) {
+            fprintf(diag, "poolsim: settle: flows name line %d of %d, or the scenario has no "
+                          "county (expected the output of poolsim_settle_read)\n",
+                    l, s->nlines);
+            free(rows), free(cty), free(bal);
+            return POOLSIM_EINPUT;
+        }
+        size_t e = a;
+        while (e < f->n && f->rows[e].line == l) e++;
+        const poolsim_line *line = &s->lines[l];
+
+        double reserve = poolsim_param_at(&line->reserve.initial, f->rows[a].year);
+        if (bad_amount(reserve)) {
+            fprintf(diag,
+                    "poolsim: settle: line %s: reserve.initial is negative or not finite "
+                    "(expected a number >= 0)\n",
+                    line->id);
+            free(rows), free(cty), free(bal);
+            return POOLSIM_EINPUT;
+        }
+        for (size_t c = 0; c < nc; c++) bal[c] = s->counties[c].balance[l];
+
+        const poolsim_flow *prev = NULL;
+        for (size_t g = a; g < e; g += nc) {
+            const poolsim_flow *cur = &f->rows[g];
+            const int year = cur->year;
+            /* the shape poolsim_settle_read guarantees */
+            int shaped = g + nc <= e && (!prev || prev->year < year);
+            for (size_t c = 0; shaped && c < nc; c++)
+                shaped = cur[c].county == (int)c && cur[c].year == year;
+            if (!shaped) {
+                fprintf(diag,
+                        "poolsim: settle: flows of line %s are not one row per county and "
+                        "year, sorted (expected the output of poolsim_settle_read)\n",
+                        line->id);
+                free(rows), free(cty), free(bal);
+                return POOLSIM_EINPUT;
+            }
+            const int consecutive = prev && prev->year == year - 1;
+            for (size_t c = 0; c < nc; c++) {
+                memset(&cty[c], 0, sizeof cty[c]);
+                cty[c].financing = cur[c].financing;
+                cty[c].expenditure = cur[c].expenditure;
+                if (consecutive)
+                    cty[c].levy_basis = prev[c].financing;
+                else if (s->counties[c].has_prior[l])
+                    cty[c].levy_basis = s->counties[c].prior_financing[l];
+                else
+                    cty[c].levy_basis = cur[c].financing;
+            }
+            poolsim_rules_params p;
+            poolsim_scenario_rules_params(s, l, year, &p);
+            poolsim_rules_line ln;
+            if (poolsim_rules_year(&p, nc, &reserve, bal, cty, &ln) != POOLSIM_OK) {
+                report_overflow(s, l, year, cty, &ln, diag);
+                free(rows), free(cty), free(bal);
+                return POOLSIM_ENUM;
+            }
+            for (size_t c = 0; c < nc; c++) {
+                poolsim_settle_row *r = &rows[nout++];
+                r->year = year;
+                r->county = (int)c;
+                r->line = l;
+                r->fig = cty[c];
+                r->reserve_end = ln.reserve_end;
+                r->exhausted = ln.exhausted;
+            }
+            prev = cur;
+        }
+        a = e;
+    }
+    free(cty);
+    free(bal);
+    qsort(rows, nout, sizeof *rows, cmp_out);
+    out->n = nout;
+    out->rows = rows;
+    return POOLSIM_OK;
+}
+
+void poolsim_settle_free(poolsim_settlement *st)
+{
+    if (!st) return;
+    free(st->rows);
+    st->rows = NULL;
+    st->n = 0;
+}
+
+/* ---- Output ----------------------------------------------------------------- */
+
+void poolsim_settle_format_number(double x, char *buf /* OUT */, size_t size)
+{
+    if (isnan(x)) {
+        snprintf(buf, size, "nan");
+        return;
+    }
+    if (isinf(x)) {
+        snprintf(buf, size, x > 0 ? "inf" : "-inf");
+        return;
+    }
+    if (x == 0) x = 0.0; /* -0 -> 0 */
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, size, "%.*g", prec, x);
+        if (strtod(buf, NULL) == x) return;
+    }
+}
+
+static void put_num(FILE *f, double x)
+{
+    char b[40];
+    poolsim_settle_format_number(x, b, sizeof b);
+    fputs(b, f);
+}
+
+int poolsim_settle_write_csv(const poolsim_scenario *s, const poolsim_settlement *st, FILE *f)
+{
+    fputs("year,county,line,financing,levy,expenditure,result,balance_used,shortfall,"
+          "shortfall_ratio,bracket,reserve_share,county_share,city_share,uncovered,"
+          "balance_end,reserve_end\n",
+          f);
+    for (size_t i = 0; i < st->n && !ferror(f); i++) {
+        const poolsim_settle_row *r = &st->rows[i];
+        const poolsim_rules_county *k = &r->fig;
+        fprintf(f, "%d,%s,%s", r->year, s->counties[r->county].id, s->lines[r->line].id);
+        const double v1[] = {k->financing, k->levy, k->expenditure, k->result,
+                             k->balance_used, k->shortfall, k->shortfall_ratio};
+        for (size_t j = 0; j < sizeof v1 / sizeof v1[0]; j++) {
+            fputc(',', f);
+            put_num(f, v1[j]);
+        }
+        fprintf(f, ",%d", k->bracket);
+        const double v2[] = {k->reserve_paid, k->county_share, k->city_share, k->miss,
+                             k->balance_end, r->reserve_end};
+        for (size_t j = 0; j < sizeof v2 / sizeof v2[0]; j++) {
+            fputc(',', f);
+            put_num(f, v2[j]);
+        }
+        fputc('\n', f);
+    }
+    return ferror(f) ? POOLSIM_EIO : POOLSIM_OK;
+}
+
+/* fsync the folder holding `path` so that the rename is durable. */
+static int sync_folder(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir;
+    if (!slash)
+        dir = strdup(".");
+    else if (slash == path)
+        dir = strdup("/");
+    else
+        dir = strndup(path, (size_t)(slash - path));
+    if (!dir) {
+        errno = ENOMEM;
+        return -1;
+    }
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    free(dir);
+    if (fd < 0) return -1;
+    int rc = fsync(fd);
+    int e = errno;
+    close(fd);
+    /* some file systems cannot sync a folder; the file itself is synced */
+    if (rc != 0 && (e == EINVAL || e == ENOTSUP)) rc = 0;
+    errno = e;
+    return rc;
+}
+
+int poolsim_settle_write_file(const poolsim_scenario *s, const poolsim_settlement *st,
+                              const char *path, FILE *diag)
+{
+    const size_t n = strlen(path) + 48;
+    char *tmp = malloc(n);
+    if (!tmp) {
+        fprintf(diag, "poolsim: cannot write %s: %s\n", path, strerror(ENOMEM));
+        return POOLSIM_EIO;
+    }
+    int fd = -1;
+    for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
+        snprintf(tmp, n, "%s.tmp.%ld.%d", path, (long)getpid(), attempt);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+        if (fd < 0 && errno != EEXIST) break;
+    }
+    if (fd < 0) {
+        fprintf(diag, "poolsim: cannot write %s: %s\n", path, strerror(errno));
+        free(tmp);
+        return POOLSIM_EIO;
+    }
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        free(tmp);
+        fprintf(diag, "poolsim: cannot write %s: %s\n", path, strerror(e));
+        return POOLSIM_EIO;
+    }
+    errno = 0;
+    int ok = poolsim_settle_write_csv(s, st, f) == POOLSIM_OK && fflush(f) == 0;
+    int e = errno;
+    if (ok && fsync(fileno(f)) != 0) {
+        ok = 0;
+        e = errno;
+    }
+    if (fclose(f) != 0 && ok) {
+        ok = 0;
+        e = errno;
+    }
+    if (ok && rename(tmp, path) != 0) {
+        ok = 0;
+        e = errno;
+    }
+    if (!ok) {
+        unlink(tmp);
+        free(tmp);
+        fprintf(diag, "poolsim: cannot write %s: %s\n", path, strerror(e ? e : EIO));
+        return POOLSIM_EIO;
+    }
+    free(tmp);
+    if (sync_folder(path) != 0) {
+        fprintf(diag, "poolsim: cannot write %s: syncing its folder: %s\n", path,
+                strerror(errno));
+        return POOLSIM_EIO;
+    }
+    return POOLSIM_OK;
+}
+
+/* ---- Readable table --------------------------------------------------------- */
+
+/* Decode one UTF-8 sequence at *p; invalid bytes decode as themselves. */
+static uint32_t utf8_next(const unsigned char **p)
+{
+    const unsigned char *s = *p;
+    uint32_t c = s[0];
+    int len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (len <= 1) {
+        *p = s + 1;
+        return c;
+    }
+    uint32_t v = c & (0x3Fu >> (len - 1));
+    for (int i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80) {
+            *p = s + 1;
+            return c;
+        }
+        v = (v << 6) | (s[i] & 0x3Fu);
+    }
+    *p = s + len;
+    return v;
+}
+
+/* East Asian Wide and Fullwidth ranges (Unicode EastAsianWidth.txt, the
+ * blocks that matter for Chinese text), and common combining marks. */
+static int char_width(uint32_t c)
+{
+    if ((c >= 0x0300 && c <= 0x036F) || (c >= 0x200B && c <= 0x200F) ||
+        (c >= 0xFE00 && c <= 0xFE0F))
+        return 0;
+    if ((c >= 0x1100 && c <= 0x115F) || (c >= 0x2E80 && c <= 0x303E) ||
+        (c >= 0x3041 && c <= 0x33FF) || (c >= 0x3400 && c <= 0x4DBF) ||
+        (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xA000 && c <= 0xA4CF) ||
+        (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0xF900 && c <= 0xFAFF) ||
+        (c >= 0xFE30 && c <= 0xFE4F) || (c >= 0xFF00 && c <= 0xFF60) ||
+        (c >= 0xFFE0 && c <= 0xFFE6) || (c >= 0x1F300 && c <= 0x1F64F) ||
+        (c >= 0x20000 && c <= 0x3FFFD))
+        return 2;
+    return 1;
+}
+
+size_t poolsim_settle_text_width(const char *s)
+{
+    size_t w = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) w += (size_t)char_width(utf8_next(&p));
+    return w;
+}
+
+/* Print text padded to `width` columns; right-aligned when `right`. */
+static void put_cell(FILE *f, const char *text, size_t width, int right)
+{
+    size_t w = poolsim_settle_text_width(text);
+    size_t pad = w < width ? width - w : 0;
+    if (right)
+        for (size_t i = 0; i < pad; i++) fputc(' ', f);
+    fputs(text, f);
+    if (!right)
+        for (size_t i = 0; i < pad; i++) fputc(' ', f);
+}
+
+#define TCOLS 11
+#define CELL 328 /* "%.2f" of any double fits */
+
+/* Copy at most max bytes of UTF-8 text, never cutting a character. */
+static void copy_utf8(char *dst, const char *src, size_t max)
+{
+    size_t n = strlen(src);
+    if (n > max) {
+        n = max;
+        while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80) n--;
+    }
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* yuan -> table unit; a value that prints as 0.00 has no sign */
+static double in_unit(double yuan, double unit)
+{
+    const double v = yuan / unit;
+    return fabs(v) < 0.005 ? 0.0 : v;
+}
+
+/* One block: the rows of year `year` and line `l` among rows[a, b). */
+static void print_block(const poolsim_scenario *s, const poolsim_settle_row *rows, size_t a,
+                        size_t b, int l, int zh, double unit, FILE *f)
+{
+    static const char *const head_en[TCOLS] = {
+        "county", "financing", "levy", "expenditure", "result", "shortfall", "bracket",
+        "reserve share", "county share", "city share", "balance end"};
+    static const char *const head_zh[TCOLS] = {
+        "县（区）", "筹资", "上解储备金", "支出", "当年结余", "缺口", "档次",
+        "储备金分担", "县级分担", "市级分担", "年末累计结余"};
+    const char *const *head = zh ? head_zh : head_en;
+
+    size_t width[TCOLS];
+    for (int j = 0; j < TCOLS; j++) width[j] = poolsim_settle_text_width(head[j]);
+    char cell[TCOLS][CELL];
+    const poolsim_settle_row *last = NULL;
+
+    /* two passes: widths, then printing */
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            const poolsim_line *ln = &s->lines[l];
+            if (zh)
+                fprintf(f, "%d年  %s（%s）\n", rows[a].year, ln->name ? ln->name : ln->id, ln->id);
+            else
+                fprintf(f, "%d  %s (%s)\n", rows[a].year, ln->name ? ln->name : ln->id, ln->id);
+            for (int j = 0; j < TCOLS; j++) {
+                if (j) fputs("  ", f);
+                put_cell(f, head[j], width[j], j > 0);
+            }
+            fputc('\n', f);
+        }
+        for (size_t i = a; i < b; i++) {
+            if (rows[i].line != l) continue;
+            last = &rows[i];
+            const poolsim_rules_county *k = &rows[i].fig;
+            const poolsim_county *cty = &s->counties[rows[i].county];
+            const double money[] = {k->financing, k->levy, k->expenditure, k->result,
+                                    k->shortfall};
+            const double shares[] = {k->reserve_paid, k->county_share, k->city_share,
+                                     k->balance_end};
+            copy_utf8(cell[0], cty->name ? cty->name : cty->id, 64);
+            for (int j = 0; j < 5; j++)
+                snprintf(cell[1 + j], sizeof cell[0], "%.2f", in_unit(money[j], unit));
+            if (k->bracket > 0)
+                snprintf(cell[6], sizeof cell[0], "%d", k->bracket);
+            else
+                snprintf(cell[6], sizeof cell[0], "-");
+            for (int j = 0; j < 4; j++)
+                snprintf(cell[7 + j], sizeof cell[0], "%.2f", in_unit(shares[j], unit));
+            for (int j = 0; j < TCOLS; j++) {
+                if (pass == 0) {
+                    size_t w = poolsim_settle_text_width(cell[j]);
+                    if (w > width[j]) width[j] = w;
+                } else {
+                    if (j) fputs("  ", f);
+                    put_cell(f, cell[j], width[j], j > 0);
+                }
+            }
+            if (pass == 1) fputc('\n', f);
+        }
+    }
+    if (last) {
+        if (zh)
+            fprintf(f, "年末风险储备金：%.2f；储备金耗尽年：%s\n\n", in_unit(last->reserve_end, unit),
+                    last->exhausted ? "是" : "否");
+        else
+            fprintf(f, "reserve at year end: %.2f; exhaustion year: %s\n\n",
+                    in_unit(last->reserve_end, unit), last->exhausted ? "yes" : "no");
+    }
+}
+
+int poolsim_settle_print_table(const poolsim_scenario *s, const poolsim_settlement *st,
+                               FILE *term)
+{
+    const int zh = s->lang && strcmp(s->lang, "zh") == 0;
+    const double unit = zh ? 1e4 : 1e3;
+    const char *name = s->name ? s->name : "";
+    if (zh)
+        fprintf(term, "结算：%s（金额单位：万元）\n\n", name);
+    else
+        fprintf(term, "Settlement: %s (money in thousands of yuan)\n\n", name);
+    size_t a = 0;
+    while (a < st->n) {
+        size_t b = a;
+        while (b < st->n && st->rows[b].year == st->rows[a].year) b++;
+        for (int l = 0; l < s->nlines; l++) {
+            int any = 0;
+            for (size_t i = a; i < b && !any; i++) any = st->rows[i].line == l;
+            if (any) print_block(s, st->rows, a, b, l, zh, unit, term);
+        }
+        a = b;
+    }
+    if (fflush(term) != 0 || ferror(term)) return POOLSIM_EIO;
+    return POOLSIM_OK;
+}
+
+/* ---- The command ------------------------------------------------------------ */
+
+int poolsim_settle_cmd(const poolsim_scenario *s, const char *flows_csv,
+                       const char *out_csv /* NULL: none */, FILE *term /* NULL: none */,
+                       FILE *diag)
+{
+    poolsim_flows flows;
+    int st = poolsim_settle_read(s, flows_csv, diag, &flows);
+    if (st != POOLSIM_OK) return st;
+    poolsim_settlement res;
+    st = poolsim_settle_compute(s, &flows, diag, &res);
+    poolsim_settle_flows_free(&flows);
+    if (st != POOLSIM_OK) return st;
+    if (out_csv) st = poolsim_settle_write_file(s, &res, out_csv, diag);
+    if (st == POOLSIM_OK && term && poolsim_settle_print_table(s, &res, term) != POOLSIM_OK) {
+        fprintf(diag, "poolsim: cannot write the settlement table: %s\n", strerror(errno));
+        st = POOLSIM_EIO;
+    }
+    poolsim_settle_free(&res);
+    return st;
+}
