@@ -14,6 +14,7 @@
 #include "poolsim/engine.h"
 #include "poolsim/h5out.h"
 #include "poolsim/jsonout.h"
+#include "poolsim/mpi.h"
 
 static void run_usage(FILE *f)
 {
@@ -145,7 +146,10 @@ int poolsim_cmd_run(int argc, char **argv)
     const char *scen_path = argv[optind];
     poolsim_load_opts lo = {.nsets = sets.n, .sets = sets.v, .paths = paths, .seed = seed};
     poolsim_scenario *s = NULL;
-    int st = poolsim_scenario_load(scen_path, &lo, stderr, &s);
+    int root = poolsim_mpi_rank() == 0;
+    FILE *diag = root ? stderr : fopen("/dev/null", "w");
+    int st = poolsim_scenario_load(scen_path, &lo, diag ? diag : stderr, &s);
+    if (!root && diag) fclose(diag);
     poolsim_setlist_free(&sets);
     if (st != POOLSIM_OK) return poolsim_status_exit(st);
 
@@ -173,8 +177,16 @@ int poolsim_cmd_run(int argc, char **argv)
     poolsim_results *r = NULL;
     poolsim_saved_paths *sp = NULL;
     st = poolsim_engine_run(s, &eo, &r, save ? &sp : NULL);
+    if (st == POOLSIM_OK && !root) {
+        /* only rank 0 writes and prints; it holds the same results */
+        poolsim_results_free(r);
+        poolsim_saved_paths_free(sp);
+        poolsim_scenario_free(s);
+        free(outpath);
+        return POOLSIM_EXIT_OK;
+    }
     if (st == POOLSIM_EINTR || (st == POOLSIM_OK && poolsim_cli_stop)) {
-        fprintf(stderr, "poolsim: interrupted; no results written\n");
+        if (root) fprintf(stderr, "poolsim: interrupted; no results written\n");
         poolsim_results_free(r);
         poolsim_saved_paths_free(sp);
         poolsim_scenario_free(s);
@@ -192,9 +204,7 @@ int poolsim_cmd_run(int argc, char **argv)
     r->scenario_text = s->source_text ? strdup(s->source_text) : strdup("");
     free(r->resolved_text);
     r->resolved_text = poolsim_scenario_resolved_text(s);
-    free(r->quantile_method);
-    r->quantile_method = strdup("exact type-7 order statistics over all paths");
-    if (st == POOLSIM_OK && (!r->scenario_text || !r->resolved_text || !r->quantile_method))
+    if (st == POOLSIM_OK && (!r->scenario_text || !r->resolved_text))
         st = POOLSIM_ENOMEM;
     if (st == POOLSIM_OK) st = poolsim_h5out_write(r, sp, outpath);
     if (st == POOLSIM_OK && json) st = poolsim_jsonout_write(r, json);

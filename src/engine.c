@@ -12,6 +12,8 @@
 
 #include "poolsim/claims.h"
 #include "poolsim/rng.h"
+#include "poolsim/mpi.h"
+#include "poolsim/qhist.h"
 #include "poolsim/rules.h"
 
 struct poolsim_path_ws {
@@ -268,6 +270,138 @@ static void progress_show(long done, long total, double t0, double *last, int fi
     fflush(stderr);
 }
 
+/* Copy the saved values of paths [f, e) between sp and a flat buffer
+ * (to_buf: sp -> buf, else buf -> sp). Returns the number of doubles. */
+static size_t saved_xfer(poolsim_saved_paths *sp, long f, long e, double *buf, int to_buf)
+{
+    size_t P = (size_t)sp->P, T = (size_t)sp->T, C = (size_t)sp->C, m = (size_t)(e - f), i = 0;
+    size_t uf = (size_t)f;
+#define XFER(dst, src, cnt)                                                   \
+    do {                                                                      \
+        if (buf) {                                                            \
+            if (to_buf) memcpy(&buf[i], (src), (cnt) * sizeof(double));       \
+            else memcpy((dst), &buf[i], (cnt) * sizeof(double));              \
+        }                                                                     \
+        i += (cnt);                                                           \
+    } while (0)
+    for (size_t l = 0; l < (size_t)sp->L; l++) {
+        for (size_t p = 0; p < m; p++, i++)
+            if (buf) {
+                if (to_buf) buf[i] = sp->first_exhaustion[l * P + uf + p];
+                else sp->first_exhaustion[l * P + uf + p] = (int)buf[i];
+            }
+        XFER(&sp->reserve_balance[(l * P + uf) * T], &sp->reserve_balance[(l * P + uf) * T], m * T);
+        XFER(&sp->reserve_ratio[(l * P + uf) * T], &sp->reserve_ratio[(l * P + uf) * T], m * T);
+        for (size_t c = 0; c < C; c++) {
+            size_t o = ((l * C + c) * P + uf) * T;
+            XFER(&sp->county_burden[o], &sp->county_burden[o], m * T);
+            XFER(&sp->shortfall[o], &sp->shortfall[o], m * T);
+            XFER(&sp->balance[o], &sp->balance[o], m * T);
+        }
+    }
+#undef XFER
+    return i;
+}
+
+enum { TAG_BLOCKS = 11, TAG_VALUES = 12, TAG_HIST = 13, TAG_SAVED = 14 };
+
+/* Send this rank's partial results to rank 0 (rank > 0). */
+static int mpi_send_part(poolsim_stats *stats, poolsim_saved_paths *sp, const double *stash,
+                         long b0, long b1)
+{
+    size_t bps = poolsim_block_packed_size(stats);
+    long f0, e0, f1, e1;
+    poolsim_stats_block_range(stats, b0, &f0, &e0);
+    poolsim_stats_block_range(stats, b1 - 1, &f1, &e1);
+    int st = poolsim_mpi_send_doubles(stash, (size_t)(b1 - b0) * bps, 0, TAG_BLOCKS);
+    if (st == POOLSIM_OK && poolsim_stats_exact(stats)) {
+        size_t nv = poolsim_stats_layout_nq(stats) * (size_t)(e1 - f0);
+        double *buf = malloc((nv ? nv : 1) * sizeof(double));
+        if (!buf) return POOLSIM_ENOMEM;
+        poolsim_stats_values_pack(stats, f0, e1, buf);
+        st = poolsim_mpi_send_doubles(buf, nv, 0, TAG_VALUES);
+        free(buf);
+    } else if (st == POOLSIM_OK) {
+        poolsim_qhist *h = poolsim_stats_hist(stats);
+        size_t n = poolsim_qhist_packed_size(h);
+        int64_t *buf = malloc((n ? n : 1) * sizeof(int64_t));
+        if (!buf) return POOLSIM_ENOMEM;
+        poolsim_qhist_pack(h, buf);
+        st = poolsim_mpi_send_i64(buf, n, 0, TAG_HIST);
+        free(buf);
+    }
+    if (st == POOLSIM_OK && sp) {
+        size_t n = saved_xfer(sp, f0, e1, NULL, 1);
+        double *buf = malloc((n ? n : 1) * sizeof(double));
+        if (!buf) return POOLSIM_ENOMEM;
+        saved_xfer(sp, f0, e1, buf, 1);
+        st = poolsim_mpi_send_doubles(buf, n, 0, TAG_SAVED);
+        free(buf);
+    }
+    return st;
+}
+
+/* On rank 0: receive every other rank's part, in rank order, folding its
+ * blocks in block order. */
+static int mpi_recv_parts(poolsim_stats *stats, poolsim_saved_paths *sp, poolsim_block *tmp,
+                          long nblocks, int size)
+{
+    size_t bps = poolsim_block_packed_size(stats);
+    for (int r = 1; r < size; r++) {
+        long b0 = nblocks * r / size, b1 = nblocks * (r + 1) / size;
+        if (b1 <= b0) continue;
+        long f0, e0, f1, e1;
+        poolsim_stats_block_range(stats, b0, &f0, &e0);
+        poolsim_stats_block_range(stats, b1 - 1, &f1, &e1);
+        size_t nb = (size_t)(b1 - b0) * bps;
+        double *buf = malloc(nb * sizeof(double));
+        if (!buf) return POOLSIM_ENOMEM;
+        int st = poolsim_mpi_recv_doubles(buf, nb, r, TAG_BLOCKS);
+        for (long b = b0; st == POOLSIM_OK && b < b1; b++) {
+            poolsim_block_unpack(tmp, buf + (size_t)(b - b0) * bps);
+            st = poolsim_stats_fold(stats, tmp);
+        }
+        free(buf);
+        if (st != POOLSIM_OK) return st;
+        if (poolsim_stats_exact(stats)) {
+            size_t nv = poolsim_stats_layout_nq(stats) * (size_t)(e1 - f0);
+            double *vb = malloc((nv ? nv : 1) * sizeof(double));
+            if (!vb) return POOLSIM_ENOMEM;
+            st = poolsim_mpi_recv_doubles(vb, nv, r, TAG_VALUES);
+            if (st == POOLSIM_OK) poolsim_stats_values_unpack(stats, f0, e1, vb);
+            free(vb);
+        } else {
+            int64_t *hb = NULL;
+            size_t n = 0;
+            st = poolsim_mpi_recv_i64_any(&hb, &n, r, TAG_HIST);
+            if (st == POOLSIM_OK) st = poolsim_qhist_unpack_add(poolsim_stats_hist(stats), hb, n);
+            free(hb);
+        }
+        if (st == POOLSIM_OK && sp) {
+            size_t n = saved_xfer(sp, f0, e1, NULL, 0);
+            double *sb = malloc((n ? n : 1) * sizeof(double));
+            if (!sb) return POOLSIM_ENOMEM;
+            st = poolsim_mpi_recv_doubles(sb, n, r, TAG_SAVED);
+            if (st == POOLSIM_OK) saved_xfer(sp, f0, e1, sb, 0);
+            free(sb);
+        }
+        if (st != POOLSIM_OK) return st;
+    }
+    return POOLSIM_OK;
+}
+
+/* Give every rank rank 0's summary (so sweep and solve decide alike). */
+static int mpi_bcast_results(poolsim_results *r)
+{
+    poolsim_results_array a[POOLSIM_RESULTS_NARRAYS];
+    int n = poolsim_results_arrays(r, a);
+    for (int i = 0; i < n; i++) {
+        int st = poolsim_mpi_bcast_doubles(a[i].data, a[i].n);
+        if (st != POOLSIM_OK) return st;
+    }
+    return POOLSIM_OK;
+}
+
 int poolsim_engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
                        poolsim_results **res, poolsim_saved_paths **saved)
 {
@@ -281,16 +415,25 @@ int poolsim_engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
     poolsim_stats *stats = poolsim_stats_alloc(&lay, o->paths);
     poolsim_results *r = poolsim_results_alloc(pl->T, pl->L, pl->C);
     poolsim_saved_paths *sp = o->save_paths ? saved_alloc(o->paths, pl->T, pl->L, pl->C) : NULL;
-    if (!stats || !r || (o->save_paths && !sp)) {
+    int rank = poolsim_mpi_rank(), size = poolsim_mpi_size();
+    long nblocks = stats ? poolsim_stats_nblocks(stats) : 0;
+    long b0 = nblocks * rank / size, b1 = nblocks * (rank + 1) / size;
+    size_t bps = stats ? poolsim_block_packed_size(stats) : 0;
+    double *stash = rank > 0 ? malloc(((size_t)(b1 - b0) * bps + 1) * sizeof(double)) : NULL;
+    if (!stats || !r || (o->save_paths && !sp) || (rank > 0 && !stash)) {
         poolsim_stats_free(stats);
         poolsim_results_free(r);
         poolsim_saved_paths_free(sp);
         poolsim_plan_free(pl);
+        free(stash);
         POOLSIM_ERROR(POOLSIM_ENOMEM, "out of memory allocating results for %ld paths", o->paths);
     }
-    long nblocks = poolsim_stats_nblocks(stats);
     int nthreads = o->threads > 0 ? o->threads : omp_get_max_threads();
-    int show = o->progress && isatty(STDERR_FILENO);
+    int show = o->progress && rank == 0 && isatty(STDERR_FILENO);
+    long myfirst, myend, tmp;
+    poolsim_stats_block_range(stats, b0, &myfirst, &tmp);
+    poolsim_stats_block_range(stats, b1 - 1, &tmp, &myend);
+    long mypaths = b1 > b0 ? myend - myfirst : 0;
     double t0 = now_seconds(), last = 0;
     long done = 0;
     int status = POOLSIM_OK;
@@ -307,7 +450,7 @@ int poolsim_engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
         }
 #pragma omp barrier
 #pragma omp for schedule(dynamic, 1) ordered
-        for (long b = 0; b < nblocks; b++) {
+        for (long b = b0; b < b1; b++) {
             int cur;
 #pragma omp atomic read
             cur = status;
@@ -329,13 +472,16 @@ int poolsim_engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
                 now = status;
                 if (now == POOLSIM_OK && mine != POOLSIM_OK) now = mine;
                 if (now == POOLSIM_OK && stop) now = POOLSIM_EINTR;
+                if (now == POOLSIM_OK) {
+                    /* rank 0 folds its blocks (the first ones) at once; the
+                     * others keep theirs for rank 0 to fold in order */
+                    if (rank == 0) now = poolsim_stats_fold(stats, blk);
+                    else poolsim_block_pack(blk, stash + (size_t)(b - b0) * bps);
+                    done += end - first;
+                    if (show) progress_show(done, mypaths, t0, &last, done == mypaths);
+                }
 #pragma omp atomic write
                 status = now;
-                if (now == POOLSIM_OK) {
-                    poolsim_stats_fold(stats, blk);
-                    done += end - first;
-                    if (show) progress_show(done, o->paths, t0, &last, done == o->paths);
-                }
             }
         }
         if (blk) {
@@ -352,7 +498,23 @@ int poolsim_engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
         poolsim_path_ws_free(w);
     }
     if (show && status != POOLSIM_OK) fputc('\n', stderr);
-    if (status == POOLSIM_OK) status = poolsim_stats_finish(stats, r);
+    status = poolsim_mpi_max_int(status);
+    if (status == POOLSIM_OK && size > 1) {
+        if (rank > 0) {
+            status = mpi_send_part(stats, sp, stash, b0, b1);
+        } else {
+            poolsim_block *tmpb = poolsim_block_alloc(stats);
+            status = tmpb ? mpi_recv_parts(stats, sp, tmpb, nblocks, size) : POOLSIM_ENOMEM;
+            poolsim_block_free(tmpb);
+        }
+        status = poolsim_mpi_max_int(status);
+    }
+    free(stash);
+    if (status == POOLSIM_OK && rank == 0) status = poolsim_stats_finish(stats, r);
+    if (size > 1) {
+        status = poolsim_mpi_max_int(status);
+        if (status == POOLSIM_OK) status = mpi_bcast_results(r);
+    }
     if (status == POOLSIM_OK) status = poolsim_engine_fill_meta(s, r);
     poolsim_stats_free(stats);
     poolsim_plan_free(pl);
@@ -364,9 +526,14 @@ int poolsim_engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
     r->seed = o->seed;
     r->paths = o->paths;
     r->threads = nthreads;
-    r->ranks = 1;
+    r->ranks = size;
+    free(r->quantile_method);
+    r->quantile_method = strdup(o->paths <= POOLSIM_STATS_EXACT_MAX
+                                    ? "exact type-7 order statistics over all paths"
+                                    : "logarithmic histograms (relative error <= 0.049%), type-7 "
+                                      "interpolation between bucket midpoints");
     *res = r;
     if (saved) *saved = sp;
     else poolsim_saved_paths_free(sp);
-    return POOLSIM_OK;
+    return r->quantile_method ? POOLSIM_OK : POOLSIM_ENOMEM;
 }

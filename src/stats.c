@@ -333,3 +333,50 @@ int poolsim_stats_finish(poolsim_stats *st, poolsim_results *r)
     }
     return POOLSIM_OK;
 }
+
+/* ---- transfer between processes (MPI): plain arrays of doubles ---- */
+
+size_t poolsim_block_packed_size(const poolsim_stats *st)
+{
+    return 2 + 3 * st->lay.n + (size_t)st->lay.L * (size_t)(st->lay.T + 1);
+}
+
+void poolsim_block_pack(const poolsim_block *b, double *buf)
+{
+    size_t i = 0, nf = (size_t)b->L * (size_t)(b->T + 1);
+    buf[i++] = (double)b->index;
+    buf[i++] = (double)b->count;
+    memcpy(&buf[i], b->shift, b->n * sizeof(double)), i += b->n;
+    memcpy(&buf[i], b->s1, b->n * sizeof(double)), i += b->n;
+    memcpy(&buf[i], b->s2, b->n * sizeof(double)), i += b->n;
+    for (size_t k = 0; k < nf; k++) buf[i++] = (double)b->first_count[k]; /* exact below 2^53 */
+}
+
+void poolsim_block_unpack(poolsim_block *b, const double *buf)
+{
+    size_t i = 0, nf = (size_t)b->L * (size_t)(b->T + 1);
+    b->index = (long)buf[i++];
+    b->count = (long)buf[i++];
+    memcpy(b->shift, &buf[i], b->n * sizeof(double)), i += b->n;
+    memcpy(b->s1, &buf[i], b->n * sizeof(double)), i += b->n;
+    memcpy(b->s2, &buf[i], b->n * sizeof(double)), i += b->n;
+    for (size_t k = 0; k < nf; k++) b->first_count[k] = (int64_t)buf[i++];
+}
+
+void poolsim_stats_values_pack(const poolsim_stats *st, long first, long end, double *buf)
+{
+    size_t m = (size_t)(end - first);
+    for (size_t q = 0; q < st->lay.nq; q++)
+        memcpy(&buf[q * m], &st->qv[q * (size_t)st->paths + (size_t)first], m * sizeof(double));
+}
+
+void poolsim_stats_values_unpack(poolsim_stats *st, long first, long end, const double *buf)
+{
+    size_t m = (size_t)(end - first);
+    for (size_t q = 0; q < st->lay.nq; q++)
+        memcpy(&st->qv[q * (size_t)st->paths + (size_t)first], &buf[q * m], m * sizeof(double));
+}
+
+struct poolsim_qhist *poolsim_stats_hist(poolsim_stats *st) { return st->hist; }
+
+size_t poolsim_stats_layout_nq(const poolsim_stats *st) { return st->lay.nq; }

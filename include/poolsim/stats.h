@@ -85,6 +85,19 @@ int poolsim_stats_absorb(poolsim_stats *st, const poolsim_block *b);
  * block order 0, 1, 2, ...; POOLSIM_ENUM otherwise. */
 int poolsim_stats_fold(poolsim_stats *st, const poolsim_block *b);
 
+/* Transfer between processes: a block as a flat array of doubles
+ * (poolsim_block_packed_size of them), and the exact-mode values of paths
+ * [first, end) as [nq][end - first] doubles. */
+size_t poolsim_block_packed_size(const poolsim_stats *st);
+void poolsim_block_pack(const poolsim_block *b, double *buf /* OUT */);
+void poolsim_block_unpack(poolsim_block *b /* OUT */, const double *buf);
+void poolsim_stats_values_pack(const poolsim_stats *st, long first, long end, double *buf /* OUT */);
+void poolsim_stats_values_unpack(poolsim_stats *st, long first, long end, const double *buf);
+/* Quantile channels per path. */
+size_t poolsim_stats_layout_nq(const poolsim_stats *st);
+/* Histogram mode: the run's merged histogram (NULL in exact mode). */
+struct poolsim_qhist *poolsim_stats_hist(poolsim_stats *st);
+
 /* Combine block moments in block order and compute every summary into r
  * (r allocated for the same T, L, C). Quantile values are sorted in place. */
 int poolsim_stats_finish(poolsim_stats *st, poolsim_results *r /* OUT */);
