@@ -1,0 +1,472 @@
+/* poolsim: reading HDF5 results files back (docs/RESULTS.md) for `plot`,
+ * `report` and `summary`.
+ *
+ * The file is untrusted input: every object's presence, type class, rank
+ * and dimensions are checked before it is read, sizes are bounded before
+ * anything is allocated, and a file that is not a complete
+ * "poolsim-results/1" file is refused. Line and county order come from the
+ * order datasets /lines_index/ids and /counties/ids (HDF5 lists group
+ * members alphabetically). Serial HDF5: call from one thread only. */
+#include "poolsim/results.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <hdf5.h>
+
+#include "poolsim/common.h"
+
+#define FORMAT "poolsim-results/1"
+/* Bounds on what a results file may declare (SCENARIO.md: horizon_years
+ * 1..1000). They keep a corrupt file from requesting absurd allocations. */
+#define MAX_T 1000
+#define MAX_L 1000
+#define MAX_C 100000
+#define MAX_LCT 20000000.0   /* L * C * (T + 1) */
+
+/* Sticky-error reader: after the first failure every helper does nothing. */
+typedef struct {
+    const char *path;
+    int status;           /* POOLSIM_OK, or the first failure's code */
+    char what[512];
+} reader;
+
+static void fail(reader *rd, int status, hid_t loc, const char *name, const char *why)
+{
+    if (rd->status != POOLSIM_OK) return;
+    rd->status = status;
+    char where[256] = "";
+    if (loc >= 0 && H5Iget_name(loc, where, sizeof where) < 0) where[0] = '\0';
+    const char *sep = (where[0] && strcmp(where, "/") != 0) ? "/" : "";
+    snprintf(rd->what, sizeof rd->what, "%s%s%s: %s", where[0] ? where : "/", sep, name, why);
+}
+
+static void fail_msg(reader *rd, int status, const char *why)
+{
+    if (rd->status != POOLSIM_OK) return;
+    rd->status = status;
+    snprintf(rd->what, sizeof rd->what, "%s", why);
+}
+
+static void close_obj(hid_t id)
+{
+    if (id >= 0) H5Oclose(id);
+}
+
+static hid_t open_group(reader *rd, hid_t loc, const char *name)
+{
+    if (rd->status != POOLSIM_OK) return H5I_INVALID_HID;
+    hid_t g = H5Lexists(loc, name, H5P_DEFAULT) > 0 ? H5Gopen2(loc, name, H5P_DEFAULT)
+                                                      : H5I_INVALID_HID;
+    if (g < 0) fail(rd, POOLSIM_EINPUT, loc, name, "missing group");
+    return g;
+}
+
+/* A string from a string-typed object of one element (attribute or scalar
+ * dataset) or element data; fixed or variable length. Returns a malloc'ed
+ * copy, NULL on failure (recorded). */
+static char *copy_str(reader *rd, hid_t loc, const char *name, const char *s, size_t max)
+{
+    size_t n = strnlen(s, max);
+    char *d = malloc(n + 1);
+    if (!d) {
+        fail(rd, POOLSIM_ENOMEM, loc, name, "out of memory");
+        return NULL;
+    }
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+/* Memory type matching a file string type: same length kind and cset. */
+static hid_t string_memtype(hid_t ftype, size_t *fixed /* OUT: 0 when variable */)
+{
+    hid_t mt = H5Tcopy(H5T_C_S1);
+    if (mt < 0) return mt;
+    htri_t var = H5Tis_variable_str(ftype);
+    size_t sz = H5Tget_size(ftype);
+    H5T_cset_t cs = H5Tget_cset(ftype);
+    if (var < 0 || sz == 0 || cs < 0 || H5Tset_cset(mt, cs) < 0 ||
+        H5Tset_size(mt, var ? H5T_VARIABLE : sz) < 0 ||
+        (!var && H5Tset_strpad(mt, H5Tget_strpad(ftype)) < 0)) {
+        H5Tclose(mt);
+        return H5I_INVALID_HID;
+    }
+    *fixed = var ? 0 : sz;
+    return mt;
+}
+
+static void attr_str(reader *rd, hid_t loc, const char *name, char **out /* OUT */)
+{
+    if (rd->status != POOLSIM_OK) return;
+    if (H5Aexists(loc, name) <= 0) {
+        fail(rd, POOLSIM_EINPUT, loc, name, "missing attribute");
+        return;
+    }
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    hid_t ft = a < 0 ? H5I_INVALID_HID : H5Aget_type(a);
+    hid_t sp = a < 0 ? H5I_INVALID_HID : H5Aget_space(a);
+    size_t fixed = 0;
+    hid_t mt = H5I_INVALID_HID;
+    if (ft < 0 || sp < 0 || H5Tget_class(ft) != H5T_STRING || H5Sget_simple_extent_npoints(sp) != 1 ||
+        (mt = string_memtype(ft, &fixed)) < 0) {
+        fail(rd, POOLSIM_EINPUT, loc, name, "not a string attribute");
+    } else if (fixed) {
+        char *buf = calloc(fixed + 1, 1);
+        if (!buf) fail(rd, POOLSIM_ENOMEM, loc, name, "out of memory");
+        else if (H5Aread(a, mt, buf) < 0) fail(rd, POOLSIM_EIO, loc, name, "cannot read attribute");
+        else *out = copy_str(rd, loc, name, buf, fixed);
+        free(buf);
+    } else {
+        char *s = NULL;
+        if (H5Aread(a, mt, &s) < 0) fail(rd, POOLSIM_EIO, loc, name, "cannot read attribute");
+        else *out = copy_str(rd, loc, name, s ? s : "", (size_t)-1);
+        if (s) H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, &s);
+    }
+    if (mt >= 0) H5Tclose(mt);
+    if (sp >= 0) H5Sclose(sp);
+    if (ft >= 0) H5Tclose(ft);
+    if (a >= 0) H5Aclose(a);
+}
+
+/* A numeric scalar attribute (integer or float class), converted to mtype. */
+static void attr_num(reader *rd, hid_t loc, const char *name, hid_t mtype, void *out /* OUT */)
+{
+    if (rd->status != POOLSIM_OK) return;
+    if (H5Aexists(loc, name) <= 0) {
+        fail(rd, POOLSIM_EINPUT, loc, name, "missing attribute");
+        return;
+    }
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    hid_t ft = a < 0 ? H5I_INVALID_HID : H5Aget_type(a);
+    hid_t sp = a < 0 ? H5I_INVALID_HID : H5Aget_space(a);
+    H5T_class_t cls = ft < 0 ? H5T_NO_CLASS : H5Tget_class(ft);
+    if (sp < 0 || (cls != H5T_INTEGER && cls != H5T_FLOAT) || H5Sget_simple_extent_npoints(sp) != 1)
+        fail(rd, POOLSIM_EINPUT, loc, name, "not a numeric scalar attribute");
+    else if (H5Aread(a, mtype, out) < 0)
+        fail(rd, POOLSIM_EIO, loc, name, "cannot read attribute");
+    if (sp >= 0) H5Sclose(sp);
+    if (ft >= 0) H5Tclose(ft);
+    if (a >= 0) H5Aclose(a);
+}
+
+/* Open a dataset and check its class and shape (rank 0: scalar). When
+ * dims_out is given the extent is returned instead of checked. */
+static hid_t open_ds(reader *rd, hid_t loc, const char *name, H5T_class_t cls, int rank,
+                     const hsize_t *dims, hsize_t *dims_out /* OUT */)
+{
+    if (rd->status != POOLSIM_OK) return H5I_INVALID_HID;
+    hid_t d = H5Lexists(loc, name, H5P_DEFAULT) > 0 ? H5Dopen2(loc, name, H5P_DEFAULT)
+                                                      : H5I_INVALID_HID;
+    if (d < 0) {
+        fail(rd, POOLSIM_EINPUT, loc, name, "missing dataset");
+        return d;
+    }
+    hid_t ft = H5Dget_type(d), sp = H5Dget_space(d);
+    hsize_t got[H5S_MAX_RANK];
+    int ok = ft >= 0 && sp >= 0 && H5Tget_class(ft) == cls;
+    int r = ok ? H5Sget_simple_extent_ndims(sp) : -1;
+    ok = ok && r == rank && H5Sget_simple_extent_dims(sp, got, NULL) == r;
+    for (int i = 0; ok && i < rank; i++) {
+        if (dims_out) dims_out[i] = got[i];
+        else ok = got[i] == dims[i];
+    }
+    if (!ok) {
+        char why[160];
+        const char *kind = cls == H5T_STRING ? "string" : cls == H5T_INTEGER ? "integer" : "float";
+        int m = snprintf(why, sizeof why, "expected a %s dataset of ", kind);
+        if (!dims)
+            snprintf(why + m, sizeof why - (size_t)m, "rank %d", rank);
+        else if (rank == 0)
+            snprintf(why + m, sizeof why - (size_t)m, "one value (scalar)");
+        for (int i = 0; dims && i < rank && m > 0 && (size_t)m < sizeof why; i++)
+            m += snprintf(why + m, sizeof why - (size_t)m, i ? "x%llu" : "shape %llu",
+                          (unsigned long long)dims[i]);
+        fail(rd, POOLSIM_EINPUT, loc, name, why);
+        H5Dclose(d);
+        d = H5I_INVALID_HID;
+    }
+    if (sp >= 0) H5Sclose(sp);
+    if (ft >= 0) H5Tclose(ft);
+    return d;
+}
+
+static void read_num(reader *rd, hid_t loc, const char *name, H5T_class_t cls, hid_t mtype,
+                     int rank, const hsize_t *dims, void *out /* OUT */)
+{
+    hid_t d = open_ds(rd, loc, name, cls, rank, dims, NULL);
+    if (d < 0) return;
+    if (H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0)
+        fail(rd, POOLSIM_EIO, loc, name, "cannot read dataset");
+    H5Dclose(d);
+}
+
+static void vec(reader *rd, hid_t loc, const char *name, size_t n, double *out /* OUT */)
+{
+    hsize_t dims[1] = {n};
+    read_num(rd, loc, name, H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims, out);
+}
+
+static void scalar(reader *rd, hid_t loc, const char *name, double *out /* OUT */)
+{
+    read_num(rd, loc, name, H5T_FLOAT, H5T_NATIVE_DOUBLE, 0, NULL, out);
+}
+
+/* A 1-D string dataset of n elements into out[n] (malloc'ed copies). */
+static void strings(reader *rd, hid_t loc, const char *name, int n, char **out /* OUT */)
+{
+    hsize_t dims[1] = {(hsize_t)n};
+    hid_t d = open_ds(rd, loc, name, H5T_STRING, 1, dims, NULL);
+    if (d < 0) return;
+    hid_t ft = H5Dget_type(d), sp = H5Dget_space(d);
+    size_t fixed = 0;
+    hid_t mt = ft < 0 ? H5I_INVALID_HID : string_memtype(ft, &fixed);
+    if (mt < 0 || sp < 0) {
+        fail(rd, POOLSIM_EINPUT, loc, name, "unreadable string type");
+    } else if (fixed) {
+        char *buf = calloc((size_t)n, fixed);
+        if (!buf) fail(rd, POOLSIM_ENOMEM, loc, name, "out of memory");
+        else if (H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
+            fail(rd, POOLSIM_EIO, loc, name, "cannot read dataset");
+        for (int i = 0; buf && rd->status == POOLSIM_OK && i < n; i++)
+            out[i] = copy_str(rd, loc, name, buf + (size_t)i * fixed, fixed);
+        free(buf);
+    } else {
+        char **s = calloc((size_t)n, sizeof *s);
+        if (!s) fail(rd, POOLSIM_ENOMEM, loc, name, "out of memory");
+        else if (H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, s) < 0)
+            fail(rd, POOLSIM_EIO, loc, name, "cannot read dataset");
+        else {
+            for (int i = 0; rd->status == POOLSIM_OK && i < n; i++)
+                out[i] = copy_str(rd, loc, name, s[i] ? s[i] : "", (size_t)-1);
+            H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, s);
+        }
+        free(s);
+    }
+    if (mt >= 0) H5Tclose(mt);
+    if (sp >= 0) H5Sclose(sp);
+    if (ft >= 0) H5Tclose(ft);
+    H5Dclose(d);
+}
+
+/* Length of a 1-D dataset (0 on failure, recorded). */
+static hsize_t length(reader *rd, hid_t loc, const char *name, H5T_class_t cls)
+{
+    hsize_t n[1] = {0};
+    hid_t d = open_ds(rd, loc, name, cls, 1, NULL, n);
+    if (d >= 0) H5Dclose(d);
+    return n[0];
+}
+
+static void interval(reader *rd, hid_t loc, const char *name, size_t n, double *buf,
+                     double *lo /* OUT */, double *hi /* OUT */)
+{
+    hsize_t dims[2] = {n, 2};
+    read_num(rd, loc, name, H5T_FLOAT, H5T_NATIVE_DOUBLE, 2, dims, buf);
+    if (rd->status != POOLSIM_OK) return;
+    for (size_t i = 0; i < n; i++) lo[i] = buf[2 * i], hi[i] = buf[2 * i + 1];
+}
+
+static void mean_se(reader *rd, hid_t loc, const char *name, poolsim_mean_se *m, size_t off,
+                    size_t n)
+{
+    hid_t g = open_group(rd, loc, name);
+    vec(rd, g, "mean", n, m->mean + off);
+    vec(rd, g, "se", n, m->se + off);
+    close_obj(g);
+}
+
+static void distsum(reader *rd, hid_t loc, const char *name, poolsim_distsum *d, size_t off,
+                    size_t T, double *buf)
+{
+    hid_t g = open_group(rd, loc, name);
+    vec(rd, g, "mean", T, d->mean + off);
+    vec(rd, g, "se", T, d->se + off);
+    for (int k = 0; k < POOLSIM_NQ && rd->status == POOLSIM_OK; k++) {
+        vec(rd, g, poolsim_quantile_names[k], T, buf);
+        for (size_t t = 0; rd->status == POOLSIM_OK && t < T; t++)
+            d->q[(off + t) * POOLSIM_NQ + (size_t)k] = buf[t];
+    }
+    close_obj(g);
+}
+
+static void tailsum_years(reader *rd, hid_t loc, const char *name, poolsim_tailsum *s, size_t off,
+                          size_t T)
+{
+    hid_t g = open_group(rd, loc, name);
+    vec(rd, g, "mean", T, s->mean + off);
+    vec(rd, g, "se", T, s->se + off);
+    vec(rd, g, "p95", T, s->p95 + off);
+    vec(rd, g, "p99", T, s->p99 + off);
+    vec(rd, g, "cvar95", T, s->cvar95 + off);
+    close_obj(g);
+}
+
+static void tailsum_total(reader *rd, hid_t loc, const char *name, poolsim_tailsum *s, size_t i)
+{
+    hid_t g = open_group(rd, loc, name);
+    scalar(rd, g, "mean", s->mean + i);
+    scalar(rd, g, "se", s->se + i);
+    scalar(rd, g, "p95", s->p95 + i);
+    scalar(rd, g, "p99", s->p99 + i);
+    scalar(rd, g, "cvar95", s->cvar95 + i);
+    close_obj(g);
+}
+
+static void county(reader *rd, hid_t counties, poolsim_results *r, int l, int c, double *buf)
+{
+    const size_t T = (size_t)r->T, o = POOLSIM_LCT(r, l, c, 0);
+    hid_t g = open_group(rd, counties, r->county_ids[c]);
+    vec(rd, g, "shortfall_prob", T, r->shortfall_prob + o);
+    interval(rd, g, "shortfall_ci", T, buf, r->shortfall_lo + o, r->shortfall_hi + o);
+    tailsum_years(rd, g, "county_burden", &r->county_burden, o, T);
+    tailsum_total(rd, g, "county_burden_total", &r->county_burden_total, POOLSIM_LC(r, l, c));
+    mean_se(rd, g, "reserve_paid", &r->reserve_paid, o, T);
+    mean_se(rd, g, "levy", &r->levy, o, T);
+    mean_se(rd, g, "city_uncovered", &r->city_uncovered, o, T);
+    mean_se(rd, g, "financing", &r->financing, o, T);
+    mean_se(rd, g, "expenditure", &r->expenditure, o, T);
+    mean_se(rd, g, "balance", &r->balance, o, T);
+    close_obj(g);
+}
+
+static void line(reader *rd, hid_t lines, poolsim_results *r, int l, double *buf)
+{
+    const size_t T = (size_t)r->T, o = POOLSIM_LT(r, l, 0);
+    hid_t g = open_group(rd, lines, r->line_ids[l]);
+    vec(rd, g, "exhaustion_prob", T, r->exhaustion_prob + o);
+    interval(rd, g, "exhaustion_ci", T, buf, r->exhaustion_lo + o, r->exhaustion_hi + o);
+    vec(rd, g, "exhaustion_year_prob", T, r->exhaustion_year_prob + o);
+    vec(rd, g, "first_exhaustion_count", T + 1, r->first_exhaustion_count + (size_t)l * (T + 1));
+    vec(rd, g, "cap_ratio", T, r->cap_ratio + o);
+    distsum(rd, g, "reserve_balance", &r->reserve_balance, o, T, buf);
+    distsum(rd, g, "reserve_ratio", &r->reserve_ratio, o, T, buf);
+    mean_se(rd, g, "financing_total", &r->financing_total, o, T);
+    mean_se(rd, g, "expenditure_total", &r->expenditure_total, o, T);
+    hid_t cs = open_group(rd, g, "counties");
+    for (int c = 0; c < r->C && rd->status == POOLSIM_OK; c++) county(rd, cs, r, l, c, buf);
+    close_obj(cs);
+    close_obj(g);
+}
+
+static void metadata(reader *rd, hid_t file, poolsim_results *r)
+{
+    attr_str(rd, file, "poolsim_version", &r->version);
+    attr_str(rd, file, "git_commit", &r->git_commit);
+    attr_str(rd, file, "build_info", &r->build_info);
+    attr_str(rd, file, "scenario_name", &r->scenario_name);
+    attr_str(rd, file, "scenario_path", &r->scenario_path);
+    attr_str(rd, file, "scenario_text", &r->scenario_text);
+    attr_str(rd, file, "resolved_parameters", &r->resolved_text);
+    attr_str(rd, file, "lang", &r->lang);
+    attr_str(rd, file, "quantile_method", &r->quantile_method);
+    attr_str(rd, file, "start_time", &r->start_time);
+    long long paths = 0;
+    attr_num(rd, file, "seed", H5T_NATIVE_ULLONG, &r->seed);
+    attr_num(rd, file, "paths", H5T_NATIVE_LLONG, &paths);
+    r->paths = (long)paths;
+    attr_num(rd, file, "threads", H5T_NATIVE_INT, &r->threads);
+    attr_num(rd, file, "ranks", H5T_NATIVE_INT, &r->ranks);
+    attr_num(rd, file, "claims_noise", H5T_NATIVE_INT, &r->claims_noise);
+    attr_num(rd, file, "run_seconds", H5T_NATIVE_DOUBLE, &r->run_seconds);
+}
+
+/* format and complete: what makes a file a finished poolsim results file. */
+static void check_kind(reader *rd, hid_t file)
+{
+    char *format = NULL;
+    if (H5Aexists(file, "format") <= 0) {
+        fail_msg(rd, POOLSIM_EINPUT, "not a poolsim results file (no 'format' attribute)");
+        return;
+    }
+    attr_str(rd, file, "format", &format);
+    if (rd->status == POOLSIM_OK && strcmp(format, FORMAT) != 0) {
+        char why[200];
+        snprintf(why, sizeof why, "unsupported format '%.60s' (expected '%s')", format, FORMAT);
+        fail_msg(rd, POOLSIM_EINPUT, why);
+    }
+    free(format);
+    int complete = 0;
+    if (rd->status == POOLSIM_OK && H5Aexists(file, "complete") <= 0) {
+        fail_msg(rd, POOLSIM_EINPUT,
+                 "incomplete results file (no 'complete' attribute: its write did not finish)");
+        return;
+    }
+    attr_num(rd, file, "complete", H5T_NATIVE_INT, &complete);
+    if (rd->status == POOLSIM_OK && complete != 1)
+        fail_msg(rd, POOLSIM_EINPUT, "incomplete results file ('complete' is not 1)");
+}
+
+static poolsim_results *contents(reader *rd, hid_t file)
+{
+    hid_t li = open_group(rd, file, "lines_index"), ci = open_group(rd, file, "counties");
+    hsize_t T = length(rd, file, "years", H5T_INTEGER);
+    hsize_t L = length(rd, li, "ids", H5T_STRING), C = length(rd, ci, "ids", H5T_STRING);
+    poolsim_results *r = NULL;
+    if (rd->status == POOLSIM_OK &&
+        (T < 1 || T > MAX_T || L < 1 || L > MAX_L || C < 1 || C > MAX_C ||
+         (double)L * (double)C * (double)(T + 1) > MAX_LCT)) {
+        char why[200];
+        snprintf(why, sizeof why, "sizes out of range: %llu years, %llu lines, %llu counties "
+                 "(limits %d, %d, %d)", (unsigned long long)T, (unsigned long long)L,
+                 (unsigned long long)C, MAX_T, MAX_L, MAX_C);
+        fail_msg(rd, POOLSIM_EINPUT, why);
+    }
+    if (rd->status == POOLSIM_OK && !(r = poolsim_results_alloc((int)T, (int)L, (int)C)))
+        fail_msg(rd, POOLSIM_ENOMEM, "out of memory");
+    double *buf = r ? malloc(2 * (size_t)(T + 1) * sizeof *buf) : NULL;
+    if (r && !buf) fail_msg(rd, POOLSIM_ENOMEM, "out of memory");
+    if (rd->status == POOLSIM_OK) {
+        metadata(rd, file, r);
+        hsize_t dt[1] = {T};
+        read_num(rd, file, "years", H5T_INTEGER, H5T_NATIVE_INT, 1, dt, r->years);
+        strings(rd, li, "ids", r->L, r->line_ids);
+        strings(rd, li, "names", r->L, r->line_names);
+        strings(rd, ci, "ids", r->C, r->county_ids);
+        strings(rd, ci, "names", r->C, r->county_names);
+        hid_t lines = open_group(rd, file, "lines");
+        for (int l = 0; l < r->L && rd->status == POOLSIM_OK; l++) line(rd, lines, r, l, buf);
+        close_obj(lines);
+    }
+    free(buf);
+    close_obj(li);
+    close_obj(ci);
+    if (rd->status != POOLSIM_OK) {
+        poolsim_results_free(r);
+        r = NULL;
+    }
+    return r;
+}
+
+int poolsim_results_read(const char *path, poolsim_results **out)
+{
+    *out = NULL;
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || close(fd) != 0)
+        POOLSIM_ERROR(POOLSIM_EIO, "cannot read %s: %s", path, strerror(errno));
+    if (H5Fis_hdf5(path) <= 0)
+        POOLSIM_ERROR(POOLSIM_EINPUT, "cannot read %s: not an HDF5 file", path);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0 || H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0) {
+        if (fapl >= 0) H5Pclose(fapl);
+        POOLSIM_ERROR(POOLSIM_EIO, "cannot read %s: HDF5 setup failed", path);
+    }
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    H5Pclose(fapl);
+    if (file < 0) POOLSIM_ERROR(POOLSIM_EINPUT, "cannot read %s: HDF5 cannot open it", path);
+    reader rd = {.path = path, .status = POOLSIM_OK};
+    check_kind(&rd, file);
+    poolsim_results *r = rd.status == POOLSIM_OK ? contents(&rd, file) : NULL;
+    H5Fclose(file);
+    if (rd.status != POOLSIM_OK) {
+        poolsim_error_report(__FILE__, __LINE__, "cannot read %s: %s", path, rd.what);
+        return rd.status;
+    }
+    *out = r;
+    return POOLSIM_OK;
+}

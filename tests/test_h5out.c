@@ -1,0 +1,676 @@
+/* Tests of src/h5out.c and src/h5in.c: the HDF5 results file of
+ * docs/RESULTS.md (round trip, determinism, atomic writes, refusal of
+ * unfinished or foreign files, I/O failures).
+ *
+ * Leaves <build>/test_results.h5 (T=3, L=2, C=2, Chinese names) for
+ * tests/cli/h5py_read.sh, which runs after the CUnit suites. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <CUnit/CUnit.h>
+#include <hdf5.h>
+
+#include "poolsim/common.h"
+#include "poolsim/h5out.h"
+#include "poolsim/results.h"
+
+/* Folder of the test binary (build/ or build-mpi/). */
+static void build_dir(char *out, size_t n)
+{
+    ssize_t k = readlink("/proc/self/exe", out, n - 1);
+    if (k <= 0) {
+        snprintf(out, n, "build");
+        return;
+    }
+    out[k] = '\0';
+    char *slash = strrchr(out, '/');
+    if (slash) *slash = '\0';
+}
+
+/* A scratch folder under the build folder, removed by rm_tree. */
+static void scratch_dir(char *out, size_t n)
+{
+    char b[256];
+    build_dir(b, sizeof b);
+    snprintf(out, n, "%s/h5test.XXXXXX", b);
+    CU_ASSERT_FATAL(mkdtemp(out) != NULL);
+}
+
+static void rm_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    char p[1024];
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (unlink(p) != 0) rm_tree(p);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+/* Number of entries of a folder (without . and ..). */
+static int count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) n++;
+    closedir(d);
+    return n;
+}
+
+static int file_exists(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+/* Whole file into memory; NULL if unreadable. */
+static char *slurp(const char *p, size_t *n /* OUT */)
+{
+    FILE *f = fopen(p, "rb");
+    if (!f) return NULL;
+    char *buf = NULL;
+    size_t cap = 0, len = 0;
+    for (;;) {
+        if (len == cap) {
+            cap = cap ? 2 * cap : 65536;
+            char *nb = realloc(buf, cap + 1);
+            if (!nb) break;
+            buf = nb;
+        }
+        size_t k = fread(buf + len, 1, cap - len, f);
+        len += k;
+        if (k == 0) break;
+    }
+    fclose(f);
+    if (buf) buf[len] = '\0';
+    *n = len;
+    return buf;
+}
+
+static poolsim_results *test_results(int T, int L, int C)
+{
+    poolsim_results *r = poolsim_results_alloc(T, L, C);
+    CU_ASSERT_FATAL(r != NULL);
+    CU_ASSERT_FATAL(poolsim_results_fill_test(r) == POOLSIM_OK);
+    return r;
+}
+
+static int same_str(const char *a, const char *b)
+{
+    return a && b && strcmp(a, b) == 0;
+}
+
+/* Every string, number and array of a and b, bit for bit. */
+static void assert_same(const poolsim_results *a, const poolsim_results *b)
+{
+    CU_ASSERT_FATAL(a->T == b->T && a->L == b->L && a->C == b->C);
+    CU_ASSERT(same_str(a->scenario_name, b->scenario_name));
+    CU_ASSERT(same_str(a->scenario_path, b->scenario_path));
+    CU_ASSERT(same_str(a->scenario_text, b->scenario_text));
+    CU_ASSERT(same_str(a->resolved_text, b->resolved_text));
+    CU_ASSERT(same_str(a->lang, b->lang));
+    CU_ASSERT(same_str(a->version, b->version));
+    CU_ASSERT(same_str(a->git_commit, b->git_commit));
+    CU_ASSERT(same_str(a->build_info, b->build_info));
+    CU_ASSERT(same_str(a->start_time, b->start_time));
+    CU_ASSERT(same_str(a->quantile_method, b->quantile_method));
+    CU_ASSERT(memcmp(&a->run_seconds, &b->run_seconds, sizeof(double)) == 0);
+    CU_ASSERT(a->seed == b->seed);
+    CU_ASSERT(a->paths == b->paths);
+    CU_ASSERT(a->threads == b->threads && a->ranks == b->ranks);
+    CU_ASSERT(a->claims_noise == b->claims_noise);
+    CU_ASSERT(memcmp(a->years, b->years, (size_t)a->T * sizeof(int)) == 0);
+    for (int l = 0; l < a->L; l++) {
+        CU_ASSERT(same_str(a->line_ids[l], b->line_ids[l]));
+        CU_ASSERT(same_str(a->line_names[l], b->line_names[l]));
+    }
+    for (int c = 0; c < a->C; c++) {
+        CU_ASSERT(same_str(a->county_ids[c], b->county_ids[c]));
+        CU_ASSERT(same_str(a->county_names[c], b->county_names[c]));
+    }
+    poolsim_results_array x[POOLSIM_RESULTS_NARRAYS], y[POOLSIM_RESULTS_NARRAYS];
+    int nx = poolsim_results_arrays(a, x), ny = poolsim_results_arrays(b, y);
+    CU_ASSERT_FATAL(nx == POOLSIM_RESULTS_NARRAYS && ny == nx);
+    for (int k = 0; k < nx; k++) {
+        CU_ASSERT(x[k].n == y[k].n);
+        int same = memcmp(x[k].data, y[k].data, x[k].n * sizeof(double)) == 0;
+        if (!same) printf("\n  array %s differs after the round trip\n", x[k].name);
+        CU_ASSERT(same);
+    }
+}
+
+static void test_fill_distinct(void)
+{
+    /* The round trip can only catch swapped arrays, lines, counties or
+     * years if the test data differs between them. */
+    poolsim_results *r = test_results(3, 2, 2);
+    poolsim_results_array a[POOLSIM_RESULTS_NARRAYS];
+    int n = poolsim_results_arrays(r, a);
+    CU_ASSERT(n == POOLSIM_RESULTS_NARRAYS);
+    for (int k = 0; k < n; k++) {
+        CU_ASSERT(a[k].data != NULL);
+        if (strcmp(a[k].name, "cap_ratio") == 0 || strcmp(a[k].name, "first_exhaustion_count") == 0)
+            continue; /* a constant per line; counts may repeat */
+        int dup = 0;
+        for (size_t i = 0; i < a[k].n; i++)
+            for (size_t j = 0; j < i; j++) dup |= a[k].data[i] == a[k].data[j];
+        if (dup) printf("\n  test data %s has repeated values\n", a[k].name);
+        CU_ASSERT(!dup);
+    }
+    poolsim_results_free(r);
+}
+
+static void test_round_trip(void)
+{
+    char dir[512], path[600];
+    build_dir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/test_results.h5", dir);
+    poolsim_results *r = test_results(3, 2, 2);
+    CU_ASSERT_FATAL(poolsim_h5out_write(r, NULL, path) == POOLSIM_OK);
+    poolsim_results *back = NULL;
+    CU_ASSERT_FATAL(poolsim_results_read(path, &back) == POOLSIM_OK);
+    CU_ASSERT_FATAL(back != NULL);
+    assert_same(r, back);
+    CU_ASSERT(strcmp(back->county_names[0], "荷塘区") == 0);
+    poolsim_results_free(back);
+
+    /* Larger shape: 9 counties, 3 lines, 12 years. */
+    poolsim_results *big = test_results(12, 3, 9);
+    char d2[512], p2[600];
+    scratch_dir(d2, sizeof d2);
+    snprintf(p2, sizeof p2, "%s/big.h5", d2);
+    CU_ASSERT_FATAL(poolsim_h5out_write(big, NULL, p2) == POOLSIM_OK);
+    CU_ASSERT_FATAL(poolsim_results_read(p2, &back) == POOLSIM_OK);
+    assert_same(big, back);
+    poolsim_results_free(back);
+    poolsim_results_free(big);
+    CU_ASSERT(count_entries(d2) == 1);   /* no temporary file left */
+    rm_tree(d2);
+    poolsim_results_free(r);
+}
+
+/* Root attribute `complete` = 1 and `format`, read with the HDF5 API. */
+static void test_complete_attribute(void)
+{
+    char dir[512], path[600];
+    build_dir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/test_results.h5", dir);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    CU_ASSERT_FATAL(f >= 0);
+    CU_ASSERT(H5Aexists(f, "complete") > 0);
+    hid_t a = H5Aopen(f, "complete", H5P_DEFAULT);
+    int v = 0;
+    CU_ASSERT(a >= 0 && H5Aread(a, H5T_NATIVE_INT, &v) >= 0 && v == 1);
+    H5Aclose(a);
+    /* `complete` is the last attribute created on the root group. */
+    H5O_info_t info;
+    CU_ASSERT(H5Oget_info2(f, &info, H5O_INFO_NUM_ATTRS) >= 0);
+    char name[64] = "";
+    CU_ASSERT(H5Aget_name_by_idx(f, ".", H5_INDEX_NAME, H5_ITER_NATIVE, info.num_attrs - 1, name,
+                                 sizeof name, H5P_DEFAULT) > 0);
+    CU_ASSERT(strcmp(name, "complete") == 0);
+    /* UTF-8 names on the county groups */
+    hid_t g = H5Gopen2(f, "/lines/employee/counties/hetang", H5P_DEFAULT);
+    CU_ASSERT(g >= 0);
+    hid_t na = H5Aopen(g, "name", H5P_DEFAULT);
+    hid_t t = H5Aget_type(na);
+    CU_ASSERT(H5Tget_cset(t) == H5T_CSET_UTF8);
+    H5Tclose(t);
+    H5Aclose(na);
+    H5Gclose(g);
+    H5Fclose(f);
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+}
+
+/* Two writes of the same results (more than a second apart, so that any
+ * timestamp would differ) give byte-identical files. */
+static void test_deterministic(void)
+{
+    char dir[512], a[600], b[600];
+    scratch_dir(dir, sizeof dir);
+    snprintf(a, sizeof a, "%s/a.h5", dir);
+    snprintf(b, sizeof b, "%s/b.h5", dir);
+    poolsim_results *r = test_results(4, 2, 3);
+    CU_ASSERT_FATAL(poolsim_h5out_write(r, NULL, a) == POOLSIM_OK);
+    sleep_ms(1100);
+    CU_ASSERT_FATAL(poolsim_h5out_write(r, NULL, b) == POOLSIM_OK);
+    size_t na = 0, nb = 0;
+    char *x = slurp(a, &na), *y = slurp(b, &nb);
+    CU_ASSERT_FATAL(x && y);
+    CU_ASSERT(na == nb && memcmp(x, y, na) == 0);
+    free(x);
+    free(y);
+    poolsim_results_free(r);
+    rm_tree(dir);
+}
+
+/* Saved paths: values, chunking along paths, shuffle + deflate. */
+static void test_saved_paths(void)
+{
+    const int T = 3, L = 2, C = 2;
+    const long P = 5000;
+    poolsim_results *r = test_results(T, L, C);
+    poolsim_saved_paths sp = {.P = P, .T = T, .L = L, .C = C};
+    size_t nlp = (size_t)L * (size_t)P, nlpt = nlp * (size_t)T, nlcpt = nlpt * (size_t)C;
+    sp.first_exhaustion = malloc(nlp * sizeof(int));
+    sp.reserve_balance = malloc(nlpt * sizeof(double));
+    sp.reserve_ratio = malloc(nlpt * sizeof(double));
+    sp.county_burden = malloc(nlcpt * sizeof(double));
+    sp.shortfall = malloc(nlcpt * sizeof(double));
+    sp.balance = malloc(nlcpt * sizeof(double));
+    CU_ASSERT_FATAL(sp.first_exhaustion && sp.reserve_balance && sp.reserve_ratio &&
+                    sp.county_burden && sp.shortfall && sp.balance);
+    for (size_t i = 0; i < nlp; i++) sp.first_exhaustion[i] = (int)(i % (size_t)(T + 1));
+    for (size_t i = 0; i < nlpt; i++) sp.reserve_balance[i] = 1e6 + (double)i / 3;
+    for (size_t i = 0; i < nlpt; i++) sp.reserve_ratio[i] = (double)i / (double)nlpt;
+    for (size_t i = 0; i < nlcpt; i++) sp.county_burden[i] = (double)(i % 977) * 10.5;
+    for (size_t i = 0; i < nlcpt; i++) sp.shortfall[i] = (double)i / 7;
+    for (size_t i = 0; i < nlcpt; i++) sp.balance[i] = -(double)i;
+    char dir[512], path[600];
+    scratch_dir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/paths.h5", dir);
+    CU_ASSERT_FATAL(poolsim_h5out_write(r, &sp, path) == POOLSIM_OK);
+
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    CU_ASSERT_FATAL(f >= 0);
+    double *buf = malloc(nlcpt * sizeof(double));
+    int *ib = malloc(nlp * sizeof(int));
+    CU_ASSERT_FATAL(buf && ib);
+    const char *names[] = {"reserve_balance", "reserve_ratio", "county_burden", "shortfall",
+                           "balance"};
+    const double *src[] = {sp.reserve_balance, sp.reserve_ratio, sp.county_burden, sp.shortfall,
+                           sp.balance};
+    const size_t cnt[] = {nlpt, nlpt, nlcpt, nlcpt, nlcpt};
+    for (int k = 0; k < 5; k++) {
+        char p[64];
+        snprintf(p, sizeof p, "/paths/%s", names[k]);
+        hid_t d = H5Dopen2(f, p, H5P_DEFAULT);
+        CU_ASSERT_FATAL(d >= 0);
+        CU_ASSERT(H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
+        CU_ASSERT(memcmp(buf, src[k], cnt[k] * sizeof(double)) == 0);
+        hid_t pl = H5Dget_create_plist(d);
+        hsize_t chunk[4] = {0, 0, 0, 0};
+        int rank = H5Pget_chunk(pl, 4, chunk);
+        CU_ASSERT(H5Pget_layout(pl) == H5D_CHUNKED);
+        CU_ASSERT(rank == (cnt[k] == nlpt ? 3 : 4));
+        CU_ASSERT(rank >= 3 && chunk[rank - 2] == 4096 && chunk[rank - 1] == (hsize_t)T);
+        CU_ASSERT(H5Pget_nfilters(pl) == 2);
+        unsigned flags, cd[4];
+        size_t ncd = 4;
+        CU_ASSERT(H5Pget_filter2(pl, 0, &flags, &ncd, cd, 0, NULL, NULL) == H5Z_FILTER_SHUFFLE);
+        ncd = 4;
+        CU_ASSERT(H5Pget_filter2(pl, 1, &flags, &ncd, cd, 0, NULL, NULL) == H5Z_FILTER_DEFLATE);
+        CU_ASSERT(ncd >= 1 && cd[0] == 4);
+        H5Pclose(pl);
+        H5Dclose(d);
+    }
+    hid_t d = H5Dopen2(f, "/paths/first_exhaustion", H5P_DEFAULT);
+    CU_ASSERT(d >= 0 && H5Dread(d, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, ib) >= 0);
+    CU_ASSERT(memcmp(ib, sp.first_exhaustion, nlp * sizeof(int)) == 0);
+    H5Dclose(d);
+    H5Fclose(f);
+    /* the summary part reads back unchanged */
+    poolsim_results *back = NULL;
+    CU_ASSERT(poolsim_results_read(path, &back) == POOLSIM_OK);
+    if (back) assert_same(r, back);
+    poolsim_results_free(back);
+
+    /* mismatched shapes are refused before any file is created */
+    sp.C = 3;
+    char p2[600];
+    snprintf(p2, sizeof p2, "%s/bad.h5", dir);
+    CU_ASSERT(poolsim_h5out_write(r, &sp, p2) == POOLSIM_EINPUT);
+    CU_ASSERT(!file_exists(p2));
+    CU_ASSERT(count_entries(dir) == 1);
+    free(buf);
+    free(ib);
+    free(sp.first_exhaustion);
+    free(sp.reserve_balance);
+    free(sp.reserve_ratio);
+    free(sp.county_burden);
+    free(sp.shortfall);
+    free(sp.balance);
+    poolsim_results_free(r);
+    rm_tree(dir);
+}
+
+/* A file with the HDF5 API: `format` (NULL: none), `complete` (< 0: none). */
+static void write_stub(const char *path, const char *format, int complete)
+{
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    CU_ASSERT_FATAL(f >= 0);
+    hid_t sp = H5Screate(H5S_SCALAR);
+    if (format) {
+        hid_t t = H5Tcopy(H5T_C_S1);
+        H5Tset_size(t, H5T_VARIABLE);
+        H5Tset_cset(t, H5T_CSET_UTF8);
+        hid_t a = H5Acreate2(f, "format", t, sp, H5P_DEFAULT, H5P_DEFAULT);
+        CU_ASSERT(H5Awrite(a, t, &format) >= 0);
+        H5Aclose(a);
+        H5Tclose(t);
+    }
+    if (complete >= 0) {
+        hid_t a = H5Acreate2(f, "complete", H5T_STD_I32LE, sp, H5P_DEFAULT, H5P_DEFAULT);
+        CU_ASSERT(H5Awrite(a, H5T_NATIVE_INT, &complete) >= 0);
+        H5Aclose(a);
+    }
+    H5Sclose(sp);
+    H5Fclose(f);
+}
+
+/* Runs fn(arg) in a child with stderr sent to err_path; returns the wait
+ * status. The child leaves with exit(), so HDF5's exit handler runs: after
+ * a failed write to disk by HDF5 itself that handler crashes (status 139,
+ * RELIABILITY.md); the writer builds the file in memory to avoid it. */
+static int in_child(int (*fn)(void *), void *arg, const char *err_path)
+{
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+        if (fd >= 0) dup2(fd, 2);
+        exit(fn(arg));
+    }
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid) return -1;
+    return status;
+}
+
+struct read_case {
+    const char *path;
+    int want;
+    const char *msg;    /* expected in the message */
+};
+
+static int child_read(void *arg)
+{
+    const struct read_case *c = arg;
+    poolsim_results *r = NULL;
+    int st = poolsim_results_read(c->path, &r);
+    poolsim_results_free(r);
+    return st == c->want && r == NULL ? 0 : 10 + st;
+}
+
+static void expect_refused(const char *dir, const char *path, int want, const char *msg)
+{
+    char err[600];
+    snprintf(err, sizeof err, "%s/stderr.txt", dir);
+    struct read_case c = {path, want, msg};
+    int status = in_child(child_read, &c, err);
+    CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    size_t n = 0;
+    char *text = slurp(err, &n);
+    CU_ASSERT(text && strstr(text, path) && strstr(text, msg));
+    if (!text || !strstr(text, msg)) printf("\n  message for %s: %s\n", path, text ? text : "(none)");
+    free(text);
+    unlink(err);
+}
+
+static void test_reader_refuses(void)
+{
+    char dir[512], p[600];
+    scratch_dir(dir, sizeof dir);
+    /* no complete attribute: an interrupted write */
+    snprintf(p, sizeof p, "%s/nocomplete.h5", dir);
+    write_stub(p, "poolsim-results/1", -1);
+    expect_refused(dir, p, POOLSIM_EINPUT, "incomplete results file");
+    snprintf(p, sizeof p, "%s/zero.h5", dir);
+    write_stub(p, "poolsim-results/1", 0);
+    expect_refused(dir, p, POOLSIM_EINPUT, "'complete' is not 1");
+    snprintf(p, sizeof p, "%s/otherformat.h5", dir);
+    write_stub(p, "poolsim-results/2", 1);
+    expect_refused(dir, p, POOLSIM_EINPUT, "unsupported format 'poolsim-results/2'");
+    snprintf(p, sizeof p, "%s/noformat.h5", dir);
+    write_stub(p, NULL, 1);
+    expect_refused(dir, p, POOLSIM_EINPUT, "not a poolsim results file");
+    /* complete and formatted but empty: the first missing object is named */
+    snprintf(p, sizeof p, "%s/empty.h5", dir);
+    write_stub(p, "poolsim-results/1", 1);
+    expect_refused(dir, p, POOLSIM_EINPUT, "missing group");
+    snprintf(p, sizeof p, "%s/text.h5", dir);
+    FILE *f = fopen(p, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    fputs("not hdf5\n", f);
+    fclose(f);
+    expect_refused(dir, p, POOLSIM_EINPUT, "not an HDF5 file");
+    snprintf(p, sizeof p, "%s/missing.h5", dir);
+    expect_refused(dir, p, POOLSIM_EIO, "No such file or directory");
+
+    /* a good file with one dataset removed */
+    poolsim_results *r = test_results(3, 2, 2);
+    snprintf(p, sizeof p, "%s/holed.h5", dir);
+    CU_ASSERT_FATAL(poolsim_h5out_write(r, NULL, p) == POOLSIM_OK);
+    hid_t h = H5Fopen(p, H5F_ACC_RDWR, H5P_DEFAULT);
+    CU_ASSERT(H5Ldelete(h, "/lines/resident/counties/lusong/levy/se", H5P_DEFAULT) >= 0);
+    H5Fclose(h);
+    expect_refused(dir, p, POOLSIM_EINPUT, "/lines/resident/counties/lusong/levy/se: missing dataset");
+    /* a dataset of the wrong shape */
+    snprintf(p, sizeof p, "%s/shape.h5", dir);
+    CU_ASSERT_FATAL(poolsim_h5out_write(r, NULL, p) == POOLSIM_OK);
+    h = H5Fopen(p, H5F_ACC_RDWR, H5P_DEFAULT);
+    CU_ASSERT(H5Ldelete(h, "/lines/employee/cap_ratio", H5P_DEFAULT) >= 0);
+    hsize_t two[1] = {2};
+    double v[2] = {0.3, 0.3};
+    hid_t s = H5Screate_simple(1, two, NULL);
+    hid_t d = H5Dcreate2(h, "/lines/employee/cap_ratio", H5T_IEEE_F64LE, s, H5P_DEFAULT,
+                         H5P_DEFAULT, H5P_DEFAULT);
+    CU_ASSERT(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
+    H5Dclose(d);
+    H5Sclose(s);
+    H5Fclose(h);
+    expect_refused(dir, p, POOLSIM_EINPUT, "cap_ratio: expected a float dataset of shape 3");
+    /* truncated copies of a good file never crash the reader */
+    snprintf(p, sizeof p, "%s/holed.h5", dir);
+    CU_ASSERT_FATAL(poolsim_h5out_write(r, NULL, p) == POOLSIM_OK);
+    size_t n = 0;
+    char *bytes = slurp(p, &n);
+    CU_ASSERT_FATAL(bytes != NULL);
+    for (int k = 1; k < 8; k++) {
+        char t[600], err[600];
+        snprintf(t, sizeof t, "%s/cut%d.h5", dir, k);
+        snprintf(err, sizeof err, "%s/stderr.txt", dir);
+        f = fopen(t, "wb");
+        CU_ASSERT_FATAL(f != NULL);
+        fwrite(bytes, 1, n * (size_t)k / 8, f);
+        fclose(f);
+        struct read_case c = {t, POOLSIM_EINPUT, ""};
+        int status = in_child(child_read, &c, err);
+        /* EINPUT (or EIO, status 10 + 3) and no crash */
+        CU_ASSERT(WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 13));
+    }
+    free(bytes);
+    poolsim_results_free(r);
+    rm_tree(dir);
+}
+
+struct write_case {
+    const char *path;
+    int as_nobody;      /* drop root so that folder permissions apply */
+    long fsize_limit;   /* > 0: RLIMIT_FSIZE in bytes, SIGXFSZ ignored */
+    int with_paths;
+};
+
+/* Writes the test results (with big per-path data when asked); exit
+ * status 0 when the write failed with POOLSIM_EIO, 20 + status otherwise,
+ * 99 when privileges cannot be dropped. */
+static int child_write(void *arg)
+{
+    const struct write_case *c = arg;
+    if (c->as_nobody && geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) return 99;
+    if (c->fsize_limit > 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = {(rlim_t)c->fsize_limit, (rlim_t)c->fsize_limit};
+        if (setrlimit(RLIMIT_FSIZE, &rl) != 0) return 98;
+    }
+    poolsim_results *r = poolsim_results_alloc(3, 2, 2);
+    if (!r || poolsim_results_fill_test(r) != POOLSIM_OK) return 97;
+    poolsim_saved_paths sp = {.P = 20000, .T = 3, .L = 2, .C = 2};
+    if (c->with_paths) {
+        size_t n = 2 * 2 * 20000 * 3;
+        sp.first_exhaustion = calloc(2 * 20000, sizeof(int));
+        sp.reserve_balance = malloc(n * sizeof(double));
+        sp.reserve_ratio = malloc(n * sizeof(double));
+        sp.county_burden = sp.shortfall = sp.balance = malloc(n * sizeof(double));
+        if (!sp.first_exhaustion || !sp.reserve_balance || !sp.reserve_ratio || !sp.balance)
+            return 96;
+        unsigned long long x = 88172645463325252ULL;   /* xorshift64: incompressible */
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            sp.balance[i] = (double)(x >> 11) * 0x1.0p-53 * 1e6;
+            sp.reserve_balance[i] = sp.reserve_ratio[i] = sp.balance[i];
+        }
+    }
+    int st = poolsim_h5out_write(r, c->with_paths ? &sp : NULL, c->path);
+    return st == POOLSIM_EIO ? 0 : 20 + st;
+}
+
+/* A failed write: exit status below 128 (no crash), POOLSIM_EIO, a message
+ * naming the path and the reason, nothing left in the folder except what
+ * was there before. */
+static void expect_write_fails(const char *dir, const struct write_case *c, const char *reason,
+                               int entries_before)
+{
+    char err[600];
+    snprintf(err, sizeof err, "/tmp/poolsim_h5out_stderr.%ld", (long)getpid());
+    int status = in_child(child_write, (void *)c, err);
+    CU_ASSERT(WIFEXITED(status));
+    CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) < 128);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 99) {
+        printf("\n  (cannot drop privileges: read-only folder case not checked)\n");
+        unlink(err);
+        return;
+    }
+    CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    size_t n = 0;
+    char *text = slurp(err, &n);
+    CU_ASSERT(text && strstr(text, c->path) && strstr(text, reason));
+    if (!text || !strstr(text, reason)) printf("\n  message: %s\n", text ? text : "(none)");
+    free(text);
+    unlink(err);
+    if (dir) CU_ASSERT(count_entries(dir) == entries_before);
+}
+
+static void test_write_failures(void)
+{
+    char dir[400], p[600];
+    scratch_dir(dir, sizeof dir);
+    /* missing folder */
+    snprintf(p, sizeof p, "%s/no/such/folder/run.h5", dir);
+    struct write_case c = {p, 0, 0, 0};
+    expect_write_fails(dir, &c, "No such file or directory", 0);
+    /* a "folder" that is a file */
+    char plain[600];
+    snprintf(plain, sizeof plain, "%s/plain", dir);
+    FILE *f = fopen(plain, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    fclose(f);
+    snprintf(p, sizeof p, "%s/plain/run.h5", dir);
+    expect_write_fails(dir, &c, "Not a directory", 1);
+    unlink(plain);
+    /* read-only folder */
+    char ro[500];
+    snprintf(ro, sizeof ro, "%s/ro", dir);
+    CU_ASSERT_FATAL(chmod(dir, 0755) == 0);   /* mkdtemp's 0700 would stop "nobody" earlier */
+    CU_ASSERT_FATAL(mkdir(ro, 0755) == 0);
+    CU_ASSERT_FATAL(chmod(ro, 0555) == 0);
+    snprintf(p, sizeof p, "%s/run.h5", ro);
+    struct write_case nobody = {p, 1, 0, 0};
+    expect_write_fails(ro, &nobody, "Permission denied", 0);
+    chmod(ro, 0755);
+    /* file size limit hit in the middle of HDF5's writes; an older file
+     * under the final name stays as it was */
+    snprintf(p, sizeof p, "%s/run.h5", dir);
+    f = fopen(p, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    fputs("older results\n", f);
+    fclose(f);
+    struct write_case big = {p, 0, 256 * 1024, 1};
+    expect_write_fails(dir, &big, "File too large", 2);   /* run.h5 and ro/ */
+    size_t n = 0;
+    char *old = slurp(p, &n);
+    CU_ASSERT(old && strcmp(old, "older results\n") == 0);
+    free(old);
+    /* the same write without the limit succeeds and replaces the old file */
+    big.fsize_limit = 0;
+    char err[600];
+    snprintf(err, sizeof err, "%s/stderr.txt", dir);
+    int status = in_child(child_write, &big, err);
+    CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 20 + POOLSIM_OK);
+    CU_ASSERT(H5Fis_hdf5(p) > 0);
+    rm_tree(dir);
+}
+
+static int child_write_nan(void *arg)
+{
+    poolsim_results *r = arg;
+    char p[600];
+    snprintf(p, sizeof p, "%s", r->scenario_path);
+    return poolsim_h5out_write(r, NULL, p);
+}
+
+static void test_nonfinite_refused(void)
+{
+    char dir[512], p[600];
+    scratch_dir(dir, sizeof dir);
+    snprintf(p, sizeof p, "%s/nan.h5", dir);
+    poolsim_results *r = test_results(3, 2, 2);
+    /* line 2 (resident), year 2 (2022), quantile p95 */
+    r->reserve_ratio.q[(POOLSIM_LT(r, 1, 1)) * POOLSIM_NQ + 5] = NAN;
+    free(r->scenario_path);
+    r->scenario_path = strdup(p);   /* the child's output path */
+    char err[600];
+    snprintf(err, sizeof err, "/tmp/poolsim_h5out_stderr.%ld", (long)getpid());
+    int status = in_child(child_write_nan, r, err);
+    CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == POOLSIM_ENUM);
+    size_t n = 0;
+    char *text = slurp(err, &n);
+    CU_ASSERT(text && strstr(text, p) &&
+              strstr(text, "reserve_ratio.q is NaN for line 'resident', year 2022, quantile p95"));
+    if (text) printf("\n  message: %s", text);
+    free(text);
+    unlink(err);
+    CU_ASSERT(count_entries(dir) == 0);
+    r->reserve_ratio.q[(POOLSIM_LT(r, 1, 1)) * POOLSIM_NQ + 5] = 0.2;
+    r->balance.mean[POOLSIM_LCT(r, 0, 1, 2)] = INFINITY;
+    CU_ASSERT(poolsim_h5out_write(r, NULL, p) == POOLSIM_ENUM);
+    CU_ASSERT(count_entries(dir) == 0);
+    poolsim_results_free(r);
+    rm_tree(dir);
+}
+
+void poolsim_test_h5out(void)
+{
+    CU_pSuite s = CU_add_suite("h5out", NULL, NULL);
+    CU_add_test(s, "test data differs between arrays and indices", test_fill_distinct);
+    CU_add_test(s, "write and read back bit for bit", test_round_trip);
+    CU_add_test(s, "complete attribute last, UTF-8 names", test_complete_attribute);
+    CU_add_test(s, "identical results give byte-identical files", test_deterministic);
+    CU_add_test(s, "saved paths: values, chunks, filters", test_saved_paths);
+    CU_add_test(s, "reader refuses unfinished, foreign and damaged files", test_reader_refuses);
+    CU_add_test(s, "failed writes: EIO, message, no file, no crash", test_write_failures);
+    CU_add_test(s, "NaN and Inf are refused", test_nonfinite_refused);
+}
