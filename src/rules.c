@@ -70,8 +70,9 @@ double poolsim_rules_levy(const poolsim_rules_params *p, size_t n, double reserv
  * The rule measures it against the county's own financing F, q = G / F, and
  * splits G between the city reserve and the county government using
  * brackets (up_to_i, reserve_i) with up_to ascending and the last one +inf
- * (the Zhuzhou text: q < 10% -> the reserve pays all; 10-30% -> 70/30;
- * 30-50% -> 30/70; above: the county pays all).
+ * (the Zhuzhou text: under 10% -> the reserve pays all; 10-30% -> 70/30;
+ * 30-50% -> 30/70; above: assumed the county pays all). The text does not
+ * say which side an edge falls on; MODEL.md puts it in the lower bracket.
  *
  * Two readings of "brackets" exist and both are offered:
  *
