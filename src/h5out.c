@@ -1,25 +1,21 @@
 /* poolsim: HDF5 results files. The layout is docs/RESULTS.md; the reader
  * (src/h5in.c) follows it, and tests/test_h5out.c checks the round trip.
  *
- * Writing is atomic (RELIABILITY.md promise 2): the file is built under
- * `<dir>/.<base>.tmp.<pid>`, the root attribute `complete` is set last,
- * the file is flushed, closed, fsync'ed, renamed to its final name and the
- * folder is fsync'ed. Any failure removes the temporary file and returns
- * POOLSIM_EIO; the final name is never created or replaced then.
+ * The file is built in memory (HDF5's core driver, no backing store), the
+ * root attribute `complete` set last, flushed, its image taken and closed;
+ * the image is then written atomically by poolsim_results_write_atomic
+ * (temporary name, fsync, rename, folder fsync: RELIABILITY.md promise 2).
+ * HDF5 itself never writes to disk, so a full disk or a file size limit
+ * fails in our own write(2) with the system's reason, and HDF5 is not left
+ * holding a half-written file (whose exit handler then crashes:
+ * RELIABILITY.md). Cost: the file's image is held in memory once.
  *
- * After a failed write HDF5's exit handler may crash while closing what it
- * still holds: callers should report and leave with _exit (see
- * docs/RESULTS.md). HDF5 here is the serial, non-thread-safe build: call
- * from one thread only. */
+ * HDF5 here is the serial, non-thread-safe build: call from one thread. */
 #include "poolsim/h5out.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
-#include <unistd.h>
 
 #include <hdf5.h>
 
@@ -408,57 +404,6 @@ static int check_input(const poolsim_results *r, const poolsim_saved_paths *p, c
     return poolsim_results_check_finite(r, what);
 }
 
-/* "<dir>/.<base>.tmp.<pid>" beside `path`; also the folder, for its fsync. */
-static int temp_names(const char *path, char **tmp /* OUT */, char **dir /* OUT */)
-{
-    const char *slash = strrchr(path, '/');
-    const char *base = slash ? slash + 1 : path;
-    size_t dlen = slash ? (size_t)(slash - path) : 0;
-    size_t n = strlen(path) + 48;
-    *tmp = malloc(n);
-    *dir = malloc(dlen + 2);
-    if (!*tmp || !*dir) {
-        free(*tmp);
-        free(*dir);
-        return POOLSIM_ENOMEM;
-    }
-    if (slash) {
-        memcpy(*dir, path, dlen ? dlen : 1);   /* "/x.h5": the folder is "/" */
-        (*dir)[dlen ? dlen : 1] = '\0';
-    } else {
-        strcpy(*dir, ".");
-    }
-    snprintf(*tmp, n, "%.*s.%s.tmp.%ld", (int)(slash ? dlen + 1 : 0), path, base, (long)getpid());
-    return POOLSIM_OK;
-}
-
-/* fsync a folder; 0 or an errno. File systems that cannot sync folders
- * (EINVAL) count as synced. */
-static int sync_folder(const char *p)
-{
-    int fd = open(p, O_RDONLY | O_CLOEXEC | O_DIRECTORY);
-    if (fd < 0) return errno;
-    int err = 0;
-    if (fsync(fd) != 0 && errno != EINVAL) err = errno;
-    if (close(fd) != 0 && !err) err = errno;
-    return err;
-}
-
-/* 0 or an errno. */
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t k = write(fd, p, n);
-        if (k < 0) {
-            if (errno == EINTR) continue;
-            return errno;
-        }
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
 /* Build the whole file in memory (HDF5's core driver, no backing store)
  * and return its image (malloc'ed). HDF5 never touches the disk, so a full
  * disk or a file size limit cannot leave the library holding a half-written
@@ -521,49 +466,12 @@ int poolsim_h5out_write(const poolsim_results *r, const poolsim_saved_paths *pat
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     int st = check_input(r, paths, path);
     if (st != POOLSIM_OK) return st;
-    char *tmp = NULL, *dir = NULL;
-    if (temp_names(path, &tmp, &dir) != POOLSIM_OK)
-        POOLSIM_ERROR(POOLSIM_ENOMEM, "cannot write %s: out of memory", path);
-
-    /* The temporary file first: a missing or read-only folder is reported
-     * before any work, with the system's reason. */
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        poolsim_error_report(__FILE__, __LINE__, "cannot write %s: %s", path, strerror(errno));
-        free(tmp);
-        free(dir);
-        return POOLSIM_EIO;
-    }
     writer w = {.path = path, .gcpl = H5I_INVALID_HID, .dcpl = H5I_INVALID_HID,
                 .str = H5I_INVALID_HID};
     size_t size = 0;
-    unsigned char *image = build_image(&w, r, paths, tmp, &size);
-    int err = 0;
-    const char *step = NULL;
-    if (image) {
-        if ((err = write_all(fd, image, size)) != 0) step = "writing";
-        else if (fsync(fd) != 0) err = errno, step = "syncing";
-    }
+    unsigned char *image = build_image(&w, r, paths, path, &size);
+    if (!image) POOLSIM_ERROR(POOLSIM_EIO, "cannot write %s: %s", path, w.what);
+    st = poolsim_results_write_atomic(path, image, size);
     free(image);
-    if (close(fd) != 0 && !err && image) err = errno, step = "closing";
-    if (image && !err) {
-        if (rename(tmp, path) != 0) {
-            err = errno, step = "renaming the temporary file to it";
-        } else if ((err = sync_folder(dir)) != 0) {
-            step = "syncing its folder";
-            unlink(path);   /* not durable: take it back rather than leave a doubtful file */
-        }
-    }
-    if (!image || err) {
-        unlink(tmp);
-        if (!image)
-            poolsim_error_report(__FILE__, __LINE__, "cannot write %s: %s", path, w.what);
-        else
-            poolsim_error_report(__FILE__, __LINE__, "cannot write %s: %s: %s", path, step,
-                                 strerror(err));
-        st = POOLSIM_EIO;
-    }
-    free(tmp);
-    free(dir);
     return st;
 }

@@ -1,10 +1,13 @@
 /* poolsim: results struct allocation and small statistics helpers. */
 #include "poolsim/results.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "poolsim/common.h"
 
@@ -301,8 +304,10 @@ int poolsim_results_fill_test(poolsim_results *r)
         double prev = 0, counted = 0;
         for (int t = 0; t < T; t++) {
             size_t i = POOLSIM_LT(r, l, t);
-            /* P(exhausted by t) = (t+1)/(T+1) * (l+1)/(L+1), a multiple of 1/paths */
-            double p = floor(n * (t + 1) / (T + 1) * (l + 1) / (L + 1)) / n;
+            /* P(exhausted by t) = u^2 (0.3 + 0.6 (l+1)/(L+1)), u = (t+1)/(T+1),
+             * rounded down to a multiple of 1/paths */
+            double u = (double)(t + 1) / (T + 1);
+            double p = floor(n * u * u * (0.3 + 0.6 * (l + 1) / (L + 1))) / n;
             r->cap_ratio[i] = 0.30 + 0.01 * l;
             r->exhaustion_prob[i] = p;
             poolsim_wilson(p * n, n, &r->exhaustion_lo[i], &r->exhaustion_hi[i]);
@@ -314,7 +319,7 @@ int poolsim_results_fill_test(poolsim_results *r)
             r->reserve_balance.mean[i] = mb;
             r->reserve_balance.se[i] = 0.01 * mb;
             r->reserve_ratio.mean[i] = mr;
-            r->reserve_ratio.se[i] = 0.001 + 1e-4 * t;
+            r->reserve_ratio.se[i] = 0.001 + 1e-4 * t + 1e-5 * l;
             for (int k = 0; k < POOLSIM_NQ; k++) {
                 double z = (poolsim_quantile_probs[k] - 0.5) * 2; /* ascending in k */
                 r->reserve_balance.q[i * POOLSIM_NQ + (size_t)k] = mb * (1 + 0.5 * z);
@@ -331,7 +336,7 @@ int poolsim_results_fill_test(poolsim_results *r)
             for (int t = 0; t < T; t++) {
                 size_t i = POOLSIM_LCT(r, l, c, t);
                 double f = (l + 1) * 1.0e3 + (c + 1) * 1.0e2 + (t + 1);
-                double p = floor(n * 0.02 * (c + 1) * (t + 1) / T) / n;
+                double p = floor(n * 0.02 * (c + 1) * (t + 1) * (t + 1) / T * (1 + 0.1 * l)) / n;
                 if (p > 1) p = 1;
                 r->shortfall_prob[i] = p;
                 poolsim_wilson(p * n, n, &r->shortfall_lo[i], &r->shortfall_hi[i]);
@@ -358,4 +363,101 @@ int poolsim_results_fill_test(poolsim_results *r)
         }
     }
     return POOLSIM_OK;
+}
+
+/* "<dir>/.<base>.tmp.<pid>" beside `path`, and the folder (for its fsync). */
+static int temp_names(const char *path, char **tmp /* OUT */, char **dir /* OUT */)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    size_t dlen = slash ? (size_t)(slash - path) : 0;
+    size_t n = strlen(path) + 48;
+    *tmp = malloc(n);
+    *dir = malloc(dlen + 2);
+    if (!*tmp || !*dir) {
+        free(*tmp);
+        free(*dir);
+        *tmp = *dir = NULL;
+        return POOLSIM_ENOMEM;
+    }
+    if (!slash) {
+        strcpy(*dir, ".");
+    } else {
+        size_t k = dlen ? dlen : 1;   /* "/x.h5": the folder is "/" */
+        memcpy(*dir, path, k);
+        (*dir)[k] = '\0';
+    }
+    snprintf(*tmp, n, "%.*s.%s.tmp.%ld", (int)(slash ? dlen + 1 : 0), path, base, (long)getpid());
+    return POOLSIM_OK;
+}
+
+/* 0 or an errno. Folders on file systems that cannot sync them (EINVAL)
+ * count as synced. */
+static int sync_folder(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_CLOEXEC | O_DIRECTORY);
+    if (fd < 0) return errno;
+    int err = 0;
+    if (fsync(fd) != 0 && errno != EINVAL) err = errno;
+    if (close(fd) != 0 && !err) err = errno;
+    return err;
+}
+
+static int write_all(int fd, const unsigned char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t k = write(fd, p, n);
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+int poolsim_results_write_atomic(const char *path, const void *data, size_t n)
+{
+    char *tmp, *dir;
+    if (temp_names(path, &tmp, &dir) != POOLSIM_OK)
+        POOLSIM_ERROR(POOLSIM_EIO, "cannot write %s: out of memory", path);
+    int err = 0;
+    const char *step = "";
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        err = errno;
+    } else {
+        if ((err = write_all(fd, data, n)) != 0) step = "writing: ";
+        else if (fsync(fd) != 0) err = errno, step = "syncing: ";
+        if (close(fd) != 0 && !err) err = errno, step = "closing: ";
+        if (!err && rename(tmp, path) != 0) err = errno, step = "renaming the temporary file: ";
+        else if (!err && (err = sync_folder(dir)) != 0) {
+            step = "syncing its folder: ";
+            unlink(path);   /* not durable: take it back rather than leave a doubtful file */
+        }
+        if (err) unlink(tmp);
+    }
+    if (err)
+        poolsim_error_report(__FILE__, __LINE__, "cannot write %s: %s%s", path, step, strerror(err));
+    free(tmp);
+    free(dir);
+    return err ? POOLSIM_EIO : POOLSIM_OK;
+}
+
+int poolsim_results_check_writable(const char *path)
+{
+    char *tmp, *dir;
+    if (temp_names(path, &tmp, &dir) != POOLSIM_OK)
+        POOLSIM_ERROR(POOLSIM_EIO, "cannot write %s: out of memory", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    int err = fd < 0 ? errno : 0;
+    if (fd >= 0) {
+        close(fd);
+        unlink(tmp);
+    }
+    if (err) poolsim_error_report(__FILE__, __LINE__, "cannot write %s: %s", path, strerror(err));
+    free(tmp);
+    free(dir);
+    return err ? POOLSIM_EIO : POOLSIM_OK;
 }

@@ -150,4 +150,18 @@ int poolsim_results_check_finite(const poolsim_results *r, const char *what_for)
  * POOLSIM_ENOMEM on failure. */
 int poolsim_results_fill_test(poolsim_results *r);
 
+/* ---- Atomic output files (RELIABILITY.md promise 2) ----
+ * Write n bytes to `path`: under "<dir>/.<base>.tmp.<pid>" in the same
+ * folder, fsync'ed, closed, renamed, folder fsync'ed. On failure: a message
+ * naming `path` and the system's reason on stderr, the temporary file
+ * removed, nothing created or replaced under `path`, POOLSIM_EIO. (The one
+ * exception: if only the final folder fsync fails, the renamed file is
+ * removed, so an older file of that name is gone too.) */
+int poolsim_results_write_atomic(const char *path, const void *data, size_t n);
+
+/* Whether `path` can be written later (its folder exists and accepts a new
+ * file): creates and removes its temporary name. POOLSIM_OK, or POOLSIM_EIO
+ * with a message naming the path. For checks before a long run. */
+int poolsim_results_check_writable(const char *path);
+
 #endif
