@@ -1,0 +1,457 @@
+/* poolsim: presentation helpers, running gnuplot, and `poolsim plot`.
+ * The chart scripts themselves are in src/plot_charts.c. */
+#include "poolsim/plot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "plot_internal.h"
+#include "poolsim/cli.h"
+#include "poolsim/common.h"
+
+extern char **environ;
+
+/* ---- Presentation helpers ---- */
+
+int poolsim_plot_lang(const poolsim_results *r, const char *override)
+{
+    if (override) {
+        if (!strcmp(override, "en")) return POOLSIM_LANG_EN;
+        if (!strcmp(override, "zh")) return POOLSIM_LANG_ZH;
+        return -1;
+    }
+    if (r && r->lang && !strcmp(r->lang, "zh")) return POOLSIM_LANG_ZH;
+    return POOLSIM_LANG_EN;
+}
+
+poolsim_unit poolsim_plot_unit(double maxabs, int lang)
+{
+    static const poolsim_unit zh[] = {{1e8, "亿元"}, {1e4, "万元"}, {1, "元"}};
+    static const poolsim_unit en[] = {
+        {1e9, "billion yuan"}, {1e6, "million yuan"}, {1e3, "thousand yuan"}, {1, "yuan"}};
+    const poolsim_unit *u = lang == POOLSIM_LANG_ZH ? zh : en;
+    size_t n = lang == POOLSIM_LANG_ZH ? sizeof zh / sizeof zh[0] : sizeof en / sizeof en[0];
+    double m = fabs(maxabs);
+    if (!isfinite(m)) return u[n - 1];
+    for (size_t i = 0; i + 1 < n; i++)
+        if (m >= u[i].div) return u[i];
+    return u[n - 1];
+}
+
+char *poolsim_plot_quote(const char *s)
+{
+    size_t n = 3;
+    for (const char *p = s; *p; p++) n += *p == '\'' ? 2 : 1;
+    char *out = malloc(n);
+    if (!out) return NULL;
+    char *o = out;
+    *o++ = '\'';
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f) continue;   /* line breaks, tabs, escapes */
+        if (*p == '\'') *o++ = '\'';
+        *o++ = (char)*p;
+    }
+    *o++ = '\'';
+    *o = '\0';
+    return out;
+}
+
+char *poolsim_plot_group(double v, int decimals, char *buf, size_t n)
+{
+    char raw[64];
+    if (!isfinite(v)) {
+        snprintf(buf, n, "%g", v);
+        return buf;
+    }
+    snprintf(raw, sizeof raw, "%.*f", decimals, v);
+    const char *digits = raw[0] == '-' ? raw + 1 : raw;
+    const char *dot = strchr(digits, '.');
+    size_t nint = dot ? (size_t)(dot - digits) : strlen(digits);
+    char out[96];
+    size_t o = 0;
+    /* "-0" or "-0.0" after rounding: drop the sign */
+    int neg = raw[0] == '-' && strspn(digits, "0.") != strlen(digits);
+    if (neg) out[o++] = '-';
+    for (size_t i = 0; i < nint; i++) {
+        if (i > 0 && (nint - i) % 3 == 0) out[o++] = ',';
+        out[o++] = digits[i];
+    }
+    if (dot) {
+        size_t rest = strlen(dot);
+        memcpy(out + o, dot, rest);
+        o += rest;
+    }
+    out[o] = '\0';
+    snprintf(buf, n, "%s", out);
+    return buf;
+}
+
+char *poolsim_plot_find_program(const char *name, const char *path_env)
+{
+    if (!path_env) return NULL;
+    const char *p = path_env;
+    for (;;) {
+        const char *end = strchr(p, ':');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        size_t need = len + strlen(name) + 3;
+        char *full = malloc(need);
+        if (!full) return NULL;
+        if (len == 0)
+            snprintf(full, need, "./%s", name);
+        else
+            snprintf(full, need, "%.*s/%s", (int)len, p, name);
+        struct stat st;
+        if (stat(full, &st) == 0 && S_ISREG(st.st_mode) && access(full, X_OK) == 0) return full;
+        free(full);
+        if (!end) return NULL;
+        p = end + 1;
+    }
+}
+
+int poolsim_plot_parse_formats(const char *list, unsigned *mask)
+{
+    static const char *const names[POOLSIM_PLOT_NFMT] = {"png", "svg", "pdf"};
+    unsigned m = 0;
+    const char *p = list;
+    for (;;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        int found = -1;
+        for (int i = 0; i < POOLSIM_PLOT_NFMT; i++)
+            if (len == strlen(names[i]) && !strncmp(p, names[i], len)) found = i;
+        if (found < 0) {
+            fprintf(stderr, "poolsim: --format: '%.*s' is not a chart format (expected png, svg or pdf, "
+                    "comma-separated)\n", (int)len, p);
+            return -1;
+        }
+        m |= 1u << found;
+        if (!end) break;
+        p = end + 1;
+    }
+    *mask = m;
+    return 0;
+}
+
+void poolsim_chart_set_free(poolsim_chart_set *s)
+{
+    if (!s) return;
+    for (int i = 0; i < s->n; i++) {
+        free(s->chart[i].name);
+        free(s->chart[i].title);
+        for (int f = 0; f < POOLSIM_PLOT_NFMT; f++) free(s->chart[i].file[f]);
+    }
+    free(s->chart);
+    s->chart = NULL;
+    s->n = 0;
+}
+
+/* ---- Running gnuplot ---- */
+
+/* mkdir -p; POOLSIM_EIO with a message naming the folder. */
+static int make_dirs(const char *dir)
+{
+    size_t n = strlen(dir);
+    char *d = malloc(n + 1);
+    if (!d) return POOLSIM_ENOMEM;
+    memcpy(d, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (d[i] != '/' && d[i] != '\0') continue;
+        char keep = d[i];
+        d[i] = '\0';
+        if (mkdir(d, 0777) != 0 && errno != EEXIST) {
+            fprintf(stderr, "poolsim: cannot create folder %s: %s\n", d, strerror(errno));
+            free(d);
+            return POOLSIM_EIO;
+        }
+        d[i] = keep;
+    }
+    free(d);
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "poolsim: %s is not a folder\n", dir);
+        return POOLSIM_EIO;
+    }
+    return POOLSIM_OK;
+}
+
+static char *read_small_file(const char *path, size_t max)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = malloc(max + 1);
+    size_t n = buf ? fread(buf, 1, max, f) : 0;
+    fclose(f);
+    if (buf) buf[n] = '\0';
+    return buf;
+}
+
+/* Print gnuplot's messages, each line prefixed. */
+static void print_messages(const char *text)
+{
+    const char *p = text;
+    while (*p) {
+        const char *end = strchr(p, '\n');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > 0) fprintf(stderr, "poolsim: gnuplot: %.*s\n", (int)len, p);
+        if (!end) break;
+        p = end + 1;
+    }
+}
+
+/* Run `gnuplot SCRIPT` with stdin from /dev/null and stdout+stderr to
+ * `log_path`. POOLSIM_OK when it exits with status 0 (its messages, if
+ * any, are printed as warnings); otherwise POOLSIM_ETOOL (or POOLSIM_EINTR
+ * when we were asked to stop) after printing the status and messages. */
+static int run_gnuplot(const char *gnuplot, const char *script, const char *log_path)
+{
+    posix_spawn_file_actions_t fa;
+    if (posix_spawn_file_actions_init(&fa) != 0) return POOLSIM_ENOMEM;
+    int rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    if (!rc) rc = posix_spawn_file_actions_addopen(&fa, 2, log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (!rc) rc = posix_spawn_file_actions_adddup2(&fa, 2, 1);
+    pid_t pid;
+    char *const args[] = {(char *)"gnuplot", (char *)script, NULL};
+    if (!rc) rc = posix_spawn(&pid, gnuplot, &fa, NULL, args, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc) {
+        fprintf(stderr, "poolsim: cannot run %s: %s\n", gnuplot, strerror(rc));
+        return POOLSIM_ETOOL;
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            fprintf(stderr, "poolsim: waiting for gnuplot: %s\n", strerror(errno));
+            return POOLSIM_ETOOL;
+        }
+    }
+    char *msg = read_small_file(log_path, 1 << 16);
+    int st = POOLSIM_OK;
+    if (poolsim_cli_stop) {
+        st = POOLSIM_EINTR;
+        fprintf(stderr, "poolsim: interrupted while gnuplot was drawing\n");
+    } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        if (msg && msg[0]) print_messages(msg);
+    } else {
+        st = POOLSIM_ETOOL;
+        if (WIFEXITED(status))
+            fprintf(stderr, "poolsim: gnuplot (%s) failed with exit status %d%s\n", gnuplot,
+                    WEXITSTATUS(status), msg && msg[0] ? "; its messages:" : " and no message");
+        else
+            fprintf(stderr, "poolsim: gnuplot (%s) was killed by signal %d%s\n", gnuplot,
+                    WIFSIGNALED(status) ? WTERMSIG(status) : 0, msg && msg[0] ? "; its messages:" : "");
+        if (msg && msg[0]) print_messages(msg);
+    }
+    free(msg);
+    return st;
+}
+
+static const char *const fmt_ext[POOLSIM_PLOT_NFMT] = {"png", "svg", "pdf"};
+
+static char *path_join(const char *dir, const char *prefix, const char *name, const char *ext,
+                       const char *suffix)
+{
+    size_t n = strlen(dir) + strlen(prefix) + strlen(name) + strlen(ext) + strlen(suffix) + 4;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s/%s%s.%s%s", dir, prefix, name, ext, suffix);
+    return p;
+}
+
+int poolsim_plot_render(const poolsim_results *r, const poolsim_plot_opts *opt,
+                        poolsim_chart_set *out)
+{
+    out->n = 0;
+    out->chart = NULL;
+    const char *path_env = opt->path_env ? opt->path_env : getenv("PATH");
+    char *gnuplot = poolsim_plot_find_program("gnuplot", path_env);
+    if (!gnuplot) {
+        fprintf(stderr, "poolsim: gnuplot not found on PATH (install the Debian package gnuplot-nox)\n");
+        return POOLSIM_ETOOL;
+    }
+    int st = make_dirs(opt->dir);
+    if (st) {
+        free(gnuplot);
+        return st;
+    }
+    /* temporary chart names: <dir>/.<name>.<ext>.tmp-<pid> */
+    char suffix[32];
+    snprintf(suffix, sizeof suffix, ".tmp-%ld", (long)getpid());
+
+    st = poolsim_plot_charts_list(r, opt->lang, out);
+    if (st) goto done;
+    for (int i = 0; i < out->n; i++)
+        for (int f = 0; f < POOLSIM_PLOT_NFMT; f++) {
+            if (!(opt->formats & (1u << f))) continue;
+            out->chart[i].file[f] = path_join(opt->dir, ".", out->chart[i].name, fmt_ext[f], suffix);
+            if (!out->chart[i].file[f]) {
+                st = POOLSIM_ENOMEM;
+                goto done;
+            }
+        }
+
+    size_t dn = strlen(opt->dir);
+    char *script = malloc(dn + 40), *log = malloc(dn + 40);
+    if (!script || !log) {
+        free(script);
+        free(log);
+        st = POOLSIM_ENOMEM;
+        goto done;
+    }
+    snprintf(script, dn + 40, "%s/.poolsim-plot-XXXXXX.gp", opt->dir);
+    snprintf(log, dn + 40, "%s/.poolsim-plot-XXXXXX.log", opt->dir);
+    int fd = mkstemps(script, 3);
+    if (fd < 0) {
+        fprintf(stderr, "poolsim: cannot write in %s: %s\n", opt->dir, strerror(errno));
+        free(script);
+        free(log);
+        st = POOLSIM_EIO;
+        goto done;
+    }
+    int lfd = mkstemps(log, 4);
+    if (lfd < 0) {
+        fprintf(stderr, "poolsim: cannot write in %s: %s\n", opt->dir, strerror(errno));
+        close(fd);
+        unlink(script);
+        free(script);
+        free(log);
+        st = POOLSIM_EIO;
+        goto done;
+    }
+    close(lfd);
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        close(fd);
+        st = POOLSIM_EIO;
+    } else {
+        st = poolsim_plot_charts_script(r, opt->lang, out, f);
+        if (ferror(f)) st = st ? st : POOLSIM_EIO;
+        if (fclose(f) != 0 && !st) st = POOLSIM_EIO;
+        if (st == POOLSIM_EIO) fprintf(stderr, "poolsim: cannot write %s: %s\n", script, strerror(errno));
+    }
+    if (!st) st = run_gnuplot(gnuplot, script, log);
+    unlink(script);
+    unlink(log);
+    free(script);
+    free(log);
+    if (st) goto done;
+
+    /* every chart must exist and be non-empty before any is renamed */
+    for (int i = 0; i < out->n && !st; i++)
+        for (int k = 0; k < POOLSIM_PLOT_NFMT && !st; k++) {
+            struct stat sb;
+            const char *p = out->chart[i].file[k];
+            if (p && (stat(p, &sb) != 0 || sb.st_size == 0)) {
+                fprintf(stderr, "poolsim: gnuplot did not write %s\n", p);
+                st = POOLSIM_ETOOL;
+            }
+        }
+    for (int i = 0; i < out->n && !st; i++)
+        for (int k = 0; k < POOLSIM_PLOT_NFMT && !st; k++) {
+            char *tmp = out->chart[i].file[k];
+            if (!tmp) continue;
+            char *final = path_join(opt->dir, "", out->chart[i].name, fmt_ext[k], "");
+            if (!final) {
+                st = POOLSIM_ENOMEM;
+            } else if (rename(tmp, final) != 0) {
+                fprintf(stderr, "poolsim: cannot rename %s to %s: %s\n", tmp, final, strerror(errno));
+                free(final);
+                st = POOLSIM_EIO;
+            } else {
+                out->chart[i].file[k] = final;
+                free(tmp);
+            }
+        }
+done:
+    if (st) {
+        /* leave no chart of this run behind, temporary or renamed */
+        for (int i = 0; i < out->n; i++)
+            for (int k = 0; k < POOLSIM_PLOT_NFMT; k++)
+                if (out->chart[i].file[k]) unlink(out->chart[i].file[k]);
+        poolsim_chart_set_free(out);
+    }
+    free(gnuplot);
+    return st;
+}
+
+/* ---- poolsim plot ---- */
+
+static void plot_usage(FILE *f)
+{
+    fputs("usage: poolsim plot RESULTS.h5 [options]\n"
+          "  -o, --output DIR     folder for the charts (default: results/<results name>-charts)\n"
+          "  -f, --format LIST    comma-separated: png (default), svg, pdf\n"
+          "      --lang en|zh     language of titles and labels (default: the scenario's lang)\n"
+          "Draws the reserve ratio fan chart and the county burden and shortfall charts\n"
+          "of each fund line, the exhaustion probability and the first-exhaustion-year\n"
+          "histogram with gnuplot (Debian package gnuplot-nox) and lists the files.\n",
+          f);
+}
+
+int poolsim_cmd_plot(int argc, char **argv)
+{
+    static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
+                                         {"format", required_argument, NULL, 'f'},
+                                         {"lang", required_argument, NULL, 'L'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *dir = NULL, *lang = NULL;
+    unsigned formats = POOLSIM_FMT_PNG;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:f:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': dir = optarg; break;
+        case 'f':
+            if (poolsim_plot_parse_formats(optarg, &formats)) return POOLSIM_EXIT_INPUT;
+            break;
+        case 'L': lang = optarg; break;
+        case 'h': plot_usage(stdout); return POOLSIM_EXIT_OK;
+        default: plot_usage(stderr); return POOLSIM_EXIT_INPUT;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "poolsim plot: expected one RESULTS.h5 argument\n");
+        plot_usage(stderr);
+        return POOLSIM_EXIT_INPUT;
+    }
+    if (lang && poolsim_plot_lang(NULL, lang) < 0) {
+        fprintf(stderr, "poolsim: --lang: '%s' is not a language (expected en or zh)\n", lang);
+        return POOLSIM_EXIT_INPUT;
+    }
+    const char *in = argv[optind];
+    poolsim_cli_signals();
+    poolsim_results *r = NULL;
+    int st = poolsim_results_read(in, &r);
+    if (st) return poolsim_status_exit(st);
+    char *def = dir ? NULL : poolsim_cli_default_output(in, "-charts");
+    if (!dir && !def) {
+        poolsim_results_free(r);
+        return POOLSIM_EXIT_FAIL;
+    }
+    poolsim_plot_opts o = {.dir = dir ? dir : def, .formats = formats,
+                           .lang = poolsim_plot_lang(r, lang), .path_env = NULL};
+    poolsim_chart_set set;
+    st = poolsim_plot_render(r, &o, &set);
+    if (!st) {
+        printf("charts written to %s:\n", o.dir);
+        for (int i = 0; i < set.n; i++)
+            for (int k = 0; k < POOLSIM_PLOT_NFMT; k++)
+                if (set.chart[i].file[k]) printf("  %s\n", set.chart[i].file[k]);
+        if (fflush(stdout) != 0) st = POOLSIM_EIO;
+    }
+    poolsim_chart_set_free(&set);
+    poolsim_results_free(r);
+    free(def);
+    if (st == POOLSIM_EINTR) return poolsim_cli_signal_exit();
+    return poolsim_status_exit(st);
+}
