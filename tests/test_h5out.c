@@ -545,6 +545,11 @@ static int child_write(void *arg)
         }
     }
     int st = poolsim_h5out_write(r, c->with_paths ? &sp : NULL, c->path);
+    free(sp.first_exhaustion);
+    free(sp.reserve_balance);
+    free(sp.reserve_ratio);
+    free(sp.balance);
+    poolsim_results_free(r);
     return st == POOLSIM_EIO ? 0 : 20 + st;
 }
 
