@@ -208,6 +208,10 @@ struct bctx {
     sc_ctx *c;
     sc_buf path;            /* dotted KEY of the map being read */
     poolsim_scenario *s;
+    /* Some line or class could not be read, so the class list is not
+     * complete: names that are not known classes are then not reported
+     * (they may be classes of the broken line). */
+    int classes_incomplete;
 };
 
 static void *xcalloc(bctx *b, size_t n, size_t size)
@@ -869,6 +873,7 @@ static void build_sharing(bctx *b, const sc_node *root)
                         sc_error_at(b->c, upnode[i], P(b), ".inf is allowed only in the last "
                                     "bracket (expected a finite number >= 0 here)");
                         pop(b, o4);
+                        bad = 1;
                         break;
                     }
                 }
@@ -947,7 +952,10 @@ static void build_classes(bctx *b, const sc_node *line_map, int li, idlist *clas
     poolsim_scenario *s = b->s;
     poolsim_line *L = &s->lines[li];
     const sc_node *l = sublist(b, line_map, "classes", "a list of member classes", 1);
-    if (!l) return;
+    if (!l) {
+        b->classes_incomplete = 1;
+        return;
+    }
     L->classes = xcalloc(b, l->n, sizeof *L->classes);
     if (!L->classes) return;
     size_t old = push(b, "classes");
@@ -957,6 +965,7 @@ static void build_classes(bctx *b, const sc_node *line_map, int li, idlist *clas
         if (it->kind != SC_MAP) {
             sc_error_at(b->c, it, P(b), "%s is not allowed here (expected a map with id, "
                         "per_capita, ...)", sc_show(b->c, it));
+            b->classes_incomplete = 1;
             pop(b, o2);
             continue;
         }
@@ -984,6 +993,8 @@ static void build_classes(bctx *b, const sc_node *line_map, int li, idlist *clas
             cl->id = xstrdup(b, id);
             if (!cl->id) break;
             L->classes[L->nclasses++] = s->nclasses++;
+        } else {
+            b->classes_incomplete = 1;
         }
         pop(b, o2);
     }
@@ -1009,7 +1020,9 @@ static void build_rate(bctx *b, const sc_node *rate, poolsim_benefit *bn, const 
         sc_node *k = rate->keys[i];
         size_t o2 = push(b, k->text);
         int j = line_class(s, L, k->text);
-        if (j < 0) {
+        if (j < 0 && b->classes_incomplete) {
+            /* reported where the class list broke */
+        } else if (j < 0) {
             const char *other = NULL;
             for (int m = 0; m < s->nclasses; m++)
                 if (strcmp(s->classes[m].id, k->text) == 0)
@@ -1054,7 +1067,7 @@ static void build_applies(bctx *b, const sc_node *ap, poolsim_benefit *bn, const
         size_t o2 = sc_path_index(&b->path, i + 1);
         const char *t = get_text(b, v, "a class id of the line");
         int j = t ? line_class(b->s, L, t) : -1;
-        if (t && j < 0)
+        if (t && j < 0 && !b->classes_incomplete)
             sc_error_at(b->c, v, P(b), "%s is not a class of this line (expected one of: %s)",
                         sc_show(b->c, v), list);
         if (j < 0)
@@ -1145,7 +1158,10 @@ static void build_lines(bctx *b, const sc_node *root, const poolsim_reserve_cfg 
 {
     poolsim_scenario *s = b->s;
     const sc_node *l = sublist(b, root, "lines", "a list of fund lines", 1);
-    if (!l) return;
+    if (!l) {
+        b->classes_incomplete = 1;
+        return;
+    }
     size_t ncl = 0;
     for (size_t i = 0; i < l->n; i++) {
         const sc_node *cls = sc_map_get(l->vals[i], "classes");
@@ -1162,6 +1178,7 @@ static void build_lines(bctx *b, const sc_node *root, const poolsim_reserve_cfg 
         if (it->kind != SC_MAP) {
             sc_error_at(b->c, it, P(b), "%s is not allowed here (expected a map with id, classes, "
                         "benefits, ...)", sc_show(b->c, it));
+            b->classes_incomplete = 1;
             pop(b, o2);
             continue;
         }
@@ -1241,6 +1258,7 @@ static char *all_classes(bctx *b)
 
 static int county_unknown(bctx *b, sc_node *key)
 {
+    if (b->classes_incomplete) return 1;
     char *msg = sc_sprintf(b->c, "unknown key (expected id, name, wage, cost_index, util_index, "
                            "a class id (%s), <class>.<parameter>, balance.<line> or "
                            "prior_financing.<line>)", all_classes(b));

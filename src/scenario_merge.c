@@ -504,7 +504,7 @@ int sc_load_tree(sc_ctx *c, const char *path, const poolsim_load_opts *opts, sc_
     memset(&ch, 0, sizeof ch);
     *root = NULL;
     sc_node *r = load_file(c, path, NULL, &ch);
-    if (!r || c->nerr || c->nomem || c->limit) return -1;
+    if (!r || c->nomem || c->limit) return -1;
 
     if (opts) {
         if (opts->nsets > 0) {

@@ -293,7 +293,7 @@ sc_node *sc_new(sc_ctx *c, int kind, const char *file, int line, int col)
     if (c->nodes >= SC_MAX_NODES) {
         if (!c->limit)
             sc_error(c, file, line, col,
-                     "too many values (more than %zu; is an alias expanded too often?)",
+                     "too many values (expected at most %zu in one scenario)",
                      SC_MAX_NODES);
         c->limit = 1;
         return NULL;
