@@ -220,7 +220,8 @@ static void test_complete_attribute(void)
     int v = 0;
     CU_ASSERT(a >= 0 && H5Aread(a, H5T_NATIVE_INT, &v) >= 0 && v == 1);
     H5Aclose(a);
-    /* `complete` is the last attribute created on the root group. */
+    /* `complete` is the last attribute created on the root group (native
+     * order: the order in the object header, creation order here). */
     H5O_info_t info;
     CU_ASSERT(H5Oget_info2(f, &info, H5O_INFO_NUM_ATTRS) >= 0);
     char name[64] = "";
@@ -357,13 +358,23 @@ static void test_saved_paths(void)
     rm_tree(dir);
 }
 
-/* A file with the HDF5 API: `format` (NULL: none), `complete` (< 0: none). */
+/* A file with the HDF5 API: `format` (NULL: none; a fixed-length ASCII
+ * string when it starts with "fixed:"), `complete` (< 0: none). */
 static void write_stub(const char *path, const char *format, int complete)
 {
     hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     CU_ASSERT_FATAL(f >= 0);
     hid_t sp = H5Screate(H5S_SCALAR);
-    if (format) {
+    if (format && strncmp(format, "fixed:", 6) == 0) {
+        const char *v = format + 6;
+        hid_t t = H5Tcopy(H5T_C_S1);
+        H5Tset_size(t, strlen(v));
+        H5Tset_strpad(t, H5T_STR_NULLPAD);
+        hid_t a = H5Acreate2(f, "format", t, sp, H5P_DEFAULT, H5P_DEFAULT);
+        CU_ASSERT(H5Awrite(a, t, v) >= 0);
+        H5Aclose(a);
+        H5Tclose(t);
+    } else if (format) {
         hid_t t = H5Tcopy(H5T_C_S1);
         H5Tset_size(t, H5T_VARIABLE);
         H5Tset_cset(t, H5T_CSET_UTF8);
@@ -444,6 +455,12 @@ static void test_reader_refuses(void)
     snprintf(p, sizeof p, "%s/otherformat.h5", dir);
     write_stub(p, "poolsim-results/2", 1);
     expect_refused(dir, p, POOLSIM_EINPUT, "unsupported format 'poolsim-results/2'");
+    snprintf(p, sizeof p, "%s/fixedformat.h5", dir);   /* fixed-length string, as h5py may write */
+    write_stub(p, "fixed:netcdf", 1);
+    expect_refused(dir, p, POOLSIM_EINPUT, "unsupported format 'netcdf'");
+    snprintf(p, sizeof p, "%s/fixedformat1.h5", dir);
+    write_stub(p, "fixed:poolsim-results/1", -1);
+    expect_refused(dir, p, POOLSIM_EINPUT, "incomplete results file");
     snprintf(p, sizeof p, "%s/noformat.h5", dir);
     write_stub(p, NULL, 1);
     expect_refused(dir, p, POOLSIM_EINPUT, "not a poolsim results file");
