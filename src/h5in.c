@@ -30,7 +30,6 @@
 
 /* Sticky-error reader: after the first failure every helper does nothing. */
 typedef struct {
-    const char *path;
     int status;           /* POOLSIM_OK, or the first failure's code */
     char what[512];
 } reader;
@@ -459,7 +458,7 @@ int poolsim_results_read(const char *path, poolsim_results **out)
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
     H5Pclose(fapl);
     if (file < 0) POOLSIM_ERROR(POOLSIM_EINPUT, "cannot read %s: HDF5 cannot open it", path);
-    reader rd = {.path = path, .status = POOLSIM_OK};
+    reader rd = {.status = POOLSIM_OK};
     check_kind(&rd, file);
     poolsim_results *r = rd.status == POOLSIM_OK ? contents(&rd, file) : NULL;
     H5Fclose(file);

@@ -29,15 +29,14 @@
 /* Sticky-error writer: after the first failure every helper does nothing,
  * so the layout code reads straight through and is checked once. */
 typedef struct {
-    const char *path;     /* final name, for messages */
     hid_t gcpl, dcpl;     /* creation properties without timestamps */
     hid_t str;            /* variable-length UTF-8 string */
     int failed;
     char what[768];       /* first failure: object and reason */
 } writer;
 
-/* HDF5 keeps the system's reason in the innermost error of its stack (for
- * the sec2 driver: "... error message = 'File too large' ..."). */
+/* HDF5 keeps the most specific reason in the innermost error of its stack
+ * (file drivers add the system's: "... error message = 'File too large'"). */
 static herr_t innermost_error(unsigned n, const H5E_error2_t *e, void *data)
 {
     char *out = data;
@@ -466,7 +465,7 @@ int poolsim_h5out_write(const poolsim_results *r, const poolsim_saved_paths *pat
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     int st = check_input(r, paths, path);
     if (st != POOLSIM_OK) return st;
-    writer w = {.path = path, .gcpl = H5I_INVALID_HID, .dcpl = H5I_INVALID_HID,
+    writer w = {.gcpl = H5I_INVALID_HID, .dcpl = H5I_INVALID_HID,
                 .str = H5I_INVALID_HID};
     size_t size = 0;
     unsigned char *image = build_image(&w, r, paths, path, &size);
