@@ -1,0 +1,1008 @@
+/* poolsim: the HTML report (include/poolsim/report.h) and `poolsim report`.
+ *
+ * Everything on the page comes from the results file: the findings are the
+ * MODEL.md section 7 summaries, the charts those of src/plot_charts.c, the
+ * assumptions the resolved parameters recorded by `poolsim run`. User text
+ * is escaped on the way in (poolsim_report_escape); the page has no script
+ * and refers to nothing outside itself, so it can be mailed or archived
+ * and opened without network access. */
+#include "poolsim/report.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "poolsim/cli.h"
+#include "poolsim/common.h"
+
+/* ---- texts ---- */
+
+typedef struct {
+    const char *html_lang;
+    const char *doc_title;            /* after the scenario name */
+    const char *subtitle;
+    const char *toc[6];
+    const char *scenario, *scenario_file, *years, *years_fmt, *lines, *counties, *paths, *seed;
+    const char *fund_scale, *fund_scale_note, *line, *financing, *expenditure, *exp_over_fin;
+    const char *reading;              /* HTML paragraph(s) */
+    const char *findings_intro;
+    const char *tab_line_title, *proj_year, *year_n, *p_exh, *interval, *median_ratio, *p05_ratio;
+    const char *na;
+    const char *tab_county_title, *county, *expected, *p95;
+    const char *caption[5];           /* by enum poolsim_chart_kind */
+    const char *assumptions_intro, *scenario_as_loaded;
+    const char *prov_intro, *version, *commit, *build, *results_file, *threads, *noise, *quantiles,
+        *started, *run_time, *generated;
+    const char *noise_names[3];
+    /* summary sentences: HTML with %s placeholders (filled by subst) */
+    const char *s_exh1;       /* year, p, lo, hi */
+    const char *s_exh2;       /* year, p, lo, hi */
+    const char *s_end;
+    const char *s_first5;     /* year */
+    const char *s_no5;
+    const char *s_ratio;      /* year, median, cap, p05 */
+    const char *s_burden;     /* years, list */
+    const char *s_burden_item;   /* county, mean, p95 */
+    const char *list_sep;
+    const char *footer;
+} rtexts;
+
+static const rtexts RT[2] = {
+    {
+        .html_lang = "en",
+        .doc_title = "Risk of the city risk reserve",
+        .subtitle = "Monte Carlo projection of the pooled basic medical insurance funds (poolsim)",
+        .toc = {"Summary", "How to read this report", "Key findings", "Charts",
+                "Assumptions and rule parameters", "Provenance"},
+        .scenario = "Scenario",
+        .scenario_file = "Scenario file",
+        .years = "Projection years",
+        .years_fmt = "%s–%s (%s years)",
+        .lines = "Fund lines",
+        .counties = "Counties (incl. the city's own level)",
+        .paths = "Simulated paths",
+        .seed = "Random seed",
+        .fund_scale = "Size of the funds (expected values)",
+        .fund_scale_note = "Financing is the pooled income of all counties of the line in the year; expenditure "
+                           "is their benefit spending (without the levy).",
+        .line = "Fund line",
+        .financing = "Financing",
+        .expenditure = "Expenditure",
+        .exp_over_fin = "Expenditure / financing",
+        .reading =
+            "<p>Each county keeps its own accumulated balance. Every year it pays a <b>levy</b> (a share of last "
+            "year's financing) into the city <b>risk reserve</b>, except in years when the reserve already holds "
+            "the <b>cap ratio</b> of the year's financing. When a county spends more than it takes in, its own "
+            "balance pays first; what remains (its <b>shortfall</b>) is shared between the reserve and the county "
+            "government by the size of the shortfall. When the reserve cannot pay its full share in a year, the "
+            "reserve is <b>exhausted</b> that year and the unpaid part falls on the county governments (or the "
+            "city, as the scenario says).</p>"
+            "<p>The future is uncertain, so the projection is repeated on many simulated <b>paths</b>, each with "
+            "its own prices, wages, use of care, epidemics and claims. A <b>probability</b> is the share of paths "
+            "in which something happens; its <b>95% interval</b> shows how precisely the number of paths pins it "
+            "down. A <b>percentile</b> is a level: the 5th percentile of the reserve ratio is the value that only "
+            "5% of paths fall below; the 95th percentile of a burden is exceeded in only 5% of paths. The "
+            "<b>reserve ratio</b> is the reserve at the end of a year divided by that year's financing of the "
+            "line. Money is in yuan, in the unit shown with each table or chart.</p>",
+        .findings_intro = "The probabilities below are shares of simulated paths, with their 95% intervals.",
+        .tab_line_title = "Reserve of each fund line",
+        .proj_year = "Projection year",
+        .year_n = "year %s (%s)",
+        .p_exh = "P(reserve exhausted by then)",
+        .interval = "95% interval",
+        .median_ratio = "Median reserve ratio",
+        .p05_ratio = "Reserve ratio, 5th percentile",
+        .na = "n/a",
+        .tab_county_title = "County government burden, summed over %s–%s",
+        .county = "County",
+        .expected = "expected",
+        .p95 = "95th percentile",
+        .caption =
+            {"The light band holds 90% of the simulated reserve ratios (5th to 95th percentile), the dark band "
+             "the middle half, the line is the median. While the reserve is below the dashed cap line the "
+             "counties pay the levy; a ratio of 0 means the reserve is empty.",
+             "Share of simulated paths in which the reserve has been exhausted in that year or earlier; the "
+             "shaded band is the 95% interval of this estimate.",
+             "Year in which the reserve is exhausted for the first time, as a share of all simulated paths; the "
+             "legend gives the share of paths in which it is not exhausted within the projection years.",
+             "What each county government pays from its own budget, over all projection years, for shortfalls "
+             "that its balance and the reserve do not cover: the bar is the expected value, the dots the levels "
+             "exceeded in only 5% and 1% of the paths.",
+             "Probability (in %) that a county's own accumulated balance does not cover its deficit in a year, so "
+             "that the reserve and the county government must share the shortfall."},
+        .assumptions_intro = "The parameters the run used, after defaults, files and command-line overrides were "
+                             "applied:",
+        .scenario_as_loaded = "Scenario as loaded (all files and overrides)",
+        .prov_intro = "The same scenario, seed and version give exactly the same numbers; this is what reproduces this report.",
+        .version = "poolsim version",
+        .commit = "Source commit",
+        .build = "Build",
+        .results_file = "Results file",
+        .threads = "Threads / processes",
+        .noise = "Claims noise",
+        .quantiles = "Quantile method",
+        .started = "Run started (UTC)",
+        .run_time = "Run time",
+        .generated = "Report generated (UTC)",
+        .noise_names = {"compound", "normal", "none"},
+        .s_exh1 = "the reserve is exhausted by %s with probability <b>%s</b> (95% interval %s–%s)",
+        .s_exh2 = " and by %s with probability <b>%s</b> (%s–%s)",
+        .s_end = ".",
+        .s_first5 = "The probability first exceeds 5% in %s.",
+        .s_no5 = "It stays at or below 5% in every projection year.",
+        .s_ratio = "At the end of %s the median reserve ratio is %s (cap %s); in 5% of the paths it is below %s.",
+        .s_burden = "highest expected county government burden over %s: %s.",
+        .s_burden_item = "%s (%s expected; %s at the 95th percentile)",
+        .list_sep = "; ",
+        .footer = "Produced by poolsim from the results file named under Provenance. Illustrative scenarios use "
+                  "illustrative figures: read the scenario's own notes.",
+    },
+    {
+        .html_lang = "zh-CN",
+        .doc_title = "市级风险储备金风险评估",
+        .subtitle = "基本医疗保险基金市级统筹的蒙特卡洛预测（poolsim）",
+        .toc = {"概要", "阅读说明", "主要结果", "图表", "假设与规则参数", "数据来源"},
+        .scenario = "情景",
+        .scenario_file = "情景文件",
+        .years = "预测期",
+        .years_fmt = "%s–%s 年（%s 年）",
+        .lines = "基金险种",
+        .counties = "统筹县（市、区，含市本级）",
+        .paths = "模拟路径数",
+        .seed = "随机种子",
+        .fund_scale = "基金规模（期望值）",
+        .fund_scale_note = "筹资为该险种各县当年统筹基金收入合计；支出为各县基金支出合计（不含上解风险储备金）。",
+        .line = "险种",
+        .financing = "筹资",
+        .expenditure = "支出",
+        .exp_over_fin = "支出 / 筹资",
+        .reading =
+            "<p>各县（市、区）保留各自的累计结余。每年各县按上年筹资的一定比例<b>上解风险储备金</b>；"
+            "当储备金已达到当年筹资的<b>上限比率</b>时，当年停止上解。某县当年收不抵支时，先动用本县累计结余；"
+            "仍不足的部分（<b>缺口</b>）按缺口大小由风险储备金和县级政府分担。某年储备金不足以支付应分担的金额时，"
+            "称为储备金<b>耗尽</b>，未支付部分由县级政府（或按情景规定由市级财政）承担。</p>"
+            "<p>未来存在不确定性，因此预测在大量<b>模拟路径</b>上重复进行，每条路径有各自的价格、工资、就医量、"
+            "疫情和理赔情况。<b>概率</b>是发生某事件的路径所占比例，<b>95% 置信区间</b>表示该估计的精度。"
+            "<b>分位数</b>是一个水平：储备金比率的 5% 分位数表示只有 5% 的路径低于该值；负担的 95% 分位数表示"
+            "只有 5% 的路径超过该值。<b>储备金比率</b>为年末储备金除以该险种当年筹资总额。金额单位为元，"
+            "各表和图标明所用单位。</p>",
+        .findings_intro = "以下概率为模拟路径中的比例，并给出 95% 置信区间。",
+        .tab_line_title = "各险种风险储备金",
+        .proj_year = "预测年份",
+        .year_n = "第 %s 年（%s）",
+        .p_exh = "截至该年储备金已耗尽的概率",
+        .interval = "95% 置信区间",
+        .median_ratio = "储备金比率中位数",
+        .p05_ratio = "储备金比率 5% 分位数",
+        .na = "无",
+        .tab_county_title = "县级政府负担，%s–%s 年合计",
+        .county = "县（市、区）",
+        .expected = "期望值",
+        .p95 = "95% 分位数",
+        .caption =
+            {"浅色带为 90% 的模拟路径所在范围（5%–95% 分位数），深色带为中间一半的路径，实线为中位数。"
+             "储备金比率低于红色虚线（上限比率）时各县上解；比率为 0 表示储备金已用完。",
+             "截至该年储备金已耗尽的模拟路径所占比例；阴影为该估计的 95% 置信区间。",
+             "储备金首次耗尽的年份（占全部模拟路径的比例）；图例给出预测期内未耗尽的路径比例。",
+             "预测期内各县级政府为本县结余和储备金都未能覆盖的缺口所承担的金额合计：条形为期望值，"
+             "圆点和三角分别为只有 5% 和 1% 的路径会超过的水平。",
+             "某县当年累计结余不足以弥补收支缺口、需要由储备金和县级政府分担的概率（%）。"},
+        .assumptions_intro = "本次运行所用参数（已代入默认值、所有文件和命令行覆盖）：",
+        .scenario_as_loaded = "载入的情景文件（含所有文件和覆盖）",
+        .prov_intro = "相同的情景、随机种子和版本得到完全相同的结果；以下信息可用于复现本报告。",
+        .version = "poolsim 版本",
+        .commit = "源代码版本",
+        .build = "编译信息",
+        .results_file = "结果文件",
+        .threads = "线程 / 进程数",
+        .noise = "理赔随机性",
+        .quantiles = "分位数方法",
+        .started = "运行开始时间（UTC）",
+        .run_time = "运行时间",
+        .generated = "报告生成时间（UTC）",
+        .noise_names = {"compound（复合分布）", "normal（正态近似）", "none（无）"},
+        .s_exh1 = "截至 %s 年储备金已耗尽的概率为 <b>%s</b>（95% 置信区间 %s–%s）",
+        .s_exh2 = "，截至 %s 年为 <b>%s</b>（%s–%s）",
+        .s_end = "。",
+        .s_first5 = "该概率在 %s 年首次超过 5%。",
+        .s_no5 = "各预测年份该概率均不超过 5%。",
+        .s_ratio = "%s 年末储备金比率中位数为 %s（上限比率 %s）；5% 的路径低于 %s。",
+        .s_burden = "%s 年县级政府负担期望值最高的是：%s。",
+        .s_burden_item = "%s（期望 %s，95% 分位数 %s）",
+        .list_sep = "；",
+        .footer = "本报告由 poolsim 根据“数据来源”中所列结果文件生成。示例情景使用示意性数据，请参阅情景文件中的说明。",
+    }};
+
+/* ---- small helpers ---- */
+
+void poolsim_report_escape(FILE *f, const char *s)
+{
+    if (!s) return;
+    for (const char *p = s; *p; p++) {
+        switch (*p) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&#39;", f); break;
+        default: fputc(*p, f);
+        }
+    }
+}
+
+#define ESC(f, s) poolsim_report_escape((f), (s))
+
+/* Template with successive "%s" replaced by the (already formatted) args;
+ * a lone '%' is literal. Written to f as is: args are escaped by callers. */
+static void put_t(FILE *f, const char *t, int n, const char *const *args)
+{
+    int k = 0;
+    for (const char *p = t; *p; p++) {
+        if (p[0] == '%' && p[1] == 's') {
+            if (k < n && args[k]) fputs(args[k], f);
+            k++;
+            p++;
+        } else {
+            fputc(*p, f);
+        }
+    }
+}
+
+/* Escaped copy of s (for template arguments). Caller frees. */
+static char *esc_dup(const char *s)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    if (!f) return NULL;
+    ESC(f, s ? s : "");
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+/* A probability as a percentage with enough decimals to be read. */
+static char *pct(double p, char *buf, size_t n)
+{
+    double v = 100 * p;
+    if (v == 0)
+        snprintf(buf, n, "0%%");
+    else if (v < 0.01)
+        snprintf(buf, n, "&lt;0.01%%");
+    else if (v < 1)
+        snprintf(buf, n, "%.2f%%", v);
+    else
+        snprintf(buf, n, "%.1f%%", v);
+    return buf;
+}
+
+/* Money in unit u: 2 decimals, thousands grouped. */
+static char *money(double v, poolsim_unit u, char *buf, size_t n)
+{
+    return poolsim_plot_group(v / u.div, u.div > 1 ? 2 : 0, buf, n);
+}
+
+static const char *name_or(const char *s, const char *fallback) { return s && s[0] ? s : fallback; }
+
+static const char *const KIND_ID[5] = {"fan", "exhaustion", "first-exhaustion", "burden", "shortfall"};
+
+/* ---- SVG inlining ---- */
+
+static int starts(const char *p, const char *s) { return strncmp(p, s, strlen(s)) == 0; }
+
+char *poolsim_report_inline_svg(const char *svg, const char *id_prefix, const char *title)
+{
+    const char *p = strstr(svg, "<svg");
+    if (!p) return NULL;
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    if (!f) return NULL;
+    /* the root tag: keep every attribute but the namespace declarations */
+    const char *end = strchr(p, '>');
+    if (!end) {
+        fclose(f);
+        free(buf);
+        return NULL;
+    }
+    fputs("<svg", f);
+    const char *a = p + 4;
+    while (a < end) {
+        while (a < end && (*a == ' ' || *a == '\n' || *a == '\t' || *a == '\r')) a++;
+        if (a >= end || *a == '/') break;
+        const char *eq = a;
+        while (eq < end && *eq != '=' && *eq != ' ' && *eq != '\n') eq++;
+        const char *stop = eq;
+        if (eq < end && *eq == '=' && (eq[1] == '"' || eq[1] == '\'')) {
+            const char *close = strchr(eq + 2, eq[1]);
+            stop = close && close < end ? close + 1 : end;
+        }
+        if (!starts(a, "xmlns")) {
+            fputc(' ', f);
+            fwrite(a, 1, (size_t)(stop - a), f);
+        }
+        a = stop;
+    }
+    fputs(" role=\"img\" aria-label=\"", f);
+    ESC(f, title);
+    fputs("\">", f);
+    p = end + 1;
+    int titled = 0;
+    while (*p) {
+        if (!titled && starts(p, "<title>")) {
+            const char *te = strstr(p, "</title>");
+            if (te) {
+                fputs("<title>", f);
+                ESC(f, title);
+                fputs("</title>", f);
+                p = te + strlen("</title>");
+                titled = 1;
+                continue;
+            }
+        }
+        if ((p[0] == ' ' || p[0] == '\t' || p[0] == '\n') && starts(p + 1, "id=") &&
+            (p[4] == '"' || p[4] == '\'')) {
+            fwrite(p, 1, 5, f);
+            fputs(id_prefix, f);
+            p += 5;
+            continue;
+        }
+        if (starts(p, "href=") && (p[5] == '"' || p[5] == '\'') && p[6] == '#') {
+            fwrite(p, 1, 7, f);
+            fputs(id_prefix, f);
+            p += 7;
+            continue;
+        }
+        if (starts(p, "url(#")) {
+            fputs("url(#", f);
+            fputs(id_prefix, f);
+            p += 5;
+            continue;
+        }
+        fputc(*p, f);
+        p++;
+    }
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+/* ---- the page ---- */
+
+static const char CSS[] =
+    "body{margin:0;background:#f4f5f7;color:#1d2330;font:15px/1.55 \"Noto Sans CJK SC\",\"Noto Sans SC\","
+    "\"Source Han Sans SC\",\"PingFang SC\",\"Hiragino Sans GB\",\"Microsoft YaHei\",\"WenQuanYi Micro Hei\","
+    "\"Segoe UI\",Arial,sans-serif}\n"
+    "main{max-width:1080px;margin:0 auto;padding:24px 32px 48px;background:#fff}\n"
+    "header{border-bottom:3px solid #1f5fa8;margin-bottom:16px;padding-bottom:8px}\n"
+    "h1{font-size:26px;margin:8px 0 4px}h2{font-size:20px;margin:32px 0 8px;color:#1f3f6e;"
+    "border-bottom:1px solid #d5dbe5;padding-bottom:4px}h3{font-size:16px;margin:20px 0 6px}\n"
+    ".sub{color:#4a5568;margin:0}.meta{color:#4a5568;font-size:13px;margin:4px 0 0}\n"
+    "nav ol{margin:4px 0;padding-left:22px;columns:2}\n"
+    "ul.findings li{margin:6px 0}\n"
+    "table{border-collapse:collapse;margin:8px 0 4px;font-size:14px}\n"
+    "th,td{border:1px solid #d5dbe5;padding:4px 10px;text-align:left;vertical-align:top}\n"
+    "th{background:#eef2f8;font-weight:600}td.n{text-align:right;font-variant-numeric:tabular-nums;"
+    "white-space:nowrap}\n"
+    "table.kv th{width:30%}\n"
+    ".note{color:#4a5568;font-size:13px;margin:2px 0 12px}\n"
+    "figure{margin:20px 0 28px;page-break-inside:avoid;break-inside:avoid}\n"
+    ".chart svg{display:block;width:100%;height:auto;max-width:1000px;border:1px solid #e2e6ee}\n"
+    ".chart svg text,.chart svg tspan,.chart svg g{font-family:\"Noto Sans CJK SC\",\"Noto Sans SC\","
+    "\"Source Han Sans SC\",\"PingFang SC\",\"Hiragino Sans GB\",\"Microsoft YaHei\",\"WenQuanYi Micro Hei\","
+    "Arial,sans-serif}\n"
+    "figcaption{font-size:14px;color:#333;margin-top:6px;max-width:1000px}\n"
+    "figcaption b{color:#1d2330}\n"
+    "pre{background:#f6f8fa;border:1px solid #e2e6ee;padding:10px;font-size:12.5px;line-height:1.45;"
+    "white-space:pre-wrap;word-break:break-all;font-family:\"Noto Sans Mono CJK SC\",\"DejaVu Sans Mono\","
+    "Consolas,monospace}\n"
+    "details summary{cursor:pointer;margin:10px 0;color:#1f3f6e}\n"
+    "footer{margin-top:36px;color:#4a5568;font-size:12.5px;border-top:1px solid #d5dbe5;padding-top:8px}\n"
+    "@media print{body{background:#fff}main{padding:0;max-width:none}h2{page-break-after:avoid}}\n";
+
+static void kv_row(FILE *f, const char *k, const char *v_html)
+{
+    fputs("<tr><th>", f);
+    ESC(f, k);
+    fputs("</th><td>", f);
+    fputs(v_html, f);
+    fputs("</td></tr>\n", f);
+}
+
+static void kv_text(FILE *f, const char *k, const char *v)
+{
+    fputs("<tr><th>", f);
+    ESC(f, k);
+    fputs("</th><td>", f);
+    ESC(f, v ? v : "");
+    fputs("</td></tr>\n", f);
+}
+
+static void section(FILE *f, const rtexts *tx, int i, const char *id)
+{
+    fprintf(f, "\n<section id=\"%s\">\n<h2>%d. ", id, i + 1);
+    ESC(f, tx->toc[i]);
+    fputs("</h2>\n", f);
+}
+
+static void write_summary(FILE *f, const poolsim_results *r, const rtexts *tx, int lang)
+{
+    const int T = r->T;
+    char a[64], b[64], c[64], d[64];
+    fputs("<ul class=\"findings\">\n", f);
+    for (int l = 0; l < r->L; l++) {
+        char *ln = esc_dup(name_or(r->line_names[l], r->line_ids[l]));
+        fputs("<li><b>", f);
+        fputs(ln, f);
+        fputs(lang == POOLSIM_LANG_ZH ? "</b>：" : "</b>: ", f);
+        /* year 5 (or the last year when shorter) and the last year */
+        int ts[2] = {T >= 5 ? 4 : T - 1, T - 1};
+        for (int k = 0; k < 2; k++) {
+            if (k == 1 && ts[1] == ts[0]) break;
+            size_t i = POOLSIM_LT(r, l, ts[k]);
+            char yr[16];
+            snprintf(yr, sizeof yr, "%d", r->years[ts[k]]);
+            const char *args[] = {yr, pct(r->exhaustion_prob[i], a, sizeof a),
+                                  pct(r->exhaustion_lo[i], b, sizeof b), pct(r->exhaustion_hi[i], c, sizeof c)};
+            put_t(f, k ? tx->s_exh2 : tx->s_exh1, 4, args);
+        }
+        fputs(tx->s_end, f);
+        fputc(' ', f);
+        int first5 = 0;
+        for (int t = 0; t < T && !first5; t++)
+            if (r->exhaustion_prob[POOLSIM_LT(r, l, t)] > 0.05) first5 = r->years[t];
+        if (first5) {
+            char yr[16];
+            snprintf(yr, sizeof yr, "%d", first5);
+            const char *args[] = {yr};
+            put_t(f, tx->s_first5, 1, args);
+        } else {
+            fputs(tx->s_no5, f);
+        }
+        fputc(' ', f);
+        size_t last = POOLSIM_LT(r, l, T - 1);
+        char yr[16];
+        snprintf(yr, sizeof yr, "%d", r->years[T - 1]);
+        const char *args[] = {yr, pct(r->reserve_ratio.q[last * POOLSIM_NQ + 3], a, sizeof a),
+                              pct(r->cap_ratio[last], b, sizeof b),
+                              pct(r->reserve_ratio.q[last * POOLSIM_NQ + 1], d, sizeof d)};
+        put_t(f, tx->s_ratio, 4, args);
+        fputs("</li>\n", f);
+
+        /* the three counties with the highest expected burden */
+        int top[3] = {-1, -1, -1};
+        double mx = 0;
+        for (int k = 0; k < 3 && k < r->C; k++) {
+            double best = -1;
+            for (int cc = 0; cc < r->C; cc++) {
+                int used = 0;
+                for (int j = 0; j < k; j++) used |= top[j] == cc;
+                double v = r->county_burden_total.mean[POOLSIM_LC(r, l, cc)];
+                if (!used && v > best) best = v, top[k] = cc;
+            }
+            if (best <= 0) top[k] = -1;
+            if (top[k] >= 0) mx = fmax(mx, r->county_burden_total.p95[POOLSIM_LC(r, l, top[k])]);
+        }
+        if (top[0] >= 0) {
+            poolsim_unit u = poolsim_plot_unit(mx, lang);
+            char *list = NULL;
+            size_t ln_n = 0;
+            FILE *lf = open_memstream(&list, &ln_n);
+            if (lf) {
+                for (int k = 0; k < 3 && top[k] >= 0; k++) {
+                    size_t j = POOLSIM_LC(r, l, top[k]);
+                    char *cn = esc_dup(name_or(r->county_names[top[k]], r->county_ids[top[k]]));
+                    char m1[64], m2[64];
+                    snprintf(m1, sizeof m1, "%s %s", money(r->county_burden_total.mean[j], u, a, sizeof a), u.name);
+                    snprintf(m2, sizeof m2, "%s %s", money(r->county_burden_total.p95[j], u, b, sizeof b), u.name);
+                    const char *args3[] = {cn, m1, m2};
+                    if (k) fputs(tx->list_sep, lf);
+                    put_t(lf, tx->s_burden_item, 3, args3);
+                    free(cn);
+                }
+                fclose(lf);
+                char span[64];
+                snprintf(span, sizeof span, "%d–%d", r->years[0], r->years[T - 1]);
+                fputs("<li>", f);
+                fputs(ln, f);
+                fputs(lang == POOLSIM_LANG_ZH ? "：" : ": ", f);
+                const char *args2[] = {span, list ? list : ""};
+                put_t(f, tx->s_burden, 2, args2);
+                fputs("</li>\n", f);
+            }
+            free(list);
+        }
+        free(ln);
+    }
+    fputs("</ul>\n", f);
+}
+
+static void write_scenario_table(FILE *f, const poolsim_results *r, const rtexts *tx, int lang)
+{
+    char a[64], b[64], c[64];
+    fputs("<table class=\"kv\">\n", f);
+    kv_text(f, tx->scenario, r->scenario_name);
+    kv_text(f, tx->scenario_file, r->scenario_path);
+    snprintf(a, sizeof a, "%d", r->years[0]);
+    snprintf(b, sizeof b, "%d", r->years[r->T - 1]);
+    snprintf(c, sizeof c, "%d", r->T);
+    {
+        char *buf = NULL;
+        size_t n = 0;
+        FILE *m = open_memstream(&buf, &n);
+        if (m) {
+            const char *args[] = {a, b, c};
+            put_t(m, tx->years_fmt, 3, args);
+            fclose(m);
+            kv_row(f, tx->years, buf ? buf : "");
+        }
+        free(buf);
+    }
+    fputs("<tr><th>", f);
+    ESC(f, tx->lines);
+    fputs("</th><td>", f);
+    for (int l = 0; l < r->L; l++) {
+        if (l) fputs(lang == POOLSIM_LANG_ZH ? "；" : "; ", f);
+        ESC(f, name_or(r->line_names[l], r->line_ids[l]));
+        fputs(" (", f);
+        ESC(f, r->line_ids[l]);
+        fputc(')', f);
+    }
+    fputs("</td></tr>\n<tr><th>", f);
+    ESC(f, tx->counties);
+    fprintf(f, "</th><td>%d: ", r->C);
+    for (int cc = 0; cc < r->C; cc++) {
+        if (cc) fputs(lang == POOLSIM_LANG_ZH ? "、" : ", ", f);
+        ESC(f, name_or(r->county_names[cc], r->county_ids[cc]));
+    }
+    fputs("</td></tr>\n", f);
+    kv_text(f, tx->paths, poolsim_plot_group((double)r->paths, 0, a, sizeof a));
+    snprintf(a, sizeof a, "%llu", r->seed);
+    kv_text(f, tx->seed, a);
+    fputs("</table>\n", f);
+
+    /* the size of the funds: first and last year */
+    double mx = 0;
+    for (size_t i = 0; i < (size_t)r->L * (size_t)r->T; i++)
+        mx = fmax(mx, fmax(r->financing_total.mean[i], r->expenditure_total.mean[i]));
+    poolsim_unit u = poolsim_plot_unit(mx, lang);
+    fputs("<h3>", f);
+    ESC(f, tx->fund_scale);
+    fputs("</h3>\n<table>\n<tr><th>", f);
+    ESC(f, tx->line);
+    fputs("</th>", f);
+    int ts[2] = {0, r->T - 1};
+    for (int k = 0; k < 2; k++) {
+        if (k == 1 && r->T == 1) break;
+        fprintf(f, "<th>%d ", r->years[ts[k]]);
+        ESC(f, tx->financing);
+        fputs(" (", f);
+        ESC(f, u.name);
+        fprintf(f, ")</th><th>%d ", r->years[ts[k]]);
+        ESC(f, tx->expenditure);
+        fputs(" (", f);
+        ESC(f, u.name);
+        fprintf(f, ")</th><th>%d ", r->years[ts[k]]);
+        ESC(f, tx->exp_over_fin);
+        fputs("</th>", f);
+    }
+    fputs("</tr>\n", f);
+    for (int l = 0; l < r->L; l++) {
+        fputs("<tr><td>", f);
+        ESC(f, name_or(r->line_names[l], r->line_ids[l]));
+        fputs("</td>", f);
+        for (int k = 0; k < 2; k++) {
+            if (k == 1 && r->T == 1) break;
+            size_t i = POOLSIM_LT(r, l, ts[k]);
+            double fin = r->financing_total.mean[i], ex = r->expenditure_total.mean[i];
+            fprintf(f, "<td class=\"n\">%s</td>", money(fin, u, a, sizeof a));
+            fprintf(f, "<td class=\"n\">%s</td>", money(ex, u, b, sizeof b));
+            if (fin > 0)
+                fprintf(f, "<td class=\"n\">%.3f</td>", ex / fin);
+            else
+                fputs("<td class=\"n\">–</td>", f);
+        }
+        fputs("</tr>\n", f);
+    }
+    fputs("</table>\n<p class=\"note\">", f);
+    ESC(f, tx->fund_scale_note);
+    fputs("</p>\n", f);
+}
+
+static void write_findings(FILE *f, const poolsim_results *r, const rtexts *tx, int lang)
+{
+    char a[64], b[64], c[64];
+    fputs("<p>", f);
+    ESC(f, tx->findings_intro);
+    fputs("</p>\n<h3>", f);
+    ESC(f, tx->tab_line_title);
+    fputs("</h3>\n<table>\n<tr><th>", f);
+    ESC(f, tx->line);
+    fputs("</th><th>", f);
+    ESC(f, tx->proj_year);
+    fputs("</th><th>", f);
+    ESC(f, tx->p_exh);
+    fputs("</th><th>", f);
+    ESC(f, tx->interval);
+    fputs("</th><th>", f);
+    ESC(f, tx->median_ratio);
+    fputs("</th><th>", f);
+    ESC(f, tx->p05_ratio);
+    fputs("</th></tr>\n", f);
+    const int yrs[2] = {5, 10};
+    for (int l = 0; l < r->L; l++) {
+        for (int k = 0; k < 2; k++) {
+            fputs("<tr>", f);
+            if (k == 0) {
+                fputs("<td rowspan=\"2\">", f);
+                ESC(f, name_or(r->line_names[l], r->line_ids[l]));
+                fputs("</td>", f);
+            }
+            int t = yrs[k] - 1;
+            char n[16], y[16];
+            snprintf(n, sizeof n, "%d", yrs[k]);
+            if (t < r->T)
+                snprintf(y, sizeof y, "%d", r->years[t]);
+            else
+                snprintf(y, sizeof y, "%s", tx->na);
+            const char *args[] = {n, y};
+            fputs("<td>", f);
+            put_t(f, tx->year_n, 2, args);
+            fputs("</td>", f);
+            if (t >= r->T) {
+                for (int j = 0; j < 4; j++) {
+                    fputs("<td class=\"n\">", f);
+                    ESC(f, tx->na);
+                    fputs("</td>", f);
+                }
+            } else {
+                size_t i = POOLSIM_LT(r, l, t);
+                fprintf(f, "<td class=\"n\">%s</td><td class=\"n\">%s – %s</td>",
+                        pct(r->exhaustion_prob[i], a, sizeof a), pct(r->exhaustion_lo[i], b, sizeof b),
+                        pct(r->exhaustion_hi[i], c, sizeof c));
+                fprintf(f, "<td class=\"n\">%.1f%%</td><td class=\"n\">%.1f%%</td>",
+                        100 * r->reserve_ratio.q[i * POOLSIM_NQ + 3], 100 * r->reserve_ratio.q[i * POOLSIM_NQ + 1]);
+            }
+            fputs("</tr>\n", f);
+        }
+    }
+    fputs("</table>\n", f);
+
+    /* county burden, summed over the horizon */
+    double mx = 0;
+    for (size_t i = 0; i < (size_t)r->L * (size_t)r->C; i++)
+        mx = fmax(mx, fmax(r->county_burden_total.mean[i], r->county_burden_total.p95[i]));
+    poolsim_unit u = poolsim_plot_unit(mx, lang);
+    snprintf(a, sizeof a, "%d", r->years[0]);
+    snprintf(b, sizeof b, "%d", r->years[r->T - 1]);
+    const char *args[] = {a, b};
+    fputs("<h3>", f);
+    put_t(f, tx->tab_county_title, 2, args);
+    fputs(lang == POOLSIM_LANG_ZH ? "（" : " (", f);
+    ESC(f, u.name);
+    fputs(lang == POOLSIM_LANG_ZH ? "）" : ")", f);
+    fputs("</h3>\n<table>\n<tr><th rowspan=\"2\">", f);
+    ESC(f, tx->county);
+    fputs("</th>", f);
+    for (int l = 0; l < r->L; l++) {
+        fputs("<th colspan=\"2\">", f);
+        ESC(f, name_or(r->line_names[l], r->line_ids[l]));
+        fputs("</th>", f);
+    }
+    fputs("</tr>\n<tr>", f);
+    for (int l = 0; l < r->L; l++) {
+        fputs("<th>", f);
+        ESC(f, tx->expected);
+        fputs("</th><th>", f);
+        ESC(f, tx->p95);
+        fputs("</th>", f);
+    }
+    fputs("</tr>\n", f);
+    for (int cc = 0; cc < r->C; cc++) {
+        fputs("<tr><td>", f);
+        ESC(f, name_or(r->county_names[cc], r->county_ids[cc]));
+        fputs("</td>", f);
+        for (int l = 0; l < r->L; l++) {
+            size_t j = POOLSIM_LC(r, l, cc);
+            fprintf(f, "<td class=\"n\">%s</td><td class=\"n\">%s</td>",
+                    money(r->county_burden_total.mean[j], u, a, sizeof a),
+                    money(r->county_burden_total.p95[j], u, b, sizeof b));
+        }
+        fputs("</tr>\n", f);
+    }
+    fputs("</table>\n", f);
+}
+
+static void write_provenance(FILE *f, const poolsim_results *r, const poolsim_report_opts *o,
+                             const rtexts *tx)
+{
+    char a[96];
+    fputs("<p>", f);
+    ESC(f, tx->prov_intro);
+    fputs("</p>\n<table class=\"kv\">\n", f);
+    kv_text(f, tx->version, r->version);
+    kv_text(f, tx->commit, r->git_commit);
+    kv_text(f, tx->scenario_file, r->scenario_path);
+    kv_text(f, tx->results_file, o->results_path);
+    snprintf(a, sizeof a, "%llu", r->seed);
+    kv_text(f, tx->seed, a);
+    kv_text(f, tx->paths, poolsim_plot_group((double)r->paths, 0, a, sizeof a));
+    snprintf(a, sizeof a, "%d / %d", r->threads, r->ranks);
+    kv_text(f, tx->threads, a);
+    kv_text(f, tx->noise, r->claims_noise >= 0 && r->claims_noise < 3 ? tx->noise_names[r->claims_noise] : "?");
+    kv_text(f, tx->quantiles, r->quantile_method);
+    kv_text(f, tx->started, r->start_time);
+    snprintf(a, sizeof a, "%.1f s", r->run_seconds);
+    kv_text(f, tx->run_time, a);
+    kv_text(f, tx->generated, o->generated);
+    kv_text(f, tx->build, r->build_info);
+    fputs("</table>\n", f);
+}
+
+char *poolsim_report_html(const poolsim_results *r, const poolsim_report_opts *o,
+                          const poolsim_chart_set *charts, char *const *svg)
+{
+    const int lang = o->lang == POOLSIM_LANG_ZH ? POOLSIM_LANG_ZH : POOLSIM_LANG_EN;
+    const rtexts *tx = &RT[lang];
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    if (!f) return NULL;
+    int ok = 1;
+    const char *scen = name_or(r->scenario_name, "poolsim");
+
+    fprintf(f, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n", tx->html_lang);
+    fputs("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>", f);
+    ESC(f, scen);
+    fputs(" — ", f);
+    ESC(f, tx->doc_title);
+    fputs("</title>\n<style>\n", f);
+    fputs(CSS, f);
+    fputs("</style>\n</head>\n<body>\n<main>\n<header>\n<h1>", f);
+    ESC(f, scen);
+    fputs("</h1>\n<p class=\"sub\">", f);
+    ESC(f, tx->doc_title);
+    fputs(" · ", f);
+    ESC(f, tx->subtitle);
+    fputs("</p>\n<p class=\"meta\">", f);
+    {
+        char a[64];
+        ESC(f, tx->paths);
+        fprintf(f, ": %s · ", poolsim_plot_group((double)r->paths, 0, a, sizeof a));
+        ESC(f, tx->seed);
+        fprintf(f, ": %llu · %d–%d · poolsim ", r->seed, r->years[0], r->years[r->T - 1]);
+        ESC(f, r->version ? r->version : "?");
+        fputs(" · ", f);
+        ESC(f, o->generated ? o->generated : "");
+    }
+    fputs("</p>\n</header>\n<nav><ol>\n", f);
+    static const char *const ids[6] = {"summary", "reading", "findings", "charts", "assumptions", "provenance"};
+    for (int i = 0; i < 6; i++) {
+        fprintf(f, "<li><a href=\"#%s\">", ids[i]);
+        ESC(f, tx->toc[i]);
+        fputs("</a></li>\n", f);
+    }
+    fputs("</ol></nav>\n", f);
+
+    section(f, tx, 0, ids[0]);
+    write_summary(f, r, tx, lang);
+    write_scenario_table(f, r, tx, lang);
+    fputs("</section>\n", f);
+
+    section(f, tx, 1, ids[1]);
+    fputs(tx->reading, f);
+    fputs("\n</section>\n", f);
+
+    section(f, tx, 2, ids[2]);
+    write_findings(f, r, tx, lang);
+    fputs("</section>\n", f);
+
+    section(f, tx, 3, ids[3]);
+    for (int i = 0; i < charts->n; i++) {
+        const poolsim_chart *c = &charts->chart[i];
+        char prefix[32];
+        snprintf(prefix, sizeof prefix, "c%d_", i + 1);
+        char *inl = svg[i] ? poolsim_report_inline_svg(svg[i], prefix, c->title) : NULL;
+        if (!inl) {
+            ok = 0;
+            break;
+        }
+        fprintf(f, "<figure id=\"chart-%s\" class=\"chart-%s\">\n<div class=\"chart\">\n", c->name,
+                KIND_ID[c->kind]);
+        fputs(inl, f);
+        free(inl);
+        fprintf(f, "\n</div>\n<figcaption><b>%s %d.</b> ", lang == POOLSIM_LANG_ZH ? "图" : "Figure", i + 1);
+        ESC(f, c->title);
+        fputs(lang == POOLSIM_LANG_ZH ? "。" : ". ", f);
+        ESC(f, tx->caption[c->kind]);
+        fputs("</figcaption>\n</figure>\n", f);
+    }
+    fputs("</section>\n", f);
+
+    section(f, tx, 4, ids[4]);
+    fputs("<p>", f);
+    ESC(f, tx->assumptions_intro);
+    fputs("</p>\n<pre>", f);
+    ESC(f, r->resolved_text ? r->resolved_text : "");
+    fputs("</pre>\n", f);
+    if (r->scenario_text && r->scenario_text[0]) {
+        fputs("<details><summary>", f);
+        ESC(f, tx->scenario_as_loaded);
+        fputs("</summary>\n<pre>", f);
+        ESC(f, r->scenario_text);
+        fputs("</pre></details>\n", f);
+    }
+    fputs("</section>\n", f);
+
+    section(f, tx, 5, ids[5]);
+    write_provenance(f, r, o, tx);
+    fputs("</section>\n<footer>", f);
+    ESC(f, tx->footer);
+    fputs("</footer>\n</main>\n</body>\n</html>\n", f);
+
+    if (fclose(f) != 0) ok = 0;
+    if (!ok) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+/* ---- writing ---- */
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "poolsim: cannot read %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n + 4096 + 1 > cap) {
+            cap = cap ? 2 * cap : 65536;
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = nb;
+        }
+        size_t got = fread(buf + n, 1, 4096, f);
+        n += got;
+        if (got < 4096) break;
+    }
+    int err = ferror(f);
+    fclose(f);
+    if (err) {
+        fprintf(stderr, "poolsim: cannot read %s\n", path);
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+int poolsim_report_write(const poolsim_results *r, const poolsim_report_opts *o, const char *path)
+{
+    /* charts go to a temporary folder beside the report */
+    const char *slash = strrchr(path, '/');
+    size_t dn = slash ? (size_t)(slash - path) : 1;
+    char *tmpdir = malloc(dn + 40);
+    if (!tmpdir) return POOLSIM_ENOMEM;
+    if (slash)
+        snprintf(tmpdir, dn + 40, "%.*s/.poolsim-report-XXXXXX", (int)(dn ? dn : 1), dn ? path : "/");
+    else
+        snprintf(tmpdir, dn + 40, "./.poolsim-report-XXXXXX");
+    if (!mkdtemp(tmpdir)) {
+        fprintf(stderr, "poolsim: cannot write %s: %s\n", path, strerror(errno));
+        free(tmpdir);
+        return POOLSIM_EIO;
+    }
+    poolsim_plot_opts po = {.dir = tmpdir, .formats = POOLSIM_FMT_SVG, .lang = o->lang, .path_env = o->path_env};
+    poolsim_chart_set set;
+    int st = poolsim_plot_render(r, &po, &set);
+    char **svg = NULL;
+    if (!st) {
+        svg = calloc((size_t)set.n, sizeof *svg);
+        if (!svg) st = POOLSIM_ENOMEM;
+        for (int i = 0; !st && i < set.n; i++) {
+            svg[i] = read_file(set.chart[i].file[1]);
+            if (!svg[i]) st = POOLSIM_EIO;
+        }
+    }
+    if (!st) {
+        char *html = poolsim_report_html(r, o, &set, svg);
+        if (!html) {
+            fprintf(stderr, "poolsim: cannot build the report (out of memory or a chart gnuplot wrote is not SVG)\n");
+            st = POOLSIM_ENOMEM;
+        } else {
+            st = poolsim_results_write_atomic(path, html, strlen(html));
+            free(html);
+        }
+    }
+    if (svg)
+        for (int i = 0; i < set.n; i++) free(svg[i]);
+    free(svg);
+    if (set.chart)
+        for (int i = 0; i < set.n; i++)
+            if (set.chart[i].file[1]) unlink(set.chart[i].file[1]);
+    poolsim_chart_set_free(&set);
+    if (rmdir(tmpdir) != 0) fprintf(stderr, "poolsim: cannot remove %s: %s\n", tmpdir, strerror(errno));
+    free(tmpdir);
+    return st;
+}
+
+/* ---- poolsim report ---- */
+
+static void report_usage(FILE *f)
+{
+    fputs("usage: poolsim report RESULTS.h5 [options]\n"
+          "  -o, --output FILE    the HTML report (default: results/<results name>.html)\n"
+          "      --lang en|zh     language (default: the scenario's lang, else English)\n"
+          "One self-contained HTML file (charts inlined as SVG, no network access needed):\n"
+          "scenario summary, key findings, charts, assumptions and rule parameters,\n"
+          "provenance. Needs gnuplot (Debian package gnuplot-nox).\n",
+          f);
+}
+
+int poolsim_cmd_report(int argc, char **argv)
+{
+    static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
+                                         {"lang", required_argument, NULL, 'L'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *out = NULL, *lang = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 'L': lang = optarg; break;
+        case 'h': report_usage(stdout); return POOLSIM_EXIT_OK;
+        default: report_usage(stderr); return POOLSIM_EXIT_INPUT;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "poolsim report: expected one RESULTS.h5 argument\n");
+        report_usage(stderr);
+        return POOLSIM_EXIT_INPUT;
+    }
+    if (lang && poolsim_plot_lang(NULL, lang) < 0) {
+        fprintf(stderr, "poolsim: --lang: '%s' is not a language (expected en or zh)\n", lang);
+        return POOLSIM_EXIT_INPUT;
+    }
+    const char *in = argv[optind];
+    poolsim_cli_signals();
+    poolsim_results *r = NULL;
+    int st = poolsim_results_read(in, &r);
+    if (st) return poolsim_status_exit(st);
+    char *def = out ? NULL : poolsim_cli_default_output(in, ".html");
+    if (!out && !def) {
+        poolsim_results_free(r);
+        return POOLSIM_EXIT_FAIL;
+    }
+    const char *path = out ? out : def;
+    if (!out) mkdir("results", 0777);
+    char now[32];
+    poolsim_cli_now_iso(now, sizeof now);
+    poolsim_report_opts o = {.lang = poolsim_plot_lang(r, lang), .results_path = in, .generated = now,
+                             .path_env = NULL};
+    st = poolsim_report_write(r, &o, path);
+    if (!st) printf("report written to %s\n", path);
+    poolsim_results_free(r);
+    free(def);
+    if (st == POOLSIM_EINTR) return poolsim_cli_signal_exit();
+    return poolsim_status_exit(st);
+}
