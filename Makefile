@@ -65,8 +65,14 @@ $(BUILD)/libpoolsim.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-poolsim: $(BUILD)/main.o $(BUILD)/libpoolsim.a
+$(BUILD)/poolsim: $(BUILD)/main.o $(BUILD)/libpoolsim.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# ./poolsim is the binary of the last build (plain or MPI=1)
+poolsim: $(BUILD)/poolsim FORCE
+	@cmp -s $< $@ || cp $< $@
+
+FORCE:
 
 $(BUILD)/run_tests: $(TEST_OBJ) $(BUILD)/libpoolsim.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(CUNIT_LIBS) $(LDLIBS)
@@ -95,6 +101,6 @@ bench: deps
 clean:
 	rm -rf build build-mpi poolsim
 
-.PHONY: all deps deps-test demo test bench clean
+.PHONY: all deps deps-test demo test bench clean FORCE
 
 -include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/main.d
