@@ -1,0 +1,643 @@
+/* poolsim: `poolsim solve` -- the lever value at which a target on a
+ * result (exhaustion probability, a county's p95 burden) starts to hold,
+ * by bisection on common random numbers. See include/poolsim/sweep.h.
+ *
+ * Why bisection on common random numbers works: every evaluation uses the
+ * same seed and paths, so the estimated metric is one fixed function of
+ * the lever (a step function for probabilities: the share of a fixed set
+ * of paths). When that function is monotone, bisection converges to its
+ * crossing of the bound without sampling noise moving the crossing from
+ * one evaluation to the next. The metric's own Monte Carlo error (its
+ * interval at the answer) remains and is reported. */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "poolsim/cli.h"
+#include "poolsim/common.h"
+#include "poolsim/stats.h"
+#include "poolsim/sweep.h"
+
+#define DEFAULT_MAX_EVALS 30
+#define DEFAULT_REL_TOL 1e-3
+
+/* ---- target grammar ------------------------------------------------------------- */
+
+static const char *const metric_names[] = {"exhaustion_prob", "county_burden_p95",
+                                           "county_burden_total_p95"};
+static const int metric_args[] = {2, 3, 2};
+static const char *const metric_forms[] = {"exhaustion_prob[LINE,YEAR]",
+                                           "county_burden_p95[LINE,COUNTY,YEAR]",
+                                           "county_burden_total_p95[LINE,COUNTY]"};
+
+static void skip_ws(const char **p)
+{
+    while (**p == ' ' || **p == '\t') (*p)++;
+}
+
+/* An identifier [A-Za-z_][A-Za-z0-9_-]* into buf. */
+static int ident(const char **p, char *buf, size_t n)
+{
+    const char *s = *p;
+    if (!(isalpha((unsigned char)*s) || *s == '_')) return 0;
+    size_t k = 0;
+    while (isalnum((unsigned char)s[k]) || s[k] == '_' || s[k] == '-') k++;
+    if (k >= n) return 0;
+    memcpy(buf, s, k);
+    buf[k] = '\0';
+    *p = s + k;
+    return 1;
+}
+
+/* Shortest of %.15g..%.17g that reads back as x. */
+static void fmt_num(double x, char *buf, size_t n)
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, n, "%.*g", prec, x);
+        if (strtod(buf, NULL) == x) break;
+    }
+}
+
+#define TARGET_FAIL(...)                                                                  \
+    do {                                                                                  \
+        fprintf(stderr, "poolsim: --target '%s': ", text);                                \
+        fprintf(stderr, __VA_ARGS__);                                                     \
+        fprintf(stderr, " (expected %s, %s or %s, then <= or >= and a number)\n",         \
+                metric_forms[0], metric_forms[1], metric_forms[2]);                       \
+        return POOLSIM_EINPUT;                                                            \
+    } while (0)
+
+int poolsim_solve_target_parse(const char *text, poolsim_target *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *p = text;
+    char name[64];
+    skip_ws(&p);
+    if (!ident(&p, name, sizeof name)) TARGET_FAIL("no metric name at column %d", (int)(p - text) + 1);
+    int m = -1;
+    for (int i = 0; i < 3; i++)
+        if (strcmp(name, metric_names[i]) == 0) m = i;
+    if (m < 0) TARGET_FAIL("unknown metric '%s'", name);
+    out->metric = m;
+    skip_ws(&p);
+    if (*p != '[') TARGET_FAIL("'[' expected after %s at column %d", name, (int)(p - text) + 1);
+    p++;
+    for (int a = 0; a < metric_args[m]; a++) {
+        skip_ws(&p);
+        int is_year = (m == POOLSIM_TARGET_EXHAUSTION && a == 1) || (m == POOLSIM_TARGET_BURDEN_P95 && a == 2);
+        if (is_year) {
+            if (!isdigit((unsigned char)*p)) TARGET_FAIL("a calendar year expected at column %d", (int)(p - text) + 1);
+            char *end;
+            errno = 0;
+            long y = strtol(p, &end, 10);
+            if (errno || y < 1 || y > 9999) TARGET_FAIL("year out of range 1..9999 at column %d", (int)(p - text) + 1);
+            out->year = (int)y;
+            p = end;
+        } else {
+            char *dst = a == 0 ? out->line : out->county;
+            if (!ident(&p, dst, sizeof out->line))
+                TARGET_FAIL("%s id expected at column %d", a == 0 ? "a line" : "a county", (int)(p - text) + 1);
+        }
+        skip_ws(&p);
+        if (a < metric_args[m] - 1) {
+            if (*p != ',')
+                TARGET_FAIL("',' expected at column %d (%s takes %d arguments)", (int)(p - text) + 1,
+                            name, metric_args[m]);
+            p++;
+        }
+    }
+    if (*p != ']')
+        TARGET_FAIL("']' expected at column %d (%s takes %d arguments)", (int)(p - text) + 1, name,
+                    metric_args[m]);
+    p++;
+    skip_ws(&p);
+    if (p[0] == '<' && p[1] == '=') out->ge = 0;
+    else if (p[0] == '>' && p[1] == '=') out->ge = 1;
+    else TARGET_FAIL("'<=' or '>=' expected at column %d", (int)(p - text) + 1);
+    p += 2;
+    skip_ws(&p);
+    const char *num = p;
+    while (*p && strchr("0123456789+-.eE", *p)) p++;
+    if (p == num) TARGET_FAIL("a number expected at column %d", (int)(num - text) + 1);
+    char buf[64];
+    if ((size_t)(p - num) >= sizeof buf) TARGET_FAIL("number too long at column %d", (int)(num - text) + 1);
+    memcpy(buf, num, (size_t)(p - num));
+    buf[p - num] = '\0';
+    char *end;
+    errno = 0;
+    out->bound = strtod(buf, &end);
+    if (errno || *end || !isfinite(out->bound)) TARGET_FAIL("'%s' is not a finite number", buf);
+    skip_ws(&p);
+    if (*p) TARGET_FAIL("unexpected '%s' at column %d", p, (int)(p - text) + 1);
+    if (m == POOLSIM_TARGET_EXHAUSTION && (out->bound < 0 || out->bound > 1))
+        TARGET_FAIL("a probability bound must be in 0..1, not %s", buf);
+    char b[40];
+    fmt_num(out->bound, b, sizeof b);
+    const char *op = out->ge ? ">=" : "<=";
+    if (m == POOLSIM_TARGET_EXHAUSTION)
+        snprintf(out->text, sizeof out->text, "exhaustion_prob[%s,%d] %s %s", out->line, out->year, op, b);
+    else if (m == POOLSIM_TARGET_BURDEN_P95)
+        snprintf(out->text, sizeof out->text, "county_burden_p95[%s,%s,%d] %s %s", out->line,
+                 out->county, out->year, op, b);
+    else
+        snprintf(out->text, sizeof out->text, "county_burden_total_p95[%s,%s] %s %s", out->line,
+                 out->county, op, b);
+    return POOLSIM_OK;
+}
+
+/* ---- the metric ---------------------------------------------------------------------- */
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Distribution-free 95% interval of the q-quantile from n sorted values:
+ * the number of values below the true quantile is Binomial(n, q); with its
+ * normal approximation the ranks j = floor(nq - z sqrt(nq(1-q))) and
+ * k = ceil(nq + z sqrt(nq(1-q))) + 1 (1-based, clamped to 1..n) bracket it
+ * with probability about 0.95. */
+static void quantile_ci(const double *sorted, size_t n, double q, double *lo, double *hi)
+{
+    double nq = (double)n * q, h = POOLSIM_Z95 * sqrt((double)n * q * (1 - q));
+    double j = floor(nq - h), k = ceil(nq + h) + 1;
+    if (j < 1) j = 1;
+    if (k > (double)n) k = (double)n;
+    if (j > (double)n) j = (double)n;
+    if (k < 1) k = 1;
+    *lo = sorted[(size_t)j - 1];
+    *hi = sorted[(size_t)k - 1];
+}
+
+int poolsim_solve_metric(const poolsim_target *tg, const poolsim_sweep_eval *e, double *value,
+                         double *lo, double *hi)
+{
+    const poolsim_results *r = e->res;
+    int l = -1, c = -1, t = -1;
+    for (int i = 0; i < r->L; i++)
+        if (strcmp(r->line_ids[i], tg->line) == 0) l = i;
+    if (l < 0) {
+        fprintf(stderr, "poolsim: --target: unknown line '%s' (expected", tg->line);
+        for (int i = 0; i < r->L; i++) fprintf(stderr, "%s %s", i ? "," : "", r->line_ids[i]);
+        fputs(")\n", stderr);
+        return POOLSIM_EINPUT;
+    }
+    if (tg->metric != POOLSIM_TARGET_EXHAUSTION) {
+        for (int i = 0; i < r->C; i++)
+            if (strcmp(r->county_ids[i], tg->county) == 0) c = i;
+        if (c < 0) {
+            fprintf(stderr, "poolsim: --target: unknown county '%s' (expected one of", tg->county);
+            for (int i = 0; i < r->C; i++) fprintf(stderr, " %s", r->county_ids[i]);
+            fputs(")\n", stderr);
+            return POOLSIM_EINPUT;
+        }
+    }
+    if (tg->metric != POOLSIM_TARGET_BURDEN_TOTAL_P95) {
+        for (int i = 0; i < r->T; i++)
+            if (r->years[i] == tg->year) t = i;
+        if (t < 0)
+            POOLSIM_ERROR(POOLSIM_EINPUT, "--target: year %d is outside the horizon %d-%d", tg->year,
+                          r->years[0], r->years[r->T - 1]);
+    }
+    if (tg->metric == POOLSIM_TARGET_EXHAUSTION) {
+        size_t i = POOLSIM_LT(r, l, t);
+        *value = r->exhaustion_prob[i];
+        *lo = r->exhaustion_lo[i];
+        *hi = r->exhaustion_hi[i];
+        return POOLSIM_OK;
+    }
+    size_t P = (size_t)e->P;
+    double *x = malloc(P * sizeof *x);
+    if (!x) POOLSIM_ERROR(POOLSIM_ENOMEM, "out of memory");
+    if (tg->metric == POOLSIM_TARGET_BURDEN_P95) {
+        if (!e->saved) {
+            free(x);
+            POOLSIM_ERROR(POOLSIM_ENUM, "internal: yearly burden target without per-path values");
+        }
+        size_t T = (size_t)e->T, base = ((size_t)l * (size_t)e->C + (size_t)c) * P;
+        for (size_t p = 0; p < P; p++) x[p] = e->saved->county_burden[(base + p) * T + (size_t)t];
+        *value = r->county_burden.p95[POOLSIM_LCT(r, l, c, t)];
+    } else {
+        memcpy(x, e->burden_total + ((size_t)l * (size_t)e->C + (size_t)c) * P, P * sizeof *x);
+        *value = r->county_burden_total.p95[POOLSIM_LC(r, l, c)];
+    }
+    qsort(x, P, sizeof *x, cmp_d);
+    quantile_ci(x, P, 0.95, lo, hi);
+    free(x);
+    return POOLSIM_OK;
+}
+
+/* ---- bisection ------------------------------------------------------------------------- */
+
+void poolsim_solve_result_free(poolsim_solve_result *r)
+{
+    if (!r) return;
+    free(r->x);
+    free(r->m);
+    free(r->mlo);
+    free(r->mhi);
+    memset(r, 0, sizeof *r);
+}
+
+static int holds(const poolsim_target *tg, double m)
+{
+    return tg->ge ? m >= tg->bound : m <= tg->bound;
+}
+
+/* One evaluation at lever value x: appends to out. */
+static int evaluate(const char *scenario, const poolsim_solve_opts *o, poolsim_sweep_eval_opts *eo,
+                    FILE *diag, double x, poolsim_sweep_eval **first, poolsim_solve_result *out)
+{
+    char num[40];
+    fmt_num(x, num, sizeof num);
+    size_t n = strlen(o->key) + strlen(num) + 2;
+    const char **sets = calloc((size_t)o->nsets + 1, sizeof *sets);
+    char *kv = malloc(n);
+    if (!sets || !kv) {
+        free(sets);
+        free(kv);
+        POOLSIM_ERROR(POOLSIM_ENOMEM, "out of memory");
+    }
+    for (int j = 0; j < o->nsets; j++) sets[j] = o->sets[j];
+    snprintf(kv, n, "%s=%s", o->key, num);
+    sets[o->nsets] = kv;
+    poolsim_sweep_eval *e = NULL;
+    int st = poolsim_sweep_eval_run(scenario, o->nsets + 1, sets, eo, diag, &e);
+    if (st == POOLSIM_EINPUT) fprintf(stderr, "poolsim: solve: evaluation at --set %s failed\n", kv);
+    free(kv);
+    free(sets);
+    if (st != POOLSIM_OK) return st;
+    if (!*first) {
+        *first = e;
+        eo->paths = e->P;
+        eo->seed_given = 1;
+        eo->seed = e->res->seed;
+        out->paths = e->P;
+        out->seed = e->res->seed;
+    } else {
+        st = poolsim_sweep_same_shape(*first, e, "solve");
+    }
+    double m = 0, lo = 0, hi = 0;
+    if (st == POOLSIM_OK) st = poolsim_solve_metric(&o->target, e, &m, &lo, &hi);
+    if (e != *first) poolsim_sweep_eval_free(e);
+    if (st != POOLSIM_OK) return st;
+    int i = out->n++;
+    out->x[i] = x;
+    out->m[i] = m;
+    out->mlo[i] = lo;
+    out->mhi[i] = hi;
+    out->evaluations = out->n;
+    if (o->log) {
+        char m1[40];
+        fmt_num(m, m1, sizeof m1);
+        fprintf(o->log, "[eval %d] %s=%s  metric %s  [%.6g, %.6g]  target %s\n", out->n, o->key, num,
+                m1, lo, hi, holds(&o->target, m) ? "holds" : "fails");
+        fflush(o->log);
+    }
+    return POOLSIM_OK;
+}
+
+/* Is the metric monotone (in the direction of its ends) over the evaluated
+ * points? Prints a warning naming the first violation when not. */
+static int check_monotone(const poolsim_solve_opts *o, const poolsim_solve_result *r)
+{
+    int n = r->n;
+    int *ord = malloc((size_t)n * sizeof *ord);
+    if (!ord) return 1;
+    for (int i = 0; i < n; i++) ord[i] = i;
+    for (int i = 1; i < n; i++)   /* insertion sort by value: n <= max_evals */
+        for (int j = i; j > 0 && r->x[ord[j]] < r->x[ord[j - 1]]; j--) {
+            int t = ord[j];
+            ord[j] = ord[j - 1];
+            ord[j - 1] = t;
+        }
+    double dir = r->m[1] - r->m[0];   /* points 0 and 1 are lo and hi */
+    int ok = 1;
+    for (int i = 1; i < n && ok; i++) {
+        double a = r->m[ord[i - 1]], b = r->m[ord[i]];
+        if ((dir >= 0 && b < a) || (dir < 0 && b > a)) {
+            ok = 0;
+            fprintf(stderr,
+                    "poolsim: warning: %s is not monotone in %s over the evaluated points: %.6g at "
+                    "%.10g but %.6g at %.10g; the boundary found may not be the only one\n",
+                    o->target.text, o->key, a, r->x[ord[i - 1]], b, r->x[ord[i]]);
+        }
+    }
+    free(ord);
+    return ok;
+}
+
+int poolsim_solve_run(const char *scenario, const poolsim_solve_opts *o, FILE *diag,
+                      poolsim_solve_result *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!(o->lo < o->hi) || !isfinite(o->lo) || !isfinite(o->hi))
+        POOLSIM_ERROR(POOLSIM_EINPUT, "solve: the range must be LO:HI with LO < HI, finite");
+    int max_evals = o->max_evals > 0 ? o->max_evals : DEFAULT_MAX_EVALS;
+    if (max_evals < 2) POOLSIM_ERROR(POOLSIM_EINPUT, "solve: --max-evals must be at least 2");
+    double tol = o->tol > 0 ? o->tol : DEFAULT_REL_TOL * (o->hi - o->lo);
+    size_t cap = (size_t)max_evals;
+    out->x = malloc(cap * sizeof(double));
+    out->m = malloc(cap * sizeof(double));
+    out->mlo = malloc(cap * sizeof(double));
+    out->mhi = malloc(cap * sizeof(double));
+    if (!out->x || !out->m || !out->mlo || !out->mhi) {
+        poolsim_solve_result_free(out);
+        POOLSIM_ERROR(POOLSIM_ENOMEM, "out of memory");
+    }
+    poolsim_sweep_eval_opts eo = o->eval;
+    eo.keep_saved = o->target.metric == POOLSIM_TARGET_BURDEN_P95;
+    poolsim_sweep_eval *first = NULL;
+    int st = evaluate(scenario, o, &eo, diag, o->lo, &first, out);
+    if (st == POOLSIM_OK) st = evaluate(scenario, o, &eo, diag, o->hi, &first, out);
+    if (st != POOLSIM_OK) goto done;
+    int hlo = holds(&o->target, out->m[0]), hhi = holds(&o->target, out->m[1]);
+    if (hlo == hhi) {
+        char a[40], b[40];
+        fmt_num(o->lo, a, sizeof a);
+        fmt_num(o->hi, b, sizeof b);
+        poolsim_error_report(__FILE__, __LINE__,
+                             "solve: the target %s holds at %s ends of the range: %s=%s gives %.6g, "
+                             "%s=%s gives %.6g; no boundary inside [%s, %s] (%s)",
+                             o->target.text, hlo ? "both" : "neither", o->key, a, out->m[0], o->key,
+                             b, out->m[1], a, b,
+                             hlo ? "every value in the range meets it; move or widen the range"
+                                 : "no value in the range meets it; move or widen the range, or "
+                                   "the lever cannot reach the target");
+        st = POOLSIM_EINPUT;
+        goto done;
+    }
+    double good = hlo ? o->lo : o->hi, bad = hlo ? o->hi : o->lo;
+    int igood = hlo ? 0 : 1;
+    while (fabs(good - bad) > tol && out->n < max_evals) {
+        double mid = 0.5 * (good + bad);
+        if (mid == good || mid == bad) break;   /* no double strictly between */
+        st = evaluate(scenario, o, &eo, diag, mid, &first, out);
+        if (st != POOLSIM_OK) goto done;
+        if (holds(&o->target, out->m[out->n - 1])) {
+            good = mid;
+            igood = out->n - 1;
+        } else {
+            bad = mid;
+        }
+    }
+    out->value = good;
+    out->infeasible = bad;
+    out->metric = out->m[igood];
+    out->lo = out->mlo[igood];
+    out->hi = out->mhi[igood];
+    out->converged = fabs(good - bad) <= tol || 0.5 * (good + bad) == good ||
+                     0.5 * (good + bad) == bad;
+    out->monotone = check_monotone(o, out);
+    if (!out->converged)
+        fprintf(stderr,
+                "poolsim: warning: stopped after %d evaluations (--max-evals) with the bracket "
+                "[%.10g, %.10g] wider than the tolerance %.3g\n",
+                out->n, fmin(good, bad), fmax(good, bad), tol);
+done:
+    poolsim_sweep_eval_free(first);
+    if (st != POOLSIM_OK) poolsim_solve_result_free(out);
+    return st;
+}
+
+/* ---- `poolsim solve` -------------------------------------------------------------------- */
+
+static void solve_usage(FILE *f)
+{
+    fputs("usage: poolsim solve SCENARIO --vary KEY=LO:HI --target EXPR [options]\n"
+          "Finds by bisection, on common random numbers, the value of KEY in [LO, HI]\n"
+          "where the target starts to hold, and reports the value on the side where it\n"
+          "holds, the metric there with its 95% interval, and the number of runs.\n"
+          "  --vary KEY=LO:HI     the lever (any numeric scenario key, as for --set; a\n"
+          "                       year of a dated value: KEY.YEAR, see docs/STRESS.md)\n"
+          "  --target EXPR        exhaustion_prob[LINE,YEAR] <= X\n"
+          "                       county_burden_p95[LINE,COUNTY,YEAR] <= X\n"
+          "                       county_burden_total_p95[LINE,COUNTY] <= X   (or >=)\n"
+          "  --tol X              stop when the bracket is narrower than X\n"
+          "                       (default: 0.001 (HI - LO))\n"
+          "  --max-evals N        at most N runs, both ends included (default 30)\n"
+          "      --set KEY=VALUE  fixed override, applied before the varied key (repeatable)\n"
+          "  -n, --paths N        paths per run (default: simulation.paths)\n"
+          "  -s, --seed S         seed of every run (default: simulation.seed)\n"
+          "  -t, --threads T      threads\n"
+          "      --json FILE      {\"value\", \"metric\", \"ci\", \"evaluations\", ...}\n"
+          "  -q, --quiet          no progress\n"
+          "exit status 2 when the target holds at both ends or at neither.\n",
+          f);
+}
+
+static int parse_double(const char *opt, const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    for (const char *p = s; *p; p++)
+        if (!strchr("0123456789+-.eE", *p)) goto bad;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v)) goto bad;
+    *out = v;
+    return 0;
+bad:
+    fprintf(stderr, "poolsim: %s: '%s' is not a finite decimal number\n", opt, s);
+    return -1;
+}
+
+/* "KEY=LO:HI" */
+static int parse_vary(const char *arg, char **key, double *lo, double *hi)
+{
+    const char *eq = strrchr(arg, '=');
+    if (!eq || eq == arg) {
+        fprintf(stderr, "poolsim: --vary: '%s' is not KEY=LO:HI (expected e.g. reserve.levy_rate=0.02:0.2)\n", arg);
+        return -1;
+    }
+    const char *colon = strchr(eq + 1, ':');
+    if (!colon) {
+        fprintf(stderr, "poolsim: --vary: '%s': no ':' between LO and HI\n", arg);
+        return -1;
+    }
+    char a[64], b[64];
+    size_t la = (size_t)(colon - eq - 1), lb = strlen(colon + 1);
+    if (la == 0 || lb == 0 || la >= sizeof a || lb >= sizeof b) {
+        fprintf(stderr, "poolsim: --vary: '%s': LO and HI must be numbers\n", arg);
+        return -1;
+    }
+    memcpy(a, eq + 1, la);
+    a[la] = '\0';
+    memcpy(b, colon + 1, lb + 1);
+    if (parse_double("--vary LO", a, lo) || parse_double("--vary HI", b, hi)) return -1;
+    if (!(*lo < *hi)) {
+        fprintf(stderr, "poolsim: --vary: '%s': LO must be below HI\n", arg);
+        return -1;
+    }
+    *key = strndup(arg, (size_t)(eq - arg));
+    return *key ? 0 : -1;
+}
+
+typedef struct {
+    const poolsim_solve_opts *o;
+    const poolsim_solve_result *r;
+} json_ctx;
+
+static int fill_json(FILE *f, const void *vctx)
+{
+    const json_ctx *c = vctx;
+    const poolsim_solve_result *r = c->r;
+    json_t *pts = json_array();
+    for (int i = 0; i < r->n && pts; i++)
+        json_array_append_new(pts, json_pack("{s:f,s:f,s:[f,f]}", "value", r->x[i], "metric", r->m[i],
+                                             "ci", r->mlo[i], r->mhi[i]));
+    json_t *j = json_pack("{s:f,s:f,s:[f,f],s:i,s:s,s:s,s:f,s:b,s:b,s:I,s:s,s:o}", "value", r->value,
+                          "metric", r->metric, "ci", r->lo, r->hi, "evaluations", r->evaluations,
+                          "key", c->o->key, "target", c->o->target.text, "infeasible_value",
+                          r->infeasible, "converged", r->converged, "monotone", r->monotone, "paths",
+                          (json_int_t)r->paths, "seed", "", "points", pts);
+    if (!j) return POOLSIM_ENOMEM;
+    if (r->seed <= (unsigned long long)LLONG_MAX) {
+        json_object_set_new(j, "seed", json_integer((json_int_t)r->seed));
+    } else {
+        char seed[32];
+        snprintf(seed, sizeof seed, "%llu", r->seed);
+        json_object_set_new(j, "seed", json_string(seed));
+    }
+    int rc = json_dumpf(j, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+    json_decref(j);
+    fputc('\n', f);
+    return rc == 0 ? POOLSIM_OK : POOLSIM_EIO;
+}
+
+int poolsim_cmd_solve(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"vary", required_argument, NULL, 'v'},   {"target", required_argument, NULL, 'g'},
+        {"tol", required_argument, NULL, 'T'},    {"max-evals", required_argument, NULL, 'm'},
+        {"set", required_argument, NULL, 'S'},    {"paths", required_argument, NULL, 'n'},
+        {"seed", required_argument, NULL, 's'},   {"threads", required_argument, NULL, 't'},
+        {"json", required_argument, NULL, 'j'},   {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    poolsim_solve_opts so = {0};
+    poolsim_setlist sets = {0};
+    char *key = NULL;
+    const char *json = NULL;
+    int have_target = 0, quiet = 0, c, rc = POOLSIM_EXIT_INPUT;
+    long v;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "n:s:t:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'v':
+            free(key);
+            key = NULL;
+            if (parse_vary(optarg, &key, &so.lo, &so.hi)) goto bad;
+            break;
+        case 'g':
+            if (poolsim_solve_target_parse(optarg, &so.target) != POOLSIM_OK) goto bad;
+            have_target = 1;
+            break;
+        case 'T':
+            if (parse_double("--tol", optarg, &so.tol)) goto bad;
+            if (!(so.tol > 0)) {
+                fprintf(stderr, "poolsim: --tol: must be positive\n");
+                goto bad;
+            }
+            break;
+        case 'm':
+            if (poolsim_cli_parse_long("--max-evals", optarg, 2, 1000, &v)) goto bad;
+            so.max_evals = (int)v;
+            break;
+        case 'S':
+            if (poolsim_setlist_add(&sets, optarg)) goto bad;
+            break;
+        case 'n':
+            if (poolsim_cli_parse_long("--paths", optarg, 1, 2000000000L, &v)) goto bad;
+            so.eval.paths = v;
+            break;
+        case 's': {
+            char *end;
+            errno = 0;
+            unsigned long long u = strtoull(optarg, &end, 10);
+            if (errno || end == optarg || *end || optarg[0] == '-' || optarg[0] == '+') {
+                fprintf(stderr, "poolsim: --seed: '%s' is not a whole number in 0..%llu\n", optarg,
+                        ULLONG_MAX);
+                goto bad;
+            }
+            so.eval.seed = u;
+            so.eval.seed_given = 1;
+            break;
+        }
+        case 't':
+            if (poolsim_cli_parse_long("--threads", optarg, 1, 1024, &v)) goto bad;
+            so.eval.threads = (int)v;
+            break;
+        case 'j': json = optarg; break;
+        case 'q': quiet = 1; break;
+        case 'h':
+            solve_usage(stdout);
+            rc = POOLSIM_EXIT_OK;
+            goto out;
+        default: goto bad;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "poolsim solve: expected one SCENARIO argument\n");
+        goto bad;
+    }
+    if (!key || !have_target) {
+        fprintf(stderr, "poolsim solve: --vary KEY=LO:HI and --target EXPR are required\n");
+        goto bad;
+    }
+    {
+        const char *scen = argv[optind];
+        so.key = key;
+        so.nsets = sets.n;
+        so.sets = sets.v;
+        so.eval.progress = 0;
+        so.eval.stop = &poolsim_cli_stop;
+        so.log = quiet ? NULL : stderr;
+        if (so.eval.threads <= 0) {
+            const char *env = getenv("OMP_NUM_THREADS");
+            if (env && *env && poolsim_cli_parse_long("OMP_NUM_THREADS", env, 1, 1024, &v) == 0)
+                so.eval.threads = (int)v;
+        }
+        poolsim_cli_signals();
+        poolsim_solve_result r;
+        int st = poolsim_solve_run(scen, &so, stderr, &r);
+        if (st == POOLSIM_EINTR || (st == POOLSIM_OK && poolsim_cli_stop)) {
+            fprintf(stderr, "poolsim: interrupted\n");
+            if (st == POOLSIM_OK) poolsim_solve_result_free(&r);
+            rc = poolsim_cli_signal_exit();
+            goto out;
+        }
+        if (st == POOLSIM_OK && json) {
+            json_ctx jc = {&so, &r};
+            st = poolsim_sweep_write_atomic(json, fill_json, &jc);
+        }
+        if (st == POOLSIM_OK) {
+            char a[40], b[40];
+            fmt_num(r.value, a, sizeof a);
+            fmt_num(r.infeasible, b, sizeof b);
+            printf("solve: %s such that %s\n", key, so.target.text);
+            printf("  value       %s = %s   (target holds here; fails at %s)\n", key, a, b);
+            printf("  metric      %.6g   95%% interval [%.6g, %.6g]\n", r.metric, r.lo, r.hi);
+            printf("  evaluations %d  (%ld paths each, seed %llu, common random numbers)%s%s\n",
+                   r.evaluations, r.paths, r.seed, r.converged ? "" : "  NOT CONVERGED",
+                   r.monotone ? "" : "  NOT MONOTONE");
+            poolsim_solve_result_free(&r);
+        }
+        rc = poolsim_status_exit(st);
+        goto out;
+    }
+bad:
+    solve_usage(stderr);
+    rc = POOLSIM_EXIT_INPUT;
+out:
+    free(key);
+    poolsim_setlist_free(&sets);
+    return rc;
+}

@@ -1,0 +1,661 @@
+/* poolsim: sweep files. A sweep file is point 0's complete results file
+ * (docs/RESULTS.md, written by poolsim_h5out_write) with one more group,
+ * /sweep, described in docs/STRESS.md:
+ *
+ *   /sweep                 attrs format "poolsim-sweep/1", points, levers,
+ *                          paths, seed, scenario_name, scenario_path, lang,
+ *                          complete (written last)
+ *     years [T]            calendar years
+ *     line_ids, line_names, county_ids, county_names
+ *     fixed [nfixed]       single-valued --set overrides (absent when none)
+ *     grid [N][K]          value index of lever k at point i (0-based)
+ *     levers/<k>           k = 1..K: attrs key, numeric; text [n];
+ *                          value [n] (numeric levers only)
+ *     lines/<line>         attr name
+ *       exhaustion_prob [N][T], exhaustion_ci [N][T][2]     (Wilson 95%)
+ *       exhaustion_diff/   paired difference from point 0 of the indicator
+ *                          "exhausted by the last year": mean, se [N],
+ *                          ci [N][2], se_unpaired [N], ci_unpaired [N][2]
+ *       counties/<county>  attr name; burden_total_mean, burden_total_se,
+ *                          burden_total_p95 [N]; burden_total_diff/ as above
+ *
+ * Writing: point 0's results go to a temporary name beside the final one,
+ * /sweep is added, `complete` set on /sweep last, the file is flushed,
+ * closed, fsync'ed and renamed, and the folder fsync'ed. HDF5 (serial
+ * build): one thread only. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <hdf5.h>
+
+#include "poolsim/common.h"
+#include "poolsim/h5out.h"
+#include "poolsim/sweep.h"
+
+#define FORMAT "poolsim-sweep/1"
+
+typedef struct {
+    hid_t gcpl, dcpl, str;
+    int failed;
+    char what[512];
+} wr;
+
+static void fail(wr *w, const char *doing, const char *name)
+{
+    if (w->failed) return;
+    w->failed = 1;
+    snprintf(w->what, sizeof w->what, "%s %s", doing, name);
+}
+
+static hid_t group(wr *w, hid_t loc, const char *name)
+{
+    if (w->failed) return H5I_INVALID_HID;
+    hid_t g = H5Gcreate2(loc, name, H5P_DEFAULT, w->gcpl, H5P_DEFAULT);
+    if (g < 0) fail(w, "creating group", name);
+    return g;
+}
+
+static void close_obj(hid_t id)
+{
+    if (id >= 0) H5Oclose(id);
+}
+
+static void attr(wr *w, hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *v)
+{
+    if (w->failed) return;
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = sp < 0 ? H5I_INVALID_HID : H5Acreate2(loc, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT);
+    if (a < 0 || H5Awrite(a, mtype, v) < 0) fail(w, "writing attribute", name);
+    if (a >= 0 && H5Aclose(a) < 0) fail(w, "closing attribute", name);
+    if (sp >= 0) H5Sclose(sp);
+}
+
+static void attr_str(wr *w, hid_t loc, const char *name, const char *s)
+{
+    const char *v = s ? s : "";
+    attr(w, loc, name, w->str, w->str, &v);
+}
+
+static void attr_int(wr *w, hid_t loc, const char *name, int v)
+{
+    attr(w, loc, name, H5T_STD_I32LE, H5T_NATIVE_INT, &v);
+}
+
+static void dset(wr *w, hid_t loc, const char *name, hid_t ftype, hid_t mtype, int rank,
+                 const hsize_t *dims, const void *data, const char *units, const char *desc)
+{
+    if (w->failed) return;
+    hid_t sp = H5Screate_simple(rank, dims, NULL);
+    hid_t d = sp < 0 ? H5I_INVALID_HID : H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, w->dcpl, H5P_DEFAULT);
+    if (d < 0 || H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+        fail(w, "writing dataset", name);
+    if (d >= 0) {
+        attr_str(w, d, "units", units);
+        attr_str(w, d, "description", desc);
+        if (H5Dclose(d) < 0) fail(w, "closing dataset", name);
+    }
+    if (sp >= 0) H5Sclose(sp);
+}
+
+static void vec(wr *w, hid_t loc, const char *name, const double *x, size_t n, const char *units,
+                const char *desc)
+{
+    hsize_t dims[1] = {n};
+    dset(w, loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, dims, x, units, desc);
+}
+
+static void strs(wr *w, hid_t loc, const char *name, char *const *s, size_t n, const char *desc)
+{
+    hsize_t dims[1] = {n};
+    const char **v = malloc((n ? n : 1) * sizeof *v);
+    if (!v) {
+        fail(w, "out of memory writing", name);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) v[i] = s[i] ? s[i] : "";
+    dset(w, loc, name, w->str, w->str, 1, dims, v, "", desc);
+    free(v);
+}
+
+/* Interleave lo/hi (stride apart in a [n] layout) into [n][2]. */
+static void pairs(wr *w, hid_t loc, const char *name, const double *lo, const double *hi,
+                  size_t n, const char *units, const char *desc)
+{
+    double *b = malloc(2 * n * sizeof *b);
+    if (!b) {
+        fail(w, "out of memory writing", name);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) b[2 * i] = lo[i], b[2 * i + 1] = hi[i];
+    hsize_t dims[2] = {n, 2};
+    dset(w, loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dims, b, units, desc);
+    free(b);
+}
+
+/* Gather element (i*stride + off) for i < N into buf. */
+static const double *gather(const double *x, size_t N, size_t stride, size_t off, double *buf)
+{
+    for (size_t i = 0; i < N; i++) buf[i] = x[i * stride + off];
+    return buf;
+}
+
+static void paired_group(wr *w, hid_t loc, const char *name, const poolsim_paired_arr *a,
+                         size_t N, size_t stride, size_t off, const char *units, const char *desc)
+{
+    double *b1 = calloc(N, sizeof *b1), *b2 = calloc(N, sizeof *b2);
+    if (!b1 || !b2) {
+        free(b1);
+        free(b2);
+        fail(w, "out of memory writing", name);
+        return;
+    }
+    hid_t g = group(w, loc, name);
+    attr_str(w, g, "description", desc);
+    vec(w, g, "mean", gather(a->mean, N, stride, off, b1), N, units,
+        "mean over paths of (value at point i) - (value at point 0), same path");
+    vec(w, g, "se", gather(a->se, N, stride, off, b1), N, units,
+        "paired standard error sd(d)/sqrt(paths), d the per-path difference");
+    gather(a->lo, N, stride, off, b1);
+    gather(a->hi, N, stride, off, b2);
+    pairs(w, g, "ci", b1, b2, N, units, "paired 95% interval mean -+ 1.959963984540054 se, [N][2]");
+    vec(w, g, "se_unpaired", gather(a->se_unpaired, N, stride, off, b1), N, units,
+        "unpaired standard error sqrt(se_i^2 + se_0^2), for comparison");
+    gather(a->lo_unpaired, N, stride, off, b1);
+    gather(a->hi_unpaired, N, stride, off, b2);
+    pairs(w, g, "ci_unpaired", b1, b2, N, units, "unpaired 95% interval, [N][2]");
+    close_obj(g);
+    free(b1);
+    free(b2);
+}
+
+static void contents(wr *w, hid_t file, const poolsim_sweep_results *s)
+{
+    size_t N = (size_t)s->N, T = (size_t)s->T, L = (size_t)s->L, C = (size_t)s->C, K = (size_t)s->K;
+    hid_t g = group(w, file, "sweep");
+    attr_str(w, g, "format", FORMAT);
+    attr_str(w, g, "description",
+             "lever sweep on common random numbers: every grid point runs the same seed and paths");
+    attr_int(w, g, "points", s->N);
+    attr_int(w, g, "levers", s->K);
+    long long paths = s->paths;
+    attr(w, g, "paths", H5T_STD_I64LE, H5T_NATIVE_LLONG, &paths);
+    attr(w, g, "seed", H5T_STD_U64LE, H5T_NATIVE_ULLONG, &s->seed);
+    attr_str(w, g, "scenario_name", s->scenario_name);
+    attr_str(w, g, "scenario_path", s->scenario_path);
+    attr_str(w, g, "lang", s->lang);
+    hsize_t dt[1] = {T};
+    dset(w, g, "years", H5T_STD_I32LE, H5T_NATIVE_INT, 1, dt, s->years, "year", "calendar years");
+    strs(w, g, "line_ids", s->line_ids, L, "fund line ids in scenario order");
+    strs(w, g, "line_names", s->line_names, L, "fund line names");
+    strs(w, g, "county_ids", s->county_ids, C, "county ids in scenario order");
+    strs(w, g, "county_names", s->county_names, C, "county names");
+    if (s->nfixed > 0)
+        strs(w, g, "fixed", s->fixed, (size_t)s->nfixed, "single-valued --set overrides, KEY=VALUE");
+    hsize_t dg[2] = {N, K};
+    dset(w, g, "grid", H5T_STD_I32LE, H5T_NATIVE_INT, 2, dg, s->grid, "index",
+         "[N][K] 0-based index of lever k's value at grid point i; the last lever varies fastest");
+    hid_t lv = group(w, g, "levers");
+    for (int k = 0; k < s->K; k++) {
+        char name[16];
+        snprintf(name, sizeof name, "%d", k + 1);
+        hid_t gk = group(w, lv, name);
+        attr_str(w, gk, "key", s->levers[k].key);
+        attr_int(w, gk, "numeric", s->levers[k].numeric);
+        strs(w, gk, "text", s->levers[k].text, (size_t)s->levers[k].n, "values as given to --set");
+        if (s->levers[k].numeric)
+            vec(w, gk, "value", s->levers[k].value, (size_t)s->levers[k].n, "",
+                "values as numbers");
+        close_obj(gk);
+    }
+    close_obj(lv);
+    double *buf = malloc((N * T > N ? N * T : N) * sizeof *buf);
+    double *lo = malloc(N * T * sizeof *lo), *hi = malloc(N * T * sizeof *hi);
+    if (!buf || !lo || !hi) fail(w, "out of memory writing", "/sweep");
+    hid_t ls = group(w, g, "lines");
+    for (size_t l = 0; l < L && !w->failed; l++) {
+        hid_t gl = group(w, ls, s->line_ids[l]);
+        attr_str(w, gl, "name", s->line_names[l]);
+        for (size_t i = 0; i < N; i++)
+            for (size_t t = 0; t < T; t++) {
+                size_t j = POOLSIM_SW_NLT(s, i, l, t);
+                buf[i * T + t] = s->exh_prob[j];
+                lo[i * T + t] = s->exh_lo[j];
+                hi[i * T + t] = s->exh_hi[j];
+            }
+        hsize_t d2[2] = {N, T};
+        dset(w, gl, "exhaustion_prob", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, d2, buf, "1",
+             "[N][T] P(exhausted by year) at each grid point");
+        double *ci = malloc(2 * N * T * sizeof *ci);
+        if (!ci) {
+            fail(w, "out of memory writing", "exhaustion_ci");
+        } else {
+            for (size_t k = 0; k < N * T; k++) ci[2 * k] = lo[k], ci[2 * k + 1] = hi[k];
+            hsize_t d3[3] = {N, T, 2};
+            dset(w, gl, "exhaustion_ci", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 3, d3, ci, "1",
+                 "[N][T][2] Wilson 95% score interval of exhaustion_prob");
+            free(ci);
+        }
+        paired_group(w, gl, "exhaustion_diff", &s->exh_diff, N, L, l, "1",
+                     "paired difference from point 0 of P(exhausted by the last year)");
+        hid_t cs = group(w, gl, "counties");
+        for (size_t c = 0; c < C; c++) {
+            hid_t gc = group(w, cs, s->county_ids[c]);
+            attr_str(w, gc, "name", s->county_names[c]);
+            vec(w, gc, "burden_total_mean", gather(s->burden_mean, N, L * C, l * C + c, buf), N,
+                "yuan", "mean county-government burden summed over the horizon");
+            vec(w, gc, "burden_total_se", gather(s->burden_se, N, L * C, l * C + c, buf), N, "yuan",
+                "standard error of burden_total_mean");
+            vec(w, gc, "burden_total_p95", gather(s->burden_p95, N, L * C, l * C + c, buf), N,
+                "yuan", "type-7 p95 over paths of the burden summed over the horizon");
+            paired_group(w, gc, "burden_total_diff", &s->burden_diff, N, L * C, l * C + c, "yuan",
+                         "paired difference from point 0 of the burden summed over the horizon");
+            close_obj(gc);
+        }
+        close_obj(cs);
+        close_obj(gl);
+    }
+    close_obj(ls);
+    free(buf);
+    free(lo);
+    free(hi);
+    attr_int(w, g, "complete", 1);   /* last */
+    close_obj(g);
+}
+
+static int sync_path(const char *p, int folder)
+{
+    int fd = open(p, O_RDONLY | O_CLOEXEC | (folder ? O_DIRECTORY : 0));
+    if (fd < 0) return errno;
+    int err = 0;
+    if (fsync(fd) != 0 && !(folder && errno == EINVAL)) err = errno;
+    if (close(fd) != 0 && !err) err = errno;
+    return err;
+}
+
+static int check_finite(const poolsim_sweep_results *s, const char *path)
+{
+    size_t N = (size_t)s->N, nl = N * (size_t)s->L, nlt = nl * (size_t)s->T, nlc = nl * (size_t)s->C;
+    struct { const char *name; const double *x; size_t n; } a[] = {
+        {"exhaustion_prob", s->exh_prob, nlt}, {"exhaustion_ci", s->exh_lo, nlt},
+        {"exhaustion_ci", s->exh_hi, nlt},     {"exhaustion_diff", s->exh_diff.mean, nl},
+        {"exhaustion_diff", s->exh_diff.lo, nl}, {"exhaustion_diff", s->exh_diff.hi, nl},
+        {"exhaustion_diff", s->exh_diff.lo_unpaired, nl},
+        {"exhaustion_diff", s->exh_diff.hi_unpaired, nl},
+        {"burden_total_mean", s->burden_mean, nlc}, {"burden_total_se", s->burden_se, nlc},
+        {"burden_total_p95", s->burden_p95, nlc}, {"burden_total_diff", s->burden_diff.mean, nlc},
+        {"burden_total_diff", s->burden_diff.lo, nlc}, {"burden_total_diff", s->burden_diff.hi, nlc},
+        {"burden_total_diff", s->burden_diff.lo_unpaired, nlc},
+        {"burden_total_diff", s->burden_diff.hi_unpaired, nlc}};
+    for (size_t k = 0; k < sizeof a / sizeof a[0]; k++)
+        for (size_t i = 0; i < a[k].n; i++)
+            if (!isfinite(a[k].x[i]))
+                POOLSIM_ERROR(POOLSIM_ENUM, "cannot write %s: %s is not finite at grid point %zu",
+                              path, a[k].name, i / (a[k].n / N) + 1);
+    return POOLSIM_OK;
+}
+
+int poolsim_sweep_write(const poolsim_sweep_results *s, const poolsim_results *base, const char *path)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    int st = check_finite(s, path);
+    if (st != POOLSIM_OK) return st;
+    const char *slash = strrchr(path, '/');
+    const char *bn = slash ? slash + 1 : path;
+    size_t dlen = slash ? (size_t)(slash - path) : 0;
+    size_t n = strlen(path) + 64;
+    char *tmp = malloc(n), *dir = malloc(dlen + 2);
+    if (!tmp || !dir) {
+        free(tmp);
+        free(dir);
+        POOLSIM_ERROR(POOLSIM_ENOMEM, "cannot write %s: out of memory", path);
+    }
+    if (slash) {
+        memcpy(dir, path, dlen ? dlen : 1);
+        dir[dlen ? dlen : 1] = '\0';
+    } else {
+        strcpy(dir, ".");
+    }
+    snprintf(tmp, n, "%.*s.%s.sweep.%ld", (int)(slash ? dlen + 1 : 0), path, bn, (long)getpid());
+    st = poolsim_h5out_write(base, NULL, tmp);
+    if (st != POOLSIM_OK) {
+        fprintf(stderr, "poolsim: cannot write %s (see above)\n", path);
+        free(tmp);
+        free(dir);
+        return st;
+    }
+    wr w = {.gcpl = H5I_INVALID_HID, .dcpl = H5I_INVALID_HID, .str = H5I_INVALID_HID};
+    hid_t file = H5I_INVALID_HID, fapl = H5Pcreate(H5P_FILE_ACCESS);
+    w.gcpl = H5Pcreate(H5P_GROUP_CREATE);
+    w.dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    w.str = H5Tcopy(H5T_C_S1);
+    if (fapl < 0 || w.gcpl < 0 || w.dcpl < 0 || w.str < 0 ||
+        H5Pset_obj_track_times(w.gcpl, 0) < 0 || H5Pset_obj_track_times(w.dcpl, 0) < 0 ||
+        H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0 || H5Tset_size(w.str, H5T_VARIABLE) < 0 ||
+        H5Tset_cset(w.str, H5T_CSET_UTF8) < 0)
+        fail(&w, "setting up", "HDF5 properties");
+    else if ((file = H5Fopen(tmp, H5F_ACC_RDWR, fapl)) < 0)
+        fail(&w, "reopening", tmp);
+    contents(&w, file, s);
+    if (!w.failed && H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) fail(&w, "flushing", "file");
+    if (file >= 0 && H5Fclose(file) < 0) fail(&w, "closing", "file");
+    if (fapl >= 0) H5Pclose(fapl);
+    if (w.gcpl >= 0) H5Pclose(w.gcpl);
+    if (w.dcpl >= 0) H5Pclose(w.dcpl);
+    if (w.str >= 0) H5Tclose(w.str);
+    int err = 0;
+    const char *step = "";
+    if (!w.failed) {
+        if ((err = sync_path(tmp, 0)) != 0) step = "syncing";
+        else if (rename(tmp, path) != 0) err = errno, step = "renaming the temporary file to it";
+        else if ((err = sync_path(dir, 1)) != 0) {
+            step = "syncing its folder";
+            unlink(path);
+        }
+    }
+    if (w.failed || err) {
+        unlink(tmp);
+        if (w.failed) poolsim_error_report(__FILE__, __LINE__, "cannot write %s: %s", path, w.what);
+        else poolsim_error_report(__FILE__, __LINE__, "cannot write %s: %s: %s", path, step, strerror(err));
+        st = POOLSIM_EIO;
+    }
+    free(tmp);
+    free(dir);
+    return st;
+}
+
+/* ---- reader ---------------------------------------------------------------------- */
+
+typedef struct {
+    int failed;
+    char what[512];
+} rd;
+
+static void rfail(rd *r, const char *what)
+{
+    if (r->failed) return;
+    r->failed = 1;
+    snprintf(r->what, sizeof r->what, "%s", what);
+}
+
+static int rattr_int(rd *r, hid_t loc, const char *name)
+{
+    int v = 0;
+    if (r->failed) return 0;
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    if (a < 0 || H5Aread(a, H5T_NATIVE_INT, &v) < 0) rfail(r, name);
+    if (a >= 0) H5Aclose(a);
+    return v;
+}
+
+static char *rattr_str(rd *r, hid_t loc, const char *name)
+{
+    if (r->failed) return NULL;
+    char *out = NULL, *v = NULL;
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    if (a < 0 || H5Aread(a, t, &v) < 0) rfail(r, name);
+    else out = strdup(v ? v : "");
+    if (a >= 0 && v) {
+        hid_t sp = H5Aget_space(a);
+        H5Dvlen_reclaim(t, sp, H5P_DEFAULT, &v);
+        H5Sclose(sp);
+    }
+    if (a >= 0) H5Aclose(a);
+    H5Tclose(t);
+    if (!r->failed && !out) rfail(r, "out of memory");
+    return out;
+}
+
+/* Read a dataset of exactly n elements of memory type mtype into buf. */
+static void rdata(rd *r, hid_t loc, const char *name, hid_t mtype, void *buf, size_t n)
+{
+    if (r->failed) return;
+    hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+    hid_t sp = d < 0 ? H5I_INVALID_HID : H5Dget_space(d);
+    hssize_t np = sp < 0 ? -1 : H5Sget_simple_extent_npoints(sp);
+    if (d < 0 || np != (hssize_t)n || H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
+        rfail(r, name);
+    if (sp >= 0) H5Sclose(sp);
+    if (d >= 0) H5Dclose(d);
+}
+
+static void rstrs(rd *r, hid_t loc, const char *name, char **out, size_t n)
+{
+    if (r->failed) return;
+    char **v = calloc(n ? n : 1, sizeof *v);
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    if (!v) rfail(r, "out of memory");
+    rdata(r, loc, name, t, v, n);
+    if (!r->failed) {
+        for (size_t i = 0; i < n; i++)
+            if (!(out[i] = strdup(v[i] ? v[i] : ""))) rfail(r, "out of memory");
+        hsize_t dims[1] = {n};
+        hid_t sp = H5Screate_simple(1, dims, NULL);
+        H5Dvlen_reclaim(t, sp, H5P_DEFAULT, v);
+        H5Sclose(sp);
+    }
+    free(v);
+    H5Tclose(t);
+}
+
+/* Read a paired group into element (i*stride + off) of a. */
+static void rpaired(rd *r, hid_t loc, const char *name, poolsim_paired_arr *a, size_t N,
+                    size_t stride, size_t off, double *b)
+{
+    if (r->failed) return;
+    hid_t g = H5Gopen2(loc, name, H5P_DEFAULT);
+    if (g < 0) {
+        rfail(r, name);
+        return;
+    }
+    struct { const char *n; double *x; } one[] = {{"mean", a->mean}, {"se", a->se},
+                                                  {"se_unpaired", a->se_unpaired}};
+    for (size_t k = 0; k < 3; k++) {
+        rdata(r, g, one[k].n, H5T_NATIVE_DOUBLE, b, N);
+        for (size_t i = 0; i < N && !r->failed; i++) one[k].x[i * stride + off] = b[i];
+    }
+    struct { const char *n; double *lo, *hi; } two[] = {{"ci", a->lo, a->hi},
+                                                        {"ci_unpaired", a->lo_unpaired, a->hi_unpaired}};
+    for (size_t k = 0; k < 2; k++) {
+        rdata(r, g, two[k].n, H5T_NATIVE_DOUBLE, b, 2 * N);
+        for (size_t i = 0; i < N && !r->failed; i++) {
+            two[k].lo[i * stride + off] = b[2 * i];
+            two[k].hi[i * stride + off] = b[2 * i + 1];
+        }
+    }
+    H5Gclose(g);
+}
+
+static int dims_of(rd *r, hid_t loc, const char *name, int rank, hsize_t *dims)
+{
+    if (r->failed) return -1;
+    hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+    hid_t sp = d < 0 ? H5I_INVALID_HID : H5Dget_space(d);
+    int ok = sp >= 0 && H5Sget_simple_extent_ndims(sp) == rank &&
+             H5Sget_simple_extent_dims(sp, dims, NULL) == rank;
+    if (sp >= 0) H5Sclose(sp);
+    if (d >= 0) H5Dclose(d);
+    if (!ok) rfail(r, name);
+    return ok ? 0 : -1;
+}
+
+int poolsim_sweep_present(const char *path)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if (access(path, R_OK) != 0 || H5Fis_hdf5(path) <= 0) return 0;
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return 0;
+    int ok = 0;
+    if (H5Lexists(f, "sweep", H5P_DEFAULT) > 0) {
+        hid_t g = H5Gopen2(f, "sweep", H5P_DEFAULT);
+        if (g >= 0) {
+            rd r = {0};
+            ok = H5Aexists(g, "complete") > 0 && rattr_int(&r, g, "complete") == 1 && !r.failed;
+            H5Gclose(g);
+        }
+    }
+    H5Fclose(f);
+    return ok;
+}
+
+int poolsim_sweep_read(const char *path, poolsim_sweep_results **out)
+{
+    *out = NULL;
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if (access(path, R_OK) != 0)
+        POOLSIM_ERROR(POOLSIM_EIO, "cannot read %s: %s", path, strerror(errno));
+    if (H5Fis_hdf5(path) <= 0)
+        POOLSIM_ERROR(POOLSIM_EINPUT, "%s is not an HDF5 file", path);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) POOLSIM_ERROR(POOLSIM_EIO, "cannot open %s", path);
+    if (H5Lexists(f, "sweep", H5P_DEFAULT) <= 0) {
+        H5Fclose(f);
+        POOLSIM_ERROR(POOLSIM_EINPUT, "%s has no sweep results (no /sweep group; written by "
+                                      "`poolsim sweep`)", path);
+    }
+    rd r = {0};
+    hid_t g = H5Gopen2(f, "sweep", H5P_DEFAULT);
+    if (g < 0 || H5Aexists(g, "complete") <= 0 || rattr_int(&r, g, "complete") != 1) {
+        if (g >= 0) H5Gclose(g);
+        H5Fclose(f);
+        POOLSIM_ERROR(POOLSIM_EINPUT, "%s: the /sweep group is incomplete", path);
+    }
+    char *fmt = rattr_str(&r, g, "format");
+    if (!r.failed && strcmp(fmt, FORMAT) != 0) rfail(&r, "format (expected " FORMAT ")");
+    free(fmt);
+    int N = rattr_int(&r, g, "points"), K = rattr_int(&r, g, "levers");
+    hsize_t dy[1] = {0}, dl[1] = {0}, dc[1] = {0};
+    dims_of(&r, g, "years", 1, dy);
+    dims_of(&r, g, "line_ids", 1, dl);
+    dims_of(&r, g, "county_ids", 1, dc);
+    if (!r.failed && (N < 1 || K < 1 || dy[0] < 1 || dl[0] < 1 || dc[0] < 1 || N > 100000 ||
+                      K > 1000 || dy[0] > 1000 || dl[0] > 10000 || dc[0] > 100000))
+        rfail(&r, "sizes");
+    poolsim_sweep_results *s = r.failed ? NULL
+                                        : poolsim_sweep_results_alloc(N, K, (int)dy[0], (int)dl[0],
+                                                                      (int)dc[0]);
+    if (!r.failed && !s) rfail(&r, "out of memory");
+    double *b = NULL;
+    if (s) {
+        size_t n = (size_t)N, T = (size_t)s->T, L = (size_t)s->L, C = (size_t)s->C;
+        b = malloc(2 * n * T * sizeof *b);
+        if (!b) rfail(&r, "out of memory");
+        long long paths = 0;
+        hid_t a = r.failed ? H5I_INVALID_HID : H5Aopen(g, "paths", H5P_DEFAULT);
+        if (a < 0 || H5Aread(a, H5T_NATIVE_LLONG, &paths) < 0) rfail(&r, "paths");
+        if (a >= 0) H5Aclose(a);
+        a = r.failed ? H5I_INVALID_HID : H5Aopen(g, "seed", H5P_DEFAULT);
+        if (a < 0 || H5Aread(a, H5T_NATIVE_ULLONG, &s->seed) < 0) rfail(&r, "seed");
+        if (a >= 0) H5Aclose(a);
+        s->paths = (long)paths;
+        s->scenario_name = rattr_str(&r, g, "scenario_name");
+        s->scenario_path = rattr_str(&r, g, "scenario_path");
+        s->lang = rattr_str(&r, g, "lang");
+        rdata(&r, g, "years", H5T_NATIVE_INT, s->years, T);
+        rstrs(&r, g, "line_ids", s->line_ids, L);
+        rstrs(&r, g, "line_names", s->line_names, L);
+        rstrs(&r, g, "county_ids", s->county_ids, C);
+        rstrs(&r, g, "county_names", s->county_names, C);
+        if (!r.failed && H5Lexists(g, "fixed", H5P_DEFAULT) > 0) {
+            hsize_t df[1];
+            if (dims_of(&r, g, "fixed", 1, df) == 0 && df[0] > 0 && df[0] < 100000) {
+                s->fixed = calloc(df[0], sizeof *s->fixed);
+                if (!s->fixed) rfail(&r, "out of memory");
+                else s->nfixed = (int)df[0];
+                rstrs(&r, g, "fixed", s->fixed, (size_t)s->nfixed);
+            }
+        }
+        rdata(&r, g, "grid", H5T_NATIVE_INT, s->grid, n * (size_t)K);
+        hid_t lv = r.failed ? H5I_INVALID_HID : H5Gopen2(g, "levers", H5P_DEFAULT);
+        if (!r.failed && lv < 0) rfail(&r, "levers");
+        for (int k = 0; k < K && !r.failed; k++) {
+            char name[16];
+            snprintf(name, sizeof name, "%d", k + 1);
+            hid_t gk = H5Gopen2(lv, name, H5P_DEFAULT);
+            if (gk < 0) {
+                rfail(&r, "levers/<k>");
+                break;
+            }
+            poolsim_sweep_lever *x = &s->levers[k];
+            x->key = rattr_str(&r, gk, "key");
+            x->numeric = rattr_int(&r, gk, "numeric");
+            hsize_t dn[1] = {0};
+            if (dims_of(&r, gk, "text", 1, dn) == 0 && (dn[0] < 1 || dn[0] > 100000)) rfail(&r, "text");
+            if (!r.failed) {
+                x->n = (int)dn[0];
+                x->text = calloc(dn[0], sizeof *x->text);
+                if (!x->text) rfail(&r, "out of memory");
+                rstrs(&r, gk, "text", x->text, dn[0]);
+                if (x->numeric) {
+                    x->value = malloc(dn[0] * sizeof *x->value);
+                    if (!x->value) rfail(&r, "out of memory");
+                    rdata(&r, gk, "value", H5T_NATIVE_DOUBLE, x->value, dn[0]);
+                }
+            }
+            H5Gclose(gk);
+        }
+        if (lv >= 0) H5Gclose(lv);
+        for (size_t i = 0; i < n * (size_t)K && !r.failed; i++) {
+            int k = (int)(i % (size_t)K);
+            if (s->grid[i] < 0 || s->grid[i] >= s->levers[k].n) rfail(&r, "grid index out of range");
+        }
+        hid_t ls = r.failed ? H5I_INVALID_HID : H5Gopen2(g, "lines", H5P_DEFAULT);
+        if (!r.failed && ls < 0) rfail(&r, "lines");
+        for (size_t l = 0; l < L && !r.failed; l++) {
+            hid_t gl = H5Gopen2(ls, s->line_ids[l], H5P_DEFAULT);
+            if (gl < 0) {
+                rfail(&r, "lines/<line>");
+                break;
+            }
+            rdata(&r, gl, "exhaustion_prob", H5T_NATIVE_DOUBLE, b, n * T);
+            for (size_t i = 0; i < n && !r.failed; i++)
+                for (size_t t = 0; t < T; t++) s->exh_prob[POOLSIM_SW_NLT(s, i, l, t)] = b[i * T + t];
+            rdata(&r, gl, "exhaustion_ci", H5T_NATIVE_DOUBLE, b, 2 * n * T);
+            for (size_t i = 0; i < n && !r.failed; i++)
+                for (size_t t = 0; t < T; t++) {
+                    s->exh_lo[POOLSIM_SW_NLT(s, i, l, t)] = b[2 * (i * T + t)];
+                    s->exh_hi[POOLSIM_SW_NLT(s, i, l, t)] = b[2 * (i * T + t) + 1];
+                }
+            rpaired(&r, gl, "exhaustion_diff", &s->exh_diff, n, L, l, b);
+            hid_t cs = r.failed ? H5I_INVALID_HID : H5Gopen2(gl, "counties", H5P_DEFAULT);
+            if (!r.failed && cs < 0) rfail(&r, "counties");
+            for (size_t c = 0; c < C && !r.failed; c++) {
+                hid_t gc = H5Gopen2(cs, s->county_ids[c], H5P_DEFAULT);
+                if (gc < 0) {
+                    rfail(&r, "counties/<county>");
+                    break;
+                }
+                struct { const char *nm; double *x; } v[] = {{"burden_total_mean", s->burden_mean},
+                                                             {"burden_total_se", s->burden_se},
+                                                             {"burden_total_p95", s->burden_p95}};
+                for (size_t k = 0; k < 3; k++) {
+                    rdata(&r, gc, v[k].nm, H5T_NATIVE_DOUBLE, b, n);
+                    for (size_t i = 0; i < n && !r.failed; i++) v[k].x[POOLSIM_SW_NLC(s, i, l, c)] = b[i];
+                }
+                rpaired(&r, gc, "burden_total_diff", &s->burden_diff, n, L * C, l * C + c, b);
+                H5Gclose(gc);
+            }
+            if (cs >= 0) H5Gclose(cs);
+            H5Gclose(gl);
+        }
+        if (ls >= 0) H5Gclose(ls);
+    }
+    free(b);
+    H5Gclose(g);
+    H5Fclose(f);
+    if (r.failed) {
+        poolsim_sweep_results_free(s);
+        POOLSIM_ERROR(POOLSIM_EINPUT, "%s: cannot read /sweep: %s", path, r.what);
+    }
+    *out = s;
+    return POOLSIM_OK;
+}
