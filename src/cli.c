@@ -34,6 +34,8 @@ void poolsim_cli_signals(void)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* a file size limit must give a write error (EFBIG), not kill us */
+    signal(SIGXFSZ, SIG_IGN);
 }
 
 int poolsim_cli_signal_exit(void)

@@ -159,6 +159,13 @@ int poolsim_cmd_run(int argc, char **argv)
         return POOLSIM_EXIT_FAIL;
     }
     if (!output) ensure_results_dir(outpath);
+    /* refuse an unwritable destination before a long run, not after */
+    if (root && ((st = poolsim_results_check_writable(outpath)) != POOLSIM_OK ||
+                 (json && (st = poolsim_results_check_writable(json)) != POOLSIM_OK))) {
+        poolsim_scenario_free(s);
+        free(outpath);
+        return poolsim_status_exit(st);
+    }
     if (threads <= 0) {
         const char *env = getenv("OMP_NUM_THREADS");
         long v;
