@@ -92,6 +92,7 @@ demo: deps
 
 test: deps-test
 	$(MAKE) poolsim $(BUILD)/run_tests
+	$(MAKE) MPI=1 build-mpi/poolsim
 	scripts/run-tests.sh $(BUILD)
 
 bench: deps

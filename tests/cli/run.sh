@@ -1,0 +1,50 @@
+#!/bin/sh
+# poolsim run from the command line: outputs, thread invariance of the
+# written files, interrupted runs (SIGINT/SIGTERM leave no results file),
+# bad options.
+set -u
+P=${POOLSIM:-./poolsim}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "run.sh: $*"; exit 1; }
+
+# 1 and 2 threads (and OMP_NUM_THREADS) give byte-identical JSON and the same HDF5 datasets
+"$P" run scenarios/zhuzhou.yaml -n 600 -t 1 -q -o "$tmp/a.h5" --json "$tmp/a.json" || fail "run -t 1"
+"$P" run scenarios/zhuzhou.yaml -n 600 -t 2 -q -o "$tmp/b.h5" --json "$tmp/b.json" || fail "run -t 2"
+OMP_NUM_THREADS=2 "$P" run scenarios/zhuzhou.yaml -n 600 -q -o "$tmp/c.h5" --json "$tmp/c.json" || fail "run OMP"
+cmp -s "$tmp/a.json" "$tmp/b.json" || fail "JSON differs between 1 and 2 threads"
+cmp -s "$tmp/a.json" "$tmp/c.json" || fail "JSON differs with OMP_NUM_THREADS=2"
+# attributes hold run time and thread count; every dataset must match
+h5diff --exclude-attribute / "$tmp/a.h5" "$tmp/b.h5" >/dev/null 2>&1 || \
+    fail "HDF5 datasets differ between 1 and 2 threads"
+h5dump -a /complete "$tmp/a.h5" | grep -q '(0): 1' || fail "complete attribute missing"
+
+# the summary on the terminal names each line's exhaustion probability
+out=$("$P" run scenarios/zhuzhou.yaml -n 300 -o "$tmp/d.h5" 2>/dev/null) || fail "run with summary"
+echo "$out" | grep -q "P(reserve exhausted by 2030)" || fail "summary lacks exhaustion line"
+echo "$out" | grep -q "median reserve ratio" || fail "summary lacks reserve ratio"
+
+# interrupted: exit 130 (SIGINT) / 143 (SIGTERM), no results file, no temp file
+for sig in INT TERM; do
+    "$P" run scenarios/zhuzhou.yaml -n 2000000 -q -o "$tmp/int.h5" &
+    pid=$!
+    sleep 1.5
+    kill -s $sig $pid
+    wait $pid
+    rc=$?
+    want=130; [ $sig = TERM ] && want=143
+    [ $rc -eq $want ] || fail "SIG$sig: exit $rc, expected $want"
+    [ -e "$tmp/int.h5" ] && fail "SIG$sig left a results file"
+    ls -a "$tmp" | grep -q '\.tmp\.' && fail "SIG$sig left a temporary file"
+done
+
+# bad options: exit 2, nothing written
+"$P" run scenarios/zhuzhou.yaml -n 0 -o "$tmp/bad.h5" 2>/dev/null; [ $? -eq 2 ] || fail "-n 0 not exit 2"
+"$P" run scenarios/zhuzhou.yaml -t abc -o "$tmp/bad.h5" 2>/dev/null; [ $? -eq 2 ] || fail "-t abc not exit 2"
+"$P" run scenarios/zhuzhou.yaml --set reserve.levy_rate=1.3 -o "$tmp/bad.h5" 2>"$tmp/err"
+[ $? -eq 2 ] || fail "--set out of range not exit 2"
+grep -q "reserve.levy_rate" "$tmp/err" || fail "--set error does not name the key"
+[ -e "$tmp/bad.h5" ] && fail "bad input wrote a file"
+# unwritable destination: exit 3 before running
+"$P" run scenarios/zhuzhou.yaml -n 10 -o /nonexistent-dir/x.h5 2>/dev/null; [ $? -eq 3 ] || fail "missing folder not exit 3"
+echo "run.sh: ok"
