@@ -1,0 +1,753 @@
+/* poolsim: summary tables (include/poolsim/summary.h) and `poolsim summary`.
+ *
+ * Every numeric array of the results (MODEL.md section 7) lands in exactly
+ * one table; a table is built once in memory (cells pointing at the
+ * results' strings) and then written as CSV, as an Excel sheet, or both. */
+#include "poolsim/summary.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <xlsxwriter.h>
+
+#include "poolsim/cli.h"
+#include "poolsim/common.h"
+#include "poolsim/jsonout.h"
+#include "poolsim/plot.h"
+
+const char *const poolsim_summary_tables[POOLSIM_SUMMARY_NTABLES] = {
+    "exhaustion",    "first_exhaustion", "reserve_ratio",       "reserve_balance", "line_totals",
+    "shortfall",     "county_burden",    "county_burden_total", "county_means"};
+
+/* ---- terminal width and CSV quoting ---- */
+
+static int wide(uint32_t c)
+{
+    return (c >= 0x1100 && c <= 0x115F) || (c >= 0x2E80 && c <= 0x303E) || (c >= 0x3041 && c <= 0x33FF) ||
+           (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xA000 && c <= 0xA4CF) ||
+           (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0xF900 && c <= 0xFAFF) || (c >= 0xFE30 && c <= 0xFE4F) ||
+           (c >= 0xFF00 && c <= 0xFF60) || (c >= 0xFFE0 && c <= 0xFFE6) || (c >= 0x1F300 && c <= 0x1F64F) ||
+           (c >= 0x1F900 && c <= 0x1F9FF) || (c >= 0x20000 && c <= 0x3FFFD);
+}
+
+int poolsim_summary_width(const char *s)
+{
+    int w = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        uint32_t c;
+        int len;
+        if (*p < 0x80) c = *p, len = 1;
+        else if ((*p & 0xE0) == 0xC0) c = *p & 0x1Fu, len = 2;
+        else if ((*p & 0xF0) == 0xE0) c = *p & 0x0Fu, len = 3;
+        else if ((*p & 0xF8) == 0xF0) c = *p & 0x07u, len = 4;
+        else c = 0xFFFD, len = -1;
+        int ok = len > 0;
+        for (int i = 1; ok && i < len; i++) {
+            if ((p[i] & 0xC0) != 0x80) ok = 0;
+            else c = (c << 6) | (p[i] & 0x3Fu);
+        }
+        if (!ok) {   /* invalid byte: one column, go on with the next byte */
+            w++;
+            p++;
+            continue;
+        }
+        p += len;
+        if ((c >= 0x0300 && c <= 0x036F) || c == 0x200B || (c >= 0xFE00 && c <= 0xFE0F)) continue;
+        w += wide(c) ? 2 : 1;
+    }
+    return w;
+}
+
+char *poolsim_summary_csv_quote(const char *s)
+{
+    size_t n = strlen(s);
+    int q = n > 0 && (s[0] == ' ' || s[n - 1] == ' ');
+    size_t extra = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p == ',' || *p == '\r' || *p == '\n') q = 1;
+        if (*p == '"') q = 1, extra++;
+    }
+    char *out = malloc(n + extra + 3);
+    if (!out) return NULL;
+    char *o = out;
+    if (q) *o++ = '"';
+    for (const char *p = s; *p; p++) {
+        if (*p == '"') *o++ = '"';
+        *o++ = *p;
+    }
+    if (q) *o++ = '"';
+    *o = '\0';
+    return out;
+}
+
+/* ---- the tables ---- */
+
+enum kind { K_TEXT, K_YEAR, K_COUNT, K_PROB, K_RATIO, K_YUAN, K_YUAN_SE };
+
+typedef struct {
+    const char *key;   /* CSV header */
+    const char *en, *zh;
+    int kind;
+} col;
+
+typedef struct {
+    const char *s;     /* text cell when not NULL */
+    double v;
+} cell;
+
+typedef struct {
+    const char *name, *en, *zh;   /* file/sheet name, description */
+    int ncol;
+    const col *cols;
+    size_t nrow;
+    cell *cells;   /* [nrow][ncol] */
+} table;
+
+#define LINE_COLS {"line_id", "Line id", "险种代码", K_TEXT}, {"line_name", "Line", "险种", K_TEXT}
+#define COUNTY_COLS {"county_id", "County id", "县代码", K_TEXT}, {"county_name", "County", "县（市、区）", K_TEXT}
+#define YEAR_COL {"year", "Year", "年份", K_YEAR}
+#define QCOLS(k)                                                                            \
+    {"p01", "1st percentile", "1% 分位数", k}, {"p05", "5th percentile", "5% 分位数", k},     \
+    {"p25", "25th percentile", "25% 分位数", k}, {"p50", "median", "中位数", k},              \
+    {"p75", "75th percentile", "75% 分位数", k}, {"p95", "95th percentile", "95% 分位数", k}, \
+    {"p99", "99th percentile", "99% 分位数", k}
+#define TAIL_COLS                                                                  \
+    {"mean", "Burden, mean", "负担均值", K_YUAN},                                  \
+    {"se", "Burden, standard error of the mean", "负担均值标准误", K_YUAN_SE},      \
+    {"p95", "Burden, 95th percentile", "负担 95% 分位数", K_YUAN},                 \
+    {"p99", "Burden, 99th percentile", "负担 99% 分位数", K_YUAN},                 \
+    {"cvar95", "Burden, mean of the worst 5% (CVaR95)", "最差 5% 路径平均负担（CVaR95）", K_YUAN}
+
+static const col C_EXH[] = {LINE_COLS, YEAR_COL,
+                            {"prob", "P(exhausted by year)", "截至当年已耗尽的概率", K_PROB},
+                            {"lo", "95% interval, low", "95% 置信区间下限", K_PROB},
+                            {"hi", "95% interval, high", "95% 置信区间上限", K_PROB},
+                            {"year_prob", "P(exhaustion year)", "当年为耗尽年的概率", K_PROB}};
+static const col C_FIRST[] = {LINE_COLS,
+                              {"first_exhaustion_year", "First exhaustion year", "首次耗尽年份", K_YEAR},
+                              {"paths", "Paths", "路径数", K_COUNT},
+                              {"share", "Share of paths", "路径占比", K_PROB}};
+static const col C_RATIO[] = {LINE_COLS, YEAR_COL,
+                              {"mean", "Mean", "均值", K_RATIO},
+                              {"se", "Standard error of the mean", "均值标准误", K_RATIO},
+                              QCOLS(K_RATIO),
+                              {"cap_ratio", "Cap ratio", "上限比率", K_RATIO}};
+static const col C_BAL[] = {LINE_COLS, YEAR_COL,
+                            {"mean", "Mean", "均值", K_YUAN},
+                            {"se", "Standard error of the mean", "均值标准误", K_YUAN_SE},
+                            QCOLS(K_YUAN)};
+static const col C_TOT[] = {LINE_COLS, YEAR_COL,
+                            {"financing_mean", "Financing, mean", "筹资均值", K_YUAN},
+                            {"financing_se", "Financing, standard error", "筹资标准误", K_YUAN_SE},
+                            {"expenditure_mean", "Expenditure without levy, mean", "支出（不含上解）均值", K_YUAN},
+                            {"expenditure_se", "Expenditure, standard error", "支出标准误", K_YUAN_SE}};
+static const col C_SHORT[] = {LINE_COLS, COUNTY_COLS, YEAR_COL,
+                              {"prob", "P(shortfall > 0)", "出现缺口的概率", K_PROB},
+                              {"lo", "95% interval, low", "95% 置信区间下限", K_PROB},
+                              {"hi", "95% interval, high", "95% 置信区间上限", K_PROB}};
+static const col C_BUR[] = {LINE_COLS, COUNTY_COLS, YEAR_COL, TAIL_COLS};
+static const col C_BURT[] = {LINE_COLS, COUNTY_COLS, TAIL_COLS};
+static const col C_MEANS[] = {
+    LINE_COLS, COUNTY_COLS, YEAR_COL,
+    {"reserve_paid_mean", "Reserve share received, mean", "储备金分担额均值", K_YUAN},
+    {"reserve_paid_se", "Reserve share, standard error", "储备金分担额标准误", K_YUAN_SE},
+    {"levy_mean", "Levy paid, mean", "上解额均值", K_YUAN},
+    {"levy_se", "Levy, standard error", "上解额标准误", K_YUAN_SE},
+    {"city_uncovered_mean", "Paid by the city (uncovered), mean", "市级财政承担额均值", K_YUAN},
+    {"city_uncovered_se", "Paid by the city, standard error", "市级财政承担额标准误", K_YUAN_SE},
+    {"financing_mean", "Financing, mean", "筹资均值", K_YUAN},
+    {"financing_se", "Financing, standard error", "筹资标准误", K_YUAN_SE},
+    {"expenditure_mean", "Expenditure without levy, mean", "支出（不含上解）均值", K_YUAN},
+    {"expenditure_se", "Expenditure, standard error", "支出标准误", K_YUAN_SE},
+    {"balance_mean", "Year-end balance, mean", "年末累计结余均值", K_YUAN},
+    {"balance_se", "Year-end balance, standard error", "年末累计结余标准误", K_YUAN_SE}};
+
+#define NC(a) ((int)(sizeof a / sizeof a[0]))
+
+static const struct {
+    const col *cols;
+    int ncol;
+    const char *en, *zh;
+} TDEF[POOLSIM_SUMMARY_NTABLES] = {
+    {C_EXH, NC(C_EXH), "Probability that the line's reserve is exhausted by each year (Wilson 95% interval)",
+     "各险种截至各年储备金已耗尽的概率（Wilson 95% 置信区间）"},
+    {C_FIRST, NC(C_FIRST), "Paths by the year the reserve is first exhausted (empty year: never within the horizon)",
+     "按储备金首次耗尽年份统计的路径数（年份为空：预测期内未耗尽）"},
+    {C_RATIO, NC(C_RATIO), "Year-end reserve / the year's financing of the line: mean and percentiles",
+     "年末储备金 / 当年筹资总额：均值与分位数"},
+    {C_BAL, NC(C_BAL), "Year-end reserve balance: mean and percentiles", "年末储备金余额：均值与分位数"},
+    {C_TOT, NC(C_TOT), "Financing and expenditure of the line, all counties", "各险种全市筹资与支出"},
+    {C_SHORT, NC(C_SHORT), "Probability that a county has a shortfall after its own balance (Wilson 95% interval)",
+     "各县动用自身结余后仍有缺口的概率（Wilson 95% 置信区间）"},
+    {C_BUR, NC(C_BUR), "County government burden by year", "各年县级政府负担"},
+    {C_BURT, NC(C_BURT), "County government burden summed over the projection years", "预测期内县级政府负担合计"},
+    {C_MEANS, NC(C_MEANS), "County flows by year: means with standard errors", "各县各年资金流：均值与标准误"},
+};
+
+static void free_tables(table *t)
+{
+    for (int i = 0; i < POOLSIM_SUMMARY_NTABLES; i++) free(t[i].cells);
+}
+
+/* Fill the nine tables from r. POOLSIM_ENOMEM on failure. */
+static int build_tables(const poolsim_results *r, table *t /* OUT [NTABLES] */)
+{
+    const int T = r->T, L = r->L, C = r->C;
+    const size_t lt = (size_t)L * (size_t)T, lct = lt * (size_t)C;
+    const size_t rows[POOLSIM_SUMMARY_NTABLES] = {lt, (size_t)L * (size_t)(T + 1), lt, lt, lt, lct, lct,
+                                                  (size_t)L * (size_t)C, lct};
+    for (int i = 0; i < POOLSIM_SUMMARY_NTABLES; i++) {
+        t[i].name = poolsim_summary_tables[i];
+        t[i].en = TDEF[i].en;
+        t[i].zh = TDEF[i].zh;
+        t[i].cols = TDEF[i].cols;
+        t[i].ncol = TDEF[i].ncol;
+        t[i].nrow = rows[i];
+        t[i].cells = calloc(rows[i] * (size_t)TDEF[i].ncol + 1, sizeof(cell));
+        if (!t[i].cells) {
+            free_tables(t);
+            return POOLSIM_ENOMEM;
+        }
+    }
+    static const char *const never = "";
+    size_t row[POOLSIM_SUMMARY_NTABLES] = {0};
+    cell *c;
+#define ROW(i) (c = t[i].cells + row[i]++ * (size_t)t[i].ncol)
+#define TXT(k, str) (c[k].s = (str) ? (str) : "")
+#define NUM(k, x) (c[k].v = (x))
+    for (int l = 0; l < L; l++) {
+        const char *lid = r->line_ids[l], *lnm = r->line_names[l];
+        for (int y = 0; y < T; y++) {
+            size_t i = POOLSIM_LT(r, l, y);
+            ROW(0);
+            TXT(0, lid), TXT(1, lnm), NUM(2, r->years[y]);
+            NUM(3, r->exhaustion_prob[i]), NUM(4, r->exhaustion_lo[i]), NUM(5, r->exhaustion_hi[i]);
+            NUM(6, r->exhaustion_year_prob[i]);
+            ROW(2);
+            TXT(0, lid), TXT(1, lnm), NUM(2, r->years[y]);
+            NUM(3, r->reserve_ratio.mean[i]), NUM(4, r->reserve_ratio.se[i]);
+            for (int k = 0; k < POOLSIM_NQ; k++) NUM(5 + k, r->reserve_ratio.q[i * POOLSIM_NQ + (size_t)k]);
+            NUM(12, r->cap_ratio[i]);
+            ROW(3);
+            TXT(0, lid), TXT(1, lnm), NUM(2, r->years[y]);
+            NUM(3, r->reserve_balance.mean[i]), NUM(4, r->reserve_balance.se[i]);
+            for (int k = 0; k < POOLSIM_NQ; k++) NUM(5 + k, r->reserve_balance.q[i * POOLSIM_NQ + (size_t)k]);
+            ROW(4);
+            TXT(0, lid), TXT(1, lnm), NUM(2, r->years[y]);
+            NUM(3, r->financing_total.mean[i]), NUM(4, r->financing_total.se[i]);
+            NUM(5, r->expenditure_total.mean[i]), NUM(6, r->expenditure_total.se[i]);
+        }
+        for (int y = 0; y <= T; y++) {
+            double n = r->first_exhaustion_count[(size_t)l * (size_t)(T + 1) + (size_t)y];
+            ROW(1);
+            TXT(0, lid), TXT(1, lnm);
+            if (y < T)
+                NUM(2, r->years[y]);
+            else
+                TXT(2, never);
+            NUM(3, n), NUM(4, r->paths > 0 ? n / (double)r->paths : 0);
+        }
+        for (int k = 0; k < C; k++) {
+            const char *cid = r->county_ids[k], *cnm = r->county_names[k];
+            for (int y = 0; y < T; y++) {
+                size_t i = POOLSIM_LCT(r, l, k, y);
+                ROW(5);
+                TXT(0, lid), TXT(1, lnm), TXT(2, cid), TXT(3, cnm), NUM(4, r->years[y]);
+                NUM(5, r->shortfall_prob[i]), NUM(6, r->shortfall_lo[i]), NUM(7, r->shortfall_hi[i]);
+                ROW(6);
+                TXT(0, lid), TXT(1, lnm), TXT(2, cid), TXT(3, cnm), NUM(4, r->years[y]);
+                NUM(5, r->county_burden.mean[i]), NUM(6, r->county_burden.se[i]);
+                NUM(7, r->county_burden.p95[i]), NUM(8, r->county_burden.p99[i]);
+                NUM(9, r->county_burden.cvar95[i]);
+                ROW(8);
+                TXT(0, lid), TXT(1, lnm), TXT(2, cid), TXT(3, cnm), NUM(4, r->years[y]);
+                const poolsim_mean_se *ms[6] = {&r->reserve_paid, &r->levy, &r->city_uncovered,
+                                                &r->financing, &r->expenditure, &r->balance};
+                for (int m = 0; m < 6; m++) NUM(5 + 2 * m, ms[m]->mean[i]), NUM(6 + 2 * m, ms[m]->se[i]);
+            }
+            size_t j = POOLSIM_LC(r, l, k);
+            ROW(7);
+            TXT(0, lid), TXT(1, lnm), TXT(2, cid), TXT(3, cnm);
+            NUM(4, r->county_burden_total.mean[j]), NUM(5, r->county_burden_total.se[j]);
+            NUM(6, r->county_burden_total.p95[j]), NUM(7, r->county_burden_total.p99[j]);
+            NUM(8, r->county_burden_total.cvar95[j]);
+        }
+    }
+#undef ROW
+#undef TXT
+#undef NUM
+    return POOLSIM_OK;
+}
+
+/* ---- CSV ---- */
+
+/* Shortest of %.15g..%.17g that reads back as v. */
+static void put_num(FILE *f, double v)
+{
+    char b[48];
+    for (int p = 15; p <= 17; p++) {
+        snprintf(b, sizeof b, "%.*g", p, v);
+        if (strtod(b, NULL) == v) break;
+    }
+    fputs(b, f);
+}
+
+static int write_field(FILE *f, const char *s)
+{
+    char *q = poolsim_summary_csv_quote(s);
+    if (!q) return POOLSIM_ENOMEM;
+    fputs(q, f);
+    free(q);
+    return POOLSIM_OK;
+}
+
+static char *csv_text(const table *t)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    if (!f) return NULL;
+    int st = POOLSIM_OK;
+    fputs(POOLSIM_CSV_BOM, f);
+    for (int k = 0; k < t->ncol; k++) {
+        if (k) fputc(',', f);
+        fputs(t->cols[k].key, f);
+    }
+    fputs("\r\n", f);
+    for (size_t i = 0; i < t->nrow && !st; i++) {
+        const cell *c = t->cells + i * (size_t)t->ncol;
+        for (int k = 0; k < t->ncol && !st; k++) {
+            if (k) fputc(',', f);
+            if (c[k].s)
+                st = write_field(f, c[k].s);
+            else
+                put_num(f, c[k].v);
+        }
+        fputs("\r\n", f);
+    }
+    if (fclose(f) != 0 || st) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+static int make_dir(const char *dir)
+{
+    size_t n = strlen(dir);
+    char *d = malloc(n + 1);
+    if (!d) return POOLSIM_ENOMEM;
+    memcpy(d, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (d[i] != '/' && d[i] != '\0') continue;
+        char keep = d[i];
+        d[i] = '\0';
+        if (mkdir(d, 0777) != 0 && errno != EEXIST) {
+            fprintf(stderr, "poolsim: cannot create folder %s: %s\n", d, strerror(errno));
+            free(d);
+            return POOLSIM_EIO;
+        }
+        d[i] = keep;
+    }
+    free(d);
+    return POOLSIM_OK;
+}
+
+int poolsim_summary_write_csv(const poolsim_results *r, const char *dir, FILE *log)
+{
+    int st = make_dir(dir);
+    if (st) return st;
+    table t[POOLSIM_SUMMARY_NTABLES];
+    st = build_tables(r, t);
+    if (st) return st;
+    for (int i = 0; i < POOLSIM_SUMMARY_NTABLES && !st; i++) {
+        size_t pn = strlen(dir) + strlen(t[i].name) + 8;
+        char *path = malloc(pn);
+        char *text = csv_text(&t[i]);
+        if (!path || !text) {
+            st = POOLSIM_ENOMEM;
+        } else {
+            snprintf(path, pn, "%s/%s.csv", dir, t[i].name);
+            st = poolsim_results_write_atomic(path, text, strlen(text));
+            if (!st && log) fprintf(log, "  %s\n", path);
+        }
+        free(path);
+        free(text);
+    }
+    free_tables(t);
+    return st;
+}
+
+/* ---- Excel ---- */
+
+static const char *unit_of(int kind, int zh)
+{
+    switch (kind) {
+    case K_YUAN:
+    case K_YUAN_SE: return zh ? "（元）" : " (yuan)";
+    case K_PROB: return zh ? "（0–1）" : " (0–1)";
+    case K_RATIO: return zh ? "（比率）" : " (ratio)";
+    case K_COUNT: return zh ? "（条）" : " (paths)";
+    default: return "";
+    }
+}
+
+static int xlsx_fill(lxw_workbook *wb, const poolsim_results *r, const table *t, int zh)
+{
+    lxw_format *bold = workbook_add_format(wb);
+    format_set_bold(bold);
+    lxw_format *head = workbook_add_format(wb);
+    format_set_bold(head);
+    format_set_text_wrap(head);
+    format_set_align(head, LXW_ALIGN_VERTICAL_TOP);
+    format_set_bottom(head, LXW_BORDER_THIN);
+    format_set_bg_color(head, 0xEEF2F8);
+    lxw_format *nf[7] = {NULL};
+    static const char *const numfmt[7] = {NULL, "0", "#,##0", "0.0000", "0.0000", "#,##0", "#,##0.00"};
+    for (int k = 1; k < 7; k++) {
+        nf[k] = workbook_add_format(wb);
+        format_set_num_format(nf[k], numfmt[k]);
+    }
+    lxw_format *wrap = workbook_add_format(wb);
+    format_set_text_wrap(wrap);
+    format_set_align(wrap, LXW_ALIGN_VERTICAL_TOP);
+
+    /* about sheet */
+    lxw_worksheet *ws = workbook_add_worksheet(wb, zh ? "说明" : "about");
+    if (!ws) return -1;
+    int row = 0;
+    char buf[64];
+    worksheet_write_string(ws, (lxw_row_t)row++, 0, r->scenario_name ? r->scenario_name : "", bold);
+    struct {
+        const char *en, *zh;
+        const char *v;
+    } kv[] = {{"Scenario file", "情景文件", r->scenario_path},
+              {"poolsim version", "poolsim 版本", r->version},
+              {"Source commit", "源代码版本", r->git_commit},
+              {"Run started (UTC)", "运行开始时间（UTC）", r->start_time},
+              {"Quantile method", "分位数方法", r->quantile_method},
+              {"Build", "编译信息", r->build_info}};
+    row++;
+    snprintf(buf, sizeof buf, "%llu", r->seed);
+    worksheet_write_string(ws, (lxw_row_t)row, 0, zh ? "随机种子" : "Random seed", bold);
+    worksheet_write_string(ws, (lxw_row_t)row++, 1, buf, NULL);
+    worksheet_write_string(ws, (lxw_row_t)row, 0, zh ? "模拟路径数" : "Simulated paths", bold);
+    worksheet_write_number(ws, (lxw_row_t)row++, 1, (double)r->paths, nf[K_COUNT]);
+    snprintf(buf, sizeof buf, "%d-%d", r->years[0], r->years[r->T - 1]);
+    worksheet_write_string(ws, (lxw_row_t)row, 0, zh ? "预测期" : "Projection years", bold);
+    worksheet_write_string(ws, (lxw_row_t)row++, 1, buf, NULL);
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
+        worksheet_write_string(ws, (lxw_row_t)row, 0, zh ? kv[i].zh : kv[i].en, bold);
+        worksheet_write_string(ws, (lxw_row_t)row++, 1, kv[i].v ? kv[i].v : "", wrap);
+    }
+    row++;
+    worksheet_write_string(ws, (lxw_row_t)row, 0, zh ? "工作表" : "Sheet", head);
+    worksheet_write_string(ws, (lxw_row_t)row++, 1, zh ? "内容（金额单位：元；概率为 0–1 之间的比例）"
+                                                      : "Contents (money in yuan; probabilities as shares 0-1)",
+                           head);
+    for (int i = 0; i < POOLSIM_SUMMARY_NTABLES; i++) {
+        worksheet_write_string(ws, (lxw_row_t)row, 0, t[i].name, NULL);
+        worksheet_write_string(ws, (lxw_row_t)row++, 1, zh ? t[i].zh : t[i].en, wrap);
+    }
+    worksheet_set_column(ws, 0, 0, 24, NULL);
+    worksheet_set_column(ws, 1, 1, 90, NULL);
+
+    for (int i = 0; i < POOLSIM_SUMMARY_NTABLES; i++) {
+        ws = workbook_add_worksheet(wb, t[i].name);
+        if (!ws) return -1;
+        for (int k = 0; k < t[i].ncol; k++) {
+            const col *cd = &t[i].cols[k];
+            char h[160];
+            snprintf(h, sizeof h, "%s%s", zh ? cd->zh : cd->en, unit_of(cd->kind, zh));
+            worksheet_write_string(ws, 0, (lxw_col_t)k, h, head);
+            double width = 8;
+            if (cd->kind == K_TEXT) {
+                for (size_t j = 0; j < t[i].nrow; j++) {
+                    const char *s = t[i].cells[j * (size_t)t[i].ncol + (size_t)k].s;
+                    double w = s ? poolsim_summary_width(s) : 0;
+                    if (w > width) width = w;
+                }
+                width = fmin(width + 2, 40);
+            } else {
+                double hw = poolsim_summary_width(h) / 2.0 + 2;   /* header wraps on two lines */
+                width = fmax(cd->kind == K_YEAR ? 8 : 14, fmin(hw, 24));
+            }
+            worksheet_set_column(ws, (lxw_col_t)k, (lxw_col_t)k, width, NULL);
+        }
+        worksheet_set_row(ws, 0, 45, NULL);
+        for (size_t j = 0; j < t[i].nrow; j++) {
+            const cell *c = t[i].cells + j * (size_t)t[i].ncol;
+            for (int k = 0; k < t[i].ncol; k++) {
+                lxw_row_t rr = (lxw_row_t)(j + 1);
+                lxw_col_t cc = (lxw_col_t)k;
+                if (c[k].s) {
+                    if (c[k].s[0]) worksheet_write_string(ws, rr, cc, c[k].s, NULL);
+                } else {
+                    worksheet_write_number(ws, rr, cc, c[k].v, nf[t[i].cols[k].kind]);
+                }
+            }
+        }
+        worksheet_freeze_panes(ws, 1, 0);
+        worksheet_autofilter(ws, 0, 0, (lxw_row_t)t[i].nrow, (lxw_col_t)(t[i].ncol - 1));
+    }
+    return 0;
+}
+
+static char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = NULL;
+    size_t cap = 0;
+    *n = 0;
+    for (;;) {
+        if (*n + 65536 > cap) {
+            cap = cap ? 2 * cap : 1 << 20;
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = nb;
+        }
+        size_t got = fread(buf + *n, 1, 65536, f);
+        *n += got;
+        if (got < 65536) break;
+    }
+    int err = ferror(f);
+    fclose(f);
+    if (err) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+int poolsim_summary_write_xlsx(const poolsim_results *r, int lang, const char *path)
+{
+    table t[POOLSIM_SUMMARY_NTABLES];
+    int st = build_tables(r, t);
+    if (st) return st;
+    /* libxlsxwriter writes the whole file at workbook_close: build it under
+     * a temporary name beside `path`, then publish it atomically */
+    const char *slash = strrchr(path, '/');
+    size_t dn = slash ? (size_t)(slash - path) + 1 : 0;
+    size_t tn = strlen(path) + 48;
+    char *tmp = malloc(tn);
+    if (!tmp) {
+        free_tables(t);
+        return POOLSIM_ENOMEM;
+    }
+    snprintf(tmp, tn, "%.*s.poolsim-xlsx-%ld.tmp", (int)dn, path, (long)getpid());
+    lxw_workbook *wb = workbook_new(tmp);
+    if (!wb) {
+        fprintf(stderr, "poolsim: cannot write %s (libxlsxwriter could not start a workbook)\n", path);
+        st = POOLSIM_EIO;
+    } else {
+        lxw_doc_properties props = {0};
+        props.title = r->scenario_name;
+        props.comments = "poolsim summary tables";
+        workbook_set_properties(wb, &props);
+        if (xlsx_fill(wb, r, t, lang == POOLSIM_LANG_ZH) != 0) {
+            fprintf(stderr, "poolsim: cannot build the workbook %s\n", path);
+            st = POOLSIM_ENOMEM;
+        }
+        lxw_error e = workbook_close(wb);
+        if (!st && e != LXW_NO_ERROR) {
+            fprintf(stderr, "poolsim: cannot write %s: %s%s%s\n", path, lxw_strerror(e),
+                    errno ? ": " : "", errno ? strerror(errno) : "");
+            st = POOLSIM_EIO;
+        }
+    }
+    if (!st) {
+        size_t n = 0;
+        char *data = slurp(tmp, &n);
+        if (!data) {
+            fprintf(stderr, "poolsim: cannot write %s: reading back %s: %s\n", path, tmp, strerror(errno));
+            st = POOLSIM_EIO;
+        } else {
+            st = poolsim_results_write_atomic(path, data, n);
+            free(data);
+        }
+    }
+    unlink(tmp);
+    free(tmp);
+    free_tables(t);
+    return st;
+}
+
+/* ---- terminal ---- */
+
+/* Print rows of cells aligned: column 0.. left-aligned when left[k]. */
+static void print_grid(FILE *f, int ncol, int nrow, char (*cells)[64], const int *left, const char *indent)
+{
+    int w[16] = {0};
+    for (int i = 0; i < nrow; i++)
+        for (int k = 0; k < ncol; k++) {
+            int x = poolsim_summary_width(cells[i * ncol + k]);
+            if (x > w[k]) w[k] = x;
+        }
+    for (int i = 0; i < nrow; i++) {
+        fputs(indent, f);
+        for (int k = 0; k < ncol; k++) {
+            const char *s = cells[i * ncol + k];
+            int pad = w[k] - poolsim_summary_width(s);
+            if (k) fputs("  ", f);
+            if (!left[k])
+                for (int p = 0; p < pad; p++) fputc(' ', f);
+            fputs(s, f);
+            if (left[k] && k + 1 < ncol)
+                for (int p = 0; p < pad; p++) fputc(' ', f);
+        }
+        fputc('\n', f);
+    }
+}
+
+static void pct_cell(char *b, double p) { snprintf(b, 64, "%.2f%%", 100 * p); }
+
+void poolsim_summary_print(const poolsim_results *r, int lang, FILE *f)
+{
+    const int zh = lang == POOLSIM_LANG_ZH, T = r->T;
+    char paths[48];
+    poolsim_plot_group((double)r->paths, 0, paths, sizeof paths);
+    if (zh)
+        fprintf(f, "%s\n模拟路径 %s 条，随机种子 %llu，%d–%d 年\n", r->scenario_name ? r->scenario_name : "",
+                paths, r->seed, r->years[0], r->years[T - 1]);
+    else
+        fprintf(f, "%s\n%s paths, seed %llu, %d-%d\n", r->scenario_name ? r->scenario_name : "", paths, r->seed,
+                r->years[0], r->years[T - 1]);
+    int rows = T + 1 > r->C + 1 ? T + 1 : r->C + 1;
+    char(*cells)[64] = calloc((size_t)rows * 6, sizeof *cells);
+    if (!cells) return;
+    for (int l = 0; l < r->L; l++) {
+        fprintf(f, "\n%s (%s)\n", r->line_names[l] ? r->line_names[l] : "", r->line_ids[l] ? r->line_ids[l] : "");
+        static const char *const hen[5] = {"year", "P(exhausted by)", "95% interval", "reserve ratio p50",
+                                           "p05"};
+        static const char *const hzh[5] = {"年份", "截至当年耗尽概率", "95% 置信区间", "储备金比率中位数",
+                                           "5% 分位数"};
+        for (int k = 0; k < 5; k++) snprintf(cells[k], 64, "%s", zh ? hzh[k] : hen[k]);
+        for (int t = 0; t < T; t++) {
+            size_t i = POOLSIM_LT(r, l, t);
+            char(*c)[64] = cells + (size_t)(t + 1) * 5;
+            snprintf(c[0], 64, "%d", r->years[t]);
+            pct_cell(c[1], r->exhaustion_prob[i]);
+            snprintf(c[2], 64, "[%.2f%%, %.2f%%]", 100 * r->exhaustion_lo[i], 100 * r->exhaustion_hi[i]);
+            snprintf(c[3], 64, "%.1f%%", 100 * r->reserve_ratio.q[i * POOLSIM_NQ + 3]);
+            snprintf(c[4], 64, "%.1f%%", 100 * r->reserve_ratio.q[i * POOLSIM_NQ + 1]);
+        }
+        static const int left5[5] = {1, 0, 0, 0, 0};
+        print_grid(f, 5, T + 1, cells, left5, "  ");
+
+        double mx = 0;
+        for (int c = 0; c < r->C; c++) {
+            size_t j = POOLSIM_LC(r, l, c);
+            mx = fmax(mx, fmax(r->county_burden_total.p99[j], r->county_burden_total.cvar95[j]));
+        }
+        poolsim_unit u = poolsim_plot_unit(mx, lang);
+        if (zh)
+            fprintf(f, "\n  县级政府负担，%d–%d 年合计（%s）\n", r->years[0], r->years[T - 1], u.name);
+        else
+            fprintf(f, "\n  county government burden summed over %d-%d (%s)\n", r->years[0], r->years[T - 1], u.name);
+        static const char *const ben[5] = {"county", "mean", "p95", "p99", "CVaR95"};
+        static const char *const bzh[5] = {"县（市、区）", "期望值", "95% 分位数", "99% 分位数", "CVaR95"};
+        for (int k = 0; k < 5; k++) snprintf(cells[k], 64, "%s", zh ? bzh[k] : ben[k]);
+        int dec = u.div > 1 ? 2 : 0;
+        for (int c = 0; c < r->C; c++) {
+            size_t j = POOLSIM_LC(r, l, c);
+            char(*cl)[64] = cells + (size_t)(c + 1) * 5;
+            snprintf(cl[0], 64, "%s", r->county_names[c] && r->county_names[c][0] ? r->county_names[c]
+                                                                                    : r->county_ids[c]);
+            poolsim_plot_group(r->county_burden_total.mean[j] / u.div, dec, cl[1], 64);
+            poolsim_plot_group(r->county_burden_total.p95[j] / u.div, dec, cl[2], 64);
+            poolsim_plot_group(r->county_burden_total.p99[j] / u.div, dec, cl[3], 64);
+            poolsim_plot_group(r->county_burden_total.cvar95[j] / u.div, dec, cl[4], 64);
+        }
+        print_grid(f, 5, r->C + 1, cells, left5, "  ");
+    }
+    free(cells);
+}
+
+/* ---- poolsim summary ---- */
+
+static void summary_usage(FILE *f)
+{
+    fputs("usage: poolsim summary RESULTS.h5 [options]\n"
+          "      --csv DIR        one CSV file per summary table (UTF-8 with BOM)\n"
+          "      --xlsx FILE      one Excel workbook, a sheet per table\n"
+          "      --json FILE      the summary JSON (as poolsim run --json)\n"
+          "      --lang en|zh     language of the terminal tables and sheet headers\n"
+          "  -q, --quiet          no tables on the terminal\n"
+          "Prints the key tables: per fund line, the probability that the reserve is\n"
+          "exhausted by each year and the reserve ratio; per county, the burden.\n",
+          f);
+}
+
+int poolsim_cmd_summary(int argc, char **argv)
+{
+    static const struct option opts[] = {{"csv", required_argument, NULL, 'c'},
+                                         {"xlsx", required_argument, NULL, 'x'},
+                                         {"json", required_argument, NULL, 'j'},
+                                         {"lang", required_argument, NULL, 'L'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *csv = NULL, *xlsx = NULL, *json = NULL, *lang = NULL;
+    int quiet = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': csv = optarg; break;
+        case 'x': xlsx = optarg; break;
+        case 'j': json = optarg; break;
+        case 'L': lang = optarg; break;
+        case 'q': quiet = 1; break;
+        case 'h': summary_usage(stdout); return POOLSIM_EXIT_OK;
+        default: summary_usage(stderr); return POOLSIM_EXIT_INPUT;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "poolsim summary: expected one RESULTS.h5 argument\n");
+        summary_usage(stderr);
+        return POOLSIM_EXIT_INPUT;
+    }
+    if (lang && poolsim_plot_lang(NULL, lang) < 0) {
+        fprintf(stderr, "poolsim: --lang: '%s' is not a language (expected en or zh)\n", lang);
+        return POOLSIM_EXIT_INPUT;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    poolsim_results *r = NULL;
+    int st = poolsim_results_read(argv[optind], &r);
+    if (st) return poolsim_status_exit(st);
+    int lg = poolsim_plot_lang(r, lang);
+    if (!quiet) {
+        poolsim_summary_print(r, lg, stdout);
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+            fprintf(stderr, "poolsim: cannot write to standard output: %s\n", strerror(errno));
+            st = POOLSIM_EIO;
+        }
+    }
+    if (!st && csv) {
+        printf("%sCSV files written to %s:\n", quiet ? "" : "\n", csv);
+        st = poolsim_summary_write_csv(r, csv, stdout);
+    }
+    if (!st && xlsx) {
+        st = poolsim_summary_write_xlsx(r, lg, xlsx);
+        if (!st) printf("Excel workbook written to %s\n", xlsx);
+    }
+    if (!st && json) {
+        st = poolsim_jsonout_write(r, json);
+        if (!st) printf("summary JSON written to %s\n", json);
+    }
+    poolsim_results_free(r);
+    return poolsim_status_exit(st);
+}
