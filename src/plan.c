@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_cdf.h>
+
 #include "poolsim/rng.h"
 
 double poolsim_plan_enrol(const poolsim_scenario *s, int c, int m, int t)
@@ -36,7 +38,74 @@ void poolsim_plan_free(poolsim_plan *p)
     free(p->budget_overspend);
     free(p->rules);
     free(p->reserve_initial);
+    for (int i = 0; p->tables && i < p->ntables; i++) free(p->tables[i].v);
+    free(p->tables);
     free(p);
+}
+
+/* d/dmu of LEV1 and LEV2 at x (see plan.h). */
+static void dlev(double x, double mu, double s, double *d1, double *d2)
+{
+    if (x <= 0) {
+        *d1 = *d2 = 0;
+        return;
+    }
+    double e1 = exp(mu + 0.5 * s * s), e2 = 2.0 * exp(2.0 * mu + 2.0 * s * s);
+    if (isinf(x)) {
+        *d1 = e1;
+        *d2 = e2;
+        return;
+    }
+    double a = (log(x) - mu) / s;
+    *d1 = e1 * gsl_cdf_ugaussian_P(a - s);
+    *d2 = e2 * gsl_cdf_ugaussian_P(a - 2.0 * s);
+}
+
+int poolsim_plan_mtable_build(poolsim_plan_mtable *t, double cv, double d, double u, double c,
+                              double m_lo, double m_hi)
+{
+    t->cv = cv, t->d = d, t->u = u, t->c = c;
+    t->h = 1.0 / 256.0;
+    t->inv_h = 256.0;
+    t->m0 = floor(m_lo * 256.0) / 256.0;
+    t->n = (int)ceil((m_hi - t->m0) * 256.0) + 2;
+    t->v = malloc((size_t)t->n * 4 * sizeof(double));
+    if (!t->v) return POOLSIM_ENOMEM;
+    double s2 = log1p(cv * cv), s = sqrt(s2);
+    for (int i = 0; i < t->n; i++) {
+        double m = t->m0 + i * t->h, mu = m - 0.5 * s2;
+        poolsim_claims_moments mm;
+        poolsim_claims_payment_moments(exp(m), cv, d, u, c, &mm);
+        double du1, du2, dd1, dd2;
+        dlev(u, mu, s, &du1, &du2);
+        dlev(d, mu, s, &dd1, &dd2);
+        double *v = &t->v[(size_t)i * 4];
+        v[0] = mm.ey;
+        v[1] = c * (du1 - dd1);
+        v[2] = mm.ey2;
+        v[3] = c * c * (du2 - dd2 - 2.0 * d * (du1 - dd1));
+    }
+    return POOLSIM_OK;
+}
+
+void poolsim_plan_mtable_eval(const poolsim_plan_mtable *t, double mean_x, poolsim_claims_moments *out)
+{
+    double m = log(mean_x), x = (m - t->m0) * t->inv_h;
+    if (!(x >= 0) || x >= (double)(t->n - 1)) {
+        poolsim_claims_payment_moments(mean_x, t->cv, t->d, t->u, t->c, out);
+        return;
+    }
+    int i = (int)x;
+    double w = x - i, w2 = w * w, w3 = w2 * w;
+    double h00 = 2 * w3 - 3 * w2 + 1, h10 = (w3 - 2 * w2 + w) * t->h;
+    double h01 = -2 * w3 + 3 * w2, h11 = (w3 - w2) * t->h;
+    const double *a = &t->v[(size_t)i * 4], *b = a + 4;
+    out->ey = h00 * a[0] + h10 * a[1] + h01 * b[0] + h11 * b[1];
+    out->ey2 = h00 * a[2] + h10 * a[3] + h01 * b[2] + h11 * b[3];
+    if (out->ey < 0) out->ey = 0;
+    if (out->ey2 < 0) out->ey2 = 0;
+    double vy = out->ey2 - out->ey * out->ey;
+    out->vy = vy > 0 ? vy : 0;
 }
 
 void poolsim_plan_moments(const poolsim_plan *pl, int mode, const poolsim_plan_claim *q, double P,
@@ -53,8 +122,11 @@ void poolsim_plan_moments(const poolsim_plan *pl, int mode, const poolsim_plan_c
         out->vy = q->m.vy * P * P;
         break;
     default:
-        poolsim_claims_payment_moments(q->cost0 * P, q->cv, q->deductible, q->ceiling,
-                                       q->coinsurance, out);
+        if (q->tab)
+            poolsim_plan_mtable_eval(q->tab, q->cost0 * P, out);
+        else
+            poolsim_claims_payment_moments(q->cost0 * P, q->cv, q->deductible, q->ceiling,
+                                           q->coinsurance, out);
         break;
     }
 }
@@ -136,6 +208,43 @@ static int plan_county_line(poolsim_plan *pl, int l, int c)
             pl->who[((size_t)l * (size_t)pl->C + (size_t)c) * (size_t)pl->K + (size_t)kk] =
                 poolsim_rng_who(cty->id, ln->id, b->id);
         }
+    }
+    return POOLSIM_OK;
+}
+
+/* Moments tables for PATH-mode benefits: one per line, benefit and year,
+ * over ln(cost) of every county plus ln P within a factor e^3 of the
+ * deterministic price path (outside it the exact formula is used). */
+static int build_tables(poolsim_plan *pl)
+{
+    size_t n = (size_t)pl->L * (size_t)pl->K * (size_t)pl->T;
+    pl->tables = calloc(n, sizeof *pl->tables);
+    if (!pl->tables) return POOLSIM_ENOMEM;
+    pl->ntables = (int)n;
+    const poolsim_ar1 *mi = &pl->s->medical_inflation;
+    double P = 1.0, pi = mi->mean;
+    for (int t = 0; t < pl->T; t++) {
+        if (t > 0) {
+            pi = mi->mean + mi->ar1 * (pi - mi->mean);
+            P *= 1.0 + pi;
+        }
+        double lp = P > 0 ? log(P) : 0.0;
+        for (int l = 0; l < pl->L; l++)
+            for (int kk = 0; kk < pl->nclaims[l]; kk++) {
+                if (pl->mode[l * pl->K + kk] != POOLSIM_MOMENTS_PATH) continue;
+                double lo = INFINITY, hi = -INFINITY;
+                for (int c = 0; c < pl->C; c++) {
+                    double lc = log(POOLSIM_PLAN_CLAIM(pl, l, c, kk, t).cost0);
+                    lo = fmin(lo, lc);
+                    hi = fmax(hi, lc);
+                }
+                const poolsim_plan_claim *q0 = &POOLSIM_PLAN_CLAIM(pl, l, 0, kk, t);
+                poolsim_plan_mtable *tb = &pl->tables[((size_t)l * (size_t)pl->K + (size_t)kk) * (size_t)pl->T + (size_t)t];
+                int st = poolsim_plan_mtable_build(tb, q0->cv, q0->deductible, q0->ceiling,
+                                                   q0->coinsurance, lo + lp - 3.0, hi + lp + 3.0);
+                if (st != POOLSIM_OK) return st;
+                for (int c = 0; c < pl->C; c++) POOLSIM_PLAN_CLAIM(pl, l, c, kk, t).tab = tb;
+            }
     }
     return POOLSIM_OK;
 }
@@ -225,6 +334,11 @@ int poolsim_plan_build(const poolsim_scenario *s, poolsim_plan **out)
             pl->levy_basis1[(size_t)l * C + (size_t)c] =
                 cty->has_prior[l] ? cty->prior_financing[l] : pl->fin_fixed[i0] + pl->fin_wage[i0];
         }
+    }
+    int st = build_tables(pl);
+    if (st != POOLSIM_OK) {
+        poolsim_plan_free(pl);
+        return st;
     }
     /* Two claims sub-streams with the same address would be correlated:
      * refuse (probability ~ n^2 / 2^33 for n streams). */

@@ -18,12 +18,27 @@
 #include "poolsim/rules.h"
 #include "poolsim/scenario.h"
 
+/* Payment moments of one claims benefit in one year as functions of
+ * m = ln(mean episode cost), tabulated for cubic Hermite interpolation with
+ * exact derivatives (d LEV1/d mu = e^(mu + s^2/2) Phi(a - s),
+ * d LEV2/d mu = 2 e^(2mu + 2s^2) Phi(a - 2s), a = (ln x - mu)/s). Grid
+ * step 2^-8 in m: interpolation error below 1e-9 relative (tests). Used
+ * when the price index is stochastic and limits are not indexed, where the
+ * exact moments would cost ~180 ns per county, benefit and year. */
+typedef struct {
+    double m0, h, inv_h;      /* grid start and step in ln(mean cost) */
+    int n;                    /* grid points */
+    double *v;                /* [n][4]: EY, dEY/dm, EY2, dEY2/dm */
+    double cv, d, u, c;       /* the benefit's parameters for this year */
+} poolsim_plan_mtable;
+
 /* One claims benefit of one line, one county, one year. */
 typedef struct {
     double lam0;        /* expected episodes before U and J */
     double cost0;       /* cost_mean * cost_index, yuan (times P[t] in the path) */
     double cv, deductible, ceiling, coinsurance;
     poolsim_claims_moments m;   /* at P = P_det[t] (fixed moments) or P = 1 (scaled) */
+    const poolsim_plan_mtable *tab;  /* PATH mode: the benefit-year table, or NULL */
 } poolsim_plan_claim;
 
 typedef struct {
@@ -44,6 +59,8 @@ typedef struct {
     double *budget_share, *budget_retention, *budget_overspend;   /* [L][T]; share < 0: no budget */
     poolsim_rules_params *rules; /* [L][T] */
     double *reserve_initial;     /* [L] */
+    int ntables;
+    poolsim_plan_mtable *tables; /* [L][K][T] for PATH-mode benefits */
 } poolsim_plan;
 
 enum {
@@ -63,6 +80,14 @@ void poolsim_plan_free(poolsim_plan *p);
 
 /* Enrolment of class m (global index) in county c, projection year t (1-based). */
 double poolsim_plan_enrol(const poolsim_scenario *s, int c, int m, int t);
+
+/* Build / evaluate a moments table (exposed for tests). build: grid over
+ * m in [m_lo, m_hi]. eval: interpolated moments at mean cost e^m, or the
+ * exact formula outside the grid. */
+int poolsim_plan_mtable_build(poolsim_plan_mtable *t, double cv, double d, double u, double c,
+                              double m_lo, double m_hi);
+void poolsim_plan_mtable_eval(const poolsim_plan_mtable *t, double mean_x,
+                              poolsim_claims_moments *out /* OUT */);
 
 /* Expected payment moments of claim q at price index P. */
 void poolsim_plan_moments(const poolsim_plan *pl, int mode, const poolsim_plan_claim *q, double P,
