@@ -10,6 +10,7 @@
  *   - the 2-thread speedup of a whole run;
  *   - peak resident memory.
  * Usage: build/bench [SCENARIO] [PATHS] */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,7 +80,7 @@ static double time_replay(const poolsim_plan *pl, long n, unsigned long long see
                         const poolsim_plan_claim *q = &POOLSIM_PLAN_CLAIM(pl, l, c, kk, t);
                         lam[i] = q->lam0 * d->U[(size_t)c * (size_t)pl->T + (size_t)t] *
                                  (pl->epidemic[l * pl->K + kk] ? d->J[t] : 1.0);
-                        poolsim_plan_moments(pl, pl->mode[l * pl->K + kk], q, d->P[t], &mo[i]);
+                        poolsim_plan_moments(pl, pl->mode[l * pl->K + kk], q, d->P[t], log(d->P[t]), &mo[i]);
                     }
     }
     double t0 = now(), cs = 0;

@@ -20,7 +20,7 @@ static double expected_expenditure(const poolsim_plan *pl, int l, int c, double 
     for (int kk = 0; kk < pl->nclaims[l]; kk++) {
         const poolsim_plan_claim *q = &POOLSIM_PLAN_CLAIM(pl, l, c, kk, 0);
         poolsim_claims_moments m;
-        poolsim_plan_moments(pl, pl->mode[l * pl->K + kk], q, 1.0, &m);
+        poolsim_plan_moments(pl, pl->mode[l * pl->K + kk], q, 1.0, 0.0, &m);
         A += q->lam0 * (pl->epidemic[l * pl->K + kk] ? ej : 1.0) * m.ey;
     }
     double share = pl->budget_share[(size_t)l * (size_t)pl->T];

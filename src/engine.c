@@ -58,7 +58,7 @@ void poolsim_path_ws_free(poolsim_path_ws *w)
 /* Aggregate fund payment for the claims benefits of line l, county c, year
  * index t, including the global budget (MODEL.md section 3). */
 static double claims_paid(const poolsim_plan *pl, unsigned long long seed, uint32_t path, int l,
-                          int c, int t, double F, poolsim_path_ws *w)
+                          int c, int t, double F, double lnP, poolsim_path_ws *w)
 {
     const poolsim_drivers *d = w->drv;
     int T = pl->T, noise = pl->s->claims_noise;
@@ -68,7 +68,7 @@ static double claims_paid(const poolsim_plan *pl, unsigned long long seed, uint3
         const poolsim_plan_claim *q = &POOLSIM_PLAN_CLAIM(pl, l, c, kk, t);
         double lam = q->lam0 * u * (pl->epidemic[l * pl->K + kk] ? d->J[t] : 1.0);
         poolsim_claims_moments m;
-        poolsim_plan_moments(pl, pl->mode[l * pl->K + kk], q, d->P[t], &m);
+        poolsim_plan_moments(pl, pl->mode[l * pl->K + kk], q, d->P[t], lnP, &m);
         if (noise != POOLSIM_NOISE_NONE)
             poolsim_rng_reset(w->rng, seed, path, POOLSIM_STREAM_CLAIMS, (uint32_t)(t + 1),
                               pl->who[((size_t)l * (size_t)pl->C + (size_t)c) * (size_t)pl->K + (size_t)kk]);
@@ -101,12 +101,13 @@ int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
         rec[lay->first_exh + (size_t)l] = 0;
     }
     for (int t = 0; t < T; t++) {
+        double lnP = log(w->drv->P[t]);
         for (int l = 0; l < L; l++) {
             poolsim_rules_county *cty = w->cty;
             for (int c = 0; c < C; c++) {
                 size_t i = POOLSIM_PLAN_LCT(pl, l, c, t);
                 double F = pl->fin_fixed[i] + pl->fin_wage[i] * W[t];
-                double E = pl->per_capita_exp[i] + claims_paid(pl, seed, path, l, c, t, F, w);
+                double E = pl->per_capita_exp[i] + claims_paid(pl, seed, path, l, c, t, F, lnP, w);
                 if (!isfinite(F) || !isfinite(E)) {
                     poolsim_error_report(__FILE__, __LINE__,
                                          "%s is not finite for county %s, line %s, year %d (path %u)",

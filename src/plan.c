@@ -88,9 +88,10 @@ int poolsim_plan_mtable_build(poolsim_plan_mtable *t, double cv, double d, doubl
     return POOLSIM_OK;
 }
 
-void poolsim_plan_mtable_eval(const poolsim_plan_mtable *t, double mean_x, poolsim_claims_moments *out)
+void poolsim_plan_mtable_eval(const poolsim_plan_mtable *t, double m, double mean_x,
+                              poolsim_claims_moments *out)
 {
-    double m = log(mean_x), x = (m - t->m0) * t->inv_h;
+    double x = (m - t->m0) * t->inv_h;
     if (!(x >= 0) || x >= (double)(t->n - 1)) {
         poolsim_claims_payment_moments(mean_x, t->cv, t->d, t->u, t->c, out);
         return;
@@ -109,7 +110,7 @@ void poolsim_plan_mtable_eval(const poolsim_plan_mtable *t, double mean_x, pools
 }
 
 void poolsim_plan_moments(const poolsim_plan *pl, int mode, const poolsim_plan_claim *q, double P,
-                          poolsim_claims_moments *out)
+                          double lnP, poolsim_claims_moments *out)
 {
     (void)pl;
     switch (mode) {
@@ -123,7 +124,7 @@ void poolsim_plan_moments(const poolsim_plan *pl, int mode, const poolsim_plan_c
         break;
     default:
         if (q->tab)
-            poolsim_plan_mtable_eval(q->tab, q->cost0 * P, out);
+            poolsim_plan_mtable_eval(q->tab, q->lncost0 + lnP, q->cost0 * P, out);
         else
             poolsim_claims_payment_moments(q->cost0 * P, q->cv, q->deductible, q->ceiling,
                                            q->coinsurance, out);
@@ -185,6 +186,7 @@ static int plan_county_line(poolsim_plan *pl, int l, int c)
                        poolsim_plan_enrol(s, c, ln->classes[j], t);
             q->lam0 = lam * cty->util_index;
             q->cost0 = poolsim_param_at(&b->cost_mean, y) * cty->cost_index;
+            q->lncost0 = log(q->cost0);
             q->cv = poolsim_param_at(&b->cv, y);
             q->deductible = poolsim_param_at(&b->deductible, y);
             q->ceiling = poolsim_param_at(&b->ceiling, y);
@@ -212,40 +214,48 @@ static int plan_county_line(poolsim_plan *pl, int l, int c)
     return POOLSIM_OK;
 }
 
-/* Moments tables for PATH-mode benefits: one per line, benefit and year,
+/* Moments tables for PATH-mode benefits: one per line, benefit and run of
+ * years with the same parameters (cv, deductible, ceiling, coinsurance),
  * over ln(cost) of every county plus ln P within a factor e^3 of the
- * deterministic price path (outside it the exact formula is used). */
+ * deterministic price path in those years (outside it the exact formula
+ * is used). */
 static int build_tables(poolsim_plan *pl)
 {
     size_t n = (size_t)pl->L * (size_t)pl->K * (size_t)pl->T;
     pl->tables = calloc(n, sizeof *pl->tables);
     if (!pl->tables) return POOLSIM_ENOMEM;
-    pl->ntables = (int)n;
-    const poolsim_ar1 *mi = &pl->s->medical_inflation;
-    double P = 1.0, pi = mi->mean;
-    for (int t = 0; t < pl->T; t++) {
-        if (t > 0) {
-            pi = mi->mean + mi->ar1 * (pi - mi->mean);
-            P *= 1.0 + pi;
-        }
-        double lp = P > 0 ? log(P) : 0.0;
-        for (int l = 0; l < pl->L; l++)
-            for (int kk = 0; kk < pl->nclaims[l]; kk++) {
-                if (pl->mode[l * pl->K + kk] != POOLSIM_MOMENTS_PATH) continue;
-                double lo = INFINITY, hi = -INFINITY;
-                for (int c = 0; c < pl->C; c++) {
-                    double lc = log(POOLSIM_PLAN_CLAIM(pl, l, c, kk, t).cost0);
-                    lo = fmin(lo, lc);
-                    hi = fmax(hi, lc);
+    for (int l = 0; l < pl->L; l++)
+        for (int kk = 0; kk < pl->nclaims[l]; kk++) {
+            if (pl->mode[l * pl->K + kk] != POOLSIM_MOMENTS_PATH) continue;
+            int t0 = 0;
+            while (t0 < pl->T) {
+                const poolsim_plan_claim *q0 = &POOLSIM_PLAN_CLAIM(pl, l, 0, kk, t0);
+                int t1 = t0 + 1;
+                while (t1 < pl->T) {
+                    const poolsim_plan_claim *q = &POOLSIM_PLAN_CLAIM(pl, l, 0, kk, t1);
+                    if (q->cv != q0->cv || q->deductible != q0->deductible ||
+                        q->ceiling != q0->ceiling || q->coinsurance != q0->coinsurance)
+                        break;
+                    t1++;
                 }
-                const poolsim_plan_claim *q0 = &POOLSIM_PLAN_CLAIM(pl, l, 0, kk, t);
-                poolsim_plan_mtable *tb = &pl->tables[((size_t)l * (size_t)pl->K + (size_t)kk) * (size_t)pl->T + (size_t)t];
+                double lo = INFINITY, hi = -INFINITY;
+                for (int t = t0; t < t1; t++) {
+                    double lp = log(pl->P_det[t]);
+                    for (int c = 0; c < pl->C; c++) {
+                        double lc = POOLSIM_PLAN_CLAIM(pl, l, c, kk, t).lncost0 + lp;
+                        lo = fmin(lo, lc);
+                        hi = fmax(hi, lc);
+                    }
+                }
+                poolsim_plan_mtable *tb = &pl->tables[pl->ntables++];
                 int st = poolsim_plan_mtable_build(tb, q0->cv, q0->deductible, q0->ceiling,
-                                                   q0->coinsurance, lo + lp - 3.0, hi + lp + 3.0);
+                                                   q0->coinsurance, lo - 3.0, hi + 3.0);
                 if (st != POOLSIM_OK) return st;
-                for (int c = 0; c < pl->C; c++) POOLSIM_PLAN_CLAIM(pl, l, c, kk, t).tab = tb;
+                for (int t = t0; t < t1; t++)
+                    for (int c = 0; c < pl->C; c++) POOLSIM_PLAN_CLAIM(pl, l, c, kk, t).tab = tb;
+                t0 = t1;
             }
-    }
+        }
     return POOLSIM_OK;
 }
 

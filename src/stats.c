@@ -225,10 +225,51 @@ int poolsim_stats_fold(poolsim_stats *st, const poolsim_block *b)
     return POOLSIM_OK;
 }
 
-static int cmp_double(const void *a, const void *b)
+/* Sort finite doubles ascending: LSD radix sort on order-preserving 64-bit
+ * keys (sign bit flipped for positives, all bits for negatives), one
+ * pass per byte, passes where every key shares the byte skipped. Returns
+ * POOLSIM_ENOMEM when the work buffers cannot be allocated. */
+static int sort_doubles(double *x, size_t n)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+    if (n < 2) return POOLSIM_OK;
+    uint64_t *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+    size_t (*cnt)[256] = calloc(8, sizeof *cnt);
+    if (!a || !b || !cnt) {
+        free(a);
+        free(b);
+        free(cnt);
+        return POOLSIM_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k;
+        memcpy(&k, &x[i], sizeof k);
+        k = (k >> 63) ? ~k : (k | 0x8000000000000000ull);
+        a[i] = k;
+        for (int d = 0; d < 8; d++) cnt[d][(k >> (8 * d)) & 0xff]++;
+    }
+    for (int d = 0; d < 8; d++) {
+        size_t *c = cnt[d];
+        if (c[(a[0] >> (8 * d)) & 0xff] == n) continue; /* all keys share this byte */
+        size_t pos = 0;
+        for (int v = 0; v < 256; v++) {
+            size_t t = c[v];
+            c[v] = pos;
+            pos += t;
+        }
+        for (size_t i = 0; i < n; i++) b[c[(a[i] >> (8 * d)) & 0xff]++] = a[i];
+        uint64_t *t = a;
+        a = b;
+        b = t;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k = a[i];
+        k = (k >> 63) ? (k & 0x7fffffffffffffffull) : ~k;
+        memcpy(&x[i], &k, sizeof k);
+    }
+    free(a);
+    free(b);
+    free(cnt);
+    return POOLSIM_OK;
 }
 
 double poolsim_quantile7(const double *x, size_t n, double p)
@@ -311,10 +352,14 @@ int poolsim_stats_finish(poolsim_stats *st, poolsim_results *r)
     /* quantiles: exact (each channel sorted independently, in parallel) or
      * from the merged histograms */
     long nq = (long)lay->nq;
+    int sort_status = POOLSIM_OK;
 #pragma omp parallel for schedule(dynamic, 4)
     for (long q = 0; q < nq; q++) {
         double *x = st->exact ? st->qv + (size_t)q * n : NULL;
-        if (x) qsort(x, n, sizeof(double), cmp_double);
+        if (x && sort_doubles(x, n) != POOLSIM_OK) {
+#pragma omp atomic write
+            sort_status = POOLSIM_ENOMEM;
+        }
         size_t uq = (size_t)q;
         if (uq < 2 * lt) {
             poolsim_distsum *d = uq < lt ? &r->reserve_balance : &r->reserve_ratio;
@@ -331,7 +376,7 @@ int poolsim_stats_finish(poolsim_stats *st, poolsim_results *r)
             tsum->cvar95[i] = x ? poolsim_cvar_upper(x, n, 0.05) : poolsim_qhist_cvar_upper(st->hist, uq, 0.05);
         }
     }
-    return POOLSIM_OK;
+    return sort_status;
 }
 
 /* ---- transfer between processes (MPI): plain arrays of doubles ---- */

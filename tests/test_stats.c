@@ -85,6 +85,8 @@ static void test_moments_fold(void)
             memset(rec, 0, lay.n * sizeof(double));
             rec[lay.fin_total] = vals[p];
             rec[lay.reserve_end] = vals[p];
+            /* mixed signs, zeros and ties for the radix sort */
+            rec[lay.reserve_ratio] = p % 5 == 0 ? 0.0 : (p % 3 ? -1.0 : 1.0) * cos((double)p) * 1e3;
             poolsim_block_add(b, st, p, rec);
         }
         CU_ASSERT_EQUAL(poolsim_stats_fold(st, b), 0);
@@ -99,6 +101,14 @@ static void test_moments_fold(void)
     qsort(vals, (size_t)P, sizeof(double), cmp_d);
     CU_ASSERT_DOUBLE_EQUAL(r->reserve_balance.q[3], 0.5 * (vals[499] + vals[500]), 1e-6);
     CU_ASSERT_EQUAL(r->reserve_balance.q[0], poolsim_quantile7(vals, (size_t)P, 0.01));
+    /* the radix-sorted quantiles equal those of qsort */
+    double *mixed = malloc((size_t)P * sizeof(double));
+    for (long p = 0; p < P; p++)
+        mixed[p] = p % 5 == 0 ? 0.0 : (p % 3 ? -1.0 : 1.0) * cos((double)p) * 1e3;
+    qsort(mixed, (size_t)P, sizeof(double), cmp_d);
+    for (int k = 0; k < POOLSIM_NQ; k++)
+        CU_ASSERT_EQUAL(r->reserve_ratio.q[k], poolsim_quantile7(mixed, (size_t)P, poolsim_quantile_probs[k]));
+    free(mixed);
     /* folding out of order is refused */
     poolsim_block_reset(b, 7);
     CU_ASSERT_NOT_EQUAL(poolsim_stats_fold(st, b), 0);

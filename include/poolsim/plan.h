@@ -36,6 +36,7 @@ typedef struct {
 typedef struct {
     double lam0;        /* expected episodes before U and J */
     double cost0;       /* cost_mean * cost_index, yuan (times P[t] in the path) */
+    double lncost0;     /* ln(cost0) */
     double cv, deductible, ceiling, coinsurance;
     poolsim_claims_moments m;   /* at P = P_det[t] (fixed moments) or P = 1 (scaled) */
     const poolsim_plan_mtable *tab;  /* PATH mode: the benefit-year table, or NULL */
@@ -86,11 +87,12 @@ double poolsim_plan_enrol(const poolsim_scenario *s, int c, int m, int t);
  * exact formula outside the grid. */
 int poolsim_plan_mtable_build(poolsim_plan_mtable *t, double cv, double d, double u, double c,
                               double m_lo, double m_hi);
-void poolsim_plan_mtable_eval(const poolsim_plan_mtable *t, double mean_x,
+void poolsim_plan_mtable_eval(const poolsim_plan_mtable *t, double m, double mean_x,
                               poolsim_claims_moments *out /* OUT */);
 
-/* Expected payment moments of claim q at price index P. */
+/* Expected payment moments of claim q at price index P (lnP = ln P). */
 void poolsim_plan_moments(const poolsim_plan *pl, int mode, const poolsim_plan_claim *q, double P,
+                          double lnP,
                           poolsim_claims_moments *out /* OUT */);
 
 #endif
