@@ -541,7 +541,8 @@ static int get_param(bctx *b, const sc_node *n, const sc_row *r, poolsim_param *
     qsort(yv, n->n, sizeof yv[0], year_val_cmp);
     for (size_t i = 1; i < n->n; i++) {
         if (yv[i].year == yv[i - 1].year) {
-            sc_error_at(c, yv[i].key, P(b), "year %d given twice (first at line %d, column %d)",
+            sc_error_at(c, yv[i].key, P(b), "year %d given twice (first at line %d, column %d; expected each "
+                        "year once)",
                         yv[i].year, yv[i - 1].key->line, yv[i - 1].key->col);
             return -1;
         }

@@ -232,7 +232,8 @@ static sc_node *load_file(sc_ctx *c, const char *path, const sc_node *at, chain_
         }
     }
     if (ch->n >= SC_MAX_CHAIN) {
-        sc_error_at(c, at, "extends", "extends chain longer than %d files", SC_MAX_CHAIN);
+        sc_error_at(c, at, "extends", "extends chain longer than %d files (expected at most %d)",
+                    SC_MAX_CHAIN, SC_MAX_CHAIN);
         return NULL;
     }
     char *text;
@@ -371,7 +372,8 @@ static void apply_set(sc_ctx *c, sc_node *root, int idx, const char *arg)
             return;
         }
         if (np == SC_MAX_SET_PARTS) {
-            sc_error(c, file, idx, 1, "%s: more than %d parts in the key", save, SC_MAX_SET_PARTS);
+            sc_error(c, file, idx, 1, "%s: more than %d parts in the key (expected at most %d)", save,
+                     SC_MAX_SET_PARTS, SC_MAX_SET_PARTS);
             return;
         }
         parts[np++] = p;

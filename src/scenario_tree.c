@@ -579,19 +579,27 @@ void sc_fmt_double(char *buf, size_t size, double v)
 
 /* ---- files ------------------------------------------------------------- */
 
+/* strerror is not thread-safe; the XSI strerror_r is. */
+static const char *errtext(int e, char *buf, size_t size)
+{
+    if (strerror_r(e, buf, size) != 0) snprintf(buf, size, "error %d", e);
+    return buf;
+}
+
 int sc_read_file(sc_ctx *c, const char *path, const sc_node *at, const char *key,
                  char **text, size_t *len)
 {
     *text = NULL;
     *len = 0;
     const char *fpath = sc_file(c, path);
+    char eb[128];
     FILE *f = fopen(path, "rb");
     if (!f) {
         int e = errno;
         if (at)
-            sc_error_at(c, at, key, "cannot open '%s': %s", path, strerror(e));
+            sc_error_at(c, at, key, "cannot open '%s': %s", path, errtext(e, eb, sizeof eb));
         else
-            sc_error(c, fpath, 0, 0, "cannot open '%s': %s", path, strerror(e));
+            sc_error(c, fpath, 0, 0, "cannot open '%s': %s", path, errtext(e, eb, sizeof eb));
         return -1;
     }
     size_t cap = 0, n = 0;
@@ -610,15 +618,17 @@ int sc_read_file(sc_ctx *c, const char *path, const sc_node *at, const char *key
             cap = ncap;
         }
         size_t want = cap - n - 1;
+        size_t room = SC_MAX_FILE_BYTES - (c->bytes < SC_MAX_FILE_BYTES ? c->bytes : SC_MAX_FILE_BYTES);
+        if (want > room - (n < room ? n : room) + 1) want = room - (n < room ? n : room) + 1;
         size_t got = fread(buf + n, 1, want, f);
         n += got;
         if (c->bytes + n > SC_MAX_FILE_BYTES) {
             if (at)
-                sc_error_at(c, at, key, "'%s' is too large (the files of one scenario may hold "
-                            "at most %zu MiB together)", path, SC_MAX_FILE_BYTES >> 20);
+                sc_error_at(c, at, key, "'%s' is too large (expected at most %zu MiB for all the "
+                            "files of one scenario together)", path, SC_MAX_FILE_BYTES >> 20);
             else
-                sc_error(c, fpath, 0, 0, "file is too large (the files of one scenario may hold "
-                         "at most %zu MiB together)", SC_MAX_FILE_BYTES >> 20);
+                sc_error(c, fpath, 0, 0, "file is too large (expected at most %zu MiB for all the "
+                         "files of one scenario together)", SC_MAX_FILE_BYTES >> 20);
             c->limit = 1;
             fail = 1;
             break;
@@ -627,9 +637,9 @@ int sc_read_file(sc_ctx *c, const char *path, const sc_node *at, const char *key
             if (ferror(f)) {
                 int e = errno;
                 if (at)
-                    sc_error_at(c, at, key, "cannot read '%s': %s", path, strerror(e));
+                    sc_error_at(c, at, key, "cannot read '%s': %s", path, errtext(e, eb, sizeof eb));
                 else
-                    sc_error(c, fpath, 0, 0, "cannot read '%s': %s", path, strerror(e));
+                    sc_error(c, fpath, 0, 0, "cannot read '%s': %s", path, errtext(e, eb, sizeof eb));
                 fail = 1;
             }
             break;
@@ -860,15 +870,15 @@ int sc_parse_yaml(sc_ctx *c, const char *file, const char *text, size_t len, int
                 break;
             }
             if (depth + node_height(target) > SC_MAX_DEPTH) {
-                sc_error(c, file, line, col, "alias *%s nests deeper than %d levels", name,
-                         SC_MAX_DEPTH);
+                sc_error(c, file, line, col, "alias *%s nests deeper than %d levels (expected at "
+                         "most %d)", name, SC_MAX_DEPTH, SC_MAX_DEPTH);
                 c->limit = 1;
                 fail = 1;
                 break;
             }
             if (c->nodes + node_count(target, SC_MAX_NODES) > SC_MAX_NODES) {
-                sc_error(c, file, line, col, "alias *%s expands to too many values (more than "
-                         "%zu in all)", name, SC_MAX_NODES);
+                sc_error(c, file, line, col, "alias *%s expands to too many values (expected at "
+                         "most %zu in all)", name, SC_MAX_NODES);
                 c->limit = 1;
                 fail = 1;
                 break;
@@ -888,7 +898,8 @@ int sc_parse_yaml(sc_ctx *c, const char *file, const char *text, size_t len, int
                 break;
             }
             if (depth >= SC_MAX_DEPTH) {
-                sc_error(c, file, line, col, "nesting deeper than %d levels", SC_MAX_DEPTH);
+                sc_error(c, file, line, col, "nesting deeper than %d levels (expected at most %d)",
+                         SC_MAX_DEPTH, SC_MAX_DEPTH);
                 c->limit = 1;
                 fail = 1;
                 break;
@@ -1012,7 +1023,8 @@ size_t sc_check_duplicates(sc_ctx *c, const sc_node *n, sc_buf *path)
             if (r[j].k->len == r[first].k->len &&
                 memcmp(r[j].k->text, r[first].k->text, r[j].k->len) == 0) {
                 size_t old = sc_path_push(path, r[j].k->text);
-                sc_error_at(c, r[j].k, path->s, "duplicate key (first at line %d, column %d)",
+                sc_error_at(c, r[j].k, path->s, "duplicate key (first at line %d, column %d; "
+                            "expected each key once)",
                             r[first].k->line, r[first].k->col);
                 sc_buf_trunc(path, old);
                 found++;
