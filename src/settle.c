@@ -713,7 +713,7 @@ int poolsim_settle_compute(const poolsim_scenario *s, const poolsim_flows *f, FI
                 cty[c].expenditure = cur[c].expenditure;
                 if (consecutive)
                     cty[c].levy_basis = prev[c].financing;
-                else if (s->counties[c].has_prior[l])
+                else if (!prev && s->counties[c].has_prior[l])
                     cty[c].levy_basis = s->counties[c].prior_financing[l];
                 else
                     cty[c].levy_basis = cur[c].financing;

@@ -548,9 +548,10 @@ static void test_settle_small(void)
  * 2024  (one settled year after 2022: interest once) R = 718.3;
  *       S = 352.8, 330.75, 0. F = 1000, 2000, 1000, cap 1200,
  *       room 1200 - 718.3 = 481.7.
- *       basis: no 2023 row, so a falls back to prior 900 -> 90; b, c to
- *       their own 2024 financing -> 200, 100; due 390 <= 481.7: paid;
- *       R = 1108.3. E = 910, 1800, 900: D = 0, 0, 0. */
+ *       basis: no 2023 row and 2024 is not the first settled year, so
+ *       prior_financing (the year before the first) does not apply: each
+ *       county's own 2024 financing -> 100, 200, 100; due 400 <= 481.7:
+ *       paid; R = 1118.3. E = 900, 1800, 900: D = 0, 0, 0. */
 static void test_settle_basis_gap(void)
 {
     fixture fx;
@@ -566,7 +567,7 @@ static void test_settle_basis_gap(void)
 
     poolsim_settlement st;
     CU_ASSERT_EQUAL_FATAL(settle_text(&fx.s,
-                                      HDR "2024,a,employee,1000,910\n"
+                                      HDR "2024,a,employee,1000,900\n"
                                           "2024,b,employee,2000,1800\n"
                                           "2024,c,employee,1000,900\n"
                                           "2021,a,employee,1000,800\n"
@@ -599,13 +600,13 @@ static void test_settle_basis_gap(void)
     r = find(&st, 2022, 1, 0);
     EQ(r->fig.balance_end, 315);
     r = find(&st, 2024, 0, 0);
-    EQ(r->fig.levy_basis, 900);
-    EQ(r->fig.levy, 90);
+    EQ(r->fig.levy_basis, 1000);
+    EQ(r->fig.levy, 100);
     EQ(r->fig.balance_end, 352.8);
     r = find(&st, 2024, 1, 0);
     EQ(r->fig.levy_basis, 2000);
     EQ(r->fig.balance_end, 330.75);
-    EQ(r->reserve_end, 1108.3);
+    EQ(r->reserve_end, 1118.3);
     poolsim_settle_free(&st);
 
     /* top_up filling part of the cap: R0 = 1000 -> 1100 after interest,

@@ -16,9 +16,11 @@
  * year the reserve opens at the line's reserve.initial (its value in force
  * in that year) and the county balances at balance.<line>. The levy basis
  * for year y is the county's financing of year y-1 in the CSV for that
- * line, else its prior_financing for the line when given, else its own
- * financing of y (MODEL.md section 8, literally: so a year after a gap in
- * the years also falls back to prior_financing). Rule values are those in
+ * line, else -- in the line's first settled year only -- its
+ * prior_financing for the line when given, else its own financing of y
+ * (MODEL.md section 8; prior_financing is the financing of the year before
+ * the first, so a year after a gap in the years uses its own financing).
+ * Rule values are those in
  * force in year y (dated values resolved). When a line's years are not
  * consecutive (2021, 2023), interest is applied once per settled year, not
  * once per calendar year elapsed.
