@@ -297,9 +297,12 @@ static const char *key_path(bctx *b, const sc_node *key)
     sc_ctx *c = b->c;
     if (key && c->sets && key->file && strcmp(key->file, "--set") == 0 && key->line >= 1 &&
         key->line <= c->nsets) {
+        /* a key the --set path created (not one inside its value) */
         const char *arg = c->sets[key->line - 1];
         const char *e = strchr(arg, '=');
-        return sc_strndup(c, arg, e ? (size_t)(e - arg) : strlen(arg));
+        size_t kl = e ? (size_t)(e - arg) : strlen(arg), pl = b->path.len;
+        if (pl <= kl && memcmp(arg, P(b), pl) == 0 && (pl == kl || arg[pl] == '.'))
+            return sc_strndup(c, arg, kl);
     }
     return P(b);
 }

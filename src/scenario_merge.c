@@ -518,6 +518,19 @@ int sc_load_tree(sc_ctx *c, const char *path, const poolsim_load_opts *opts, sc_
             for (int i = 0; i < opts->nsets && !c->nomem && !c->limit; i++)
                 apply_set(c, r, i + 1, opts->sets[i]);
         }
+        /* a --set may have written a county group as a nested map */
+        int ci = sc_map_find(r, "counties");
+        if (opts->nsets > 0 && ci >= 0 && r->vals[ci]->kind == SC_SEQ) {
+            if (flatten_counties(c, r->vals[ci])) return -1;
+            sc_buf pb = {0};
+            sc_path_push(&pb, "counties");
+            for (size_t i = 0; i < r->vals[ci]->n; i++) {
+                size_t old = sc_path_item(&pb, r->vals[ci], i);
+                sc_check_duplicates(c, r->vals[ci]->vals[i], &pb);
+                sc_buf_trunc(&pb, old);
+            }
+            sc_buf_free(&pb);
+        }
         char num[32];
         if (opts->paths >= 0) {
             snprintf(num, sizeof num, "%ld", opts->paths);
