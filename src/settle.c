@@ -781,6 +781,15 @@ static void put_num(FILE *f, double x)
     fputs(b, f);
 }
 
+/* Money is written rounded to the fen (0.01 yuan): the settlement itself
+ * keeps full precision, but 45219999.99999999 is not a figure a finance
+ * bureau can book. Ratios are written in full. */
+static void put_money(FILE *f, double x)
+{
+    if (isfinite(x) && fabs(x) < 1e13) x = round(x * 100.0) / 100.0;
+    put_num(f, x);
+}
+
 int poolsim_settle_write_csv(const poolsim_scenario *s, const poolsim_settlement *st, FILE *f)
 {
     fputs("year,county,line,financing,levy,expenditure,result,balance_used,shortfall,"
@@ -795,14 +804,17 @@ int poolsim_settle_write_csv(const poolsim_scenario *s, const poolsim_settlement
                              k->balance_used, k->shortfall, k->shortfall_ratio};
         for (size_t j = 0; j < sizeof v1 / sizeof v1[0]; j++) {
             fputc(',', f);
-            put_num(f, v1[j]);
+            if (j == sizeof v1 / sizeof v1[0] - 1)
+                put_num(f, v1[j]); /* shortfall_ratio */
+            else
+                put_money(f, v1[j]);
         }
         fprintf(f, ",%d", k->bracket);
         const double v2[] = {k->reserve_paid, k->county_share, k->city_share, k->miss,
                              k->balance_end, r->reserve_end};
         for (size_t j = 0; j < sizeof v2 / sizeof v2[0]; j++) {
             fputc(',', f);
-            put_num(f, v2[j]);
+            put_money(f, v2[j]);
         }
         fputc('\n', f);
     }

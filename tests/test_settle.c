@@ -419,6 +419,7 @@ static const poolsim_settle_row *find(const poolsim_settlement *st, int year, in
  *         the basis); R = 14520.875. a: D = 12000 - 1000 - 10000 = 1000,
  *         S = 2500. b: D = 0. c: D = 10000 - 1000 - 9900 = -900, used 500,
  *         G = 400, q = 0.04, bracket 1, r = 400. R = 14120.875.
+ *   (The CSV shows money rounded to the fen: 14120.88, 15003.43.)
  *   2023  R = 14120.875 * 1.0625 = 15003.4296875 >= 12600: no levy;
  *         b: D = 1000, S = 1000. R = 15003.4296875.
  * (6.25% interest keeps every figure exactly representable in binary, so

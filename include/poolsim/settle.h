@@ -122,7 +122,9 @@ int poolsim_settle_compute(const poolsim_scenario *s, const poolsim_flows *f, FI
 
 void poolsim_settle_free(poolsim_settlement *st);
 
-/* The settlement CSV on a stream. POOLSIM_EIO when the stream reports an
+/* The settlement CSV on a stream. Money columns are rounded to the fen
+ * (0.01 yuan, half away from zero) for output only; shortfall_ratio is
+ * written in full. POOLSIM_EIO when the stream reports an
  * error (no message: the caller knows the path). */
 int poolsim_settle_write_csv(const poolsim_scenario *s, const poolsim_settlement *st, FILE *f);
 
