@@ -376,6 +376,11 @@ int poolsim_cmd_compare(int argc, char **argv)
             if (env && *env && poolsim_cli_parse_long("OMP_NUM_THREADS", env, 1, 1024, &v) == 0)
                 eo.threads = (int)v;
         }
+        if ((json && poolsim_results_check_writable(json) != POOLSIM_OK) ||
+            (csv && poolsim_results_check_writable(csv) != POOLSIM_OK)) {
+            poolsim_setlist_free(&sets);
+            return POOLSIM_EXIT_IO;
+        }
         eo.progress = !quiet;
         eo.keep_saved = 1;
         eo.stop = &poolsim_cli_stop;

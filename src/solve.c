@@ -248,9 +248,18 @@ void poolsim_solve_result_free(poolsim_solve_result *r)
     memset(r, 0, sizeof *r);
 }
 
-static int holds(const poolsim_target *tg, double m)
+/* The value compared with the bound at evaluation i: the estimate, or with
+ * `conservative` the end of its 95% interval on the failing side. */
+static double tested(const poolsim_solve_opts *o, const poolsim_solve_result *r, int i)
 {
-    return tg->ge ? m >= tg->bound : m <= tg->bound;
+    if (!o->conservative) return r->m[i];
+    return o->target.ge ? r->mlo[i] : r->mhi[i];
+}
+
+static int holds(const poolsim_solve_opts *o, const poolsim_solve_result *r, int i)
+{
+    double v = tested(o, r, i);
+    return o->target.ge ? v >= o->target.bound : v <= o->target.bound;
 }
 
 /* One evaluation at lever value x: appends to out. */
@@ -300,7 +309,7 @@ static int evaluate(const char *scenario, const poolsim_solve_opts *o, poolsim_s
         char m1[40];
         fmt_num(m, m1, sizeof m1);
         fprintf(o->log, "[eval %d] %s=%s  metric %s  [%.6g, %.6g]  target %s\n", out->n, o->key, num,
-                m1, lo, hi, holds(&o->target, m) ? "holds" : "fails");
+                m1, lo, hi, holds(o, out, i) ? "holds" : "fails");
         fflush(o->log);
     }
     return POOLSIM_OK;
@@ -320,11 +329,13 @@ static int check_monotone(const poolsim_solve_opts *o, const poolsim_solve_resul
             ord[j] = ord[j - 1];
             ord[j - 1] = t;
         }
-    double dir = r->m[1] - r->m[0];   /* points 0 and 1 are lo and hi */
+    double dir = tested(o, r, 1) - tested(o, r, 0);   /* points 0 and 1 are lo and hi */
     int ok = 1;
     for (int i = 1; i < n && ok; i++) {
-        double a = r->m[ord[i - 1]], b = r->m[ord[i]];
-        if ((dir >= 0 && b < a) || (dir < 0 && b > a)) {
+        double a = tested(o, r, ord[i - 1]), b = tested(o, r, ord[i]);
+        /* rounding noise (1e-9 relative) is not a reversal */
+        double slack = 1e-9 * fmax(fabs(a), fabs(b));
+        if ((dir >= 0 && b < a - slack) || (dir < 0 && b > a + slack)) {
             ok = 0;
             fprintf(stderr,
                     "poolsim: warning: %s is not monotone in %s over the evaluated points: %.6g at "
@@ -360,16 +371,17 @@ int poolsim_solve_run(const char *scenario, const poolsim_solve_opts *o, FILE *d
     int st = evaluate(scenario, o, &eo, diag, o->lo, &first, out);
     if (st == POOLSIM_OK) st = evaluate(scenario, o, &eo, diag, o->hi, &first, out);
     if (st != POOLSIM_OK) goto done;
-    int hlo = holds(&o->target, out->m[0]), hhi = holds(&o->target, out->m[1]);
+    int hlo = holds(o, out, 0), hhi = holds(o, out, 1);
     if (hlo == hhi) {
         char a[40], b[40];
         fmt_num(o->lo, a, sizeof a);
         fmt_num(o->hi, b, sizeof b);
         poolsim_error_report(__FILE__, __LINE__,
                              "solve: the target %s holds at %s ends of the range: %s=%s gives %.6g, "
-                             "%s=%s gives %.6g; no boundary inside [%s, %s] (%s)",
-                             o->target.text, hlo ? "both" : "neither", o->key, a, out->m[0], o->key,
-                             b, out->m[1], a, b,
+                             "%s=%s gives %.6g%s; no boundary inside [%s, %s] (%s)",
+                             o->target.text, hlo ? "both" : "neither", o->key, a, tested(o, out, 0),
+                             o->key, b, tested(o, out, 1),
+                             o->conservative ? " (interval bounds, --conservative)" : "", a, b,
                              hlo ? "every value in the range meets it; move or widen the range"
                                  : "no value in the range meets it; move or widen the range, or "
                                    "the lever cannot reach the target");
@@ -383,7 +395,7 @@ int poolsim_solve_run(const char *scenario, const poolsim_solve_opts *o, FILE *d
         if (mid == good || mid == bad) break;   /* no double strictly between */
         st = evaluate(scenario, o, &eo, diag, mid, &first, out);
         if (st != POOLSIM_OK) goto done;
-        if (holds(&o->target, out->m[out->n - 1])) {
+        if (holds(o, out, out->n - 1)) {
             good = mid;
             igood = out->n - 1;
         } else {
@@ -425,6 +437,8 @@ static void solve_usage(FILE *f)
           "  --tol X              stop when the bracket is narrower than X\n"
           "                       (default: 0.001 (HI - LO))\n"
           "  --max-evals N        at most N runs, both ends included (default 30)\n"
+          "  --conservative       test the end of the metric's 95% interval instead of\n"
+          "                       the estimate (the target then holds with confidence)\n"
           "      --set KEY=VALUE  fixed override, applied before the varied key (repeatable)\n"
           "  -n, --paths N        paths per run (default: simulation.paths)\n"
           "  -s, --seed S         seed of every run (default: simulation.seed)\n"
@@ -500,6 +514,7 @@ static int fill_json(FILE *f, const void *vctx)
                           r->infeasible, "converged", r->converged, "monotone", r->monotone, "paths",
                           (json_int_t)r->paths, "seed", "", "points", pts);
     if (!j) return POOLSIM_ENOMEM;
+    json_object_set_new(j, "conservative", json_boolean(c->o->conservative));
     if (r->seed <= (unsigned long long)LLONG_MAX) {
         json_object_set_new(j, "seed", json_integer((json_int_t)r->seed));
     } else {
@@ -521,7 +536,8 @@ int poolsim_cmd_solve(int argc, char **argv)
         {"set", required_argument, NULL, 'S'},    {"paths", required_argument, NULL, 'n'},
         {"seed", required_argument, NULL, 's'},   {"threads", required_argument, NULL, 't'},
         {"json", required_argument, NULL, 'j'},   {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+        {"conservative", no_argument, NULL, 'C'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     poolsim_solve_opts so = {0};
     poolsim_setlist sets = {0};
     char *key = NULL;
@@ -577,6 +593,7 @@ int poolsim_cmd_solve(int argc, char **argv)
             break;
         case 'j': json = optarg; break;
         case 'q': quiet = 1; break;
+        case 'C': so.conservative = 1; break;
         case 'h':
             solve_usage(stdout);
             rc = POOLSIM_EXIT_OK;
@@ -605,6 +622,10 @@ int poolsim_cmd_solve(int argc, char **argv)
             if (env && *env && poolsim_cli_parse_long("OMP_NUM_THREADS", env, 1, 1024, &v) == 0)
                 so.eval.threads = (int)v;
         }
+        if (json && poolsim_results_check_writable(json) != POOLSIM_OK) {
+            rc = POOLSIM_EXIT_IO;
+            goto out;
+        }
         poolsim_cli_signals();
         poolsim_solve_result r;
         int st = poolsim_solve_run(scen, &so, stderr, &r);
@@ -622,7 +643,8 @@ int poolsim_cmd_solve(int argc, char **argv)
             char a[40], b[40];
             fmt_num(r.value, a, sizeof a);
             fmt_num(r.infeasible, b, sizeof b);
-            printf("solve: %s such that %s\n", key, so.target.text);
+            printf("solve: %s such that %s%s\n", key, so.target.text,
+                   so.conservative ? "  (tested on the 95% interval bound)" : "");
             printf("  value       %s = %s   (target holds here; fails at %s)\n", key, a, b);
             printf("  metric      %.6g   95%% interval [%.6g, %.6g]\n", r.metric, r.lo, r.hi);
             printf("  evaluations %d  (%ld paths each, seed %llu, common random numbers)%s%s\n",

@@ -850,6 +850,12 @@ int poolsim_cmd_sweep(int argc, char **argv)
             goto out;
         }
         if (!output && strncmp(outpath, "results/", 8) == 0) mkdir("results", 0777);
+        if (poolsim_results_check_writable(outpath) != POOLSIM_OK ||
+            (csv && poolsim_results_check_writable(csv) != POOLSIM_OK)) {
+            free(outpath);
+            rc = POOLSIM_EXIT_IO;
+            goto out;
+        }
         poolsim_cli_signals();
         poolsim_sweep_results *w = NULL;
         poolsim_results *base = NULL;
@@ -870,11 +876,11 @@ int poolsim_cmd_sweep(int argc, char **argv)
             fflush(stderr);
             _exit(poolsim_status_exit(st));
         }
-        if (st == POOLSIM_OK && plotdir) st = poolsim_sweep_plot(w, plotdir, format, quiet ? NULL : stdout);
         if (st == POOLSIM_OK && !quiet) {
             print_table(w, stdout);
             printf("sweep: %s%s%s\n", outpath, csv ? "  table: " : "", csv ? csv : "");
         }
+        if (st == POOLSIM_OK && plotdir) st = poolsim_sweep_plot(w, plotdir, format, quiet ? NULL : stdout);
         rc = poolsim_status_exit(st);
         poolsim_sweep_results_free(w);
         poolsim_results_free(base);

@@ -35,6 +35,7 @@
 
 #include "poolsim/common.h"
 #include "poolsim/h5out.h"
+#include "poolsim/results.h"
 #include "poolsim/sweep.h"
 
 #define FORMAT "poolsim-sweep/1"
@@ -303,6 +304,7 @@ int poolsim_sweep_write(const poolsim_sweep_results *s, const poolsim_results *b
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     int st = check_finite(s, path);
+    if (st == POOLSIM_OK) st = poolsim_results_check_writable(path);
     if (st != POOLSIM_OK) return st;
     const char *slash = strrchr(path, '/');
     const char *bn = slash ? slash + 1 : path;

@@ -211,6 +211,8 @@ typedef struct {
     double tol;                  /* stop when the bracket is narrower; <= 0: 1e-3 (hi - lo) */
     int max_evals;               /* <= 0: 30 */
     poolsim_target target;
+    int conservative;            /* 1: test the 95% interval's end on the failing side
+                                    (hi for <=, lo for >=) instead of the estimate */
     int nsets;                   /* fixed overrides, applied before the varied key */
     const char *const *sets;
     poolsim_sweep_eval_opts eval;
