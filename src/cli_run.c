@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include "poolsim/h5out.h"
 #include "poolsim/jsonout.h"
 #include "poolsim/mpi.h"
+#include "poolsim/settle.h"
 
 static void run_usage(FILE *f)
 {
@@ -75,9 +77,11 @@ static void print_summary(const poolsim_results *r, FILE *f)
         fprintf(f, "    highest expected county-government burden over %d years (yuan):\n", T);
         for (int k = 0; k < 3 && top[k] >= 0; k++) {
             size_t i = POOLSIM_LC(r, l, top[k]);
-            fprintf(f, "      %-12s %-10s mean %14.0f  p95 %14.0f\n", r->county_ids[top[k]],
-                    r->county_names[top[k]], r->county_burden_total.mean[i],
-                    r->county_burden_total.p95[i]);
+            /* pad by display width: CJK characters take two columns */
+            int pad = 10 - (int)poolsim_settle_text_width(r->county_names[top[k]]);
+            fprintf(f, "      %-12s %s%*s mean %14.0f  p95 %14.0f\n", r->county_ids[top[k]],
+                    r->county_names[top[k]], pad > 0 ? pad : 0, "",
+                    r->county_burden_total.mean[i], r->county_burden_total.p95[i]);
         }
     }
     fputc('\n', f);
@@ -184,12 +188,24 @@ int poolsim_cmd_run(int argc, char **argv)
     poolsim_results *r = NULL;
     poolsim_saved_paths *sp = NULL;
     st = poolsim_engine_run(s, &eo, &r, save ? &sp : NULL);
+    /* peak resident memory of every rank, for the closing line */
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    int nranks = poolsim_mpi_size();
+    double *peak = calloc((size_t)nranks, sizeof(double));
+    if (!peak) {
+        fprintf(stderr, "poolsim: out of memory\n");
+        poolsim_mpi_abort(POOLSIM_EXIT_FAIL);
+        return POOLSIM_EXIT_FAIL;
+    }
+    poolsim_mpi_gather_double((double)ru.ru_maxrss / 1024.0, peak);
     if (st == POOLSIM_OK && !root) {
         /* only rank 0 writes and prints; it holds the same results */
         poolsim_results_free(r);
         poolsim_saved_paths_free(sp);
         poolsim_scenario_free(s);
         free(outpath);
+        free(peak);
         return POOLSIM_EXIT_OK;
     }
     if (st == POOLSIM_EINTR || (st == POOLSIM_OK && poolsim_cli_stop)) {
@@ -198,11 +214,13 @@ int poolsim_cmd_run(int argc, char **argv)
         poolsim_saved_paths_free(sp);
         poolsim_scenario_free(s);
         free(outpath);
+        free(peak);
         return poolsim_cli_signal_exit();
     }
     if (st != POOLSIM_OK) {
         poolsim_scenario_free(s);
         free(outpath);
+        free(peak);
         return poolsim_status_exit(st);
     }
     double secs = now_seconds() - t0;
@@ -223,13 +241,17 @@ int poolsim_cmd_run(int argc, char **argv)
     }
     if (!quiet) {
         print_summary(r, stdout);
-        printf("results: %s%s%s  (%.1f s)\n", outpath, json ? "  summary: " : "", json ? json : "",
-               secs);
+        printf("results: %s%s%s  (%.1f s, %ld paths/s, peak memory", outpath,
+               json ? "  summary: " : "", json ? json : "", secs,
+               secs > 0 ? (long)((double)r->paths / secs) : 0L);
+        for (int k = 0; k < nranks; k++) printf("%s %.0f", k ? "," : "", peak[k]);
+        printf(" MiB%s)\n", nranks > 1 ? " per rank" : "");
     }
     poolsim_results_free(r);
     poolsim_saved_paths_free(sp);
     poolsim_scenario_free(s);
     free(outpath);
+    free(peak);
     return POOLSIM_EXIT_OK;
 
 bad:

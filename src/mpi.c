@@ -107,6 +107,13 @@ int poolsim_mpi_bcast_doubles(double *buf, size_t n)
     return POOLSIM_OK;
 }
 
+int poolsim_mpi_gather_double(double v, double *out)
+{
+    return MPI_Gather(&v, 1, MPI_DOUBLE, out, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD) == MPI_SUCCESS
+               ? POOLSIM_OK
+               : POOLSIM_EIO;
+}
+
 void poolsim_mpi_abort(int code) { MPI_Abort(MPI_COMM_WORLD, code); }
 
 #else /* single process */
@@ -146,6 +153,11 @@ int poolsim_mpi_recv_i64_any(int64_t **buf, size_t *n, int src, int tag)
 int poolsim_mpi_bcast_doubles(double *buf, size_t n)
 {
     (void)buf, (void)n;
+    return POOLSIM_OK;
+}
+int poolsim_mpi_gather_double(double v, double *out)
+{
+    out[0] = v;
     return POOLSIM_OK;
 }
 void poolsim_mpi_abort(int code) { exit(code); }

@@ -20,6 +20,8 @@ int poolsim_mpi_send_i64(const int64_t *buf, size_t n, int dest, int tag);
 int poolsim_mpi_recv_i64_any(int64_t **buf /* OUT */, size_t *n /* OUT */, int src, int tag);
 /* Broadcast doubles from rank 0 to all. */
 int poolsim_mpi_bcast_doubles(double *buf, size_t n);
+/* Gather one double from every rank into out[size] on rank 0. */
+int poolsim_mpi_gather_double(double v, double *out /* OUT [size], rank 0 */);
 /* Abort every rank (after a failure that leaves ranks out of step). */
 void poolsim_mpi_abort(int code);
 
