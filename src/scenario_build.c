@@ -316,8 +316,22 @@ static void key_error(bctx *b, sc_node *key, const char *msg)
     sc_error_at(b->c, key, key_path(b, key), "%s", msg);
 }
 
+/* 1 when no message need be built for key: already reported, or the
+ * error list is full (then it is only counted). */
+static int key_done(bctx *b, sc_node *key)
+{
+    if (key->reported) return 1;
+    if (b->c->nerr >= SC_MAX_ERRORS) {
+        key->reported = 1;
+        b->c->dropped++;
+        return 1;
+    }
+    return 0;
+}
+
 static void unknown_key(bctx *b, sc_node *key, const sc_row *rows, size_t nrows, unsigned variant)
 {
+    if (key_done(b, key)) return;
     sc_buf t = {0};
     int first = 1;
     for (size_t i = 0; i < nrows; i++) {
@@ -346,42 +360,41 @@ static int looks_numeric_quoted(const sc_node *n)
 static int get_number(bctx *b, const sc_node *n, const sc_row *r, double *out)
 {
     sc_ctx *c = b->c;
-    const char *exp = expect(c, r);
     if (n->kind != SC_SCALAR) {
-        sc_error_at(c, n, P(b), "%s is not allowed here (expected %s)", sc_show(c, n), exp);
+        sc_error_at(c, n, P(b), "%s is not allowed here (expected %s)", sc_show(c, n), expect(c, r));
         return -1;
     }
     int cls = sc_class(n);
     if (cls == SV_NULL || (n->len == 0)) {
-        sc_error_at(c, n, P(b), "empty value (expected %s)", exp);
+        sc_error_at(c, n, P(b), "empty value (expected %s)", expect(c, r));
         return -1;
     }
     if (looks_numeric_quoted(n)) {
         sc_error_at(c, n, P(b), "%s is quoted, so it is a text, not a number (expected %s)",
-                    sc_show(c, n), exp);
+                    sc_show(c, n), expect(c, r));
         return -1;
     }
     double v;
     int rc = sc_number(n, &v);
     if (rc < 0) {
-        sc_error_at(c, n, P(b), "%s is not a number (expected %s)", sc_show(c, n), exp);
+        sc_error_at(c, n, P(b), "%s is not a number (expected %s)", sc_show(c, n), expect(c, r));
         return -1;
     }
     if (rc > 0) {
-        sc_error_at(c, n, P(b), "%s is too large for a number (expected %s)", sc_show(c, n), exp);
+        sc_error_at(c, n, P(b), "%s is too large for a number (expected %s)", sc_show(c, n), expect(c, r));
         return -1;
     }
     if (isnan(v)) {
-        sc_error_at(c, n, P(b), "%s is not a number (expected %s)", sc_show(c, n), exp);
+        sc_error_at(c, n, P(b), "%s is not a number (expected %s)", sc_show(c, n), expect(c, r));
         return -1;
     }
     if (isinf(v) && !((r->flags & F_INF) && v > 0)) {
-        sc_error_at(c, n, P(b), "%s is not allowed here (expected %s)", sc_show(c, n), exp);
+        sc_error_at(c, n, P(b), "%s is not allowed here (expected %s)", sc_show(c, n), expect(c, r));
         return -1;
     }
     const sc_range *g = &ranges[r->range];
     if (v < g->lo || v > g->hi || (g->lo_open && v == g->lo) || (g->hi_open && v == g->hi)) {
-        sc_error_at(c, n, P(b), "%s is out of range (expected %s)", sc_show(c, n), exp);
+        sc_error_at(c, n, P(b), "%s is out of range (expected %s)", sc_show(c, n), expect(c, r));
         return -1;
     }
     *out = v;
@@ -391,29 +404,28 @@ static int get_number(bctx *b, const sc_node *n, const sc_row *r, double *out)
 static int get_integer(bctx *b, const sc_node *n, const sc_row *r, double *out)
 {
     sc_ctx *c = b->c;
-    const char *exp = expect(c, r);
     if (n->kind != SC_SCALAR) {
-        sc_error_at(c, n, P(b), "%s is not allowed here (expected %s)", sc_show(c, n), exp);
+        sc_error_at(c, n, P(b), "%s is not allowed here (expected %s)", sc_show(c, n), expect(c, r));
         return -1;
     }
     if (sc_class(n) == SV_NULL || n->len == 0) {
-        sc_error_at(c, n, P(b), "empty value (expected %s)", exp);
+        sc_error_at(c, n, P(b), "empty value (expected %s)", expect(c, r));
         return -1;
     }
     if (looks_numeric_quoted(n)) {
         sc_error_at(c, n, P(b), "%s is quoted, so it is a text, not a number (expected %s)",
-                    sc_show(c, n), exp);
+                    sc_show(c, n), expect(c, r));
         return -1;
     }
     double v;
     int rc = sc_number(n, &v);
     if (rc < 0 || isnan(v) || (rc == 0 && isfinite(v) && v != floor(v))) {
-        sc_error_at(c, n, P(b), "%s is not an integer (expected %s)", sc_show(c, n), exp);
+        sc_error_at(c, n, P(b), "%s is not an integer (expected %s)", sc_show(c, n), expect(c, r));
         return -1;
     }
     const sc_range *g = &ranges[r->range];
     if (rc > 0 || v < g->lo || v > g->hi) {
-        sc_error_at(c, n, P(b), "%s is out of range (expected %s)", sc_show(c, n), exp);
+        sc_error_at(c, n, P(b), "%s is out of range (expected %s)", sc_show(c, n), expect(c, r));
         return -1;
     }
     *out = v;
@@ -423,11 +435,10 @@ static int get_integer(bctx *b, const sc_node *n, const sc_row *r, double *out)
 static int get_seed(bctx *b, const sc_node *n, const sc_row *r, unsigned long long *out)
 {
     sc_ctx *c = b->c;
-    const char *exp = expect(c, r);
     if (n->kind == SC_SCALAR && sc_class(n) == SV_INT) {
         int rc = sc_uint64(n, out);
         if (rc == 0) return 0;
-        sc_error_at(c, n, P(b), "%s is out of range (expected %s)", sc_show(c, n), exp);
+        sc_error_at(c, n, P(b), "%s is out of range (expected %s)", sc_show(c, n), expect(c, r));
         return -1;
     }
     double v;
@@ -437,18 +448,18 @@ static int get_seed(bctx *b, const sc_node *n, const sc_row *r, unsigned long lo
             return 0;
         }
         if (isfinite(v) && v != floor(v))
-            sc_error_at(c, n, P(b), "%s is not an integer (expected %s)", sc_show(c, n), exp);
+            sc_error_at(c, n, P(b), "%s is not an integer (expected %s)", sc_show(c, n), expect(c, r));
         else
-            sc_error_at(c, n, P(b), "%s is out of range (expected %s)", sc_show(c, n), exp);
+            sc_error_at(c, n, P(b), "%s is out of range (expected %s)", sc_show(c, n), expect(c, r));
         return -1;
     }
     if (n->kind == SC_SCALAR && (sc_class(n) == SV_NULL || n->len == 0))
-        sc_error_at(c, n, P(b), "empty value (expected %s)", exp);
+        sc_error_at(c, n, P(b), "empty value (expected %s)", expect(c, r));
     else if (looks_numeric_quoted(n))
         sc_error_at(c, n, P(b), "%s is quoted, so it is a text, not a number (expected %s)",
-                    sc_show(c, n), exp);
+                    sc_show(c, n), expect(c, r));
     else
-        sc_error_at(c, n, P(b), "%s is not an integer (expected %s)", sc_show(c, n), exp);
+        sc_error_at(c, n, P(b), "%s is not an integer (expected %s)", sc_show(c, n), expect(c, r));
     return -1;
 }
 
@@ -1166,10 +1177,27 @@ static void build_lines(bctx *b, const sc_node *root, const poolsim_reserve_cfg 
         b->classes_incomplete = 1;
         return;
     }
-    size_t ncl = 0;
+    size_t ncl = 0, pairs = 0;
     for (size_t i = 0; i < l->n; i++) {
         const sc_node *cls = sc_map_get(l->vals[i], "classes");
-        if (cls && cls->kind == SC_SEQ) ncl += cls->n;
+        const sc_node *ben = sc_map_get(l->vals[i], "benefits");
+        size_t nc = cls && cls->kind == SC_SEQ ? cls->n : 0;
+        ncl += nc;
+        if (ben && ben->kind == SC_SEQ) pairs += ben->n * nc;
+    }
+    if (l->n > SC_MAX_LINES || ncl > SC_MAX_CLASSES || pairs > SC_MAX_PAIRS) {
+        size_t old = push(b, "lines");
+        if (l->n > SC_MAX_LINES)
+            sc_error_at(b->c, l, P(b), "%zu lines (expected at most %d)", l->n, SC_MAX_LINES);
+        else if (ncl > SC_MAX_CLASSES)
+            sc_error_at(b->c, l, P(b), "%zu member classes in all (expected at most %d)", ncl,
+                        SC_MAX_CLASSES);
+        else
+            sc_error_at(b->c, l, P(b), "%zu benefit-class pairs (benefits times the classes of "
+                        "their line; expected at most %d)", pairs, SC_MAX_PAIRS);
+        pop(b, old);
+        b->classes_incomplete = 1;
+        return;
     }
     s->lines = xcalloc(b, l->n, sizeof *s->lines);
     s->classes = xcalloc(b, ncl, sizeof *s->classes);
@@ -1262,7 +1290,7 @@ static char *all_classes(bctx *b)
 
 static int county_unknown(bctx *b, sc_node *key)
 {
-    if (b->classes_incomplete) return 1;
+    if (b->classes_incomplete || key_done(b, key)) return 1;
     char *msg = sc_sprintf(b->c, "unknown key (expected id, name, wage, cost_index, util_index, "
                            "a class id (%s), <class>.<parameter>, balance.<line> or "
                            "prior_financing.<line>)", all_classes(b));
@@ -1349,6 +1377,16 @@ static void build_counties(bctx *b, const sc_node *root)
     }
     l = sublist(b, root, "counties", "a list of counties", 1);
     if (!l) return;
+    if (l->n > SC_MAX_COUNTIES || l->n * (size_t)s->nclasses > SC_MAX_PAIRS) {
+        size_t old = push(b, "counties");
+        if (l->n > SC_MAX_COUNTIES)
+            sc_error_at(b->c, l, P(b), "%zu counties (expected at most %d)", l->n, SC_MAX_COUNTIES);
+        else
+            sc_error_at(b->c, l, P(b), "%zu counties with %d member classes (expected at most %d "
+                        "county-class pairs)", l->n, s->nclasses, SC_MAX_PAIRS);
+        pop(b, old);
+        return;
+    }
     s->counties = xcalloc(b, l->n, sizeof *s->counties);
     int *given = xcalloc(b, (size_t)s->nclasses, sizeof *given);
     if (!s->counties || !given) {

@@ -13,8 +13,9 @@
  * Limits (documented in docs/SCENARIO.md): every file of one load together
  * at most SC_MAX_FILE_BYTES, nesting at most SC_MAX_DEPTH levels, at most
  * SC_MAX_NODES values, SC_MAX_ANCHORS anchors and SC_MAX_ALIASES aliases,
- * SC_MAX_CHAIN files in an extends chain. They make every input finish
- * quickly in bounded memory. */
+ * SC_MAX_CHAIN files in an extends chain, and the SC_MAX_LINES ...
+ * SC_MAX_PAIRS sizes below. They make every input finish quickly in
+ * bounded memory. */
 #ifndef POOLSIM_SCENARIO_INTERNAL_H
 #define POOLSIM_SCENARIO_INTERNAL_H
 
@@ -31,6 +32,12 @@
 #define SC_MAX_CHAIN 32
 #define SC_MAX_ERRORS 10000
 #define SC_MAX_SET_PARTS 64
+/* Sizes of the typed scenario (a county carries a resolved copy of every
+ * class's parameters): they bound the memory of the result. */
+#define SC_MAX_LINES 64
+#define SC_MAX_CLASSES 256
+#define SC_MAX_COUNTIES 10000
+#define SC_MAX_PAIRS 65536      /* counties x classes; benefits x classes of their line */
 
 enum sc_kind { SC_SCALAR = 0, SC_MAP = 1, SC_SEQ = 2 };
 
