@@ -150,6 +150,9 @@ static void add_error(sc_ctx *c, const char *file, int line, int col, const char
     else
         msg = sc_sprintf(c, "%s:%d:%d: %s", f, line, col, body);
     if (!msg) return;
+    /* one message, one line: no control characters from the input */
+    for (char *q = msg; *q; q++)
+        if ((unsigned char)*q < 0x20 || *q == 0x7F) *q = '?';
     sc_err *e = &c->errs[c->nerr];
     e->rank = file_rank(c, file);
     e->line = line;
@@ -272,9 +275,17 @@ void sc_buf_free(sc_buf *b)
 
 size_t sc_path_push(sc_buf *b, const char *key)
 {
-    size_t old = b->len;
+    size_t old = b->len, len = strlen(key);
     if (b->len) sc_buf_add(b, ".", 1);
-    sc_buf_puts(b, key);
+    if (len > 80) {
+        /* a path is for messages: shorten absurd keys at a character boundary */
+        len = 80;
+        while (len > 0 && ((unsigned char)key[len] & 0xC0) == 0x80) len--;
+        sc_buf_add(b, key, len);
+        sc_buf_puts(b, "...");
+    } else {
+        sc_buf_add(b, key, len);
+    }
     if (!b->s) sc_buf_add(b, "", 0);
     return old;
 }

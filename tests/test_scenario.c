@@ -662,6 +662,61 @@ static void test_many_counties(void)
     rmdir(dir);
 }
 
+/* A YAML file with a byte-order mark and CR LF line ends, written here. */
+static void test_bom_crlf(void)
+{
+    char dir[] = "/tmp/poolsim-scenario-XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    char yaml[128];
+    snprintf(yaml, sizeof yaml, "%s/bom.yaml", dir);
+    FILE *f = fopen(yaml, "wb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("\xEF\xBB\xBFname: 株洲\r\nstart_year: 2021\r\nhorizon_years: 2\r\nlines:\r\n"
+          "  - {id: resident, name: 居民, classes: [{id: resident}],\r\n"
+          "     benefits: [{id: b, kind: per_capita, amount: 1}]}\r\n"
+          "counties: [{id: liling, name: 醴陵市, resident: 5}]\r\n", f);
+    fclose(f);
+    poolsim_scenario *s = load_ok(yaml, 0, NULL);
+    if (s) {
+        CU_ASSERT_STRING_EQUAL(s->name, "株洲");
+        CU_ASSERT_STRING_EQUAL(s->lines[0].name, "居民");
+        CU_ASSERT_STRING_EQUAL(s->counties[0].name, "醴陵市");
+        CU_ASSERT_EQUAL(s->horizon_years, 2);
+    }
+    poolsim_scenario_free(s);
+    remove(yaml);
+    rmdir(dir);
+}
+
+/* 10001 counties: more than allowed, refused before anything is allocated
+ * per county. */
+static void test_too_many_counties(void)
+{
+    char dir[] = "/tmp/poolsim-scenario-XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    char yaml[128], csv[128];
+    snprintf(yaml, sizeof yaml, "%s/s.yaml", dir);
+    snprintf(csv, sizeof csv, "%s/c.csv", dir);
+    FILE *f = fopen(yaml, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("start_year: 2021\nhorizon_years: 2\nlines: [{id: resident, classes: [{id: resident}], "
+          "benefits: [{id: b, kind: per_capita, amount: 1}]}]\ncounties_csv: c.csv\n", f);
+    fclose(f);
+    f = fopen(csv, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("id,resident\n", f);
+    for (int i = 0; i < 10001; i++) fprintf(f, "c%d,%d\n", i, i);
+    fclose(f);
+    poolsim_scenario *s = NULL;
+    char *msg = NULL;
+    CU_ASSERT_EQUAL(load_capture(yaml, 0, NULL, -1, -1, &s, &msg), POOLSIM_EINPUT);
+    CU_ASSERT_PTR_NOT_NULL(msg && strstr(msg, "c.csv:1:1: counties: 10001 counties (expected at most 10000)"));
+    free(msg);
+    remove(yaml);
+    remove(csv);
+    rmdir(dir);
+}
+
 void poolsim_test_scenario(void)
 {
     CU_pSuite s = CU_add_suite("scenario", NULL, NULL);
@@ -674,4 +729,6 @@ void poolsim_test_scenario(void)
     CU_add_test(s, "every file in tests/bad", test_bad_files);
     CU_add_test(s, "every error reported, in order, counted", test_all_errors);
     CU_add_test(s, "200 counties load quickly", test_many_counties);
+    CU_add_test(s, "YAML with BOM and CR LF, Chinese names", test_bom_crlf);
+    CU_add_test(s, "too many counties", test_too_many_counties);
 }
