@@ -95,9 +95,11 @@ test: deps-test
 	$(MAKE) MPI=1 build-mpi/poolsim
 	scripts/run-tests.sh $(BUILD)
 
-bench: deps
+bench: deps-test
 	$(MAKE) poolsim $(BUILD)/bench
+	$(MAKE) MPI=1 build-mpi/poolsim
 	$(BUILD)/bench
+	scripts/bench-mpi.sh
 
 clean:
 	rm -rf build build-mpi poolsim
