@@ -377,9 +377,9 @@ int poolsim_solve_run(const char *scenario, const poolsim_solve_opts *o, FILE *d
         fmt_num(o->lo, a, sizeof a);
         fmt_num(o->hi, b, sizeof b);
         poolsim_error_report(__FILE__, __LINE__,
-                             "solve: the target %s holds at %s ends of the range: %s=%s gives %.6g, "
+                             "solve: the target %s holds at %s of the range: %s=%s gives %.6g, "
                              "%s=%s gives %.6g%s; no boundary inside [%s, %s] (%s)",
-                             o->target.text, hlo ? "both" : "neither", o->key, a, tested(o, out, 0),
+                             o->target.text, hlo ? "both ends" : "neither end", o->key, a, tested(o, out, 0),
                              o->key, b, tested(o, out, 1),
                              o->conservative ? " (interval bounds, --conservative)" : "", a, b,
                              hlo ? "every value in the range meets it; move or widen the range"

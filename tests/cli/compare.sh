@@ -1,0 +1,45 @@
+#!/bin/sh
+# `poolsim compare A B`: two variants of tests/data/solve_levy.yaml on the
+# same random numbers, differences B - A computed by hand (derivation in
+# that file): A levy 0.01 -> exhausted every year, reserve 0 at each year
+# end, county burden 20,000 a year (100,000 over 5 years); B levy 0.03 ->
+# never exhausted, the reserve gains (0.5 * 0.03 - 0.01) F = 5,000 a year
+# (year-end ratio 0.005 t), burden 25,000 a year (125,000). Every path is
+# the same, so every paired se is 0. Also: scenarios that cannot be paired
+# (different horizon) exit 2.
+set -u
+: "${POOLSIM:?set POOLSIM to the poolsim binary}"
+cd "$(dirname "$0")/../.." || exit 1
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/poolsim-cli-compare.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+say() { echo "compare.sh: $*"; fail=1; }
+
+base="$PWD/tests/data/solve_levy.yaml"
+printf 'extends: %s\nreserve: {levy_rate: 0.01}\n' "$base" >"$tmp/a.yaml"
+printf 'extends: %s\nreserve: {levy_rate: 0.03}\n' "$base" >"$tmp/b.yaml"
+printf 'extends: %s\nhorizon_years: 4\n' "$base" >"$tmp/short.yaml"
+
+"$POOLSIM" compare "$tmp/a.yaml" "$tmp/b.yaml" --csv "$tmp/c.csv" --json "$tmp/c.json" \
+    >"$tmp/stdout" 2>"$tmp/stderr"
+rc=$?
+[ "$rc" -eq 0 ] || { say "exited $rc"; cat "$tmp/stderr"; }
+head -1 "$tmp/c.csv" | grep -q '^line,county,quantity,year,a,b,diff,diff_se,diff_lo,diff_hi,diff_se_unpaired,diff_lo_unpaired,diff_hi_unpaired$' ||
+    { say "CSV header"; head -1 "$tmp/c.csv"; }
+awk -F, '
+function near(x, y) { return (x - y < 1e-12 && y - x < 1e-12) }
+$3 == "exhaustion_prob" { n1++; if (!($5 == 1 && $6 == 0 && $7 == -1 && $8 == 0 && $9 == -1 && $10 == -1)) bad = bad " " NR }
+$3 == "reserve_ratio_mean" { n2++; t = $4 - 2020; if (!($5 == 0 && near($6, 0.005 * t) && near($7, 0.005 * t) && near($8, 0))) bad = bad " " NR }
+$3 == "county_burden_total_mean" { n3++; if (!($2 == "a" && $5 == 100000 && $6 == 125000 && $7 == 25000 && $8 == 0 && $9 == 25000 && $10 == 25000)) bad = bad " " NR }
+END { if (bad != "" || n1 != 5 || n2 != 5 || n3 != 1) { print "rows:" bad, n1, n2, n3; exit 1 } }' "$tmp/c.csv" ||
+    { say "CSV values differ from the hand computation"; cat "$tmp/c.csv"; }
+grep -q '"exhaustion_prob"' "$tmp/c.json" || say "JSON lacks exhaustion_prob"
+grep -q 'P(exhausted by 2025)' "$tmp/stdout" || { say "no table"; cat "$tmp/stdout"; }
+
+"$POOLSIM" compare "$tmp/a.yaml" "$tmp/short.yaml" -q >"$tmp/stdout" 2>"$tmp/stderr"
+rc=$?
+[ "$rc" -eq 2 ] || say "different horizons exited $rc (expected 2)"
+grep -q 'cannot be paired' "$tmp/stderr" || { say "no pairing message"; cat "$tmp/stderr"; }
+"$POOLSIM" compare "$tmp/a.yaml" >"$tmp/stdout" 2>"$tmp/stderr"
+[ $? -eq 2 ] || say "one scenario not refused with 2"
+exit $fail
