@@ -166,6 +166,22 @@ static char *safe_name(const char *prefix, const char *id)
     return s;
 }
 
+/* s cut to about `maxw` terminal columns (CJK characters count 2) at a
+ * character boundary, with "…" appended when cut. Caller frees. */
+static char *clip(const char *s, int maxw)
+{
+    int w = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        int len = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3 : (*p & 0xF8) == 0xF0 ? 4 : 1;
+        int cw = len >= 3 ? 2 : 1;
+        if (w + cw > maxw) return fmt("%.*s…", (int)(p - (const unsigned char *)s), s);
+        w += cw;
+        for (int i = 0; i < len && *p; i++) p++;
+    }
+    return fmt("%s", s);
+}
+
 static const char *name_or(const char *s, const char *fallback) { return s && s[0] ? s : fallback; }
 
 int poolsim_plot_charts_list(const poolsim_results *r, int lang, poolsim_chart_set *out)
@@ -306,7 +322,9 @@ static void common(FILE *f, const poolsim_results *r, int lang, const char *titl
     char paths[48], seed[32];
     poolsim_plot_group((double)r->paths, 0, paths, sizeof paths);
     snprintf(seed, sizeof seed, "%llu", r->seed);
-    char *sub = subst(tx->subtitle, name_or(r->scenario_name, "?"), paths, seed);
+    char *scen = clip(name_or(r->scenario_name, "?"), 48);
+    char *sub = subst(tx->subtitle, scen ? scen : "?", paths, seed);
+    free(scen);
     fputs("set encoding utf8\n", f);
     fputs("set title ", f);
     put_q(f, title);

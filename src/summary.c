@@ -535,8 +535,11 @@ static char *slurp(const char *path, size_t *n)
 
 int poolsim_summary_write_xlsx(const poolsim_results *r, int lang, const char *path)
 {
+    /* a clear message (libxlsxwriter's own would name the temporary file) */
+    int st = poolsim_results_check_writable(path);
+    if (st) return st;
     table t[POOLSIM_SUMMARY_NTABLES];
-    int st = build_tables(r, t);
+    st = build_tables(r, t);
     if (st) return st;
     /* libxlsxwriter writes the whole file at workbook_close: build it under
      * a temporary name beside `path`, then publish it atomically */
@@ -565,7 +568,7 @@ int poolsim_summary_write_xlsx(const poolsim_results *r, int lang, const char *p
         lxw_error e = workbook_close(wb);
         if (!st && e != LXW_NO_ERROR) {
             fprintf(stderr, "poolsim: cannot write %s: %s%s%s\n", path, lxw_strerror(e),
-                    errno ? ": " : "", errno ? strerror(errno) : "");
+                    errno ? "; " : "", errno ? strerror(errno) : "");
             st = POOLSIM_EIO;
         }
     }
@@ -615,22 +618,39 @@ static void print_grid(FILE *f, int ncol, int nrow, char (*cells)[64], const int
 
 static void pct_cell(char *b, double p) { snprintf(b, 64, "%.2f%%", 100 * p); }
 
+/* Names go to a terminal: control characters (line breaks, escape
+ * sequences) become spaces. */
+static void clean(char *s)
+{
+    for (unsigned char *p = (unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f) *p = ' ';
+}
+
+static void put_clean(FILE *f, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++)
+        fputc(*p < 0x20 || *p == 0x7f ? ' ' : *p, f);
+}
+
 void poolsim_summary_print(const poolsim_results *r, int lang, FILE *f)
 {
     const int zh = lang == POOLSIM_LANG_ZH, T = r->T;
     char paths[48];
     poolsim_plot_group((double)r->paths, 0, paths, sizeof paths);
+    put_clean(f, r->scenario_name);
     if (zh)
-        fprintf(f, "%s\n模拟路径 %s 条，随机种子 %llu，%d–%d 年\n", r->scenario_name ? r->scenario_name : "",
-                paths, r->seed, r->years[0], r->years[T - 1]);
+        fprintf(f, "\n模拟路径 %s 条，随机种子 %llu，%d–%d 年\n", paths, r->seed, r->years[0], r->years[T - 1]);
     else
-        fprintf(f, "%s\n%s paths, seed %llu, %d-%d\n", r->scenario_name ? r->scenario_name : "", paths, r->seed,
-                r->years[0], r->years[T - 1]);
+        fprintf(f, "\n%s paths, seed %llu, %d-%d\n", paths, r->seed, r->years[0], r->years[T - 1]);
     int rows = T + 1 > r->C + 1 ? T + 1 : r->C + 1;
     char(*cells)[64] = calloc((size_t)rows * 6, sizeof *cells);
     if (!cells) return;
     for (int l = 0; l < r->L; l++) {
-        fprintf(f, "\n%s (%s)\n", r->line_names[l] ? r->line_names[l] : "", r->line_ids[l] ? r->line_ids[l] : "");
+        fputc('\n', f);
+        put_clean(f, r->line_names[l]);
+        fputs(" (", f);
+        put_clean(f, r->line_ids[l]);
+        fputs(")\n", f);
         static const char *const hen[5] = {"year", "P(exhausted by)", "95% interval", "reserve ratio p50",
                                            "p05"};
         static const char *const hzh[5] = {"年份", "截至当年耗尽概率", "95% 置信区间", "储备金比率中位数",
@@ -667,6 +687,7 @@ void poolsim_summary_print(const poolsim_results *r, int lang, FILE *f)
             char(*cl)[64] = cells + (size_t)(c + 1) * 5;
             snprintf(cl[0], 64, "%s", r->county_names[c] && r->county_names[c][0] ? r->county_names[c]
                                                                                     : r->county_ids[c]);
+            clean(cl[0]);
             poolsim_plot_group(r->county_burden_total.mean[j] / u.div, dec, cl[1], 64);
             poolsim_plot_group(r->county_burden_total.p95[j] / u.div, dec, cl[2], 64);
             poolsim_plot_group(r->county_burden_total.p99[j] / u.div, dec, cl[3], 64);

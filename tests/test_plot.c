@@ -1,0 +1,392 @@
+/* Tests of src/plot.c and src/plot_charts.c: unit choice, gnuplot quoting
+ * (checked by gnuplot itself), PATH search, format lists, the missing
+ * gnuplot error, and a full render (files with the right magic bytes,
+ * hostile names harmless).
+ *
+ * Leaves <build>/test_report_results.h5 (synthetic data, T=10 L=2 C=9,
+ * hostile scenario and county names) for tests/cli/plot.sh, report.sh and
+ * summary.sh, which run after the CUnit suites. */
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CUnit/CUnit.h>
+
+#include "poolsim/common.h"
+#include "poolsim/h5out.h"
+#include "poolsim/plot.h"
+#include "poolsim/results.h"
+
+/* Folder of the test binary (build/ or build-mpi/). */
+static void build_dir(char *out, size_t n)
+{
+    ssize_t k = readlink("/proc/self/exe", out, n - 1);
+    if (k <= 0) {
+        snprintf(out, n, "build");
+        return;
+    }
+    out[k] = '\0';
+    char *slash = strrchr(out, '/');
+    if (slash) *slash = '\0';
+}
+
+static void rm_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    char p[1024];
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (unlink(p) != 0) rm_tree(p);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+static int count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) n++;
+    closedir(d);
+    return n;
+}
+
+static int file_starts_with(const char *path, const void *magic, size_t n)
+{
+    unsigned char buf[16];
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    size_t got = fread(buf, 1, n, f);
+    fclose(f);
+    return got == n && memcmp(buf, magic, n) == 0;
+}
+
+static void test_unit(void)
+{
+    /* zh: 元 below 1e4, 万元 in [1e4, 1e8), 亿元 from 1e8 (largest unit <= |max|) */
+    CU_ASSERT_STRING_EQUAL(poolsim_plot_unit(0, POOLSIM_LANG_ZH).name, "元");
+    CU_ASSERT_STRING_EQUAL(poolsim_plot_unit(9999.99, POOLSIM_LANG_ZH).name, "元");
+    CU_ASSERT_STRING_EQUAL(poolsim_plot_unit(1e4, POOLSIM_LANG_ZH).name, "万元");
+    CU_ASSERT_EQUAL(poolsim_plot_unit(1e4, POOLSIM_LANG_ZH).div, 1e4);
+    CU_ASSERT_STRING_EQUAL(poolsim_plot_unit(99999999, POOLSIM_LANG_ZH).name, "万元");
+    CU_ASSERT_STRING_EQUAL(poolsim_plot_unit(1e8, POOLSIM_LANG_ZH).name, "亿元");
+    CU_ASSERT_EQUAL(poolsim_plot_unit(3.5e11, POOLSIM_LANG_ZH).div, 1e8);
+    CU_ASSERT_STRING_EQUAL(poolsim_plot_unit(-5e8, POOLSIM_LANG_ZH).name, "亿元");   /* magnitude */
+    /* en: yuan, thousand (1e3), million (1e6), billion (1e9) */
+    CU_ASSERT_STRING_EQUAL(poolsim_plot_unit(999, POOLSIM_LANG_EN).name, "yuan");
+    CU_ASSERT_STRING_EQUAL(poolsim_plot_unit(1000, POOLSIM_LANG_EN).name, "thousand yuan");
+    CU_ASSERT_STRING_EQUAL(poolsim_plot_unit(2.5e6, POOLSIM_LANG_EN).name, "million yuan");
+    CU_ASSERT_EQUAL(poolsim_plot_unit(2.5e6, POOLSIM_LANG_EN).div, 1e6);
+    CU_ASSERT_STRING_EQUAL(poolsim_plot_unit(999999999, POOLSIM_LANG_EN).name, "million yuan");
+    CU_ASSERT_STRING_EQUAL(poolsim_plot_unit(3.2e12, POOLSIM_LANG_EN).name, "billion yuan");
+    /* not finite: plain yuan */
+    CU_ASSERT_STRING_EQUAL(poolsim_plot_unit(NAN, POOLSIM_LANG_EN).name, "yuan");
+    CU_ASSERT_STRING_EQUAL(poolsim_plot_unit(INFINITY, POOLSIM_LANG_ZH).name, "元");
+}
+
+static void test_group(void)
+{
+    char b[64];
+    CU_ASSERT_STRING_EQUAL(poolsim_plot_group(1234567.891, 1, b, sizeof b), "1,234,567.9");
+    CU_ASSERT_STRING_EQUAL(poolsim_plot_group(-1234, 0, b, sizeof b), "-1,234");
+    CU_ASSERT_STRING_EQUAL(poolsim_plot_group(999, 0, b, sizeof b), "999");
+    CU_ASSERT_STRING_EQUAL(poolsim_plot_group(1000, 2, b, sizeof b), "1,000.00");
+    CU_ASSERT_STRING_EQUAL(poolsim_plot_group(-0.001, 0, b, sizeof b), "0");   /* no "-0" */
+    CU_ASSERT_STRING_EQUAL(poolsim_plot_group(20000, 0, b, sizeof b), "20,000");
+}
+
+static void test_quote(void)
+{
+    char *q = poolsim_plot_quote("a'b");
+    CU_ASSERT_STRING_EQUAL(q, "'a''b'");
+    free(q);
+    q = poolsim_plot_quote("`rm -rf /`");
+    CU_ASSERT_STRING_EQUAL(q, "'`rm -rf /`'");   /* inside single quotes: literal */
+    free(q);
+    q = poolsim_plot_quote("line1\nline2\r\tend");
+    CU_ASSERT_STRING_EQUAL(q, "'line1line2end'");
+    free(q);
+    q = poolsim_plot_quote("");
+    CU_ASSERT_STRING_EQUAL(q, "''");
+    free(q);
+    q = poolsim_plot_quote("荷塘区 \"x\" \\n");
+    CU_ASSERT_STRING_EQUAL(q, "'荷塘区 \"x\" \\n'");
+    free(q);
+}
+
+/* gnuplot itself reads the quoted strings back as the original text (line
+ * breaks dropped) and runs none of the backquoted commands. */
+static void test_quote_gnuplot(void)
+{
+    char *gp = poolsim_plot_find_program("gnuplot", getenv("PATH"));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
+    char b[256], dir[300], script[400], out[400], flag[400];
+    build_dir(b, sizeof b);
+    snprintf(dir, sizeof dir, "%s/plotq.XXXXXX", b);
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    snprintf(script, sizeof script, "%s/q.gp", dir);
+    snprintf(out, sizeof out, "%s/out.txt", dir);
+    snprintf(flag, sizeof flag, "%s/PWNED", dir);
+    char hostile[3][1024];
+    snprintf(hostile[0], sizeof hostile[0], "a'b");
+    snprintf(hostile[1], sizeof hostile[1], "`touch %s`", flag);
+    snprintf(hostile[2], sizeof hostile[2], "x\n`touch %s` '\"$(touch %s)\"'", flag, flag);
+    FILE *f = fopen(script, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    char *qo = poolsim_plot_quote(out);
+    fprintf(f, "set print %s\n", qo);
+    free(qo);
+    for (int i = 0; i < 3; i++) {
+        char *q = poolsim_plot_quote(hostile[i]);
+        fprintf(f, "print %s\n", q);
+        fprintf(f, "set title %s\n", q);
+        free(q);
+    }
+    fclose(f);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "'%s' '%s' 2>&1", gp, script);
+    int rc = system(cmd);
+    CU_ASSERT(WIFEXITED(rc) && WEXITSTATUS(rc) == 0);
+    f = fopen(out, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    char line[1200];
+    char want[3][1024];
+    snprintf(want[0], sizeof want[0], "a'b\n");
+    snprintf(want[1], sizeof want[1], "`touch %s`\n", flag);
+    snprintf(want[2], sizeof want[2], "x`touch %s` '\"$(touch %s)\"'\n", flag, flag);
+    for (int i = 0; i < 3; i++) {
+        CU_ASSERT_PTR_NOT_NULL(fgets(line, sizeof line, f));
+        CU_ASSERT_STRING_EQUAL(line, want[i]);
+    }
+    fclose(f);
+    CU_ASSERT(access(flag, F_OK) != 0);   /* no command ran */
+    free(gp);
+    rm_tree(dir);
+}
+
+static void test_find_program(void)
+{
+    char b[256], dir[300], exe[400], plain[400], path[800];
+    build_dir(b, sizeof b);
+    snprintf(dir, sizeof dir, "%s/plotpath.XXXXXX", b);
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    snprintf(exe, sizeof exe, "%s/gnuplot", dir);
+    snprintf(plain, sizeof plain, "%s/notexec", dir);
+    FILE *f = fopen(exe, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fclose(f);
+    chmod(exe, 0755);
+    f = fopen(plain, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fclose(f);
+    chmod(plain, 0644);
+    snprintf(path, sizeof path, "/nonexistent-poolsim:%s:/bin", dir);
+    char *p = poolsim_plot_find_program("gnuplot", path);
+    CU_ASSERT_PTR_NOT_NULL(p);
+    if (p) CU_ASSERT_STRING_EQUAL(p, exe);
+    free(p);
+    CU_ASSERT_PTR_NULL(poolsim_plot_find_program("notexec", path));   /* not executable */
+    CU_ASSERT_PTR_NULL(poolsim_plot_find_program("gnuplot", "/nonexistent-poolsim"));
+    CU_ASSERT_PTR_NULL(poolsim_plot_find_program("gnuplot", NULL));
+    /* a folder named like the program is not the program */
+    snprintf(path, sizeof path, "%s", b);
+    CU_ASSERT_PTR_NULL(poolsim_plot_find_program(strrchr(dir, '/') + 1, path));
+    rm_tree(dir);
+}
+
+static void test_formats_lang(void)
+{
+    unsigned m = 0;
+    CU_ASSERT_EQUAL(poolsim_plot_parse_formats("png,svg,pdf", &m), 0);
+    CU_ASSERT_EQUAL(m, POOLSIM_FMT_PNG | POOLSIM_FMT_SVG | POOLSIM_FMT_PDF);
+    CU_ASSERT_EQUAL(poolsim_plot_parse_formats("svg", &m), 0);
+    CU_ASSERT_EQUAL(m, POOLSIM_FMT_SVG);
+    fprintf(stderr, "\n  (expected messages follow)\n");
+    CU_ASSERT_EQUAL(poolsim_plot_parse_formats("jpg", &m), -1);
+    CU_ASSERT_EQUAL(poolsim_plot_parse_formats("", &m), -1);
+    CU_ASSERT_EQUAL(poolsim_plot_parse_formats("png,", &m), -1);
+    CU_ASSERT_EQUAL(poolsim_plot_parse_formats("PNG", &m), -1);
+
+    poolsim_results *r = poolsim_results_alloc(3, 1, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT_EQUAL(poolsim_plot_lang(r, NULL), POOLSIM_LANG_EN);   /* no lang: English */
+    CU_ASSERT_EQUAL(poolsim_results_fill_test(r), POOLSIM_OK);      /* lang "zh" */
+    CU_ASSERT_EQUAL(poolsim_plot_lang(r, NULL), POOLSIM_LANG_ZH);
+    CU_ASSERT_EQUAL(poolsim_plot_lang(r, "en"), POOLSIM_LANG_EN);
+    CU_ASSERT_EQUAL(poolsim_plot_lang(r, "zh"), POOLSIM_LANG_ZH);
+    CU_ASSERT_EQUAL(poolsim_plot_lang(r, "fr"), -1);
+    poolsim_results_free(r);
+}
+
+static char *dup_s(const char *s)
+{
+    char *d = malloc(strlen(s) + 1);
+    if (d) strcpy(d, s);
+    return d;
+}
+
+static void set_str(char **dst, const char *s)
+{
+    free(*dst);
+    *dst = dup_s(s);
+}
+
+/* Synthetic results with names that would break a careless writer. */
+static poolsim_results *hostile_results(const char *flag)
+{
+    poolsim_results *r = poolsim_results_alloc(10, 2, 9);
+    if (!r || poolsim_results_fill_test(r) != POOLSIM_OK) return r;
+    char buf[600];
+    snprintf(buf, sizeof buf, "株洲 a'b `touch %s` <i>&amp;</i>\nsecond line", flag);
+    set_str(&r->scenario_name, buf);
+    set_str(&r->county_names[0], "荷塘区 'x' <b>\"&\"</b>");
+    snprintf(buf, sizeof buf, "`touch %s`", flag);
+    set_str(&r->county_names[1], buf);
+    set_str(&r->county_names[2], "石峰\n区");
+    set_str(&r->line_names[1], "居民 EOD ' $data");
+    /* line 0's exhaustion, for checks by hand in tests/cli: P(exhausted by
+     * year t+1) = 0.0025 (t+1)^2 of 10000 paths (25, 100, 225, ... paths),
+     * so 0.25% by 2021, 6.25% by 2025, 25% by 2030 */
+    const double n = 10000;
+    double prev = 0, counted = 0;
+    r->paths = 10000;
+    for (int t = 0; t < r->T; t++) {
+        size_t i = POOLSIM_LT(r, 0, t);
+        double p = 0.0025 * (t + 1) * (t + 1);
+        r->exhaustion_prob[i] = p;
+        poolsim_wilson(p * n, n, &r->exhaustion_lo[i], &r->exhaustion_hi[i]);
+        r->exhaustion_year_prob[i] = p - prev;
+        r->first_exhaustion_count[t] = round((p - prev) * n);
+        counted += r->first_exhaustion_count[t];
+        prev = p;
+    }
+    r->first_exhaustion_count[r->T] = n - counted;
+    return r;
+}
+
+static void test_render_missing_gnuplot(void)
+{
+    char b[256], dir[300], empty[320];
+    build_dir(b, sizeof b);
+    snprintf(dir, sizeof dir, "%s/plotmiss.XXXXXX", b);
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    snprintf(empty, sizeof empty, "%s/bin", dir);
+    CU_ASSERT_FATAL(mkdir(empty, 0755) == 0);
+    poolsim_results *r = poolsim_results_alloc(4, 1, 2);
+    CU_ASSERT_FATAL(r && poolsim_results_fill_test(r) == POOLSIM_OK);
+    char out[400];
+    snprintf(out, sizeof out, "%s/charts", dir);
+    poolsim_plot_opts o = {.dir = out, .formats = POOLSIM_FMT_PNG, .lang = POOLSIM_LANG_EN, .path_env = empty};
+    poolsim_chart_set set;
+    fprintf(stderr, "\n  (expected message follows)\n");
+    CU_ASSERT_EQUAL(poolsim_plot_render(r, &o, &set), POOLSIM_ETOOL);
+    CU_ASSERT_EQUAL(set.n, 0);
+    CU_ASSERT(access(out, F_OK) != 0);   /* nothing created */
+    poolsim_results_free(r);
+    rm_tree(dir);
+}
+
+static void test_render(void)
+{
+    char b[256], dir[300], flag[400], out[400];
+    build_dir(b, sizeof b);
+    snprintf(dir, sizeof dir, "%s/plotrender.XXXXXX", b);
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    snprintf(flag, sizeof flag, "%s/PWNED", dir);
+    snprintf(out, sizeof out, "%s/charts 'q'", dir);   /* a quote in the folder name too */
+    poolsim_results *r = hostile_results(flag);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    for (int lang = 0; lang < 2; lang++) {
+        poolsim_plot_opts o = {.dir = out, .formats = POOLSIM_FMT_PNG | POOLSIM_FMT_SVG | POOLSIM_FMT_PDF,
+                               .lang = lang, .path_env = NULL};
+        poolsim_chart_set set;
+        CU_ASSERT_EQUAL_FATAL(poolsim_plot_render(r, &o, &set), POOLSIM_OK);
+        /* 2 fan + exhaustion + first year + 2 burden + 2 shortfall */
+        CU_ASSERT_EQUAL(set.n, 8);
+        int kinds[5] = {0};
+        for (int i = 0; i < set.n; i++) {
+            kinds[set.chart[i].kind]++;
+            CU_ASSERT(file_starts_with(set.chart[i].file[0], "\x89PNG\r\n\x1a\n", 8));
+            CU_ASSERT(file_starts_with(set.chart[i].file[1], "<?xml", 5));
+            CU_ASSERT(file_starts_with(set.chart[i].file[2], "%PDF-", 5));
+        }
+        CU_ASSERT(kinds[POOLSIM_CHART_FAN] == 2 && kinds[POOLSIM_CHART_EXHAUSTION] == 1 &&
+                  kinds[POOLSIM_CHART_FIRST_YEAR] == 1 && kinds[POOLSIM_CHART_BURDEN] == 2 &&
+                  kinds[POOLSIM_CHART_SHORTFALL] == 2);
+        CU_ASSERT_STRING_EQUAL(set.chart[0].name, "fan-employee");
+        poolsim_chart_set_free(&set);
+        /* 24 charts, no temporary file left */
+        CU_ASSERT_EQUAL(count_entries(out), 24);
+    }
+    CU_ASSERT(access(flag, F_OK) != 0);   /* no backquoted command ran */
+    poolsim_results_free(r);
+    rm_tree(dir);
+}
+
+/* gnuplot failing (a stand-in that prints a message and exits 1): the
+ * status and message are reported, POOLSIM_ETOOL, no chart left. */
+static void test_render_gnuplot_fails(void)
+{
+    char b[256], dir[300], bin[400], fake[500], out[400];
+    build_dir(b, sizeof b);
+    snprintf(dir, sizeof dir, "%s/plotfail.XXXXXX", b);
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    snprintf(bin, sizeof bin, "%s/bin", dir);
+    CU_ASSERT_FATAL(mkdir(bin, 0755) == 0);
+    snprintf(fake, sizeof fake, "%s/gnuplot", bin);
+    FILE *f = fopen(fake, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("#!/bin/sh\necho 'line 7: simulated gnuplot failure' >&2\nexit 1\n", f);
+    fclose(f);
+    chmod(fake, 0755);
+    snprintf(out, sizeof out, "%s/charts", dir);
+    poolsim_results *r = poolsim_results_alloc(4, 1, 2);
+    CU_ASSERT_FATAL(r && poolsim_results_fill_test(r) == POOLSIM_OK);
+    poolsim_plot_opts o = {.dir = out, .formats = POOLSIM_FMT_PNG, .lang = POOLSIM_LANG_EN, .path_env = bin};
+    poolsim_chart_set set;
+    fprintf(stderr, "\n  (expected messages follow)\n");
+    CU_ASSERT_EQUAL(poolsim_plot_render(r, &o, &set), POOLSIM_ETOOL);
+    CU_ASSERT_EQUAL(count_entries(out), 0);   /* no chart, no script, no log */
+    poolsim_results_free(r);
+    rm_tree(dir);
+}
+
+/* The results file the command-line tests use. */
+static void test_write_cli_file(void)
+{
+    char b[256], path[400], flag[400];
+    build_dir(b, sizeof b);
+    snprintf(path, sizeof path, "%s/test_report_results.h5", b);
+    snprintf(flag, sizeof flag, "%s/PWNED-by-a-name", b);
+    poolsim_results *r = hostile_results(flag);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT_EQUAL(poolsim_h5out_write(r, NULL, path), POOLSIM_OK);
+    poolsim_results_free(r);
+}
+
+void poolsim_test_plot(void)
+{
+    CU_pSuite s = CU_add_suite("plot", NULL, NULL);
+    CU_add_test(s, "money unit by magnitude", test_unit);
+    CU_add_test(s, "thousands grouping", test_group);
+    CU_add_test(s, "gnuplot quoting", test_quote);
+    CU_add_test(s, "gnuplot reads quoted hostile text literally", test_quote_gnuplot);
+    CU_add_test(s, "PATH search", test_find_program);
+    CU_add_test(s, "format lists and language", test_formats_lang);
+    CU_add_test(s, "missing gnuplot", test_render_missing_gnuplot);
+    CU_add_test(s, "gnuplot failure reported", test_render_gnuplot_fails);
+    CU_add_test(s, "all charts in png, svg, pdf with hostile names", test_render);
+    CU_add_test(s, "results file for the command-line tests", test_write_cli_file);
+}

@@ -1,0 +1,244 @@
+/* Tests of src/summary.c: terminal width of CJK text, CSV quoting, the CSV
+ * files (BOM, header, record counts, a value by hand, quoting of a hostile
+ * name), the Excel workbook (a zip) and the aligned terminal tables. */
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CUnit/CUnit.h>
+
+#include "poolsim/common.h"
+#include "poolsim/plot.h"
+#include "poolsim/results.h"
+#include "poolsim/summary.h"
+
+static void build_dir(char *out, size_t n)
+{
+    ssize_t k = readlink("/proc/self/exe", out, n - 1);
+    if (k <= 0) {
+        snprintf(out, n, "build");
+        return;
+    }
+    out[k] = '\0';
+    char *slash = strrchr(out, '/');
+    if (slash) *slash = '\0';
+}
+
+static void rm_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    char p[1024];
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (unlink(p) != 0) rm_tree(p);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+static char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    static const size_t cap = 1 << 22;
+    char *buf = malloc(cap + 1);
+    *n = fread(buf, 1, cap, f);
+    fclose(f);
+    buf[*n] = '\0';
+    return buf;
+}
+
+static int has_bytes(const char *hay, size_t n, const char *needle)
+{
+    size_t m = strlen(needle);
+    for (size_t i = 0; i + m <= n; i++)
+        if (memcmp(hay + i, needle, m) == 0) return 1;
+    return 0;
+}
+
+static void test_width(void)
+{
+    CU_ASSERT_EQUAL(poolsim_summary_width(""), 0);
+    CU_ASSERT_EQUAL(poolsim_summary_width("abc"), 3);
+    CU_ASSERT_EQUAL(poolsim_summary_width("荷塘区"), 6);          /* 3 CJK ideographs */
+    CU_ASSERT_EQUAL(poolsim_summary_width("a荷b"), 4);
+    CU_ASSERT_EQUAL(poolsim_summary_width("县（市、区）"), 12);   /* fullwidth brackets, ideographic comma */
+    CU_ASSERT_EQUAL(poolsim_summary_width("\xc3\xa9"), 1);        /* é, U+00E9 */
+    CU_ASSERT_EQUAL(poolsim_summary_width("e\xcc\x81"), 1);       /* e + combining acute U+0301 */
+    CU_ASSERT_EQUAL(poolsim_summary_width("\xff" "a"), 2);        /* invalid byte counts 1 */
+    CU_ASSERT_EQUAL(poolsim_summary_width("\xe4\xb8"), 2);        /* truncated sequence: 2 bytes */
+    CU_ASSERT_EQUAL(poolsim_summary_width("–"), 1);               /* en dash U+2013: narrow */
+}
+
+static void test_csv_quote(void)
+{
+    struct {
+        const char *in, *out;
+    } c[] = {{"plain", "plain"},
+             {"", ""},
+             {"荷塘区", "荷塘区"},
+             {"a,b", "\"a,b\""},
+             {"say \"hi\"", "\"say \"\"hi\"\"\""},
+             {"two\nlines", "\"two\nlines\""},
+             {"cr\rhere", "\"cr\rhere\""},
+             {" lead", "\" lead\""},
+             {"trail ", "\"trail \""},
+             {"in side", "in side"},
+             {"a'b", "a'b"}};
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        char *q = poolsim_summary_csv_quote(c[i].in);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+        CU_ASSERT_STRING_EQUAL(q, c[i].out);
+        free(q);
+    }
+}
+
+static int count_records(const char *text, const char *prefix)
+{
+    int n = 0;
+    size_t pl = strlen(prefix);
+    for (const char *p = text; p; p = strchr(p, '\n')) {
+        if (*p == '\n') p++;
+        if (strncmp(p, prefix, pl) == 0) n++;
+    }
+    return n;
+}
+
+static void test_csv_files(void)
+{
+    char b[256], dir[300], path[800];
+    build_dir(b, sizeof b);
+    snprintf(dir, sizeof dir, "%s/summarytest.XXXXXX", b);
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    poolsim_results *r = poolsim_results_alloc(4, 2, 3);
+    CU_ASSERT_FATAL(r && poolsim_results_fill_test(r) == POOLSIM_OK);
+    free(r->county_names[0]);
+    r->county_names[0] = strdup("A \"big\", county");
+    /* values checked by hand below */
+    r->exhaustion_prob[POOLSIM_LT(r, 0, 0)] = 0.0125;
+    r->county_burden_total.mean[POOLSIM_LC(r, 1, 2)] = 123456789.5;
+    r->reserve_ratio.q[POOLSIM_LT(r, 1, 3) * POOLSIM_NQ + 6] = 0.1;   /* p99, line 1, year 4 */
+    char out[400];
+    snprintf(out, sizeof out, "%s/csv", dir);
+    CU_ASSERT_EQUAL_FATAL(poolsim_summary_write_csv(r, out, NULL), POOLSIM_OK);
+    /* records per table: L*T, L*(T+1), L*T x 3, L*C*T x 2, L*C, L*C*T */
+    const int want[POOLSIM_SUMMARY_NTABLES] = {8, 10, 8, 8, 8, 24, 24, 6, 24};
+    for (int i = 0; i < POOLSIM_SUMMARY_NTABLES; i++) {
+        snprintf(path, sizeof path, "%s/%s.csv", out, poolsim_summary_tables[i]);
+        size_t n;
+        char *t = slurp(path, &n);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+        CU_ASSERT(strncmp(t, POOLSIM_CSV_BOM "line_id,line_name,", 21) == 0);
+        CU_ASSERT_EQUAL(count_records(t, "employee,") + count_records(t, "resident,"), want[i]);
+        CU_ASSERT(n >= 2 && t[n - 2] == '\r' && t[n - 1] == '\n');   /* CRLF records */
+        if (i == 0) {
+            CU_ASSERT(strncmp(t, POOLSIM_CSV_BOM "line_id,line_name,year,prob,lo,hi,year_prob\r\n", 47) == 0);
+            CU_ASSERT_PTR_NOT_NULL(strstr(t, "\r\nemployee,城镇职工基本医疗保险,2021,0.0125,"));
+        }
+        if (i == 2) {
+            CU_ASSERT_PTR_NOT_NULL(strstr(t, "line_id,line_name,year,mean,se,p01,p05,p25,p50,p75,p95,p99,cap_ratio\r\n"));
+            CU_ASSERT_PTR_NOT_NULL(strstr(t, ",0.1,"));   /* shortest form of 0.1 */
+        }
+        if (i == 7) {
+            CU_ASSERT_PTR_NOT_NULL(strstr(t, "employee,城镇职工基本医疗保险,hetang,\"A \"\"big\"\", county\","));
+            CU_ASSERT_PTR_NOT_NULL(strstr(t, "resident,城乡居民基本医疗保险,shifeng,石峰区,123456789.5,"));
+        }
+        if (i == 1) {   /* the "never" row has an empty year */
+            CU_ASSERT_PTR_NOT_NULL(strstr(t, "\r\nemployee,城镇职工基本医疗保险,,"));
+        }
+        free(t);
+    }
+    /* unwritable folder: a file where the folder should be */
+    snprintf(path, sizeof path, "%s/file", dir);
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fclose(f);
+    fprintf(stderr, "\n  (expected message follows)\n");
+    CU_ASSERT_EQUAL(poolsim_summary_write_csv(r, path, NULL), POOLSIM_EIO);
+    poolsim_results_free(r);
+    rm_tree(dir);
+}
+
+static void test_xlsx(void)
+{
+    char b[256], dir[300], path[400];
+    build_dir(b, sizeof b);
+    snprintf(dir, sizeof dir, "%s/xlsxtest.XXXXXX", b);
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/t.xlsx", dir);
+    poolsim_results *r = poolsim_results_alloc(5, 2, 9);
+    CU_ASSERT_FATAL(r && poolsim_results_fill_test(r) == POOLSIM_OK);
+    for (int lang = 0; lang < 2; lang++) {
+        CU_ASSERT_EQUAL_FATAL(poolsim_summary_write_xlsx(r, lang, path), POOLSIM_OK);
+        size_t n;
+        char *t = slurp(path, &n);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+        CU_ASSERT(n > 1000 && memcmp(t, "PK\x03\x04", 4) == 0);
+        /* zip entry names are stored uncompressed in the local headers */
+        CU_ASSERT(has_bytes(t, n, "xl/worksheets/sheet1.xml"));
+        CU_ASSERT(has_bytes(t, n, "xl/worksheets/sheet10.xml"));   /* about + 9 tables */
+        CU_ASSERT(!has_bytes(t, n, "xl/worksheets/sheet11.xml"));
+        free(t);
+    }
+    DIR *d = opendir(dir);
+    int entries = 0;
+    for (struct dirent *e; d && (e = readdir(d)) != NULL;) entries += e->d_name[0] != '.';
+    if (d) closedir(d);
+    CU_ASSERT_EQUAL(entries, 1);   /* no temporary file left */
+    snprintf(path, sizeof path, "%s/missing/t.xlsx", dir);
+    fprintf(stderr, "\n  (expected message follows)\n");
+    CU_ASSERT_EQUAL(poolsim_summary_write_xlsx(r, 0, path), POOLSIM_EIO);
+    poolsim_results_free(r);
+    rm_tree(dir);
+}
+
+/* Column k of a table line starts at the same terminal column on every
+ * row: checked on the county table, whose names mix CJK and ASCII. */
+static void test_print_aligned(void)
+{
+    poolsim_results *r = poolsim_results_alloc(3, 1, 3);
+    CU_ASSERT_FATAL(r && poolsim_results_fill_test(r) == POOLSIM_OK);
+    free(r->county_names[1]);
+    r->county_names[1] = strdup("Lusong District");
+    free(r->county_names[2]);
+    r->county_names[2] = strdup("石峰\n区");   /* a line break becomes a space */
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    poolsim_summary_print(r, POOLSIM_LANG_EN, f);
+    fclose(f);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+    const char *rows[3] = {"  荷塘区", "  Lusong District", "  石峰 区"};
+    int end_col[3];
+    for (int i = 0; i < 3; i++) {
+        const char *p = strstr(buf, rows[i]);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+        const char *eol = strchr(p, '\n');
+        CU_ASSERT_PTR_NOT_NULL_FATAL(eol);
+        char line[256];
+        snprintf(line, sizeof line, "%.*s", (int)(eol - p), p);
+        end_col[i] = poolsim_summary_width(line);   /* numbers right-aligned: same end */
+    }
+    CU_ASSERT_EQUAL(end_col[0], end_col[1]);
+    CU_ASSERT_EQUAL(end_col[1], end_col[2]);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "county government burden summed over 2021-2023"));
+    free(buf);
+    poolsim_results_free(r);
+}
+
+void poolsim_test_summary(void)
+{
+    CU_pSuite s = CU_add_suite("summary", NULL, NULL);
+    CU_add_test(s, "terminal width of CJK text", test_width);
+    CU_add_test(s, "CSV quoting (RFC 4180)", test_csv_quote);
+    CU_add_test(s, "CSV files: BOM, headers, records, values", test_csv_files);
+    CU_add_test(s, "Excel workbook", test_xlsx);
+    CU_add_test(s, "terminal tables aligned", test_print_aligned);
+}
