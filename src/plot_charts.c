@@ -532,7 +532,8 @@ static void body_heat(FILE *f, const poolsim_results *r, int lang, const poolsim
     fputc('\n', f);
 }
 
-/* Canvas size in pixels (PNG, SVG; PDF at 100 px per inch). */
+/* Canvas size in pixels (PNG, SVG; the PDF page is the same at 128 px per
+ * inch, so text and lines keep their proportions). */
 static void chart_size(const poolsim_results *r, const poolsim_chart *c, int *w, int *h)
 {
     *w = 1000;
@@ -570,8 +571,8 @@ int poolsim_plot_charts_script(const poolsim_results *r, int lang, const poolsim
                 fprintf(f, "set terminal svg size %d,%d font '%s,%d' noenhanced background rgb 'white'\n",
                         w, h, FONT, FONT_SIZE);
             else
-                fprintf(f, "set terminal pdfcairo size %gin,%gin font '%s,%d' noenhanced background rgb 'white'\n",
-                        w / 100.0, h / 100.0, FONT, FONT_SIZE - 2);
+                fprintf(f, "set terminal pdfcairo size %.3fin,%.3fin font '%s,%d' noenhanced background rgb 'white'\n",
+                        w / 128.0, h / 128.0, FONT, FONT_SIZE);
             fputs("set output ", f);
             put_q(f, c->file[k]);
             fputc('\n', f);
