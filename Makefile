@@ -65,7 +65,9 @@ $(BUILD)/libpoolsim.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/poolsim: $(BUILD)/main.o $(BUILD)/libpoolsim.a
+# objects, not the archive: commands are weak symbols, which do not pull
+# archive members in
+$(BUILD)/poolsim: $(BUILD)/main.o $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # ./poolsim is the binary of the last build (plain or MPI=1)
