@@ -14,6 +14,8 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "plot.sh: $*" >&2; exit 1; }
+"$POOLSIM" help | grep -q '^  plot ' ||
+    fail "$POOLSIM has no 'plot' command ('poolsim help' does not list it: src/plot.c not linked in)"
 magic() { od -An -tx1 -N"$2" "$1" | tr -d ' \n'; }
 charts="fan-employee fan-resident exhaustion first-exhaustion burden-employee burden-resident
 shortfall-employee shortfall-resident"

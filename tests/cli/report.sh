@@ -17,6 +17,8 @@ done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "report.sh: $*" >&2; exit 1; }
+"$POOLSIM" help | grep -q '^  report ' ||
+    fail "$POOLSIM has no 'report' command ('poolsim help' does not list it: src/report.c not linked in)"
 
 # ---- the file ----
 "$POOLSIM" report "$h5" -o "$tmp/r.html" --lang en > "$tmp/out.txt"

@@ -13,6 +13,8 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "summary.sh: $*" >&2; exit 1; }
+"$POOLSIM" help | grep -q '^  summary ' ||
+    fail "$POOLSIM has no 'summary' command ('poolsim help' does not list it: src/summary.c not linked in)"
 
 "$POOLSIM" summary "$h5" --csv "$tmp/csv" --xlsx "$tmp/t.xlsx" --json "$tmp/t.json" --lang en > "$tmp/out.txt"
 # terminal: both lines, every year, every county
