@@ -333,7 +333,7 @@ static void test_sweep_by_hand(void)
 static void test_grid_order(void)
 {
     /* 2 x 3 grid: point i has lever 1 index i / 3 and lever 2 index i % 3 */
-    const char *a[] = {"reserve.levy_rate=0.01,0.03", "reserve.cap_ratio=4,5,6"};
+    const char *a[] = {"reserve.levy_rate=0.01,0.03", "reserve.cap_ratio=0.8,0.9,1"};
     poolsim_sweep_results *w = sweep("tests/data/solve_levy.yaml", a, 2, 0, 1, NULL);
     CU_ASSERT_FATAL(w != NULL);
     CU_ASSERT_EQUAL(w->N, 6);

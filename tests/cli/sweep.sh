@@ -38,7 +38,7 @@ ls -a "$tmp" | grep -q '\.tmp\.\|\.sweep\.' && say "temporary files left behind"
 # a dated lever: the 2023 levy rate (tests/data/solve_dated.yaml), and a
 # two-lever grid drawn as heat maps
 "$POOLSIM" sweep tests/data/solve_dated.yaml --set reserve.levy_rate.2023=0.01,0.03 \
-    --set reserve.cap_ratio=4,5,6 -o "$tmp/d.h5" --csv "$tmp/d.csv" --plot "$tmp/charts" \
+    --set reserve.cap_ratio=0.8,0.9,1 -o "$tmp/d.h5" --csv "$tmp/d.csv" --plot "$tmp/charts" \
     >"$tmp/stdout" 2>"$tmp/stderr"
 rc=$?
 [ "$rc" -eq 0 ] || { say "dated two-lever sweep exited $rc"; cat "$tmp/stderr"; }
