@@ -19,6 +19,7 @@
 #include "plot_internal.h"
 #include "poolsim/cli.h"
 #include "poolsim/common.h"
+#include "poolsim/sweep.h"
 
 extern char **environ;
 
@@ -307,9 +308,9 @@ int poolsim_plot_render(const poolsim_results *r, const poolsim_plot_opts *opt,
         st = POOLSIM_ENOMEM;
         goto done;
     }
-    snprintf(script, dn + 40, "%s/.poolsim-plot-XXXXXX.gp", opt->dir);
-    snprintf(log, dn + 40, "%s/.poolsim-plot-XXXXXX.log", opt->dir);
-    int fd = mkstemps(script, 3);
+    snprintf(script, dn + 40, "%s/.poolsim-plot-XXXXXX", opt->dir);
+    snprintf(log, dn + 40, "%s/.poolsim-plot-log-XXXXXX", opt->dir);
+    int fd = mkstemp(script);
     if (fd < 0) {
         fprintf(stderr, "poolsim: cannot write in %s: %s\n", opt->dir, strerror(errno));
         free(script);
@@ -317,7 +318,7 @@ int poolsim_plot_render(const poolsim_results *r, const poolsim_plot_opts *opt,
         st = POOLSIM_EIO;
         goto done;
     }
-    int lfd = mkstemps(log, 4);
+    int lfd = mkstemp(log);
     if (lfd < 0) {
         fprintf(stderr, "poolsim: cannot write in %s: %s\n", opt->dir, strerror(errno));
         close(fd);
@@ -383,6 +384,111 @@ done:
     return st;
 }
 
+/* ---- sweep charts ---- */
+
+static char *strdup_or_null(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+/* The chart entry named `name` in set, appended when missing. */
+static poolsim_chart *chart_named(poolsim_chart_set *set, const char *name)
+{
+    for (int i = 0; i < set->n; i++)
+        if (!strcmp(set->chart[i].name, name)) return &set->chart[i];
+    poolsim_chart *c = realloc(set->chart, (size_t)(set->n + 1) * sizeof *c);
+    if (!c) return NULL;
+    set->chart = c;
+    c = &set->chart[set->n];
+    memset(c, 0, sizeof *c);
+    c->kind = POOLSIM_CHART_SWEEP;
+    c->line = -1;
+    c->name = strdup_or_null(name);
+    if (!c->name) return NULL;
+    set->n++;
+    return c;
+}
+
+/* Title of a sweep chart: the levers, and the line for per-line heat maps
+ * (named sweep_exhaustion_<line id>). */
+static char *sweep_title(const poolsim_sweep_results *w, const char *name, int lang)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    if (!f) return NULL;
+    const char *prefix = "sweep_exhaustion_";
+    if (!strncmp(name, prefix, strlen(prefix)))
+        for (int l = 0; l < w->L; l++)
+            if (!strcmp(name + strlen(prefix), w->line_ids[l]))
+                fprintf(f, "%s%s", w->line_names[l] && w->line_names[l][0] ? w->line_names[l] : w->line_ids[l],
+                        lang == POOLSIM_LANG_ZH ? "：" : ": ");
+    if (lang == POOLSIM_LANG_ZH)
+        fprintf(f, "参数敏感性：截至 %d 年储备金耗尽的概率（", w->years[w->T - 1]);
+    else
+        fprintf(f, "Sweep: probability that the reserve is exhausted by %d, by lever value (", w->years[w->T - 1]);
+    for (int k = 0; k < w->K; k++) fprintf(f, "%s%s", k ? " × " : "", w->levers[k].key);
+    fputs(lang == POOLSIM_LANG_ZH ? "）" : ")", f);
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+int poolsim_plot_sweep_charts(const char *results_path, const poolsim_plot_opts *opt, poolsim_chart_set *set)
+{
+    if (!poolsim_sweep_present(results_path)) return POOLSIM_OK;
+    poolsim_sweep_results *w = NULL;
+    int st = poolsim_sweep_read(results_path, &w);
+    if (st) return st;
+    if (opt->formats & POOLSIM_FMT_PDF)
+        fprintf(stderr, "poolsim: note: the sweep charts of %s are drawn in png and svg only\n", results_path);
+    for (int k = 0; k < 2 && !st; k++) {
+        if (!(opt->formats & (1u << k))) continue;
+        char *log = NULL;
+        size_t n = 0;
+        FILE *lf = open_memstream(&log, &n);
+        if (!lf) {
+            st = POOLSIM_ENOMEM;
+            break;
+        }
+        st = poolsim_sweep_plot(w, opt->dir, fmt_ext[k], lf);
+        fclose(lf);
+        /* one "chart: PATH" line per file written */
+        for (char *line = log; !st && line && *line;) {
+            char *end = strchr(line, '\n');
+            if (end) *end = '\0';
+            if (!strncmp(line, "chart: ", 7)) {
+                const char *path = line + 7;
+                const char *base = strrchr(path, '/');
+                base = base ? base + 1 : path;
+                const char *dot = strrchr(base, '.');
+                size_t bl = dot ? (size_t)(dot - base) : strlen(base);
+                char name[256];
+                snprintf(name, sizeof name, "%.*s", (int)bl, base);
+                poolsim_chart *c = chart_named(set, name);
+                char *file = strdup_or_null(path);
+                if (!c || !file) {
+                    free(file);
+                    st = POOLSIM_ENOMEM;
+                    break;
+                }
+                free(c->file[k]);
+                c->file[k] = file;
+                if (!c->title && !(c->title = sweep_title(w, name, opt->lang))) st = POOLSIM_ENOMEM;
+            }
+            line = end ? end + 1 : NULL;
+        }
+        free(log);
+    }
+    poolsim_sweep_results_free(w);
+    return st;
+}
+
 /* ---- poolsim plot ---- */
 
 static void plot_usage(FILE *f)
@@ -442,6 +548,7 @@ int poolsim_cmd_plot(int argc, char **argv)
                            .lang = poolsim_plot_lang(r, lang), .path_env = NULL};
     poolsim_chart_set set;
     st = poolsim_plot_render(r, &o, &set);
+    if (!st) st = poolsim_plot_sweep_charts(in, &o, &set);
     if (!st) {
         printf("charts written to %s:\n", o.dir);
         for (int i = 0; i < set.n; i++)

@@ -34,7 +34,7 @@ typedef struct {
     const char *tab_line_title, *proj_year, *year_n, *p_exh, *interval, *median_ratio, *p05_ratio;
     const char *na;
     const char *tab_county_title, *county, *expected, *p95;
-    const char *caption[5];           /* by enum poolsim_chart_kind */
+    const char *caption[POOLSIM_CHART_NKINDS];   /* by enum poolsim_chart_kind */
     const char *assumptions_intro, *scenario_as_loaded;
     const char *prov_intro, *version, *commit, *build, *results_file, *threads, *noise, *quantiles,
         *started, *run_time, *generated;
@@ -114,7 +114,10 @@ static const rtexts RT[2] = {
              "that its balance and the reserve do not cover: the bar is the expected value, the dots the levels "
              "exceeded in only 5% and 1% of the paths.",
              "Probability (in %) that a county's own accumulated balance does not cover its deficit in a year, so "
-             "that the reserve and the county government must share the shortfall."},
+             "that the reserve and the county government must share the shortfall.",
+             "The same projection repeated for each value of the levers, on the same simulated paths (common "
+             "random numbers), so differences between values are not noise of the simulation: the probability "
+             "that the reserve is exhausted by the last projection year, with its 95% interval."},
         .assumptions_intro = "The parameters the run used, after defaults, files and command-line overrides were "
                              "applied:",
         .scenario_as_loaded = "Scenario as loaded (all files and overrides)",
@@ -191,7 +194,9 @@ static const rtexts RT[2] = {
              "储备金首次耗尽的年份（占全部模拟路径的比例）；图例给出预测期内未耗尽的路径比例。",
              "预测期内各县级政府为本县结余和储备金都未能覆盖的缺口所承担的金额合计：条形为期望值，"
              "圆点和三角分别为只有 5% 和 1% 的路径会超过的水平。",
-             "某县当年累计结余不足以弥补收支缺口、需要由储备金和县级政府分担的概率（%）。"},
+             "某县当年累计结余不足以弥补收支缺口、需要由储备金和县级政府分担的概率（%）。",
+             "对政策参数的每个取值重复同一预测，并使用相同的模拟路径（共同随机数），因此不同取值之间的差异不是模拟误差："
+             "图中为截至预测期最后一年储备金耗尽的概率及其 95% 置信区间。"},
         .assumptions_intro = "本次运行所用参数（已代入默认值、所有文件和命令行覆盖）：",
         .scenario_as_loaded = "载入的情景文件（含所有文件和覆盖）",
         .prov_intro = "相同的情景、随机种子和版本得到完全相同的结果；以下信息可用于复现本报告。",
@@ -291,7 +296,8 @@ static char *money(double v, poolsim_unit u, char *buf, size_t n)
 
 static const char *name_or(const char *s, const char *fallback) { return s && s[0] ? s : fallback; }
 
-static const char *const KIND_ID[5] = {"fan", "exhaustion", "first-exhaustion", "burden", "shortfall"};
+static const char *const KIND_ID[POOLSIM_CHART_NKINDS] = {"fan",    "exhaustion", "first-exhaustion",
+                                                         "burden", "shortfall",  "sweep"};
 
 /* ---- SVG inlining ---- */
 
@@ -396,7 +402,8 @@ static const char CSS[] =
     "table.kv th{width:30%}\n"
     ".note{color:#4a5568;font-size:13px;margin:2px 0 12px}\n"
     "figure{margin:20px 0 28px;page-break-inside:avoid;break-inside:avoid}\n"
-    ".chart svg{display:block;width:100%;height:auto;max-width:1000px;border:1px solid #e2e6ee}\n"
+    ".chart svg{display:block;width:100%;height:auto;max-width:1000px;border:1px solid #e2e6ee;"
+    "background:#fff}\n"
     ".chart svg text,.chart svg tspan,.chart svg g{font-family:\"Noto Sans CJK SC\",\"Noto Sans SC\","
     "\"Source Han Sans SC\",\"PingFang SC\",\"Hiragino Sans GB\",\"Microsoft YaHei\",\"WenQuanYi Micro Hei\","
     "Arial,sans-serif}\n"
@@ -913,6 +920,7 @@ int poolsim_report_write(const poolsim_results *r, const poolsim_report_opts *o,
     poolsim_plot_opts po = {.dir = tmpdir, .formats = POOLSIM_FMT_SVG, .lang = o->lang, .path_env = o->path_env};
     poolsim_chart_set set;
     int st = poolsim_plot_render(r, &po, &set);
+    if (!st && o->results_path) st = poolsim_plot_sweep_charts(o->results_path, &po, &set);
     char **svg = NULL;
     if (!st) {
         svg = calloc((size_t)set.n, sizeof *svg);

@@ -315,7 +315,7 @@ static void test_render(void)
         CU_ASSERT_EQUAL_FATAL(poolsim_plot_render(r, &o, &set), POOLSIM_OK);
         /* 2 fan + exhaustion + first year + 2 burden + 2 shortfall */
         CU_ASSERT_EQUAL(set.n, 8);
-        int kinds[5] = {0};
+        int kinds[POOLSIM_CHART_NKINDS] = {0};
         for (int i = 0; i < set.n; i++) {
             kinds[set.chart[i].kind]++;
             CU_ASSERT(file_starts_with(set.chart[i].file[0], "\x89PNG\r\n\x1a\n", 8));

@@ -72,8 +72,11 @@ enum poolsim_chart_kind {
     POOLSIM_CHART_EXHAUSTION,   /* P(exhausted by year) of every line, with intervals */
     POOLSIM_CHART_FIRST_YEAR,   /* histogram of the first exhaustion year, every line */
     POOLSIM_CHART_BURDEN,       /* county government burden over the horizon, one line */
-    POOLSIM_CHART_SHORTFALL     /* county x year shortfall probability heat map, one line */
+    POOLSIM_CHART_SHORTFALL,    /* county x year shortfall probability heat map, one line */
+    POOLSIM_CHART_SWEEP         /* a sweep's P(exhausted by the last year) over the lever grid
+                                   (drawn by poolsim_sweep_plot, src/plot_sweep.c) */
 };
+#define POOLSIM_CHART_NKINDS 6
 
 typedef struct {
     int kind;                         /* enum poolsim_chart_kind */
@@ -105,5 +108,15 @@ typedef struct {
  * the folder), POOLSIM_ENOMEM. On failure no chart file is left behind. */
 int poolsim_plot_render(const poolsim_results *r, const poolsim_plot_opts *opt,
                         poolsim_chart_set *out /* OUT */);
+
+/* When the file `results_path` holds a sweep (a complete /sweep group,
+ * docs/STRESS.md), draw its charts into opt->dir with poolsim_sweep_plot in
+ * the requested formats it supports (png, svg; a note on stderr for pdf)
+ * and append them to `set` (kind POOLSIM_CHART_SWEEP). The sweep charts
+ * follow the sweep's own language. POOLSIM_OK and nothing appended when
+ * the file holds no sweep; else as poolsim_sweep_plot (POOLSIM_ETOOL,
+ * POOLSIM_EIO) or POOLSIM_EINPUT when the /sweep group cannot be read. */
+int poolsim_plot_sweep_charts(const char *results_path, const poolsim_plot_opts *opt,
+                              poolsim_chart_set *set /* IN/OUT */);
 
 #endif

@@ -80,4 +80,15 @@ set -e
 grep -q 'failed with exit status 1' "$tmp/err" || fail "gnuplot failing: no status in: $(cat "$tmp/err")"
 grep -q 'simulated failure on line 3' "$tmp/err" || fail "gnuplot failing: its message not shown"
 [ -z "$(ls -A "$tmp/failed")" ] || fail "gnuplot failing: files left: $(ls -A "$tmp/failed")"
+# a sweep file: its charts come too (drawn by the sweep module, png and svg)
+if "$POOLSIM" help | grep -q '^  sweep '; then
+    "$POOLSIM" sweep scenarios/zhuzhou.yaml --set reserve.cap_ratio=0.2,0.3 -n 100 -q \
+        -o "$tmp/sweep.h5" > /dev/null
+    "$POOLSIM" plot "$tmp/sweep.h5" -o "$tmp/sweepcharts" --format png,svg > "$tmp/out.txt"
+    for ext in png svg; do
+        [ -s "$tmp/sweepcharts/sweep_exhaustion.$ext" ] || fail "sweep chart $ext missing"
+        grep -q "^  $tmp/sweepcharts/sweep_exhaustion.$ext\$" "$tmp/out.txt" || fail "sweep chart not listed"
+    done
+    [ -s "$tmp/sweepcharts/fan-employee.png" ] || fail "a sweep file's own charts missing"
+fi
 echo "plot.sh: ok"

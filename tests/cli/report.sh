@@ -66,6 +66,18 @@ grep -q 'poolsim: gnuplot not found on PATH (install the Debian package gnuplot-
     fail "gnuplot missing: message was: $(cat "$tmp/err")"
 [ -z "$(ls -A "$tmp/out4")" ] || fail "gnuplot missing: files left: $(ls -A "$tmp/out4")"
 
+# a sweep file: the sweep chart is a ninth figure
+if "$POOLSIM" help | grep -q '^  sweep '; then
+    "$POOLSIM" sweep scenarios/zhuzhou.yaml --set reserve.cap_ratio=0.2,0.3 -n 100 -q \
+        -o "$tmp/sweep.h5" > /dev/null
+    "$POOLSIM" report "$tmp/sweep.h5" -o "$tmp/sweep.html" > /dev/null
+    [ "$(grep -c '<svg' "$tmp/sweep.html")" -eq 9 ] || fail "sweep report: expected 9 charts"
+    grep -q '<figure id="chart-sweep_exhaustion" class="chart-sweep">' "$tmp/sweep.html" ||
+        fail "sweep report: no sweep figure"
+    grep -Eiq 'https?:|<script|<link' "$tmp/sweep.html" && fail "sweep report has an external reference"
+    rm -f "$tmp/sweep.h5" "$tmp/sweep.html"
+fi
+
 # ---- rendering in headless Chromium ----
 chrome=""
 for c in chromium chromium-browser; do
