@@ -48,6 +48,7 @@ typedef struct {
     const char *s_ratio;      /* year, median, cap, p05 */
     const char *s_burden;     /* years, list */
     const char *s_burden_item;   /* county, mean, p95 */
+    const char *s_burden_all;    /* total of the expected burdens */
     const char *list_sep;
     const char *footer;
 } rtexts;
@@ -141,6 +142,7 @@ static const rtexts RT[2] = {
         .s_ratio = "At the end of %s the median reserve ratio is %s (cap %s); in 5% of the paths it is below %s.",
         .s_burden = "highest expected county government burden over %s: %s.",
         .s_burden_item = "%s (%s expected; %s at the 95th percentile)",
+        .s_burden_all = " All counties together: %s expected.",
         .list_sep = "; ",
         .footer = "Produced by poolsim from the results file named under Provenance. Illustrative scenarios use "
                   "illustrative figures: read the scenario's own notes.",
@@ -219,6 +221,7 @@ static const rtexts RT[2] = {
         .s_ratio = "%s 年末储备金比率中位数为 %s（上限比率 %s）；5% 的路径低于 %s。",
         .s_burden = "%s 年县级政府负担期望值最高的是：%s。",
         .s_burden_item = "%s（期望 %s，95% 分位数 %s）",
+        .s_burden_all = "全部县（市、区）合计期望 %s。",
         .list_sep = "；",
         .footer = "本报告由 poolsim 根据“数据来源”中所列结果文件生成。示例情景使用示意性数据，请参阅情景文件中的说明。",
     }};
@@ -524,6 +527,12 @@ static void write_summary(FILE *f, const poolsim_results *r, const rtexts *tx, i
                 fputs(lang == POOLSIM_LANG_ZH ? "：" : ": ", f);
                 const char *args2[] = {span, list ? list : ""};
                 put_t(f, tx->s_burden, 2, args2);
+                double all = 0;
+                for (int cc = 0; cc < r->C; cc++) all += r->county_burden_total.mean[POOLSIM_LC(r, l, cc)];
+                char tot[96];
+                snprintf(tot, sizeof tot, "%s %s", money(all, u, a, sizeof a), u.name);
+                const char *args4[] = {tot};
+                put_t(f, tx->s_burden_all, 1, args4);
                 fputs("</li>\n", f);
             }
             free(list);
