@@ -49,8 +49,9 @@ double poolsim_param_at(const poolsim_param *p, int y)
 
 int poolsim_param_set_in(const poolsim_param *p, int y)
 {
-    if (p->n < 2) return 0;
-    for (int i = 0; i < p->n; i++)
+    /* the first value holds from the start (years before the first key use
+     * it), so only later keys set a new level */
+    for (int i = 1; i < p->n; i++)
         if (p->year[i] == y) return 1;
     return 0;
 }

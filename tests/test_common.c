@@ -27,6 +27,12 @@ static void test_param_grown(void)
     double want[] = {280, 294, 308.7, 380, 399};
     for (int i = 0; i < 5; i++)
         CU_ASSERT_DOUBLE_EQUAL(poolsim_param_grown(&lv, &g, 2021, 2021 + i), want[i], 1e-9);
+    /* first key after the start: its value holds from the start and grows;
+     * only the second key sets a new level: 300, 315, 330.75, 347.2875, 400 */
+    poolsim_param late = {.n = 2, .year = {2023, 2025}, .val = {300, 400}};
+    double want2[] = {300, 315, 330.75, 347.2875, 400, 420};
+    for (int i = 0; i < 6; i++)
+        CU_ASSERT_DOUBLE_EQUAL(poolsim_param_grown(&late, &g, 2021, 2021 + i), want2[i], 1e-9);
     /* constant level L, growth g: L (1+g)^(t-1) */
     poolsim_param c = poolsim_param_const(100);
     CU_ASSERT_DOUBLE_EQUAL(poolsim_param_grown(&c, &g, 2021, 2031), 100 * pow(1.05, 10), 1e-9);

@@ -65,7 +65,8 @@ typedef struct {
 poolsim_param poolsim_param_const(double v);
 /* Value in force in calendar year y. */
 double poolsim_param_at(const poolsim_param *p, int y);
-/* 1 when the schedule has a key exactly at year y (n > 1 only). */
+/* 1 when a key after the first is exactly at year y (a new level is set
+ * then; the first value holds from the start, whatever its key year). */
 int poolsim_param_set_in(const poolsim_param *p, int y);
 
 /* Value of a growing quantity in calendar year y (y >= start_year):
@@ -73,7 +74,9 @@ int poolsim_param_set_in(const poolsim_param *p, int y);
  *   v(y) = level(y) if the level has a key exactly at y (a new level is set),
  *          v(y-1) * (1 + growth(y)) otherwise.
  * So a constant level L with constant growth g gives L (1+g)^(y-start), and
- * {2021: 280, 2024: 380} with g = 0.05 gives 280, 294, 308.7, 380, 399. */
+ * {2021: 280, 2024: 380} with g = 0.05 gives 280, 294, 308.7, 380, 399.
+ * The first key only gives the starting level: {2023: 300, 2025: 400}
+ * from 2021 gives 300, 315, 330.75, 347.29, 400. */
 double poolsim_param_grown(const poolsim_param *level, const poolsim_param *growth,
                            int start_year, int y);
 
