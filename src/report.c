@@ -413,7 +413,7 @@ static const char CSS[] =
     "figcaption{font-size:14px;color:#333;margin-top:6px;max-width:1000px}\n"
     "figcaption b{color:#1d2330}\n"
     "pre{background:#f6f8fa;border:1px solid #e2e6ee;padding:10px;font-size:12.5px;line-height:1.45;"
-    "white-space:pre-wrap;word-break:break-all;font-family:\"Noto Sans Mono CJK SC\",\"DejaVu Sans Mono\","
+    "white-space:pre-wrap;overflow-wrap:anywhere;font-family:\"Noto Sans Mono CJK SC\",\"DejaVu Sans Mono\","
     "Consolas,monospace}\n"
     "details summary{cursor:pointer;margin:10px 0;color:#1f3f6e}\n"
     "footer{margin-top:36px;color:#4a5568;font-size:12.5px;border-top:1px solid #d5dbe5;padding-top:8px}\n"
