@@ -372,12 +372,18 @@ static void body_fan(FILE *f, const poolsim_results *r, int lang, const poolsim_
     top = 100 * top * 1.12;
     if (!(top > 0)) top = 1;
     common(f, r, lang, c->title);
-    year_axis(f, r, lang, 0.2);
+    year_axis(f, r, lang, T > 1 ? 0.2 : 0.6);
+    if (T == 1) /* one year: the cap as a segment (a stepped line needs two) */
+        fprintf(f, "set arrow from %g,%.10g to %g,%.10g nohead dt 2 lw 2 lc rgb '#d62728' front\n", r->years[0] - 0.5,
+                100 * cap0, r->years[0] + 0.5, 100 * cap0);
     fprintf(f, "set yrange [0:%.10g]\nset format y '%%g%%%%'\nset ylabel ", top);
     put_q(f, tx->fan_ylabel);
-    fprintf(f, "\nplot $fan%d using 1:2:6 with filledcurves fc rgb '#c6dbef' title ", l);
+    /* bands between the years; with one year, as boxes around it */
+    const char *band = T > 1 ? "1:2:6 with filledcurves" : "1:4:($1-0.2):($1+0.2):2:6 with boxxyerror";
+    const char *band2 = T > 1 ? "1:3:5 with filledcurves" : "1:4:($1-0.2):($1+0.2):3:5 with boxxyerror";
+    fprintf(f, "\nplot $fan%d using %s fc rgb '#c6dbef' title ", l, band);
     put_q(f, tx->band90);
-    fprintf(f, ", \\\n  $fan%d using 1:3:5 with filledcurves fc rgb '#6fa8d6' title ", l);
+    fprintf(f, ", \\\n  $fan%d using %s fc rgb '#6fa8d6' title ", l, band2);
     put_q(f, tx->band50);
     fprintf(f, ", \\\n  $fan%d using 1:4 with linespoints lw 2.5 pt 7 ps 0.6 lc rgb '#08306b' title ", l);
     put_q(f, tx->median);
