@@ -175,10 +175,42 @@ static void test_histogram_mode(void)
     poolsim_scenario_free(s);
 }
 
+/* The reported standard errors are honest: over 30 seeds, the spread of
+ * the estimated means matches the mean reported SE. With 30 seeds the
+ * sample sd has a relative standard error of about 1/sqrt(2*29) = 0.13, so
+ * the ratio must lie within 1 +- 4 * 0.13 (checked for the reserve balance
+ * and a county's expenditure in the last year). */
+static void test_se_honest(void)
+{
+    poolsim_scenario *s = load("tests/data/engine_small.yaml");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    const int K = 30;
+    double m1[30], m2[30], se1 = 0, se2 = 0;
+    for (int k = 0; k < K; k++) {
+        poolsim_engine_opts o = {.paths = 400, .seed = 1000u + (unsigned)k, .threads = 2};
+        poolsim_results *r = NULL;
+        CU_ASSERT_EQUAL_FATAL(poolsim_engine_run(s, &o, &r, NULL), POOLSIM_OK);
+        size_t lt = POOLSIM_LT(r, 0, r->T - 1), i = POOLSIM_LCT(r, 0, 0, r->T - 1);
+        m1[k] = r->reserve_balance.mean[lt];
+        se1 += r->reserve_balance.se[lt] / K;
+        m2[k] = r->expenditure.mean[i];
+        se2 += r->expenditure.se[i] / K;
+        poolsim_results_free(r);
+    }
+    double a1 = 0, a2 = 0, v1 = 0, v2 = 0;
+    for (int k = 0; k < K; k++) a1 += m1[k] / K, a2 += m2[k] / K;
+    for (int k = 0; k < K; k++) v1 += (m1[k] - a1) * (m1[k] - a1), v2 += (m2[k] - a2) * (m2[k] - a2);
+    double sd1 = sqrt(v1 / (K - 1)), sd2 = sqrt(v2 / (K - 1));
+    CU_ASSERT(sd1 / se1 > 0.48 && sd1 / se1 < 1.52);
+    CU_ASSERT(sd2 / se2 > 0.48 && sd2 / se2 < 1.52);
+    poolsim_scenario_free(s);
+}
+
 void poolsim_test_engine(void)
 {
     CU_pSuite s = CU_add_suite("engine", NULL, NULL);
     CU_add_test(s, "deterministic run equals closed-form projection", test_deterministic);
     CU_add_test(s, "bit-identical results for 1, 2, 4 threads", test_thread_invariance);
     CU_add_test(s, "histogram quantiles above 100k paths vs exact", test_histogram_mode);
+    CU_add_test(s, "standard errors match the spread over seeds", test_se_honest);
 }
