@@ -8,6 +8,7 @@
  * datablocks of numbers only. Each chart is written under a temporary
  * name and renamed once gnuplot has exited with status 0. */
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,9 +35,11 @@ static void sq(FILE *f, const char *s)
 static void header(FILE *g, const char *format, const char *tmp)
 {
     if (strcmp(format, "svg") == 0)
-        fputs("set terminal svg size 900,560 dynamic noenhanced font 'Noto Sans CJK SC,11'\n", g);
+        fputs("set terminal svg size 900,560 dynamic noenhanced font 'Noto Sans CJK SC,11' "
+              "background rgb 'white'\n", g);
     else
-        fputs("set terminal pngcairo size 900,560 noenhanced font 'Noto Sans CJK SC,11'\n", g);
+        fputs("set terminal pngcairo size 900,560 noenhanced font 'Noto Sans CJK SC,11' "
+              "background rgb 'white'\n", g);
     fputs("set encoding utf8\nset output ", g);
     sq(g, tmp);
     fputs("\nset grid\nset key outside right top\n", g);
@@ -207,7 +210,10 @@ static void heat_map(FILE *g, const poolsim_sweep_results *w, int l)
         fprintf(g, " %d", i);
     }
     fprintf(g, ")\nset xrange [-0.5:%d.5]\nset yrange [-0.5:%d.5]\n", a->n - 1, b->n - 1);
-    fputs("set cbrange [0:*]\nset palette defined (0 '#ffffff', 0.05 '#ffe08a', 0.25 '#f08c3c', 1 '#b2182b')\n"
+    double top = 0.05;   /* a colour scale of at least 0..5% (all-zero grids included) */
+    for (int i = 0; i < w->N; i++) top = fmax(top, w->exh_prob[POOLSIM_SW_NLT(w, i, l, w->T - 1)]);
+    fprintf(g, "set cbrange [0:%.17g]\n", top);
+    fputs("set palette defined (0 '#ffffff', 0.05 '#ffe08a', 0.25 '#f08c3c', 1 '#b2182b')\n"
           "set cblabel 'P'\n",
           g);
     fputs("$H << EOD\n", g);

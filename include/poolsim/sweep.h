@@ -265,8 +265,8 @@ int poolsim_sweep_present(const char *path);
  * lever -> a line chart with the Wilson intervals, one series per line
  * (file `sweep_exhaustion.<format>`); two levers -> a heat map per line
  * (`sweep_exhaustion_<line>.<format>`); more levers -> a line chart over
- * the grid points. format: "png" or "svg". The written file names are
- * printed on `log` (may be NULL). POOLSIM_ETOOL when gnuplot is missing or
+ * the grid points. format: "png" or "svg". Each file written is printed on
+ * `log` (may be NULL) as one line "chart: PATH" (src/plot.c relies on it). POOLSIM_ETOOL when gnuplot is missing or
  * fails, POOLSIM_EIO when the folder is not writable, POOLSIM_EINPUT for a
  * bad format. */
 int poolsim_sweep_plot(const poolsim_sweep_results *w, const char *outdir, const char *format,
