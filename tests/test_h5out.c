@@ -4,7 +4,6 @@
  *
  * Leaves <build>/test_results.h5 (T=3, L=2, C=2, Chinese names) for
  * tests/cli/h5py_read.sh, which runs after the CUnit suites. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -24,93 +23,12 @@
 #include "poolsim/common.h"
 #include "poolsim/h5out.h"
 #include "poolsim/results.h"
-
-/* Folder of the test binary (build/ or build-mpi/). */
-static void build_dir(char *out, size_t n)
-{
-    ssize_t k = readlink("/proc/self/exe", out, n - 1);
-    if (k <= 0) {
-        snprintf(out, n, "build");
-        return;
-    }
-    out[k] = '\0';
-    char *slash = strrchr(out, '/');
-    if (slash) *slash = '\0';
-}
-
-/* A scratch folder under the build folder, removed by rm_tree. */
-static void scratch_dir(char *out, size_t n)
-{
-    char b[256];
-    build_dir(b, sizeof b);
-    snprintf(out, n, "%s/h5test.XXXXXX", b);
-    CU_ASSERT_FATAL(mkdtemp(out) != NULL);
-}
-
-static void rm_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *e;
-    char p[1024];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        if (unlink(p) != 0) rm_tree(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
-/* Number of entries of a folder (without . and ..). */
-static int count_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) n++;
-    closedir(d);
-    return n;
-}
+#include "test_util.h"
 
 static int file_exists(const char *p)
 {
     struct stat st;
     return stat(p, &st) == 0;
-}
-
-/* Whole file into memory; NULL if unreadable. */
-static char *slurp(const char *p, size_t *n /* OUT */)
-{
-    FILE *f = fopen(p, "rb");
-    if (!f) return NULL;
-    char *buf = NULL;
-    size_t cap = 0, len = 0;
-    for (;;) {
-        if (len == cap) {
-            cap = cap ? 2 * cap : 65536;
-            char *nb = realloc(buf, cap + 1);
-            if (!nb) break;
-            buf = nb;
-        }
-        size_t k = fread(buf + len, 1, cap - len, f);
-        len += k;
-        if (k == 0) break;
-    }
-    fclose(f);
-    if (buf) buf[len] = '\0';
-    *n = len;
-    return buf;
-}
-
-static poolsim_results *test_results(int T, int L, int C)
-{
-    poolsim_results *r = poolsim_results_alloc(T, L, C);
-    CU_ASSERT_FATAL(r != NULL);
-    CU_ASSERT_FATAL(poolsim_results_fill_test(r) == POOLSIM_OK);
-    return r;
 }
 
 static int same_str(const char *a, const char *b)
@@ -161,7 +79,7 @@ static void test_fill_distinct(void)
 {
     /* The round trip can only catch swapped arrays, lines, counties or
      * years if the test data differs between them. */
-    poolsim_results *r = test_results(3, 2, 2);
+    poolsim_results *r = testutil_results(3, 2, 2);
     poolsim_results_array a[POOLSIM_RESULTS_NARRAYS];
     int n = poolsim_results_arrays(r, a);
     CU_ASSERT(n == POOLSIM_RESULTS_NARRAYS);
@@ -181,9 +99,9 @@ static void test_fill_distinct(void)
 static void test_round_trip(void)
 {
     char dir[512], path[600];
-    build_dir(dir, sizeof dir);
+    testutil_build_dir(dir, sizeof dir);
     snprintf(path, sizeof path, "%s/test_results.h5", dir);
-    poolsim_results *r = test_results(3, 2, 2);
+    poolsim_results *r = testutil_results(3, 2, 2);
     CU_ASSERT_FATAL(poolsim_h5out_write(r, NULL, path) == POOLSIM_OK);
     poolsim_results *back = NULL;
     CU_ASSERT_FATAL(poolsim_results_read(path, &back) == POOLSIM_OK);
@@ -193,17 +111,17 @@ static void test_round_trip(void)
     poolsim_results_free(back);
 
     /* Larger shape: 9 counties, 3 lines, 12 years. */
-    poolsim_results *big = test_results(12, 3, 9);
+    poolsim_results *big = testutil_results(12, 3, 9);
     char d2[512], p2[600];
-    scratch_dir(d2, sizeof d2);
+    testutil_scratch_dir(d2, sizeof d2, "h5test");
     snprintf(p2, sizeof p2, "%s/big.h5", d2);
     CU_ASSERT_FATAL(poolsim_h5out_write(big, NULL, p2) == POOLSIM_OK);
     CU_ASSERT_FATAL(poolsim_results_read(p2, &back) == POOLSIM_OK);
     assert_same(big, back);
     poolsim_results_free(back);
     poolsim_results_free(big);
-    CU_ASSERT(count_entries(d2) == 1);   /* no temporary file left */
-    rm_tree(d2);
+    CU_ASSERT(testutil_count_entries(d2) == 1);   /* no temporary file left */
+    testutil_rm_tree(d2);
     poolsim_results_free(r);
 }
 
@@ -211,7 +129,7 @@ static void test_round_trip(void)
 static void test_complete_attribute(void)
 {
     char dir[512], path[600];
-    build_dir(dir, sizeof dir);
+    testutil_build_dir(dir, sizeof dir);
     snprintf(path, sizeof path, "%s/test_results.h5", dir);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     CU_ASSERT_FATAL(f >= 0);
@@ -251,21 +169,21 @@ static void sleep_ms(long ms)
 static void test_deterministic(void)
 {
     char dir[512], a[600], b[600];
-    scratch_dir(dir, sizeof dir);
+    testutil_scratch_dir(dir, sizeof dir, "h5test");
     snprintf(a, sizeof a, "%s/a.h5", dir);
     snprintf(b, sizeof b, "%s/b.h5", dir);
-    poolsim_results *r = test_results(4, 2, 3);
+    poolsim_results *r = testutil_results(4, 2, 3);
     CU_ASSERT_FATAL(poolsim_h5out_write(r, NULL, a) == POOLSIM_OK);
     sleep_ms(1100);
     CU_ASSERT_FATAL(poolsim_h5out_write(r, NULL, b) == POOLSIM_OK);
     size_t na = 0, nb = 0;
-    char *x = slurp(a, &na), *y = slurp(b, &nb);
+    char *x = testutil_slurp(a, &na), *y = testutil_slurp(b, &nb);
     CU_ASSERT_FATAL(x && y);
     CU_ASSERT(na == nb && memcmp(x, y, na) == 0);
     free(x);
     free(y);
     poolsim_results_free(r);
-    rm_tree(dir);
+    testutil_rm_tree(dir);
 }
 
 /* Saved paths: values, chunking along paths, shuffle + deflate. */
@@ -273,7 +191,7 @@ static void test_saved_paths(void)
 {
     const int T = 3, L = 2, C = 2;
     const long P = 5000;
-    poolsim_results *r = test_results(T, L, C);
+    poolsim_results *r = testutil_results(T, L, C);
     poolsim_saved_paths sp = {.P = P, .T = T, .L = L, .C = C};
     size_t nlp = (size_t)L * (size_t)P, nlpt = nlp * (size_t)T, nlcpt = nlpt * (size_t)C;
     sp.first_exhaustion = malloc(nlp * sizeof(int));
@@ -291,7 +209,7 @@ static void test_saved_paths(void)
     for (size_t i = 0; i < nlcpt; i++) sp.shortfall[i] = (double)i / 7;
     for (size_t i = 0; i < nlcpt; i++) sp.balance[i] = -(double)i;
     char dir[512], path[600];
-    scratch_dir(dir, sizeof dir);
+    testutil_scratch_dir(dir, sizeof dir, "h5test");
     snprintf(path, sizeof path, "%s/paths.h5", dir);
     CU_ASSERT_FATAL(poolsim_h5out_write(r, &sp, path) == POOLSIM_OK);
 
@@ -345,7 +263,7 @@ static void test_saved_paths(void)
     snprintf(p2, sizeof p2, "%s/bad.h5", dir);
     CU_ASSERT(poolsim_h5out_write(r, &sp, p2) == POOLSIM_EINPUT);
     CU_ASSERT(!file_exists(p2));
-    CU_ASSERT(count_entries(dir) == 1);
+    CU_ASSERT(testutil_count_entries(dir) == 1);
     free(buf);
     free(ib);
     free(sp.first_exhaustion);
@@ -355,7 +273,7 @@ static void test_saved_paths(void)
     free(sp.shortfall);
     free(sp.balance);
     poolsim_results_free(r);
-    rm_tree(dir);
+    testutil_rm_tree(dir);
 }
 
 /* A file with the HDF5 API: `format` (NULL: none; a fixed-length ASCII
@@ -434,7 +352,7 @@ static void expect_refused(const char *dir, const char *path, int want, const ch
     int status = in_child(child_read, &c, err);
     CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     size_t n = 0;
-    char *text = slurp(err, &n);
+    char *text = testutil_slurp(err, &n);
     CU_ASSERT(text && strstr(text, path) && strstr(text, msg));
     if (!text || !strstr(text, msg)) printf("\n  message for %s: %s\n", path, text ? text : "(none)");
     free(text);
@@ -444,7 +362,7 @@ static void expect_refused(const char *dir, const char *path, int want, const ch
 static void test_reader_refuses(void)
 {
     char dir[512], p[600];
-    scratch_dir(dir, sizeof dir);
+    testutil_scratch_dir(dir, sizeof dir, "h5test");
     /* no complete attribute: an interrupted write */
     snprintf(p, sizeof p, "%s/nocomplete.h5", dir);
     write_stub(p, "poolsim-results/1", -1);
@@ -478,7 +396,7 @@ static void test_reader_refuses(void)
     expect_refused(dir, p, POOLSIM_EIO, "No such file or directory");
 
     /* a good file with one dataset removed */
-    poolsim_results *r = test_results(3, 2, 2);
+    poolsim_results *r = testutil_results(3, 2, 2);
     snprintf(p, sizeof p, "%s/holed.h5", dir);
     CU_ASSERT_FATAL(poolsim_h5out_write(r, NULL, p) == POOLSIM_OK);
     hid_t h = H5Fopen(p, H5F_ACC_RDWR, H5P_DEFAULT);
@@ -504,7 +422,7 @@ static void test_reader_refuses(void)
     snprintf(p, sizeof p, "%s/holed.h5", dir);
     CU_ASSERT_FATAL(poolsim_h5out_write(r, NULL, p) == POOLSIM_OK);
     size_t n = 0;
-    char *bytes = slurp(p, &n);
+    char *bytes = testutil_slurp(p, &n);
     CU_ASSERT_FATAL(bytes != NULL);
     for (int k = 1; k < 8; k++) {
         char t[600], err[600];
@@ -521,7 +439,7 @@ static void test_reader_refuses(void)
     }
     free(bytes);
     poolsim_results_free(r);
-    rm_tree(dir);
+    testutil_rm_tree(dir);
 }
 
 struct write_case {
@@ -588,18 +506,18 @@ static void expect_write_fails(const char *dir, const struct write_case *c, cons
     }
     CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     size_t n = 0;
-    char *text = slurp(err, &n);
+    char *text = testutil_slurp(err, &n);
     CU_ASSERT(text && strstr(text, c->path) && strstr(text, reason));
     if (!text || !strstr(text, reason)) printf("\n  message: %s\n", text ? text : "(none)");
     free(text);
     unlink(err);
-    if (dir) CU_ASSERT(count_entries(dir) == entries_before);
+    if (dir) CU_ASSERT(testutil_count_entries(dir) == entries_before);
 }
 
 static void test_write_failures(void)
 {
     char dir[400], p[600];
-    scratch_dir(dir, sizeof dir);
+    testutil_scratch_dir(dir, sizeof dir, "h5test");
     /* missing folder */
     snprintf(p, sizeof p, "%s/no/such/folder/run.h5", dir);
     struct write_case c = {p, 0, 0, 0};
@@ -633,7 +551,7 @@ static void test_write_failures(void)
     struct write_case big = {p, 0, 256 * 1024, 1};
     expect_write_fails(dir, &big, "File too large", 2);   /* run.h5 and ro/ */
     size_t n = 0;
-    char *old = slurp(p, &n);
+    char *old = testutil_slurp(p, &n);
     CU_ASSERT(old && strcmp(old, "older results\n") == 0);
     free(old);
     /* the same write without the limit succeeds and replaces the old file */
@@ -643,7 +561,7 @@ static void test_write_failures(void)
     int status = in_child(child_write, &big, err);
     CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 20 + POOLSIM_OK);
     CU_ASSERT(H5Fis_hdf5(p) > 0);
-    rm_tree(dir);
+    testutil_rm_tree(dir);
 }
 
 static int child_write_nan(void *arg)
@@ -657,9 +575,9 @@ static int child_write_nan(void *arg)
 static void test_nonfinite_refused(void)
 {
     char dir[512], p[600];
-    scratch_dir(dir, sizeof dir);
+    testutil_scratch_dir(dir, sizeof dir, "h5test");
     snprintf(p, sizeof p, "%s/nan.h5", dir);
-    poolsim_results *r = test_results(3, 2, 2);
+    poolsim_results *r = testutil_results(3, 2, 2);
     /* line 2 (resident), year 2 (2022), quantile p95 */
     r->reserve_ratio.q[(POOLSIM_LT(r, 1, 1)) * POOLSIM_NQ + 5] = NAN;
     free(r->scenario_path);
@@ -669,19 +587,19 @@ static void test_nonfinite_refused(void)
     int status = in_child(child_write_nan, r, err);
     CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == POOLSIM_ENUM);
     size_t n = 0;
-    char *text = slurp(err, &n);
+    char *text = testutil_slurp(err, &n);
     CU_ASSERT(text && strstr(text, p) &&
               strstr(text, "reserve_ratio.q is NaN for line 'resident', year 2022, quantile p95"));
     if (text) printf("\n  message: %s", text);
     free(text);
     unlink(err);
-    CU_ASSERT(count_entries(dir) == 0);
+    CU_ASSERT(testutil_count_entries(dir) == 0);
     r->reserve_ratio.q[(POOLSIM_LT(r, 1, 1)) * POOLSIM_NQ + 5] = 0.2;
     r->balance.mean[POOLSIM_LCT(r, 0, 1, 2)] = INFINITY;
     CU_ASSERT(poolsim_h5out_write(r, NULL, p) == POOLSIM_ENUM);
-    CU_ASSERT(count_entries(dir) == 0);
+    CU_ASSERT(testutil_count_entries(dir) == 0);
     poolsim_results_free(r);
-    rm_tree(dir);
+    testutil_rm_tree(dir);
 }
 
 void poolsim_test_h5out(void)

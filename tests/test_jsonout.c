@@ -1,7 +1,6 @@
 /* Tests of src/jsonout.c: the summary JSON of MODEL.md section 7, parsed
  * back with jansson; exact reals; scenario order; NaN refused; atomic
  * writes. Leaves <build>/test_results.json for tests/cli/h5py_read.sh. */
-#include <dirent.h>
 #include <fcntl.h>
 #include <float.h>
 #include <limits.h>
@@ -19,38 +18,7 @@
 #include "poolsim/common.h"
 #include "poolsim/jsonout.h"
 #include "poolsim/results.h"
-
-static void build_dir(char *out, size_t n)
-{
-    ssize_t k = readlink("/proc/self/exe", out, n - 1);
-    if (k <= 0) {
-        snprintf(out, n, "build");
-        return;
-    }
-    out[k] = '\0';
-    char *slash = strrchr(out, '/');
-    if (slash) *slash = '\0';
-}
-
-static int count_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) n++;
-    closedir(d);
-    return n;
-}
-
-static poolsim_results *test_results(int T, int L, int C)
-{
-    poolsim_results *r = poolsim_results_alloc(T, L, C);
-    CU_ASSERT_FATAL(r != NULL);
-    CU_ASSERT_FATAL(poolsim_results_fill_test(r) == POOLSIM_OK);
-    return r;
-}
+#include "test_util.h"
 
 /* Swap the first two lines' and counties' ids and names, so that scenario
  * order is not alphabetical. */
@@ -214,7 +182,7 @@ static void check_document(json_t *doc, const poolsim_results *r)
 
 static void test_contract(void)
 {
-    poolsim_results *r = test_results(3, 2, 2);
+    poolsim_results *r = testutil_results(3, 2, 2);
     unsort(r);
     char *s = poolsim_jsonout_text(r);
     CU_ASSERT_FATAL(s != NULL);
@@ -234,7 +202,7 @@ static void test_contract(void)
 
 static void test_larger(void)
 {
-    poolsim_results *r = test_results(12, 3, 9);
+    poolsim_results *r = testutil_results(12, 3, 9);
     char *s = poolsim_jsonout_text(r);
     CU_ASSERT_FATAL(s != NULL);
     json_t *doc = json_loads(s, 0, NULL);
@@ -248,7 +216,7 @@ static void test_larger(void)
 /* Reals print in their shortest exact form; strings are escaped. */
 static void test_numbers_and_strings(void)
 {
-    poolsim_results *r = test_results(3, 2, 2);
+    poolsim_results *r = testutil_results(3, 2, 2);
     r->cap_ratio[0] = 0.1, r->cap_ratio[1] = 1.0 / 3.0, r->cap_ratio[2] = 2e9;
     volatile double a = 0.1, b = 0.2;
     r->cap_ratio[POOLSIM_LT(r, 1, 0)] = a + b;
@@ -294,9 +262,7 @@ static void text_nan(void *arg)
 static void test_nonfinite_refused(void)
 {
     char dir[300], path[400];
-    build_dir(dir, sizeof dir);
-    strcat(dir, "/jsontest.XXXXXX");
-    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    testutil_scratch_dir(dir, sizeof dir, "jsontest");
     snprintf(path, sizeof path, "%s/nan.json", dir);
     char *out[3] = {NULL, NULL, path};
     char *msg = captured(text_nan, out);
@@ -305,7 +271,7 @@ static void test_nonfinite_refused(void)
     CU_ASSERT(msg && strstr(msg, "county_burden_total.cvar95 is NaN for line 'resident', county 'hetang'"));
     CU_ASSERT(msg && strstr(msg, path) &&
               strstr(msg, "exhaustion_hi is infinite for line 'employee', year 2023"));
-    CU_ASSERT(count_entries(dir) == 0);
+    CU_ASSERT(testutil_count_entries(dir) == 0);
     free(msg);
     rmdir(dir);
 }
@@ -333,16 +299,15 @@ static void test_bad_utf8(void)
 static void test_write(void)
 {
     char dir[300], path[400], keep[400];
-    build_dir(dir, sizeof dir);
+    testutil_build_dir(dir, sizeof dir);
     snprintf(keep, sizeof keep, "%s/test_results.json", dir);
-    strcat(dir, "/jsontest.XXXXXX");
-    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    testutil_scratch_dir(dir, sizeof dir, "jsontest");
     snprintf(path, sizeof path, "%s/run.json", dir);
-    poolsim_results *r = test_results(3, 2, 2);
+    poolsim_results *r = testutil_results(3, 2, 2);
     CU_ASSERT(poolsim_results_check_writable(path) == POOLSIM_OK);
-    CU_ASSERT(count_entries(dir) == 0);
+    CU_ASSERT(testutil_count_entries(dir) == 0);
     CU_ASSERT_FATAL(poolsim_jsonout_write(r, path) == POOLSIM_OK);
-    CU_ASSERT(count_entries(dir) == 1);   /* no temporary file left */
+    CU_ASSERT(testutil_count_entries(dir) == 1);   /* no temporary file left */
     char *s = poolsim_jsonout_text(r);
     FILE *f = fopen(path, "rb");
     CU_ASSERT_FATAL(s && f);

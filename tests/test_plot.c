@@ -6,7 +6,6 @@
  * Leaves <build>/test_report_results.h5 (synthetic data, T=10 L=2 C=9,
  * hostile scenario and county names) for tests/cli/plot.sh, report.sh and
  * summary.sh, which run after the CUnit suites. */
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -22,46 +21,7 @@
 #include "poolsim/h5out.h"
 #include "poolsim/plot.h"
 #include "poolsim/results.h"
-
-/* Folder of the test binary (build/ or build-mpi/). */
-static void build_dir(char *out, size_t n)
-{
-    ssize_t k = readlink("/proc/self/exe", out, n - 1);
-    if (k <= 0) {
-        snprintf(out, n, "build");
-        return;
-    }
-    out[k] = '\0';
-    char *slash = strrchr(out, '/');
-    if (slash) *slash = '\0';
-}
-
-static void rm_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *e;
-    char p[1024];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        if (unlink(p) != 0) rm_tree(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
-static int count_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) n++;
-    closedir(d);
-    return n;
-}
+#include "test_util.h"
 
 static int file_starts_with(const char *path, const void *magic, size_t n)
 {
@@ -132,10 +92,8 @@ static void test_quote_gnuplot(void)
 {
     char *gp = poolsim_plot_find_program("gnuplot", getenv("PATH"));
     CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
-    char b[256], dir[300], script[400], out[400], flag[400];
-    build_dir(b, sizeof b);
-    snprintf(dir, sizeof dir, "%s/plotq.XXXXXX", b);
-    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    char dir[300], script[400], out[400], flag[400];
+    testutil_scratch_dir(dir, sizeof dir, "plotq");
     snprintf(script, sizeof script, "%s/q.gp", dir);
     snprintf(out, sizeof out, "%s/out.txt", dir);
     snprintf(flag, sizeof flag, "%s/PWNED", dir);
@@ -173,15 +131,14 @@ static void test_quote_gnuplot(void)
     fclose(f);
     CU_ASSERT(access(flag, F_OK) != 0);   /* no command ran */
     free(gp);
-    rm_tree(dir);
+    testutil_rm_tree(dir);
 }
 
 static void test_find_program(void)
 {
     char b[256], dir[300], exe[400], plain[400], path[800];
-    build_dir(b, sizeof b);
-    snprintf(dir, sizeof dir, "%s/plotpath.XXXXXX", b);
-    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    testutil_build_dir(b, sizeof b);
+    testutil_scratch_dir(dir, sizeof dir, "plotpath");
     snprintf(exe, sizeof exe, "%s/gnuplot", dir);
     snprintf(plain, sizeof plain, "%s/notexec", dir);
     FILE *f = fopen(exe, "w");
@@ -203,7 +160,7 @@ static void test_find_program(void)
     /* a folder named like the program is not the program */
     snprintf(path, sizeof path, "%s", b);
     CU_ASSERT_PTR_NULL(poolsim_plot_find_program(strrchr(dir, '/') + 1, path));
-    rm_tree(dir);
+    testutil_rm_tree(dir);
 }
 
 static void test_formats_lang(void)
@@ -278,14 +235,11 @@ static poolsim_results *hostile_results(const char *flag)
 
 static void test_render_missing_gnuplot(void)
 {
-    char b[256], dir[300], empty[320];
-    build_dir(b, sizeof b);
-    snprintf(dir, sizeof dir, "%s/plotmiss.XXXXXX", b);
-    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    char dir[300], empty[320];
+    testutil_scratch_dir(dir, sizeof dir, "plotmiss");
     snprintf(empty, sizeof empty, "%s/bin", dir);
     CU_ASSERT_FATAL(mkdir(empty, 0755) == 0);
-    poolsim_results *r = poolsim_results_alloc(4, 1, 2);
-    CU_ASSERT_FATAL(r && poolsim_results_fill_test(r) == POOLSIM_OK);
+    poolsim_results *r = testutil_results(4, 1, 2);
     char out[400];
     snprintf(out, sizeof out, "%s/charts", dir);
     poolsim_plot_opts o = {.dir = out, .formats = POOLSIM_FMT_PNG, .lang = POOLSIM_LANG_EN, .path_env = empty};
@@ -295,15 +249,13 @@ static void test_render_missing_gnuplot(void)
     CU_ASSERT_EQUAL(set.n, 0);
     CU_ASSERT(access(out, F_OK) != 0);   /* nothing created */
     poolsim_results_free(r);
-    rm_tree(dir);
+    testutil_rm_tree(dir);
 }
 
 static void test_render(void)
 {
-    char b[256], dir[300], flag[400], out[400];
-    build_dir(b, sizeof b);
-    snprintf(dir, sizeof dir, "%s/plotrender.XXXXXX", b);
-    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    char dir[300], flag[400], out[400];
+    testutil_scratch_dir(dir, sizeof dir, "plotrender");
     snprintf(flag, sizeof flag, "%s/PWNED", dir);
     snprintf(out, sizeof out, "%s/charts 'q'", dir);   /* a quote in the folder name too */
     poolsim_results *r = hostile_results(flag);
@@ -328,21 +280,19 @@ static void test_render(void)
         CU_ASSERT_STRING_EQUAL(set.chart[0].name, "fan-employee");
         poolsim_chart_set_free(&set);
         /* 24 charts, no temporary file left */
-        CU_ASSERT_EQUAL(count_entries(out), 24);
+        CU_ASSERT_EQUAL(testutil_count_entries(out), 24);
     }
     CU_ASSERT(access(flag, F_OK) != 0);   /* no backquoted command ran */
     poolsim_results_free(r);
-    rm_tree(dir);
+    testutil_rm_tree(dir);
 }
 
 /* gnuplot failing (a stand-in that prints a message and exits 1): the
  * status and message are reported, POOLSIM_ETOOL, no chart left. */
 static void test_render_gnuplot_fails(void)
 {
-    char b[256], dir[300], bin[400], fake[500], out[400];
-    build_dir(b, sizeof b);
-    snprintf(dir, sizeof dir, "%s/plotfail.XXXXXX", b);
-    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    char dir[300], bin[400], fake[500], out[400];
+    testutil_scratch_dir(dir, sizeof dir, "plotfail");
     snprintf(bin, sizeof bin, "%s/bin", dir);
     CU_ASSERT_FATAL(mkdir(bin, 0755) == 0);
     snprintf(fake, sizeof fake, "%s/gnuplot", bin);
@@ -352,22 +302,21 @@ static void test_render_gnuplot_fails(void)
     fclose(f);
     chmod(fake, 0755);
     snprintf(out, sizeof out, "%s/charts", dir);
-    poolsim_results *r = poolsim_results_alloc(4, 1, 2);
-    CU_ASSERT_FATAL(r && poolsim_results_fill_test(r) == POOLSIM_OK);
+    poolsim_results *r = testutil_results(4, 1, 2);
     poolsim_plot_opts o = {.dir = out, .formats = POOLSIM_FMT_PNG, .lang = POOLSIM_LANG_EN, .path_env = bin};
     poolsim_chart_set set;
     fprintf(stderr, "\n  (expected messages follow)\n");
     CU_ASSERT_EQUAL(poolsim_plot_render(r, &o, &set), POOLSIM_ETOOL);
-    CU_ASSERT_EQUAL(count_entries(out), 0);   /* no chart, no script, no log */
+    CU_ASSERT_EQUAL(testutil_count_entries(out), 0);   /* no chart, no script, no log */
     poolsim_results_free(r);
-    rm_tree(dir);
+    testutil_rm_tree(dir);
 }
 
 /* The results file the command-line tests use. */
 static void test_write_cli_file(void)
 {
     char b[256], path[400], flag[400];
-    build_dir(b, sizeof b);
+    testutil_build_dir(b, sizeof b);
     snprintf(path, sizeof path, "%s/test_report_results.h5", b);
     snprintf(flag, sizeof flag, "%s/PWNED-by-a-name", b);
     poolsim_results *r = hostile_results(flag);

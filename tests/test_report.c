@@ -2,7 +2,6 @@
  * (self-contained, findings from the results, n/a for short horizons,
  * both languages, hostile names escaped) and writing it with gnuplot (or
  * failing cleanly without). Rendering in Chromium: tests/cli/report.sh. */
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,45 +15,7 @@
 #include "poolsim/plot.h"
 #include "poolsim/report.h"
 #include "poolsim/results.h"
-
-static void build_dir(char *out, size_t n)
-{
-    ssize_t k = readlink("/proc/self/exe", out, n - 1);
-    if (k <= 0) {
-        snprintf(out, n, "build");
-        return;
-    }
-    out[k] = '\0';
-    char *slash = strrchr(out, '/');
-    if (slash) *slash = '\0';
-}
-
-static void rm_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *e;
-    char p[1024];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        if (unlink(p) != 0) rm_tree(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
-static int count_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) n++;
-    closedir(d);
-    return n;
-}
+#include "test_util.h"
 
 static int count_of(const char *hay, const char *needle)
 {
@@ -152,8 +113,7 @@ static char *page(const poolsim_results *r, int lang)
 
 static void test_page(void)
 {
-    poolsim_results *r = poolsim_results_alloc(10, 2, 3);
-    CU_ASSERT_FATAL(r && poolsim_results_fill_test(r) == POOLSIM_OK);
+    poolsim_results *r = testutil_results(10, 2, 3);
     free(r->county_names[1]);
     r->county_names[1] = strdup("<script>alert(1)</script> & 'x'");
     /* findings checked by hand: line 0, year 5 (2025): 625 of 10000 paths
@@ -212,8 +172,7 @@ static void test_page(void)
 
 static void test_page_short_horizon(void)
 {
-    poolsim_results *r = poolsim_results_alloc(3, 1, 2);
-    CU_ASSERT_FATAL(r && poolsim_results_fill_test(r) == POOLSIM_OK);
+    poolsim_results *r = testutil_results(3, 1, 2);
     char *html = page(r, POOLSIM_LANG_EN);
     CU_ASSERT_PTR_NOT_NULL_FATAL(html);
     /* no 5th or 10th projection year: n/a in each of the four value columns */
@@ -227,22 +186,16 @@ static void test_page_short_horizon(void)
 
 static void test_write(void)
 {
-    char b[256], dir[300], path[400];
-    build_dir(b, sizeof b);
-    snprintf(dir, sizeof dir, "%s/reporttest.XXXXXX", b);
-    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    char dir[300], path[400];
+    testutil_scratch_dir(dir, sizeof dir, "reporttest");
     snprintf(path, sizeof path, "%s/report.html", dir);
-    poolsim_results *r = poolsim_results_alloc(10, 2, 9);
-    CU_ASSERT_FATAL(r && poolsim_results_fill_test(r) == POOLSIM_OK);
+    poolsim_results *r = testutil_results(10, 2, 9);
     poolsim_report_opts o = {.lang = POOLSIM_LANG_ZH, .results_path = "x.h5", .generated = "now"};
     CU_ASSERT_EQUAL_FATAL(poolsim_report_write(r, &o, path), POOLSIM_OK);
-    CU_ASSERT_EQUAL(count_entries(dir), 1);   /* charts' temporary folder removed */
-    FILE *f = fopen(path, "r");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    static char buf[1 << 21];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
+    CU_ASSERT_EQUAL(testutil_count_entries(dir), 1);   /* charts' temporary folder removed */
+    size_t n = 0;
+    char *buf = testutil_slurp(path, &n);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
     CU_ASSERT_EQUAL(count_of(buf, "<svg "), 8);
     CU_ASSERT_PTR_NULL(strstr(buf, "http"));
     CU_ASSERT_PTR_NULL(strstr(buf, "<?xml"));
@@ -255,11 +208,12 @@ static void test_write(void)
     o.path_env = empty;
     fprintf(stderr, "\n  (expected message follows)\n");
     CU_ASSERT_EQUAL(poolsim_report_write(r, &o, path), POOLSIM_ETOOL);
-    CU_ASSERT_EQUAL(count_entries(dir), 2);   /* report.html and bin */
+    CU_ASSERT_EQUAL(testutil_count_entries(dir), 2);   /* report.html and bin */
     struct stat st;
     CU_ASSERT(stat(path, &st) == 0 && (size_t)st.st_size == n);
+    free(buf);
     poolsim_results_free(r);
-    rm_tree(dir);
+    testutil_rm_tree(dir);
 }
 
 void poolsim_test_report(void)

@@ -1,7 +1,6 @@
 /* Tests of src/summary.c: terminal width of CJK text, CSV quoting, the CSV
  * files (BOM, header, record counts, a value by hand, quoting of a hostile
  * name), the Excel workbook (a zip) and the aligned terminal tables. */
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,45 +14,7 @@
 #include "poolsim/plot.h"
 #include "poolsim/results.h"
 #include "poolsim/summary.h"
-
-static void build_dir(char *out, size_t n)
-{
-    ssize_t k = readlink("/proc/self/exe", out, n - 1);
-    if (k <= 0) {
-        snprintf(out, n, "build");
-        return;
-    }
-    out[k] = '\0';
-    char *slash = strrchr(out, '/');
-    if (slash) *slash = '\0';
-}
-
-static void rm_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *e;
-    char p[1024];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        if (unlink(p) != 0) rm_tree(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
-static char *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    static const size_t cap = 1 << 22;
-    char *buf = malloc(cap + 1);
-    *n = fread(buf, 1, cap, f);
-    fclose(f);
-    buf[*n] = '\0';
-    return buf;
-}
+#include "test_util.h"
 
 static int has_bytes(const char *hay, size_t n, const char *needle)
 {
@@ -113,12 +74,9 @@ static int count_records(const char *text, const char *prefix)
 
 static void test_csv_files(void)
 {
-    char b[256], dir[300], path[800];
-    build_dir(b, sizeof b);
-    snprintf(dir, sizeof dir, "%s/summarytest.XXXXXX", b);
-    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
-    poolsim_results *r = poolsim_results_alloc(4, 2, 3);
-    CU_ASSERT_FATAL(r && poolsim_results_fill_test(r) == POOLSIM_OK);
+    char dir[300], path[800];
+    testutil_scratch_dir(dir, sizeof dir, "summarytest");
+    poolsim_results *r = testutil_results(4, 2, 3);
     free(r->county_names[0]);
     r->county_names[0] = strdup("A \"big\", county");
     /* values checked by hand below */
@@ -133,7 +91,7 @@ static void test_csv_files(void)
     for (int i = 0; i < POOLSIM_SUMMARY_NTABLES; i++) {
         snprintf(path, sizeof path, "%s/%s.csv", out, poolsim_summary_tables[i]);
         size_t n;
-        char *t = slurp(path, &n);
+        char *t = testutil_slurp(path, &n);
         CU_ASSERT_PTR_NOT_NULL_FATAL(t);
         CU_ASSERT(strncmp(t, POOLSIM_CSV_BOM "line_id,line_name,", 21) == 0);
         CU_ASSERT_EQUAL(count_records(t, "employee,") + count_records(t, "resident,"), want[i]);
@@ -163,22 +121,19 @@ static void test_csv_files(void)
     fprintf(stderr, "\n  (expected message follows)\n");
     CU_ASSERT_EQUAL(poolsim_summary_write_csv(r, path, NULL), POOLSIM_EIO);
     poolsim_results_free(r);
-    rm_tree(dir);
+    testutil_rm_tree(dir);
 }
 
 static void test_xlsx(void)
 {
-    char b[256], dir[300], path[400];
-    build_dir(b, sizeof b);
-    snprintf(dir, sizeof dir, "%s/xlsxtest.XXXXXX", b);
-    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    char dir[300], path[400];
+    testutil_scratch_dir(dir, sizeof dir, "xlsxtest");
     snprintf(path, sizeof path, "%s/t.xlsx", dir);
-    poolsim_results *r = poolsim_results_alloc(5, 2, 9);
-    CU_ASSERT_FATAL(r && poolsim_results_fill_test(r) == POOLSIM_OK);
+    poolsim_results *r = testutil_results(5, 2, 9);
     for (int lang = 0; lang < 2; lang++) {
         CU_ASSERT_EQUAL_FATAL(poolsim_summary_write_xlsx(r, lang, path), POOLSIM_OK);
         size_t n;
-        char *t = slurp(path, &n);
+        char *t = testutil_slurp(path, &n);
         CU_ASSERT_PTR_NOT_NULL_FATAL(t);
         CU_ASSERT(n > 1000 && memcmp(t, "PK\x03\x04", 4) == 0);
         /* zip entry names are stored uncompressed in the local headers */
@@ -187,24 +142,19 @@ static void test_xlsx(void)
         CU_ASSERT(!has_bytes(t, n, "xl/worksheets/sheet11.xml"));
         free(t);
     }
-    DIR *d = opendir(dir);
-    int entries = 0;
-    for (struct dirent *e; d && (e = readdir(d)) != NULL;) entries += e->d_name[0] != '.';
-    if (d) closedir(d);
-    CU_ASSERT_EQUAL(entries, 1);   /* no temporary file left */
+    CU_ASSERT_EQUAL(testutil_count_entries(dir), 1);   /* no temporary file left */
     snprintf(path, sizeof path, "%s/missing/t.xlsx", dir);
     fprintf(stderr, "\n  (expected message follows)\n");
     CU_ASSERT_EQUAL(poolsim_summary_write_xlsx(r, 0, path), POOLSIM_EIO);
     poolsim_results_free(r);
-    rm_tree(dir);
+    testutil_rm_tree(dir);
 }
 
 /* Column k of a table line starts at the same terminal column on every
  * row: checked on the county table, whose names mix CJK and ASCII. */
 static void test_print_aligned(void)
 {
-    poolsim_results *r = poolsim_results_alloc(3, 1, 3);
-    CU_ASSERT_FATAL(r && poolsim_results_fill_test(r) == POOLSIM_OK);
+    poolsim_results *r = testutil_results(3, 1, 3);
     free(r->county_names[1]);
     r->county_names[1] = strdup("Lusong District");
     free(r->county_names[2]);

@@ -1,0 +1,91 @@
+/* poolsim tests: shared fixtures (tests/test_util.h). Linked into
+ * build/run_tests with the suites; defines no suite. */
+#include "test_util.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <CUnit/CUnit.h>
+
+#include "poolsim/common.h"
+
+void testutil_build_dir(char *out, size_t n)
+{
+    ssize_t k = readlink("/proc/self/exe", out, n - 1);
+    if (k <= 0) {
+        snprintf(out, n, "build");
+        return;
+    }
+    out[k] = '\0';
+    char *slash = strrchr(out, '/');
+    if (slash) *slash = '\0';
+}
+
+void testutil_scratch_dir(char *out, size_t n, const char *name)
+{
+    char b[256];
+    testutil_build_dir(b, sizeof b);
+    snprintf(out, n, "%s/%s.XXXXXX", b, name);
+    CU_ASSERT_FATAL(mkdtemp(out) != NULL);
+}
+
+void testutil_rm_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    char p[1024];
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (unlink(p) != 0) testutil_rm_tree(p);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+int testutil_count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) n++;
+    closedir(d);
+    return n;
+}
+
+char *testutil_slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = NULL;
+    size_t cap = 0, len = 0;
+    for (;;) {
+        if (len == cap) {
+            cap = cap ? 2 * cap : 65536;
+            char *nb = realloc(buf, cap + 1);
+            if (!nb) break;
+            buf = nb;
+        }
+        size_t k = fread(buf + len, 1, cap - len, f);
+        len += k;
+        if (k == 0) break;
+    }
+    fclose(f);
+    if (buf) buf[len] = '\0';
+    *n = len;
+    return buf;
+}
+
+poolsim_results *testutil_results(int T, int L, int C)
+{
+    poolsim_results *r = poolsim_results_alloc(T, L, C);
+    CU_ASSERT_FATAL(r != NULL);
+    CU_ASSERT_FATAL(poolsim_results_fill_test(r) == POOLSIM_OK);
+    return r;
+}
