@@ -15,6 +15,7 @@
 
 #include "poolsim/cli.h"
 #include "poolsim/common.h"
+#include "poolsim/mpi.h"
 #include "poolsim/sweep.h"
 
 /* Paired comparison of two evaluations. Per line l and year t:
@@ -385,14 +386,26 @@ int poolsim_cmd_compare(int argc, char **argv)
         eo.keep_saved = 1;
         eo.stop = &poolsim_cli_stop;
         poolsim_cli_signals();
+        /* under MPI every rank runs both (the engine splits the paths);
+         * only rank 0 holds every path's values, computes and prints */
+        int root = poolsim_mpi_rank() == 0;
+        FILE *diag = root ? stderr : fopen("/dev/null", "w");
+        if (!diag) diag = stderr;
         poolsim_sweep_eval *ea = NULL, *eb = NULL;
-        int st = poolsim_sweep_eval_run(pa, sets.n, sets.v, &eo, stderr, &ea);
+        int st = poolsim_sweep_eval_run(pa, sets.n, sets.v, &eo, diag, &ea);
         if (st == POOLSIM_OK) {
             trim(ea);
             eo.paths = ea->P;
             eo.seed_given = 1;
             eo.seed = ea->res->seed;
-            st = poolsim_sweep_eval_run(pb, sets.n, sets.v, &eo, stderr, &eb);
+            st = poolsim_sweep_eval_run(pb, sets.n, sets.v, &eo, diag, &eb);
+        }
+        if (diag != stderr) fclose(diag);
+        if (st == POOLSIM_OK && !root) {
+            poolsim_sweep_eval_free(ea);
+            poolsim_sweep_eval_free(eb);
+            poolsim_setlist_free(&sets);
+            return POOLSIM_EXIT_OK;
         }
         if (st == POOLSIM_OK) trim(eb);
         if (st == POOLSIM_OK && (eb->s->seed != ea->res->seed || eb->s->paths != ea->P) && !quiet)
@@ -401,7 +414,7 @@ int poolsim_cmd_compare(int argc, char **argv)
                     ea->res->seed, ea->P, eb->s->seed, eb->s->paths);
         if (st == POOLSIM_OK) st = poolsim_sweep_same_shape(ea, eb, "compare: B against A");
         if (st == POOLSIM_EINTR || poolsim_cli_stop) {
-            fprintf(stderr, "poolsim: interrupted\n");
+            if (root) fprintf(stderr, "poolsim: interrupted\n");
             poolsim_sweep_eval_free(ea);
             poolsim_sweep_eval_free(eb);
             poolsim_setlist_free(&sets);

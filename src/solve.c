@@ -23,6 +23,7 @@
 
 #include "poolsim/cli.h"
 #include "poolsim/common.h"
+#include "poolsim/mpi.h"
 #include "poolsim/stats.h"
 #include "poolsim/sweep.h"
 
@@ -299,6 +300,11 @@ static int evaluate(const char *scenario, const poolsim_solve_opts *o, poolsim_s
     if (st == POOLSIM_OK) st = poolsim_solve_metric(&o->target, e, &m, &lo, &hi);
     if (e != *first) poolsim_sweep_eval_free(e);
     if (st != POOLSIM_OK) return st;
+    /* under MPI only rank 0 holds every path's values (the p95 interval):
+     * every rank takes rank 0's figures so that all decide alike */
+    double b[3] = {m, lo, hi};
+    if ((st = poolsim_mpi_bcast_doubles(b, 3)) != POOLSIM_OK) return st;
+    m = b[0], lo = b[1], hi = b[2];
     int i = out->n++;
     out->x[i] = x;
     out->m[i] = m;
@@ -337,7 +343,8 @@ static int check_monotone(const poolsim_solve_opts *o, const poolsim_solve_resul
         double slack = 1e-9 * fmax(fabs(a), fabs(b));
         if ((dir >= 0 && b < a - slack) || (dir < 0 && b > a + slack)) {
             ok = 0;
-            fprintf(stderr,
+            if (poolsim_mpi_rank() == 0)
+                fprintf(stderr,
                     "poolsim: warning: %s is not monotone in %s over the evaluated points: %.6g at "
                     "%.10g but %.6g at %.10g; the boundary found may not be the only one\n",
                     o->target.text, o->key, a, r->x[ord[i - 1]], b, r->x[ord[i]]);
@@ -410,7 +417,7 @@ int poolsim_solve_run(const char *scenario, const poolsim_solve_opts *o, FILE *d
     out->converged = fabs(good - bad) <= tol || 0.5 * (good + bad) == good ||
                      0.5 * (good + bad) == bad;
     out->monotone = check_monotone(o, out);
-    if (!out->converged)
+    if (!out->converged && poolsim_mpi_rank() == 0)
         fprintf(stderr,
                 "poolsim: warning: stopped after %d evaluations (--max-evals) with the bracket "
                 "[%.10g, %.10g] wider than the tolerance %.3g\n",
@@ -614,9 +621,10 @@ int poolsim_cmd_solve(int argc, char **argv)
         so.key = key;
         so.nsets = sets.n;
         so.sets = sets.v;
+        int root = poolsim_mpi_rank() == 0;   /* only rank 0 writes and prints */
         so.eval.progress = 0;
         so.eval.stop = &poolsim_cli_stop;
-        so.log = quiet ? NULL : stderr;
+        so.log = quiet || !root ? NULL : stderr;
         if (so.eval.threads <= 0) {
             const char *env = getenv("OMP_NUM_THREADS");
             if (env && *env && poolsim_cli_parse_long("OMP_NUM_THREADS", env, 1, 1024, &v) == 0)
@@ -628,9 +636,16 @@ int poolsim_cmd_solve(int argc, char **argv)
         }
         poolsim_cli_signals();
         poolsim_solve_result r;
-        int st = poolsim_solve_run(scen, &so, stderr, &r);
+        FILE *diag = root ? stderr : fopen("/dev/null", "w");
+        int st = poolsim_solve_run(scen, &so, diag ? diag : stderr, &r);
+        if (!root && diag) fclose(diag);
+        if (st == POOLSIM_OK && !root) {
+            poolsim_solve_result_free(&r);
+            rc = POOLSIM_EXIT_OK;
+            goto out;
+        }
         if (st == POOLSIM_EINTR || (st == POOLSIM_OK && poolsim_cli_stop)) {
-            fprintf(stderr, "poolsim: interrupted\n");
+            if (root) fprintf(stderr, "poolsim: interrupted\n");
             if (st == POOLSIM_OK) poolsim_solve_result_free(&r);
             rc = poolsim_cli_signal_exit();
             goto out;

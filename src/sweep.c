@@ -16,6 +16,7 @@
 
 #include "poolsim/cli.h"
 #include "poolsim/common.h"
+#include "poolsim/mpi.h"
 
 #define MAX_POINTS 100000L
 
@@ -836,9 +837,12 @@ int poolsim_cmd_sweep(int argc, char **argv)
         const char *scen = argv[optind];
         so.nsets = nlev;
         so.sets = levers;
+        /* under MPI every rank runs every point (the engine splits the
+         * paths); only rank 0 holds all per-path values, writes and prints */
+        int root = poolsim_mpi_rank() == 0;
         so.eval.progress = !quiet;
         so.eval.stop = &poolsim_cli_stop;
-        so.log = quiet ? NULL : stderr;
+        so.log = quiet || !root ? NULL : stderr;
         if (so.eval.threads <= 0) {
             const char *env = getenv("OMP_NUM_THREADS");
             if (env && *env && poolsim_cli_parse_long("OMP_NUM_THREADS", env, 1, 1024, &v) == 0)
@@ -859,9 +863,18 @@ int poolsim_cmd_sweep(int argc, char **argv)
         poolsim_cli_signals();
         poolsim_sweep_results *w = NULL;
         poolsim_results *base = NULL;
-        int st = poolsim_sweep_run(scen, &so, stderr, &w, &base);
+        FILE *diag = root ? stderr : fopen("/dev/null", "w");
+        int st = poolsim_sweep_run(scen, &so, diag ? diag : stderr, &w, &base);
+        if (!root && diag) fclose(diag);
+        if (st == POOLSIM_OK && !root) {
+            poolsim_sweep_results_free(w);
+            poolsim_results_free(base);
+            free(outpath);
+            rc = POOLSIM_EXIT_OK;
+            goto out;
+        }
         if (st == POOLSIM_EINTR || (st == POOLSIM_OK && poolsim_cli_stop)) {
-            fprintf(stderr, "poolsim: interrupted; no results written\n");
+            if (root) fprintf(stderr, "poolsim: interrupted; no results written\n");
             poolsim_sweep_results_free(w);
             poolsim_results_free(base);
             free(outpath);
