@@ -19,6 +19,7 @@
 #include "plot_internal.h"
 #include "poolsim/cli.h"
 #include "poolsim/common.h"
+#include "poolsim/output.h"
 #include "poolsim/sweep.h"
 
 extern char **environ;
@@ -159,27 +160,14 @@ void poolsim_chart_set_free(poolsim_chart_set *s)
 
 /* ---- Running gnuplot ---- */
 
-/* mkdir -p; POOLSIM_EIO with a message naming the folder. */
+/* mkdir -p, then `dir` must be a folder; POOLSIM_EIO with a message
+ * naming it. */
 static int make_dirs(const char *dir)
 {
-    size_t n = strlen(dir);
-    char *d = malloc(n + 1);
-    if (!d) return POOLSIM_ENOMEM;
-    memcpy(d, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (d[i] != '/' && d[i] != '\0') continue;
-        char keep = d[i];
-        d[i] = '\0';
-        if (mkdir(d, 0777) != 0 && errno != EEXIST) {
-            fprintf(stderr, "poolsim: cannot create folder %s: %s\n", d, strerror(errno));
-            free(d);
-            return POOLSIM_EIO;
-        }
-        d[i] = keep;
-    }
-    free(d);
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    int st = poolsim_output_make_dirs(dir);
+    if (st) return st;
+    struct stat sb;
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
         fprintf(stderr, "poolsim: %s is not a folder\n", dir);
         return POOLSIM_EIO;
     }

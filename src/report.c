@@ -19,6 +19,7 @@
 
 #include "poolsim/cli.h"
 #include "poolsim/common.h"
+#include "poolsim/output.h"
 
 /* ---- texts ---- */
 
@@ -875,38 +876,11 @@ char *poolsim_report_html(const poolsim_results *r, const poolsim_report_opts *o
 
 /* ---- writing ---- */
 
-static char *read_file(const char *path)
+/* A chart gnuplot wrote; NULL after a message when it cannot be read. */
+static char *read_chart(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "poolsim: cannot read %s: %s\n", path, strerror(errno));
-        return NULL;
-    }
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n + 4096 + 1 > cap) {
-            cap = cap ? 2 * cap : 65536;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = nb;
-        }
-        size_t got = fread(buf + n, 1, 4096, f);
-        n += got;
-        if (got < 4096) break;
-    }
-    int err = ferror(f);
-    fclose(f);
-    if (err) {
-        fprintf(stderr, "poolsim: cannot read %s\n", path);
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
+    char *buf = poolsim_output_read_file(path, NULL);
+    if (!buf && errno != ENOMEM) fprintf(stderr, "poolsim: cannot read %s: %s\n", path, strerror(errno));
     return buf;
 }
 
@@ -935,7 +909,7 @@ int poolsim_report_write(const poolsim_results *r, const poolsim_report_opts *o,
         svg = calloc((size_t)set.n, sizeof *svg);
         if (!svg) st = POOLSIM_ENOMEM;
         for (int i = 0; !st && i < set.n; i++) {
-            svg[i] = read_file(set.chart[i].file[1]);
+            svg[i] = read_chart(set.chart[i].file[1]);
             if (!svg[i]) st = POOLSIM_EIO;
         }
     }

@@ -21,6 +21,7 @@
 #include "poolsim/cli.h"
 #include "poolsim/common.h"
 #include "poolsim/jsonout.h"
+#include "poolsim/output.h"
 #include "poolsim/plot.h"
 
 const char *const poolsim_summary_tables[POOLSIM_SUMMARY_NTABLES] = {
@@ -341,30 +342,9 @@ static char *csv_text(const table *t)
     return buf;
 }
 
-static int make_dir(const char *dir)
-{
-    size_t n = strlen(dir);
-    char *d = malloc(n + 1);
-    if (!d) return POOLSIM_ENOMEM;
-    memcpy(d, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (d[i] != '/' && d[i] != '\0') continue;
-        char keep = d[i];
-        d[i] = '\0';
-        if (mkdir(d, 0777) != 0 && errno != EEXIST) {
-            fprintf(stderr, "poolsim: cannot create folder %s: %s\n", d, strerror(errno));
-            free(d);
-            return POOLSIM_EIO;
-        }
-        d[i] = keep;
-    }
-    free(d);
-    return POOLSIM_OK;
-}
-
 int poolsim_summary_write_csv(const poolsim_results *r, const char *dir, FILE *log)
 {
-    int st = make_dir(dir);
+    int st = poolsim_output_make_dirs(dir);
     if (st) return st;
     table t[POOLSIM_SUMMARY_NTABLES];
     st = build_tables(r, t);
@@ -502,37 +482,6 @@ static int xlsx_fill(lxw_workbook *wb, const poolsim_results *r, const table *t,
     return 0;
 }
 
-static char *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char *buf = NULL;
-    size_t cap = 0;
-    *n = 0;
-    for (;;) {
-        if (*n + 65536 > cap) {
-            cap = cap ? 2 * cap : 1 << 20;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = nb;
-        }
-        size_t got = fread(buf + *n, 1, 65536, f);
-        *n += got;
-        if (got < 65536) break;
-    }
-    int err = ferror(f);
-    fclose(f);
-    if (err) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
-}
-
 int poolsim_summary_write_xlsx(const poolsim_results *r, int lang, const char *path)
 {
     /* a clear message (libxlsxwriter's own would name the temporary file) */
@@ -574,7 +523,7 @@ int poolsim_summary_write_xlsx(const poolsim_results *r, int lang, const char *p
     }
     if (!st) {
         size_t n = 0;
-        char *data = slurp(tmp, &n);
+        char *data = poolsim_output_read_file(tmp, &n);
         if (!data) {
             fprintf(stderr, "poolsim: cannot write %s: reading back %s: %s\n", path, tmp, strerror(errno));
             st = POOLSIM_EIO;

@@ -1,7 +1,8 @@
 /* Tests of src/plot.c and src/plot_charts.c: unit choice, gnuplot quoting
  * (checked by gnuplot itself), PATH search, format lists, the missing
  * gnuplot error, and a full render (files with the right magic bytes,
- * hostile names harmless).
+ * hostile names harmless). Also the helpers of src/output.c that plot,
+ * report and summary share (folders, reading files).
  *
  * Leaves <build>/test_report_results.h5 (synthetic data, T=10 L=2 C=9,
  * hostile scenario and county names) for tests/cli/plot.sh, report.sh and
@@ -19,6 +20,7 @@
 
 #include "poolsim/common.h"
 #include "poolsim/h5out.h"
+#include "poolsim/output.h"
 #include "poolsim/plot.h"
 #include "poolsim/results.h"
 #include "test_util.h"
@@ -233,6 +235,83 @@ static poolsim_results *hostile_results(const char *flag)
     return r;
 }
 
+/* ---- src/output.c ---- */
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static void test_make_dirs(void)
+{
+    char dir[300], p[400];
+    testutil_scratch_dir(dir, sizeof dir, "outdirs");
+    snprintf(p, sizeof p, "%s/a/b/c", dir);
+    CU_ASSERT_EQUAL(poolsim_output_make_dirs(p), POOLSIM_OK);
+    CU_ASSERT(is_dir(p));
+    CU_ASSERT_EQUAL(poolsim_output_make_dirs(p), POOLSIM_OK);   /* already there */
+    snprintf(p, sizeof p, "%s/x/y/", dir);                       /* trailing slash */
+    CU_ASSERT_EQUAL(poolsim_output_make_dirs(p), POOLSIM_OK);
+    CU_ASSERT(is_dir(p));
+    snprintf(p, sizeof p, "%s/f", dir);
+    FILE *f = fopen(p, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fclose(f);
+    CU_ASSERT_EQUAL(poolsim_output_make_dirs(p), POOLSIM_OK);   /* a file: left to the writer */
+    snprintf(p, sizeof p, "%s/f/g", dir);
+    fprintf(stderr, "\n  (expected message follows)\n");
+    CU_ASSERT_EQUAL(poolsim_output_make_dirs(p), POOLSIM_EIO);   /* below a file */
+    CU_ASSERT_EQUAL(testutil_count_entries(dir), 3);   /* a, x, f */
+    testutil_rm_tree(dir);
+}
+
+static void test_read_file(void)
+{
+    char dir[300], p[400];
+    testutil_scratch_dir(dir, sizeof dir, "outread");
+    /* 200000 bytes (several read chunks), NULs included: byte i = (7 i + 3) mod 256 */
+    const size_t big = 200000;
+    unsigned char *want = malloc(big);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(want);
+    for (size_t i = 0; i < big; i++) want[i] = (unsigned char)((7 * i + 3) % 256);
+    snprintf(p, sizeof p, "%s/big", dir);
+    FILE *f = fopen(p, "wb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_EQUAL(fwrite(want, 1, big, f), big);
+    fclose(f);
+    size_t n = 1;
+    char *got = poolsim_output_read_file(p, &n);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+    CU_ASSERT_EQUAL(n, big);
+    CU_ASSERT(memcmp(got, want, big) == 0);
+    CU_ASSERT_EQUAL(got[big], '\0');
+    free(got);
+    free(want);
+    /* empty file: "" and length 0; the length is optional */
+    snprintf(p, sizeof p, "%s/empty", dir);
+    f = fopen(p, "wb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fclose(f);
+    got = poolsim_output_read_file(p, &n);
+    CU_ASSERT(got && n == 0 && got[0] == '\0');
+    free(got);
+    snprintf(p, sizeof p, "%s/abc", dir);
+    f = fopen(p, "wb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("abc", f);
+    fclose(f);
+    got = poolsim_output_read_file(p, NULL);
+    CU_ASSERT(got && strcmp(got, "abc") == 0);
+    free(got);
+    /* missing: NULL, errno from the open */
+    snprintf(p, sizeof p, "%s/missing", dir);
+    errno = 0;
+    CU_ASSERT_PTR_NULL(poolsim_output_read_file(p, &n));
+    CU_ASSERT_EQUAL(errno, ENOENT);
+    testutil_rm_tree(dir);
+}
+
 static void test_render_missing_gnuplot(void)
 {
     char dir[300], empty[320];
@@ -334,6 +413,8 @@ void poolsim_test_plot(void)
     CU_add_test(s, "gnuplot reads quoted hostile text literally", test_quote_gnuplot);
     CU_add_test(s, "PATH search", test_find_program);
     CU_add_test(s, "format lists and language", test_formats_lang);
+    CU_add_test(s, "output helpers: mkdir -p", test_make_dirs);
+    CU_add_test(s, "output helpers: reading a whole file", test_read_file);
     CU_add_test(s, "missing gnuplot", test_render_missing_gnuplot);
     CU_add_test(s, "gnuplot failure reported", test_render_gnuplot_fails);
     CU_add_test(s, "all charts in png, svg, pdf with hostile names", test_render);

@@ -1,0 +1,67 @@
+/* poolsim: helpers shared by `plot`, `report` and `summary`
+ * (include/poolsim/output.h). */
+#include "poolsim/output.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "poolsim/common.h"
+
+int poolsim_output_make_dirs(const char *dir)
+{
+    size_t n = strlen(dir);
+    char *d = malloc(n + 1);
+    if (!d) return POOLSIM_ENOMEM;
+    memcpy(d, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (d[i] != '/' && d[i] != '\0') continue;
+        char keep = d[i];
+        d[i] = '\0';
+        if (mkdir(d, 0777) != 0 && errno != EEXIST) {
+            fprintf(stderr, "poolsim: cannot create folder %s: %s\n", d, strerror(errno));
+            free(d);
+            return POOLSIM_EIO;
+        }
+        d[i] = keep;
+    }
+    free(d);
+    return POOLSIM_OK;
+}
+
+char *poolsim_output_read_file(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len + 65536 + 1 > cap) {
+            cap = cap ? 2 * cap : 1 << 17;
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                errno = ENOMEM;
+                return NULL;
+            }
+            buf = nb;
+        }
+        size_t got = fread(buf + len, 1, 65536, f);
+        len += got;
+        if (got < 65536) break;
+    }
+    if (ferror(f)) {
+        int err = errno ? errno : EIO;
+        fclose(f);
+        free(buf);
+        errno = err;
+        return NULL;
+    }
+    fclose(f);
+    buf[len] = '\0';
+    if (n) *n = len;
+    return buf;
+}
