@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "poolsim/common.h"
+#include "poolsim/plot.h"
 
 int poolsim_output_make_dirs(const char *dir)
 {
@@ -64,4 +65,18 @@ char *poolsim_output_read_file(const char *path, size_t *n)
     buf[len] = '\0';
     if (n) *n = len;
     return buf;
+}
+
+int poolsim_output_check_args(const char *cmd, int nargs, const char *lang, void (*usage)(FILE *))
+{
+    if (nargs != 1) {
+        fprintf(stderr, "poolsim %s: expected one RESULTS.h5 argument\n", cmd);
+        usage(stderr);
+        return -1;
+    }
+    if (lang && poolsim_plot_lang(NULL, lang) < 0) {
+        fprintf(stderr, "poolsim: --lang: '%s' is not a language (expected en or zh)\n", lang);
+        return -1;
+    }
+    return 0;
 }

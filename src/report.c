@@ -965,15 +965,7 @@ int poolsim_cmd_report(int argc, char **argv)
         default: report_usage(stderr); return POOLSIM_EXIT_INPUT;
         }
     }
-    if (optind != argc - 1) {
-        fprintf(stderr, "poolsim report: expected one RESULTS.h5 argument\n");
-        report_usage(stderr);
-        return POOLSIM_EXIT_INPUT;
-    }
-    if (lang && poolsim_plot_lang(NULL, lang) < 0) {
-        fprintf(stderr, "poolsim: --lang: '%s' is not a language (expected en or zh)\n", lang);
-        return POOLSIM_EXIT_INPUT;
-    }
+    if (poolsim_output_check_args("report", argc - optind, lang, report_usage)) return POOLSIM_EXIT_INPUT;
     const char *in = argv[optind];
     poolsim_cli_signals();
     poolsim_results *r = NULL;

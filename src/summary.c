@@ -685,15 +685,7 @@ int poolsim_cmd_summary(int argc, char **argv)
         default: summary_usage(stderr); return POOLSIM_EXIT_INPUT;
         }
     }
-    if (optind != argc - 1) {
-        fprintf(stderr, "poolsim summary: expected one RESULTS.h5 argument\n");
-        summary_usage(stderr);
-        return POOLSIM_EXIT_INPUT;
-    }
-    if (lang && poolsim_plot_lang(NULL, lang) < 0) {
-        fprintf(stderr, "poolsim: --lang: '%s' is not a language (expected en or zh)\n", lang);
-        return POOLSIM_EXIT_INPUT;
-    }
+    if (poolsim_output_check_args("summary", argc - optind, lang, summary_usage)) return POOLSIM_EXIT_INPUT;
     signal(SIGPIPE, SIG_IGN);
     poolsim_results *r = NULL;
     int st = poolsim_results_read(argv[optind], &r);

@@ -2,7 +2,7 @@
  * (checked by gnuplot itself), PATH search, format lists, the missing
  * gnuplot error, and a full render (files with the right magic bytes,
  * hostile names harmless). Also the helpers of src/output.c that plot,
- * report and summary share (folders, reading files).
+ * report and summary share (folders, reading files, argument checks).
  *
  * Leaves <build>/test_report_results.h5 (synthetic data, T=10 L=2 C=9,
  * hostile scenario and county names) for tests/cli/plot.sh, report.sh and
@@ -312,6 +312,30 @@ static void test_read_file(void)
     testutil_rm_tree(dir);
 }
 
+static int usage_calls;   /* calls of fake_usage */
+
+static void fake_usage(FILE *f)
+{
+    (void)f;
+    usage_calls++;
+}
+
+static void test_check_args(void)
+{
+    usage_calls = 0;
+    CU_ASSERT_EQUAL(poolsim_output_check_args("plot", 1, NULL, fake_usage), 0);
+    CU_ASSERT_EQUAL(poolsim_output_check_args("plot", 1, "en", fake_usage), 0);
+    CU_ASSERT_EQUAL(poolsim_output_check_args("plot", 1, "zh", fake_usage), 0);
+    CU_ASSERT_EQUAL(usage_calls, 0);
+    fprintf(stderr, "\n  (expected messages follow)\n");
+    CU_ASSERT_EQUAL(poolsim_output_check_args("plot", 0, NULL, fake_usage), -1);
+    CU_ASSERT_EQUAL(poolsim_output_check_args("report", 2, "en", fake_usage), -1);
+    CU_ASSERT_EQUAL(usage_calls, 2);   /* usage after a wrong argument count */
+    CU_ASSERT_EQUAL(poolsim_output_check_args("summary", 1, "fr", fake_usage), -1);
+    CU_ASSERT_EQUAL(poolsim_output_check_args("summary", 1, "", fake_usage), -1);
+    CU_ASSERT_EQUAL(usage_calls, 2);   /* not after a bad --lang */
+}
+
 static void test_render_missing_gnuplot(void)
 {
     char dir[300], empty[320];
@@ -415,6 +439,7 @@ void poolsim_test_plot(void)
     CU_add_test(s, "format lists and language", test_formats_lang);
     CU_add_test(s, "output helpers: mkdir -p", test_make_dirs);
     CU_add_test(s, "output helpers: reading a whole file", test_read_file);
+    CU_add_test(s, "output helpers: argument checks", test_check_args);
     CU_add_test(s, "missing gnuplot", test_render_missing_gnuplot);
     CU_add_test(s, "gnuplot failure reported", test_render_gnuplot_fails);
     CU_add_test(s, "all charts in png, svg, pdf with hostile names", test_render);

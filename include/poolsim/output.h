@@ -1,6 +1,7 @@
 /* poolsim: helpers shared by the output commands `plot`, `report` and
- * `summary` (docs/REPORTS.md): folders and files. The presentation helpers
- * (language, money unit, digit grouping) are in poolsim/plot.h. */
+ * `summary` (docs/REPORTS.md): folders and files, and the checks that end
+ * their option parsing. The presentation helpers (language, money unit,
+ * digit grouping) are in poolsim/plot.h. */
 #ifndef POOLSIM_OUTPUT_H
 #define POOLSIM_OUTPUT_H
 
@@ -17,5 +18,12 @@ int poolsim_output_make_dirs(const char *dir);
  * be NULL). Caller frees. NULL with errno set (by the failed open or read,
  * or ENOMEM) when the file cannot be read; no message. */
 char *poolsim_output_read_file(const char *path, size_t *n /* OUT */);
+
+/* The checks after an output command's options are parsed: exactly one
+ * argument (nargs = argc - optind), the results file, and `lang` (the
+ * --lang value, NULL when not given) en or zh. 0 when both hold; else -1
+ * after "poolsim CMD: expected one RESULTS.h5 argument" and usage(stderr),
+ * or the --lang message, on stderr. */
+int poolsim_output_check_args(const char *cmd, int nargs, const char *lang, void (*usage)(FILE *));
 
 #endif
