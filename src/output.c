@@ -67,6 +67,39 @@ char *poolsim_output_read_file(const char *path, size_t *n)
     return buf;
 }
 
+const char *poolsim_output_name_or(const char *s, const char *fallback)
+{
+    return s && s[0] ? s : fallback;
+}
+
+void poolsim_output_put_template(FILE *f, const char *t, int n, const char *const *args)
+{
+    int k = 0;
+    for (const char *p = t; *p; p++) {
+        if (p[0] == '%' && p[1] == 's') {
+            if (k < n && args[k]) fputs(args[k], f);
+            k++;
+            p++;
+        } else {
+            fputc(*p, f);
+        }
+    }
+}
+
+char *poolsim_output_template(const char *t, int n, const char *const *args)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return NULL;
+    poolsim_output_put_template(f, t, n, args);
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
 int poolsim_output_check_args(const char *cmd, int nargs, const char *lang, void (*usage)(FILE *))
 {
     if (nargs != 1) {

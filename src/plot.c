@@ -412,7 +412,7 @@ static char *sweep_title(const poolsim_sweep_results *w, const char *name, int l
     if (!strncmp(name, prefix, strlen(prefix)))
         for (int l = 0; l < w->L; l++)
             if (!strcmp(name + strlen(prefix), w->line_ids[l]))
-                fprintf(f, "%s%s", w->line_names[l] && w->line_names[l][0] ? w->line_names[l] : w->line_ids[l],
+                fprintf(f, "%s%s", poolsim_output_name_or(w->line_names[l], w->line_ids[l]),
                         lang == POOLSIM_LANG_ZH ? "：" : ": ");
     if (lang == POOLSIM_LANG_ZH)
         fprintf(f, "参数敏感性：截至 %d 年储备金耗尽的概率（", w->years[w->T - 1]);

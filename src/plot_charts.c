@@ -10,6 +10,7 @@
 
 #include "plot_internal.h"
 #include "poolsim/common.h"
+#include "poolsim/output.h"
 
 #define FONT "Noto Sans CJK SC"
 #define FONT_SIZE 11
@@ -105,30 +106,12 @@ static char *fmt(const char *f, ...)
     return s;
 }
 
-/* The template `t` with its successive "%s" replaced by a, b, c (no other
- * directive: a lone '%' is literal). Caller frees; NULL on failure. */
+/* The template `t` with its successive "%s" replaced by a, b, c
+ * (poolsim_output_template). Caller frees; NULL on failure. */
 static char *subst(const char *t, const char *a, const char *b, const char *c)
 {
     const char *arg[3] = {a, b, c};
-    size_t n = strlen(t) + 1;
-    for (int i = 0; i < 3; i++) n += arg[i] ? strlen(arg[i]) : 0;
-    char *out = malloc(n), *o = out;
-    if (!out) return NULL;
-    int k = 0;
-    for (const char *p = t; *p; p++) {
-        if (p[0] == '%' && p[1] == 's') {
-            const char *v = k < 3 && arg[k] ? arg[k] : "";
-            k++;
-            size_t len = strlen(v);
-            memcpy(o, v, len);
-            o += len;
-            p++;
-        } else {
-            *o++ = *p;
-        }
-    }
-    *o = '\0';
-    return out;
+    return poolsim_output_template(t, 3, arg);
 }
 
 static char *subst_years(const char *t, const char *name, int y0, int y1)
@@ -182,8 +165,6 @@ static char *clip(const char *s, int maxw)
     return fmt("%s", s);
 }
 
-static const char *name_or(const char *s, const char *fallback) { return s && s[0] ? s : fallback; }
-
 int poolsim_plot_charts_list(const poolsim_results *r, int lang, poolsim_chart_set *out)
 {
     const texts *tx = &TX[lang == POOLSIM_LANG_ZH];
@@ -200,18 +181,18 @@ int poolsim_plot_charts_list(const poolsim_results *r, int lang, poolsim_chart_s
         ok &= c->name != NULL && c->title != NULL;          \
     } while (0)
     for (int l = 0; l < r->L; l++) {
-        const char *ln = name_or(r->line_names[l], r->line_ids[l]);
+        const char *ln = poolsim_output_name_or(r->line_names[l], r->line_ids[l]);
         ADD(POOLSIM_CHART_FAN, l, safe_name("fan-", r->line_ids[l]), subst(tx->fan_title, ln, NULL, NULL));
     }
     ADD(POOLSIM_CHART_EXHAUSTION, -1, fmt("exhaustion"), fmt("%s", tx->exh_title));
     ADD(POOLSIM_CHART_FIRST_YEAR, -1, fmt("first-exhaustion"), fmt("%s", tx->first_title));
     for (int l = 0; l < r->L; l++) {
-        const char *ln = name_or(r->line_names[l], r->line_ids[l]);
+        const char *ln = poolsim_output_name_or(r->line_names[l], r->line_ids[l]);
         ADD(POOLSIM_CHART_BURDEN, l, safe_name("burden-", r->line_ids[l]),
             subst_years(tx->burden_title, ln, y0, yT));
     }
     for (int l = 0; l < r->L; l++) {
-        const char *ln = name_or(r->line_names[l], r->line_ids[l]);
+        const char *ln = poolsim_output_name_or(r->line_names[l], r->line_ids[l]);
         ADD(POOLSIM_CHART_SHORTFALL, l, safe_name("shortfall-", r->line_ids[l]),
             subst(tx->heat_title, ln, NULL, NULL));
     }
@@ -322,7 +303,7 @@ static void common(FILE *f, const poolsim_results *r, int lang, const char *titl
     char paths[48], seed[32];
     poolsim_plot_group((double)r->paths, 0, paths, sizeof paths);
     snprintf(seed, sizeof seed, "%llu", r->seed);
-    char *scen = clip(name_or(r->scenario_name, "?"), 48);
+    char *scen = clip(poolsim_output_name_or(r->scenario_name, "?"), 48);
     char *sub = subst(tx->subtitle, scen ? scen : "?", paths, seed);
     free(scen);
     fputs("set encoding utf8\n", f);
@@ -411,7 +392,7 @@ static void body_exhaustion(FILE *f, const poolsim_results *r, int lang, const p
     fputs("\nplot ", f);
     for (int l = 0; l < r->L; l++) {
         const char *col = COLORS[(size_t)l % NCOLORS];
-        const char *ln = name_or(r->line_names[l], r->line_ids[l]);
+        const char *ln = poolsim_output_name_or(r->line_names[l], r->line_ids[l]);
         char *band = subst(tx->interval, ln, NULL, NULL);
         fprintf(f, "%s$exh using 1:%d:%d with filledcurves fc rgb '%s' fs transparent solid 0.22 title ",
                 l ? ", \\\n  " : "", 3 + 3 * l, 4 + 3 * l, col);
@@ -445,7 +426,7 @@ static void body_first(FILE *f, const poolsim_results *r, int lang, const poolsi
     double w = 0.8 / L;
     fputs("plot ", f);
     for (int l = 0; l < L; l++) {
-        const char *ln = name_or(r->line_names[l], r->line_ids[l]);
+        const char *ln = poolsim_output_name_or(r->line_names[l], r->line_ids[l]);
         char share[32];
         snprintf(share, sizeof share, "%.1f%%",
                  100 * r->first_exhaustion_count[(size_t)l * (size_t)(T + 1) + (size_t)T] / paths);
@@ -464,7 +445,7 @@ static void county_tics(FILE *f, const poolsim_results *r)
     fputs("set ytics nomirror (", f);
     for (int c = 0; c < r->C; c++) {
         if (c) fputs(", ", f);
-        put_q(f, name_or(r->county_names[c], r->county_ids[c]));
+        put_q(f, poolsim_output_name_or(r->county_names[c], r->county_ids[c]));
         fprintf(f, " %d", r->C - 1 - c);
     }
     fprintf(f, ")\nset yrange [-0.6:%g]\n", r->C - 0.4);

@@ -246,22 +246,6 @@ void poolsim_report_escape(FILE *f, const char *s)
 
 #define ESC(f, s) poolsim_report_escape((f), (s))
 
-/* Template with successive "%s" replaced by the (already formatted) args;
- * a lone '%' is literal. Written to f as is: args are escaped by callers. */
-static void put_t(FILE *f, const char *t, int n, const char *const *args)
-{
-    int k = 0;
-    for (const char *p = t; *p; p++) {
-        if (p[0] == '%' && p[1] == 's') {
-            if (k < n && args[k]) fputs(args[k], f);
-            k++;
-            p++;
-        } else {
-            fputc(*p, f);
-        }
-    }
-}
-
 /* Escaped copy of s (for template arguments). Caller frees. */
 static char *esc_dup(const char *s)
 {
@@ -297,8 +281,6 @@ static char *money(double v, poolsim_unit u, char *buf, size_t n)
 {
     return poolsim_plot_group(v / u.div, u.div > 1 ? 2 : 0, buf, n);
 }
-
-static const char *name_or(const char *s, const char *fallback) { return s && s[0] ? s : fallback; }
 
 static const char *const KIND_ID[POOLSIM_CHART_NKINDS] = {"fan",    "exhaustion", "first-exhaustion",
                                                          "burden", "shortfall",  "sweep"};
@@ -451,7 +433,7 @@ static void write_summary(FILE *f, const poolsim_results *r, const rtexts *tx, i
     char a[64], b[64], c[64], d[64];
     fputs("<ul class=\"findings\">\n", f);
     for (int l = 0; l < r->L; l++) {
-        char *ln = esc_dup(name_or(r->line_names[l], r->line_ids[l]));
+        char *ln = esc_dup(poolsim_output_name_or(r->line_names[l], r->line_ids[l]));
         fputs("<li><b>", f);
         fputs(ln, f);
         fputs(lang == POOLSIM_LANG_ZH ? "</b>：" : "</b>: ", f);
@@ -464,7 +446,7 @@ static void write_summary(FILE *f, const poolsim_results *r, const rtexts *tx, i
             snprintf(yr, sizeof yr, "%d", r->years[ts[k]]);
             const char *args[] = {yr, pct(r->exhaustion_prob[i], a, sizeof a),
                                   pct(r->exhaustion_lo[i], b, sizeof b), pct(r->exhaustion_hi[i], c, sizeof c)};
-            put_t(f, k ? tx->s_exh2 : tx->s_exh1, 4, args);
+            poolsim_output_put_template(f, k ? tx->s_exh2 : tx->s_exh1, 4, args);
         }
         fputs(tx->s_end, f);
         fputc(' ', f);
@@ -475,7 +457,7 @@ static void write_summary(FILE *f, const poolsim_results *r, const rtexts *tx, i
             char yr[16];
             snprintf(yr, sizeof yr, "%d", first5);
             const char *args[] = {yr};
-            put_t(f, tx->s_first5, 1, args);
+            poolsim_output_put_template(f, tx->s_first5, 1, args);
         } else {
             fputs(tx->s_no5, f);
         }
@@ -486,7 +468,7 @@ static void write_summary(FILE *f, const poolsim_results *r, const rtexts *tx, i
         const char *args[] = {yr, pct(r->reserve_ratio.q[last * POOLSIM_NQ + 3], a, sizeof a),
                               pct(r->cap_ratio[last], b, sizeof b),
                               pct(r->reserve_ratio.q[last * POOLSIM_NQ + 1], d, sizeof d)};
-        put_t(f, tx->s_ratio, 4, args);
+        poolsim_output_put_template(f, tx->s_ratio, 4, args);
         fputs("</li>\n", f);
 
         /* the three counties with the highest expected burden */
@@ -511,13 +493,13 @@ static void write_summary(FILE *f, const poolsim_results *r, const rtexts *tx, i
             if (lf) {
                 for (int k = 0; k < 3 && top[k] >= 0; k++) {
                     size_t j = POOLSIM_LC(r, l, top[k]);
-                    char *cn = esc_dup(name_or(r->county_names[top[k]], r->county_ids[top[k]]));
+                    char *cn = esc_dup(poolsim_output_name_or(r->county_names[top[k]], r->county_ids[top[k]]));
                     char m1[64], m2[64];
                     snprintf(m1, sizeof m1, "%s %s", money(r->county_burden_total.mean[j], u, a, sizeof a), u.name);
                     snprintf(m2, sizeof m2, "%s %s", money(r->county_burden_total.p95[j], u, b, sizeof b), u.name);
                     const char *args3[] = {cn, m1, m2};
                     if (k) fputs(tx->list_sep, lf);
-                    put_t(lf, tx->s_burden_item, 3, args3);
+                    poolsim_output_put_template(lf, tx->s_burden_item, 3, args3);
                     free(cn);
                 }
                 fclose(lf);
@@ -527,13 +509,13 @@ static void write_summary(FILE *f, const poolsim_results *r, const rtexts *tx, i
                 fputs(ln, f);
                 fputs(lang == POOLSIM_LANG_ZH ? "：" : ": ", f);
                 const char *args2[] = {span, list ? list : ""};
-                put_t(f, tx->s_burden, 2, args2);
+                poolsim_output_put_template(f, tx->s_burden, 2, args2);
                 double all = 0;
                 for (int cc = 0; cc < r->C; cc++) all += r->county_burden_total.mean[POOLSIM_LC(r, l, cc)];
                 char tot[96];
                 snprintf(tot, sizeof tot, "%s %s", money(all, u, a, sizeof a), u.name);
                 const char *args4[] = {tot};
-                put_t(f, tx->s_burden_all, 1, args4);
+                poolsim_output_put_template(f, tx->s_burden_all, 1, args4);
                 fputs("</li>\n", f);
             }
             free(list);
@@ -552,24 +534,16 @@ static void write_scenario_table(FILE *f, const poolsim_results *r, const rtexts
     snprintf(a, sizeof a, "%d", r->years[0]);
     snprintf(b, sizeof b, "%d", r->years[r->T - 1]);
     snprintf(c, sizeof c, "%d", r->T);
-    {
-        char *buf = NULL;
-        size_t n = 0;
-        FILE *m = open_memstream(&buf, &n);
-        if (m) {
-            const char *args[] = {a, b, c};
-            put_t(m, tx->years_fmt, 3, args);
-            fclose(m);
-            kv_row(f, tx->years, buf ? buf : "");
-        }
-        free(buf);
-    }
+    const char *span_args[] = {a, b, c};
+    char *span = poolsim_output_template(tx->years_fmt, 3, span_args);
+    if (span) kv_row(f, tx->years, span);
+    free(span);
     fputs("<tr><th>", f);
     ESC(f, tx->lines);
     fputs("</th><td>", f);
     for (int l = 0; l < r->L; l++) {
         if (l) fputs(lang == POOLSIM_LANG_ZH ? "；" : "; ", f);
-        ESC(f, name_or(r->line_names[l], r->line_ids[l]));
+        ESC(f, poolsim_output_name_or(r->line_names[l], r->line_ids[l]));
         fputs(" (", f);
         ESC(f, r->line_ids[l]);
         fputc(')', f);
@@ -579,7 +553,7 @@ static void write_scenario_table(FILE *f, const poolsim_results *r, const rtexts
     fprintf(f, "</th><td>%d: ", r->C);
     for (int cc = 0; cc < r->C; cc++) {
         if (cc) fputs(lang == POOLSIM_LANG_ZH ? "、" : ", ", f);
-        ESC(f, name_or(r->county_names[cc], r->county_ids[cc]));
+        ESC(f, poolsim_output_name_or(r->county_names[cc], r->county_ids[cc]));
     }
     fputs("</td></tr>\n", f);
     kv_text(f, tx->paths, poolsim_plot_group((double)r->paths, 0, a, sizeof a));
@@ -615,7 +589,7 @@ static void write_scenario_table(FILE *f, const poolsim_results *r, const rtexts
     fputs("</tr>\n", f);
     for (int l = 0; l < r->L; l++) {
         fputs("<tr><td>", f);
-        ESC(f, name_or(r->line_names[l], r->line_ids[l]));
+        ESC(f, poolsim_output_name_or(r->line_names[l], r->line_ids[l]));
         fputs("</td>", f);
         for (int k = 0; k < 2; k++) {
             if (k == 1 && r->T == 1) break;
@@ -661,7 +635,7 @@ static void write_findings(FILE *f, const poolsim_results *r, const rtexts *tx, 
             fputs("<tr>", f);
             if (k == 0) {
                 fputs("<td rowspan=\"2\">", f);
-                ESC(f, name_or(r->line_names[l], r->line_ids[l]));
+                ESC(f, poolsim_output_name_or(r->line_names[l], r->line_ids[l]));
                 fputs("</td>", f);
             }
             int t = yrs[k] - 1;
@@ -673,7 +647,7 @@ static void write_findings(FILE *f, const poolsim_results *r, const rtexts *tx, 
                 snprintf(y, sizeof y, "%s", tx->na);
             const char *args[] = {n, y};
             fputs("<td>", f);
-            put_t(f, tx->year_n, 2, args);
+            poolsim_output_put_template(f, tx->year_n, 2, args);
             fputs("</td>", f);
             if (t >= r->T) {
                 for (int j = 0; j < 4; j++) {
@@ -703,7 +677,7 @@ static void write_findings(FILE *f, const poolsim_results *r, const rtexts *tx, 
     snprintf(b, sizeof b, "%d", r->years[r->T - 1]);
     const char *args[] = {a, b};
     fputs("<h3>", f);
-    put_t(f, tx->tab_county_title, 2, args);
+    poolsim_output_put_template(f, tx->tab_county_title, 2, args);
     fputs(lang == POOLSIM_LANG_ZH ? "（" : " (", f);
     ESC(f, u.name);
     fputs(lang == POOLSIM_LANG_ZH ? "）" : ")", f);
@@ -712,7 +686,7 @@ static void write_findings(FILE *f, const poolsim_results *r, const rtexts *tx, 
     fputs("</th>", f);
     for (int l = 0; l < r->L; l++) {
         fputs("<th colspan=\"2\">", f);
-        ESC(f, name_or(r->line_names[l], r->line_ids[l]));
+        ESC(f, poolsim_output_name_or(r->line_names[l], r->line_ids[l]));
         fputs("</th>", f);
     }
     fputs("</tr>\n<tr>", f);
@@ -726,7 +700,7 @@ static void write_findings(FILE *f, const poolsim_results *r, const rtexts *tx, 
     fputs("</tr>\n", f);
     for (int cc = 0; cc < r->C; cc++) {
         fputs("<tr><td>", f);
-        ESC(f, name_or(r->county_names[cc], r->county_ids[cc]));
+        ESC(f, poolsim_output_name_or(r->county_names[cc], r->county_ids[cc]));
         fputs("</td>", f);
         for (int l = 0; l < r->L; l++) {
             size_t j = POOLSIM_LC(r, l, cc);
@@ -775,7 +749,7 @@ char *poolsim_report_html(const poolsim_results *r, const poolsim_report_opts *o
     FILE *f = open_memstream(&buf, &n);
     if (!f) return NULL;
     int ok = 1;
-    const char *scen = name_or(r->scenario_name, "poolsim");
+    const char *scen = poolsim_output_name_or(r->scenario_name, "poolsim");
 
     fprintf(f, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n", tx->html_lang);
     fputs("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>", f);

@@ -634,8 +634,7 @@ void poolsim_summary_print(const poolsim_results *r, int lang, FILE *f)
         for (int c = 0; c < r->C; c++) {
             size_t j = POOLSIM_LC(r, l, c);
             char(*cl)[64] = cells + (size_t)(c + 1) * 5;
-            snprintf(cl[0], 64, "%s", r->county_names[c] && r->county_names[c][0] ? r->county_names[c]
-                                                                                    : r->county_ids[c]);
+            snprintf(cl[0], 64, "%s", poolsim_output_name_or(r->county_names[c], r->county_ids[c]));
             clean(cl[0]);
             poolsim_plot_group(r->county_burden_total.mean[j] / u.div, dec, cl[1], 64);
             poolsim_plot_group(r->county_burden_total.p95[j] / u.div, dec, cl[2], 64);

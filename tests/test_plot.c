@@ -2,7 +2,8 @@
  * (checked by gnuplot itself), PATH search, format lists, the missing
  * gnuplot error, and a full render (files with the right magic bytes,
  * hostile names harmless). Also the helpers of src/output.c that plot,
- * report and summary share (folders, reading files, argument checks).
+ * report and summary share (folders, reading files, templates, display
+ * names, argument checks).
  *
  * Leaves <build>/test_report_results.h5 (synthetic data, T=10 L=2 C=9,
  * hostile scenario and county names) for tests/cli/plot.sh, report.sh and
@@ -312,6 +313,39 @@ static void test_read_file(void)
     testutil_rm_tree(dir);
 }
 
+static void expect_template(const char *t, int n, const char *const *args, const char *want)
+{
+    char *got = poolsim_output_template(t, n, args);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+    CU_ASSERT_STRING_EQUAL(got, want);
+    free(got);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    poolsim_output_put_template(f, t, n, args);
+    fclose(f);
+    CU_ASSERT_STRING_EQUAL(buf, want);
+    free(buf);
+}
+
+static void test_template(void)
+{
+    const char *const xy[] = {"x", "yy"};
+    expect_template("a %s b %s.", 2, xy, "a x b yy.");
+    expect_template("%s：%s", 2, xy, "x：yy");
+    expect_template("100% %s", 1, xy, "100% x");      /* a lone % is literal */
+    expect_template("%d %s 50%", 1, xy, "%d x 50%");  /* no other directive */
+    expect_template("%s-%s-%s", 2, xy, "x-yy-");      /* beyond n: nothing */
+    const char *const null_b[] = {NULL, "b"};
+    expect_template("%s|%s", 2, null_b, "|b");        /* NULL: nothing */
+    expect_template("", 0, NULL, "");
+    expect_template("no args", 0, NULL, "no args");
+    CU_ASSERT_STRING_EQUAL(poolsim_output_name_or(NULL, "id"), "id");
+    CU_ASSERT_STRING_EQUAL(poolsim_output_name_or("", "id"), "id");
+    CU_ASSERT_STRING_EQUAL(poolsim_output_name_or("荷塘区", "id"), "荷塘区");
+}
+
 static int usage_calls;   /* calls of fake_usage */
 
 static void fake_usage(FILE *f)
@@ -439,6 +473,7 @@ void poolsim_test_plot(void)
     CU_add_test(s, "format lists and language", test_formats_lang);
     CU_add_test(s, "output helpers: mkdir -p", test_make_dirs);
     CU_add_test(s, "output helpers: reading a whole file", test_read_file);
+    CU_add_test(s, "output helpers: templates and display names", test_template);
     CU_add_test(s, "output helpers: argument checks", test_check_args);
     CU_add_test(s, "missing gnuplot", test_render_missing_gnuplot);
     CU_add_test(s, "gnuplot failure reported", test_render_gnuplot_fails);

@@ -1,7 +1,8 @@
 /* poolsim: helpers shared by the output commands `plot`, `report` and
- * `summary` (docs/REPORTS.md): folders and files, and the checks that end
- * their option parsing. The presentation helpers (language, money unit,
- * digit grouping) are in poolsim/plot.h. */
+ * `summary` (docs/REPORTS.md): folders and files, text templates of the
+ * language tables, display names, and the checks that end their option
+ * parsing. The presentation helpers proper (language, money unit, digit
+ * grouping) are in poolsim/plot.h. */
 #ifndef POOLSIM_OUTPUT_H
 #define POOLSIM_OUTPUT_H
 
@@ -18,6 +19,18 @@ int poolsim_output_make_dirs(const char *dir);
  * be NULL). Caller frees. NULL with errno set (by the failed open or read,
  * or ENOMEM) when the file cannot be read; no message. */
 char *poolsim_output_read_file(const char *path, size_t *n /* OUT */);
+
+/* `s` unless it is NULL or empty, else `fallback` (display names: a line's
+ * or county's name, else its id). */
+const char *poolsim_output_name_or(const char *s, const char *fallback);
+
+/* Write the template `t` to f with its successive "%s" replaced by
+ * args[0], args[1], ... (a NULL argument, or one beyond n, as nothing).
+ * There is no other directive: a lone '%' is literal. */
+void poolsim_output_put_template(FILE *f, const char *t, int n, const char *const *args);
+
+/* The same as a new string. Caller frees; NULL on allocation failure. */
+char *poolsim_output_template(const char *t, int n, const char *const *args);
 
 /* The checks after an output command's options are parsed: exactly one
  * argument (nargs = argc - optind), the results file, and `lang` (the
