@@ -32,6 +32,17 @@ $mpirun -np 2 "$MP" run tests/data/engine_small.yaml -n 110000 -t 1 -q -o "$tmp/
     --json "$tmp/hm.json" || fail "mpirun hist"
 same "$tmp/hs" "$tmp/hm"
 
+# sweep and solve under MPI: same CSV, HDF5 datasets and JSON as one process
+sw="sweep scenarios/zhuzhou.yaml -n 600 -t 1 --set reserve.levy_rate=0.08,0.10"
+"$P" $sw -o "$tmp/sw1.h5" --csv "$tmp/sw1.csv" >/dev/null 2>&1 || fail "single sweep"
+$mpirun -np 2 "$MP" $sw -o "$tmp/sw2.h5" --csv "$tmp/sw2.csv" >/dev/null 2>&1 || fail "mpirun sweep"
+cmp -s "$tmp/sw1.csv" "$tmp/sw2.csv" || fail "sweep CSV differs under MPI"
+h5diff --exclude-attribute / "$tmp/sw1.h5" "$tmp/sw2.h5" >/dev/null 2>&1 || fail "sweep HDF5 differs under MPI"
+so="solve scenarios/zhuzhou.yaml -n 600 -t 1 --vary reserve.levy_rate=0:0.1 --target exhaustion_prob[resident,2030]<=0.05"
+"$P" $so --json "$tmp/so1.json" >/dev/null 2>&1 || fail "single solve"
+$mpirun -np 3 "$MP" $so --json "$tmp/so3.json" >/dev/null 2>&1 || fail "mpirun solve"
+cmp -s "$tmp/so1.json" "$tmp/so3.json" || fail "solve JSON differs under MPI"
+
 # bad input under MPI: exit 2, one message (rank 0 only), no file
 $mpirun -np 2 "$MP" run scenarios/zhuzhou.yaml --set reserve.levy_rate=2 -o "$tmp/bad.h5" 2>"$tmp/err"
 [ $? -ne 0 ] || fail "bad input under mpirun exited 0"
