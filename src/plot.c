@@ -51,22 +51,29 @@ poolsim_unit poolsim_plot_unit(double maxabs, int lang)
     return u[n - 1];
 }
 
-char *poolsim_plot_quote(const char *s)
+void poolsim_plot_put_quoted(FILE *f, const char *s)
 {
-    size_t n = 3;
-    for (const char *p = s; *p; p++) n += *p == '\'' ? 2 : 1;
-    char *out = malloc(n);
-    if (!out) return NULL;
-    char *o = out;
-    *o++ = '\'';
+    fputc('\'', f);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if (*p < 0x20 || *p == 0x7f) continue;   /* line breaks, tabs, escapes */
-        if (*p == '\'') *o++ = '\'';
-        *o++ = (char)*p;
+        if (*p == '\'') fputc('\'', f);
+        fputc(*p, f);
     }
-    *o++ = '\'';
-    *o = '\0';
-    return out;
+    fputc('\'', f);
+}
+
+char *poolsim_plot_quote(const char *s)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    if (!f) return NULL;
+    poolsim_plot_put_quoted(f, s);
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
 }
 
 char *poolsim_plot_group(double v, int decimals, char *buf, size_t n)
@@ -299,18 +306,13 @@ int poolsim_plot_render(const poolsim_results *r, const poolsim_plot_opts *opt,
     snprintf(script, dn + 40, "%s/.poolsim-plot-XXXXXX", opt->dir);
     snprintf(log, dn + 40, "%s/.poolsim-plot-log-XXXXXX", opt->dir);
     int fd = mkstemp(script);
-    if (fd < 0) {
-        fprintf(stderr, "poolsim: cannot write in %s: %s\n", opt->dir, strerror(errno));
-        free(script);
-        free(log);
-        st = POOLSIM_EIO;
-        goto done;
-    }
-    int lfd = mkstemp(log);
+    int lfd = fd >= 0 ? mkstemp(log) : -1;
     if (lfd < 0) {
         fprintf(stderr, "poolsim: cannot write in %s: %s\n", opt->dir, strerror(errno));
-        close(fd);
-        unlink(script);
+        if (fd >= 0) {
+            close(fd);
+            unlink(script);
+        }
         free(script);
         free(log);
         st = POOLSIM_EIO;
@@ -374,14 +376,6 @@ done:
 
 /* ---- sweep charts ---- */
 
-static char *strdup_or_null(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
-}
-
 /* The chart entry named `name` in set, appended when missing. */
 static poolsim_chart *chart_named(poolsim_chart_set *set, const char *name)
 {
@@ -394,7 +388,7 @@ static poolsim_chart *chart_named(poolsim_chart_set *set, const char *name)
     memset(c, 0, sizeof *c);
     c->kind = POOLSIM_CHART_SWEEP;
     c->line = -1;
-    c->name = strdup_or_null(name);
+    c->name = strdup(name);
     if (!c->name) return NULL;
     set->n++;
     return c;
@@ -459,7 +453,7 @@ int poolsim_plot_sweep_charts(const char *results_path, const poolsim_plot_opts 
                 char name[256];
                 snprintf(name, sizeof name, "%.*s", (int)bl, base);
                 poolsim_chart *c = chart_named(set, name);
-                char *file = strdup_or_null(path);
+                char *file = strdup(path);
                 if (!c || !file) {
                     free(file);
                     st = POOLSIM_ENOMEM;

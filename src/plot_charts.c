@@ -1,7 +1,8 @@
 /* poolsim: what each chart shows, as a gnuplot script (MODEL.md section 7
  * quantities). Numbers reach gnuplot through inline data blocks; names
- * only through single-quoted strings (see put_q). Every range is set
- * explicitly, so gnuplot has nothing to warn about on empty data. */
+ * only through single-quoted strings (poolsim_plot_put_quoted). Every
+ * range is set explicitly, so gnuplot has nothing to warn about on empty
+ * data. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -120,18 +121,6 @@ static char *subst_years(const char *t, const char *name, int y0, int y1)
     snprintf(a, sizeof a, "%d", y0);
     snprintf(b, sizeof b, "%d", y1);
     return subst(t, name, a, b);
-}
-
-/* gnuplot single-quoted string (poolsim_plot_quote without allocation). */
-static void put_q(FILE *f, const char *s)
-{
-    fputc('\'', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p < 0x20 || *p == 0x7f) continue;
-        if (*p == '\'') fputc('\'', f);
-        fputc(*p, f);
-    }
-    fputc('\'', f);
 }
 
 /* Chart file names come from line ids, which are identifiers; anything
@@ -293,7 +282,7 @@ static void year_axis(FILE *f, const poolsim_results *r, int lang, double pad)
     while ((yT - y0) / step > 15) step = step == 1 ? 2 : step == 2 ? 5 : step * 2;
     fprintf(f, "set xrange [%g:%g]\nset xtics %d format '%%.0f' nomirror out\n", y0 - pad, yT + pad, step);
     fputs("set xlabel ", f);
-    put_q(f, tx->year);
+    poolsim_plot_put_quoted(f, tx->year);
     fputc('\n', f);
 }
 
@@ -308,9 +297,9 @@ static void common(FILE *f, const poolsim_results *r, int lang, const char *titl
     free(scen);
     fputs("set encoding utf8\n", f);
     fputs("set title ", f);
-    put_q(f, title);
+    poolsim_plot_put_quoted(f, title);
     fputs(".\"\\n\".", f);   /* a fixed "\n" between two single-quoted strings */
-    put_q(f, sub ? sub : "");
+    poolsim_plot_put_quoted(f, sub ? sub : "");
     fputs(" font ',13'\n", f);
     free(sub);
     fputs("set border 3 lc rgb '#555555'\n"
@@ -358,25 +347,25 @@ static void body_fan(FILE *f, const poolsim_results *r, int lang, const poolsim_
         fprintf(f, "set arrow from %g,%.10g to %g,%.10g nohead dt 2 lw 2 lc rgb '#d62728' front\n", r->years[0] - 0.5,
                 100 * cap0, r->years[0] + 0.5, 100 * cap0);
     fprintf(f, "set yrange [0:%.10g]\nset format y '%%g%%%%'\nset ylabel ", top);
-    put_q(f, tx->fan_ylabel);
+    poolsim_plot_put_quoted(f, tx->fan_ylabel);
     /* bands between the years; with one year, as boxes around it */
     const char *band = T > 1 ? "1:2:6 with filledcurves" : "1:4:($1-0.2):($1+0.2):2:6 with boxxyerror";
     const char *band2 = T > 1 ? "1:3:5 with filledcurves" : "1:4:($1-0.2):($1+0.2):3:5 with boxxyerror";
     fprintf(f, "\nplot $fan%d using %s fc rgb '#c6dbef' title ", l, band);
-    put_q(f, tx->band90);
+    poolsim_plot_put_quoted(f, tx->band90);
     fprintf(f, ", \\\n  $fan%d using %s fc rgb '#6fa8d6' title ", l, band2);
-    put_q(f, tx->band50);
+    poolsim_plot_put_quoted(f, tx->band50);
     fprintf(f, ", \\\n  $fan%d using 1:4 with linespoints lw 2.5 pt 7 ps 0.6 lc rgb '#08306b' title ", l);
-    put_q(f, tx->median);
+    poolsim_plot_put_quoted(f, tx->median);
     fprintf(f, ", \\\n  $fan%d using 1:7 with steps lw 2 dt 2 lc rgb '#d62728' title ", l);
     if (cap_const) {
         char pct[32], *s;
         snprintf(pct, sizeof pct, "%g%%", 100 * cap0);
         s = subst(tx->cap_at, pct, NULL, NULL);
-        put_q(f, s ? s : tx->cap);
+        poolsim_plot_put_quoted(f, s ? s : tx->cap);
         free(s);
     } else {
-        put_q(f, tx->cap);
+        poolsim_plot_put_quoted(f, tx->cap);
     }
     fputc('\n', f);
 }
@@ -388,7 +377,7 @@ static void body_exhaustion(FILE *f, const poolsim_results *r, int lang, const p
     common(f, r, lang, c->title);
     year_axis(f, r, lang, 0.2);
     fprintf(f, "set yrange [0:%.10g]\nset format y '%%g%%%%'\nset ylabel ", pct_top(100 * max_of(r->exhaustion_hi, lt)));
-    put_q(f, tx->exh_ylabel);
+    poolsim_plot_put_quoted(f, tx->exh_ylabel);
     fputs("\nplot ", f);
     for (int l = 0; l < r->L; l++) {
         const char *col = COLORS[(size_t)l % NCOLORS];
@@ -396,10 +385,10 @@ static void body_exhaustion(FILE *f, const poolsim_results *r, int lang, const p
         char *band = subst(tx->interval, ln, NULL, NULL);
         fprintf(f, "%s$exh using 1:%d:%d with filledcurves fc rgb '%s' fs transparent solid 0.22 title ",
                 l ? ", \\\n  " : "", 3 + 3 * l, 4 + 3 * l, col);
-        put_q(f, band ? band : ln);
+        poolsim_plot_put_quoted(f, band ? band : ln);
         free(band);
         fprintf(f, ", \\\n  $exh using 1:%d with linespoints lw 2.5 pt 7 ps 0.7 lc rgb '%s' title ", 2 + 3 * l, col);
-        put_q(f, ln);
+        poolsim_plot_put_quoted(f, ln);
     }
     fputc('\n', f);
 }
@@ -416,11 +405,11 @@ static void body_first(FILE *f, const poolsim_results *r, int lang, const poolsi
     common(f, r, lang, c->title);
     year_axis(f, r, lang, 0.6);
     fprintf(f, "set yrange [0:%.10g]\nset format y '%%g%%%%'\nset ylabel ", pct_top(top));
-    put_q(f, tx->first_ylabel);
+    poolsim_plot_put_quoted(f, tx->first_ylabel);
     fputc('\n', f);
     if (top == 0) {
         fputs("set label 1 ", f);
-        put_q(f, tx->none_exhausted);
+        poolsim_plot_put_quoted(f, tx->none_exhausted);
         fputs(" at graph 0.5, graph 0.6 center textcolor rgb '#333333'\n", f);
     }
     double w = 0.8 / L;
@@ -433,7 +422,7 @@ static void body_first(FILE *f, const poolsim_results *r, int lang, const poolsi
         char *key = subst(tx->never, ln, share, NULL);
         fprintf(f, "%s$first using ($1%+.6f):%d:(%.6f) with boxes fs solid 0.85 noborder lc rgb '%s' title ",
                 l ? ", \\\n  " : "", (l - (L - 1) / 2.0) * w, l + 2, w, COLORS[(size_t)l % NCOLORS]);
-        put_q(f, key ? key : ln);
+        poolsim_plot_put_quoted(f, key ? key : ln);
         free(key);
     }
     fputc('\n', f);
@@ -445,7 +434,7 @@ static void county_tics(FILE *f, const poolsim_results *r)
     fputs("set ytics nomirror (", f);
     for (int c = 0; c < r->C; c++) {
         if (c) fputs(", ", f);
-        put_q(f, poolsim_output_name_or(r->county_names[c], r->county_ids[c]));
+        poolsim_plot_put_quoted(f, poolsim_output_name_or(r->county_names[c], r->county_ids[c]));
         fprintf(f, " %d", r->C - 1 - c);
     }
     fprintf(f, ")\nset yrange [-0.6:%g]\n", r->C - 0.4);
@@ -473,21 +462,21 @@ static void body_burden(FILE *f, const poolsim_results *r, int lang, const pools
     snprintf(yb, sizeof yb, "%d", r->years[r->T - 1]);
     char *xl = subst(tx->burden_xlabel, ya, yb, u.name);
     fputs("set xlabel ", f);
-    put_q(f, xl ? xl : u.name);
+    poolsim_plot_put_quoted(f, xl ? xl : u.name);
     fputc('\n', f);
     free(xl);
     if (m == 0) {
         fputs("set label 1 ", f);
-        put_q(f, tx->no_burden);
+        poolsim_plot_put_quoted(f, tx->no_burden);
         fputs(" at graph 0.5, graph 0.5 center textcolor rgb '#333333' front\n", f);
     }
     fprintf(f, "plot $bur%d using (0):1:(0):2:($1-0.32):($1+0.32) with boxxyerror fs solid 0.85 noborder "
                "lc rgb '#4a7fb5' title ", l);
-    put_q(f, tx->mean);
+    poolsim_plot_put_quoted(f, tx->mean);
     fprintf(f, ", \\\n  $bur%d using 3:1 with points pt 7 ps 1.3 lc rgb '#e6550d' title ", l);
-    put_q(f, tx->p95);
+    poolsim_plot_put_quoted(f, tx->p95);
     fprintf(f, ", \\\n  $bur%d using 4:1 with points pt 9 ps 1.6 lc rgb '#7f0000' title ", l);
-    put_q(f, tx->p99);
+    poolsim_plot_put_quoted(f, tx->p99);
     fputc('\n', f);
 }
 
@@ -505,7 +494,7 @@ static void body_heat(FILE *f, const poolsim_results *r, int lang, const poolsim
     year_axis(f, r, lang, 0.5);
     fprintf(f, "set yrange [-0.5:%d.5]\nset cbrange [0:%.10g]\nset format cb '%%g'\nset cblabel ",
             r->C - 1, top);
-    put_q(f, tx->heat_cblabel);
+    poolsim_plot_put_quoted(f, tx->heat_cblabel);
     fputs(" offset 1,0\nset palette defined (0 '#fffaf2', 0.2 '#fdd9a8', 0.45 '#fc9a5b', 0.7 '#dc3f25', 1 '#7f0000')\n", f);
     fprintf(f, "plot $heat%d using 1:2:3 with image notitle", l);
     if (r->T <= 20 && r->C <= 40) {
@@ -561,7 +550,7 @@ int poolsim_plot_charts_script(const poolsim_results *r, int lang, const poolsim
                 fprintf(f, "set terminal pdfcairo size %.3fin,%.3fin font '%s,%d' noenhanced background rgb 'white'\n",
                         w / 128.0, h / 128.0, FONT, FONT_SIZE);
             fputs("set output ", f);
-            put_q(f, c->file[k]);
+            poolsim_plot_put_quoted(f, c->file[k]);
             fputc('\n', f);
             switch (c->kind) {
             case POOLSIM_CHART_FAN: body_fan(f, r, lang, c); break;

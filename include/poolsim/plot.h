@@ -15,6 +15,7 @@
 #define POOLSIM_PLOT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "poolsim/results.h"
 
@@ -43,6 +44,9 @@ poolsim_unit poolsim_plot_unit(double maxabs, int lang);
  * breaks and other control characters dropped. Safe against gnuplot's
  * backquote command substitution. Caller frees; NULL on allocation failure. */
 char *poolsim_plot_quote(const char *s);
+
+/* The same string literal written to f. */
+void poolsim_plot_put_quoted(FILE *f, const char *s);
 
 /* Format v with `decimals` digits after the point and ',' between thousands
  * ("-1,234,567.8"). Returns buf. */
