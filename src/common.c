@@ -1,8 +1,10 @@
 /* poolsim: shared helpers (error reporting, dated values, hashing). */
 #include "poolsim/common.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 void poolsim_error_report(const char *file, int line, const char *fmt, ...)
 {
@@ -67,6 +69,23 @@ double poolsim_param_grown(const poolsim_param *level, const poolsim_param *grow
             v *= 1.0 + poolsim_param_at(growth, k);
     }
     return v;
+}
+
+void poolsim_format_double(double x, char *buf, size_t size)
+{
+    if (isnan(x)) {
+        snprintf(buf, size, "nan");
+        return;
+    }
+    if (isinf(x)) {
+        snprintf(buf, size, x > 0 ? "inf" : "-inf");
+        return;
+    }
+    if (x == 0) x = 0.0; /* -0 -> 0 */
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, size, "%.*g", prec, x);
+        if (strtod(buf, NULL) == x) return;
+    }
 }
 
 uint32_t poolsim_hash32(const char *s, uint32_t h)

@@ -116,14 +116,6 @@ typedef struct {
     const cmp_t *c;
 } out_ctx;
 
-static void fmt_num(double x, char *buf, size_t n)
-{
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(buf, n, "%.*g", prec, x);
-        if (strtod(buf, NULL) == x) break;
-    }
-    if (strcmp(buf, "-0") == 0) snprintf(buf, n, "0");
-}
 
 static void csv_field(FILE *f, const char *s)
 {
@@ -150,7 +142,7 @@ static void csv_row(FILE *f, const char *line, const char *county, const char *q
     if (year) fprintf(f, "%d", year);
     double v[] = {a, b, d->mean, d->se, d->lo, d->hi, d->se_unpaired, d->lo_unpaired, d->hi_unpaired};
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
-        fmt_num(v[i], buf, sizeof buf);
+        poolsim_format_double(v[i], buf, sizeof buf);
         fprintf(f, ",%s", buf);
     }
     fputc('\n', f);

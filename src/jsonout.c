@@ -236,10 +236,11 @@ static void puts_(sbuf *b, const char *s)
 static void put_real(sbuf *b, double x)
 {
     char s[40];
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(s, sizeof s, "%.*g", prec, x);
-        if (strtod(s, NULL) == x) break;
+    if (x == 0 && signbit(x)) {
+        puts_(b, "-0.0"); /* keep the sign: values read back bit for bit */
+        return;
     }
+    poolsim_format_double(x, s, sizeof s - 2);
     if (!strpbrk(s, ".eE")) strcat(s, ".0");
     puts_(b, s);
 }

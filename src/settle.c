@@ -759,19 +759,7 @@ void poolsim_settle_free(poolsim_settlement *st)
 
 void poolsim_settle_format_number(double x, char *buf /* OUT */, size_t size)
 {
-    if (isnan(x)) {
-        snprintf(buf, size, "nan");
-        return;
-    }
-    if (isinf(x)) {
-        snprintf(buf, size, x > 0 ? "inf" : "-inf");
-        return;
-    }
-    if (x == 0) x = 0.0; /* -0 -> 0 */
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(buf, size, "%.*g", prec, x);
-        if (strtod(buf, NULL) == x) return;
-    }
+    poolsim_format_double(x, buf, size);
 }
 
 static void put_num(FILE *f, double x)

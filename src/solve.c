@@ -58,14 +58,6 @@ static int ident(const char **p, char *buf, size_t n)
     return 1;
 }
 
-/* Shortest of %.15g..%.17g that reads back as x. */
-static void fmt_num(double x, char *buf, size_t n)
-{
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(buf, n, "%.*g", prec, x);
-        if (strtod(buf, NULL) == x) break;
-    }
-}
 
 #define TARGET_FAIL(...)                                                                  \
     do {                                                                                  \
@@ -141,7 +133,7 @@ int poolsim_solve_target_parse(const char *text, poolsim_target *out)
     if (m == POOLSIM_TARGET_EXHAUSTION && (out->bound < 0 || out->bound > 1))
         TARGET_FAIL("a probability bound must be in 0..1, not %s", buf);
     char b[40];
-    fmt_num(out->bound, b, sizeof b);
+    poolsim_format_double(out->bound, b, sizeof b);
     const char *op = out->ge ? ">=" : "<=";
     if (m == POOLSIM_TARGET_EXHAUSTION)
         snprintf(out->text, sizeof out->text, "exhaustion_prob[%s,%d] %s %s", out->line, out->year, op, b);
@@ -268,7 +260,7 @@ static int evaluate(const char *scenario, const poolsim_solve_opts *o, poolsim_s
                     FILE *diag, double x, poolsim_sweep_eval **first, poolsim_solve_result *out)
 {
     char num[40];
-    fmt_num(x, num, sizeof num);
+    poolsim_format_double(x, num, sizeof num);
     size_t n = strlen(o->key) + strlen(num) + 2;
     const char **sets = calloc((size_t)o->nsets + 1, sizeof *sets);
     char *kv = malloc(n);
@@ -313,7 +305,7 @@ static int evaluate(const char *scenario, const poolsim_solve_opts *o, poolsim_s
     out->evaluations = out->n;
     if (o->log) {
         char m1[40];
-        fmt_num(m, m1, sizeof m1);
+        poolsim_format_double(m, m1, sizeof m1);
         fprintf(o->log, "[eval %d] %s=%s  metric %s  [%.6g, %.6g]  target %s\n", out->n, o->key, num,
                 m1, lo, hi, holds(o, out, i) ? "holds" : "fails");
         fflush(o->log);
@@ -381,8 +373,8 @@ int poolsim_solve_run(const char *scenario, const poolsim_solve_opts *o, FILE *d
     int hlo = holds(o, out, 0), hhi = holds(o, out, 1);
     if (hlo == hhi) {
         char a[40], b[40];
-        fmt_num(o->lo, a, sizeof a);
-        fmt_num(o->hi, b, sizeof b);
+        poolsim_format_double(o->lo, a, sizeof a);
+        poolsim_format_double(o->hi, b, sizeof b);
         poolsim_error_report(__FILE__, __LINE__,
                              "solve: the target %s holds at %s of the range: %s=%s gives %.6g, "
                              "%s=%s gives %.6g%s; no boundary inside [%s, %s] (%s)",
@@ -656,8 +648,8 @@ int poolsim_cmd_solve(int argc, char **argv)
         }
         if (st == POOLSIM_OK) {
             char a[40], b[40];
-            fmt_num(r.value, a, sizeof a);
-            fmt_num(r.infeasible, b, sizeof b);
+            poolsim_format_double(r.value, a, sizeof a);
+            poolsim_format_double(r.infeasible, b, sizeof b);
             printf("solve: %s such that %s%s\n", key, so.target.text,
                    so.conservative ? "  (tested on the 95% interval bound)" : "");
             printf("  value       %s = %s   (target holds here; fails at %s)\n", key, a, b);

@@ -601,15 +601,6 @@ done:
 
 /* ---- CSV ------------------------------------------------------------------------ */
 
-/* Shortest of %.15g..%.17g that reads back as x. */
-static void fmt_num(double x, char *buf, size_t n)
-{
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(buf, n, "%.*g", prec, x);
-        if (strtod(buf, NULL) == x) break;
-    }
-    if (strcmp(buf, "-0") == 0) snprintf(buf, n, "0");
-}
 
 /* An RFC 4180 field. */
 static void csv_field(FILE *f, const char *s)
@@ -629,7 +620,7 @@ static void csv_field(FILE *f, const char *s)
 static void csv_num(FILE *f, double x)
 {
     char b[40];
-    fmt_num(x, b, sizeof b);
+    poolsim_format_double(x, b, sizeof b);
     fputc(',', f);
     fputs(b, f);
 }

@@ -80,6 +80,11 @@ int poolsim_param_set_in(const poolsim_param *p, int y);
 double poolsim_param_grown(const poolsim_param *level, const poolsim_param *growth,
                            int start_year, int y);
 
+/* The shortest of %.15g, %.16g, %.17g that reads back as x (so 0.1 prints
+ * as 0.1 and every double round-trips); -0 prints as 0, infinities as inf
+ * and -inf, NaN as nan. buf should hold at least 32 bytes. */
+void poolsim_format_double(double x, char *buf /* OUT */, size_t size);
+
 /* 32-bit FNV-1a hash of a string (used to address random sub-streams). */
 uint32_t poolsim_hash32(const char *s, uint32_t h);
 #define POOLSIM_HASH_INIT 2166136261u
