@@ -28,7 +28,8 @@ typedef struct {
     const char *doc_title;            /* after the scenario name */
     const char *subtitle;
     const char *toc[6];
-    const char *scenario, *scenario_file, *years, *years_fmt, *lines, *counties, *paths, *seed;
+    const poolsim_output_labels *label;   /* shared with the workbook */
+    const char *scenario, *years_fmt, *lines, *counties;
     const char *fund_scale, *fund_scale_note, *line, *financing, *expenditure, *exp_over_fin;
     const char *reading;              /* HTML paragraph(s) */
     const char *findings_intro;
@@ -37,10 +38,9 @@ typedef struct {
     const char *tab_county_title, *county, *expected, *p95;
     const char *caption[POOLSIM_CHART_NKINDS];   /* by enum poolsim_chart_kind */
     const char *assumptions_intro, *scenario_as_loaded;
-    const char *prov_intro, *version, *commit, *build, *results_file, *threads, *noise, *quantiles,
-        *started, *run_time, *generated;
+    const char *prov_intro, *results_file, *threads, *noise, *run_time, *generated;
     const char *noise_names[3];
-    /* summary sentences: HTML with %s placeholders (filled by subst) */
+    /* summary sentences: HTML with %s placeholders (poolsim_output_put_template) */
     const char *s_exh1;       /* year, p, lo, hi */
     const char *s_exh2;       /* year, p, lo, hi */
     const char *s_end;
@@ -61,14 +61,11 @@ static const rtexts RT[2] = {
         .subtitle = "Monte Carlo projection of the pooled basic medical insurance funds (poolsim)",
         .toc = {"Summary", "How to read this report", "Key findings", "Charts",
                 "Assumptions and rule parameters", "Provenance"},
+        .label = &poolsim_output_label[POOLSIM_LANG_EN],
         .scenario = "Scenario",
-        .scenario_file = "Scenario file",
-        .years = "Projection years",
         .years_fmt = "%s–%s (%s years)",
         .lines = "Fund lines",
         .counties = "Counties (incl. the city's own level)",
-        .paths = "Simulated paths",
-        .seed = "Random seed",
         .fund_scale = "Size of the funds (expected values)",
         .fund_scale_note = "Financing is the pooled income of all counties of the line in the year; expenditure "
                            "is their benefit spending (without the levy).",
@@ -124,14 +121,9 @@ static const rtexts RT[2] = {
                              "applied:",
         .scenario_as_loaded = "Scenario as loaded (all files and overrides)",
         .prov_intro = "The same scenario, seed and version give exactly the same numbers; this is what reproduces this report.",
-        .version = "poolsim version",
-        .commit = "Source commit",
-        .build = "Build",
         .results_file = "Results file",
         .threads = "Threads / processes",
         .noise = "Claims noise",
-        .quantiles = "Quantile method",
-        .started = "Run started (UTC)",
         .run_time = "Run time",
         .generated = "Report generated (UTC)",
         .noise_names = {"compound", "normal", "none"},
@@ -153,14 +145,11 @@ static const rtexts RT[2] = {
         .doc_title = "市级风险储备金风险评估",
         .subtitle = "基本医疗保险基金市级统筹的蒙特卡洛预测（poolsim）",
         .toc = {"概要", "阅读说明", "主要结果", "图表", "假设与规则参数", "数据来源"},
+        .label = &poolsim_output_label[POOLSIM_LANG_ZH],
         .scenario = "情景",
-        .scenario_file = "情景文件",
-        .years = "预测期",
         .years_fmt = "%s–%s 年（%s 年）",
         .lines = "基金险种",
         .counties = "统筹县（市、区，含市本级）",
-        .paths = "模拟路径数",
-        .seed = "随机种子",
         .fund_scale = "基金规模（期望值）",
         .fund_scale_note = "筹资为该险种各县当年统筹基金收入合计；支出为各县基金支出合计（不含上解风险储备金）。",
         .line = "险种",
@@ -203,14 +192,9 @@ static const rtexts RT[2] = {
         .assumptions_intro = "本次运行所用参数（已代入默认值、所有文件和命令行覆盖）：",
         .scenario_as_loaded = "载入的情景文件（含所有文件和覆盖）",
         .prov_intro = "相同的情景、随机种子和版本得到完全相同的结果；以下信息可用于复现本报告。",
-        .version = "poolsim 版本",
-        .commit = "源代码版本",
-        .build = "编译信息",
         .results_file = "结果文件",
         .threads = "线程 / 进程数",
         .noise = "理赔随机性",
-        .quantiles = "分位数方法",
-        .started = "运行开始时间（UTC）",
         .run_time = "运行时间",
         .generated = "报告生成时间（UTC）",
         .noise_names = {"compound（复合分布）", "normal（正态近似）", "none（无）"},
@@ -530,13 +514,13 @@ static void write_scenario_table(FILE *f, const poolsim_results *r, const rtexts
     char a[64], b[64], c[64];
     fputs("<table class=\"kv\">\n", f);
     kv_text(f, tx->scenario, r->scenario_name);
-    kv_text(f, tx->scenario_file, r->scenario_path);
+    kv_text(f, tx->label->scenario_file, r->scenario_path);
     snprintf(a, sizeof a, "%d", r->years[0]);
     snprintf(b, sizeof b, "%d", r->years[r->T - 1]);
     snprintf(c, sizeof c, "%d", r->T);
     const char *span_args[] = {a, b, c};
     char *span = poolsim_output_template(tx->years_fmt, 3, span_args);
-    if (span) kv_row(f, tx->years, span);
+    if (span) kv_row(f, tx->label->years, span);
     free(span);
     fputs("<tr><th>", f);
     ESC(f, tx->lines);
@@ -556,9 +540,9 @@ static void write_scenario_table(FILE *f, const poolsim_results *r, const rtexts
         ESC(f, poolsim_output_name_or(r->county_names[cc], r->county_ids[cc]));
     }
     fputs("</td></tr>\n", f);
-    kv_text(f, tx->paths, poolsim_plot_group((double)r->paths, 0, a, sizeof a));
+    kv_text(f, tx->label->paths, poolsim_plot_group((double)r->paths, 0, a, sizeof a));
     snprintf(a, sizeof a, "%llu", r->seed);
-    kv_text(f, tx->seed, a);
+    kv_text(f, tx->label->seed, a);
     fputs("</table>\n", f);
 
     /* the size of the funds: first and last year */
@@ -720,22 +704,22 @@ static void write_provenance(FILE *f, const poolsim_results *r, const poolsim_re
     fputs("<p>", f);
     ESC(f, tx->prov_intro);
     fputs("</p>\n<table class=\"kv\">\n", f);
-    kv_text(f, tx->version, r->version);
-    kv_text(f, tx->commit, r->git_commit);
-    kv_text(f, tx->scenario_file, r->scenario_path);
+    kv_text(f, tx->label->version, r->version);
+    kv_text(f, tx->label->commit, r->git_commit);
+    kv_text(f, tx->label->scenario_file, r->scenario_path);
     kv_text(f, tx->results_file, o->results_path);
     snprintf(a, sizeof a, "%llu", r->seed);
-    kv_text(f, tx->seed, a);
-    kv_text(f, tx->paths, poolsim_plot_group((double)r->paths, 0, a, sizeof a));
+    kv_text(f, tx->label->seed, a);
+    kv_text(f, tx->label->paths, poolsim_plot_group((double)r->paths, 0, a, sizeof a));
     snprintf(a, sizeof a, "%d / %d", r->threads, r->ranks);
     kv_text(f, tx->threads, a);
     kv_text(f, tx->noise, r->claims_noise >= 0 && r->claims_noise < 3 ? tx->noise_names[r->claims_noise] : "?");
-    kv_text(f, tx->quantiles, r->quantile_method);
-    kv_text(f, tx->started, r->start_time);
+    kv_text(f, tx->label->quantiles, r->quantile_method);
+    kv_text(f, tx->label->started, r->start_time);
     snprintf(a, sizeof a, "%.1f s", r->run_seconds);
     kv_text(f, tx->run_time, a);
     kv_text(f, tx->generated, o->generated);
-    kv_text(f, tx->build, r->build_info);
+    kv_text(f, tx->label->build, r->build_info);
     fputs("</table>\n", f);
 }
 
@@ -767,9 +751,9 @@ char *poolsim_report_html(const poolsim_results *r, const poolsim_report_opts *o
     fputs("</p>\n<p class=\"meta\">", f);
     {
         char a[64];
-        ESC(f, tx->paths);
+        ESC(f, tx->label->paths);
         fprintf(f, ": %s · ", poolsim_plot_group((double)r->paths, 0, a, sizeof a));
-        ESC(f, tx->seed);
+        ESC(f, tx->label->seed);
         fprintf(f, ": %llu · %d–%d · poolsim ", r->seed, r->years[0], r->years[r->T - 1]);
         ESC(f, r->version ? r->version : "?");
         fputs(" · ", f);

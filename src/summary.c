@@ -407,26 +407,23 @@ static int xlsx_fill(lxw_workbook *wb, const poolsim_results *r, const table *t,
     int row = 0;
     char buf[64];
     worksheet_write_string(ws, (lxw_row_t)row++, 0, r->scenario_name ? r->scenario_name : "", bold);
+    const poolsim_output_labels *lb = &poolsim_output_label[zh ? POOLSIM_LANG_ZH : POOLSIM_LANG_EN];
     struct {
-        const char *en, *zh;
-        const char *v;
-    } kv[] = {{"Scenario file", "情景文件", r->scenario_path},
-              {"poolsim version", "poolsim 版本", r->version},
-              {"Source commit", "源代码版本", r->git_commit},
-              {"Run started (UTC)", "运行开始时间（UTC）", r->start_time},
-              {"Quantile method", "分位数方法", r->quantile_method},
-              {"Build", "编译信息", r->build_info}};
+        const char *k, *v;
+    } kv[] = {{lb->scenario_file, r->scenario_path}, {lb->version, r->version},
+              {lb->commit, r->git_commit},          {lb->started, r->start_time},
+              {lb->quantiles, r->quantile_method},  {lb->build, r->build_info}};
     row++;
     snprintf(buf, sizeof buf, "%llu", r->seed);
-    worksheet_write_string(ws, (lxw_row_t)row, 0, zh ? "随机种子" : "Random seed", bold);
+    worksheet_write_string(ws, (lxw_row_t)row, 0, lb->seed, bold);
     worksheet_write_string(ws, (lxw_row_t)row++, 1, buf, NULL);
-    worksheet_write_string(ws, (lxw_row_t)row, 0, zh ? "模拟路径数" : "Simulated paths", bold);
+    worksheet_write_string(ws, (lxw_row_t)row, 0, lb->paths, bold);
     worksheet_write_number(ws, (lxw_row_t)row++, 1, (double)r->paths, nf[K_COUNT]);
     snprintf(buf, sizeof buf, "%d-%d", r->years[0], r->years[r->T - 1]);
-    worksheet_write_string(ws, (lxw_row_t)row, 0, zh ? "预测期" : "Projection years", bold);
+    worksheet_write_string(ws, (lxw_row_t)row, 0, lb->years, bold);
     worksheet_write_string(ws, (lxw_row_t)row++, 1, buf, NULL);
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
-        worksheet_write_string(ws, (lxw_row_t)row, 0, zh ? kv[i].zh : kv[i].en, bold);
+        worksheet_write_string(ws, (lxw_row_t)row, 0, kv[i].k, bold);
         worksheet_write_string(ws, (lxw_row_t)row++, 1, kv[i].v ? kv[i].v : "", wrap);
     }
     row++;

@@ -1,7 +1,7 @@
 /* poolsim: helpers shared by the output commands `plot`, `report` and
- * `summary` (docs/REPORTS.md): folders and files, text templates of the
- * language tables, display names, and the checks that end their option
- * parsing. The presentation helpers proper (language, money unit, digit
+ * `summary` (docs/REPORTS.md): folders and files, the labels and text
+ * templates of the language tables, display names, and the checks that
+ * end their option parsing. The presentation helpers proper (language, money unit, digit
  * grouping) are in poolsim/plot.h. */
 #ifndef POOLSIM_OUTPUT_H
 #define POOLSIM_OUTPUT_H
@@ -19,6 +19,14 @@ int poolsim_output_make_dirs(const char *dir);
  * be NULL). Caller frees. NULL with errno set (by the failed open or read,
  * or ENOMEM) when the file cannot be read; no message. */
 char *poolsim_output_read_file(const char *path, size_t *n /* OUT */);
+
+/* Labels of a run's facts and provenance, shown by the report (scenario
+ * table, provenance) and the workbook's about sheet. Index: enum
+ * poolsim_lang (0 English, 1 Chinese). */
+typedef struct {
+    const char *scenario_file, *years, *paths, *seed, *version, *commit, *build, *quantiles, *started;
+} poolsim_output_labels;
+extern const poolsim_output_labels poolsim_output_label[2];
 
 /* `s` unless it is NULL or empty, else `fallback` (display names: a line's
  * or county's name, else its id). */
