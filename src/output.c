@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "poolsim/cli.h"
 #include "poolsim/common.h"
 #include "poolsim/plot.h"
 
@@ -136,4 +137,21 @@ int poolsim_output_check_args(const char *cmd, int nargs, const char *lang, void
         return -1;
     }
     return 0;
+}
+
+int poolsim_output_read_results(const char *in, const char *out, const char *suffix, poolsim_results **r,
+                                char **def)
+{
+    *r = NULL;
+    *def = NULL;
+    int st = poolsim_results_read(in, r);
+    if (st) return poolsim_status_exit(st);
+    if (out) return POOLSIM_EXIT_OK;
+    *def = poolsim_cli_default_output(in, suffix);
+    if (!*def) {
+        poolsim_results_free(*r);
+        *r = NULL;
+        return POOLSIM_EXIT_FAIL;
+    }
+    return POOLSIM_EXIT_OK;
 }

@@ -510,18 +510,14 @@ int poolsim_cmd_plot(int argc, char **argv)
     if (poolsim_output_check_args("plot", argc - optind, lang, plot_usage)) return POOLSIM_EXIT_INPUT;
     const char *in = argv[optind];
     poolsim_cli_signals();
-    poolsim_results *r = NULL;
-    int st = poolsim_results_read(in, &r);
-    if (st) return poolsim_status_exit(st);
-    char *def = dir ? NULL : poolsim_cli_default_output(in, "-charts");
-    if (!dir && !def) {
-        poolsim_results_free(r);
-        return POOLSIM_EXIT_FAIL;
-    }
+    poolsim_results *r;
+    char *def;
+    int ex = poolsim_output_read_results(in, dir, "-charts", &r, &def);
+    if (ex) return ex;
     poolsim_plot_opts o = {.dir = dir ? dir : def, .formats = formats,
                            .lang = poolsim_plot_lang(r, lang), .path_env = NULL};
     poolsim_chart_set set;
-    st = poolsim_plot_render(r, &o, &set);
+    int st = poolsim_plot_render(r, &o, &set);
     if (!st) st = poolsim_plot_sweep_charts(in, &o, &set);
     if (!st) {
         printf("charts written to %s:\n", o.dir);

@@ -926,21 +926,17 @@ int poolsim_cmd_report(int argc, char **argv)
     if (poolsim_output_check_args("report", argc - optind, lang, report_usage)) return POOLSIM_EXIT_INPUT;
     const char *in = argv[optind];
     poolsim_cli_signals();
-    poolsim_results *r = NULL;
-    int st = poolsim_results_read(in, &r);
-    if (st) return poolsim_status_exit(st);
-    char *def = out ? NULL : poolsim_cli_default_output(in, ".html");
-    if (!out && !def) {
-        poolsim_results_free(r);
-        return POOLSIM_EXIT_FAIL;
-    }
+    poolsim_results *r;
+    char *def;
+    int ex = poolsim_output_read_results(in, out, ".html", &r, &def);
+    if (ex) return ex;
     const char *path = out ? out : def;
     if (!out) mkdir("results", 0777);
     char now[32];
     poolsim_cli_now_iso(now, sizeof now);
     poolsim_report_opts o = {.lang = poolsim_plot_lang(r, lang), .results_path = in, .generated = now,
                              .path_env = NULL};
-    st = poolsim_report_write(r, &o, path);
+    int st = poolsim_report_write(r, &o, path);
     if (!st) printf("report written to %s\n", path);
     poolsim_results_free(r);
     free(def);

@@ -3,7 +3,7 @@
  * gnuplot error, and a full render (files with the right magic bytes,
  * hostile names harmless). Also the helpers of src/output.c that plot,
  * report and summary share (folders, reading files, templates, display
- * names, argument checks).
+ * names, argument checks, reading the results file).
  *
  * Leaves <build>/test_report_results.h5 (synthetic data, T=10 L=2 C=9,
  * hostile scenario and county names) for tests/cli/plot.sh, report.sh and
@@ -370,6 +370,36 @@ static void test_check_args(void)
     CU_ASSERT_EQUAL(usage_calls, 2);   /* not after a bad --lang */
 }
 
+static void test_read_results(void)
+{
+    char dir[300], p[400];
+    testutil_scratch_dir(dir, sizeof dir, "outresults");
+    snprintf(p, sizeof p, "%s/run.h5", dir);
+    poolsim_results *w = testutil_results(3, 2, 2);
+    CU_ASSERT_EQUAL_FATAL(poolsim_h5out_write(w, NULL, p), POOLSIM_OK);
+    poolsim_results *r = NULL;
+    char *def = (char *)"unset";
+    /* output given: no default */
+    CU_ASSERT_EQUAL(poolsim_output_read_results(p, "x.html", ".html", &r, &def), POOLSIM_EXIT_OK);
+    CU_ASSERT(r && r->T == 3 && r->L == 2 && r->C == 2);
+    CU_ASSERT_PTR_NULL(def);
+    poolsim_results_free(r);
+    /* no output: results/<base name><suffix> */
+    CU_ASSERT_EQUAL(poolsim_output_read_results(p, NULL, "-charts", &r, &def), POOLSIM_EXIT_OK);
+    CU_ASSERT_PTR_NOT_NULL(r);
+    CU_ASSERT(def && strcmp(def, "results/run-charts") == 0);
+    poolsim_results_free(r);
+    free(def);
+    /* unreadable: the exit code of POOLSIM_EIO, nothing to free */
+    snprintf(p, sizeof p, "%s/missing.h5", dir);
+    fprintf(stderr, "\n  (expected message follows)\n");
+    CU_ASSERT_EQUAL(poolsim_output_read_results(p, NULL, ".html", &r, &def), POOLSIM_EXIT_IO);
+    CU_ASSERT_PTR_NULL(r);
+    CU_ASSERT_PTR_NULL(def);
+    poolsim_results_free(w);
+    testutil_rm_tree(dir);
+}
+
 static void test_render_missing_gnuplot(void)
 {
     char dir[300], empty[320];
@@ -475,6 +505,7 @@ void poolsim_test_plot(void)
     CU_add_test(s, "output helpers: reading a whole file", test_read_file);
     CU_add_test(s, "output helpers: templates and display names", test_template);
     CU_add_test(s, "output helpers: argument checks", test_check_args);
+    CU_add_test(s, "output helpers: reading the results file", test_read_results);
     CU_add_test(s, "missing gnuplot", test_render_missing_gnuplot);
     CU_add_test(s, "gnuplot failure reported", test_render_gnuplot_fails);
     CU_add_test(s, "all charts in png, svg, pdf with hostile names", test_render);

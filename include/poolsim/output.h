@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "poolsim/results.h"
+
 /* mkdir -p: create `dir` and any missing parent (mode 0777 before the
  * umask). POOLSIM_OK, POOLSIM_ENOMEM, or POOLSIM_EIO with the message
  * "poolsim: cannot create folder PATH: REASON". An existing file named
@@ -46,5 +48,12 @@ char *poolsim_output_template(const char *t, int n, const char *const *args);
  * after "poolsim CMD: expected one RESULTS.h5 argument" and usage(stderr),
  * or the --lang message, on stderr. */
 int poolsim_output_check_args(const char *cmd, int nargs, const char *lang, void (*usage)(FILE *));
+
+/* Read the results file `in` for a command that writes to `out`, or, when
+ * `out` is NULL, to poolsim_cli_default_output(in, suffix), returned in
+ * *def (caller frees; NULL when `out` is given). POOLSIM_EXIT_OK, else
+ * the exit code after the message (nothing left to free). */
+int poolsim_output_read_results(const char *in, const char *out, const char *suffix,
+                                poolsim_results **r /* OUT */, char **def /* OUT */);
 
 #endif
