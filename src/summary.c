@@ -291,14 +291,16 @@ static int build_tables(const poolsim_results *r, table *t /* OUT [NTABLES] */)
 
 /* ---- CSV ---- */
 
-/* Shortest of %.15g..%.17g that reads back as v. */
+/* Shortest form that reads back as v (poolsim_format_double); -0 keeps
+ * its sign. */
 static void put_num(FILE *f, double v)
 {
     char b[48];
-    for (int p = 15; p <= 17; p++) {
-        snprintf(b, sizeof b, "%.*g", p, v);
-        if (strtod(b, NULL) == v) break;
+    if (v == 0 && signbit(v)) {
+        fputs("-0", f);
+        return;
     }
+    poolsim_format_double(v, b, sizeof b);
     fputs(b, f);
 }
 

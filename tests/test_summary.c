@@ -83,6 +83,7 @@ static void test_csv_files(void)
     r->exhaustion_prob[POOLSIM_LT(r, 0, 0)] = 0.0125;
     r->county_burden_total.mean[POOLSIM_LC(r, 1, 2)] = 123456789.5;
     r->reserve_ratio.q[POOLSIM_LT(r, 1, 3) * POOLSIM_NQ + 6] = 0.1;   /* p99, line 1, year 4 */
+    r->balance.mean[POOLSIM_LCT(r, 0, 1, 0)] = -0.0;                  /* written "-0": sign kept */
     char out[400];
     snprintf(out, sizeof out, "%s/csv", dir);
     CU_ASSERT_EQUAL_FATAL(poolsim_summary_write_csv(r, out, NULL), POOLSIM_OK);
@@ -107,6 +108,9 @@ static void test_csv_files(void)
         if (i == 7) {
             CU_ASSERT_PTR_NOT_NULL(strstr(t, "employee,城镇职工基本医疗保险,hetang,\"A \"\"big\"\", county\","));
             CU_ASSERT_PTR_NOT_NULL(strstr(t, "resident,城乡居民基本医疗保险,shifeng,石峰区,123456789.5,"));
+        }
+        if (i == 8) {   /* balance_mean, then balance_se */
+            CU_ASSERT_PTR_NOT_NULL(strstr(t, ",-0,"));
         }
         if (i == 1) {   /* the "never" row has an empty year */
             CU_ASSERT_PTR_NOT_NULL(strstr(t, "\r\nemployee,城镇职工基本医疗保险,,"));
