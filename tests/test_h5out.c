@@ -22,6 +22,7 @@
 
 #include "poolsim/common.h"
 #include "poolsim/h5out.h"
+#include "poolsim/output.h"
 #include "poolsim/results.h"
 #include "test_util.h"
 
@@ -177,7 +178,7 @@ static void test_deterministic(void)
     sleep_ms(1100);
     CU_ASSERT_FATAL(poolsim_h5out_write(r, NULL, b) == POOLSIM_OK);
     size_t na = 0, nb = 0;
-    char *x = testutil_slurp(a, &na), *y = testutil_slurp(b, &nb);
+    char *x = poolsim_output_read_file(a, &na), *y = poolsim_output_read_file(b, &nb);
     CU_ASSERT_FATAL(x && y);
     CU_ASSERT(na == nb && memcmp(x, y, na) == 0);
     free(x);
@@ -352,7 +353,7 @@ static void expect_refused(const char *dir, const char *path, int want, const ch
     int status = in_child(child_read, &c, err);
     CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     size_t n = 0;
-    char *text = testutil_slurp(err, &n);
+    char *text = poolsim_output_read_file(err, &n);
     CU_ASSERT(text && strstr(text, path) && strstr(text, msg));
     if (!text || !strstr(text, msg)) printf("\n  message for %s: %s\n", path, text ? text : "(none)");
     free(text);
@@ -422,7 +423,7 @@ static void test_reader_refuses(void)
     snprintf(p, sizeof p, "%s/holed.h5", dir);
     CU_ASSERT_FATAL(poolsim_h5out_write(r, NULL, p) == POOLSIM_OK);
     size_t n = 0;
-    char *bytes = testutil_slurp(p, &n);
+    char *bytes = poolsim_output_read_file(p, &n);
     CU_ASSERT_FATAL(bytes != NULL);
     for (int k = 1; k < 8; k++) {
         char t[600], err[600];
@@ -506,7 +507,7 @@ static void expect_write_fails(const char *dir, const struct write_case *c, cons
     }
     CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     size_t n = 0;
-    char *text = testutil_slurp(err, &n);
+    char *text = poolsim_output_read_file(err, &n);
     CU_ASSERT(text && strstr(text, c->path) && strstr(text, reason));
     if (!text || !strstr(text, reason)) printf("\n  message: %s\n", text ? text : "(none)");
     free(text);
@@ -551,7 +552,7 @@ static void test_write_failures(void)
     struct write_case big = {p, 0, 256 * 1024, 1};
     expect_write_fails(dir, &big, "File too large", 2);   /* run.h5 and ro/ */
     size_t n = 0;
-    char *old = testutil_slurp(p, &n);
+    char *old = poolsim_output_read_file(p, &n);
     CU_ASSERT(old && strcmp(old, "older results\n") == 0);
     free(old);
     /* the same write without the limit succeeds and replaces the old file */
@@ -587,7 +588,7 @@ static void test_nonfinite_refused(void)
     int status = in_child(child_write_nan, r, err);
     CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == POOLSIM_ENUM);
     size_t n = 0;
-    char *text = testutil_slurp(err, &n);
+    char *text = poolsim_output_read_file(err, &n);
     CU_ASSERT(text && strstr(text, p) &&
               strstr(text, "reserve_ratio.q is NaN for line 'resident', year 2022, quantile p95"));
     if (text) printf("\n  message: %s", text);

@@ -12,6 +12,7 @@
 #include <CUnit/CUnit.h>
 
 #include "poolsim/common.h"
+#include "poolsim/output.h"
 #include "poolsim/plot.h"
 #include "poolsim/report.h"
 #include "poolsim/results.h"
@@ -194,7 +195,7 @@ static void test_write(void)
     CU_ASSERT_EQUAL_FATAL(poolsim_report_write(r, &o, path), POOLSIM_OK);
     CU_ASSERT_EQUAL(testutil_count_entries(dir), 1);   /* charts' temporary folder removed */
     size_t n = 0;
-    char *buf = testutil_slurp(path, &n);
+    char *buf = poolsim_output_read_file(path, &n);
     CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
     CU_ASSERT_EQUAL(count_of(buf, "<svg "), 8);
     CU_ASSERT_PTR_NULL(strstr(buf, "http"));

@@ -11,6 +11,7 @@
 #include <CUnit/CUnit.h>
 
 #include "poolsim/common.h"
+#include "poolsim/output.h"
 #include "poolsim/plot.h"
 #include "poolsim/results.h"
 #include "poolsim/summary.h"
@@ -92,7 +93,7 @@ static void test_csv_files(void)
     for (int i = 0; i < POOLSIM_SUMMARY_NTABLES; i++) {
         snprintf(path, sizeof path, "%s/%s.csv", out, poolsim_summary_tables[i]);
         size_t n;
-        char *t = testutil_slurp(path, &n);
+        char *t = poolsim_output_read_file(path, &n);
         CU_ASSERT_PTR_NOT_NULL_FATAL(t);
         CU_ASSERT(strncmp(t, POOLSIM_CSV_BOM "line_id,line_name,", 21) == 0);
         CU_ASSERT_EQUAL(count_records(t, "employee,") + count_records(t, "resident,"), want[i]);
@@ -137,7 +138,7 @@ static void test_xlsx(void)
     for (int lang = 0; lang < 2; lang++) {
         CU_ASSERT_EQUAL_FATAL(poolsim_summary_write_xlsx(r, lang, path), POOLSIM_OK);
         size_t n;
-        char *t = testutil_slurp(path, &n);
+        char *t = poolsim_output_read_file(path, &n);
         CU_ASSERT_PTR_NOT_NULL_FATAL(t);
         CU_ASSERT(n > 1000 && memcmp(t, "PK\x03\x04", 4) == 0);
         /* zip entry names are stored uncompressed in the local headers */

@@ -59,29 +59,6 @@ int testutil_count_entries(const char *dir)
     return n;
 }
 
-char *testutil_slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char *buf = NULL;
-    size_t cap = 0, len = 0;
-    for (;;) {
-        if (len == cap) {
-            cap = cap ? 2 * cap : 65536;
-            char *nb = realloc(buf, cap + 1);
-            if (!nb) break;
-            buf = nb;
-        }
-        size_t k = fread(buf + len, 1, cap - len, f);
-        len += k;
-        if (k == 0) break;
-    }
-    fclose(f);
-    if (buf) buf[len] = '\0';
-    *n = len;
-    return buf;
-}
-
 poolsim_results *testutil_results(int T, int L, int C)
 {
     poolsim_results *r = poolsim_results_alloc(T, L, C);

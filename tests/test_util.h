@@ -1,5 +1,6 @@
 /* poolsim tests: fixtures shared by the suites (folders under the build
- * folder, files read back, synthetic results). Not a suite itself. */
+ * folder, synthetic results). Not a suite itself. Files are read back
+ * with poolsim_output_read_file (tested in the plot suite). */
 #ifndef POOLSIM_TEST_UTIL_H
 #define POOLSIM_TEST_UTIL_H
 
@@ -20,10 +21,6 @@ void testutil_rm_tree(const char *dir);
 /* Number of entries of a folder, hidden ones included (without . and ..);
  * -1 when it cannot be opened. */
 int testutil_count_entries(const char *dir);
-
-/* Whole file into memory with a '\0' appended (not counted in *n); NULL
- * if unreadable. Caller frees. */
-char *testutil_slurp(const char *path, size_t *n /* OUT */);
 
 /* poolsim_results_alloc(T, L, C) filled by poolsim_results_fill_test
  * (fatal assertions on failure). */
