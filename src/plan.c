@@ -88,50 +88,6 @@ int poolsim_plan_mtable_build(poolsim_plan_mtable *t, double cv, double d, doubl
     return POOLSIM_OK;
 }
 
-void poolsim_plan_mtable_eval(const poolsim_plan_mtable *t, double m, double mean_x,
-                              poolsim_claims_moments *out)
-{
-    double x = (m - t->m0) * t->inv_h;
-    if (!(x >= 0) || x >= (double)(t->n - 1)) {
-        poolsim_claims_payment_moments(mean_x, t->cv, t->d, t->u, t->c, out);
-        return;
-    }
-    int i = (int)x;
-    double w = x - i, w2 = w * w, w3 = w2 * w;
-    double h00 = 2 * w3 - 3 * w2 + 1, h10 = (w3 - 2 * w2 + w) * t->h;
-    double h01 = -2 * w3 + 3 * w2, h11 = (w3 - w2) * t->h;
-    const double *a = &t->v[(size_t)i * 4], *b = a + 4;
-    out->ey = h00 * a[0] + h10 * a[1] + h01 * b[0] + h11 * b[1];
-    out->ey2 = h00 * a[2] + h10 * a[3] + h01 * b[2] + h11 * b[3];
-    if (out->ey < 0) out->ey = 0;
-    if (out->ey2 < 0) out->ey2 = 0;
-    double vy = out->ey2 - out->ey * out->ey;
-    out->vy = vy > 0 ? vy : 0;
-}
-
-void poolsim_plan_moments(const poolsim_plan *pl, int mode, const poolsim_plan_claim *q, double P,
-                          double lnP, poolsim_claims_moments *out)
-{
-    (void)pl;
-    switch (mode) {
-    case POOLSIM_MOMENTS_FIXED:
-        *out = q->m;
-        break;
-    case POOLSIM_MOMENTS_SCALED:
-        out->ey = q->m.ey * P;
-        out->ey2 = q->m.ey2 * P * P;
-        out->vy = q->m.vy * P * P;
-        break;
-    default:
-        if (q->tab)
-            poolsim_plan_mtable_eval(q->tab, q->lncost0 + lnP, q->cost0 * P, out);
-        else
-            poolsim_claims_payment_moments(q->cost0 * P, q->cv, q->deductible, q->ceiling,
-                                           q->coinsurance, out);
-        break;
-    }
-}
-
 static int cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;

@@ -10,6 +10,10 @@
 
 #include "poolsim/scenario.h"
 
+/* max and min of finite numbers, inlined (libm's fmax/fmin are calls) */
+static inline double dmax(double a, double b) { return a > b ? a : b; }
+static inline double dmin(double a, double b) { return a < b ? a : b; }
+
 /* Step 0 (MODEL.md 5.0). A rate > -1 keeps a non-negative balance
  * non-negative. */
 void poolsim_rules_interest(const poolsim_rules_params *p, size_t n,
@@ -39,7 +43,7 @@ double poolsim_rules_levy(const poolsim_rules_params *p, size_t n, double reserv
     double total = 0.0;
 
     if (p->cap_mode == POOLSIM_CAP_TOP_UP) {
-        const double room = fmax(0.0, cap - reserve);
+        const double room = dmax(0.0, cap - reserve);
         if (due <= room) {
             /* the whole levy fits under the cap: everybody pays in full */
             for (size_t c = 0; c < n; c++) {
@@ -124,14 +128,14 @@ double poolsim_rules_share(const poolsim_rules_params *p, double shortfall, doub
         r = 0.0;
         double lo = 0.0; /* lo_i F in yuan */
         for (int k = 0; k < nb && lo < g; k++) {
-            const double hi = (k == nb - 1) ? g : fmin(g, p->up_to[k] * f);
+            const double hi = (k == nb - 1) ? g : dmin(g, p->up_to[k] * f);
             if (hi > lo) r += p->reserve_share[k] * (hi - lo);
-            lo = fmax(lo, hi);
+            lo = dmax(lo, hi);
         }
     } else {
         r = p->reserve_share[i] * g;
     }
-    return fmin(fmax(r, 0.0), g);
+    return dmin(dmax(r, 0.0), g);
 }
 
 /* Step 5 (MODEL.md 5.5). Reads cty[c].shortfall (G) and cty[c].reserve_due
@@ -153,7 +157,7 @@ int poolsim_rules_pay(const poolsim_rules_params *p, size_t n, double *reserve /
         poolsim_rules_county *k = &cty[c];
         k->county_gov = k->shortfall - k->reserve_due;
         if (exhausted)
-            k->reserve_paid = fmin(k->reserve_due * have / due, k->reserve_due);
+            k->reserve_paid = dmin(k->reserve_due * have / due, k->reserve_due);
         else
             k->reserve_paid = k->reserve_due;
         k->miss = k->reserve_due - k->reserve_paid;
@@ -227,7 +231,7 @@ int poolsim_rules_year(const poolsim_rules_params *p, size_t n,
             k->shortfall = 0.0;
         } else {
             const double x = -k->result;
-            k->balance_used = fmin(balance[c], x);
+            k->balance_used = dmin(balance[c], x);
             balance[c] -= k->balance_used;
             k->shortfall = x - k->balance_used;
         }
