@@ -76,7 +76,7 @@ plot '$tsv' using (strcol(1) eq "years" ? \$2 : 1/0):8 with linespoints pt 7
 unset logscale
 set logscale y
 set title 'MPI ranks x 1 thread ($RP paths), 2 cores'
-set xlabel 'ranks'; set ylabel 'seconds'
+set xlabel 'ranks'; set ylabel 'seconds'; set xtics 1
 plot '$tsv' using (strcol(1) eq "ranks" ? \$2 : 1/0):7 with linespoints pt 7
 unset multiplot
 EOG
