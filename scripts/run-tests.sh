@@ -21,5 +21,5 @@ for t in tests/cli/*.sh; do
     fi
 done
 echo
-echo "test groups: $passed passed, $failed failed"
+echo "groups: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
