@@ -8,12 +8,10 @@
  * Scenarios: tests/data/{levers_det,sweep_crn,sweep_small,solve_levy,
  * solve_budget,solve_dated}.yaml; each carries its hand derivation. Run
  * from the repository root. */
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <CUnit/CUnit.h>
 
@@ -23,6 +21,7 @@
 #include "poolsim/scenario.h"
 #include "poolsim/stats.h"
 #include "poolsim/sweep.h"
+#include "test_util.h"
 
 #define REL(a, b) CU_ASSERT(fabs((a) - (b)) <= 1e-12 * fmax(1.0, fabs(b)))
 
@@ -438,21 +437,6 @@ static void test_threads(void)
 
 /* ---- sweep file ------------------------------------------------------------------------ */
 
-static void rm_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *e;
-    char p[1024];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        if (unlink(p) != 0) rm_tree(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 static int same(const double *a, const double *b, size_t n)
 {
     return memcmp(a, b, n * sizeof(double)) == 0;
@@ -465,8 +449,8 @@ static int fill_csv(FILE *f, const void *ctx)
 
 static void test_file_round_trip(void)
 {
-    char dir[] = "/tmp/poolsim-sweep-test.XXXXXX";
-    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    char dir[200];
+    testutil_scratch_dir(dir, sizeof dir, "sweep-test");
     char path[256], csv[256], plain[256];
     snprintf(path, sizeof path, "%s/s.h5", dir);
     snprintf(csv, sizeof csv, "%s/s.csv", dir);
@@ -523,13 +507,9 @@ static void test_file_round_trip(void)
     while (fgets(line, sizeof line, f)) rows++;
     fclose(f);
     CU_ASSERT_EQUAL(rows, 4);
-    /* no leftovers: the sweep file and the CSV only */
-    int n = 0;
-    DIR *dd = opendir(dir);
-    struct dirent *e;
-    while (dd && (e = readdir(dd)) != NULL) n += e->d_name[0] != '.';
-    if (dd) closedir(dd);
-    CU_ASSERT_EQUAL(n, 2);
+    /* no leftovers (hidden temporary files included): the sweep file and
+     * the CSV only */
+    CU_ASSERT_EQUAL(testutil_count_entries(dir), 2);
     /* unwritable folder */
     char bad[300];
     snprintf(bad, sizeof bad, "%s/missing/s.h5", dir);
@@ -537,7 +517,7 @@ static void test_file_round_trip(void)
     poolsim_sweep_results_free(r);
     poolsim_sweep_results_free(w);
     poolsim_results_free(base);
-    rm_tree(dir);
+    testutil_rm_tree(dir);
 }
 
 void poolsim_test_sweep(void)
