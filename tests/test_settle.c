@@ -14,7 +14,9 @@
 
 #include <CUnit/CUnit.h>
 
+#include "poolsim/output.h"
 #include "poolsim/settle.h"
+#include "test_util.h"
 
 #define TOL 1e-9
 #define EQ(a, b) CU_ASSERT_DOUBLE_EQUAL((a), (b), TOL)
@@ -136,18 +138,6 @@ static void parse_fails(const poolsim_scenario *s, const char *text, const char 
         CU_FAIL("message not found");
     }
     free(diag);
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    memout m;
-    mem_open(&m);
-    int ch;
-    while ((ch = getc(f)) != EOF) putc(ch, m.f);
-    fclose(f);
-    return mem_close(&m);
 }
 
 #define HDR "year,county,line,financing,expenditure\n"
@@ -393,6 +383,16 @@ static int settle_text(const poolsim_scenario *s, const char *text, poolsim_sett
     return rc;
 }
 
+/* tests/data/settle_small_flows.csv settled on the fixture (fatal
+ * assertions on failure). */
+static void settle_small_flows(const fixture *fx, poolsim_settlement *st)
+{
+    char *text = poolsim_output_read_file("tests/data/settle_small_flows.csv", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    CU_ASSERT_EQUAL_FATAL(settle_text(&fx->s, text, st), POOLSIM_OK);
+    free(text);
+}
+
 static const poolsim_settle_row *find(const poolsim_settlement *st, int year, int county,
                                       int line)
 {
@@ -448,11 +448,8 @@ static void test_settle_small(void)
 {
     fixture fx;
     fixture_init(&fx);
-    char *text = slurp("tests/data/settle_small_flows.csv");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
     poolsim_settlement st;
-    CU_ASSERT_EQUAL_FATAL(settle_text(&fx.s, text, &st), POOLSIM_OK);
-    free(text);
+    settle_small_flows(&fx, &st);
     CU_ASSERT_EQUAL_FATAL(st.n, 18);
 
     /* sorted by year, county, line */
@@ -520,7 +517,7 @@ static void test_settle_small(void)
     mem_open(&m);
     CU_ASSERT_EQUAL(poolsim_settle_write_csv(&fx.s, &st, m.f), POOLSIM_OK);
     char *csv = mem_close(&m);
-    char *golden = slurp("tests/golden/settle_small.csv");
+    char *golden = poolsim_output_read_file("tests/golden/settle_small.csv", NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(golden);
     CU_ASSERT_STRING_EQUAL(csv, golden);
     free(csv);
@@ -707,11 +704,8 @@ static void test_table(void)
 {
     fixture fx;
     fixture_init(&fx);
-    char *text = slurp("tests/data/settle_small_flows.csv");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
     poolsim_settlement st;
-    CU_ASSERT_EQUAL_FATAL(settle_text(&fx.s, text, &st), POOLSIM_OK);
-    free(text);
+    settle_small_flows(&fx, &st);
 
     memout m;
     mem_open(&m);
@@ -743,37 +737,14 @@ static void test_table(void)
 
 /* ---- writing files ------------------------------------------------------- */
 
-static char *tmpdir_make(void)
-{
-    char tmpl[] = "/tmp/poolsim-test-settle-XXXXXX";
-    char *d = mkdtemp(tmpl);
-    return d ? strdup(d) : NULL;
-}
-
-static int dir_entries(const char *dir)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "ls -A '%s' | wc -l", dir);
-    FILE *p = popen(cmd, "r");
-    int n = -1;
-    if (p) {
-        if (fscanf(p, "%d", &n) != 1) n = -1;
-        pclose(p);
-    }
-    return n;
-}
-
 static void test_write_file(void)
 {
     fixture fx;
     fixture_init(&fx);
-    char *text = slurp("tests/data/settle_small_flows.csv");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
     poolsim_settlement st;
-    CU_ASSERT_EQUAL_FATAL(settle_text(&fx.s, text, &st), POOLSIM_OK);
-    free(text);
-    char *dir = tmpdir_make();
-    CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+    settle_small_flows(&fx, &st);
+    char dir[300];
+    testutil_scratch_dir(dir, sizeof dir, "settle-test");
     char path[600];
 
     /* success: the golden content, no temporary file left */
@@ -784,12 +755,13 @@ static void test_write_file(void)
     char *d = mem_close(&m);
     CU_ASSERT_STRING_EQUAL(d, "");
     free(d);
-    char *got = slurp(path), *golden = slurp("tests/golden/settle_small.csv");
+    char *got = poolsim_output_read_file(path, NULL);
+    char *golden = poolsim_output_read_file("tests/golden/settle_small.csv", NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(got);
     CU_ASSERT_PTR_NOT_NULL_FATAL(golden);
     CU_ASSERT_STRING_EQUAL(got, golden);
     free(got);
-    CU_ASSERT_EQUAL(dir_entries(dir), 1);
+    CU_ASSERT_EQUAL(testutil_count_entries(dir), 1);
     unlink(path);
 
     /* missing folder: message with path and reason */
@@ -821,7 +793,7 @@ static void test_write_file(void)
     CU_ASSERT_STRING_EQUAL(d, want);
     free(d);
     CU_ASSERT_EQUAL(access(path, F_OK), -1);
-    CU_ASSERT_EQUAL(dir_entries(dir), 0);
+    CU_ASSERT_EQUAL(testutil_count_entries(dir), 0);
 
     /* the whole command: bad flows -> EINPUT, nothing written */
     char flows[600], out[600];
@@ -845,7 +817,7 @@ static void test_write_file(void)
 
     /* ... and good flows -> the file and the table */
     f = fopen(flows, "w");
-    char *src = slurp("tests/data/settle_small_flows.csv");
+    char *src = poolsim_output_read_file("tests/data/settle_small_flows.csv", NULL);
     fputs(src, f);
     free(src);
     fclose(f);
@@ -856,7 +828,7 @@ static void test_write_file(void)
     tt = mem_close(&term);
     CU_ASSERT_STRING_EQUAL(d, "");
     CU_ASSERT_PTR_NOT_NULL(strstr(tt, "exhaustion year: yes"));
-    got = slurp(out);
+    got = poolsim_output_read_file(out, NULL);
     CU_ASSERT_PTR_NOT_NULL(got);
     if (got) CU_ASSERT_STRING_EQUAL(got, golden);
     free(got);
@@ -866,8 +838,7 @@ static void test_write_file(void)
     unlink(flows);
 
     free(golden);
-    rmdir(dir);
-    free(dir);
+    testutil_rm_tree(dir);
     poolsim_settle_free(&st);
 }
 
