@@ -248,6 +248,20 @@ static void pop(bctx *b, size_t old)
     sc_buf_trunc(&b->path, old);
 }
 
+/* Item i of the list l with its path pushed (*mark: for pop). NULL when it
+ * is not a map, after a message naming the expected keys (e.g. "id,
+ * kind, ...") and with the path popped. */
+static const sc_node *map_item(bctx *b, const sc_node *l, size_t i, const char *keys, size_t *mark)
+{
+    const sc_node *it = l->vals[i];
+    *mark = sc_path_item(&b->path, l, i);
+    if (it->kind == SC_MAP) return it;
+    sc_error_at(b->c, it, P(b), "%s is not allowed here (expected a map with %s)", sc_show(b->c, it),
+                keys);
+    pop(b, *mark);
+    return NULL;
+}
+
 static char *choices_text(sc_ctx *c, const char *const *ch)
 {
     sc_buf t = {0};
@@ -357,15 +371,16 @@ static int looks_numeric_quoted(const sc_node *n)
     return cls == SV_INT || cls == SV_FLOAT;
 }
 
-static int get_number(bctx *b, const sc_node *n, const sc_row *r, double *out)
+/* What a number and an integer both must be first: a non-empty scalar that
+ * is not a quoted number. Reports and returns -1 otherwise. */
+static int numeric_scalar(bctx *b, const sc_node *n, const sc_row *r)
 {
     sc_ctx *c = b->c;
     if (n->kind != SC_SCALAR) {
         sc_error_at(c, n, P(b), "%s is not allowed here (expected %s)", sc_show(c, n), expect(c, r));
         return -1;
     }
-    int cls = sc_class(n);
-    if (cls == SV_NULL || (n->len == 0)) {
+    if (sc_class(n) == SV_NULL || n->len == 0) {
         sc_error_at(c, n, P(b), "empty value (expected %s)", expect(c, r));
         return -1;
     }
@@ -374,6 +389,13 @@ static int get_number(bctx *b, const sc_node *n, const sc_row *r, double *out)
                     sc_show(c, n), expect(c, r));
         return -1;
     }
+    return 0;
+}
+
+static int get_number(bctx *b, const sc_node *n, const sc_row *r, double *out)
+{
+    sc_ctx *c = b->c;
+    if (numeric_scalar(b, n, r) != 0) return -1;
     double v;
     int rc = sc_number(n, &v);
     if (rc < 0) {
@@ -404,19 +426,7 @@ static int get_number(bctx *b, const sc_node *n, const sc_row *r, double *out)
 static int get_integer(bctx *b, const sc_node *n, const sc_row *r, double *out)
 {
     sc_ctx *c = b->c;
-    if (n->kind != SC_SCALAR) {
-        sc_error_at(c, n, P(b), "%s is not allowed here (expected %s)", sc_show(c, n), expect(c, r));
-        return -1;
-    }
-    if (sc_class(n) == SV_NULL || n->len == 0) {
-        sc_error_at(c, n, P(b), "empty value (expected %s)", expect(c, r));
-        return -1;
-    }
-    if (looks_numeric_quoted(n)) {
-        sc_error_at(c, n, P(b), "%s is quoted, so it is a text, not a number (expected %s)",
-                    sc_show(c, n), expect(c, r));
-        return -1;
-    }
+    if (numeric_scalar(b, n, r) != 0) return -1;
     double v;
     int rc = sc_number(n, &v);
     if (rc < 0 || isnan(v) || (rc == 0 && isfinite(v) && v != floor(v))) {
@@ -975,13 +985,10 @@ static void build_classes(bctx *b, const sc_node *line_map, int li, idlist *clas
     if (!L->classes) return;
     size_t old = push(b, "classes");
     for (size_t j = 0; j < l->n; j++) {
-        const sc_node *it = l->vals[j];
-        size_t o2 = sc_path_item(&b->path, l, j);
-        if (it->kind != SC_MAP) {
-            sc_error_at(b->c, it, P(b), "%s is not allowed here (expected a map with id, "
-                        "per_capita, ...)", sc_show(b->c, it));
+        size_t o2;
+        const sc_node *it = map_item(b, l, j, "id, per_capita, ...", &o2);
+        if (!it) {
             b->classes_incomplete = 1;
-            pop(b, o2);
             continue;
         }
         poolsim_class *cl = &s->classes[s->nclasses];
@@ -1114,14 +1121,9 @@ static void build_benefits(bctx *b, const sc_node *line_map, poolsim_line *L)
     idlist ids = {0};
     size_t old = push(b, "benefits");
     for (size_t j = 0; j < l->n; j++) {
-        const sc_node *it = l->vals[j];
-        size_t o2 = sc_path_item(&b->path, l, j);
-        if (it->kind != SC_MAP) {
-            sc_error_at(b->c, it, P(b), "%s is not allowed here (expected a map with id, kind, ...)",
-                        sc_show(b->c, it));
-            pop(b, o2);
-            continue;
-        }
+        size_t o2;
+        const sc_node *it = map_item(b, l, j, "id, kind, ...", &o2);
+        if (!it) continue;
         poolsim_benefit *bn = &L->benefits[L->nbenefits++];
         bn->rate = xcalloc(b, (size_t)L->nclasses, sizeof *bn->rate);
         bn->applies = xcalloc(b, (size_t)L->nclasses, sizeof *bn->applies);
@@ -1205,13 +1207,10 @@ static void build_lines(bctx *b, const sc_node *root, const poolsim_reserve_cfg 
     idlist line_ids = {0}, class_ids = {0};
     size_t old = push(b, "lines");
     for (size_t i = 0; i < l->n && !b->c->nomem; i++) {
-        const sc_node *it = l->vals[i];
-        size_t o2 = sc_path_item(&b->path, l, i);
-        if (it->kind != SC_MAP) {
-            sc_error_at(b->c, it, P(b), "%s is not allowed here (expected a map with id, classes, "
-                        "benefits, ...)", sc_show(b->c, it));
+        size_t o2;
+        const sc_node *it = map_item(b, l, i, "id, classes, benefits, ...", &o2);
+        if (!it) {
             b->classes_incomplete = 1;
-            pop(b, o2);
             continue;
         }
         int li = s->nlines++;
@@ -1396,14 +1395,9 @@ static void build_counties(bctx *b, const sc_node *root)
     idlist ids = {0};
     size_t old = push(b, "counties");
     for (size_t i = 0; i < l->n && !b->c->nomem; i++) {
-        const sc_node *it = l->vals[i];
-        size_t o2 = sc_path_item(&b->path, l, i);
-        if (it->kind != SC_MAP) {
-            sc_error_at(b->c, it, P(b), "%s is not allowed here (expected a map with id, name, ...)",
-                        sc_show(b->c, it));
-            pop(b, o2);
-            continue;
-        }
+        size_t o2;
+        const sc_node *it = map_item(b, l, i, "id, name, ...", &o2);
+        if (!it) continue;
         poolsim_county *co = &s->counties[s->ncounties++];
         size_t nc = (size_t)s->nclasses, nl = (size_t)s->nlines;
         co->enrol = xcalloc(b, nc, sizeof *co->enrol);
