@@ -517,6 +517,7 @@ int poolsim_engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
         if (status == POOLSIM_OK) status = mpi_bcast_results(r);
     }
     if (status == POOLSIM_OK) status = poolsim_engine_fill_meta(s, r);
+    int exact = poolsim_stats_exact(stats);
     poolsim_stats_free(stats);
     poolsim_plan_free(pl);
     if (status != POOLSIM_OK) {
@@ -529,8 +530,7 @@ int poolsim_engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
     r->threads = nthreads;
     r->ranks = size;
     free(r->quantile_method);
-    r->quantile_method = strdup(o->paths <= POOLSIM_STATS_EXACT_MAX
-                                    ? "exact type-7 order statistics over all paths"
+    r->quantile_method = strdup(exact ? "exact type-7 order statistics over all paths"
                                     : "logarithmic histograms (relative error <= 0.049%), type-7 "
                                       "interpolation between bucket midpoints");
     *res = r;

@@ -10,7 +10,8 @@
 typedef struct {
     int64_t zeros, total;
     double min, max;           /* exact extremes of the values counted */
-    int64_t **page;            /* [POOLSIM_QHIST_NEXP] pages of POOLSIM_QHIST_SUB counts, or NULL */
+    int32_t **page;            /* [POOLSIM_QHIST_NEXP] pages of POOLSIM_QHIST_SUB counts, or NULL
+                                * (32-bit: a bucket never counts more than the run's paths) */
 } qchan;
 
 struct poolsim_qhist {
@@ -47,13 +48,13 @@ void poolsim_qhist_free(poolsim_qhist *h)
     free(h);
 }
 
-static int64_t *page_get(qchan *q, int ei)
+static int32_t *page_get(qchan *q, int ei)
 {
     if (!q->page) {
-        q->page = calloc(POOLSIM_QHIST_NEXP, sizeof(int64_t *));
+        q->page = calloc(POOLSIM_QHIST_NEXP, sizeof(int32_t *));
         if (!q->page) return NULL;
     }
-    if (!q->page[ei]) q->page[ei] = calloc(POOLSIM_QHIST_SUB, sizeof(int64_t));
+    if (!q->page[ei]) q->page[ei] = calloc(POOLSIM_QHIST_SUB, sizeof(int32_t));
     return q->page[ei];
 }
 
@@ -86,7 +87,7 @@ int poolsim_qhist_add(poolsim_qhist *h, size_t chan, double x)
     }
     int ei, sub;
     bucket_of(x, &ei, &sub);
-    int64_t *pg = page_get(q, ei);
+    int32_t *pg = page_get(q, ei);
     if (!pg) return POOLSIM_ENOMEM;
     pg[sub]++;
     return POOLSIM_OK;
@@ -105,7 +106,7 @@ int poolsim_qhist_merge(poolsim_qhist *dst, const poolsim_qhist *src)
         if (!s->page) continue;
         for (int e = 0; e < POOLSIM_QHIST_NEXP; e++) {
             if (!s->page[e]) continue;
-            int64_t *pg = page_get(d, e);
+            int32_t *pg = page_get(d, e);
             if (!pg) return POOLSIM_ENOMEM;
             for (int k = 0; k < POOLSIM_QHIST_SUB; k++) pg[k] += s->page[e][k];
         }
@@ -126,7 +127,7 @@ static double order_stat(const qchan *q, int64_t k)
     if (k < q->zeros) return 0.0;
     int64_t cum = q->zeros;
     for (int e = 0; q->page && e < POOLSIM_QHIST_NEXP; e++) {
-        const int64_t *pg = q->page[e];
+        const int32_t *pg = q->page[e];
         if (!pg) continue;
         for (int s = 0; s < POOLSIM_QHIST_SUB; s++) {
             cum += pg[s];
@@ -162,7 +163,7 @@ double poolsim_qhist_cvar_upper(const poolsim_qhist *h, size_t chan, double alph
     double sum = 0;
     int64_t need = k;
     for (int e = POOLSIM_QHIST_NEXP - 1; need > 0 && q->page && e >= 0; e--) {
-        const int64_t *pg = q->page[e];
+        const int32_t *pg = q->page[e];
         if (!pg) continue;
         for (int s = POOLSIM_QHIST_SUB - 1; s >= 0 && need > 0; s--) {
             if (pg[s] == 0) continue;
@@ -214,7 +215,7 @@ void poolsim_qhist_pack(const poolsim_qhist *h, int64_t *buf)
         for (int e = 0; q->page && e < POOLSIM_QHIST_NEXP; e++) {
             if (!q->page[e]) continue;
             buf[i++] = e;
-            memcpy(&buf[i], q->page[e], POOLSIM_QHIST_SUB * sizeof(int64_t));
+            for (int k = 0; k < POOLSIM_QHIST_SUB; k++) buf[i + (size_t)k] = q->page[e][k];
             i += POOLSIM_QHIST_SUB;
         }
     }
@@ -236,9 +237,13 @@ int poolsim_qhist_unpack_add(poolsim_qhist *h, const int64_t *buf, size_t n)
             if (i + 1 + POOLSIM_QHIST_SUB > n) return POOLSIM_ENUM;
             int64_t e = buf[i++];
             if (e < 0 || e >= POOLSIM_QHIST_NEXP) return POOLSIM_ENUM;
-            int64_t *pg = page_get(q, (int)e);
+            int32_t *pg = page_get(q, (int)e);
             if (!pg) return POOLSIM_ENOMEM;
-            for (int s = 0; s < POOLSIM_QHIST_SUB; s++) pg[s] += buf[i + (size_t)s];
+            for (int s = 0; s < POOLSIM_QHIST_SUB; s++) {
+                int64_t v = (int64_t)pg[s] + buf[i + (size_t)s];
+                if (v < 0 || v > INT32_MAX) return POOLSIM_ENUM;
+                pg[s] = (int32_t)v;
+            }
             i += POOLSIM_QHIST_SUB;
         }
     }

@@ -86,7 +86,8 @@ poolsim_stats *poolsim_stats_alloc(const poolsim_stats_layout *lay, long paths)
     st->bsize = unit * ((paths + unit * maxb - 1) / (unit * maxb));
     if (st->bsize < unit) st->bsize = unit;
     st->nblocks = (paths + st->bsize - 1) / st->bsize;
-    st->exact = paths <= POOLSIM_STATS_EXACT_MAX;
+    st->exact = paths <= POOLSIM_STATS_EXACT_MAX &&
+                8.0 * (double)lay->nq * (double)paths <= POOLSIM_STATS_EXACT_BYTES;
     if (st->exact)
         st->qv = malloc(lay->nq * (size_t)paths * sizeof(double));
     else

@@ -42,8 +42,12 @@ typedef struct {
     double *m2;        /* [lay.n] sum of squared deviations */
 } poolsim_moments;
 
-/* Paths up to which quantiles are exact. */
+/* Paths up to which quantiles are exact, provided the kept values fit in
+ * POOLSIM_STATS_EXACT_BYTES (8 bytes per path and quantile channel: a
+ * province of 200 counties x 30 years x 2 lines would need 10 GB at
+ * 100,000 paths; it switches to histograms at about 40,000). */
 #define POOLSIM_STATS_EXACT_MAX 100000L
+#define POOLSIM_STATS_EXACT_BYTES (4.0 * 1024 * 1024 * 1024)
 /* Block size is a multiple of this, and there are at most MAX_BLOCKS. */
 #define POOLSIM_STATS_BLOCK_UNIT 256L
 #define POOLSIM_STATS_MAX_BLOCKS 1024L
