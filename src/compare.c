@@ -3,7 +3,6 @@
  * differences B - A and their intervals (include/poolsim/sweep.h). The two
  * scenarios must have the same years, line ids and county ids, in the same
  * order: path p of A and path p of B then share every random draw. */
-#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
@@ -117,27 +116,13 @@ typedef struct {
 } out_ctx;
 
 
-static void csv_field(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (const char *p = s; *p; p++) {
-        if (*p == '"') fputc('"', f);
-        fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
 static void csv_row(FILE *f, const char *line, const char *county, const char *q, int year,
                     double a, double b, const poolsim_paired *d)
 {
     char buf[40];
-    csv_field(f, line);
+    poolsim_sweep_csv_field(f, line);
     fputc(',', f);
-    csv_field(f, county);
+    poolsim_sweep_csv_field(f, county);
     fprintf(f, ",%s,", q);
     if (year) fprintf(f, "%d", year);
     double v[] = {a, b, d->mean, d->se, d->lo, d->hi, d->se_unpaired, d->lo_unpaired, d->hi_unpaired};
@@ -320,30 +305,13 @@ int poolsim_cmd_compare(int argc, char **argv)
     poolsim_setlist sets = {0};
     const char *json = NULL, *csv = NULL;
     int quiet = 0, c, rc = POOLSIM_EXIT_INPUT;
-    long v;
     optind = 1;
     while ((c = getopt_long(argc, argv, "n:s:t:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'n':
-            if (poolsim_cli_parse_long("--paths", optarg, 1, 2000000000L, &v)) goto bad;
-            eo.paths = v;
-            break;
-        case 's': {
-            char *end;
-            errno = 0;
-            unsigned long long u = strtoull(optarg, &end, 10);
-            if (errno || end == optarg || *end || optarg[0] == '-' || optarg[0] == '+') {
-                fprintf(stderr, "poolsim: --seed: '%s' is not a whole number in 0..%llu\n", optarg,
-                        ULLONG_MAX);
-                goto bad;
-            }
-            eo.seed = u;
-            eo.seed_given = 1;
-            break;
-        }
+        case 's':
         case 't':
-            if (poolsim_cli_parse_long("--threads", optarg, 1, 1024, &v)) goto bad;
-            eo.threads = (int)v;
+            if (poolsim_sweep_eval_option(c, optarg, &eo)) goto bad;
             break;
         case 'S':
             if (poolsim_setlist_add(&sets, optarg)) goto bad;
@@ -364,11 +332,7 @@ int poolsim_cmd_compare(int argc, char **argv)
     }
     {
         const char *pa = argv[optind], *pb = argv[optind + 1];
-        if (eo.threads <= 0) {
-            const char *env = getenv("OMP_NUM_THREADS");
-            if (env && *env && poolsim_cli_parse_long("OMP_NUM_THREADS", env, 1, 1024, &v) == 0)
-                eo.threads = (int)v;
-        }
+        poolsim_sweep_eval_env_threads(&eo);
         if ((json && poolsim_results_check_writable(json) != POOLSIM_OK) ||
             (csv && poolsim_results_check_writable(csv) != POOLSIM_OK)) {
             poolsim_setlist_free(&sets);
@@ -381,18 +345,15 @@ int poolsim_cmd_compare(int argc, char **argv)
         /* under MPI every rank runs both (the engine splits the paths);
          * only rank 0 holds every path's values, computes and prints */
         int root = poolsim_mpi_rank() == 0;
-        FILE *diag = root ? stderr : fopen("/dev/null", "w");
-        if (!diag) diag = stderr;
+        FILE *diag = poolsim_sweep_diag_open();
         poolsim_sweep_eval *ea = NULL, *eb = NULL;
         int st = poolsim_sweep_eval_run(pa, sets.n, sets.v, &eo, diag, &ea);
         if (st == POOLSIM_OK) {
             trim(ea);
-            eo.paths = ea->P;
-            eo.seed_given = 1;
-            eo.seed = ea->res->seed;
+            poolsim_sweep_eval_pin(&eo, ea);
             st = poolsim_sweep_eval_run(pb, sets.n, sets.v, &eo, diag, &eb);
         }
-        if (diag != stderr) fclose(diag);
+        poolsim_sweep_diag_close(diag);
         if (st == POOLSIM_OK && !root) {
             poolsim_sweep_eval_free(ea);
             poolsim_sweep_eval_free(eb);

@@ -280,9 +280,7 @@ static int evaluate(const char *scenario, const poolsim_solve_opts *o, poolsim_s
     if (st != POOLSIM_OK) return st;
     if (!*first) {
         *first = e;
-        eo->paths = e->P;
-        eo->seed_given = 1;
-        eo->seed = e->res->seed;
+        poolsim_sweep_eval_pin(eo, e);
         out->paths = e->P;
         out->seed = e->res->seed;
     } else {
@@ -570,25 +568,9 @@ int poolsim_cmd_solve(int argc, char **argv)
             if (poolsim_setlist_add(&sets, optarg)) goto bad;
             break;
         case 'n':
-            if (poolsim_cli_parse_long("--paths", optarg, 1, 2000000000L, &v)) goto bad;
-            so.eval.paths = v;
-            break;
-        case 's': {
-            char *end;
-            errno = 0;
-            unsigned long long u = strtoull(optarg, &end, 10);
-            if (errno || end == optarg || *end || optarg[0] == '-' || optarg[0] == '+') {
-                fprintf(stderr, "poolsim: --seed: '%s' is not a whole number in 0..%llu\n", optarg,
-                        ULLONG_MAX);
-                goto bad;
-            }
-            so.eval.seed = u;
-            so.eval.seed_given = 1;
-            break;
-        }
+        case 's':
         case 't':
-            if (poolsim_cli_parse_long("--threads", optarg, 1, 1024, &v)) goto bad;
-            so.eval.threads = (int)v;
+            if (poolsim_sweep_eval_option(c, optarg, &so.eval)) goto bad;
             break;
         case 'j': json = optarg; break;
         case 'q': quiet = 1; break;
@@ -617,20 +599,16 @@ int poolsim_cmd_solve(int argc, char **argv)
         so.eval.progress = 0;
         so.eval.stop = &poolsim_cli_stop;
         so.log = quiet || !root ? NULL : stderr;
-        if (so.eval.threads <= 0) {
-            const char *env = getenv("OMP_NUM_THREADS");
-            if (env && *env && poolsim_cli_parse_long("OMP_NUM_THREADS", env, 1, 1024, &v) == 0)
-                so.eval.threads = (int)v;
-        }
+        poolsim_sweep_eval_env_threads(&so.eval);
         if (json && poolsim_results_check_writable(json) != POOLSIM_OK) {
             rc = POOLSIM_EXIT_IO;
             goto out;
         }
         poolsim_cli_signals();
         poolsim_solve_result r;
-        FILE *diag = root ? stderr : fopen("/dev/null", "w");
-        int st = poolsim_solve_run(scen, &so, diag ? diag : stderr, &r);
-        if (!root && diag) fclose(diag);
+        FILE *diag = poolsim_sweep_diag_open();
+        int st = poolsim_solve_run(scen, &so, diag, &r);
+        poolsim_sweep_diag_close(diag);
         if (st == POOLSIM_OK && !root) {
             poolsim_solve_result_free(&r);
             rc = POOLSIM_EXIT_OK;

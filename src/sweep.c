@@ -187,6 +187,83 @@ int poolsim_sweep_same_shape(const poolsim_sweep_eval *a, const poolsim_sweep_ev
     return POOLSIM_OK;
 }
 
+void poolsim_sweep_eval_pin(poolsim_sweep_eval_opts *o, const poolsim_sweep_eval *e)
+{
+    o->paths = e->P;
+    o->seed_given = 1;
+    o->seed = e->res->seed;
+}
+
+/* ---- command-line helpers ----------------------------------------------------- */
+
+static int parse_seed(const char *text, unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long u = strtoull(text, &end, 10);
+    if (errno || end == text || *end || text[0] == '-' || text[0] == '+') {
+        fprintf(stderr, "poolsim: --seed: '%s' is not a whole number in 0..%llu\n", text, ULLONG_MAX);
+        return -1;
+    }
+    *out = u;
+    return 0;
+}
+
+int poolsim_sweep_eval_option(int c, const char *arg, poolsim_sweep_eval_opts *o)
+{
+    long v;
+    switch (c) {
+    case 'n':
+        if (poolsim_cli_parse_long("--paths", arg, 1, 2000000000L, &v)) return -1;
+        o->paths = v;
+        return 0;
+    case 's':
+        if (parse_seed(arg, &o->seed)) return -1;
+        o->seed_given = 1;
+        return 0;
+    case 't':
+        if (poolsim_cli_parse_long("--threads", arg, 1, 1024, &v)) return -1;
+        o->threads = (int)v;
+        return 0;
+    default: return 1;
+    }
+}
+
+void poolsim_sweep_eval_env_threads(poolsim_sweep_eval_opts *o)
+{
+    if (o->threads > 0) return;
+    const char *env = getenv("OMP_NUM_THREADS");
+    long v;
+    if (env && *env && poolsim_cli_parse_long("OMP_NUM_THREADS", env, 1, 1024, &v) == 0)
+        o->threads = (int)v;
+}
+
+FILE *poolsim_sweep_diag_open(void)
+{
+    if (poolsim_mpi_rank() == 0) return stderr;
+    FILE *f = fopen("/dev/null", "w");
+    return f ? f : stderr;
+}
+
+void poolsim_sweep_diag_close(FILE *diag)
+{
+    if (diag != stderr) fclose(diag);
+}
+
+void poolsim_sweep_csv_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (const char *p = s; *p; p++) {
+        if (*p == '"') fputc('"', f);
+        fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
 /* ---- levers ------------------------------------------------------------------ */
 
 void poolsim_sweep_lever_free(poolsim_sweep_lever *lv)
@@ -543,9 +620,7 @@ int poolsim_sweep_run(const char *scenario, const poolsim_sweep_opts *o, FILE *d
         }
         if (i == 0) {
             e0 = e;
-            eo.paths = e0->P;
-            eo.seed_given = 1;
-            eo.seed = e0->res->seed;
+            poolsim_sweep_eval_pin(&eo, e0);
             w = poolsim_sweep_results_alloc((int)N, K, e0->T, e0->L, e0->C);
             size_t LP = (size_t)e0->L * (size_t)e0->P;
             x0 = malloc(LP * sizeof *x0);
@@ -601,22 +676,6 @@ done:
 
 /* ---- CSV ------------------------------------------------------------------------ */
 
-
-/* An RFC 4180 field. */
-static void csv_field(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (const char *p = s; *p; p++) {
-        if (*p == '"') fputc('"', f);
-        fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
 static void csv_num(FILE *f, double x)
 {
     char b[40];
@@ -629,7 +688,7 @@ int poolsim_sweep_write_csv(const poolsim_sweep_results *w, FILE *f)
 {
     for (int k = 0; k < w->K; k++) {
         if (k) fputc(',', f);
-        csv_field(f, w->levers[k].key);
+        poolsim_sweep_csv_field(f, w->levers[k].key);
     }
     fputs(",point", f);
     static const char *const lcols[] = {"exhaustion_prob", "exhaustion_lo", "exhaustion_hi",
@@ -642,21 +701,21 @@ int poolsim_sweep_write_csv(const poolsim_sweep_results *w, FILE *f)
             fputc(',', f);
             char name[256];
             snprintf(name, sizeof name, "%s.%s", w->line_ids[l], lcols[j]);
-            csv_field(f, name);
+            poolsim_sweep_csv_field(f, name);
         }
         for (int c = 0; c < w->C; c++)
             for (size_t j = 0; j < sizeof ccols / sizeof ccols[0]; j++) {
                 fputc(',', f);
                 char name[384];
                 snprintf(name, sizeof name, "%s.%s.%s", w->line_ids[l], w->county_ids[c], ccols[j]);
-                csv_field(f, name);
+                poolsim_sweep_csv_field(f, name);
             }
     }
     fputc('\n', f);
     for (int i = 0; i < w->N; i++) {
         for (int k = 0; k < w->K; k++) {
             if (k) fputc(',', f);
-            csv_field(f, w->levers[k].text[w->grid[(size_t)i * (size_t)w->K + (size_t)k]]);
+            poolsim_sweep_csv_field(f, w->levers[k].text[w->grid[(size_t)i * (size_t)w->K + (size_t)k]]);
         }
         fprintf(f, ",%d", i);
         for (int l = 0; l < w->L; l++) {
@@ -729,19 +788,6 @@ static void sweep_usage(FILE *f)
           f);
 }
 
-static int parse_seed(const char *text, unsigned long long *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long u = strtoull(text, &end, 10);
-    if (errno || end == text || *end || text[0] == '-' || text[0] == '+') {
-        fprintf(stderr, "poolsim: --seed: '%s' is not a whole number in 0..%llu\n", text, ULLONG_MAX);
-        return -1;
-    }
-    *out = u;
-    return 0;
-}
-
 static void print_table(const poolsim_sweep_results *w, FILE *f)
 {
     int T = w->T;
@@ -781,22 +827,14 @@ int poolsim_cmd_sweep(int argc, char **argv)
     poolsim_sweep_lever *levers = calloc((size_t)argc + 1, sizeof *levers);
     const char *output = NULL, *csv = NULL, *plotdir = NULL, *format = "png";
     int quiet = 0, c, nlev = 0, rc = POOLSIM_EXIT_INPUT;
-    long v;
     if (!levers) return POOLSIM_EXIT_FAIL;
     optind = 1;
     while ((c = getopt_long(argc, argv, "n:s:t:o:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'n':
-            if (poolsim_cli_parse_long("--paths", optarg, 1, 2000000000L, &v)) goto bad;
-            so.eval.paths = v;
-            break;
         case 's':
-            if (parse_seed(optarg, &so.eval.seed)) goto bad;
-            so.eval.seed_given = 1;
-            break;
         case 't':
-            if (poolsim_cli_parse_long("--threads", optarg, 1, 1024, &v)) goto bad;
-            so.eval.threads = (int)v;
+            if (poolsim_sweep_eval_option(c, optarg, &so.eval)) goto bad;
             break;
         case 'S':
             if (poolsim_sweep_lever_parse(optarg, &levers[nlev]) != POOLSIM_OK) goto bad;
@@ -834,11 +872,7 @@ int poolsim_cmd_sweep(int argc, char **argv)
         so.eval.progress = !quiet;
         so.eval.stop = &poolsim_cli_stop;
         so.log = quiet || !root ? NULL : stderr;
-        if (so.eval.threads <= 0) {
-            const char *env = getenv("OMP_NUM_THREADS");
-            if (env && *env && poolsim_cli_parse_long("OMP_NUM_THREADS", env, 1, 1024, &v) == 0)
-                so.eval.threads = (int)v;
-        }
+        poolsim_sweep_eval_env_threads(&so.eval);
         char *outpath = output ? strdup(output) : poolsim_cli_default_output(scen, "-sweep.h5");
         if (!outpath) {
             rc = POOLSIM_EXIT_FAIL;
@@ -854,9 +888,9 @@ int poolsim_cmd_sweep(int argc, char **argv)
         poolsim_cli_signals();
         poolsim_sweep_results *w = NULL;
         poolsim_results *base = NULL;
-        FILE *diag = root ? stderr : fopen("/dev/null", "w");
-        int st = poolsim_sweep_run(scen, &so, diag ? diag : stderr, &w, &base);
-        if (!root && diag) fclose(diag);
+        FILE *diag = poolsim_sweep_diag_open();
+        int st = poolsim_sweep_run(scen, &so, diag, &w, &base);
+        poolsim_sweep_diag_close(diag);
         if (st == POOLSIM_OK && !root) {
             poolsim_sweep_results_free(w);
             poolsim_results_free(base);

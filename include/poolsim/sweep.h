@@ -94,6 +94,33 @@ void poolsim_sweep_eval_free(poolsim_sweep_eval *e);
 int poolsim_sweep_same_shape(const poolsim_sweep_eval *a, const poolsim_sweep_eval *b,
                              const char *what);
 
+/* Later evaluations with o run on e's seed and number of paths, so that
+ * they are paired with e. */
+void poolsim_sweep_eval_pin(poolsim_sweep_eval_opts *o, const poolsim_sweep_eval *e);
+
+/* ---- command-line helpers of `sweep`, `solve` and `compare` --------------- */
+
+/* The options -n/--paths N (1..2000000000), -s/--seed S (a whole number in
+ * 0..ULLONG_MAX) and -t/--threads T (1..1024), given as the getopt code c
+ * ('n', 's' or 't') and its argument, into o. 0 when taken; -1 after a
+ * message on stderr for a bad value; 1 when c is none of them. */
+int poolsim_sweep_eval_option(int c, const char *arg, poolsim_sweep_eval_opts *o /* OUT */);
+
+/* When o->threads <= 0 (not given): o->threads from OMP_NUM_THREADS when it
+ * holds a whole number in 1..1024 (else a message on stderr when it is set
+ * but not one, and o->threads unchanged). */
+void poolsim_sweep_eval_env_threads(poolsim_sweep_eval_opts *o);
+
+/* The stream for scenario diagnostics under MPI: stderr on rank 0,
+ * /dev/null on the other ranks (stderr when it cannot be opened). Close
+ * with poolsim_sweep_diag_close. */
+FILE *poolsim_sweep_diag_open(void);
+void poolsim_sweep_diag_close(FILE *diag);
+
+/* One RFC 4180 CSV field: s as is, or double-quoted with '"' doubled when
+ * it holds a comma, quote, CR or LF. */
+void poolsim_sweep_csv_field(FILE *f, const char *s);
+
 /* ---- sweep ---------------------------------------------------------------- */
 
 /* One `--set KEY=V1,V2,...`: values are separated by commas outside
