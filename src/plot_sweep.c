@@ -13,11 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "poolsim/common.h"
+#include "poolsim/output.h"
 #include "poolsim/sweep.h"
 
 /* A single-quoted gnuplot string literal. */
@@ -231,15 +231,15 @@ int poolsim_sweep_plot(const poolsim_sweep_results *w, const char *outdir, const
 {
     if (strcmp(format, "png") != 0 && strcmp(format, "svg") != 0)
         POOLSIM_ERROR(POOLSIM_EINPUT, "chart format '%s' is not png or svg", format);
-    if (mkdir(outdir, 0777) != 0 && errno != EEXIST)
-        POOLSIM_ERROR(POOLSIM_EIO, "cannot create folder %s: %s", outdir, strerror(errno));
+    int st = poolsim_output_make_dirs(outdir);
+    if (st != POOLSIM_OK) return st;
     if (access(outdir, W_OK) != 0)
         POOLSIM_ERROR(POOLSIM_EIO, "cannot write into %s: %s", outdir, strerror(errno));
     if (w->K != 2) return draw(w, outdir, "sweep_exhaustion", format, log, line_chart, 0);
     for (int l = 0; l < w->L; l++) {
         char name[200];
         snprintf(name, sizeof name, "sweep_exhaustion_%s", w->line_ids[l]);
-        int st = draw(w, outdir, name, format, log, heat_map, l);
+        st = draw(w, outdir, name, format, log, heat_map, l);
         if (st != POOLSIM_OK) return st;
     }
     return POOLSIM_OK;
