@@ -6,7 +6,7 @@
 # Usage: scripts/bench-mpi.sh [PATHS]
 set -eu
 cd "$(dirname "$0")/.."
-paths=${1:-40000}
+paths=${1:-200000}
 mp=build-mpi/poolsim
 [ -x "$mp" ] || { echo "bench-mpi: $mp missing (make MPI=1 build-mpi/poolsim)"; exit 1; }
 mpirun="mpirun --allow-run-as-root --oversubscribe"
@@ -14,14 +14,23 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 now() { date +%s.%N; }
 echo "MPI benchmark: scenarios/zhuzhou.yaml, $paths paths, 1 thread per rank"
+# each configuration 3 times; the fastest run counts (the machine is a VM
+# whose timings vary by 10-20% from run to run)
 for np in 1 2; do
-    t0=$(now)
-    line=$($mpirun -np $np "$mp" run scenarios/zhuzhou.yaml -n "$paths" -t 1 -o "$tmp/r.h5" | grep '^results:')
-    t1=$(now)
-    peak=$(echo "$line" | sed 's/.*peak memory \(.*\)).*/\1/')
-    echo "$np $t0 $t1 $peak" >> "$tmp/times"
-    awk -v np=$np -v t0="$t0" -v t1="$t1" -v p="$paths" -v m="$peak" \
-        'BEGIN { t = t1 - t0; printf "  %d rank(s): %.2f s, %.1f us per path per rank, peak memory %s\n", np, t, 1e6 * t * np / p, m }'
+    best=""
+    for rep in 1 2 3; do
+        t0=$(now)
+        line=$($mpirun -np $np "$mp" run scenarios/zhuzhou.yaml -n "$paths" -t 1 -o "$tmp/r.h5" | grep '^results:')
+        t1=$(now)
+        t=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+        if [ -z "$best" ] || awk -v a="$t" -v b="$best" 'BEGIN { exit !(a < b) }'; then
+            best=$t
+            peak=$(echo "$line" | sed 's/.*peak memory \(.*\)).*/\1/')
+        fi
+    done
+    echo "$np 0 $best $peak" >> "$tmp/times"
+    awk -v np=$np -v t="$best" -v p="$paths" -v m="$peak" \
+        'BEGIN { printf "  %d rank(s): %.2f s (best of 3), %.1f us per path per rank, peak memory %s\n", np, t, 1e6 * t * np / p, m }'
 done
 awk '{ t[$1] = $3 - $2 } END { printf "  speed-up 2 ranks / 1 rank: %.2f (target >= 1.7)\n", t[1] / t[2] }' "$tmp/times"
 if [ -x build/bench ]; then

@@ -511,7 +511,7 @@ int poolsim_engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
         status = poolsim_mpi_max_int(status);
     }
     free(stash);
-    if (status == POOLSIM_OK && rank == 0) status = poolsim_stats_finish(stats, r);
+    if (status == POOLSIM_OK && rank == 0) status = poolsim_stats_finish(stats, nthreads, r);
     if (size > 1) {
         status = poolsim_mpi_max_int(status);
         if (status == POOLSIM_OK) status = mpi_bcast_results(r);

@@ -304,7 +304,7 @@ static void put_ms(poolsim_mean_se *ms, const poolsim_stats *st, size_t off, siz
     }
 }
 
-int poolsim_stats_finish(poolsim_stats *st, poolsim_results *r)
+int poolsim_stats_finish(poolsim_stats *st, int threads, poolsim_results *r)
 {
     const poolsim_stats_layout *lay = &st->lay;
     if (st->next_block != st->nblocks || st->n != (double)st->paths) return POOLSIM_ENUM;
@@ -354,7 +354,7 @@ int poolsim_stats_finish(poolsim_stats *st, poolsim_results *r)
      * from the merged histograms */
     long nq = (long)lay->nq;
     int sort_status = POOLSIM_OK;
-#pragma omp parallel for schedule(dynamic, 4)
+#pragma omp parallel for schedule(dynamic, 4) num_threads(threads > 0 ? threads : 1)
     for (long q = 0; q < nq; q++) {
         double *x = st->exact ? st->qv + (size_t)q * n : NULL;
         if (x && sort_doubles(x, n) != POOLSIM_OK) {

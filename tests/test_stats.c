@@ -92,7 +92,7 @@ static void test_moments_fold(void)
         CU_ASSERT_EQUAL(poolsim_stats_fold(st, b), 0);
     }
     poolsim_results *r = poolsim_results_alloc(2, 1, 1);
-    CU_ASSERT_EQUAL(poolsim_stats_finish(st, r), 0);
+    CU_ASSERT_EQUAL(poolsim_stats_finish(st, 2, r), 0);
     /* mean of a large offset plus small variation: relative accuracy 1e-15 */
     CU_ASSERT_DOUBLE_EQUAL(r->financing_total.mean[0], mean, 1e9 * 1e-14);
     double se = sqrt(ss / (double)(P - 1) / (double)P);

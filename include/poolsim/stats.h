@@ -104,7 +104,7 @@ struct poolsim_qhist *poolsim_stats_hist(poolsim_stats *st);
 
 /* Combine block moments in block order and compute every summary into r
  * (r allocated for the same T, L, C). Quantile values are sorted in place. */
-int poolsim_stats_finish(poolsim_stats *st, poolsim_results *r /* OUT */);
+int poolsim_stats_finish(poolsim_stats *st, int threads, poolsim_results *r /* OUT */);
 
 /* Type-7 quantile of sorted x[0..n-1] at probability p (R's default). */
 double poolsim_quantile7(const double *sorted, size_t n, double p);
