@@ -277,11 +277,12 @@ static size_t saved_xfer(poolsim_saved_paths *sp, long f, long e, double *buf, i
 {
     size_t P = (size_t)sp->P, T = (size_t)sp->T, C = (size_t)sp->C, m = (size_t)(e - f), i = 0;
     size_t uf = (size_t)f;
-#define XFER(dst, src, cnt)                                                   \
+/* copy cnt doubles at ptr to or from the buffer at position i */
+#define XFER(ptr, cnt)                                                        \
     do {                                                                      \
         if (buf) {                                                            \
-            if (to_buf) memcpy(&buf[i], (src), (cnt) * sizeof(double));       \
-            else memcpy((dst), &buf[i], (cnt) * sizeof(double));              \
+            if (to_buf) memcpy(&buf[i], (ptr), (cnt) * sizeof(double));       \
+            else memcpy((ptr), &buf[i], (cnt) * sizeof(double));              \
         }                                                                     \
         i += (cnt);                                                           \
     } while (0)
@@ -291,13 +292,13 @@ static size_t saved_xfer(poolsim_saved_paths *sp, long f, long e, double *buf, i
                 if (to_buf) buf[i] = sp->first_exhaustion[l * P + uf + p];
                 else sp->first_exhaustion[l * P + uf + p] = (int)buf[i];
             }
-        XFER(&sp->reserve_balance[(l * P + uf) * T], &sp->reserve_balance[(l * P + uf) * T], m * T);
-        XFER(&sp->reserve_ratio[(l * P + uf) * T], &sp->reserve_ratio[(l * P + uf) * T], m * T);
+        XFER(&sp->reserve_balance[(l * P + uf) * T], m * T);
+        XFER(&sp->reserve_ratio[(l * P + uf) * T], m * T);
         for (size_t c = 0; c < C; c++) {
             size_t o = ((l * C + c) * P + uf) * T;
-            XFER(&sp->county_burden[o], &sp->county_burden[o], m * T);
-            XFER(&sp->shortfall[o], &sp->shortfall[o], m * T);
-            XFER(&sp->balance[o], &sp->balance[o], m * T);
+            XFER(&sp->county_burden[o], m * T);
+            XFER(&sp->shortfall[o], m * T);
+            XFER(&sp->balance[o], m * T);
         }
     }
 #undef XFER
