@@ -80,7 +80,8 @@ static double time_replay(const poolsim_plan *pl, long n, unsigned long long see
                         const poolsim_plan_claim *q = &POOLSIM_PLAN_CLAIM(pl, l, c, kk, t);
                         lam[i] = q->lam0 * d->U[(size_t)c * (size_t)pl->T + (size_t)t] *
                                  (pl->epidemic[l * pl->K + kk] ? d->J[t] : 1.0);
-                        poolsim_plan_moments(pl, pl->mode[l * pl->K + kk], q, d->P[t], log(d->P[t]), &mo[i]);
+                        poolsim_plan_moments(pl, pl->mode[l * pl->K + kk], q, d->P[t], log(d->P[t]),
+                                             &mo[i]);
                     }
     }
     double t0 = now(), cs = 0;
@@ -92,8 +93,10 @@ static double time_replay(const poolsim_plan *pl, long n, unsigned long long see
                 for (int c = 0; c < pl->C; c++)
                     for (int kk = 0; kk < pl->nclaims[l]; kk++, i++) {
                         if (noise == POOLSIM_NOISE_NONE) continue;
-                        poolsim_rng_reset(r, seed, (uint32_t)p, POOLSIM_STREAM_CLAIMS, (uint32_t)(t + 1),
-                                          pl->who[((size_t)l * (size_t)pl->C + (size_t)c) * (size_t)pl->K + (size_t)kk]);
+                        poolsim_rng_reset(
+                            r, seed, (uint32_t)p, POOLSIM_STREAM_CLAIMS, (uint32_t)(t + 1),
+                            pl->who[((size_t)l * (size_t)pl->C + (size_t)c) * (size_t)pl->K +
+                                    (size_t)kk]);
                         if (noise == POOLSIM_NOISE_NORMAL) {
                             cs += gsl_ran_gaussian_ziggurat(r, 1.0);
                         } else {
@@ -161,7 +164,8 @@ static int accuracy(const char *path, long paths)
                 v[i * P + (size_t)p] = rec[lay.reserve_ratio + i];
                 v[(lt + i) * P + (size_t)p] = rec[lay.reserve_end + i];
             }
-            for (size_t i = 0; i < lc; i++) v[(2 * lt + i) * P + (size_t)p] = rec[lay.burden_total + i];
+            for (size_t i = 0; i < lc; i++)
+                v[(2 * lt + i) * P + (size_t)p] = rec[lay.burden_total + i];
         }
         free(rec);
         poolsim_path_ws_free(w);
@@ -175,7 +179,8 @@ static int accuracy(const char *path, long paths)
             double p = poolsim_quantile_probs[k], ex = poolsim_quantile7(x, P, p), ap;
             if (kind == 2) {
                 if (p != 0.95 && p != 0.99) continue;
-                ap = p == 0.95 ? r->county_burden_total.p95[ch - 2 * lt] : r->county_burden_total.p99[ch - 2 * lt];
+                ap = p == 0.95 ? r->county_burden_total.p95[ch - 2 * lt]
+                               : r->county_burden_total.p99[ch - 2 * lt];
             } else {
                 const poolsim_distsum *d = kind == 0 ? &r->reserve_ratio : &r->reserve_balance;
                 ap = d->q[(ch - (size_t)kind * lt) * POOLSIM_NQ + (size_t)k];
@@ -187,8 +192,10 @@ static int accuracy(const char *path, long paths)
     printf("histogram vs exact quantiles at %ld paths (%s):\n", paths, r->quantile_method);
     printf("  reserve ratio p01..p99, every line and year: max relative error %.2e\n", worst[0]);
     printf("  reserve balance p01..p99, every line and year: max relative error %.2e\n", worst[1]);
-    printf("  county burden over the horizon p95, p99: max relative error %.2e (goal 1e-3)\n", worst[2]);
-    printf("peak resident memory: %.1f MiB (including the exact pass's %zu values)\n", peak_mib(), nch * P);
+    printf("  county burden over the horizon p95, p99: max relative error %.2e (goal 1e-3)\n",
+           worst[2]);
+    printf("peak resident memory: %.1f MiB (including the exact pass's %zu values)\n", peak_mib(),
+           nch * P);
     free(v);
     poolsim_plan_free(pl);
     poolsim_results_free(r);
@@ -200,7 +207,8 @@ int main(int argc, char **argv)
 {
     gsl_set_error_handler_off();
     if (argc > 1 && strcmp(argv[1], "--accuracy") == 0)
-        return accuracy(argc > 2 ? argv[2] : "scenarios/zhuzhou.yaml", argc > 3 ? atol(argv[3]) : 1000000);
+        return accuracy(argc > 2 ? argv[2] : "scenarios/zhuzhou.yaml",
+                        argc > 3 ? atol(argv[3]) : 1000000);
     const char *path = argc > 1 ? argv[1] : "scenarios/zhuzhou.yaml";
     long paths = argc > 2 ? atol(argv[2]) : 4000;
     const char *modes[] = {"compound", "normal", "none"};

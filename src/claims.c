@@ -183,14 +183,12 @@ double poolsim_claims_aggregate(int mode, double lambda, const poolsim_claims_mo
                                 gsl_rng *r)
 {
     switch (mode) {
-    case POOLSIM_NOISE_NONE:
-        return lambda * m->ey;
+    case POOLSIM_NOISE_NONE: return lambda * m->ey;
     case POOLSIM_NOISE_NORMAL: {
         double z = gsl_ran_gaussian_ziggurat(r, 1.0);
         return fmax(0.0, lambda * m->ey + sqrt(lambda * m->ey2) * z);
     }
-    default: /* POOLSIM_NOISE_COMPOUND */
-        break;
+    default: /* POOLSIM_NOISE_COMPOUND */ break;
     }
     if (!(lambda > 0) || !(m->ey > 0)) return 0.0;
     unsigned long n = poolsim_claims_poisson(r, lambda);

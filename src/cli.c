@@ -23,7 +23,10 @@
 
 volatile sig_atomic_t poolsim_cli_stop = 0;
 
-static void on_signal(int sig) { poolsim_cli_stop = sig; }
+static void on_signal(int sig)
+{
+    poolsim_cli_stop = sig;
+}
 
 void poolsim_cli_signals(void)
 {
@@ -111,7 +114,7 @@ int poolsim_cli_provenance(poolsim_results *r, double run_seconds, const char *s
     r->start_time = dup_or_null(start_time);
     r->run_seconds = run_seconds;
     return (r->version && r->git_commit && r->build_info && r->start_time) ? POOLSIM_OK
-                                                                            : POOLSIM_ENOMEM;
+                                                                           : POOLSIM_ENOMEM;
 }
 
 char *poolsim_cli_default_output(const char *scenario_path, const char *suffix)
@@ -140,11 +143,16 @@ static void usage(FILE *f)
           "  run SCENARIO [options]                Monte Carlo projection -> results/*.h5\n",
           f);
     if (poolsim_cmd_plot) fputs("  plot RESULTS.h5 [-o DIR]             charts (gnuplot)\n", f);
-    if (poolsim_cmd_report) fputs("  report RESULTS.h5 [-o FILE.html]     self-contained HTML report\n", f);
-    if (poolsim_cmd_summary) fputs("  summary RESULTS.h5 [--csv DIR] [--xlsx FILE] [--json FILE]\n", f);
-    if (poolsim_cmd_sweep) fputs("  sweep SCENARIO --set K=V1,V2,...     lever grid on common random numbers\n", f);
-    if (poolsim_cmd_solve) fputs("  solve SCENARIO --vary K=LO:HI --target EXPR   goal-seek a lever\n", f);
-    if (poolsim_cmd_compare) fputs("  compare A.yaml B.yaml                paired comparison of two scenarios\n", f);
+    if (poolsim_cmd_report)
+        fputs("  report RESULTS.h5 [-o FILE.html]     self-contained HTML report\n", f);
+    if (poolsim_cmd_summary)
+        fputs("  summary RESULTS.h5 [--csv DIR] [--xlsx FILE] [--json FILE]\n", f);
+    if (poolsim_cmd_sweep)
+        fputs("  sweep SCENARIO --set K=V1,V2,...     lever grid on common random numbers\n", f);
+    if (poolsim_cmd_solve)
+        fputs("  solve SCENARIO --vary K=LO:HI --target EXPR   goal-seek a lever\n", f);
+    if (poolsim_cmd_compare)
+        fputs("  compare A.yaml B.yaml                paired comparison of two scenarios\n", f);
     fputs("\n'poolsim COMMAND --help' describes a command's options.\n"
           "exit status: 0 ok, 1 internal/numerical failure, 2 bad input, 3 I/O failure,\n"
           "4 external tool missing or failed, 130/143 interrupted.\n",
@@ -181,8 +189,8 @@ int poolsim_cli_main(int argc, char **argv)
         if (!cmds[i].fn) break;
         return cmds[i].fn(argc - 1, argv + 1);
     }
-    fprintf(stderr, "poolsim: unknown command '%s' (expected check, settle, run%s%s%s%s%s%s)\n", cmd,
-            poolsim_cmd_plot ? ", plot" : "", poolsim_cmd_report ? ", report" : "",
+    fprintf(stderr, "poolsim: unknown command '%s' (expected check, settle, run%s%s%s%s%s%s)\n",
+            cmd, poolsim_cmd_plot ? ", plot" : "", poolsim_cmd_report ? ", report" : "",
             poolsim_cmd_summary ? ", summary" : "", poolsim_cmd_sweep ? ", sweep" : "",
             poolsim_cmd_solve ? ", solve" : "", poolsim_cmd_compare ? ", compare" : "");
     return POOLSIM_EXIT_INPUT;

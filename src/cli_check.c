@@ -94,8 +94,8 @@ int poolsim_cmd_check(int argc, char **argv)
             double E = expected_expenditure(pl, l, k, F);
             ft += F;
             et += E;
-            printf("  %-14s %18.0f %18.0f %8.4f  %s\n", s->counties[k].id, F, E, F > 0 ? E / F : 0.0,
-                   s->counties[k].name);
+            printf("  %-14s %18.0f %18.0f %8.4f  %s\n", s->counties[k].id, F, E,
+                   F > 0 ? E / F : 0.0, s->counties[k].name);
         }
         printf("  %-14s %18.0f %18.0f %8.4f\n", "total", ft, et, ft > 0 ? et / ft : 0.0);
     }

@@ -80,8 +80,8 @@ static void print_summary(const poolsim_results *r, FILE *f)
             /* pad by display width: CJK characters take two columns */
             int pad = 10 - (int)poolsim_settle_text_width(r->county_names[top[k]]);
             fprintf(f, "      %-12s %s%*s mean %14.0f  p95 %14.0f\n", r->county_ids[top[k]],
-                    r->county_names[top[k]], pad > 0 ? pad : 0, "",
-                    r->county_burden_total.mean[i], r->county_burden_total.p95[i]);
+                    r->county_names[top[k]], pad > 0 ? pad : 0, "", r->county_burden_total.mean[i],
+                    r->county_burden_total.p95[i]);
         }
     }
     fputc('\n', f);
@@ -96,11 +96,11 @@ static void ensure_results_dir(const char *path)
 int poolsim_cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"paths", required_argument, NULL, 'n'},  {"seed", required_argument, NULL, 's'},
+        {"paths", required_argument, NULL, 'n'},   {"seed", required_argument, NULL, 's'},
         {"threads", required_argument, NULL, 't'}, {"set", required_argument, NULL, 'S'},
-        {"output", required_argument, NULL, 'o'}, {"json", required_argument, NULL, 'j'},
-        {"save-paths", no_argument, NULL, 'P'},   {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+        {"output", required_argument, NULL, 'o'},  {"json", required_argument, NULL, 'j'},
+        {"save-paths", no_argument, NULL, 'P'},    {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     long paths = -1, threads = 0;
     long long seed = -1;
     const char *output = NULL, *json = NULL;
@@ -117,7 +117,8 @@ int poolsim_cmd_run(int argc, char **argv)
             char *end;
             errno = 0;
             unsigned long long u = strtoull(optarg, &end, 10);
-            if (errno || end == optarg || *end || optarg[0] == '-' || u > (unsigned long long)LLONG_MAX) {
+            if (errno || end == optarg || *end || optarg[0] == '-' ||
+                u > (unsigned long long)LLONG_MAX) {
                 fprintf(stderr, "poolsim: --seed: '%s' is not a whole number in 0..%lld\n", optarg,
                         LLONG_MAX);
                 goto bad;
@@ -173,7 +174,8 @@ int poolsim_cmd_run(int argc, char **argv)
     if (threads <= 0) {
         const char *env = getenv("OMP_NUM_THREADS");
         long v;
-        if (env && *env && poolsim_cli_parse_long("OMP_NUM_THREADS", env, 1, 1024, &v) == 0) threads = v;
+        if (env && *env && poolsim_cli_parse_long("OMP_NUM_THREADS", env, 1, 1024, &v) == 0)
+            threads = v;
     }
     poolsim_cli_signals();
     char start[32];
@@ -229,8 +231,7 @@ int poolsim_cmd_run(int argc, char **argv)
     r->scenario_text = s->source_text ? strdup(s->source_text) : strdup("");
     free(r->resolved_text);
     r->resolved_text = poolsim_scenario_resolved_text(s);
-    if (st == POOLSIM_OK && (!r->scenario_text || !r->resolved_text))
-        st = POOLSIM_ENOMEM;
+    if (st == POOLSIM_OK && (!r->scenario_text || !r->resolved_text)) st = POOLSIM_ENOMEM;
     if (st == POOLSIM_OK) st = poolsim_h5out_write(r, sp, outpath);
     if (st == POOLSIM_OK && json) st = poolsim_jsonout_write(r, json);
     if (st != POOLSIM_OK) {

@@ -58,8 +58,8 @@ int poolsim_param_set_in(const poolsim_param *p, int y)
     return 0;
 }
 
-double poolsim_param_grown(const poolsim_param *level, const poolsim_param *growth,
-                           int start_year, int y)
+double poolsim_param_grown(const poolsim_param *level, const poolsim_param *growth, int start_year,
+                           int y)
 {
     double v = poolsim_param_at(level, start_year);
     for (int k = start_year + 1; k <= y; k++) {

@@ -23,12 +23,12 @@
 typedef struct {
     int T, L, C;
     long P;
-    double *exh_a, *exh_b;        /* [L][T] P(exhausted by t) */
-    poolsim_paired *exh;          /* [L][T] */
-    double *ratio_a, *ratio_b;    /* [L][T] mean year-end reserve ratio */
-    poolsim_paired *ratio;        /* [L][T] */
-    double *burden_a, *burden_b;  /* [L][C] mean burden total */
-    poolsim_paired *burden;       /* [L][C] */
+    double *exh_a, *exh_b;       /* [L][T] P(exhausted by t) */
+    poolsim_paired *exh;         /* [L][T] */
+    double *ratio_a, *ratio_b;   /* [L][T] mean year-end reserve ratio */
+    poolsim_paired *ratio;       /* [L][T] */
+    double *burden_a, *burden_b; /* [L][C] mean burden total */
+    poolsim_paired *burden;      /* [L][C] */
 } cmp_t;
 
 static void cmp_free(cmp_t *c)
@@ -97,7 +97,8 @@ static int compute(const poolsim_sweep_eval *a, const poolsim_sweep_eval *b, cmp
         }
         for (size_t k = 0; k < C; k++) {
             size_t i = l * C + k;
-            poolsim_sweep_paired(a->burden_total + i * P, b->burden_total + i * P, a->P, &c->burden[i]);
+            poolsim_sweep_paired(a->burden_total + i * P, b->burden_total + i * P, a->P,
+                                 &c->burden[i]);
             c->burden_a[i] = a->res->county_burden_total.mean[i];
             c->burden_b[i] = b->res->county_burden_total.mean[i];
         }
@@ -115,7 +116,6 @@ typedef struct {
     const cmp_t *c;
 } out_ctx;
 
-
 static void csv_row(FILE *f, const char *line, const char *county, const char *q, int year,
                     double a, double b, const poolsim_paired *d)
 {
@@ -125,7 +125,8 @@ static void csv_row(FILE *f, const char *line, const char *county, const char *q
     poolsim_sweep_csv_field(f, county);
     fprintf(f, ",%s,", q);
     if (year) fprintf(f, "%d", year);
-    double v[] = {a, b, d->mean, d->se, d->lo, d->hi, d->se_unpaired, d->lo_unpaired, d->hi_unpaired};
+    double v[] = {
+        a, b, d->mean, d->se, d->lo, d->hi, d->se_unpaired, d->lo_unpaired, d->hi_unpaired};
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
         poolsim_format_double(v[i], buf, sizeof buf);
         fprintf(f, ",%s", buf);
@@ -139,7 +140,8 @@ static int fill_csv(FILE *f, const void *vctx)
     const cmp_t *c = o->c;
     const poolsim_results *r = o->ea->res;
     fputs("line,county,quantity,year,a,b,diff,diff_se,diff_lo,diff_hi,diff_se_unpaired,"
-          "diff_lo_unpaired,diff_hi_unpaired\n", f);
+          "diff_lo_unpaired,diff_hi_unpaired\n",
+          f);
     for (int l = 0; l < c->L; l++) {
         for (int t = 0; t < c->T; t++) {
             size_t i = (size_t)l * (size_t)c->T + (size_t)t;
@@ -208,7 +210,8 @@ static int fill_json(FILE *f, const void *vctx)
         json_object_set_new(root, "seed", json_integer((json_int_t)r->seed));
     for (int t = 0; t < c->T; t++) json_array_append_new(years, json_integer(r->years[t]));
     json_object_set_new(root, "years", years);
-    json_object_set_new(root, "diff", json_string("b - a, paired over paths; ci: 95% normal interval"));
+    json_object_set_new(root, "diff",
+                        json_string("b - a, paired over paths; ci: 95% normal interval"));
     for (int l = 0; l < c->L; l++) {
         size_t o0 = (size_t)l * (size_t)c->T;
         json_t *jl = json_object(), *cs = json_object();
@@ -239,27 +242,31 @@ static void print_table(const out_ctx *o, FILE *f)
     const poolsim_results *r = o->ea->res;
     int T = c->T;
     fprintf(f, "\ncompare  A: %s\n         B: %s\n", o->a, o->b);
-    fprintf(f, "%ld paths, seed %llu, both on the same random numbers; differences are B - A "
-               "with paired 95%% intervals (unpaired in parentheses)\n",
+    fprintf(f,
+            "%ld paths, seed %llu, both on the same random numbers; differences are B - A "
+            "with paired 95%% intervals (unpaired in parentheses)\n",
             c->P, r->seed);
     for (int l = 0; l < c->L; l++) {
         size_t i = (size_t)l * (size_t)T + (size_t)(T - 1);
         const poolsim_paired *d = &c->exh[i];
         fprintf(f, "\n  line %s (%s)\n", r->line_ids[l], r->line_names[l]);
-        fprintf(f, "    P(exhausted by %d)      A %.4f  B %.4f  diff %+.4f [%+.4f, %+.4f]  "
-                   "(%+.4f, %+.4f)\n",
+        fprintf(f,
+                "    P(exhausted by %d)      A %.4f  B %.4f  diff %+.4f [%+.4f, %+.4f]  "
+                "(%+.4f, %+.4f)\n",
                 r->years[T - 1], c->exh_a[i], c->exh_b[i], d->mean, d->lo, d->hi, d->lo_unpaired,
                 d->hi_unpaired);
         d = &c->ratio[i];
-        fprintf(f, "    mean reserve ratio %d   A %.4f  B %.4f  diff %+.4f [%+.4f, %+.4f]  "
-                   "(%+.4f, %+.4f)\n",
+        fprintf(f,
+                "    mean reserve ratio %d   A %.4f  B %.4f  diff %+.4f [%+.4f, %+.4f]  "
+                "(%+.4f, %+.4f)\n",
                 r->years[T - 1], c->ratio_a[i], c->ratio_b[i], d->mean, d->lo, d->hi,
                 d->lo_unpaired, d->hi_unpaired);
         fprintf(f, "    county-government burden over %d years, mean (yuan):\n", T);
         for (int k = 0; k < c->C; k++) {
             size_t j = (size_t)l * (size_t)c->C + (size_t)k;
             d = &c->burden[j];
-            fprintf(f, "      %-12s A %14.0f  B %14.0f  diff %+14.0f [%+.0f, %+.0f]  (%+.0f, %+.0f)\n",
+            fprintf(f,
+                    "      %-12s A %14.0f  B %14.0f  diff %+14.0f [%+.0f, %+.0f]  (%+.0f, %+.0f)\n",
                     r->county_ids[k], c->burden_a[j], c->burden_b[j], d->mean, d->lo, d->hi,
                     d->lo_unpaired, d->hi_unpaired);
         }
@@ -295,12 +302,15 @@ static void compare_usage(FILE *f)
 
 int poolsim_cmd_compare(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"paths", required_argument, NULL, 'n'},  {"seed", required_argument, NULL, 's'},
-        {"threads", required_argument, NULL, 't'}, {"set", required_argument, NULL, 'S'},
-        {"json", required_argument, NULL, 'j'},   {"csv", required_argument, NULL, 'c'},
-        {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"paths", required_argument, NULL, 'n'},
+                                         {"seed", required_argument, NULL, 's'},
+                                         {"threads", required_argument, NULL, 't'},
+                                         {"set", required_argument, NULL, 'S'},
+                                         {"json", required_argument, NULL, 'j'},
+                                         {"csv", required_argument, NULL, 'c'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     poolsim_sweep_eval_opts eo = {0};
     poolsim_setlist sets = {0};
     const char *json = NULL, *csv = NULL;
@@ -362,8 +372,9 @@ int poolsim_cmd_compare(int argc, char **argv)
         }
         if (st == POOLSIM_OK) trim(eb);
         if (st == POOLSIM_OK && (eb->s->seed != ea->res->seed || eb->s->paths != ea->P) && !quiet)
-            fprintf(stderr, "poolsim: note: B is run with A's seed %llu and %ld paths (its own: "
-                            "seed %llu, %ld paths) so that the runs are paired\n",
+            fprintf(stderr,
+                    "poolsim: note: B is run with A's seed %llu and %ld paths (its own: "
+                    "seed %llu, %ld paths) so that the runs are paired\n",
                     ea->res->seed, ea->P, eb->s->seed, eb->s->paths);
         if (st == POOLSIM_OK) st = poolsim_sweep_same_shape(ea, eb, "compare: B against A");
         if (st == POOLSIM_EINTR || poolsim_cli_stop) {

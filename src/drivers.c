@@ -58,8 +58,7 @@ void poolsim_drivers_free(poolsim_drivers *d)
 
 /* Price and wage indices: pi[1] = mean, P[1] = 1; for t >= 2
  * pi[t] = mean + ar1 (pi[t-1] - mean) + sd eps[t], P[t] = P[t-1] (1 + pi[t]). */
-static void draw_economy(const poolsim_scenario *s, uint32_t path, gsl_rng *r,
-                         poolsim_drivers *d)
+static void draw_economy(const poolsim_scenario *s, uint32_t path, gsl_rng *r, poolsim_drivers *d)
 {
     const poolsim_ar1 *mp = &s->medical_inflation, *wp = &s->wage_growth;
     double corr = s->wage_inflation_corr;
@@ -96,8 +95,7 @@ static void draw_utilisation(const poolsim_scenario *s, uint32_t path, gsl_rng *
         poolsim_rng_reset(r, s->seed, path, POOLSIM_STREAM_UTIL_COMMON, (uint32_t)t, 0);
         double z = gsl_ran_gaussian_ziggurat(r, 1.0);
         for (int c = 0; c < d->C; c++) {
-            poolsim_rng_reset(r, s->seed, path, POOLSIM_STREAM_UTIL_COUNTY, (uint32_t)t,
-                              d->who[c]);
+            poolsim_rng_reset(r, s->seed, path, POOLSIM_STREAM_UTIL_COUNTY, (uint32_t)t, d->who[c]);
             double e = gsl_ran_gaussian_ziggurat(r, 1.0);
             d->x[c] = ar1 * d->x[c] + sd * (wc * z + wi * e);
             d->U[c * T + t - 1] = exp(d->x[c] - 0.5 * v);
@@ -107,8 +105,7 @@ static void draw_utilisation(const poolsim_scenario *s, uint32_t path, gsl_rng *
 
 /* Epidemic: J[t] = lognormal with mean `mean` and sd `sd` when u < prob,
  * else 1; s^2 = ln(1 + (sd/mean)^2), m = ln(mean) - s^2/2. */
-static void draw_epidemic(const poolsim_scenario *s, uint32_t path, gsl_rng *r,
-                          poolsim_drivers *d)
+static void draw_epidemic(const poolsim_scenario *s, uint32_t path, gsl_rng *r, poolsim_drivers *d)
 {
     double prob = s->epidemic.prob, mean = s->epidemic.mean, sd = s->epidemic.sd;
     double cv = sd / mean;

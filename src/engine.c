@@ -19,10 +19,10 @@
 struct poolsim_path_ws {
     gsl_rng *rng;
     poolsim_drivers *drv;
-    poolsim_rules_county *cty;   /* [C] */
-    double *reserve;             /* [L] */
-    double *balance;             /* [L][C] */
-    double *fin_prev;            /* [L][C] */
+    poolsim_rules_county *cty; /* [C] */
+    double *reserve;           /* [L] */
+    double *balance;           /* [L][C] */
+    double *fin_prev;          /* [L][C] */
 };
 
 poolsim_path_ws *poolsim_path_ws_alloc(const poolsim_plan *pl)
@@ -70,8 +70,9 @@ static double claims_paid(const poolsim_plan *pl, unsigned long long seed, uint3
         poolsim_claims_moments m;
         poolsim_plan_moments(pl, pl->mode[l * pl->K + kk], q, d->P[t], lnP, &m);
         if (noise != POOLSIM_NOISE_NONE)
-            poolsim_rng_reset(w->rng, seed, path, POOLSIM_STREAM_CLAIMS, (uint32_t)(t + 1),
-                              pl->who[((size_t)l * (size_t)pl->C + (size_t)c) * (size_t)pl->K + (size_t)kk]);
+            poolsim_rng_reset(
+                w->rng, seed, path, POOLSIM_STREAM_CLAIMS, (uint32_t)(t + 1),
+                pl->who[((size_t)l * (size_t)pl->C + (size_t)c) * (size_t)pl->K + (size_t)kk]);
         A += poolsim_claims_aggregate(noise, lam, &m, w->rng);
     }
     double share = pl->budget_share[(size_t)l * (size_t)T + (size_t)t];
@@ -109,11 +110,11 @@ int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
                 double F = pl->fin_fixed[i] + pl->fin_wage[i] * W[t];
                 double E = pl->per_capita_exp[i] + claims_paid(pl, seed, path, l, c, t, F, lnP, w);
                 if (!isfinite(F) || !isfinite(E)) {
-                    poolsim_error_report(__FILE__, __LINE__,
-                                         "%s is not finite for county %s, line %s, year %d (path %u)",
-                                         isfinite(F) ? "expenditure" : "financing",
-                                         s->counties[c].id, s->lines[l].id,
-                                         poolsim_scenario_year(s, t + 1), path);
+                    poolsim_error_report(
+                        __FILE__, __LINE__,
+                        "%s is not finite for county %s, line %s, year %d (path %u)",
+                        isfinite(F) ? "expenditure" : "financing", s->counties[c].id,
+                        s->lines[l].id, poolsim_scenario_year(s, t + 1), path);
                     return POOLSIM_ENUM;
                 }
                 cty[c].financing = F;
@@ -125,11 +126,11 @@ int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
             int st = poolsim_rules_year(&pl->rules[(size_t)l * uT + (size_t)t], uC, &w->reserve[l],
                                         &w->balance[(size_t)l * uC], cty, &lo);
             if (st != POOLSIM_OK || !isfinite(lo.reserve_end) || lo.financing_total <= 0) {
-                poolsim_error_report(__FILE__, __LINE__,
-                                     "%s for line %s, year %d (path %u)",
-                                     lo.financing_total <= 0 ? "total financing is zero, so the "
-                                                               "reserve ratio is undefined"
-                                                             : "the yearly rules produced a non-finite value",
+                poolsim_error_report(__FILE__, __LINE__, "%s for line %s, year %d (path %u)",
+                                     lo.financing_total <= 0
+                                         ? "total financing is zero, so the "
+                                           "reserve ratio is undefined"
+                                         : "the yearly rules produced a non-finite value",
                                      s->lines[l].id, poolsim_scenario_year(s, t + 1), path);
                 return POOLSIM_ENUM;
             }
@@ -203,8 +204,10 @@ static void saved_put(poolsim_saved_paths *sp, const poolsim_stats_layout *lay, 
     size_t P = (size_t)sp->P, T = (size_t)sp->T, C = (size_t)sp->C, up = (size_t)p;
     for (size_t l = 0; l < (size_t)sp->L; l++) {
         sp->first_exhaustion[l * P + up] = (int)rec[lay->first_exh + l];
-        memcpy(&sp->reserve_balance[(l * P + up) * T], &rec[lay->reserve_end + l * T], T * sizeof(double));
-        memcpy(&sp->reserve_ratio[(l * P + up) * T], &rec[lay->reserve_ratio + l * T], T * sizeof(double));
+        memcpy(&sp->reserve_balance[(l * P + up) * T], &rec[lay->reserve_end + l * T],
+               T * sizeof(double));
+        memcpy(&sp->reserve_ratio[(l * P + up) * T], &rec[lay->reserve_ratio + l * T],
+               T * sizeof(double));
         for (size_t c = 0; c < C; c++) {
             size_t dst = ((l * C + c) * P + up) * T, src = (l * C + c) * T;
             memcpy(&sp->county_burden[dst], &rec[lay->burden + src], T * sizeof(double));
@@ -278,19 +281,23 @@ static size_t saved_xfer(poolsim_saved_paths *sp, long f, long e, double *buf, i
     size_t P = (size_t)sp->P, T = (size_t)sp->T, C = (size_t)sp->C, m = (size_t)(e - f), i = 0;
     size_t uf = (size_t)f;
 /* copy cnt doubles at ptr to or from the buffer at position i */
-#define XFER(ptr, cnt)                                                        \
-    do {                                                                      \
-        if (buf) {                                                            \
-            if (to_buf) memcpy(&buf[i], (ptr), (cnt) * sizeof(double));       \
-            else memcpy((ptr), &buf[i], (cnt) * sizeof(double));              \
-        }                                                                     \
-        i += (cnt);                                                           \
+#define XFER(ptr, cnt)                                                                             \
+    do {                                                                                           \
+        if (buf) {                                                                                 \
+            if (to_buf)                                                                            \
+                memcpy(&buf[i], (ptr), (cnt) * sizeof(double));                                    \
+            else                                                                                   \
+                memcpy((ptr), &buf[i], (cnt) * sizeof(double));                                    \
+        }                                                                                          \
+        i += (cnt);                                                                                \
     } while (0)
     for (size_t l = 0; l < (size_t)sp->L; l++) {
         for (size_t p = 0; p < m; p++, i++)
             if (buf) {
-                if (to_buf) buf[i] = sp->first_exhaustion[l * P + uf + p];
-                else sp->first_exhaustion[l * P + uf + p] = (int)buf[i];
+                if (to_buf)
+                    buf[i] = sp->first_exhaustion[l * P + uf + p];
+                else
+                    sp->first_exhaustion[l * P + uf + p] = (int)buf[i];
             }
         XFER(&sp->reserve_balance[(l * P + uf) * T], m * T);
         XFER(&sp->reserve_ratio[(l * P + uf) * T], m * T);
@@ -477,8 +484,10 @@ int poolsim_engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
                 if (now == POOLSIM_OK) {
                     /* rank 0 folds its blocks (the first ones) at once; the
                      * others keep theirs for rank 0 to fold in order */
-                    if (rank == 0) now = poolsim_stats_fold(stats, blk);
-                    else poolsim_block_pack(blk, stash + (size_t)(b - b0) * bps);
+                    if (rank == 0)
+                        now = poolsim_stats_fold(stats, blk);
+                    else
+                        poolsim_block_pack(blk, stash + (size_t)(b - b0) * bps);
                     done += end - first;
                     if (show) progress_show(done, mypaths, t0, &last, done == mypaths);
                 }
@@ -532,10 +541,12 @@ int poolsim_engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
     r->ranks = size;
     free(r->quantile_method);
     r->quantile_method = strdup(exact ? "exact type-7 order statistics over all paths"
-                                    : "logarithmic histograms (relative error <= 0.049%), type-7 "
-                                      "interpolation between bucket midpoints");
+                                      : "logarithmic histograms (relative error <= 0.049%), type-7 "
+                                        "interpolation between bucket midpoints");
     *res = r;
-    if (saved) *saved = sp;
-    else poolsim_saved_paths_free(sp);
+    if (saved)
+        *saved = sp;
+    else
+        poolsim_saved_paths_free(sp);
     return r->quantile_method ? POOLSIM_OK : POOLSIM_ENOMEM;
 }

@@ -23,14 +23,14 @@
 #define FORMAT "poolsim-results/1"
 /* Bounds on what a results file may declare (SCENARIO.md: horizon_years
  * 1..1000). They keep a corrupt file from requesting absurd allocations. */
-#define MAX_T 1000
-#define MAX_L 1000
-#define MAX_C 100000
-#define MAX_LCT 20000000.0   /* L * C * (T + 1) */
+#define MAX_T   1000
+#define MAX_L   1000
+#define MAX_C   100000
+#define MAX_LCT 20000000.0 /* L * C * (T + 1) */
 
 /* Sticky-error reader: after the first failure every helper does nothing. */
 typedef struct {
-    int status;           /* POOLSIM_OK, or the first failure's code */
+    int status; /* POOLSIM_OK, or the first failure's code */
     char what[512];
 } reader;
 
@@ -59,8 +59,8 @@ static void close_obj(hid_t id)
 static hid_t open_group(reader *rd, hid_t loc, const char *name)
 {
     if (rd->status != POOLSIM_OK) return H5I_INVALID_HID;
-    hid_t g = H5Lexists(loc, name, H5P_DEFAULT) > 0 ? H5Gopen2(loc, name, H5P_DEFAULT)
-                                                      : H5I_INVALID_HID;
+    hid_t g =
+        H5Lexists(loc, name, H5P_DEFAULT) > 0 ? H5Gopen2(loc, name, H5P_DEFAULT) : H5I_INVALID_HID;
     if (g < 0) fail(rd, POOLSIM_EINPUT, loc, name, "missing group");
     return g;
 }
@@ -111,19 +111,24 @@ static void attr_str(reader *rd, hid_t loc, const char *name, char **out /* OUT 
     hid_t sp = a < 0 ? H5I_INVALID_HID : H5Aget_space(a);
     size_t fixed = 0;
     hid_t mt = H5I_INVALID_HID;
-    if (ft < 0 || sp < 0 || H5Tget_class(ft) != H5T_STRING || H5Sget_simple_extent_npoints(sp) != 1 ||
-        (mt = string_memtype(ft, &fixed)) < 0) {
+    if (ft < 0 || sp < 0 || H5Tget_class(ft) != H5T_STRING ||
+        H5Sget_simple_extent_npoints(sp) != 1 || (mt = string_memtype(ft, &fixed)) < 0) {
         fail(rd, POOLSIM_EINPUT, loc, name, "not a string attribute");
     } else if (fixed) {
         char *buf = calloc(fixed + 1, 1);
-        if (!buf) fail(rd, POOLSIM_ENOMEM, loc, name, "out of memory");
-        else if (H5Aread(a, mt, buf) < 0) fail(rd, POOLSIM_EIO, loc, name, "cannot read attribute");
-        else *out = copy_str(rd, loc, name, buf, fixed);
+        if (!buf)
+            fail(rd, POOLSIM_ENOMEM, loc, name, "out of memory");
+        else if (H5Aread(a, mt, buf) < 0)
+            fail(rd, POOLSIM_EIO, loc, name, "cannot read attribute");
+        else
+            *out = copy_str(rd, loc, name, buf, fixed);
         free(buf);
     } else {
         char *s = NULL;
-        if (H5Aread(a, mt, &s) < 0) fail(rd, POOLSIM_EIO, loc, name, "cannot read attribute");
-        else *out = copy_str(rd, loc, name, s ? s : "", (size_t)-1);
+        if (H5Aread(a, mt, &s) < 0)
+            fail(rd, POOLSIM_EIO, loc, name, "cannot read attribute");
+        else
+            *out = copy_str(rd, loc, name, s ? s : "", (size_t)-1);
         if (s) H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, &s);
     }
     if (mt >= 0) H5Tclose(mt);
@@ -159,8 +164,8 @@ static hid_t open_ds(reader *rd, hid_t loc, const char *name, H5T_class_t cls, i
                      const hsize_t *dims, hsize_t *dims_out /* OUT */)
 {
     if (rd->status != POOLSIM_OK) return H5I_INVALID_HID;
-    hid_t d = H5Lexists(loc, name, H5P_DEFAULT) > 0 ? H5Dopen2(loc, name, H5P_DEFAULT)
-                                                      : H5I_INVALID_HID;
+    hid_t d =
+        H5Lexists(loc, name, H5P_DEFAULT) > 0 ? H5Dopen2(loc, name, H5P_DEFAULT) : H5I_INVALID_HID;
     if (d < 0) {
         fail(rd, POOLSIM_EINPUT, loc, name, "missing dataset");
         return d;
@@ -171,8 +176,10 @@ static hid_t open_ds(reader *rd, hid_t loc, const char *name, H5T_class_t cls, i
     int r = ok ? H5Sget_simple_extent_ndims(sp) : -1;
     ok = ok && r == rank && H5Sget_simple_extent_dims(sp, got, NULL) == r;
     for (int i = 0; ok && i < rank; i++) {
-        if (dims_out) dims_out[i] = got[i];
-        else ok = got[i] == dims[i];
+        if (dims_out)
+            dims_out[i] = got[i];
+        else
+            ok = got[i] == dims[i];
     }
     if (!ok) {
         char why[160];
@@ -228,7 +235,8 @@ static void strings(reader *rd, hid_t loc, const char *name, int n, char **out /
         fail(rd, POOLSIM_EINPUT, loc, name, "unreadable string type");
     } else if (fixed) {
         char *buf = calloc((size_t)n, fixed);
-        if (!buf) fail(rd, POOLSIM_ENOMEM, loc, name, "out of memory");
+        if (!buf)
+            fail(rd, POOLSIM_ENOMEM, loc, name, "out of memory");
         else if (H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
             fail(rd, POOLSIM_EIO, loc, name, "cannot read dataset");
         for (int i = 0; buf && rd->status == POOLSIM_OK && i < n; i++)
@@ -236,7 +244,8 @@ static void strings(reader *rd, hid_t loc, const char *name, int n, char **out /
         free(buf);
     } else {
         char **s = calloc((size_t)n, sizeof *s);
-        if (!s) fail(rd, POOLSIM_ENOMEM, loc, name, "out of memory");
+        if (!s)
+            fail(rd, POOLSIM_ENOMEM, loc, name, "out of memory");
         else if (H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, s) < 0)
             fail(rd, POOLSIM_EIO, loc, name, "cannot read dataset");
         else {
@@ -410,9 +419,11 @@ static poolsim_results *contents(reader *rd, hid_t file)
         (T < 1 || T > MAX_T || L < 1 || L > MAX_L || C < 1 || C > MAX_C ||
          (double)L * (double)C * (double)(T + 1) > MAX_LCT)) {
         char why[200];
-        snprintf(why, sizeof why, "sizes out of range: %llu years, %llu lines, %llu counties "
-                 "(limits %d, %d, %d)", (unsigned long long)T, (unsigned long long)L,
-                 (unsigned long long)C, MAX_T, MAX_L, MAX_C);
+        snprintf(why, sizeof why,
+                 "sizes out of range: %llu years, %llu lines, %llu counties "
+                 "(limits %d, %d, %d)",
+                 (unsigned long long)T, (unsigned long long)L, (unsigned long long)C, MAX_T, MAX_L,
+                 MAX_C);
         fail_msg(rd, POOLSIM_EINPUT, why);
     }
     if (rd->status == POOLSIM_OK && !(r = poolsim_results_alloc((int)T, (int)L, (int)C)))

@@ -22,17 +22,17 @@
 #include "poolsim/common.h"
 #include "poolsim/scenario.h"
 
-#define FORMAT "poolsim-results/1"
-#define PATH_CHUNK 4096   /* paths per chunk of the /paths datasets */
+#define FORMAT        "poolsim-results/1"
+#define PATH_CHUNK    4096 /* paths per chunk of the /paths datasets */
 #define DEFLATE_LEVEL 4
 
 /* Sticky-error writer: after the first failure every helper does nothing,
  * so the layout code reads straight through and is checked once. */
 typedef struct {
-    hid_t gcpl, dcpl;     /* creation properties without timestamps */
-    hid_t str;            /* variable-length UTF-8 string */
+    hid_t gcpl, dcpl; /* creation properties without timestamps */
+    hid_t str;        /* variable-length UTF-8 string */
     int failed;
-    char what[768];       /* first failure: object and reason */
+    char what[768]; /* first failure: object and reason */
 } writer;
 
 /* HDF5 keeps the most specific reason in the innermost error of its stack
@@ -66,8 +66,8 @@ static void fail(writer *w, hid_t loc, const char *doing, const char *name)
     char where[256] = "";
     if (loc >= 0 && H5Iget_name(loc, where, sizeof where) < 0) where[0] = '\0';
     const char *sep = (where[0] && strcmp(where, "/") != 0) ? "/" : "";
-    snprintf(w->what, sizeof w->what, "%s %s%s%s: %s", doing, where[0] ? where : "/", sep,
-             name, reason[0] ? reason : "HDF5 error");
+    snprintf(w->what, sizeof w->what, "%s %s%s%s: %s", doing, where[0] ? where : "/", sep, name,
+             reason[0] ? reason : "HDF5 error");
 }
 
 static void close_obj(hid_t id)
@@ -112,8 +112,8 @@ static void dataset(writer *w, hid_t loc, const char *name, hid_t ftype, hid_t m
 {
     if (w->failed) return;
     hid_t sp = rank == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(rank, dims, NULL);
-    hid_t d = sp < 0 ? H5I_INVALID_HID
-                     : H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    hid_t d =
+        sp < 0 ? H5I_INVALID_HID : H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     if (d < 0 || H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
         fail(w, loc, "writing dataset", name);
     if (d >= 0) {
@@ -229,9 +229,10 @@ static void county(writer *w, hid_t counties, const poolsim_results *r, int l, i
     vec(w, g, "shortfall_prob", r->shortfall_prob + o, T, "1",
         "P(G > 0): probability that the county's shortfall after its own balance is positive "
         "(MODEL.md section 5 step 3)");
-    interval(w, g, "shortfall_ci", r->shortfall_lo + o, r->shortfall_hi + o, T, buf,
-             "Wilson 95% score interval of shortfall_prob (z = 1.959963984540054), [T][2] = lo, hi");
-    tailsum_years(w, g, "county_burden", &r->county_burden, o,  T,
+    interval(
+        w, g, "shortfall_ci", r->shortfall_lo + o, r->shortfall_hi + o, T, buf,
+        "Wilson 95% score interval of shortfall_prob (z = 1.959963984540054), [T][2] = lo, hi");
+    tailsum_years(w, g, "county_burden", &r->county_burden, o, T,
                   "county-government burden g + miss (g when reserve.uncovered is city), per year");
     tailsum_total(w, g, "county_burden_total", &r->county_burden_total, POOLSIM_LC(r, l, c),
                   "county-government burden summed over the horizon (per path, then summarised)");
@@ -254,8 +255,9 @@ static void line(writer *w, hid_t lines, const poolsim_results *r, int l, double
     attr_str(w, g, "name", r->line_names[l]);
     vec(w, g, "exhaustion_prob", r->exhaustion_prob + o, T, "1",
         "P(exhausted by year): share of paths whose first exhaustion year is <= this year");
-    interval(w, g, "exhaustion_ci", r->exhaustion_lo + o, r->exhaustion_hi + o, T, buf,
-             "Wilson 95% score interval of exhaustion_prob (z = 1.959963984540054), [T][2] = lo, hi");
+    interval(
+        w, g, "exhaustion_ci", r->exhaustion_lo + o, r->exhaustion_hi + o, T, buf,
+        "Wilson 95% score interval of exhaustion_prob (z = 1.959963984540054), [T][2] = lo, hi");
     vec(w, g, "exhaustion_year_prob", r->exhaustion_year_prob + o, T, "1",
         "P(this year is an exhaustion year: the reserve cannot pay all reserve shares)");
     vec(w, g, "first_exhaustion_count", r->first_exhaustion_count + (size_t)l * (T + 1), T + 1,
@@ -282,12 +284,16 @@ static void saved_paths(writer *w, hid_t file, const poolsim_saved_paths *p)
     hid_t g = group(w, file, "paths");
     long long P = p->P;
     attr(w, g, "paths", H5T_STD_I64LE, H5T_NATIVE_LLONG, &P);
-    attr_str(w, g, "description",
-             "per-path values (--save-paths); path index p is the generator key of MODEL.md section 6");
+    attr_str(
+        w, g, "description",
+        "per-path values (--save-paths); path index p is the generator key of MODEL.md section 6");
     hsize_t L = (hsize_t)p->L, C = (hsize_t)p->C, T = (hsize_t)p->T, NP = (hsize_t)p->P;
     hsize_t ch = NP < PATH_CHUNK ? NP : PATH_CHUNK;
-    struct { int rank; hsize_t dims[4], chunk[4]; } s2 = {2, {L, NP}, {1, ch}},
-        s3 = {3, {L, NP, T}, {1, ch, T}}, s4 = {4, {L, C, NP, T}, {1, 1, ch, T}};
+    struct {
+        int rank;
+        hsize_t dims[4], chunk[4];
+    } s2 = {2, {L, NP}, {1, ch}}, s3 = {3, {L, NP, T}, {1, ch, T}},
+      s4 = {4, {L, C, NP, T}, {1, 1, ch, T}};
     hid_t dcpl[3] = {H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID};
     const hsize_t *chunks[3] = {s2.chunk, s3.chunk, s4.chunk};
     for (int i = 0; i < 3 && !w->failed; i++) {
@@ -351,7 +357,8 @@ static void contents(writer *w, hid_t file, const poolsim_results *r, const pool
     dataset(w, file, "years", H5T_STD_I32LE, H5T_NATIVE_INT, 1, nt, w->dcpl, r->years, "year",
             "calendar year of each projection year t = 1..T");
     dataset(w, file, "quantile_probs", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, nq, w->dcpl,
-            poolsim_quantile_probs, "1", "probabilities of the quantiles p01 p05 p25 p50 p75 p95 p99");
+            poolsim_quantile_probs, "1",
+            "probabilities of the quantiles p01 p05 p25 p50 p75 p95 p99");
     hid_t g = group(w, file, "counties");
     strings(w, g, "ids", r->county_ids, r->C, "county ids in scenario order");
     strings(w, g, "names", r->county_names, r->C, "county names in scenario order");
@@ -376,11 +383,13 @@ static int bad_id(const char *s)
 static int check_input(const poolsim_results *r, const poolsim_saved_paths *p, const char *path)
 {
     if (r->T < 1 || r->L < 1 || r->C < 1)
-        POOLSIM_ERROR(POOLSIM_EINPUT, "cannot write %s: no years, lines or counties (T=%d L=%d C=%d)",
-                      path, r->T, r->L, r->C);
+        POOLSIM_ERROR(POOLSIM_EINPUT,
+                      "cannot write %s: no years, lines or counties (T=%d L=%d C=%d)", path, r->T,
+                      r->L, r->C);
     for (int l = 0; l < r->L; l++) {
         if (bad_id(r->line_ids[l]))
-            POOLSIM_ERROR(POOLSIM_EINPUT, "cannot write %s: line %d has an invalid id", path, l + 1);
+            POOLSIM_ERROR(POOLSIM_EINPUT, "cannot write %s: line %d has an invalid id", path,
+                          l + 1);
         for (int k = 0; k < l; k++)
             if (strcmp(r->line_ids[k], r->line_ids[l]) == 0)
                 POOLSIM_ERROR(POOLSIM_EINPUT, "cannot write %s: duplicated line id '%s'", path,
@@ -388,16 +397,19 @@ static int check_input(const poolsim_results *r, const poolsim_saved_paths *p, c
     }
     for (int c = 0; c < r->C; c++) {
         if (bad_id(r->county_ids[c]))
-            POOLSIM_ERROR(POOLSIM_EINPUT, "cannot write %s: county %d has an invalid id", path, c + 1);
+            POOLSIM_ERROR(POOLSIM_EINPUT, "cannot write %s: county %d has an invalid id", path,
+                          c + 1);
         for (int k = 0; k < c; k++)
             if (strcmp(r->county_ids[k], r->county_ids[c]) == 0)
                 POOLSIM_ERROR(POOLSIM_EINPUT, "cannot write %s: duplicated county id '%s'", path,
                               r->county_ids[c]);
     }
     if (p && (p->T != r->T || p->L != r->L || p->C != r->C || p->P < 1))
-        POOLSIM_ERROR(POOLSIM_EINPUT,
-                      "cannot write %s: saved paths (T=%d L=%d C=%d P=%ld) do not match the results "
-                      "(T=%d L=%d C=%d)", path, p->T, p->L, p->C, p->P, r->T, r->L, r->C);
+        POOLSIM_ERROR(
+            POOLSIM_EINPUT,
+            "cannot write %s: saved paths (T=%d L=%d C=%d P=%ld) do not match the results "
+            "(T=%d L=%d C=%d)",
+            path, p->T, p->L, p->C, p->P, r->T, r->L, r->C);
     char what[600];
     snprintf(what, sizeof what, "cannot write %s", path);
     return poolsim_results_check_finite(r, what);
@@ -435,7 +447,7 @@ static unsigned char *build_image(writer *w, const poolsim_results *r, const poo
         w->failed = 1;
     }
     contents(w, file, r, p, buf);
-    attr_int(w, file, "complete", 1);   /* last: marks a finished file */
+    attr_int(w, file, "complete", 1); /* last: marks a finished file */
     if (!w->failed && H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) fail(w, file, "flushing", "file");
     ssize_t n = w->failed ? -1 : H5Fget_file_image(file, NULL, 0);
     if (!w->failed && n <= 0) fail(w, file, "taking the image of", "file");
@@ -460,13 +472,13 @@ static unsigned char *build_image(writer *w, const poolsim_results *r, const poo
     return image;
 }
 
-int poolsim_h5out_write(const poolsim_results *r, const poolsim_saved_paths *paths, const char *path)
+int poolsim_h5out_write(const poolsim_results *r, const poolsim_saved_paths *paths,
+                        const char *path)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     int st = check_input(r, paths, path);
     if (st != POOLSIM_OK) return st;
-    writer w = {.gcpl = H5I_INVALID_HID, .dcpl = H5I_INVALID_HID,
-                .str = H5I_INVALID_HID};
+    writer w = {.gcpl = H5I_INVALID_HID, .dcpl = H5I_INVALID_HID, .str = H5I_INVALID_HID};
     size_t size = 0;
     unsigned char *image = build_image(&w, r, paths, path, &size);
     if (!image) POOLSIM_ERROR(POOLSIM_EIO, "cannot write %s: %s", path, w.what);

@@ -129,17 +129,18 @@ static json_t *county(const poolsim_results *r, int l, int c)
 {
     const size_t T = (size_t)r->T, o = POOLSIM_LCT(r, l, c, 0);
     json_t *j = json_object();
-    int ok = set(j, "name", json_string(r->county_names[c])) &&
-             set(j, "shortfall_prob", reals(r->shortfall_prob + o, T)) &&
-             set(j, "shortfall_ci", pairs(r->shortfall_lo + o, r->shortfall_hi + o, T)) &&
-             set(j, "county_burden", tailsum(&r->county_burden, o, T)) &&
-             set(j, "county_burden_total", tail_total(&r->county_burden_total, POOLSIM_LC(r, l, c))) &&
-             set(j, "reserve_paid", mean_se(&r->reserve_paid, o, T)) &&
-             set(j, "levy", mean_se(&r->levy, o, T)) &&
-             set(j, "city_uncovered", mean_se(&r->city_uncovered, o, T)) &&
-             set(j, "financing", mean_se(&r->financing, o, T)) &&
-             set(j, "expenditure", mean_se(&r->expenditure, o, T)) &&
-             set(j, "balance", mean_se(&r->balance, o, T));
+    int ok =
+        set(j, "name", json_string(r->county_names[c])) &&
+        set(j, "shortfall_prob", reals(r->shortfall_prob + o, T)) &&
+        set(j, "shortfall_ci", pairs(r->shortfall_lo + o, r->shortfall_hi + o, T)) &&
+        set(j, "county_burden", tailsum(&r->county_burden, o, T)) &&
+        set(j, "county_burden_total", tail_total(&r->county_burden_total, POOLSIM_LC(r, l, c))) &&
+        set(j, "reserve_paid", mean_se(&r->reserve_paid, o, T)) &&
+        set(j, "levy", mean_se(&r->levy, o, T)) &&
+        set(j, "city_uncovered", mean_se(&r->city_uncovered, o, T)) &&
+        set(j, "financing", mean_se(&r->financing, o, T)) &&
+        set(j, "expenditure", mean_se(&r->expenditure, o, T)) &&
+        set(j, "balance", mean_se(&r->balance, o, T));
     if (!ok) {
         json_decref(j);
         return NULL;
@@ -273,7 +274,8 @@ static void indent(sbuf *b, int depth)
 {
     static const char spaces[] = "                                ";
     put(b, "\n", 1);
-    put(b, spaces, (size_t)(2 * depth) < sizeof spaces - 1 ? (size_t)(2 * depth) : sizeof spaces - 1);
+    put(b, spaces,
+        (size_t)(2 * depth) < sizeof spaces - 1 ? (size_t)(2 * depth) : sizeof spaces - 1);
 }
 
 /* Objects one member per line, arrays on one line. `raw`: a string node
@@ -288,7 +290,8 @@ static void print(sbuf *b, const json_t *v, int depth, const json_t *raw)
         json_t *m;
         size_t i = 0;
         put(b, "{", 1);
-        json_object_foreach((json_t *)v, key, m) {
+        json_object_foreach((json_t *)v, key, m)
+        {
             if (i++) put(b, ",", 1);
             indent(b, depth + 1);
             put_string(b, key);
@@ -308,8 +311,10 @@ static void print(sbuf *b, const json_t *v, int depth, const json_t *raw)
         put(b, "]", 1);
         break;
     case JSON_STRING:
-        if (v == raw) puts_(b, json_string_value(v));
-        else put_string(b, json_string_value(v));
+        if (v == raw)
+            puts_(b, json_string_value(v));
+        else
+            put_string(b, json_string_value(v));
         break;
     case JSON_INTEGER:
         snprintf(s, sizeof s, "%" JSON_INTEGER_FORMAT, json_integer_value(v));

@@ -15,11 +15,15 @@
 int poolsim_mpi_init(int *argc, char ***argv)
 {
     int provided;
-    if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) return POOLSIM_EIO;
+    if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
+        return POOLSIM_EIO;
     return POOLSIM_OK;
 }
 
-void poolsim_mpi_finalize(void) { MPI_Finalize(); }
+void poolsim_mpi_finalize(void)
+{
+    MPI_Finalize();
+}
 
 int poolsim_mpi_rank(void)
 {
@@ -80,7 +84,8 @@ int poolsim_mpi_recv_doubles(double *buf, size_t n, int src, int tag)
 int poolsim_mpi_send_i64(const int64_t *buf, size_t n, int dest, int tag)
 {
     uint64_t len = n;
-    if (MPI_Send(&len, 1, MPI_UINT64_T, dest, tag, MPI_COMM_WORLD) != MPI_SUCCESS) return POOLSIM_EIO;
+    if (MPI_Send(&len, 1, MPI_UINT64_T, dest, tag, MPI_COMM_WORLD) != MPI_SUCCESS)
+        return POOLSIM_EIO;
     return n ? send_any(buf, n, MPI_INT64_T, sizeof(int64_t), dest, tag) : POOLSIM_OK;
 }
 
@@ -100,7 +105,8 @@ int poolsim_mpi_bcast_doubles(double *buf, size_t n)
 {
     while (n > 0) {
         size_t k = n < CHUNK ? n : CHUNK;
-        if (MPI_Bcast(buf, (int)k, MPI_DOUBLE, 0, MPI_COMM_WORLD) != MPI_SUCCESS) return POOLSIM_EIO;
+        if (MPI_Bcast(buf, (int)k, MPI_DOUBLE, 0, MPI_COMM_WORLD) != MPI_SUCCESS)
+            return POOLSIM_EIO;
         buf += k;
         n -= k;
     }
@@ -114,7 +120,10 @@ int poolsim_mpi_gather_double(double v, double *out)
                : POOLSIM_EIO;
 }
 
-void poolsim_mpi_abort(int code) { MPI_Abort(MPI_COMM_WORLD, code); }
+void poolsim_mpi_abort(int code)
+{
+    MPI_Abort(MPI_COMM_WORLD, code);
+}
 
 #else /* single process */
 
@@ -125,9 +134,18 @@ int poolsim_mpi_init(int *argc, char ***argv)
     return POOLSIM_OK;
 }
 void poolsim_mpi_finalize(void) {}
-int poolsim_mpi_rank(void) { return 0; }
-int poolsim_mpi_size(void) { return 1; }
-int poolsim_mpi_max_int(int v) { return v; }
+int poolsim_mpi_rank(void)
+{
+    return 0;
+}
+int poolsim_mpi_size(void)
+{
+    return 1;
+}
+int poolsim_mpi_max_int(int v)
+{
+    return v;
+}
 int poolsim_mpi_send_doubles(const double *buf, size_t n, int dest, int tag)
 {
     (void)buf, (void)n, (void)dest, (void)tag;
@@ -160,5 +178,8 @@ int poolsim_mpi_gather_double(double v, double *out)
     out[0] = v;
     return POOLSIM_OK;
 }
-void poolsim_mpi_abort(int code) { exit(code); }
+void poolsim_mpi_abort(int code)
+{
+    exit(code);
+}
 #endif

@@ -12,29 +12,28 @@
 #include "poolsim/common.h"
 #include "poolsim/plot.h"
 
-const poolsim_output_labels poolsim_output_label[2] = {
-    {
-        .scenario_file = "Scenario file",
-        .years = "Projection years",
-        .paths = "Simulated paths",
-        .seed = "Random seed",
-        .version = "poolsim version",
-        .commit = "Source commit",
-        .build = "Build",
-        .quantiles = "Quantile method",
-        .started = "Run started (UTC)",
-    },
-    {
-        .scenario_file = "情景文件",
-        .years = "预测期",
-        .paths = "模拟路径数",
-        .seed = "随机种子",
-        .version = "poolsim 版本",
-        .commit = "源代码版本",
-        .build = "编译信息",
-        .quantiles = "分位数方法",
-        .started = "运行开始时间（UTC）",
-    }};
+const poolsim_output_labels poolsim_output_label[2] = {{
+                                                           .scenario_file = "Scenario file",
+                                                           .years = "Projection years",
+                                                           .paths = "Simulated paths",
+                                                           .seed = "Random seed",
+                                                           .version = "poolsim version",
+                                                           .commit = "Source commit",
+                                                           .build = "Build",
+                                                           .quantiles = "Quantile method",
+                                                           .started = "Run started (UTC)",
+                                                       },
+                                                       {
+                                                           .scenario_file = "情景文件",
+                                                           .years = "预测期",
+                                                           .paths = "模拟路径数",
+                                                           .seed = "随机种子",
+                                                           .version = "poolsim 版本",
+                                                           .commit = "源代码版本",
+                                                           .build = "编译信息",
+                                                           .quantiles = "分位数方法",
+                                                           .started = "运行开始时间（UTC）",
+                                                       }};
 
 int poolsim_output_make_dirs(const char *dir)
 {
@@ -139,8 +138,8 @@ int poolsim_output_check_args(const char *cmd, int nargs, const char *lang, void
     return 0;
 }
 
-int poolsim_output_read_results(const char *in, const char *out, const char *suffix, poolsim_results **r,
-                                char **def)
+int poolsim_output_read_results(const char *in, const char *out, const char *suffix,
+                                poolsim_results **r, char **def)
 {
     *r = NULL;
     *def = NULL;

@@ -107,7 +107,8 @@ static int plan_county_line(poolsim_plan *pl, int l, int c)
             int m = ln->classes[j];
             const poolsim_class_params *cp = &cty->cls[m];
             double n = poolsim_plan_enrol(s, c, m, t);
-            double pc = poolsim_param_grown(&cp->per_capita, &cp->per_capita_growth, s->start_year, y);
+            double pc =
+                poolsim_param_grown(&cp->per_capita, &cp->per_capita_growth, s->start_year, y);
             double sub = poolsim_param_grown(&cp->subsidy, &cp->subsidy_growth, s->start_year, y);
             double coll = poolsim_param_at(&cp->collection_rate, y);
             double wr = poolsim_param_at(&cp->wage_rate, y);
@@ -130,7 +131,8 @@ static int plan_county_line(poolsim_plan *pl, int l, int c)
         if (!isfinite(ff) || !isfinite(fw) || !isfinite(pce)) {
             poolsim_error_report(__FILE__, __LINE__,
                                  "financing or per-capita spending of county %s, line %s, year %d "
-                                 "is not finite", cty->id, ln->id, y);
+                                 "is not finite",
+                                 cty->id, ln->id, y);
             return POOLSIM_ENUM;
         }
         for (int kk = 0; kk < pl->nclaims[l]; kk++) {
@@ -158,9 +160,10 @@ static int plan_county_line(poolsim_plan *pl, int l, int c)
                 memset(&q->m, 0, sizeof q->m);
             }
             if (!isfinite(q->lam0) || !isfinite(q->m.ey) || !isfinite(q->m.ey2)) {
-                poolsim_error_report(__FILE__, __LINE__,
-                                     "claims of benefit %s, county %s, line %s, year %d are not finite",
-                                     b->id, cty->id, ln->id, y);
+                poolsim_error_report(
+                    __FILE__, __LINE__,
+                    "claims of benefit %s, county %s, line %s, year %d are not finite", b->id,
+                    cty->id, ln->id, y);
                 return POOLSIM_ENUM;
             }
             pl->who[((size_t)l * (size_t)pl->C + (size_t)c) * (size_t)pl->K + (size_t)kk] =
@@ -275,7 +278,7 @@ int poolsim_plan_build(const poolsim_scenario *s, poolsim_plan **out)
             int kk = pl->nclaims[l]++;
             pl->claim_benefit[l][kk] = b;
             pl->epidemic[l * K + kk] = ln->benefits[b].epidemic;
-            pl->mode[l * K + kk] = mi->sd == 0 ? POOLSIM_MOMENTS_FIXED
+            pl->mode[l * K + kk] = mi->sd == 0                    ? POOLSIM_MOMENTS_FIXED
                                    : ln->benefits[b].index_limits ? POOLSIM_MOMENTS_SCALED
                                                                   : POOLSIM_MOMENTS_PATH;
         }

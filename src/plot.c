@@ -55,7 +55,7 @@ void poolsim_plot_put_quoted(FILE *f, const char *s)
 {
     fputc('\'', f);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p < 0x20 || *p == 0x7f) continue;   /* line breaks, tabs, escapes */
+        if (*p < 0x20 || *p == 0x7f) continue; /* line breaks, tabs, escapes */
         if (*p == '\'') fputc('\'', f);
         fputc(*p, f);
     }
@@ -140,8 +140,10 @@ int poolsim_plot_parse_formats(const char *list, unsigned *mask)
         for (int i = 0; i < POOLSIM_PLOT_NFMT; i++)
             if (len == strlen(names[i]) && !strncmp(p, names[i], len)) found = i;
         if (found < 0) {
-            fprintf(stderr, "poolsim: --format: '%.*s' is not a chart format (expected png, svg or pdf, "
-                    "comma-separated)\n", (int)len, p);
+            fprintf(stderr,
+                    "poolsim: --format: '%.*s' is not a chart format (expected png, svg or pdf, "
+                    "comma-separated)\n",
+                    (int)len, p);
             return -1;
         }
         m |= 1u << found;
@@ -214,7 +216,8 @@ static int run_gnuplot(const char *gnuplot, const char *script, const char *log_
     posix_spawn_file_actions_t fa;
     if (posix_spawn_file_actions_init(&fa) != 0) return POOLSIM_ENOMEM;
     int rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    if (!rc) rc = posix_spawn_file_actions_addopen(&fa, 2, log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (!rc)
+        rc = posix_spawn_file_actions_addopen(&fa, 2, log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (!rc) rc = posix_spawn_file_actions_adddup2(&fa, 2, 1);
     pid_t pid;
     char *const args[] = {(char *)"gnuplot", (char *)script, NULL};
@@ -245,7 +248,8 @@ static int run_gnuplot(const char *gnuplot, const char *script, const char *log_
                     WEXITSTATUS(status), msg && msg[0] ? "; its messages:" : " and no message");
         else
             fprintf(stderr, "poolsim: gnuplot (%s) was killed by signal %d%s\n", gnuplot,
-                    WIFSIGNALED(status) ? WTERMSIG(status) : 0, msg && msg[0] ? "; its messages:" : "");
+                    WIFSIGNALED(status) ? WTERMSIG(status) : 0,
+                    msg && msg[0] ? "; its messages:" : "");
         if (msg && msg[0]) print_messages(msg);
     }
     free(msg);
@@ -271,7 +275,8 @@ int poolsim_plot_render(const poolsim_results *r, const poolsim_plot_opts *opt,
     const char *path_env = opt->path_env ? opt->path_env : getenv("PATH");
     char *gnuplot = poolsim_plot_find_program("gnuplot", path_env);
     if (!gnuplot) {
-        fprintf(stderr, "poolsim: gnuplot not found on PATH (install the Debian package gnuplot-nox)\n");
+        fprintf(stderr,
+                "poolsim: gnuplot not found on PATH (install the Debian package gnuplot-nox)\n");
         return POOLSIM_ETOOL;
     }
     int st = make_dirs(opt->dir);
@@ -288,7 +293,8 @@ int poolsim_plot_render(const poolsim_results *r, const poolsim_plot_opts *opt,
     for (int i = 0; i < out->n; i++)
         for (int f = 0; f < POOLSIM_PLOT_NFMT; f++) {
             if (!(opt->formats & (1u << f))) continue;
-            out->chart[i].file[f] = path_join(opt->dir, ".", out->chart[i].name, fmt_ext[f], suffix);
+            out->chart[i].file[f] =
+                path_join(opt->dir, ".", out->chart[i].name, fmt_ext[f], suffix);
             if (!out->chart[i].file[f]) {
                 st = POOLSIM_ENOMEM;
                 goto done;
@@ -327,7 +333,8 @@ int poolsim_plot_render(const poolsim_results *r, const poolsim_plot_opts *opt,
         st = poolsim_plot_charts_script(r, opt->lang, out, f);
         if (ferror(f)) st = st ? st : POOLSIM_EIO;
         if (fclose(f) != 0 && !st) st = POOLSIM_EIO;
-        if (st == POOLSIM_EIO) fprintf(stderr, "poolsim: cannot write %s: %s\n", script, strerror(errno));
+        if (st == POOLSIM_EIO)
+            fprintf(stderr, "poolsim: cannot write %s: %s\n", script, strerror(errno));
     }
     if (!st) st = run_gnuplot(gnuplot, script, log);
     unlink(script);
@@ -354,7 +361,8 @@ int poolsim_plot_render(const poolsim_results *r, const poolsim_plot_opts *opt,
             if (!final) {
                 st = POOLSIM_ENOMEM;
             } else if (rename(tmp, final) != 0) {
-                fprintf(stderr, "poolsim: cannot rename %s to %s: %s\n", tmp, final, strerror(errno));
+                fprintf(stderr, "poolsim: cannot rename %s to %s: %s\n", tmp, final,
+                        strerror(errno));
                 free(final);
                 st = POOLSIM_EIO;
             } else {
@@ -411,7 +419,8 @@ static char *sweep_title(const poolsim_sweep_results *w, const char *name, int l
     if (lang == POOLSIM_LANG_ZH)
         fprintf(f, "参数敏感性：截至 %d 年储备金耗尽的概率（", w->years[w->T - 1]);
     else
-        fprintf(f, "Sweep: probability that the reserve is exhausted by %d, by lever value (", w->years[w->T - 1]);
+        fprintf(f, "Sweep: probability that the reserve is exhausted by %d, by lever value (",
+                w->years[w->T - 1]);
     for (int k = 0; k < w->K; k++) fprintf(f, "%s%s", k ? " × " : "", w->levers[k].key);
     fputs(lang == POOLSIM_LANG_ZH ? "）" : ")", f);
     if (fclose(f) != 0) {
@@ -421,14 +430,16 @@ static char *sweep_title(const poolsim_sweep_results *w, const char *name, int l
     return buf;
 }
 
-int poolsim_plot_sweep_charts(const char *results_path, const poolsim_plot_opts *opt, poolsim_chart_set *set)
+int poolsim_plot_sweep_charts(const char *results_path, const poolsim_plot_opts *opt,
+                              poolsim_chart_set *set)
 {
     if (!poolsim_sweep_present(results_path)) return POOLSIM_OK;
     poolsim_sweep_results *w = NULL;
     int st = poolsim_sweep_read(results_path, &w);
     if (st) return st;
     if (opt->formats & POOLSIM_FMT_PDF)
-        fprintf(stderr, "poolsim: note: the sweep charts of %s are drawn in png and svg only\n", results_path);
+        fprintf(stderr, "poolsim: note: the sweep charts of %s are drawn in png and svg only\n",
+                results_path);
     for (int k = 0; k < 2 && !st; k++) {
         if (!(opt->formats & (1u << k))) continue;
         char *log = NULL;
@@ -507,15 +518,18 @@ int poolsim_cmd_plot(int argc, char **argv)
         default: plot_usage(stderr); return POOLSIM_EXIT_INPUT;
         }
     }
-    if (poolsim_output_check_args("plot", argc - optind, lang, plot_usage)) return POOLSIM_EXIT_INPUT;
+    if (poolsim_output_check_args("plot", argc - optind, lang, plot_usage))
+        return POOLSIM_EXIT_INPUT;
     const char *in = argv[optind];
     poolsim_cli_signals();
     poolsim_results *r;
     char *def;
     int ex = poolsim_output_read_results(in, dir, "-charts", &r, &def);
     if (ex) return ex;
-    poolsim_plot_opts o = {.dir = dir ? dir : def, .formats = formats,
-                           .lang = poolsim_plot_lang(r, lang), .path_env = NULL};
+    poolsim_plot_opts o = {.dir = dir ? dir : def,
+                           .formats = formats,
+                           .lang = poolsim_plot_lang(r, lang),
+                           .path_env = NULL};
     poolsim_chart_set set;
     int st = poolsim_plot_render(r, &o, &set);
     if (!st) st = poolsim_plot_sweep_charts(in, &o, &set);

@@ -13,23 +13,23 @@
 #include "poolsim/common.h"
 #include "poolsim/output.h"
 
-#define FONT "Noto Sans CJK SC"
+#define FONT      "Noto Sans CJK SC"
 #define FONT_SIZE 11
 
 /* Chart texts in English and Chinese; %s are filled in order. */
 typedef struct {
     const char *year;
-    const char *subtitle;          /* scenario, paths, seed */
-    const char *fan_title;         /* line name */
+    const char *subtitle;  /* scenario, paths, seed */
+    const char *fan_title; /* line name */
     const char *fan_ylabel;
-    const char *band90, *band50, *median, *cap, *cap_at;   /* cap_at: %s = "30%" */
+    const char *band90, *band50, *median, *cap, *cap_at; /* cap_at: %s = "30%" */
     const char *exh_title, *exh_ylabel, *interval;
-    const char *first_title, *first_ylabel, *never;        /* never: %s = share */
+    const char *first_title, *first_ylabel, *never; /* never: %s = share */
     const char *none_exhausted;
-    const char *burden_title;      /* line name, first year, last year */
-    const char *burden_xlabel;     /* first year, last year, unit */
+    const char *burden_title;  /* line name, first year, last year */
+    const char *burden_xlabel; /* first year, last year, unit */
     const char *mean, *p95, *p99, *no_burden;
-    const char *heat_title;        /* line name */
+    const char *heat_title; /* line name */
     const char *heat_cblabel;
 } texts;
 
@@ -145,7 +145,11 @@ static char *clip(const char *s, int maxw)
     int w = 0;
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
-        int len = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3 : (*p & 0xF8) == 0xF0 ? 4 : 1;
+        int len = *p < 0x80             ? 1
+                  : (*p & 0xE0) == 0xC0 ? 2
+                  : (*p & 0xF0) == 0xE0 ? 3
+                  : (*p & 0xF8) == 0xF0 ? 4
+                                        : 1;
         int cw = len >= 3 ? 2 : 1;
         if (w + cw > maxw) return fmt("%.*s…", (int)(p - (const unsigned char *)s), s);
         w += cw;
@@ -163,15 +167,16 @@ int poolsim_plot_charts_list(const poolsim_results *r, int lang, poolsim_chart_s
     if (!out->chart) return POOLSIM_ENOMEM;
     int y0 = r->years[0], yT = r->years[r->T - 1];
     int ok = 1;
-#define ADD(k, l, nm, ti)                                   \
-    do {                                                    \
-        poolsim_chart *c = &out->chart[out->n++];           \
-        c->kind = (k), c->line = (l), c->name = (nm), c->title = (ti); \
-        ok &= c->name != NULL && c->title != NULL;          \
+#define ADD(k, l, nm, ti)                                                                          \
+    do {                                                                                           \
+        poolsim_chart *c = &out->chart[out->n++];                                                  \
+        c->kind = (k), c->line = (l), c->name = (nm), c->title = (ti);                             \
+        ok &= c->name != NULL && c->title != NULL;                                                 \
     } while (0)
     for (int l = 0; l < r->L; l++) {
         const char *ln = poolsim_output_name_or(r->line_names[l], r->line_ids[l]);
-        ADD(POOLSIM_CHART_FAN, l, safe_name("fan-", r->line_ids[l]), subst(tx->fan_title, ln, NULL, NULL));
+        ADD(POOLSIM_CHART_FAN, l, safe_name("fan-", r->line_ids[l]),
+            subst(tx->fan_title, ln, NULL, NULL));
     }
     ADD(POOLSIM_CHART_EXHAUSTION, -1, fmt("exhaustion"), fmt("%s", tx->exh_title));
     ADD(POOLSIM_CHART_FIRST_YEAR, -1, fmt("first-exhaustion"), fmt("%s", tx->first_title));
@@ -195,7 +200,10 @@ int poolsim_plot_charts_list(const poolsim_results *r, int lang, poolsim_chart_s
 
 /* ---- data blocks ---- */
 
-static double qv(const poolsim_distsum *d, size_t i, int k) { return d->q[i * POOLSIM_NQ + (size_t)k]; }
+static double qv(const poolsim_distsum *d, size_t i, int k)
+{
+    return d->q[i * POOLSIM_NQ + (size_t)k];
+}
 
 static void data_blocks(FILE *f, const poolsim_results *r)
 {
@@ -229,7 +237,9 @@ static void data_blocks(FILE *f, const poolsim_results *r)
     for (int t = 0; t < T; t++) {
         fprintf(f, "%d", r->years[t]);
         for (int l = 0; l < L; l++)
-            fprintf(f, " %.10g", 100 * r->first_exhaustion_count[(size_t)l * (size_t)(T + 1) + (size_t)t] / paths);
+            fprintf(f, " %.10g",
+                    100 * r->first_exhaustion_count[(size_t)l * (size_t)(T + 1) + (size_t)t] /
+                        paths);
         fputc('\n', f);
     }
     fputs("EOD\n", f);
@@ -280,7 +290,8 @@ static void year_axis(FILE *f, const poolsim_results *r, int lang, double pad)
     int y0 = r->years[0], yT = r->years[r->T - 1];
     int step = 1;
     while ((yT - y0) / step > 15) step = step == 1 ? 2 : step == 2 ? 5 : step * 2;
-    fprintf(f, "set xrange [%g:%g]\nset xtics %d format '%%.0f' nomirror out\n", y0 - pad, yT + pad, step);
+    fprintf(f, "set xrange [%g:%g]\nset xtics %d format '%%.0f' nomirror out\n", y0 - pad, yT + pad,
+            step);
     fputs("set xlabel ", f);
     poolsim_plot_put_quoted(f, tx->year);
     fputc('\n', f);
@@ -298,7 +309,7 @@ static void common(FILE *f, const poolsim_results *r, int lang, const char *titl
     fputs("set encoding utf8\n", f);
     fputs("set title ", f);
     poolsim_plot_put_quoted(f, title);
-    fputs(".\"\\n\".", f);   /* a fixed "\n" between two single-quoted strings */
+    fputs(".\"\\n\".", f); /* a fixed "\n" between two single-quoted strings */
     poolsim_plot_put_quoted(f, sub ? sub : "");
     fputs(" font ',13'\n", f);
     free(sub);
@@ -344,18 +355,22 @@ static void body_fan(FILE *f, const poolsim_results *r, int lang, const poolsim_
     common(f, r, lang, c->title);
     year_axis(f, r, lang, T > 1 ? 0.2 : 0.6);
     if (T == 1) /* one year: the cap as a segment (a stepped line needs two) */
-        fprintf(f, "set arrow from %g,%.10g to %g,%.10g nohead dt 2 lw 2 lc rgb '#d62728' front\n", r->years[0] - 0.5,
-                100 * cap0, r->years[0] + 0.5, 100 * cap0);
+        fprintf(f, "set arrow from %g,%.10g to %g,%.10g nohead dt 2 lw 2 lc rgb '#d62728' front\n",
+                r->years[0] - 0.5, 100 * cap0, r->years[0] + 0.5, 100 * cap0);
     fprintf(f, "set yrange [0:%.10g]\nset format y '%%g%%%%'\nset ylabel ", top);
     poolsim_plot_put_quoted(f, tx->fan_ylabel);
     /* bands between the years; with one year, as boxes around it */
-    const char *band = T > 1 ? "1:2:6 with filledcurves" : "1:4:($1-0.2):($1+0.2):2:6 with boxxyerror";
-    const char *band2 = T > 1 ? "1:3:5 with filledcurves" : "1:4:($1-0.2):($1+0.2):3:5 with boxxyerror";
+    const char *band =
+        T > 1 ? "1:2:6 with filledcurves" : "1:4:($1-0.2):($1+0.2):2:6 with boxxyerror";
+    const char *band2 =
+        T > 1 ? "1:3:5 with filledcurves" : "1:4:($1-0.2):($1+0.2):3:5 with boxxyerror";
     fprintf(f, "\nplot $fan%d using %s fc rgb '#c6dbef' title ", l, band);
     poolsim_plot_put_quoted(f, tx->band90);
     fprintf(f, ", \\\n  $fan%d using %s fc rgb '#6fa8d6' title ", l, band2);
     poolsim_plot_put_quoted(f, tx->band50);
-    fprintf(f, ", \\\n  $fan%d using 1:4 with linespoints lw 2.5 pt 7 ps 0.6 lc rgb '#08306b' title ", l);
+    fprintf(f,
+            ", \\\n  $fan%d using 1:4 with linespoints lw 2.5 pt 7 ps 0.6 lc rgb '#08306b' title ",
+            l);
     poolsim_plot_put_quoted(f, tx->median);
     fprintf(f, ", \\\n  $fan%d using 1:7 with steps lw 2 dt 2 lc rgb '#d62728' title ", l);
     if (cap_const) {
@@ -376,18 +391,22 @@ static void body_exhaustion(FILE *f, const poolsim_results *r, int lang, const p
     size_t lt = (size_t)r->L * (size_t)r->T;
     common(f, r, lang, c->title);
     year_axis(f, r, lang, 0.2);
-    fprintf(f, "set yrange [0:%.10g]\nset format y '%%g%%%%'\nset ylabel ", pct_top(100 * max_of(r->exhaustion_hi, lt)));
+    fprintf(f, "set yrange [0:%.10g]\nset format y '%%g%%%%'\nset ylabel ",
+            pct_top(100 * max_of(r->exhaustion_hi, lt)));
     poolsim_plot_put_quoted(f, tx->exh_ylabel);
     fputs("\nplot ", f);
     for (int l = 0; l < r->L; l++) {
         const char *col = COLORS[(size_t)l % NCOLORS];
         const char *ln = poolsim_output_name_or(r->line_names[l], r->line_ids[l]);
         char *band = subst(tx->interval, ln, NULL, NULL);
-        fprintf(f, "%s$exh using 1:%d:%d with filledcurves fc rgb '%s' fs transparent solid 0.22 title ",
-                l ? ", \\\n  " : "", 3 + 3 * l, 4 + 3 * l, col);
+        fprintf(
+            f,
+            "%s$exh using 1:%d:%d with filledcurves fc rgb '%s' fs transparent solid 0.22 title ",
+            l ? ", \\\n  " : "", 3 + 3 * l, 4 + 3 * l, col);
         poolsim_plot_put_quoted(f, band ? band : ln);
         free(band);
-        fprintf(f, ", \\\n  $exh using 1:%d with linespoints lw 2.5 pt 7 ps 0.7 lc rgb '%s' title ", 2 + 3 * l, col);
+        fprintf(f, ", \\\n  $exh using 1:%d with linespoints lw 2.5 pt 7 ps 0.7 lc rgb '%s' title ",
+                2 + 3 * l, col);
         poolsim_plot_put_quoted(f, ln);
     }
     fputc('\n', f);
@@ -401,7 +420,9 @@ static void body_first(FILE *f, const poolsim_results *r, int lang, const poolsi
     double top = 0;
     for (int l = 0; l < L; l++)
         for (int t = 0; t < T; t++)
-            top = fmax(top, 100 * r->first_exhaustion_count[(size_t)l * (size_t)(T + 1) + (size_t)t] / paths);
+            top =
+                fmax(top, 100 * r->first_exhaustion_count[(size_t)l * (size_t)(T + 1) + (size_t)t] /
+                              paths);
     common(f, r, lang, c->title);
     year_axis(f, r, lang, 0.6);
     fprintf(f, "set yrange [0:%.10g]\nset format y '%%g%%%%'\nset ylabel ", pct_top(top));
@@ -420,8 +441,11 @@ static void body_first(FILE *f, const poolsim_results *r, int lang, const poolsi
         snprintf(share, sizeof share, "%.1f%%",
                  100 * r->first_exhaustion_count[(size_t)l * (size_t)(T + 1) + (size_t)T] / paths);
         char *key = subst(tx->never, ln, share, NULL);
-        fprintf(f, "%s$first using ($1%+.6f):%d:(%.6f) with boxes fs solid 0.85 noborder lc rgb '%s' title ",
-                l ? ", \\\n  " : "", (l - (L - 1) / 2.0) * w, l + 2, w, COLORS[(size_t)l % NCOLORS]);
+        fprintf(f,
+                "%s$first using ($1%+.6f):%d:(%.6f) with boxes fs solid 0.85 noborder lc rgb '%s' "
+                "title ",
+                l ? ", \\\n  " : "", (l - (L - 1) / 2.0) * w, l + 2, w,
+                COLORS[(size_t)l % NCOLORS]);
         poolsim_plot_put_quoted(f, key ? key : ln);
         free(key);
     }
@@ -456,7 +480,10 @@ static void body_burden(FILE *f, const poolsim_results *r, int lang, const pools
     county_tics(f, r);
     double top = m / u.div * 1.08;
     if (!(top > 0)) top = 1;
-    fprintf(f, "set xrange [0:%.10g]\nset format x '%%g'\nset grid noytics xtics\nset xtics nomirror out\n", top);
+    fprintf(f,
+            "set xrange [0:%.10g]\nset format x '%%g'\nset grid noytics xtics\nset xtics nomirror "
+            "out\n",
+            top);
     char ya[16], yb[16];
     snprintf(ya, sizeof ya, "%d", r->years[0]);
     snprintf(yb, sizeof yb, "%d", r->years[r->T - 1]);
@@ -470,8 +497,11 @@ static void body_burden(FILE *f, const poolsim_results *r, int lang, const pools
         poolsim_plot_put_quoted(f, tx->no_burden);
         fputs(" at graph 0.5, graph 0.5 center textcolor rgb '#333333' front\n", f);
     }
-    fprintf(f, "plot $bur%d using (0):1:(0):2:($1-0.32):($1+0.32) with boxxyerror fs solid 0.85 noborder "
-               "lc rgb '#4a7fb5' title ", l);
+    fprintf(
+        f,
+        "plot $bur%d using (0):1:(0):2:($1-0.32):($1+0.32) with boxxyerror fs solid 0.85 noborder "
+        "lc rgb '#4a7fb5' title ",
+        l);
     poolsim_plot_put_quoted(f, tx->mean);
     fprintf(f, ", \\\n  $bur%d using 3:1 with points pt 7 ps 1.3 lc rgb '#e6550d' title ", l);
     poolsim_plot_put_quoted(f, tx->p95);
@@ -486,7 +516,8 @@ static void body_heat(FILE *f, const poolsim_results *r, int lang, const poolsim
     int l = c->line;
     double m = 0;
     for (int k = 0; k < r->C; k++)
-        for (int t = 0; t < r->T; t++) m = fmax(m, 100 * r->shortfall_prob[POOLSIM_LCT(r, l, k, t)]);
+        for (int t = 0; t < r->T; t++)
+            m = fmax(m, 100 * r->shortfall_prob[POOLSIM_LCT(r, l, k, t)]);
     double top = m < 1 ? 1 : m;
     common(f, r, lang, c->title);
     fputs("set grid noytics\nset key off\nset border 0\nset tics scale 0\n", f);
@@ -495,15 +526,21 @@ static void body_heat(FILE *f, const poolsim_results *r, int lang, const poolsim
     fprintf(f, "set yrange [-0.5:%d.5]\nset cbrange [0:%.10g]\nset format cb '%%g'\nset cblabel ",
             r->C - 1, top);
     poolsim_plot_put_quoted(f, tx->heat_cblabel);
-    fputs(" offset 1,0\nset palette defined (0 '#fffaf2', 0.2 '#fdd9a8', 0.45 '#fc9a5b', 0.7 '#dc3f25', 1 '#7f0000')\n", f);
+    fputs(" offset 1,0\nset palette defined (0 '#fffaf2', 0.2 '#fdd9a8', 0.45 '#fc9a5b', 0.7 "
+          "'#dc3f25', 1 '#7f0000')\n",
+          f);
     fprintf(f, "plot $heat%d using 1:2:3 with image notitle", l);
     if (r->T <= 20 && r->C <= 40) {
         /* cell values: dark text on light cells, white on dark ones */
         double thr = 0.55 * top;
-        fprintf(f, ", \\\n  $heat%d using 1:2:($3 > %.10g ? '' : stringcolumn(4)) with labels "
-                   "font ',9' textcolor rgb '#222222' notitle", l, thr);
-        fprintf(f, ", \\\n  $heat%d using 1:2:($3 > %.10g ? stringcolumn(4) : '') with labels "
-                   "font ',9' textcolor rgb '#ffffff' notitle", l, thr);
+        fprintf(f,
+                ", \\\n  $heat%d using 1:2:($3 > %.10g ? '' : stringcolumn(4)) with labels "
+                "font ',9' textcolor rgb '#222222' notitle",
+                l, thr);
+        fprintf(f,
+                ", \\\n  $heat%d using 1:2:($3 > %.10g ? stringcolumn(4) : '') with labels "
+                "font ',9' textcolor rgb '#ffffff' notitle",
+                l, thr);
     }
     fputc('\n', f);
 }
@@ -520,7 +557,8 @@ static void chart_size(const poolsim_results *r, const poolsim_chart *c, int *w,
     }
 }
 
-int poolsim_plot_charts_script(const poolsim_results *r, int lang, const poolsim_chart_set *set, FILE *f)
+int poolsim_plot_charts_script(const poolsim_results *r, int lang, const poolsim_chart_set *set,
+                               FILE *f)
 {
     fputs("# poolsim charts (generated)\nset encoding utf8\n", f);
     data_blocks(f, r);
@@ -541,13 +579,19 @@ int poolsim_plot_charts_script(const poolsim_results *r, int lang, const poolsim
             if (!c->file[k]) continue;
             fprintf(f, "\n# %s\nreset\n", c->name);
             if (k == 0)
-                fprintf(f, "set terminal pngcairo size %d,%d font '%s,%d' noenhanced background rgb 'white'\n",
+                fprintf(f,
+                        "set terminal pngcairo size %d,%d font '%s,%d' noenhanced background rgb "
+                        "'white'\n",
                         w, h, FONT, FONT_SIZE);
             else if (k == 1)
-                fprintf(f, "set terminal svg size %d,%d font '%s,%d' noenhanced background rgb 'white'\n",
-                        w, h, FONT, FONT_SIZE);
+                fprintf(
+                    f,
+                    "set terminal svg size %d,%d font '%s,%d' noenhanced background rgb 'white'\n",
+                    w, h, FONT, FONT_SIZE);
             else
-                fprintf(f, "set terminal pdfcairo size %.3fin,%.3fin font '%s,%d' noenhanced background rgb 'white'\n",
+                fprintf(f,
+                        "set terminal pdfcairo size %.3fin,%.3fin font '%s,%d' noenhanced "
+                        "background rgb 'white'\n",
                         w / 128.0, h / 128.0, FONT, FONT_SIZE);
             fputs("set output ", f);
             poolsim_plot_put_quoted(f, c->file[k]);

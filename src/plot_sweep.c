@@ -25,9 +25,12 @@ static void sq(FILE *f, const char *s)
 {
     fputc('\'', f);
     for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        if (*p == '\'') fputs("''", f);
-        else if (*p < 0x20 || *p == 0x7f) fputc(' ', f);
-        else fputc(*p, f);
+        if (*p == '\'')
+            fputs("''", f);
+        else if (*p < 0x20 || *p == 0x7f)
+            fputc(' ', f);
+        else
+            fputc(*p, f);
     }
     fputc('\'', f);
 }
@@ -36,10 +39,12 @@ static void header(FILE *g, const char *format, const char *tmp)
 {
     if (strcmp(format, "svg") == 0)
         fputs("set terminal svg size 900,560 dynamic noenhanced font 'Noto Sans CJK SC,11' "
-              "background rgb 'white'\n", g);
+              "background rgb 'white'\n",
+              g);
     else
         fputs("set terminal pngcairo size 900,560 noenhanced font 'Noto Sans CJK SC,11' "
-              "background rgb 'white'\n", g);
+              "background rgb 'white'\n",
+              g);
     fputs("set encoding utf8\nset output ", g);
     sq(g, tmp);
     fputs("\nset grid\nset key outside right top\n", g);
@@ -65,8 +70,10 @@ static int run_gnuplot(const char *script, size_t len, const char *what)
     signal(SIGPIPE, old);
     if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || n != len) {
         if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-            POOLSIM_ERROR(POOLSIM_ETOOL, "gnuplot is not installed (needed for %s; Debian package "
-                                         "gnuplot-nox)", what);
+            POOLSIM_ERROR(POOLSIM_ETOOL,
+                          "gnuplot is not installed (needed for %s; Debian package "
+                          "gnuplot-nox)",
+                          what);
         POOLSIM_ERROR(POOLSIM_ETOOL, "gnuplot failed drawing %s (exit status %d)", what,
                       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     }
@@ -101,8 +108,10 @@ static int draw(const poolsim_sweep_results *w, const char *outdir, const char *
         poolsim_error_report(__FILE__, __LINE__, "cannot write %s: %s", final, strerror(errno));
         st = POOLSIM_EIO;
     }
-    if (st != POOLSIM_OK) unlink(tmp);
-    else if (log) fprintf(log, "chart: %s\n", final);
+    if (st != POOLSIM_OK)
+        unlink(tmp);
+    else if (log)
+        fprintf(log, "chart: %s\n", final);
     free(buf);
     free(final);
     free(tmp);
@@ -148,8 +157,10 @@ static void line_chart(FILE *g, const poolsim_sweep_results *w, int unused)
     int numeric = w->K == 1 && w->levers[0].numeric;
     title(g, w, NULL);
     fputs("set xlabel ", g);
-    if (w->K == 1) sq(g, w->levers[0].key);
-    else sq(g, zh(w) ? "网格点" : "grid point");
+    if (w->K == 1)
+        sq(g, w->levers[0].key);
+    else
+        sq(g, zh(w) ? "网格点" : "grid point");
     fputc('\n', g);
     if (!numeric) {
         fputs("set xtics rotate by -30 (", g);
@@ -169,7 +180,9 @@ static void line_chart(FILE *g, const poolsim_sweep_results *w, int unused)
     } else {
         fputs("set offsets graph 0.03, graph 0.03, 0, 0\n", g);
     }
-    fputs("set yrange [0:*]\nset arrow from graph 0, first 0.05 to graph 1, first 0.05 nohead dt 2 lc rgb 'gray40'\n", g);
+    fputs("set yrange [0:*]\nset arrow from graph 0, first 0.05 to graph 1, first 0.05 nohead dt 2 "
+          "lc rgb 'gray40'\n",
+          g);
     for (int l = 0; l < w->L; l++) {
         fprintf(g, "$L%d << EOD\n", l);
         for (int i = 0; i < w->N; i++) {
@@ -210,7 +223,7 @@ static void heat_map(FILE *g, const poolsim_sweep_results *w, int l)
         fprintf(g, " %d", i);
     }
     fprintf(g, ")\nset xrange [-0.5:%d.5]\nset yrange [-0.5:%d.5]\n", a->n - 1, b->n - 1);
-    double top = 0.05;   /* a colour scale of at least 0..5% (all-zero grids included) */
+    double top = 0.05; /* a colour scale of at least 0..5% (all-zero grids included) */
     for (int i = 0; i < w->N; i++) top = fmax(top, w->exh_prob[POOLSIM_SW_NLT(w, i, l, w->T - 1)]);
     fprintf(g, "set cbrange [0:%.17g]\n", top);
     fputs("set palette defined (0 '#ffffff', 0.05 '#ffe08a', 0.25 '#f08c3c', 1 '#b2182b')\n"

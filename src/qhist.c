@@ -9,9 +9,9 @@
 
 typedef struct {
     int64_t zeros, total;
-    double min, max;           /* exact extremes of the values counted */
-    int32_t **page;            /* [POOLSIM_QHIST_NEXP] pages of POOLSIM_QHIST_SUB counts, or NULL
-                                * (32-bit: a bucket never counts more than the run's paths) */
+    double min, max; /* exact extremes of the values counted */
+    int32_t **page;  /* [POOLSIM_QHIST_NEXP] pages of POOLSIM_QHIST_SUB counts, or NULL
+                      * (32-bit: a bucket never counts more than the run's paths) */
 } qchan;
 
 struct poolsim_qhist {
@@ -114,7 +114,10 @@ int poolsim_qhist_merge(poolsim_qhist *dst, const poolsim_qhist *src)
     return POOLSIM_OK;
 }
 
-int64_t poolsim_qhist_count(const poolsim_qhist *h, size_t chan) { return h->ch[chan].total; }
+int64_t poolsim_qhist_count(const poolsim_qhist *h, size_t chan)
+{
+    return h->ch[chan].total;
+}
 
 static double clampv(const qchan *q, double v)
 {

@@ -25,31 +25,31 @@
 
 typedef struct {
     const char *html_lang;
-    const char *doc_title;            /* after the scenario name */
+    const char *doc_title; /* after the scenario name */
     const char *subtitle;
     const char *toc[6];
-    const poolsim_output_labels *label;   /* shared with the workbook */
+    const poolsim_output_labels *label; /* shared with the workbook */
     const char *scenario, *years_fmt, *lines, *counties;
     const char *fund_scale, *fund_scale_note, *line, *financing, *expenditure, *exp_over_fin;
-    const char *reading;              /* HTML paragraph(s) */
+    const char *reading; /* HTML paragraph(s) */
     const char *findings_intro;
     const char *tab_line_title, *proj_year, *year_n, *p_exh, *interval, *median_ratio, *p05_ratio;
     const char *na;
     const char *tab_county_title, *county, *expected, *p95;
-    const char *caption[POOLSIM_CHART_NKINDS];   /* by enum poolsim_chart_kind */
+    const char *caption[POOLSIM_CHART_NKINDS]; /* by enum poolsim_chart_kind */
     const char *assumptions_intro, *scenario_as_loaded;
     const char *prov_intro, *results_file, *threads, *noise, *run_time, *generated;
     const char *noise_names[3];
     /* summary sentences: HTML with %s placeholders (poolsim_output_put_template) */
-    const char *s_exh1;       /* year, p, lo, hi */
-    const char *s_exh2;       /* year, p, lo, hi */
+    const char *s_exh1; /* year, p, lo, hi */
+    const char *s_exh2; /* year, p, lo, hi */
     const char *s_end;
-    const char *s_first5;     /* year */
+    const char *s_first5; /* year */
     const char *s_no5;
-    const char *s_ratio;      /* year, median, cap, p05 */
-    const char *s_burden;     /* years, list */
-    const char *s_burden_item;   /* county, mean, p95 */
-    const char *s_burden_all;    /* total of the expected burdens */
+    const char *s_ratio;       /* year, median, cap, p05 */
+    const char *s_burden;      /* years, list */
+    const char *s_burden_item; /* county, mean, p95 */
+    const char *s_burden_all;  /* total of the expected burdens */
     const char *list_sep;
     const char *footer;
 } rtexts;
@@ -67,28 +67,41 @@ static const rtexts RT[2] = {
         .lines = "Fund lines",
         .counties = "Counties (incl. the city's own level)",
         .fund_scale = "Size of the funds (expected values)",
-        .fund_scale_note = "Financing is the pooled income of all counties of the line in the year; expenditure "
-                           "is their benefit spending (without the levy).",
+        .fund_scale_note =
+            "Financing is the pooled income of all counties of the line in the year; expenditure "
+            "is their benefit spending (without the levy).",
         .line = "Fund line",
         .financing = "Financing",
         .expenditure = "Expenditure",
         .exp_over_fin = "Expenditure / financing",
-        .reading =
-            "<p>Each county keeps its own accumulated balance. Every year it pays a <b>levy</b> (a share of last "
-            "year's financing) into the city <b>risk reserve</b>, except in years when the reserve already holds "
-            "the <b>cap ratio</b> of the year's financing. When a county spends more than it takes in, its own "
-            "balance pays first; what remains (its <b>shortfall</b>) is shared between the reserve and the county "
-            "government by the size of the shortfall. When the reserve cannot pay its full share in a year, the "
-            "reserve is <b>exhausted</b> that year and the unpaid part falls on the county governments (or the "
-            "city, as the scenario says).</p>"
-            "<p>The future is uncertain, so the projection is repeated on many simulated <b>paths</b>, each with "
-            "its own prices, wages, use of care, epidemics and claims. A <b>probability</b> is the share of paths "
-            "in which something happens; its <b>95% interval</b> shows how precisely the number of paths pins it "
-            "down. A <b>percentile</b> is a level: the 5th percentile of the reserve ratio is the value that only "
-            "5% of paths fall below; the 95th percentile of a burden is exceeded in only 5% of paths. The "
-            "<b>reserve ratio</b> is the reserve at the end of a year divided by that year's financing of the "
-            "line. Money is in yuan, in the unit shown with each table or chart.</p>",
-        .findings_intro = "The probabilities below are shares of simulated paths, with their 95% intervals.",
+        .reading = "<p>Each county keeps its own accumulated balance. Every year it pays a "
+                   "<b>levy</b> (a share of last "
+                   "year's financing) into the city <b>risk reserve</b>, except in years when the "
+                   "reserve already holds "
+                   "the <b>cap ratio</b> of the year's financing. When a county spends more than "
+                   "it takes in, its own "
+                   "balance pays first; what remains (its <b>shortfall</b>) is shared between the "
+                   "reserve and the county "
+                   "government by the size of the shortfall. When the reserve cannot pay its full "
+                   "share in a year, the "
+                   "reserve is <b>exhausted</b> that year and the unpaid part falls on the county "
+                   "governments (or the "
+                   "city, as the scenario says).</p>"
+                   "<p>The future is uncertain, so the projection is repeated on many simulated "
+                   "<b>paths</b>, each with "
+                   "its own prices, wages, use of care, epidemics and claims. A <b>probability</b> "
+                   "is the share of paths "
+                   "in which something happens; its <b>95% interval</b> shows how precisely the "
+                   "number of paths pins it "
+                   "down. A <b>percentile</b> is a level: the 5th percentile of the reserve ratio "
+                   "is the value that only "
+                   "5% of paths fall below; the 95th percentile of a burden is exceeded in only 5% "
+                   "of paths. The "
+                   "<b>reserve ratio</b> is the reserve at the end of a year divided by that "
+                   "year's financing of the "
+                   "line. Money is in yuan, in the unit shown with each table or chart.</p>",
+        .findings_intro =
+            "The probabilities below are shares of simulated paths, with their 95% intervals.",
         .tab_line_title = "Reserve of each fund line",
         .proj_year = "Projection year",
         .year_n = "year %s (%s)",
@@ -102,25 +115,37 @@ static const rtexts RT[2] = {
         .expected = "expected",
         .p95 = "95th percentile",
         .caption =
-            {"The light band holds 90% of the simulated reserve ratios (5th to 95th percentile), the dark band "
-             "the middle half, the line is the median. While the reserve is below the dashed cap line the "
+            {"The light band holds 90% of the simulated reserve ratios (5th to 95th percentile), "
+             "the dark band "
+             "the middle half, the line is the median. While the reserve is below the dashed cap "
+             "line the "
              "counties pay the levy; a ratio of 0 means the reserve is empty.",
-             "Share of simulated paths in which the reserve has been exhausted in that year or earlier; the "
+             "Share of simulated paths in which the reserve has been exhausted in that year or "
+             "earlier; the "
              "shaded band is the 95% interval of this estimate.",
-             "Year in which the reserve is exhausted for the first time, as a share of all simulated paths; the "
-             "legend gives the share of paths in which it is not exhausted within the projection years.",
-             "What each county government pays from its own budget, over all projection years, for shortfalls "
-             "that its balance and the reserve do not cover: the bar is the expected value, the dots the levels "
+             "Year in which the reserve is exhausted for the first time, as a share of all "
+             "simulated paths; the "
+             "legend gives the share of paths in which it is not exhausted within the projection "
+             "years.",
+             "What each county government pays from its own budget, over all projection years, for "
+             "shortfalls "
+             "that its balance and the reserve do not cover: the bar is the expected value, the "
+             "dots the levels "
              "exceeded in only 5% and 1% of the paths.",
-             "Probability (in %) that a county's own accumulated balance does not cover its deficit in a year, so "
+             "Probability (in %) that a county's own accumulated balance does not cover its "
+             "deficit in a year, so "
              "that the reserve and the county government must share the shortfall.",
-             "The same projection repeated for each value of the levers, on the same simulated paths (common "
-             "random numbers), so differences between values are not noise of the simulation: the probability "
+             "The same projection repeated for each value of the levers, on the same simulated "
+             "paths (common "
+             "random numbers), so differences between values are not noise of the simulation: the "
+             "probability "
              "that the reserve is exhausted by the last projection year, with its 95% interval."},
-        .assumptions_intro = "The parameters the run used, after defaults, files and command-line overrides were "
-                             "applied:",
+        .assumptions_intro =
+            "The parameters the run used, after defaults, files and command-line overrides were "
+            "applied:",
         .scenario_as_loaded = "Scenario as loaded (all files and overrides)",
-        .prov_intro = "The same scenario, seed and version give exactly the same numbers; this is what reproduces this report.",
+        .prov_intro = "The same scenario, seed and version give exactly the same numbers; this is "
+                      "what reproduces this report.",
         .results_file = "Results file",
         .threads = "Threads / processes",
         .noise = "Claims noise",
@@ -132,12 +157,14 @@ static const rtexts RT[2] = {
         .s_end = ".",
         .s_first5 = "The probability first exceeds 5% in %s.",
         .s_no5 = "It stays at or below 5% in every projection year.",
-        .s_ratio = "At the end of %s the median reserve ratio is %s (cap %s); in 5% of the paths it is below %s.",
+        .s_ratio = "At the end of %s the median reserve ratio is %s (cap %s); in 5% of the paths "
+                   "it is below %s.",
         .s_burden = "highest expected county government burden over %s: %s.",
         .s_burden_item = "%s (%s expected; %s at the 95th percentile)",
         .s_burden_all = " All counties together: %s expected.",
         .list_sep = "; ",
-        .footer = "Produced by poolsim from the results file named under Provenance. Illustrative scenarios use "
+        .footer = "Produced by poolsim from the results file named under Provenance. Illustrative "
+                  "scenarios use "
                   "illustrative figures: read the scenario's own notes.",
     },
     {
@@ -151,20 +178,28 @@ static const rtexts RT[2] = {
         .lines = "基金险种",
         .counties = "统筹县（市、区，含市本级）",
         .fund_scale = "基金规模（期望值）",
-        .fund_scale_note = "筹资为该险种各县当年统筹基金收入合计；支出为各县基金支出合计（不含上解风险储备金）。",
+        .fund_scale_note =
+            "筹资为该险种各县当年统筹基金收入合计；支出为各县基金支出合计（不含上解风险储备金）。",
         .line = "险种",
         .financing = "筹资",
         .expenditure = "支出",
         .exp_over_fin = "支出 / 筹资",
         .reading =
-            "<p>各县（市、区）保留各自的累计结余。每年各县按上年筹资的一定比例<b>上解风险储备金</b>；"
-            "当储备金已达到当年筹资的<b>上限比率</b>时，当年停止上解。某县当年收不抵支时，先动用本县累计结余；"
-            "仍不足的部分（<b>缺口</b>）按缺口大小由风险储备金和县级政府分担。某年储备金不足以支付应分担的金额时，"
+            "<p>各县（市、区）保留各自的累计结余。每年各县按上年筹资的一定比例<b>上解风险储备金</"
+            "b>；"
+            "当储备金已达到当年筹资的<b>上限比率</"
+            "b>时，当年停止上解。某县当年收不抵支时，先动用本县累计结余；"
+            "仍不足的部分（<b>缺口</"
+            "b>）按缺口大小由风险储备金和县级政府分担。某年储备金不足以支付应分担的金额时，"
             "称为储备金<b>耗尽</b>，未支付部分由县级政府（或按情景规定由市级财政）承担。</p>"
-            "<p>未来存在不确定性，因此预测在大量<b>模拟路径</b>上重复进行，每条路径有各自的价格、工资、就医量、"
-            "疫情和理赔情况。<b>概率</b>是发生某事件的路径所占比例，<b>95% 置信区间</b>表示该估计的精度。"
-            "<b>分位数</b>是一个水平：储备金比率的 5% 分位数表示只有 5% 的路径低于该值；负担的 95% 分位数表示"
-            "只有 5% 的路径超过该值。<b>储备金比率</b>为年末储备金除以该险种当年筹资总额。金额单位为元，"
+            "<p>未来存在不确定性，因此预测在大量<b>模拟路径</"
+            "b>上重复进行，每条路径有各自的价格、工资、就医量、"
+            "疫情和理赔情况。<b>概率</b>是发生某事件的路径所占比例，<b>95% "
+            "置信区间</b>表示该估计的精度。"
+            "<b>分位数</b>是一个水平：储备金比率的 5% 分位数表示只有 5% 的路径低于该值；负担的 95% "
+            "分位数表示"
+            "只有 5% "
+            "的路径超过该值。<b>储备金比率</b>为年末储备金除以该险种当年筹资总额。金额单位为元，"
             "各表和图标明所用单位。</p>",
         .findings_intro = "以下概率为模拟路径中的比例，并给出 95% 置信区间。",
         .tab_line_title = "各险种风险储备金",
@@ -180,14 +215,16 @@ static const rtexts RT[2] = {
         .expected = "期望值",
         .p95 = "95% 分位数",
         .caption =
-            {"浅色带为 90% 的模拟路径所在范围（5%–95% 分位数），深色带为中间一半的路径，实线为中位数。"
+            {"浅色带为 90% 的模拟路径所在范围（5%–95% "
+             "分位数），深色带为中间一半的路径，实线为中位数。"
              "储备金比率低于红色虚线（上限比率）时各县上解；比率为 0 表示储备金已用完。",
              "截至该年储备金已耗尽的模拟路径所占比例；阴影为该估计的 95% 置信区间。",
              "储备金首次耗尽的年份（占全部模拟路径的比例）；图例给出预测期内未耗尽的路径比例。",
              "预测期内各县级政府为本县结余和储备金都未能覆盖的缺口所承担的金额合计：条形为期望值，"
              "圆点和三角分别为只有 5% 和 1% 的路径会超过的水平。",
              "某县当年累计结余不足以弥补收支缺口、需要由储备金和县级政府分担的概率（%）。",
-             "对政策参数的每个取值重复同一预测，并使用相同的模拟路径（共同随机数），因此不同取值之间的差异不是模拟误差："
+             "对政策参数的每个取值重复同一预测，并使用相同的模拟路径（共同随机数），因此不同取值之"
+             "间的差异不是模拟误差："
              "图中为截至预测期最后一年储备金耗尽的概率及其 95% 置信区间。"},
         .assumptions_intro = "本次运行所用参数（已代入默认值、所有文件和命令行覆盖）：",
         .scenario_as_loaded = "载入的情景文件（含所有文件和覆盖）",
@@ -208,7 +245,9 @@ static const rtexts RT[2] = {
         .s_burden_item = "%s（期望 %s，95% 分位数 %s）",
         .s_burden_all = "全部县（市、区）合计期望 %s。",
         .list_sep = "；",
-        .footer = "本报告由 poolsim 根据“数据来源”中所列结果文件生成。示例情景使用示意性数据，请参阅情景文件中的说明。",
+        .footer =
+            "本报告由 poolsim "
+            "根据“数据来源”中所列结果文件生成。示例情景使用示意性数据，请参阅情景文件中的说明。",
     }};
 
 /* ---- small helpers ---- */
@@ -266,12 +305,15 @@ static char *money(double v, poolsim_unit u, char *buf, size_t n)
     return poolsim_plot_group(v / u.div, u.div > 1 ? 2 : 0, buf, n);
 }
 
-static const char *const KIND_ID[POOLSIM_CHART_NKINDS] = {"fan",    "exhaustion", "first-exhaustion",
-                                                         "burden", "shortfall",  "sweep"};
+static const char *const KIND_ID[POOLSIM_CHART_NKINDS] = {
+    "fan", "exhaustion", "first-exhaustion", "burden", "shortfall", "sweep"};
 
 /* ---- SVG inlining ---- */
 
-static int starts(const char *p, const char *s) { return strncmp(p, s, strlen(s)) == 0; }
+static int starts(const char *p, const char *s)
+{
+    return strncmp(p, s, strlen(s)) == 0;
+}
 
 char *poolsim_report_inline_svg(const char *svg, const char *id_prefix, const char *title)
 {
@@ -355,8 +397,10 @@ char *poolsim_report_inline_svg(const char *svg, const char *id_prefix, const ch
 /* ---- the page ---- */
 
 static const char CSS[] =
-    "body{margin:0;background:#f4f5f7;color:#1d2330;font:15px/1.55 \"Noto Sans CJK SC\",\"Noto Sans SC\","
-    "\"Source Han Sans SC\",\"PingFang SC\",\"Hiragino Sans GB\",\"Microsoft YaHei\",\"WenQuanYi Micro Hei\","
+    "body{margin:0;background:#f4f5f7;color:#1d2330;font:15px/1.55 \"Noto Sans CJK SC\",\"Noto "
+    "Sans SC\","
+    "\"Source Han Sans SC\",\"PingFang SC\",\"Hiragino Sans GB\",\"Microsoft YaHei\",\"WenQuanYi "
+    "Micro Hei\","
     "\"Segoe UI\",Arial,sans-serif}\n"
     "main{max-width:1080px;margin:0 auto;padding:24px 32px 48px;background:#fff}\n"
     "header{border-bottom:3px solid #1f5fa8;margin-bottom:16px;padding-bottom:8px}\n"
@@ -374,16 +418,21 @@ static const char CSS[] =
     "figure{margin:20px 0 28px;page-break-inside:avoid;break-inside:avoid}\n"
     ".chart svg{display:block;width:100%;height:auto;max-width:1000px;border:1px solid #e2e6ee;"
     "background:#fff}\n"
-    ".chart svg text,.chart svg tspan,.chart svg g{font-family:\"Noto Sans CJK SC\",\"Noto Sans SC\","
-    "\"Source Han Sans SC\",\"PingFang SC\",\"Hiragino Sans GB\",\"Microsoft YaHei\",\"WenQuanYi Micro Hei\","
+    ".chart svg text,.chart svg tspan,.chart svg g{font-family:\"Noto Sans CJK SC\",\"Noto Sans "
+    "SC\","
+    "\"Source Han Sans SC\",\"PingFang SC\",\"Hiragino Sans GB\",\"Microsoft YaHei\",\"WenQuanYi "
+    "Micro Hei\","
     "Arial,sans-serif}\n"
     "figcaption{font-size:14px;color:#333;margin-top:6px;max-width:1000px}\n"
     "figcaption b{color:#1d2330}\n"
-    "pre{background:#f6f8fa;border:1px solid #e2e6ee;padding:10px;font-size:12.5px;line-height:1.45;"
-    "white-space:pre-wrap;overflow-wrap:anywhere;font-family:\"Noto Sans Mono CJK SC\",\"DejaVu Sans Mono\","
+    "pre{background:#f6f8fa;border:1px solid "
+    "#e2e6ee;padding:10px;font-size:12.5px;line-height:1.45;"
+    "white-space:pre-wrap;overflow-wrap:anywhere;font-family:\"Noto Sans Mono CJK SC\",\"DejaVu "
+    "Sans Mono\","
     "Consolas,monospace}\n"
     "details summary{cursor:pointer;margin:10px 0;color:#1f3f6e}\n"
-    "footer{margin-top:36px;color:#4a5568;font-size:12.5px;border-top:1px solid #d5dbe5;padding-top:8px}\n"
+    "footer{margin-top:36px;color:#4a5568;font-size:12.5px;border-top:1px solid "
+    "#d5dbe5;padding-top:8px}\n"
     "@media print{body{background:#fff}main{padding:0;max-width:none}h2{page-break-after:avoid}}\n";
 
 static void kv_row(FILE *f, const char *k, const char *v_html)
@@ -429,7 +478,8 @@ static void write_summary(FILE *f, const poolsim_results *r, const rtexts *tx, i
             char yr[16];
             snprintf(yr, sizeof yr, "%d", r->years[ts[k]]);
             const char *args[] = {yr, pct(r->exhaustion_prob[i], a, sizeof a),
-                                  pct(r->exhaustion_lo[i], b, sizeof b), pct(r->exhaustion_hi[i], c, sizeof c)};
+                                  pct(r->exhaustion_lo[i], b, sizeof b),
+                                  pct(r->exhaustion_hi[i], c, sizeof c)};
             poolsim_output_put_template(f, k ? tx->s_exh2 : tx->s_exh1, 4, args);
         }
         fputs(tx->s_end, f);
@@ -477,10 +527,13 @@ static void write_summary(FILE *f, const poolsim_results *r, const rtexts *tx, i
             if (lf) {
                 for (int k = 0; k < 3 && top[k] >= 0; k++) {
                     size_t j = POOLSIM_LC(r, l, top[k]);
-                    char *cn = esc_dup(poolsim_output_name_or(r->county_names[top[k]], r->county_ids[top[k]]));
+                    char *cn = esc_dup(
+                        poolsim_output_name_or(r->county_names[top[k]], r->county_ids[top[k]]));
                     char m1[64], m2[64];
-                    snprintf(m1, sizeof m1, "%s %s", money(r->county_burden_total.mean[j], u, a, sizeof a), u.name);
-                    snprintf(m2, sizeof m2, "%s %s", money(r->county_burden_total.p95[j], u, b, sizeof b), u.name);
+                    snprintf(m1, sizeof m1, "%s %s",
+                             money(r->county_burden_total.mean[j], u, a, sizeof a), u.name);
+                    snprintf(m2, sizeof m2, "%s %s",
+                             money(r->county_burden_total.p95[j], u, b, sizeof b), u.name);
                     const char *args3[] = {cn, m1, m2};
                     if (k) fputs(tx->list_sep, lf);
                     poolsim_output_put_template(lf, tx->s_burden_item, 3, args3);
@@ -495,7 +548,8 @@ static void write_summary(FILE *f, const poolsim_results *r, const rtexts *tx, i
                 const char *args2[] = {span, list ? list : ""};
                 poolsim_output_put_template(f, tx->s_burden, 2, args2);
                 double all = 0;
-                for (int cc = 0; cc < r->C; cc++) all += r->county_burden_total.mean[POOLSIM_LC(r, l, cc)];
+                for (int cc = 0; cc < r->C; cc++)
+                    all += r->county_burden_total.mean[POOLSIM_LC(r, l, cc)];
                 char tot[96];
                 snprintf(tot, sizeof tot, "%s %s", money(all, u, a, sizeof a), u.name);
                 const char *args4[] = {tot};
@@ -642,10 +696,12 @@ static void write_findings(FILE *f, const poolsim_results *r, const rtexts *tx, 
             } else {
                 size_t i = POOLSIM_LT(r, l, t);
                 fprintf(f, "<td class=\"n\">%s</td><td class=\"n\">%s – %s</td>",
-                        pct(r->exhaustion_prob[i], a, sizeof a), pct(r->exhaustion_lo[i], b, sizeof b),
+                        pct(r->exhaustion_prob[i], a, sizeof a),
+                        pct(r->exhaustion_lo[i], b, sizeof b),
                         pct(r->exhaustion_hi[i], c, sizeof c));
                 fprintf(f, "<td class=\"n\">%.1f%%</td><td class=\"n\">%.1f%%</td>",
-                        100 * r->reserve_ratio.q[i * POOLSIM_NQ + 3], 100 * r->reserve_ratio.q[i * POOLSIM_NQ + 1]);
+                        100 * r->reserve_ratio.q[i * POOLSIM_NQ + 3],
+                        100 * r->reserve_ratio.q[i * POOLSIM_NQ + 1]);
             }
             fputs("</tr>\n", f);
         }
@@ -713,7 +769,8 @@ static void write_provenance(FILE *f, const poolsim_results *r, const poolsim_re
     kv_text(f, tx->label->paths, poolsim_plot_group((double)r->paths, 0, a, sizeof a));
     snprintf(a, sizeof a, "%d / %d", r->threads, r->ranks);
     kv_text(f, tx->threads, a);
-    kv_text(f, tx->noise, r->claims_noise >= 0 && r->claims_noise < 3 ? tx->noise_names[r->claims_noise] : "?");
+    kv_text(f, tx->noise,
+            r->claims_noise >= 0 && r->claims_noise < 3 ? tx->noise_names[r->claims_noise] : "?");
     kv_text(f, tx->label->quantiles, r->quantile_method);
     kv_text(f, tx->label->started, r->start_time);
     snprintf(a, sizeof a, "%.1f s", r->run_seconds);
@@ -735,7 +792,8 @@ char *poolsim_report_html(const poolsim_results *r, const poolsim_report_opts *o
     int ok = 1;
     const char *scen = poolsim_output_name_or(r->scenario_name, "poolsim");
 
-    fprintf(f, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n", tx->html_lang);
+    fprintf(f, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n",
+            tx->html_lang);
     fputs("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>", f);
     ESC(f, scen);
     fputs(" — ", f);
@@ -760,7 +818,8 @@ char *poolsim_report_html(const poolsim_results *r, const poolsim_report_opts *o
         ESC(f, o->generated ? o->generated : "");
     }
     fputs("</p>\n</header>\n<nav><ol>\n", f);
-    static const char *const ids[6] = {"summary", "reading", "findings", "charts", "assumptions", "provenance"};
+    static const char *const ids[6] = {"summary", "reading",     "findings",
+                                       "charts",  "assumptions", "provenance"};
     for (int i = 0; i < 6; i++) {
         fprintf(f, "<li><a href=\"#%s\">", ids[i]);
         ESC(f, tx->toc[i]);
@@ -795,7 +854,8 @@ char *poolsim_report_html(const poolsim_results *r, const poolsim_report_opts *o
                 KIND_ID[c->kind]);
         fputs(inl, f);
         free(inl);
-        fprintf(f, "\n</div>\n<figcaption><b>%s %d.</b> ", lang == POOLSIM_LANG_ZH ? "图" : "Figure", i + 1);
+        fprintf(f, "\n</div>\n<figcaption><b>%s %d.</b> ",
+                lang == POOLSIM_LANG_ZH ? "图" : "Figure", i + 1);
         ESC(f, c->title);
         fputs(lang == POOLSIM_LANG_ZH ? "。" : ". ", f);
         ESC(f, tx->caption[c->kind]);
@@ -838,7 +898,8 @@ char *poolsim_report_html(const poolsim_results *r, const poolsim_report_opts *o
 static char *read_chart(const char *path)
 {
     char *buf = poolsim_output_read_file(path, NULL);
-    if (!buf && errno != ENOMEM) fprintf(stderr, "poolsim: cannot read %s: %s\n", path, strerror(errno));
+    if (!buf && errno != ENOMEM)
+        fprintf(stderr, "poolsim: cannot read %s: %s\n", path, strerror(errno));
     return buf;
 }
 
@@ -850,7 +911,8 @@ int poolsim_report_write(const poolsim_results *r, const poolsim_report_opts *o,
     char *tmpdir = malloc(dn + 40);
     if (!tmpdir) return POOLSIM_ENOMEM;
     if (slash)
-        snprintf(tmpdir, dn + 40, "%.*s/.poolsim-report-XXXXXX", (int)(dn ? dn : 1), dn ? path : "/");
+        snprintf(tmpdir, dn + 40, "%.*s/.poolsim-report-XXXXXX", (int)(dn ? dn : 1),
+                 dn ? path : "/");
     else
         snprintf(tmpdir, dn + 40, "./.poolsim-report-XXXXXX");
     if (!mkdtemp(tmpdir)) {
@@ -858,7 +920,8 @@ int poolsim_report_write(const poolsim_results *r, const poolsim_report_opts *o,
         free(tmpdir);
         return POOLSIM_EIO;
     }
-    poolsim_plot_opts po = {.dir = tmpdir, .formats = POOLSIM_FMT_SVG, .lang = o->lang, .path_env = o->path_env};
+    poolsim_plot_opts po = {
+        .dir = tmpdir, .formats = POOLSIM_FMT_SVG, .lang = o->lang, .path_env = o->path_env};
     poolsim_chart_set set;
     int st = poolsim_plot_render(r, &po, &set);
     if (!st && o->results_path) st = poolsim_plot_sweep_charts(o->results_path, &po, &set);
@@ -874,7 +937,8 @@ int poolsim_report_write(const poolsim_results *r, const poolsim_report_opts *o,
     if (!st) {
         char *html = poolsim_report_html(r, o, &set, svg);
         if (!html) {
-            fprintf(stderr, "poolsim: cannot build the report (out of memory or a chart gnuplot wrote is not SVG)\n");
+            fprintf(stderr, "poolsim: cannot build the report (out of memory or a chart gnuplot "
+                            "wrote is not SVG)\n");
             st = POOLSIM_ENOMEM;
         } else {
             st = poolsim_results_write_atomic(path, html, strlen(html));
@@ -888,7 +952,8 @@ int poolsim_report_write(const poolsim_results *r, const poolsim_report_opts *o,
         for (int i = 0; i < set.n; i++)
             if (set.chart[i].file[1]) unlink(set.chart[i].file[1]);
     poolsim_chart_set_free(&set);
-    if (rmdir(tmpdir) != 0) fprintf(stderr, "poolsim: cannot remove %s: %s\n", tmpdir, strerror(errno));
+    if (rmdir(tmpdir) != 0)
+        fprintf(stderr, "poolsim: cannot remove %s: %s\n", tmpdir, strerror(errno));
     free(tmpdir);
     return st;
 }
@@ -923,7 +988,8 @@ int poolsim_cmd_report(int argc, char **argv)
         default: report_usage(stderr); return POOLSIM_EXIT_INPUT;
         }
     }
-    if (poolsim_output_check_args("report", argc - optind, lang, report_usage)) return POOLSIM_EXIT_INPUT;
+    if (poolsim_output_check_args("report", argc - optind, lang, report_usage))
+        return POOLSIM_EXIT_INPUT;
     const char *in = argv[optind];
     poolsim_cli_signals();
     poolsim_results *r;
@@ -934,8 +1000,8 @@ int poolsim_cmd_report(int argc, char **argv)
     if (!out) mkdir("results", 0777);
     char now[32];
     poolsim_cli_now_iso(now, sizeof now);
-    poolsim_report_opts o = {.lang = poolsim_plot_lang(r, lang), .results_path = in, .generated = now,
-                             .path_env = NULL};
+    poolsim_report_opts o = {
+        .lang = poolsim_plot_lang(r, lang), .results_path = in, .generated = now, .path_env = NULL};
     int st = poolsim_report_write(r, &o, path);
     if (!st) printf("report written to %s\n", path);
     poolsim_results_free(r);

@@ -175,9 +175,9 @@ int poolsim_results_arrays(const poolsim_results *r,
     size_t lc = (size_t)r->L * (size_t)r->C, lt1 = (size_t)r->L * (size_t)(r->T + 1);
     int k = 0;
 #define A(nm, sh, ptr, cnt) out[k++] = (poolsim_results_array){nm, sh, ptr, cnt}
-#define MS(nm, sh, m, cnt) A(nm ".mean", sh, (m).mean, cnt), A(nm ".se", sh, (m).se, cnt)
-#define TAIL(nm, sh, m, cnt) \
-    MS(nm, sh, m, cnt), A(nm ".p95", sh, (m).p95, cnt), A(nm ".p99", sh, (m).p99, cnt), \
+#define MS(nm, sh, m, cnt)  A(nm ".mean", sh, (m).mean, cnt), A(nm ".se", sh, (m).se, cnt)
+#define TAIL(nm, sh, m, cnt)                                                                       \
+    MS(nm, sh, m, cnt), A(nm ".p95", sh, (m).p95, cnt), A(nm ".p99", sh, (m).p99, cnt),            \
         A(nm ".cvar95", sh, (m).cvar95, cnt)
     A("cap_ratio", POOLSIM_SHAPE_LT, r->cap_ratio, lt);
     A("exhaustion_prob", POOLSIM_SHAPE_LT, r->exhaustion_prob, lt);
@@ -222,12 +222,15 @@ int poolsim_results_check_finite(const poolsim_results *r, const char *what_for)
             switch (a[k].shape) {
             case POOLSIM_SHAPE_LT: l = i / T, t = i % T; break;
             case POOLSIM_SHAPE_LT1: l = i / (T + 1), t = i % (T + 1); break;
-            case POOLSIM_SHAPE_LTQ: q = i % POOLSIM_NQ, t = i / POOLSIM_NQ % T, l = i / POOLSIM_NQ / T, has_q = 1; break;
+            case POOLSIM_SHAPE_LTQ:
+                q = i % POOLSIM_NQ, t = i / POOLSIM_NQ % T, l = i / POOLSIM_NQ / T, has_q = 1;
+                break;
             case POOLSIM_SHAPE_LCT: t = i % T, c = i / T % C, l = i / T / C, has_c = 1; break;
             default: c = i % C, l = i / C, has_c = 1, has_t = 0; break;
             }
             char where[256];
-            int m = snprintf(where, sizeof where, "line '%s'", r->line_ids && r->line_ids[l] ? r->line_ids[l] : "?");
+            int m = snprintf(where, sizeof where, "line '%s'",
+                             r->line_ids && r->line_ids[l] ? r->line_ids[l] : "?");
             if (has_c && m > 0 && (size_t)m < sizeof where)
                 m += snprintf(where + m, sizeof where - (size_t)m, ", county '%s'",
                               r->county_ids && r->county_ids[c] ? r->county_ids[c] : "?");
@@ -238,8 +241,10 @@ int poolsim_results_check_finite(const poolsim_results *r, const char *what_for)
                     m += snprintf(where + m, sizeof where - (size_t)m, ", year %d", r->years[t]);
             }
             if (has_q && m > 0 && (size_t)m < sizeof where)
-                snprintf(where + m, sizeof where - (size_t)m, ", quantile %s", poolsim_quantile_names[q]);
-            poolsim_error_report(__FILE__, __LINE__, "%s: %s is %s for %s", what_for, a[k].name, v, where);
+                snprintf(where + m, sizeof where - (size_t)m, ", quantile %s",
+                         poolsim_quantile_names[q]);
+            poolsim_error_report(__FILE__, __LINE__, "%s: %s is %s for %s", what_for, a[k].name, v,
+                                 where);
             return POOLSIM_ENUM;
         }
     }
@@ -267,16 +272,18 @@ int poolsim_results_fill_test(poolsim_results *r)
 {
     static const char *const lid[] = {"employee", "resident"};
     static const char *const lname[] = {"城镇职工基本医疗保险", "城乡居民基本医疗保险"};
-    static const char *const cid[] = {"hetang", "lusong", "shifeng", "tianyuan", "lukou",
+    static const char *const cid[] = {"hetang", "lusong",  "shifeng", "tianyuan", "lukou",
                                       "liling", "youxian", "chaling", "yanling"};
     static const char *const cname[] = {"荷塘区", "芦淞区", "石峰区", "天元区", "渌口区",
-                                        "醴陵市", "攸县", "茶陵县", "炎陵县"};
+                                        "醴陵市", "攸县",   "茶陵县", "炎陵县"};
     const int T = r->T, L = r->L, C = r->C;
     int ok = 1;
     ok &= (r->scenario_name = dup_str("株洲市测试情景")) != NULL;
     ok &= (r->scenario_path = dup_str("scenarios/test-数据.yaml")) != NULL;
-    ok &= (r->scenario_text = dup_str("name: 株洲市测试情景\nsimulation: {paths: 10000, seed: 20200518}\n")) != NULL;
-    ok &= (r->resolved_text = dup_str("simulation.paths = 10000\nsimulation.seed = 20200518\n")) != NULL;
+    ok &= (r->scenario_text = dup_str(
+               "name: 株洲市测试情景\nsimulation: {paths: 10000, seed: 20200518}\n")) != NULL;
+    ok &= (r->resolved_text = dup_str("simulation.paths = 10000\nsimulation.seed = 20200518\n")) !=
+          NULL;
     ok &= (r->lang = dup_str("zh")) != NULL;
     ok &= (r->version = dup_str("0.1.0")) != NULL;
     ok &= (r->git_commit = dup_str("0123456789ab")) != NULL;
@@ -312,10 +319,12 @@ int poolsim_results_fill_test(poolsim_results *r)
             r->exhaustion_prob[i] = p;
             poolsim_wilson(p * n, n, &r->exhaustion_lo[i], &r->exhaustion_hi[i]);
             r->exhaustion_year_prob[i] = p - prev;
-            r->first_exhaustion_count[(size_t)l * (size_t)(T + 1) + (size_t)t] = round((p - prev) * n);
+            r->first_exhaustion_count[(size_t)l * (size_t)(T + 1) + (size_t)t] =
+                round((p - prev) * n);
             counted += round((p - prev) * n);
             prev = p;
-            double mb = 1.0e8 * (l + 1) * (1 - 0.1 * t) + 1.0 / 3.0, mr = 0.25 - 0.02 * t + 0.001 * l;
+            double mb = 1.0e8 * (l + 1) * (1 - 0.1 * t) + 1.0 / 3.0,
+                   mr = 0.25 - 0.02 * t + 0.001 * l;
             r->reserve_balance.mean[i] = mb;
             r->reserve_balance.se[i] = 0.01 * mb;
             r->reserve_ratio.mean[i] = mr;
@@ -346,7 +355,8 @@ int poolsim_results_fill_test(poolsim_results *r)
                 r->county_burden.p95[i] = 3 * b;
                 r->county_burden.p99[i] = 5 * b;
                 r->county_burden.cvar95[i] = 6 * b;
-                total[0] += b, total[1] += 0.02 * b, total[2] += 3 * b, total[3] += 5 * b, total[4] += 6 * b;
+                total[0] += b, total[1] += 0.02 * b, total[2] += 3 * b, total[3] += 5 * b,
+                    total[4] += 6 * b;
                 r->reserve_paid.mean[i] = 2.0e4 * f, r->reserve_paid.se[i] = 20 * f;
                 r->levy.mean[i] = 3.0e4 * f, r->levy.se[i] = 30 * f;
                 r->city_uncovered.mean[i] = 0.5 * f, r->city_uncovered.se[i] = 0.01 * f;
@@ -383,7 +393,7 @@ static int temp_names(const char *path, char **tmp /* OUT */, char **dir /* OUT 
     if (!slash) {
         strcpy(*dir, ".");
     } else {
-        size_t k = dlen ? dlen : 1;   /* "/x.h5": the folder is "/" */
+        size_t k = dlen ? dlen : 1; /* "/x.h5": the folder is "/" */
         memcpy(*dir, path, k);
         (*dir)[k] = '\0';
     }
@@ -428,18 +438,22 @@ int poolsim_results_write_atomic(const char *path, const void *data, size_t n)
     if (fd < 0) {
         err = errno;
     } else {
-        if ((err = write_all(fd, data, n)) != 0) step = "writing: ";
-        else if (fsync(fd) != 0) err = errno, step = "syncing: ";
+        if ((err = write_all(fd, data, n)) != 0)
+            step = "writing: ";
+        else if (fsync(fd) != 0)
+            err = errno, step = "syncing: ";
         if (close(fd) != 0 && !err) err = errno, step = "closing: ";
-        if (!err && rename(tmp, path) != 0) err = errno, step = "renaming the temporary file: ";
+        if (!err && rename(tmp, path) != 0)
+            err = errno, step = "renaming the temporary file: ";
         else if (!err && (err = sync_folder(dir)) != 0) {
             step = "syncing its folder: ";
-            unlink(path);   /* not durable: take it back rather than leave a doubtful file */
+            unlink(path); /* not durable: take it back rather than leave a doubtful file */
         }
         if (err) unlink(tmp);
     }
     if (err)
-        poolsim_error_report(__FILE__, __LINE__, "cannot write %s: %s%s", path, step, strerror(err));
+        poolsim_error_report(__FILE__, __LINE__, "cannot write %s: %s%s", path, step,
+                             strerror(err));
     free(tmp);
     free(dir);
     return err ? POOLSIM_EIO : POOLSIM_OK;

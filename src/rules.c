@@ -11,13 +11,19 @@
 #include "poolsim/scenario.h"
 
 /* max and min of finite numbers, inlined (libm's fmax/fmin are calls) */
-static inline double dmax(double a, double b) { return a > b ? a : b; }
-static inline double dmin(double a, double b) { return a < b ? a : b; }
+static inline double dmax(double a, double b)
+{
+    return a > b ? a : b;
+}
+static inline double dmin(double a, double b)
+{
+    return a < b ? a : b;
+}
 
 /* Step 0 (MODEL.md 5.0). A rate > -1 keeps a non-negative balance
  * non-negative. */
-void poolsim_rules_interest(const poolsim_rules_params *p, size_t n,
-                            double *reserve /* IN-OUT */, double *balance /* IN-OUT [n] */)
+void poolsim_rules_interest(const poolsim_rules_params *p, size_t n, double *reserve /* IN-OUT */,
+                            double *balance /* IN-OUT [n] */)
 {
     *reserve *= 1.0 + p->reserve_interest;
     for (size_t c = 0; c < n; c++) balance[c] *= 1.0 + p->balance_interest;
@@ -199,9 +205,8 @@ static void check_county(const poolsim_rules_county *k)
  * gives POOLSIM_ENUM with nothing changed. POOLSIM_ENUM is also returned
  * when the year's figures overflow to a non-finite value (inputs near
  * DBL_MAX); the outputs are then unspecified. */
-int poolsim_rules_year(const poolsim_rules_params *p, size_t n,
-                       double *reserve /* IN-OUT */, double *balance /* IN-OUT [n] */,
-                       poolsim_rules_county *cty /* IN-OUT [n] */,
+int poolsim_rules_year(const poolsim_rules_params *p, size_t n, double *reserve /* IN-OUT */,
+                       double *balance /* IN-OUT [n] */, poolsim_rules_county *cty /* IN-OUT [n] */,
                        poolsim_rules_line *line /* OUT */)
 {
     if (bad_amount(*reserve)) return POOLSIM_ENUM;
@@ -261,8 +266,8 @@ int poolsim_rules_year(const poolsim_rules_params *p, size_t n,
     for (size_t c = 0; c < n; c++) {
         const poolsim_rules_county *k = &cty[c];
         if (!isfinite(k->levy) || !isfinite(k->result) || !isfinite(k->shortfall) ||
-            !isfinite(k->reserve_due) || !isfinite(k->reserve_paid) ||
-            !isfinite(k->county_share) || !isfinite(k->city_share) || !isfinite(k->balance_end))
+            !isfinite(k->reserve_due) || !isfinite(k->reserve_paid) || !isfinite(k->county_share) ||
+            !isfinite(k->city_share) || !isfinite(k->balance_end))
             return POOLSIM_ENUM;
     }
 

@@ -202,14 +202,14 @@ static int param_eq(const poolsim_param *a, const poolsim_param *b)
     return 1;
 }
 
-static const char *const class_param_names[] = {"per_capita", "per_capita_growth", "wage_rate",
-                                                "collection_rate", "enrol_growth", "subsidy",
+static const char *const class_param_names[] = {"per_capita",      "per_capita_growth", "wage_rate",
+                                                "collection_rate", "enrol_growth",      "subsidy",
                                                 "subsidy_growth"};
 
 static const poolsim_param *class_param(const poolsim_class_params *p, int k)
 {
-    const poolsim_param *v[] = {&p->per_capita, &p->per_capita_growth, &p->wage_rate,
-                                &p->collection_rate, &p->enrol_growth, &p->subsidy,
+    const poolsim_param *v[] = {&p->per_capita,      &p->per_capita_growth, &p->wage_rate,
+                                &p->collection_rate, &p->enrol_growth,      &p->subsidy,
                                 &p->subsidy_growth};
     return v[k];
 }

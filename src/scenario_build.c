@@ -30,14 +30,10 @@ typedef struct {
 } sc_range;
 
 static const sc_range ranges[] = {
-    [R_ANY] = {-INFINITY, INFINITY, 0, 0, ""},
-    [R_01] = {0, 1, 0, 0, "in 0..1"},
-    [R_GE0] = {0, INFINITY, 0, 0, ">= 0"},
-    [R_GT0] = {0, INFINITY, 1, 0, "> 0"},
-    [R_GTM1] = {-1, INFINITY, 1, 0, "> -1"},
-    [R_PM1] = {-1, 1, 0, 0, "in -1..1"},
-    [R_HORIZON] = {1, 1000, 0, 0, "in 1..1000"},
-    [R_YEAR] = {1000, 9999, 0, 0, "in 1000..9999"},
+    [R_ANY] = {-INFINITY, INFINITY, 0, 0, ""},      [R_01] = {0, 1, 0, 0, "in 0..1"},
+    [R_GE0] = {0, INFINITY, 0, 0, ">= 0"},          [R_GT0] = {0, INFINITY, 1, 0, "> 0"},
+    [R_GTM1] = {-1, INFINITY, 1, 0, "> -1"},        [R_PM1] = {-1, 1, 0, 0, "in -1..1"},
+    [R_HORIZON] = {1, 1000, 0, 0, "in 1..1000"},    [R_YEAR] = {1000, 9999, 0, 0, "in 1000..9999"},
     [R_PATHS] = {1, 1e9, 0, 0, "in 1..1000000000"},
 };
 
@@ -147,7 +143,8 @@ static const sc_row line_rows[] = {
     {"reserve", K_SUB, 0, 0, 0, 0, NULL, "a map of reserve keys"},
     {"classes", K_SUB, F_REQ, 0, 0, 0, NULL, "a list of member classes"},
     {"benefits", K_SUB, F_REQ, 0, 0, 0, NULL, "a list of benefits"},
-    {"global_budget", K_SUB, 0, 0, 0, 0, NULL, "a map with share_of_financing, retention, overspend_paid"},
+    {"global_budget", K_SUB, 0, 0, 0, 0, NULL,
+     "a map with share_of_financing, retention, overspend_paid"},
 };
 
 /* Class parameters; offsets in poolsim_class_params, so the same rows
@@ -206,7 +203,7 @@ typedef int (*other_key_fn)(bctx *b, sc_node *key, const sc_node *val, void *arg
 
 struct bctx {
     sc_ctx *c;
-    sc_buf path;            /* dotted KEY of the map being read */
+    sc_buf path; /* dotted KEY of the map being read */
     poolsim_scenario *s;
     /* Some line or class could not be read, so the class list is not
      * complete: names that are not known classes are then not reported
@@ -256,8 +253,8 @@ static const sc_node *map_item(bctx *b, const sc_node *l, size_t i, const char *
     const sc_node *it = l->vals[i];
     *mark = sc_path_item(&b->path, l, i);
     if (it->kind == SC_MAP) return it;
-    sc_error_at(b->c, it, P(b), "%s is not allowed here (expected a map with %s)", sc_show(b->c, it),
-                keys);
+    sc_error_at(b->c, it, P(b), "%s is not allowed here (expected a map with %s)",
+                sc_show(b->c, it), keys);
     pop(b, *mark);
     return NULL;
 }
@@ -286,21 +283,14 @@ static const char *expect(sc_ctx *c, const sc_row *r)
         return sc_sprintf(c, "a number%s%s%s, or a map from year to such numbers",
                           *g->text ? " " : "", g->text, r->flags & F_INF ? " or .inf" : "");
     case K_INT:
-    case K_LONG:
-        return sc_sprintf(c, "an integer %s", g->text);
-    case K_SEED:
-        return "an integer in 0..18446744073709551615";
-    case K_BOOL:
-        return "true or false";
+    case K_LONG: return sc_sprintf(c, "an integer %s", g->text);
+    case K_SEED: return "an integer in 0..18446744073709551615";
+    case K_BOOL: return "true or false";
     case K_ENUM:
-    case K_LANG:
-        return sc_sprintf(c, "one of: %s", choices_text(c, r->choices));
-    case K_STR:
-        return "a text";
-    case K_ID:
-        return "an identifier [A-Za-z_][A-Za-z0-9_-]*";
-    default:
-        return r->what ? r->what : "a value";
+    case K_LANG: return sc_sprintf(c, "one of: %s", choices_text(c, r->choices));
+    case K_STR: return "a text";
+    case K_ID: return "an identifier [A-Za-z_][A-Za-z0-9_-]*";
+    default: return r->what ? r->what : "a value";
     }
 }
 
@@ -377,7 +367,8 @@ static int numeric_scalar(bctx *b, const sc_node *n, const sc_row *r)
 {
     sc_ctx *c = b->c;
     if (n->kind != SC_SCALAR) {
-        sc_error_at(c, n, P(b), "%s is not allowed here (expected %s)", sc_show(c, n), expect(c, r));
+        sc_error_at(c, n, P(b), "%s is not allowed here (expected %s)", sc_show(c, n),
+                    expect(c, r));
         return -1;
     }
     if (sc_class(n) == SV_NULL || n->len == 0) {
@@ -403,7 +394,8 @@ static int get_number(bctx *b, const sc_node *n, const sc_row *r, double *out)
         return -1;
     }
     if (rc > 0) {
-        sc_error_at(c, n, P(b), "%s is too large for a number (expected %s)", sc_show(c, n), expect(c, r));
+        sc_error_at(c, n, P(b), "%s is too large for a number (expected %s)", sc_show(c, n),
+                    expect(c, r));
         return -1;
     }
     if (isnan(v)) {
@@ -411,7 +403,8 @@ static int get_number(bctx *b, const sc_node *n, const sc_row *r, double *out)
         return -1;
     }
     if (isinf(v) && !((r->flags & F_INF) && v > 0)) {
-        sc_error_at(c, n, P(b), "%s is not allowed here (expected %s)", sc_show(c, n), expect(c, r));
+        sc_error_at(c, n, P(b), "%s is not allowed here (expected %s)", sc_show(c, n),
+                    expect(c, r));
         return -1;
     }
     const sc_range *g = &ranges[r->range];
@@ -458,9 +451,11 @@ static int get_seed(bctx *b, const sc_node *n, const sc_row *r, unsigned long lo
             return 0;
         }
         if (isfinite(v) && v != floor(v))
-            sc_error_at(c, n, P(b), "%s is not an integer (expected %s)", sc_show(c, n), expect(c, r));
+            sc_error_at(c, n, P(b), "%s is not an integer (expected %s)", sc_show(c, n),
+                        expect(c, r));
         else
-            sc_error_at(c, n, P(b), "%s is out of range (expected %s)", sc_show(c, n), expect(c, r));
+            sc_error_at(c, n, P(b), "%s is out of range (expected %s)", sc_show(c, n),
+                        expect(c, r));
         return -1;
     }
     if (n->kind == SC_SCALAR && (sc_class(n) == SV_NULL || n->len == 0))
@@ -551,8 +546,10 @@ static int get_param(bctx *b, const sc_node *n, const sc_row *r, poolsim_param *
         double y;
         if (sc_class(k) != SV_INT || sc_number(k, &y) != 0 || y < ranges[R_YEAR].lo ||
             y > ranges[R_YEAR].hi) {
-            sc_error_at(c, k, P(b), "%s is not a year (expected a map from calendar year, an "
-                        "integer in 1000..9999, to a number)", sc_show(c, k));
+            sc_error_at(c, k, P(b),
+                        "%s is not a year (expected a map from calendar year, an "
+                        "integer in 1000..9999, to a number)",
+                        sc_show(c, k));
             bad = 1;
         } else {
             yv[i].year = (int)y;
@@ -565,7 +562,8 @@ static int get_param(bctx *b, const sc_node *n, const sc_row *r, poolsim_param *
     qsort(yv, n->n, sizeof yv[0], year_val_cmp);
     for (size_t i = 1; i < n->n; i++) {
         if (yv[i].year == yv[i - 1].year) {
-            sc_error_at(c, yv[i].key, P(b), "year %d given twice (first at line %d, column %d; expected each "
+            sc_error_at(c, yv[i].key, P(b),
+                        "year %d given twice (first at line %d, column %d; expected each "
                         "year once)",
                         yv[i].year, yv[i - 1].key->line, yv[i - 1].key->col);
             return -1;
@@ -673,8 +671,7 @@ static void read_value(bctx *b, const sc_row *r, const sc_node *v, void *dest)
         *sp = xstrdup(b, t);
         break;
     }
-    default:
-        break;
+    default: break;
     }
 }
 
@@ -697,8 +694,10 @@ static void apply_rows(bctx *b, const sc_node *m, const sc_row *rows, size_t nro
         } else {
             unsigned kf = r->flags & (F_CLAIMS | F_PERCAP);
             if (variant && kf && !(kf & variant)) {
-                const char *msg = sc_sprintf(b->c, "not used by a %s benefit (expected only with "
-                                             "kind: %s)", variant == F_CLAIMS ? "claims" : "per_capita",
+                const char *msg = sc_sprintf(b->c,
+                                             "not used by a %s benefit (expected only with "
+                                             "kind: %s)",
+                                             variant == F_CLAIMS ? "claims" : "per_capita",
                                              kf == F_CLAIMS ? "claims" : "per_capita");
                 if (msg) key_error(b, k, msg);
             } else if (r->type != K_SUB) {
@@ -757,8 +756,8 @@ static const sc_node *sublist(bctx *b, const sc_node *parent, const char *key, c
 }
 
 /* Read map `key` of parent with rows (defaults always applied). */
-static void group(bctx *b, const sc_node *parent, const char *key, const sc_row *rows,
-                  size_t nrows, void *dest, const char *what)
+static void group(bctx *b, const sc_node *parent, const char *key, const sc_row *rows, size_t nrows,
+                  void *dest, const char *what)
 {
     const sc_node *m = submap(b, parent, key, what);
     size_t old = push(b, key);
@@ -770,8 +769,8 @@ static void group(bctx *b, const sc_node *parent, const char *key, const sc_row 
 
 typedef struct {
     const char *id;
-    const sc_node *node;    /* the id value */
-    const char *path;       /* KEY of the id value */
+    const sc_node *node; /* the id value */
+    const char *path;    /* KEY of the id value */
     size_t i;
 } idref;
 
@@ -881,7 +880,8 @@ static void build_sharing(bctx *b, const sc_node *root)
             size_t o3 = sc_path_index(&b->path, (size_t)i + 1);
             upnode[i] = sc_map_get(it, "up_to");
             if (it->kind != SC_MAP) {
-                sc_error_at(b->c, it, P(b), "%s is not allowed here (expected a map {up_to, reserve})",
+                sc_error_at(b->c, it, P(b),
+                            "%s is not allowed here (expected a map {up_to, reserve})",
                             sc_show(b->c, it));
                 bad = 1;
             } else {
@@ -895,7 +895,8 @@ static void build_sharing(bctx *b, const sc_node *root)
                 for (int k = 0; k < t.up_to.n && i < n - 1 && upnode[i]; k++) {
                     if (isinf(t.up_to.val[k])) {
                         size_t o4 = push(b, "up_to");
-                        sc_error_at(b->c, upnode[i], P(b), ".inf is allowed only in the last "
+                        sc_error_at(b->c, upnode[i], P(b),
+                                    ".inf is allowed only in the last "
                                     "bracket (expected a finite number >= 0 here)");
                         pop(b, o4);
                         bad = 1;
@@ -907,8 +908,10 @@ static void build_sharing(bctx *b, const sc_node *root)
                         char num[32];
                         sc_fmt_double(num, sizeof num, t.up_to.val[k]);
                         size_t o4 = push(b, "up_to");
-                        sc_error_at(b->c, upnode[i], P(b), "the last bracket ends at %s (expected "
-                                    ".inf: the last bracket is open-ended)", num);
+                        sc_error_at(b->c, upnode[i], P(b),
+                                    "the last bracket ends at %s (expected "
+                                    ".inf: the last bracket is open-ended)",
+                                    num);
                         pop(b, o4);
                         break;
                     }
@@ -933,9 +936,10 @@ static void build_sharing(bctx *b, const sc_node *root)
                         sc_fmt_double(z, sizeof z, lo);
                         size_t o3 = sc_path_index(&b->path, (size_t)i + 1);
                         size_t o4 = push(b, "up_to");
-                        sc_error_at(b->c, upnode[i], P(b), "%s is not above the previous "
-                                    "bracket's %s%s (expected strictly ascending up_to)", a, z,
-                                    in_year(b->c, years[k]));
+                        sc_error_at(b->c, upnode[i], P(b),
+                                    "%s is not above the previous "
+                                    "bracket's %s%s (expected strictly ascending up_to)",
+                                    a, z, in_year(b->c, years[k]));
                         pop(b, o4);
                         pop(b, o3);
                         break;
@@ -950,8 +954,8 @@ static void build_sharing(bctx *b, const sc_node *root)
 
 /* ---- lines, classes, benefits ------------------------------------------------ */
 
-static const char *const county_columns[] = {"id", "name", "wage", "cost_index", "util_index",
-                                             "balance", "prior_financing", NULL};
+static const char *const county_columns[] = {
+    "id", "name", "wage", "cost_index", "util_index", "balance", "prior_financing", NULL};
 
 static int line_class(const poolsim_scenario *s, const poolsim_line *L, const char *id)
 {
@@ -1002,8 +1006,10 @@ static void build_classes(bctx *b, const sc_node *line_map, int li, idlist *clas
             if (id) {
                 for (int k = 0; county_columns[k]; k++)
                     if (strcmp(id, county_columns[k]) == 0) {
-                        sc_error_at(b->c, idn, P(b), "'%s' cannot be a class id: it names a "
-                                    "counties column (expected another identifier)", id);
+                        sc_error_at(b->c, idn, P(b),
+                                    "'%s' cannot be a class id: it names a "
+                                    "counties column (expected another identifier)",
+                                    id);
                         id = NULL;
                         break;
                     }
@@ -1047,13 +1053,16 @@ static void build_rate(bctx *b, const sc_node *rate, poolsim_benefit *bn, const 
         } else if (j < 0) {
             const char *other = NULL;
             for (int m = 0; m < s->nclasses; m++)
-                if (strcmp(s->classes[m].id, k->text) == 0)
-                    other = s->lines[s->classes[m].line].id;
+                if (strcmp(s->classes[m].id, k->text) == 0) other = s->lines[s->classes[m].line].id;
             char *list = line_class_list(b, L);
-            char *msg = other ? sc_sprintf(b->c, "'%s' is a class of line %s, not of this line "
-                                           "(expected one of: %s)", k->text, other, list)
-                              : sc_sprintf(b->c, "'%s' is not a class of this line (expected "
-                                           "one of: %s)", k->text, list);
+            char *msg = other ? sc_sprintf(b->c,
+                                           "'%s' is a class of line %s, not of this line "
+                                           "(expected one of: %s)",
+                                           k->text, other, list)
+                              : sc_sprintf(b->c,
+                                           "'%s' is not a class of this line (expected "
+                                           "one of: %s)",
+                                           k->text, list);
             if (msg) key_error(b, k, msg);
         } else {
             poolsim_param p;
@@ -1070,11 +1079,13 @@ static void build_applies(bctx *b, const sc_node *ap, poolsim_benefit *bn, const
     char *list = line_class_list(b, L);
     if (ap->kind != SC_SEQ || ap->n == 0) {
         if (sc_is_null(ap) || ap->kind == SC_SEQ)
-            sc_error_at(b->c, ap, P(b), "empty value (expected a list of class ids of the line: %s)",
-                        list);
+            sc_error_at(b->c, ap, P(b),
+                        "empty value (expected a list of class ids of the line: %s)", list);
         else
-            sc_error_at(b->c, ap, P(b), "%s is not allowed here (expected a list of class ids of "
-                        "the line: %s)", sc_show(b->c, ap), list);
+            sc_error_at(b->c, ap, P(b),
+                        "%s is not allowed here (expected a list of class ids of "
+                        "the line: %s)",
+                        sc_show(b->c, ap), list);
         pop(b, old);
         return;
     }
@@ -1157,9 +1168,10 @@ static void build_benefits(bctx *b, const sc_node *line_map, poolsim_line *L)
                     sc_fmt_double(dn, sizeof dn, d);
                     sc_fmt_double(un, sizeof un, u);
                     size_t o3 = push(b, key);
-                    sc_error_at(b->c, at ? at : it, P(b), "deductible %s is not below the ceiling "
-                                "%s%s (expected deductible < ceiling)", dn, un,
-                                in_year(b->c, years[k]));
+                    sc_error_at(b->c, at ? at : it, P(b),
+                                "deductible %s is not below the ceiling "
+                                "%s%s (expected deductible < ceiling)",
+                                dn, un, in_year(b->c, years[k]));
                     pop(b, o3);
                     break;
                 }
@@ -1195,8 +1207,10 @@ static void build_lines(bctx *b, const sc_node *root, const poolsim_reserve_cfg 
             sc_error_at(b->c, l, P(b), "%zu member classes in all (expected at most %d)", ncl,
                         SC_MAX_CLASSES);
         else
-            sc_error_at(b->c, l, P(b), "%zu benefit-class pairs (benefits times the classes of "
-                        "their line; expected at most %d)", pairs, SC_MAX_PAIRS);
+            sc_error_at(b->c, l, P(b),
+                        "%zu benefit-class pairs (benefits times the classes of "
+                        "their line; expected at most %d)",
+                        pairs, SC_MAX_PAIRS);
         pop(b, old);
         b->classes_incomplete = 1;
         return;
@@ -1226,7 +1240,8 @@ static void build_lines(bctx *b, const sc_node *root, const poolsim_reserve_cfg 
         pop(b, o3);
         build_classes(b, it, li, &class_ids);
         build_benefits(b, it, L);
-        const sc_node *gb = submap(b, it, "global_budget", "a map with share_of_financing, "
+        const sc_node *gb = submap(b, it, "global_budget",
+                                   "a map with share_of_financing, "
                                    "retention, overspend_paid");
         if (gb) {
             o3 = push(b, "global_budget");
@@ -1245,7 +1260,7 @@ static void build_lines(bctx *b, const sc_node *root, const poolsim_reserve_cfg 
 
 typedef struct {
     poolsim_county *co;
-    int *given;              /* [nclasses] enrolment given */
+    int *given; /* [nclasses] enrolment given */
     int wage_given;
 } county_arg;
 
@@ -1290,9 +1305,11 @@ static char *all_classes(bctx *b)
 static int county_unknown(bctx *b, sc_node *key)
 {
     if (b->classes_incomplete || key_done(b, key)) return 1;
-    char *msg = sc_sprintf(b->c, "unknown key (expected id, name, wage, cost_index, util_index, "
+    char *msg = sc_sprintf(b->c,
+                           "unknown key (expected id, name, wage, cost_index, util_index, "
                            "a class id (%s), <class>.<parameter>, balance.<line> or "
-                           "prior_financing.<line>)", all_classes(b));
+                           "prior_financing.<line>)",
+                           all_classes(b));
     if (msg) key_error(b, key, msg);
     return 1;
 }
@@ -1347,8 +1364,10 @@ static int county_key(bctx *b, sc_node *key, const sc_node *val, void *argp)
             if (t.len) sc_buf_puts(&t, ", ");
             sc_buf_puts(&t, class_rows[i].key);
         }
-        char *msg = sc_sprintf(b->c, "'%s' is not a class parameter (expected <class>.<parameter> "
-                               "with a parameter among: %s)", rest, t.s ? t.s : "");
+        char *msg = sc_sprintf(b->c,
+                               "'%s' is not a class parameter (expected <class>.<parameter> "
+                               "with a parameter among: %s)",
+                               rest, t.s ? t.s : "");
         sc_buf_free(&t);
         if (msg) key_error(b, key, msg);
         return 1;
@@ -1381,8 +1400,10 @@ static void build_counties(bctx *b, const sc_node *root)
         if (l->n > SC_MAX_COUNTIES)
             sc_error_at(b->c, l, P(b), "%zu counties (expected at most %d)", l->n, SC_MAX_COUNTIES);
         else
-            sc_error_at(b->c, l, P(b), "%zu counties with %d member classes (expected at most %d "
-                        "county-class pairs)", l->n, s->nclasses, SC_MAX_PAIRS);
+            sc_error_at(b->c, l, P(b),
+                        "%zu counties with %d member classes (expected at most %d "
+                        "county-class pairs)",
+                        l->n, s->nclasses, SC_MAX_PAIRS);
         pop(b, old);
         return;
     }
@@ -1414,18 +1435,23 @@ static void build_counties(bctx *b, const sc_node *root)
         if (!co->id) co->id = xstrdup(b, "?");
         if (!co->name && co->id) co->name = xstrdup(b, co->id);
         for (int m = 0; m < s->nclasses; m++) {
-            if (given[m] || find_class(s, s->classes[m].id, strlen(s->classes[m].id)) != m) continue;
+            if (given[m] || find_class(s, s->classes[m].id, strlen(s->classes[m].id)) != m)
+                continue;
             size_t o3 = push(b, s->classes[m].id);
-            sc_error_at(b->c, it, P(b), "missing (expected the enrolment of class %s in year 1, "
-                        "a number >= 0)", s->classes[m].id);
+            sc_error_at(b->c, it, P(b),
+                        "missing (expected the enrolment of class %s in year 1, "
+                        "a number >= 0)",
+                        s->classes[m].id);
             pop(b, o3);
         }
         if (sc_map_find(it, "wage") < 0) {
             for (int m = 0; m < s->nclasses; m++) {
                 if (!any_positive(&co->cls[m].wage_rate)) continue;
                 size_t o3 = push(b, "wage");
-                sc_error_at(b->c, it, P(b), "missing (expected the average yearly wage in year 1, "
-                            "a number >= 0: class %s has wage_rate > 0)", s->classes[m].id);
+                sc_error_at(b->c, it, P(b),
+                            "missing (expected the average yearly wage in year 1, "
+                            "a number >= 0: class %s has wage_rate > 0)",
+                            s->classes[m].id);
                 pop(b, o3);
                 break;
             }
@@ -1499,7 +1525,8 @@ int sc_build(sc_ctx *c, const sc_node *root, const char *path, poolsim_scenario 
     if (sh) {
         group(&b, sh, "utilisation", utilisation_rows, NROWS(utilisation_rows), s,
               "a map with ar1, sd, rho");
-        group(&b, sh, "epidemic", epidemic_rows, NROWS(epidemic_rows), s, "a map with prob, mean, sd");
+        group(&b, sh, "epidemic", epidemic_rows, NROWS(epidemic_rows), s,
+              "a map with prob, mean, sd");
     }
     pop(&b, old);
 

@@ -18,8 +18,8 @@ typedef struct {
 typedef struct {
     sc_ctx *c;
     const char *file;
-    int line, col;              /* position of the byte being parsed */
-    int sline, scol, svalid;    /* where the current field started */
+    int line, col;           /* position of the byte being parsed */
+    int sline, scol, svalid; /* where the current field started */
     csv_cell *cells;
     size_t ncells, cap;
     sc_node **header;
@@ -159,7 +159,8 @@ static void on_row(int term, void *data)
     for (size_t i = 0; i < st->ncells; i++) {
         csv_cell *cell = &st->cells[i];
         if (cell->len == 0) continue;
-        sc_node *v = sc_new_scalar(c, cell->text, cell->len, SC_CSV, st->file, cell->line, cell->col);
+        sc_node *v =
+            sc_new_scalar(c, cell->text, cell->len, SC_CSV, st->file, cell->line, cell->col);
         if (!v || sc_push(c, row, st->header[i], v)) {
             st->fail = 1;
             return;
@@ -197,8 +198,10 @@ int sc_load_csv(sc_ctx *c, const char *path, const sc_node *at, sc_node **list)
             else if ((s[i] & 0xC0) != 0x80)
                 col++;
         }
-        sc_error(c, file, line, col, "not UTF-8 text (byte 0x%02X; expected a UTF-8 CSV file "
-                 "without control characters)", s[start + bad]);
+        sc_error(c, file, line, col,
+                 "not UTF-8 text (byte 0x%02X; expected a UTF-8 CSV file "
+                 "without control characters)",
+                 s[start + bad]);
         free(text);
         return -1;
     }
@@ -228,7 +231,8 @@ int sc_load_csv(sc_ctx *c, const char *path, const sc_node *at, sc_node **list)
             if (csv_error(&p) == CSV_ENOMEM)
                 c->nomem = 1;
             else
-                sc_error(c, file, st.line, st.col, "CSV syntax error: a quote inside an unquoted "
+                sc_error(c, file, st.line, st.col,
+                         "CSV syntax error: a quote inside an unquoted "
                          "field or text after a closing quote (expected RFC 4180 quoting: "
                          "\"...\" with \"\" for a quote)");
             syntax = 1;
@@ -261,7 +265,8 @@ int sc_load_csv(sc_ctx *c, const char *path, const sc_node *at, sc_node **list)
     free(text);
     if (syntax || st.fail || c->nomem) return -1;
     if (!st.have_header) {
-        sc_error(c, file, 1, 1, "counties: empty CSV file (expected a header row, then one row "
+        sc_error(c, file, 1, 1,
+                 "counties: empty CSV file (expected a header row, then one row "
                  "per county)");
         return -1;
     }

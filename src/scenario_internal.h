@@ -25,19 +25,19 @@
 #include "poolsim/scenario.h"
 
 #define SC_MAX_FILE_BYTES ((size_t)64 << 20)
-#define SC_MAX_DEPTH 64
-#define SC_MAX_NODES ((size_t)1 << 20)
-#define SC_MAX_ANCHORS 256
-#define SC_MAX_ALIASES 10000
-#define SC_MAX_CHAIN 32
-#define SC_MAX_ERRORS 10000
-#define SC_MAX_SET_PARTS 64
+#define SC_MAX_DEPTH      64
+#define SC_MAX_NODES      ((size_t)1 << 20)
+#define SC_MAX_ANCHORS    256
+#define SC_MAX_ALIASES    10000
+#define SC_MAX_CHAIN      32
+#define SC_MAX_ERRORS     10000
+#define SC_MAX_SET_PARTS  64
 /* Sizes of the typed scenario (a county carries a resolved copy of every
  * class's parameters): they bound the memory of the result. */
-#define SC_MAX_LINES 64
-#define SC_MAX_CLASSES 256
+#define SC_MAX_LINES    64
+#define SC_MAX_CLASSES  256
 #define SC_MAX_COUNTIES 10000
-#define SC_MAX_PAIRS 65536      /* counties x classes; benefits x classes of their line */
+#define SC_MAX_PAIRS    65536 /* counties x classes; benefits x classes of their line */
 
 enum sc_kind { SC_SCALAR = 0, SC_MAP = 1, SC_SEQ = 2 };
 
@@ -73,10 +73,10 @@ typedef struct {
 } sc_buf;
 
 typedef struct {
-    int rank;               /* load order of the file (sorting) */
+    int rank; /* load order of the file (sorting) */
     int line, col;
-    size_t seq;             /* order of discovery (sorting ties) */
-    char *msg;              /* complete line without newline */
+    size_t seq; /* order of discovery (sorting ties) */
+    char *msg;  /* complete line without newline */
 } sc_err;
 
 /* One load. */
@@ -84,23 +84,23 @@ typedef struct {
     sc_chunk *arena;
     sc_err *errs;
     size_t nerr, errcap, dropped;
-    size_t nodes;           /* values created so far (SC_MAX_NODES) */
-    size_t bytes;           /* bytes read from files so far (SC_MAX_FILE_BYTES) */
-    const char **files;     /* interned display paths, in load order */
+    size_t nodes;       /* values created so far (SC_MAX_NODES) */
+    size_t bytes;       /* bytes read from files so far (SC_MAX_FILE_BYTES) */
+    const char **files; /* interned display paths, in load order */
     size_t nfiles, filecap;
-    sc_buf source;          /* becomes poolsim_scenario.source_text */
-    int nomem;              /* an allocation failed */
-    int limit;              /* a resource limit was hit: stop */
-    int nsets;              /* --set arguments (for messages) */
+    sc_buf source; /* becomes poolsim_scenario.source_text */
+    int nomem;     /* an allocation failed */
+    int limit;     /* a resource limit was hit: stop */
+    int nsets;     /* --set arguments (for messages) */
     const char *const *sets;
 } sc_ctx;
 
 /* ---- context, arena, errors (scenario_tree.c) ---- */
 void sc_ctx_free(sc_ctx *c);
-void *sc_alloc(sc_ctx *c, size_t size);                 /* zeroed; NULL + c->nomem */
+void *sc_alloc(sc_ctx *c, size_t size); /* zeroed; NULL + c->nomem */
 char *sc_strndup(sc_ctx *c, const char *s, size_t len);
 char *sc_sprintf(sc_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-const char *sc_file(sc_ctx *c, const char *name);      /* intern a display path */
+const char *sc_file(sc_ctx *c, const char *name); /* intern a display path */
 /* "FILE:LINE:COL: message" */
 void sc_error(sc_ctx *c, const char *file, int line, int col, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
@@ -127,7 +127,7 @@ sc_node *sc_new(sc_ctx *c, int kind, const char *file, int line, int col);
 sc_node *sc_new_scalar(sc_ctx *c, const char *text, size_t len, int style, const char *file,
                        int line, int col);
 int sc_push(sc_ctx *c, sc_node *parent, sc_node *key, sc_node *val);
-int sc_map_find(const sc_node *map, const char *key);  /* index or -1 */
+int sc_map_find(const sc_node *map, const char *key); /* index or -1 */
 sc_node *sc_map_get(const sc_node *map, const char *key);
 void sc_map_remove(sc_node *map, size_t i);
 /* The `id` of a list item that is a map with a non-empty scalar id, else NULL. */
@@ -136,7 +136,7 @@ const char *sc_item_id(const sc_node *item);
 size_t sc_path_item(sc_buf *b, const sc_node *seq, size_t i);
 
 /* ---- scalars ---- */
-int sc_class(const sc_node *n);                         /* enum sc_class; containers: -1 */
+int sc_class(const sc_node *n); /* enum sc_class; containers: -1 */
 /* Numeric value of an SV_INT/SV_FLOAT scalar. Returns 0 ok, 1 overflow
  * (beyond double range), -1 not a number. */
 int sc_number(const sc_node *n, double *v /* OUT */);

@@ -276,7 +276,8 @@ static sc_node *load_file(sc_ctx *c, const char *path, const sc_node *at, chain_
                     "given together with counties in one file (expected one of them)");
         fail = 1;
     } else if (cci >= 0) {
-        const sc_node *v = string_value(c, root->vals[cci], "counties_csv", "the path of a CSV file");
+        const sc_node *v =
+            string_value(c, root->vals[cci], "counties_csv", "the path of a CSV file");
         char *csv = v ? sc_relative(c, file, v->text) : NULL;
         sc_node *list = NULL;
         if (!csv || sc_load_csv(c, csv, v, &list)) {
@@ -353,7 +354,8 @@ static void apply_set(sc_ctx *c, sc_node *root, int idx, const char *arg)
     const char *file = sc_file(c, "--set");
     const char *eqs = strchr(arg, '=');
     if (!eqs || eqs == arg) {
-        sc_error(c, file, idx, 1, "'%s' is not KEY=VALUE (expected e.g. reserve.levy_rate=0.12)", arg);
+        sc_error(c, file, idx, 1, "'%s' is not KEY=VALUE (expected e.g. reserve.levy_rate=0.12)",
+                 arg);
         return;
     }
     char *key = sc_strndup(c, arg, (size_t)(eqs - arg));
@@ -367,13 +369,15 @@ static void apply_set(sc_ctx *c, sc_node *root, int idx, const char *arg)
         char *dot = strchr(p, '.');
         if (dot) *dot = '\0';
         if (!*p) {
-            sc_error(c, file, idx, 1, "%s: an empty part in the key (expected names separated "
-                     "by single dots)", save);
+            sc_error(c, file, idx, 1,
+                     "%s: an empty part in the key (expected names separated "
+                     "by single dots)",
+                     save);
             return;
         }
         if (np == SC_MAX_SET_PARTS) {
-            sc_error(c, file, idx, 1, "%s: more than %d parts in the key (expected at most %d)", save,
-                     SC_MAX_SET_PARTS, SC_MAX_SET_PARTS);
+            sc_error(c, file, idx, 1, "%s: more than %d parts in the key (expected at most %d)",
+                     save, SC_MAX_SET_PARTS, SC_MAX_SET_PARTS);
             return;
         }
         parts[np++] = p;
@@ -391,7 +395,7 @@ static void apply_set(sc_ctx *c, sc_node *root, int idx, const char *arg)
     if (dups) return;
 
     sc_node *cur = root;
-    int county = 0;   /* cur is an item of the top-level counties list */
+    int county = 0; /* cur is an item of the top-level counties list */
     int i = 0;
     while (i < np) {
         if (sc_is_null(cur)) {
@@ -422,7 +426,8 @@ static void apply_set(sc_ctx *c, sc_node *root, int idx, const char *arg)
             if (k < 0) {
                 /* absent: create the remaining levels */
                 for (; i < np; i++) {
-                    sc_node *kn = sc_new_scalar(c, parts[i], strlen(parts[i]), SC_PLAIN, file, idx, 1);
+                    sc_node *kn =
+                        sc_new_scalar(c, parts[i], strlen(parts[i]), SC_PLAIN, file, idx, 1);
                     sc_node *val = i == np - 1 ? v : sc_new(c, SC_MAP, file, idx, 1);
                     if (!kn || !val || sc_push(c, cur, kn, val)) return;
                     cur = val;

@@ -144,7 +144,8 @@ static void add_error(sc_ctx *c, const char *file, int line, int col, const char
     char *msg;
     const char *f = file ? file : "?";
     if (line <= 0)
-        msg = key && *key ? sc_sprintf(c, "%s: %s: %s", f, key, body) : sc_sprintf(c, "%s: %s", f, body);
+        msg = key && *key ? sc_sprintf(c, "%s: %s: %s", f, key, body)
+                          : sc_sprintf(c, "%s: %s", f, body);
     else if (key && *key)
         msg = sc_sprintf(c, "%s:%d:%d: %s: %s", f, line, col, key, body);
     else
@@ -201,8 +202,7 @@ size_t sc_flush_errors(sc_ctx *c, FILE *diag, const char *path)
     }
     size_t total = shown + c->dropped;
     if (diag) {
-        if (c->dropped)
-            fprintf(diag, "poolsim: %zu more errors not shown\n", c->dropped);
+        if (c->dropped) fprintf(diag, "poolsim: %zu more errors not shown\n", c->dropped);
         fprintf(diag, "poolsim: %zu error%s in %s\n", total, total == 1 ? "" : "s", path);
     }
     return total;
@@ -303,8 +303,7 @@ sc_node *sc_new(sc_ctx *c, int kind, const char *file, int line, int col)
 {
     if (c->nodes >= SC_MAX_NODES) {
         if (!c->limit)
-            sc_error(c, file, line, col,
-                     "too many values (expected at most %zu in one scenario)",
+            sc_error(c, file, line, col, "too many values (expected at most %zu in one scenario)",
                      SC_MAX_NODES);
         c->limit = 1;
         return NULL;
@@ -392,8 +391,14 @@ size_t sc_path_item(sc_buf *b, const sc_node *seq, size_t i)
 
 /* ---- scalars: YAML 1.2 core schema --------------------------------------- */
 
-static int is_digit(char ch) { return ch >= '0' && ch <= '9'; }
-static int is_odigit(char ch) { return ch >= '0' && ch <= '7'; }
+static int is_digit(char ch)
+{
+    return ch >= '0' && ch <= '9';
+}
+static int is_odigit(char ch)
+{
+    return ch >= '0' && ch <= '7';
+}
 static int is_xdigit(char ch)
 {
     return is_digit(ch) || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
@@ -471,8 +476,8 @@ int sc_class(const sc_node *n)
         if (len == 0 || eq(s, len, "~") || eq(s, len, "null") || eq(s, len, "Null") ||
             eq(s, len, "NULL"))
             return SV_NULL;
-        if (eq(s, len, "true") || eq(s, len, "True") || eq(s, len, "TRUE") ||
-            eq(s, len, "false") || eq(s, len, "False") || eq(s, len, "FALSE"))
+        if (eq(s, len, "true") || eq(s, len, "True") || eq(s, len, "TRUE") || eq(s, len, "false") ||
+            eq(s, len, "False") || eq(s, len, "FALSE"))
             return SV_BOOL;
     }
     if (len == 0) return SV_STR;
@@ -597,8 +602,8 @@ static const char *errtext(int e, char *buf, size_t size)
     return buf;
 }
 
-int sc_read_file(sc_ctx *c, const char *path, const sc_node *at, const char *key,
-                 char **text, size_t *len)
+int sc_read_file(sc_ctx *c, const char *path, const sc_node *at, const char *key, char **text,
+                 size_t *len)
 {
     *text = NULL;
     *len = 0;
@@ -629,17 +634,22 @@ int sc_read_file(sc_ctx *c, const char *path, const sc_node *at, const char *key
             cap = ncap;
         }
         size_t want = cap - n - 1;
-        size_t room = SC_MAX_FILE_BYTES - (c->bytes < SC_MAX_FILE_BYTES ? c->bytes : SC_MAX_FILE_BYTES);
+        size_t room =
+            SC_MAX_FILE_BYTES - (c->bytes < SC_MAX_FILE_BYTES ? c->bytes : SC_MAX_FILE_BYTES);
         if (want > room - (n < room ? n : room) + 1) want = room - (n < room ? n : room) + 1;
         size_t got = fread(buf + n, 1, want, f);
         n += got;
         if (c->bytes + n > SC_MAX_FILE_BYTES) {
             if (at)
-                sc_error_at(c, at, key, "'%s' is too large (expected at most %zu MiB for all the "
-                            "files of one scenario together)", path, SC_MAX_FILE_BYTES >> 20);
+                sc_error_at(c, at, key,
+                            "'%s' is too large (expected at most %zu MiB for all the "
+                            "files of one scenario together)",
+                            path, SC_MAX_FILE_BYTES >> 20);
             else
-                sc_error(c, fpath, 0, 0, "file is too large (expected at most %zu MiB for all the "
-                         "files of one scenario together)", SC_MAX_FILE_BYTES >> 20);
+                sc_error(c, fpath, 0, 0,
+                         "file is too large (expected at most %zu MiB for all the "
+                         "files of one scenario together)",
+                         SC_MAX_FILE_BYTES >> 20);
             c->limit = 1;
             fail = 1;
             break;
@@ -648,9 +658,11 @@ int sc_read_file(sc_ctx *c, const char *path, const sc_node *at, const char *key
             if (ferror(f)) {
                 int e = errno;
                 if (at)
-                    sc_error_at(c, at, key, "cannot read '%s': %s", path, errtext(e, eb, sizeof eb));
+                    sc_error_at(c, at, key, "cannot read '%s': %s", path,
+                                errtext(e, eb, sizeof eb));
                 else
-                    sc_error(c, fpath, 0, 0, "cannot read '%s': %s", path, errtext(e, eb, sizeof eb));
+                    sc_error(c, fpath, 0, 0, "cannot read '%s': %s", path,
+                             errtext(e, eb, sizeof eb));
                 fail = 1;
             }
             break;
@@ -707,8 +719,8 @@ static void offset_linecol(const char *text, size_t len, size_t off, int *line, 
     *col = cl;
 }
 
-static void report_yaml_error(sc_ctx *c, const yaml_parser_t *p, const char *file,
-                              const char *text, size_t len, int set_line)
+static void report_yaml_error(sc_ctx *c, const yaml_parser_t *p, const char *file, const char *text,
+                              size_t len, int set_line)
 {
     if (p->error == YAML_MEMORY_ERROR) {
         c->nomem = 1;
@@ -728,14 +740,16 @@ static void report_yaml_error(sc_ctx *c, const yaml_parser_t *p, const char *fil
     const char *problem = p->problem ? p->problem : "the YAML parser stopped without a reason";
     if (p->error == YAML_READER_ERROR) {
         if (p->problem_value >= 0)
-            sc_error(c, file, line, col, "not UTF-8 text: %s (byte 0x%02X; expected YAML text in UTF-8)",
-                     problem, (unsigned)p->problem_value & 0xFFu);
+            sc_error(c, file, line, col,
+                     "not UTF-8 text: %s (byte 0x%02X; expected YAML text in UTF-8)", problem,
+                     (unsigned)p->problem_value & 0xFFu);
         else
-            sc_error(c, file, line, col, "not UTF-8 text: %s (expected YAML text in UTF-8)", problem);
+            sc_error(c, file, line, col, "not UTF-8 text: %s (expected YAML text in UTF-8)",
+                     problem);
     } else if (p->context) {
-        sc_error(c, file, line, col, "YAML syntax error: %s (%s that started at line %d, column %d)",
-                 problem, p->context, (int)p->context_mark.line + 1,
-                 (int)p->context_mark.column + 1);
+        sc_error(c, file, line, col,
+                 "YAML syntax error: %s (%s that started at line %d, column %d)", problem,
+                 p->context, (int)p->context_mark.line + 1, (int)p->context_mark.column + 1);
     } else {
         sc_error(c, file, line, col, "YAML syntax error: %s", problem);
     }
@@ -794,7 +808,7 @@ static sc_node *clone_node(sc_ctx *c, const sc_node *n)
 
 typedef struct {
     sc_node *node;
-    sc_node *key;       /* map: key read, value pending */
+    sc_node *key; /* map: key read, value pending */
     char *anchor;
 } yframe;
 
@@ -831,9 +845,7 @@ int sc_parse_yaml(sc_ctx *c, const char *file, const char *text, size_t len, int
         const unsigned char *anchor = NULL;
         int container = 0;
         switch (ev.type) {
-        case YAML_STREAM_END_EVENT:
-            done = 1;
-            break;
+        case YAML_STREAM_END_EVENT: done = 1; break;
         case YAML_DOCUMENT_START_EVENT:
             if (++ndocs > 1) {
                 sc_error(c, file, line, col, "a second YAML document (expected one document)");
@@ -856,8 +868,8 @@ int sc_parse_yaml(sc_ctx *c, const char *file, const char *text, size_t len, int
                 fail = 1;
                 break;
             }
-            v = sc_new_scalar(c, (const char *)ev.data.scalar.value, ev.data.scalar.length,
-                              style, file, line, col);
+            v = sc_new_scalar(c, (const char *)ev.data.scalar.value, ev.data.scalar.length, style,
+                              file, line, col);
             if (!v) fail = 1;
             anchor = ev.data.scalar.anchor;
             break;
@@ -868,8 +880,10 @@ int sc_parse_yaml(sc_ctx *c, const char *file, const char *text, size_t len, int
             for (int i = nanch - 1; i >= 0 && !target; i--)
                 if (strcmp(anchors[i].name, name) == 0) target = anchors[i].node;
             if (!target) {
-                sc_error(c, file, line, col, "alias *%s names no complete anchor (expected &%s "
-                         "defined before)", name, name);
+                sc_error(c, file, line, col,
+                         "alias *%s names no complete anchor (expected &%s "
+                         "defined before)",
+                         name, name);
                 fail = 1;
                 break;
             }
@@ -881,15 +895,19 @@ int sc_parse_yaml(sc_ctx *c, const char *file, const char *text, size_t len, int
                 break;
             }
             if (depth + node_height(target) > SC_MAX_DEPTH) {
-                sc_error(c, file, line, col, "alias *%s nests deeper than %d levels (expected at "
-                         "most %d)", name, SC_MAX_DEPTH, SC_MAX_DEPTH);
+                sc_error(c, file, line, col,
+                         "alias *%s nests deeper than %d levels (expected at "
+                         "most %d)",
+                         name, SC_MAX_DEPTH, SC_MAX_DEPTH);
                 c->limit = 1;
                 fail = 1;
                 break;
             }
             if (c->nodes + node_count(target, SC_MAX_NODES) > SC_MAX_NODES) {
-                sc_error(c, file, line, col, "alias *%s expands to too many values (expected at "
-                         "most %zu in all)", name, SC_MAX_NODES);
+                sc_error(c, file, line, col,
+                         "alias *%s expands to too many values (expected at "
+                         "most %zu in all)",
+                         name, SC_MAX_NODES);
                 c->limit = 1;
                 fail = 1;
                 break;
@@ -901,7 +919,8 @@ int sc_parse_yaml(sc_ctx *c, const char *file, const char *text, size_t len, int
         case YAML_MAPPING_START_EVENT:
         case YAML_SEQUENCE_START_EVENT: {
             int is_map = ev.type == YAML_MAPPING_START_EVENT;
-            const unsigned char *tag = is_map ? ev.data.mapping_start.tag : ev.data.sequence_start.tag;
+            const unsigned char *tag =
+                is_map ? ev.data.mapping_start.tag : ev.data.sequence_start.tag;
             if (tag_effect(tag, 1) < 0) {
                 sc_error(c, file, line, col, "unsupported YAML tag '%s' (expected no tag)",
                          (const char *)tag);
@@ -938,8 +957,7 @@ int sc_parse_yaml(sc_ctx *c, const char *file, const char *text, size_t len, int
             }
             break;
         }
-        default:
-            break;
+        default: break;
         }
         if (v && !fail) {
             if (depth == 0) {
@@ -1034,7 +1052,8 @@ size_t sc_check_duplicates(sc_ctx *c, const sc_node *n, sc_buf *path)
             if (r[j].k->len == r[first].k->len &&
                 memcmp(r[j].k->text, r[first].k->text, r[j].k->len) == 0) {
                 size_t old = sc_path_push(path, r[j].k->text);
-                sc_error_at(c, r[j].k, path->s, "duplicate key (first at line %d, column %d; "
+                sc_error_at(c, r[j].k, path->s,
+                            "duplicate key (first at line %d, column %d; "
                             "expected each key once)",
                             r[first].k->line, r[first].k->col);
                 sc_buf_trunc(path, old);
@@ -1046,8 +1065,8 @@ size_t sc_check_duplicates(sc_ctx *c, const sc_node *n, sc_buf *path)
         free(r);
     }
     for (size_t i = 0; i < n->n; i++) {
-        size_t old = n->kind == SC_MAP ? sc_path_push(path, n->keys[i]->text)
-                                       : sc_path_item(path, n, i);
+        size_t old =
+            n->kind == SC_MAP ? sc_path_push(path, n->keys[i]->text) : sc_path_item(path, n, i);
         found += sc_check_duplicates(c, n->vals[i], path);
         sc_buf_trunc(path, old);
     }

@@ -14,14 +14,13 @@
 
 #include <csv.h>
 
-#define NCOLS 5
+#define NCOLS     5
 #define MAX_FIELD 4096 /* bytes; a longer field is an error, not a memory hog */
-#define YEAR_MIN 1
-#define YEAR_MAX 9999
+#define YEAR_MIN  1
+#define YEAR_MAX  9999
 
 enum { COL_YEAR, COL_COUNTY, COL_LINE, COL_FIN, COL_EXP };
-static const char *const col_name[NCOLS] = {"year", "county", "line", "financing",
-                                            "expenditure"};
+static const char *const col_name[NCOLS] = {"year", "county", "line", "financing", "expenditure"};
 #define HEADER_TEXT "year,county,line,financing,expenditure"
 
 /* ---- Flows parser -------------------------------------------------------
@@ -40,28 +39,28 @@ typedef struct {
     FILE *diag;
     struct csv_parser csv;
 
-    long line, col;            /* position of the next byte */
-    int prev_cr;               /* the previous byte was '\r' */
-    int pending;               /* the next byte starts a field */
-    int row_start;             /* ... and a record */
-    long fline, fcol;          /* start of the current field */
-    size_t fbytes;             /* bytes in the current field so far */
+    long line, col;   /* position of the next byte */
+    int prev_cr;      /* the previous byte was '\r' */
+    int pending;      /* the next byte starts a field */
+    int row_start;    /* ... and a record */
+    long fline, fcol; /* start of the current field */
+    size_t fbytes;    /* bytes in the current field so far */
 
-    long nrecords;             /* records seen (the header is record 1) */
-    int nfields;               /* fields of the current record so far */
-    long rline, rcol;          /* start of the current record */
+    long nrecords;    /* records seen (the header is record 1) */
+    int nfields;      /* fields of the current record so far */
+    long rline, rcol; /* start of the current record */
     int header_ok;
-    int colmap[NCOLS];         /* header position -> column id */
-    int seen[NCOLS];           /* column id -> header position + 1 (0: absent) */
+    int colmap[NCOLS]; /* header position -> column id */
+    int seen[NCOLS];   /* column id -> header position + 1 (0: absent) */
     char field[NCOLS][MAX_FIELD + 1];
     long field_line[NCOLS], field_col[NCOLS];
 
     long nerrors;
-    int fatal;                 /* stop parsing (malformed CSV, bad header, no memory) */
+    int fatal; /* stop parsing (malformed CSV, bad header, no memory) */
     int nomem;
 
     poolsim_flow *rows;
-    long *county_col;          /* column of the county field of each row */
+    long *county_col; /* column of the county field of each row */
     size_t nrows, caprows;
 } flows_ctx;
 
@@ -520,8 +519,8 @@ static int ctx_end(flows_ctx *x, poolsim_flows *out)
     return POOLSIM_OK;
 }
 
-int poolsim_settle_parse(const poolsim_scenario *s, const char *name, const char *text,
-                         size_t len, FILE *diag, poolsim_flows *out /* OUT */)
+int poolsim_settle_parse(const poolsim_scenario *s, const char *name, const char *text, size_t len,
+                         FILE *diag, poolsim_flows *out /* OUT */)
 {
     out->n = 0;
     out->rows = NULL;
@@ -611,13 +610,13 @@ static void report_overflow(const poolsim_scenario *s, int l, int year,
                             const poolsim_rules_county *cty, const poolsim_rules_line *ln,
                             FILE *diag)
 {
-    static const char *const what[] = {"levy", "result", "balance_used", "shortfall",
-                                       "reserve_share", "county_share", "city_share",
-                                       "balance_end"};
+    static const char *const what[] = {"levy",       "result",        "balance_used",
+                                       "shortfall",  "reserve_share", "county_share",
+                                       "city_share", "balance_end"};
     for (int c = 0; c < s->ncounties; c++) {
         const poolsim_rules_county *k = &cty[c];
-        const double v[] = {k->levy, k->result, k->balance_used, k->shortfall,
-                            k->reserve_paid, k->county_share, k->city_share, k->balance_end};
+        const double v[] = {k->levy,         k->result,       k->balance_used, k->shortfall,
+                            k->reserve_paid, k->county_share, k->city_share,   k->balance_end};
         for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
             if (!isfinite(v[i])) {
                 fprintf(diag,
@@ -643,7 +642,8 @@ int poolsim_settle_compute(const poolsim_scenario *s, const poolsim_flows *f, FI
     for (int l = 0; l < s->nlines; l++)
         for (size_t c = 0; c < nc; c++) {
             const poolsim_county *k = &s->counties[c];
-            if (bad_amount(k->balance[l]) || (k->has_prior[l] && bad_amount(k->prior_financing[l]))) {
+            if (bad_amount(k->balance[l]) ||
+                (k->has_prior[l] && bad_amount(k->prior_financing[l]))) {
                 fprintf(diag,
                         "poolsim: settle: county %s, line %s: opening balance or "
                         "prior_financing is negative or not finite (expected a number >= 0)\n",
@@ -669,8 +669,9 @@ int poolsim_settle_compute(const poolsim_scenario *s, const poolsim_flows *f, FI
         /* rows [a, e) are line l, sorted by year then county, nc per year */
         const int l = f->rows[a].line;
         if (l < 0 || l >= s->nlines || nc == 0) {
-            fprintf(diag, "poolsim: settle: flows name line %d of %d, or the scenario has no "
-                          "county (expected the output of poolsim_settle_read)\n",
+            fprintf(diag,
+                    "poolsim: settle: flows name line %d of %d, or the scenario has no "
+                    "county (expected the output of poolsim_settle_read)\n",
                     l, s->nlines);
             free(rows), free(cty), free(bal);
             return POOLSIM_EINPUT;
@@ -788,7 +789,7 @@ int poolsim_settle_write_csv(const poolsim_scenario *s, const poolsim_settlement
         const poolsim_settle_row *r = &st->rows[i];
         const poolsim_rules_county *k = &r->fig;
         fprintf(f, "%d,%s,%s", r->year, s->counties[r->county].id, s->lines[r->line].id);
-        const double v1[] = {k->financing, k->levy, k->expenditure, k->result,
+        const double v1[] = {k->financing,    k->levy,      k->expenditure,    k->result,
                              k->balance_used, k->shortfall, k->shortfall_ratio};
         for (size_t j = 0; j < sizeof v1 / sizeof v1[0]; j++) {
             fputc(',', f);
@@ -798,8 +799,8 @@ int poolsim_settle_write_csv(const poolsim_scenario *s, const poolsim_settlement
                 put_money(f, v1[j]);
         }
         fprintf(f, ",%d", k->bracket);
-        const double v2[] = {k->reserve_paid, k->county_share, k->city_share, k->miss,
-                             k->balance_end, r->reserve_end};
+        const double v2[] = {k->reserve_paid, k->county_share, k->city_share,
+                             k->miss,         k->balance_end,  r->reserve_end};
         for (size_t j = 0; j < sizeof v2 / sizeof v2[0]; j++) {
             fputc(',', f);
             put_money(f, v2[j]);
@@ -888,8 +889,7 @@ int poolsim_settle_write_file(const poolsim_scenario *s, const poolsim_settlemen
     }
     free(tmp);
     if (sync_folder(path) != 0) {
-        fprintf(diag, "poolsim: cannot write %s: syncing its folder: %s\n", path,
-                strerror(errno));
+        fprintf(diag, "poolsim: cannot write %s: syncing its folder: %s\n", path, strerror(errno));
         return POOLSIM_EIO;
     }
     return POOLSIM_OK;
@@ -958,7 +958,7 @@ static void put_cell(FILE *f, const char *text, size_t width, int right)
 }
 
 #define TCOLS 11
-#define CELL 328 /* "%.2f" of any double fits */
+#define CELL  328 /* "%.2f" of any double fits */
 
 /* Copy at most max bytes of UTF-8 text, never cutting a character. */
 static void copy_utf8(char *dst, const char *src, size_t max)
@@ -984,11 +984,11 @@ static void print_block(const poolsim_scenario *s, const poolsim_settle_row *row
                         size_t b, int l, int zh, double unit, FILE *f)
 {
     static const char *const head_en[TCOLS] = {
-        "county", "financing", "levy", "expenditure", "result", "shortfall", "bracket",
-        "reserve share", "county share", "city share", "balance end"};
-    static const char *const head_zh[TCOLS] = {
-        "县（区）", "筹资", "上解储备金", "支出", "当年结余", "缺口", "档次",
-        "储备金分担", "县级分担", "市级分担", "年末累计结余"};
+        "county",  "financing",     "levy",         "expenditure", "result",     "shortfall",
+        "bracket", "reserve share", "county share", "city share",  "balance end"};
+    static const char *const head_zh[TCOLS] = {"县（区）", "筹资",     "上解储备金",  "支出",
+                                               "当年结余", "缺口",     "档次",        "储备金分担",
+                                               "县级分担", "市级分担", "年末累计结余"};
     const char *const *head = zh ? head_zh : head_en;
 
     size_t width[TCOLS];
@@ -1015,8 +1015,7 @@ static void print_block(const poolsim_scenario *s, const poolsim_settle_row *row
             last = &rows[i];
             const poolsim_rules_county *k = &rows[i].fig;
             const poolsim_county *cty = &s->counties[rows[i].county];
-            const double money[] = {k->financing, k->levy, k->expenditure, k->result,
-                                    k->shortfall};
+            const double money[] = {k->financing, k->levy, k->expenditure, k->result, k->shortfall};
             const double shares[] = {k->reserve_paid, k->county_share, k->city_share,
                                      k->balance_end};
             copy_utf8(cell[0], cty->name ? cty->name : cty->id, 64);
@@ -1042,16 +1041,15 @@ static void print_block(const poolsim_scenario *s, const poolsim_settle_row *row
     }
     if (last) {
         if (zh)
-            fprintf(f, "年末风险储备金：%.2f；储备金耗尽年：%s\n\n", in_unit(last->reserve_end, unit),
-                    last->exhausted ? "是" : "否");
+            fprintf(f, "年末风险储备金：%.2f；储备金耗尽年：%s\n\n",
+                    in_unit(last->reserve_end, unit), last->exhausted ? "是" : "否");
         else
             fprintf(f, "reserve at year end: %.2f; exhaustion year: %s\n\n",
                     in_unit(last->reserve_end, unit), last->exhausted ? "yes" : "no");
     }
 }
 
-int poolsim_settle_print_table(const poolsim_scenario *s, const poolsim_settlement *st,
-                               FILE *term)
+int poolsim_settle_print_table(const poolsim_scenario *s, const poolsim_settlement *st, FILE *term)
 {
     const int zh = s->lang && strcmp(s->lang, "zh") == 0;
     const double unit = zh ? 1e4 : 1e3;

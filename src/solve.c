@@ -28,7 +28,7 @@
 #include "poolsim/sweep.h"
 
 #define DEFAULT_MAX_EVALS 30
-#define DEFAULT_REL_TOL 1e-3
+#define DEFAULT_REL_TOL   1e-3
 
 /* ---- target grammar ------------------------------------------------------------- */
 
@@ -58,14 +58,13 @@ static int ident(const char **p, char *buf, size_t n)
     return 1;
 }
 
-
-#define TARGET_FAIL(...)                                                                  \
-    do {                                                                                  \
-        fprintf(stderr, "poolsim: --target '%s': ", text);                                \
-        fprintf(stderr, __VA_ARGS__);                                                     \
-        fprintf(stderr, " (expected %s, %s or %s, then <= or >= and a number)\n",         \
-                metric_forms[0], metric_forms[1], metric_forms[2]);                       \
-        return POOLSIM_EINPUT;                                                            \
+#define TARGET_FAIL(...)                                                                           \
+    do {                                                                                           \
+        fprintf(stderr, "poolsim: --target '%s': ", text);                                         \
+        fprintf(stderr, __VA_ARGS__);                                                              \
+        fprintf(stderr, " (expected %s, %s or %s, then <= or >= and a number)\n", metric_forms[0], \
+                metric_forms[1], metric_forms[2]);                                                 \
+        return POOLSIM_EINPUT;                                                                     \
     } while (0)
 
 int poolsim_solve_target_parse(const char *text, poolsim_target *out)
@@ -74,7 +73,8 @@ int poolsim_solve_target_parse(const char *text, poolsim_target *out)
     const char *p = text;
     char name[64];
     skip_ws(&p);
-    if (!ident(&p, name, sizeof name)) TARGET_FAIL("no metric name at column %d", (int)(p - text) + 1);
+    if (!ident(&p, name, sizeof name))
+        TARGET_FAIL("no metric name at column %d", (int)(p - text) + 1);
     int m = -1;
     for (int i = 0; i < 3; i++)
         if (strcmp(name, metric_names[i]) == 0) m = i;
@@ -85,25 +85,29 @@ int poolsim_solve_target_parse(const char *text, poolsim_target *out)
     p++;
     for (int a = 0; a < metric_args[m]; a++) {
         skip_ws(&p);
-        int is_year = (m == POOLSIM_TARGET_EXHAUSTION && a == 1) || (m == POOLSIM_TARGET_BURDEN_P95 && a == 2);
+        int is_year = (m == POOLSIM_TARGET_EXHAUSTION && a == 1) ||
+                      (m == POOLSIM_TARGET_BURDEN_P95 && a == 2);
         if (is_year) {
-            if (!isdigit((unsigned char)*p)) TARGET_FAIL("a calendar year expected at column %d", (int)(p - text) + 1);
+            if (!isdigit((unsigned char)*p))
+                TARGET_FAIL("a calendar year expected at column %d", (int)(p - text) + 1);
             char *end;
             errno = 0;
             long y = strtol(p, &end, 10);
-            if (errno || y < 1 || y > 9999) TARGET_FAIL("year out of range 1..9999 at column %d", (int)(p - text) + 1);
+            if (errno || y < 1 || y > 9999)
+                TARGET_FAIL("year out of range 1..9999 at column %d", (int)(p - text) + 1);
             out->year = (int)y;
             p = end;
         } else {
             char *dst = a == 0 ? out->line : out->county;
             if (!ident(&p, dst, sizeof out->line))
-                TARGET_FAIL("%s id expected at column %d", a == 0 ? "a line" : "a county", (int)(p - text) + 1);
+                TARGET_FAIL("%s id expected at column %d", a == 0 ? "a line" : "a county",
+                            (int)(p - text) + 1);
         }
         skip_ws(&p);
         if (a < metric_args[m] - 1) {
             if (*p != ',')
-                TARGET_FAIL("',' expected at column %d (%s takes %d arguments)", (int)(p - text) + 1,
-                            name, metric_args[m]);
+                TARGET_FAIL("',' expected at column %d (%s takes %d arguments)",
+                            (int)(p - text) + 1, name, metric_args[m]);
             p++;
         }
     }
@@ -112,16 +116,20 @@ int poolsim_solve_target_parse(const char *text, poolsim_target *out)
                     metric_args[m]);
     p++;
     skip_ws(&p);
-    if (p[0] == '<' && p[1] == '=') out->ge = 0;
-    else if (p[0] == '>' && p[1] == '=') out->ge = 1;
-    else TARGET_FAIL("'<=' or '>=' expected at column %d", (int)(p - text) + 1);
+    if (p[0] == '<' && p[1] == '=')
+        out->ge = 0;
+    else if (p[0] == '>' && p[1] == '=')
+        out->ge = 1;
+    else
+        TARGET_FAIL("'<=' or '>=' expected at column %d", (int)(p - text) + 1);
     p += 2;
     skip_ws(&p);
     const char *num = p;
     while (*p && strchr("0123456789+-.eE", *p)) p++;
     if (p == num) TARGET_FAIL("a number expected at column %d", (int)(num - text) + 1);
     char buf[64];
-    if ((size_t)(p - num) >= sizeof buf) TARGET_FAIL("number too long at column %d", (int)(num - text) + 1);
+    if ((size_t)(p - num) >= sizeof buf)
+        TARGET_FAIL("number too long at column %d", (int)(num - text) + 1);
     memcpy(buf, num, (size_t)(p - num));
     buf[p - num] = '\0';
     char *end;
@@ -136,7 +144,8 @@ int poolsim_solve_target_parse(const char *text, poolsim_target *out)
     poolsim_format_double(out->bound, b, sizeof b);
     const char *op = out->ge ? ">=" : "<=";
     if (m == POOLSIM_TARGET_EXHAUSTION)
-        snprintf(out->text, sizeof out->text, "exhaustion_prob[%s,%d] %s %s", out->line, out->year, op, b);
+        snprintf(out->text, sizeof out->text, "exhaustion_prob[%s,%d] %s %s", out->line, out->year,
+                 op, b);
     else if (m == POOLSIM_TARGET_BURDEN_P95)
         snprintf(out->text, sizeof out->text, "county_burden_p95[%s,%s,%d] %s %s", out->line,
                  out->county, out->year, op, b);
@@ -198,8 +207,8 @@ int poolsim_solve_metric(const poolsim_target *tg, const poolsim_sweep_eval *e, 
         for (int i = 0; i < r->T; i++)
             if (r->years[i] == tg->year) t = i;
         if (t < 0)
-            POOLSIM_ERROR(POOLSIM_EINPUT, "--target: year %d is outside the horizon %d-%d", tg->year,
-                          r->years[0], r->years[r->T - 1]);
+            POOLSIM_ERROR(POOLSIM_EINPUT, "--target: year %d is outside the horizon %d-%d",
+                          tg->year, r->years[0], r->years[r->T - 1]);
     }
     if (tg->metric == POOLSIM_TARGET_EXHAUSTION) {
         size_t i = POOLSIM_LT(r, l, t);
@@ -274,7 +283,8 @@ static int evaluate(const char *scenario, const poolsim_solve_opts *o, poolsim_s
     sets[o->nsets] = kv;
     poolsim_sweep_eval *e = NULL;
     int st = poolsim_sweep_eval_run(scenario, o->nsets + 1, sets, eo, diag, &e);
-    if (st == POOLSIM_EINPUT) fprintf(stderr, "poolsim: solve: evaluation at --set %s failed\n", kv);
+    if (st == POOLSIM_EINPUT)
+        fprintf(stderr, "poolsim: solve: evaluation at --set %s failed\n", kv);
     free(kv);
     free(sets);
     if (st != POOLSIM_OK) return st;
@@ -304,8 +314,8 @@ static int evaluate(const char *scenario, const poolsim_solve_opts *o, poolsim_s
     if (o->log) {
         char m1[40];
         poolsim_format_double(m, m1, sizeof m1);
-        fprintf(o->log, "[eval %d] %s=%s  metric %s  [%.6g, %.6g]  target %s\n", out->n, o->key, num,
-                m1, lo, hi, holds(o, out, i) ? "holds" : "fails");
+        fprintf(o->log, "[eval %d] %s=%s  metric %s  [%.6g, %.6g]  target %s\n", out->n, o->key,
+                num, m1, lo, hi, holds(o, out, i) ? "holds" : "fails");
         fflush(o->log);
     }
     return POOLSIM_OK;
@@ -319,13 +329,13 @@ static int check_monotone(const poolsim_solve_opts *o, const poolsim_solve_resul
     int *ord = malloc((size_t)n * sizeof *ord);
     if (!ord) return 1;
     for (int i = 0; i < n; i++) ord[i] = i;
-    for (int i = 1; i < n; i++)   /* insertion sort by value: n <= max_evals */
+    for (int i = 1; i < n; i++) /* insertion sort by value: n <= max_evals */
         for (int j = i; j > 0 && r->x[ord[j]] < r->x[ord[j - 1]]; j--) {
             int t = ord[j];
             ord[j] = ord[j - 1];
             ord[j - 1] = t;
         }
-    double dir = tested(o, r, 1) - tested(o, r, 0);   /* points 0 and 1 are lo and hi */
+    double dir = tested(o, r, 1) - tested(o, r, 0); /* points 0 and 1 are lo and hi */
     int ok = 1;
     for (int i = 1; i < n && ok; i++) {
         double a = tested(o, r, ord[i - 1]), b = tested(o, r, ord[i]);
@@ -334,7 +344,8 @@ static int check_monotone(const poolsim_solve_opts *o, const poolsim_solve_resul
         if ((dir >= 0 && b < a - slack) || (dir < 0 && b > a + slack)) {
             ok = 0;
             if (poolsim_mpi_rank() == 0)
-                fprintf(stderr,
+                fprintf(
+                    stderr,
                     "poolsim: warning: %s is not monotone in %s over the evaluated points: %.6g at "
                     "%.10g but %.6g at %.10g; the boundary found may not be the only one\n",
                     o->target.text, o->key, a, r->x[ord[i - 1]], b, r->x[ord[i]]);
@@ -376,8 +387,8 @@ int poolsim_solve_run(const char *scenario, const poolsim_solve_opts *o, FILE *d
         poolsim_error_report(__FILE__, __LINE__,
                              "solve: the target %s holds at %s of the range: %s=%s gives %.6g, "
                              "%s=%s gives %.6g%s; no boundary inside [%s, %s] (%s)",
-                             o->target.text, hlo ? "both ends" : "neither end", o->key, a, tested(o, out, 0),
-                             o->key, b, tested(o, out, 1),
+                             o->target.text, hlo ? "both ends" : "neither end", o->key, a,
+                             tested(o, out, 0), o->key, b, tested(o, out, 1),
                              o->conservative ? " (interval bounds, --conservative)" : "", a, b,
                              hlo ? "every value in the range meets it; move or widen the range"
                                  : "no value in the range meets it; move or widen the range, or "
@@ -389,7 +400,7 @@ int poolsim_solve_run(const char *scenario, const poolsim_solve_opts *o, FILE *d
     int igood = hlo ? 0 : 1;
     while (fabs(good - bad) > tol && out->n < max_evals) {
         double mid = 0.5 * (good + bad);
-        if (mid == good || mid == bad) break;   /* no double strictly between */
+        if (mid == good || mid == bad) break; /* no double strictly between */
         st = evaluate(scenario, o, &eo, diag, mid, &first, out);
         if (st != POOLSIM_OK) goto done;
         if (holds(o, out, out->n - 1)) {
@@ -404,8 +415,8 @@ int poolsim_solve_run(const char *scenario, const poolsim_solve_opts *o, FILE *d
     out->metric = out->m[igood];
     out->lo = out->mlo[igood];
     out->hi = out->mhi[igood];
-    out->converged = fabs(good - bad) <= tol || 0.5 * (good + bad) == good ||
-                     0.5 * (good + bad) == bad;
+    out->converged =
+        fabs(good - bad) <= tol || 0.5 * (good + bad) == good || 0.5 * (good + bad) == bad;
     out->monotone = check_monotone(o, out);
     if (!out->converged && poolsim_mpi_rank() == 0)
         fprintf(stderr,
@@ -466,7 +477,10 @@ static int parse_vary(const char *arg, char **key, double *lo, double *hi)
 {
     const char *eq = strrchr(arg, '=');
     if (!eq || eq == arg) {
-        fprintf(stderr, "poolsim: --vary: '%s' is not KEY=LO:HI (expected e.g. reserve.levy_rate=0.02:0.2)\n", arg);
+        fprintf(
+            stderr,
+            "poolsim: --vary: '%s' is not KEY=LO:HI (expected e.g. reserve.levy_rate=0.02:0.2)\n",
+            arg);
         return -1;
     }
     const char *colon = strchr(eq + 1, ':');
@@ -503,13 +517,13 @@ static int fill_json(FILE *f, const void *vctx)
     const poolsim_solve_result *r = c->r;
     json_t *pts = json_array();
     for (int i = 0; i < r->n && pts; i++)
-        json_array_append_new(pts, json_pack("{s:f,s:f,s:[f,f]}", "value", r->x[i], "metric", r->m[i],
-                                             "ci", r->mlo[i], r->mhi[i]));
-    json_t *j = json_pack("{s:f,s:f,s:[f,f],s:i,s:s,s:s,s:f,s:b,s:b,s:I,s:s,s:o}", "value", r->value,
-                          "metric", r->metric, "ci", r->lo, r->hi, "evaluations", r->evaluations,
-                          "key", c->o->key, "target", c->o->target.text, "infeasible_value",
-                          r->infeasible, "converged", r->converged, "monotone", r->monotone, "paths",
-                          (json_int_t)r->paths, "seed", "", "points", pts);
+        json_array_append_new(pts, json_pack("{s:f,s:f,s:[f,f]}", "value", r->x[i], "metric",
+                                             r->m[i], "ci", r->mlo[i], r->mhi[i]));
+    json_t *j = json_pack("{s:f,s:f,s:[f,f],s:i,s:s,s:s,s:f,s:b,s:b,s:I,s:s,s:o}", "value",
+                          r->value, "metric", r->metric, "ci", r->lo, r->hi, "evaluations",
+                          r->evaluations, "key", c->o->key, "target", c->o->target.text,
+                          "infeasible_value", r->infeasible, "converged", r->converged, "monotone",
+                          r->monotone, "paths", (json_int_t)r->paths, "seed", "", "points", pts);
     if (!j) return POOLSIM_ENOMEM;
     json_object_set_new(j, "conservative", json_boolean(c->o->conservative));
     if (r->seed <= (unsigned long long)LLONG_MAX) {
@@ -527,14 +541,19 @@ static int fill_json(FILE *f, const void *vctx)
 
 int poolsim_cmd_solve(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"vary", required_argument, NULL, 'v'},   {"target", required_argument, NULL, 'g'},
-        {"tol", required_argument, NULL, 'T'},    {"max-evals", required_argument, NULL, 'm'},
-        {"set", required_argument, NULL, 'S'},    {"paths", required_argument, NULL, 'n'},
-        {"seed", required_argument, NULL, 's'},   {"threads", required_argument, NULL, 't'},
-        {"json", required_argument, NULL, 'j'},   {"quiet", no_argument, NULL, 'q'},
-        {"conservative", no_argument, NULL, 'C'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"vary", required_argument, NULL, 'v'},
+                                         {"target", required_argument, NULL, 'g'},
+                                         {"tol", required_argument, NULL, 'T'},
+                                         {"max-evals", required_argument, NULL, 'm'},
+                                         {"set", required_argument, NULL, 'S'},
+                                         {"paths", required_argument, NULL, 'n'},
+                                         {"seed", required_argument, NULL, 's'},
+                                         {"threads", required_argument, NULL, 't'},
+                                         {"json", required_argument, NULL, 'j'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"conservative", no_argument, NULL, 'C'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     poolsim_solve_opts so = {0};
     poolsim_setlist sets = {0};
     char *key = NULL;
@@ -595,7 +614,7 @@ int poolsim_cmd_solve(int argc, char **argv)
         so.key = key;
         so.nsets = sets.n;
         so.sets = sets.v;
-        int root = poolsim_mpi_rank() == 0;   /* only rank 0 writes and prints */
+        int root = poolsim_mpi_rank() == 0; /* only rank 0 writes and prints */
         so.eval.progress = 0;
         so.eval.stop = &poolsim_cli_stop;
         so.log = quiet || !root ? NULL : stderr;

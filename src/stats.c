@@ -32,9 +32,9 @@ struct poolsim_stats {
     poolsim_qhist *hist; /* nq channels, merged from the blocks' histograms */
     /* run totals, folded in block order */
     double n;
-    double *mean, *m2;   /* [lay.n] */
-    int64_t *first_count;/* [L][T+1] */
-    long next_block;     /* next block to fold */
+    double *mean, *m2;    /* [lay.n] */
+    int64_t *first_count; /* [L][T+1] */
+    long next_block;      /* next block to fold */
 };
 
 void poolsim_stats_layout_init(poolsim_stats_layout *lay, int T, int L, int C)
@@ -113,7 +113,10 @@ void poolsim_stats_free(poolsim_stats *st)
     free(st);
 }
 
-long poolsim_stats_nblocks(const poolsim_stats *st) { return st->nblocks; }
+long poolsim_stats_nblocks(const poolsim_stats *st)
+{
+    return st->nblocks;
+}
 
 void poolsim_stats_block_range(const poolsim_stats *st, long b, long *first, long *end)
 {
@@ -122,7 +125,10 @@ void poolsim_stats_block_range(const poolsim_stats *st, long b, long *first, lon
     if (*end > st->paths) *end = st->paths;
 }
 
-int poolsim_stats_exact(const poolsim_stats *st) { return st->exact; }
+int poolsim_stats_exact(const poolsim_stats *st)
+{
+    return st->exact;
+}
 
 poolsim_block *poolsim_block_alloc(const poolsim_stats *st)
 {
@@ -234,7 +240,7 @@ static int sort_doubles(double *x, size_t n)
 {
     if (n < 2) return POOLSIM_OK;
     uint64_t *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
-    size_t (*cnt)[256] = calloc(8, sizeof *cnt);
+    size_t(*cnt)[256] = calloc(8, sizeof *cnt);
     if (!a || !b || !cnt) {
         free(a);
         free(b);
@@ -346,7 +352,8 @@ int poolsim_stats_finish(poolsim_stats *st, int threads, poolsim_results *r)
         for (size_t t = 0; t < T; t++) {
             cum += st->first_count[l * (T + 1) + t];
             r->exhaustion_prob[l * T + t] = (double)cum / dn;
-            poolsim_wilson((double)cum, dn, &r->exhaustion_lo[l * T + t], &r->exhaustion_hi[l * T + t]);
+            poolsim_wilson((double)cum, dn, &r->exhaustion_lo[l * T + t],
+                           &r->exhaustion_hi[l * T + t]);
         }
     }
 
@@ -372,9 +379,12 @@ int poolsim_stats_finish(poolsim_stats *st, int threads, poolsim_results *r)
         } else {
             poolsim_tailsum *tsum = uq < 2 * lt + lct ? &r->county_burden : &r->county_burden_total;
             size_t i = uq < 2 * lt + lct ? uq - 2 * lt : uq - 2 * lt - lct;
-            tsum->p95[i] = x ? poolsim_quantile7(x, n, 0.95) : poolsim_qhist_quantile7(st->hist, uq, 0.95);
-            tsum->p99[i] = x ? poolsim_quantile7(x, n, 0.99) : poolsim_qhist_quantile7(st->hist, uq, 0.99);
-            tsum->cvar95[i] = x ? poolsim_cvar_upper(x, n, 0.05) : poolsim_qhist_cvar_upper(st->hist, uq, 0.05);
+            tsum->p95[i] =
+                x ? poolsim_quantile7(x, n, 0.95) : poolsim_qhist_quantile7(st->hist, uq, 0.95);
+            tsum->p99[i] =
+                x ? poolsim_quantile7(x, n, 0.99) : poolsim_qhist_quantile7(st->hist, uq, 0.99);
+            tsum->cvar95[i] =
+                x ? poolsim_cvar_upper(x, n, 0.05) : poolsim_qhist_cvar_upper(st->hist, uq, 0.05);
         }
     }
     return sort_status;
@@ -423,6 +433,12 @@ void poolsim_stats_values_unpack(poolsim_stats *st, long first, long end, const 
         memcpy(&st->qv[q * (size_t)st->paths + (size_t)first], &buf[q * m], m * sizeof(double));
 }
 
-struct poolsim_qhist *poolsim_stats_hist(poolsim_stats *st) { return st->hist; }
+struct poolsim_qhist *poolsim_stats_hist(poolsim_stats *st)
+{
+    return st->hist;
+}
 
-size_t poolsim_stats_layout_nq(const poolsim_stats *st) { return st->lay.nq; }
+size_t poolsim_stats_layout_nq(const poolsim_stats *st)
+{
+    return st->lay.nq;
+}

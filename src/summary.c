@@ -25,17 +25,19 @@
 #include "poolsim/plot.h"
 
 const char *const poolsim_summary_tables[POOLSIM_SUMMARY_NTABLES] = {
-    "exhaustion",    "first_exhaustion", "reserve_ratio",       "reserve_balance", "line_totals",
-    "shortfall",     "county_burden",    "county_burden_total", "county_means"};
+    "exhaustion", "first_exhaustion", "reserve_ratio",       "reserve_balance", "line_totals",
+    "shortfall",  "county_burden",    "county_burden_total", "county_means"};
 
 /* ---- terminal width and CSV quoting ---- */
 
 static int wide(uint32_t c)
 {
-    return (c >= 0x1100 && c <= 0x115F) || (c >= 0x2E80 && c <= 0x303E) || (c >= 0x3041 && c <= 0x33FF) ||
-           (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xA000 && c <= 0xA4CF) ||
-           (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0xF900 && c <= 0xFAFF) || (c >= 0xFE30 && c <= 0xFE4F) ||
-           (c >= 0xFF00 && c <= 0xFF60) || (c >= 0xFFE0 && c <= 0xFFE6) || (c >= 0x1F300 && c <= 0x1F64F) ||
+    return (c >= 0x1100 && c <= 0x115F) || (c >= 0x2E80 && c <= 0x303E) ||
+           (c >= 0x3041 && c <= 0x33FF) || (c >= 0x3400 && c <= 0x4DBF) ||
+           (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xA000 && c <= 0xA4CF) ||
+           (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0xF900 && c <= 0xFAFF) ||
+           (c >= 0xFE30 && c <= 0xFE4F) || (c >= 0xFF00 && c <= 0xFF60) ||
+           (c >= 0xFFE0 && c <= 0xFFE6) || (c >= 0x1F300 && c <= 0x1F64F) ||
            (c >= 0x1F900 && c <= 0x1F9FF) || (c >= 0x20000 && c <= 0x3FFFD);
 }
 
@@ -46,17 +48,24 @@ int poolsim_summary_width(const char *s)
     while (*p) {
         uint32_t c;
         int len;
-        if (*p < 0x80) c = *p, len = 1;
-        else if ((*p & 0xE0) == 0xC0) c = *p & 0x1Fu, len = 2;
-        else if ((*p & 0xF0) == 0xE0) c = *p & 0x0Fu, len = 3;
-        else if ((*p & 0xF8) == 0xF0) c = *p & 0x07u, len = 4;
-        else c = 0xFFFD, len = -1;
+        if (*p < 0x80)
+            c = *p, len = 1;
+        else if ((*p & 0xE0) == 0xC0)
+            c = *p & 0x1Fu, len = 2;
+        else if ((*p & 0xF0) == 0xE0)
+            c = *p & 0x0Fu, len = 3;
+        else if ((*p & 0xF8) == 0xF0)
+            c = *p & 0x07u, len = 4;
+        else
+            c = 0xFFFD, len = -1;
         int ok = len > 0;
         for (int i = 1; ok && i < len; i++) {
-            if ((p[i] & 0xC0) != 0x80) ok = 0;
-            else c = (c << 6) | (p[i] & 0x3Fu);
+            if ((p[i] & 0xC0) != 0x80)
+                ok = 0;
+            else
+                c = (c << 6) | (p[i] & 0x3Fu);
         }
-        if (!ok) {   /* invalid byte: one column, go on with the next byte */
+        if (!ok) { /* invalid byte: one column, go on with the next byte */
             w++;
             p++;
             continue;
@@ -95,70 +104,96 @@ char *poolsim_summary_csv_quote(const char *s)
 enum kind { K_TEXT, K_YEAR, K_COUNT, K_PROB, K_RATIO, K_YUAN, K_YUAN_SE };
 
 typedef struct {
-    const char *key;   /* CSV header */
+    const char *key; /* CSV header */
     const char *en, *zh;
     int kind;
 } col;
 
 typedef struct {
-    const char *s;     /* text cell when not NULL */
+    const char *s; /* text cell when not NULL */
     double v;
 } cell;
 
 typedef struct {
-    const char *name, *en, *zh;   /* file/sheet name, description */
+    const char *name, *en, *zh; /* file/sheet name, description */
     int ncol;
     const col *cols;
     size_t nrow;
-    cell *cells;   /* [nrow][ncol] */
+    cell *cells; /* [nrow][ncol] */
 } table;
 
-#define LINE_COLS {"line_id", "Line id", "险种代码", K_TEXT}, {"line_name", "Line", "险种", K_TEXT}
-#define COUNTY_COLS {"county_id", "County id", "县代码", K_TEXT}, {"county_name", "County", "县（市、区）", K_TEXT}
-#define YEAR_COL {"year", "Year", "年份", K_YEAR}
-#define QCOLS(k)                                                                            \
-    {"p01", "1st percentile", "1% 分位数", k}, {"p05", "5th percentile", "5% 分位数", k},     \
-    {"p25", "25th percentile", "25% 分位数", k}, {"p50", "median", "中位数", k},              \
-    {"p75", "75th percentile", "75% 分位数", k}, {"p95", "95th percentile", "95% 分位数", k}, \
-    {"p99", "99th percentile", "99% 分位数", k}
-#define TAIL_COLS                                                                  \
-    {"mean", "Burden, mean", "负担均值", K_YUAN},                                  \
-    {"se", "Burden, standard error of the mean", "负担均值标准误", K_YUAN_SE},      \
-    {"p95", "Burden, 95th percentile", "负担 95% 分位数", K_YUAN},                 \
-    {"p99", "Burden, 99th percentile", "负担 99% 分位数", K_YUAN},                 \
-    {"cvar95", "Burden, mean of the worst 5% (CVaR95)", "最差 5% 路径平均负担（CVaR95）", K_YUAN}
+#define LINE_COLS                                                                                  \
+    {"line_id", "Line id", "险种代码", K_TEXT},                                                    \
+    {                                                                                              \
+        "line_name", "Line", "险种", K_TEXT                                                        \
+    }
+#define COUNTY_COLS                                                                                \
+    {"county_id", "County id", "县代码", K_TEXT},                                                  \
+    {                                                                                              \
+        "county_name", "County", "县（市、区）", K_TEXT                                            \
+    }
+#define YEAR_COL                                                                                   \
+    {                                                                                              \
+        "year", "Year", "年份", K_YEAR                                                             \
+    }
+#define QCOLS(k)                                                                                   \
+    {"p01", "1st percentile", "1% 分位数", k}, {"p05", "5th percentile", "5% 分位数", k},          \
+        {"p25", "25th percentile", "25% 分位数", k}, {"p50", "median", "中位数", k},               \
+        {"p75", "75th percentile", "75% 分位数", k}, {"p95", "95th percentile", "95% 分位数", k},  \
+    {                                                                                              \
+        "p99", "99th percentile", "99% 分位数", k                                                  \
+    }
+#define TAIL_COLS                                                                                  \
+    {"mean", "Burden, mean", "负担均值", K_YUAN},                                                  \
+        {"se", "Burden, standard error of the mean", "负担均值标准误", K_YUAN_SE},                 \
+        {"p95", "Burden, 95th percentile", "负担 95% 分位数", K_YUAN},                             \
+        {"p99", "Burden, 99th percentile", "负担 99% 分位数", K_YUAN},                             \
+    {                                                                                              \
+        "cvar95", "Burden, mean of the worst 5% (CVaR95)", "最差 5% 路径平均负担（CVaR95）",       \
+            K_YUAN                                                                                 \
+    }
 
-static const col C_EXH[] = {LINE_COLS, YEAR_COL,
+static const col C_EXH[] = {LINE_COLS,
+                            YEAR_COL,
                             {"prob", "P(exhausted by year)", "截至当年已耗尽的概率", K_PROB},
                             {"lo", "95% interval, low", "95% 置信区间下限", K_PROB},
                             {"hi", "95% interval, high", "95% 置信区间上限", K_PROB},
                             {"year_prob", "P(exhaustion year)", "当年为耗尽年的概率", K_PROB}};
-static const col C_FIRST[] = {LINE_COLS,
-                              {"first_exhaustion_year", "First exhaustion year", "首次耗尽年份", K_YEAR},
-                              {"paths", "Paths", "路径数", K_COUNT},
-                              {"share", "Share of paths", "路径占比", K_PROB}};
-static const col C_RATIO[] = {LINE_COLS, YEAR_COL,
+static const col C_FIRST[] = {
+    LINE_COLS,
+    {"first_exhaustion_year", "First exhaustion year", "首次耗尽年份", K_YEAR},
+    {"paths", "Paths", "路径数", K_COUNT},
+    {"share", "Share of paths", "路径占比", K_PROB}};
+static const col C_RATIO[] = {LINE_COLS,
+                              YEAR_COL,
                               {"mean", "Mean", "均值", K_RATIO},
                               {"se", "Standard error of the mean", "均值标准误", K_RATIO},
                               QCOLS(K_RATIO),
                               {"cap_ratio", "Cap ratio", "上限比率", K_RATIO}};
-static const col C_BAL[] = {LINE_COLS, YEAR_COL,
+static const col C_BAL[] = {LINE_COLS,
+                            YEAR_COL,
                             {"mean", "Mean", "均值", K_YUAN},
                             {"se", "Standard error of the mean", "均值标准误", K_YUAN_SE},
                             QCOLS(K_YUAN)};
-static const col C_TOT[] = {LINE_COLS, YEAR_COL,
-                            {"financing_mean", "Financing, mean", "筹资均值", K_YUAN},
-                            {"financing_se", "Financing, standard error", "筹资标准误", K_YUAN_SE},
-                            {"expenditure_mean", "Expenditure without levy, mean", "支出（不含上解）均值", K_YUAN},
-                            {"expenditure_se", "Expenditure, standard error", "支出标准误", K_YUAN_SE}};
-static const col C_SHORT[] = {LINE_COLS, COUNTY_COLS, YEAR_COL,
+static const col C_TOT[] = {
+    LINE_COLS,
+    YEAR_COL,
+    {"financing_mean", "Financing, mean", "筹资均值", K_YUAN},
+    {"financing_se", "Financing, standard error", "筹资标准误", K_YUAN_SE},
+    {"expenditure_mean", "Expenditure without levy, mean", "支出（不含上解）均值", K_YUAN},
+    {"expenditure_se", "Expenditure, standard error", "支出标准误", K_YUAN_SE}};
+static const col C_SHORT[] = {LINE_COLS,
+                              COUNTY_COLS,
+                              YEAR_COL,
                               {"prob", "P(shortfall > 0)", "出现缺口的概率", K_PROB},
                               {"lo", "95% interval, low", "95% 置信区间下限", K_PROB},
                               {"hi", "95% interval, high", "95% 置信区间上限", K_PROB}};
 static const col C_BUR[] = {LINE_COLS, COUNTY_COLS, YEAR_COL, TAIL_COLS};
 static const col C_BURT[] = {LINE_COLS, COUNTY_COLS, TAIL_COLS};
 static const col C_MEANS[] = {
-    LINE_COLS, COUNTY_COLS, YEAR_COL,
+    LINE_COLS,
+    COUNTY_COLS,
+    YEAR_COL,
     {"reserve_paid_mean", "Reserve share received, mean", "储备金分担额均值", K_YUAN},
     {"reserve_paid_se", "Reserve share, standard error", "储备金分担额标准误", K_YUAN_SE},
     {"levy_mean", "Levy paid, mean", "上解额均值", K_YUAN},
@@ -179,19 +214,27 @@ static const struct {
     int ncol;
     const char *en, *zh;
 } TDEF[POOLSIM_SUMMARY_NTABLES] = {
-    {C_EXH, NC(C_EXH), "Probability that the line's reserve is exhausted by each year (Wilson 95% interval)",
+    {C_EXH, NC(C_EXH),
+     "Probability that the line's reserve is exhausted by each year (Wilson 95% interval)",
      "各险种截至各年储备金已耗尽的概率（Wilson 95% 置信区间）"},
-    {C_FIRST, NC(C_FIRST), "Paths by the year the reserve is first exhausted (empty year: never within the horizon)",
+    {C_FIRST, NC(C_FIRST),
+     "Paths by the year the reserve is first exhausted (empty year: never within the horizon)",
      "按储备金首次耗尽年份统计的路径数（年份为空：预测期内未耗尽）"},
-    {C_RATIO, NC(C_RATIO), "Year-end reserve / the year's financing of the line: mean and percentiles",
+    {C_RATIO, NC(C_RATIO),
+     "Year-end reserve / the year's financing of the line: mean and percentiles",
      "年末储备金 / 当年筹资总额：均值与分位数"},
-    {C_BAL, NC(C_BAL), "Year-end reserve balance: mean and percentiles", "年末储备金余额：均值与分位数"},
-    {C_TOT, NC(C_TOT), "Financing and expenditure of the line, all counties", "各险种全市筹资与支出"},
-    {C_SHORT, NC(C_SHORT), "Probability that a county has a shortfall after its own balance (Wilson 95% interval)",
+    {C_BAL, NC(C_BAL), "Year-end reserve balance: mean and percentiles",
+     "年末储备金余额：均值与分位数"},
+    {C_TOT, NC(C_TOT), "Financing and expenditure of the line, all counties",
+     "各险种全市筹资与支出"},
+    {C_SHORT, NC(C_SHORT),
+     "Probability that a county has a shortfall after its own balance (Wilson 95% interval)",
      "各县动用自身结余后仍有缺口的概率（Wilson 95% 置信区间）"},
     {C_BUR, NC(C_BUR), "County government burden by year", "各年县级政府负担"},
-    {C_BURT, NC(C_BURT), "County government burden summed over the projection years", "预测期内县级政府负担合计"},
-    {C_MEANS, NC(C_MEANS), "County flows by year: means with standard errors", "各县各年资金流：均值与标准误"},
+    {C_BURT, NC(C_BURT), "County government burden summed over the projection years",
+     "预测期内县级政府负担合计"},
+    {C_MEANS, NC(C_MEANS), "County flows by year: means with standard errors",
+     "各县各年资金流：均值与标准误"},
 };
 
 static void free_tables(table *t)
@@ -204,8 +247,8 @@ static int build_tables(const poolsim_results *r, table *t /* OUT [NTABLES] */)
 {
     const int T = r->T, L = r->L, C = r->C;
     const size_t lt = (size_t)L * (size_t)T, lct = lt * (size_t)C;
-    const size_t rows[POOLSIM_SUMMARY_NTABLES] = {lt, (size_t)L * (size_t)(T + 1), lt, lt, lt, lct, lct,
-                                                  (size_t)L * (size_t)C, lct};
+    const size_t rows[POOLSIM_SUMMARY_NTABLES] = {lt,  (size_t)L * (size_t)(T + 1), lt, lt, lt, lct,
+                                                  lct, (size_t)L * (size_t)C,       lct};
     for (int i = 0; i < POOLSIM_SUMMARY_NTABLES; i++) {
         t[i].name = poolsim_summary_tables[i];
         t[i].en = TDEF[i].en;
@@ -222,9 +265,9 @@ static int build_tables(const poolsim_results *r, table *t /* OUT [NTABLES] */)
     static const char *const never = "";
     size_t row[POOLSIM_SUMMARY_NTABLES] = {0};
     cell *c;
-#define ROW(i) (c = t[i].cells + row[i]++ * (size_t)t[i].ncol)
+#define ROW(i)      (c = t[i].cells + row[i]++ * (size_t)t[i].ncol)
 #define TXT(k, str) (c[k].s = (str) ? (str) : "")
-#define NUM(k, x) (c[k].v = (x))
+#define NUM(k, x)   (c[k].v = (x))
     for (int l = 0; l < L; l++) {
         const char *lid = r->line_ids[l], *lnm = r->line_names[l];
         for (int y = 0; y < T; y++) {
@@ -236,12 +279,14 @@ static int build_tables(const poolsim_results *r, table *t /* OUT [NTABLES] */)
             ROW(2);
             TXT(0, lid), TXT(1, lnm), NUM(2, r->years[y]);
             NUM(3, r->reserve_ratio.mean[i]), NUM(4, r->reserve_ratio.se[i]);
-            for (int k = 0; k < POOLSIM_NQ; k++) NUM(5 + k, r->reserve_ratio.q[i * POOLSIM_NQ + (size_t)k]);
+            for (int k = 0; k < POOLSIM_NQ; k++)
+                NUM(5 + k, r->reserve_ratio.q[i * POOLSIM_NQ + (size_t)k]);
             NUM(12, r->cap_ratio[i]);
             ROW(3);
             TXT(0, lid), TXT(1, lnm), NUM(2, r->years[y]);
             NUM(3, r->reserve_balance.mean[i]), NUM(4, r->reserve_balance.se[i]);
-            for (int k = 0; k < POOLSIM_NQ; k++) NUM(5 + k, r->reserve_balance.q[i * POOLSIM_NQ + (size_t)k]);
+            for (int k = 0; k < POOLSIM_NQ; k++)
+                NUM(5 + k, r->reserve_balance.q[i * POOLSIM_NQ + (size_t)k]);
             ROW(4);
             TXT(0, lid), TXT(1, lnm), NUM(2, r->years[y]);
             NUM(3, r->financing_total.mean[i]), NUM(4, r->financing_total.se[i]);
@@ -263,7 +308,8 @@ static int build_tables(const poolsim_results *r, table *t /* OUT [NTABLES] */)
                 size_t i = POOLSIM_LCT(r, l, k, y);
                 ROW(5);
                 TXT(0, lid), TXT(1, lnm), TXT(2, cid), TXT(3, cnm), NUM(4, r->years[y]);
-                NUM(5, r->shortfall_prob[i]), NUM(6, r->shortfall_lo[i]), NUM(7, r->shortfall_hi[i]);
+                NUM(5, r->shortfall_prob[i]), NUM(6, r->shortfall_lo[i]),
+                    NUM(7, r->shortfall_hi[i]);
                 ROW(6);
                 TXT(0, lid), TXT(1, lnm), TXT(2, cid), TXT(3, cnm), NUM(4, r->years[y]);
                 NUM(5, r->county_burden.mean[i]), NUM(6, r->county_burden.se[i]);
@@ -271,9 +317,11 @@ static int build_tables(const poolsim_results *r, table *t /* OUT [NTABLES] */)
                 NUM(9, r->county_burden.cvar95[i]);
                 ROW(8);
                 TXT(0, lid), TXT(1, lnm), TXT(2, cid), TXT(3, cnm), NUM(4, r->years[y]);
-                const poolsim_mean_se *ms[6] = {&r->reserve_paid, &r->levy, &r->city_uncovered,
-                                                &r->financing, &r->expenditure, &r->balance};
-                for (int m = 0; m < 6; m++) NUM(5 + 2 * m, ms[m]->mean[i]), NUM(6 + 2 * m, ms[m]->se[i]);
+                const poolsim_mean_se *ms[6] = {&r->reserve_paid,   &r->levy,
+                                                &r->city_uncovered, &r->financing,
+                                                &r->expenditure,    &r->balance};
+                for (int m = 0; m < 6; m++)
+                    NUM(5 + 2 * m, ms[m]->mean[i]), NUM(6 + 2 * m, ms[m]->se[i]);
             }
             size_t j = POOLSIM_LC(r, l, k);
             ROW(7);
@@ -394,7 +442,8 @@ static int xlsx_fill(lxw_workbook *wb, const poolsim_results *r, const table *t,
     format_set_bottom(head, LXW_BORDER_THIN);
     format_set_bg_color(head, 0xEEF2F8);
     lxw_format *nf[7] = {NULL};
-    static const char *const numfmt[7] = {NULL, "0", "#,##0", "0.0000", "0.0000", "#,##0", "#,##0.00"};
+    static const char *const numfmt[7] = {NULL,     "0",     "#,##0",   "0.0000",
+                                          "0.0000", "#,##0", "#,##0.00"};
     for (int k = 1; k < 7; k++) {
         nf[k] = workbook_add_format(wb);
         format_set_num_format(nf[k], numfmt[k]);
@@ -413,8 +462,8 @@ static int xlsx_fill(lxw_workbook *wb, const poolsim_results *r, const table *t,
     struct {
         const char *k, *v;
     } kv[] = {{lb->scenario_file, r->scenario_path}, {lb->version, r->version},
-              {lb->commit, r->git_commit},          {lb->started, r->start_time},
-              {lb->quantiles, r->quantile_method},  {lb->build, r->build_info}};
+              {lb->commit, r->git_commit},           {lb->started, r->start_time},
+              {lb->quantiles, r->quantile_method},   {lb->build, r->build_info}};
     row++;
     snprintf(buf, sizeof buf, "%llu", r->seed);
     worksheet_write_string(ws, (lxw_row_t)row, 0, lb->seed, bold);
@@ -430,8 +479,9 @@ static int xlsx_fill(lxw_workbook *wb, const poolsim_results *r, const table *t,
     }
     row++;
     worksheet_write_string(ws, (lxw_row_t)row, 0, zh ? "工作表" : "Sheet", head);
-    worksheet_write_string(ws, (lxw_row_t)row++, 1, zh ? "内容（金额单位：元；概率为 0–1 之间的比例）"
-                                                      : "Contents (money in yuan; probabilities as shares 0-1)",
+    worksheet_write_string(ws, (lxw_row_t)row++, 1,
+                           zh ? "内容（金额单位：元；概率为 0–1 之间的比例）"
+                              : "Contents (money in yuan; probabilities as shares 0-1)",
                            head);
     for (int i = 0; i < POOLSIM_SUMMARY_NTABLES; i++) {
         worksheet_write_string(ws, (lxw_row_t)row, 0, t[i].name, NULL);
@@ -457,7 +507,7 @@ static int xlsx_fill(lxw_workbook *wb, const poolsim_results *r, const table *t,
                 }
                 width = fmin(width + 2, 40);
             } else {
-                double hw = poolsim_summary_width(h) / 2.0 + 2;   /* header wraps on two lines */
+                double hw = poolsim_summary_width(h) / 2.0 + 2; /* header wraps on two lines */
                 width = fmax(cd->kind == K_YEAR ? 8 : 14, fmin(hw, 24));
             }
             worksheet_set_column(ws, (lxw_col_t)k, (lxw_col_t)k, width, NULL);
@@ -502,7 +552,8 @@ int poolsim_summary_write_xlsx(const poolsim_results *r, int lang, const char *p
     snprintf(tmp, tn, "%.*s.poolsim-xlsx-%ld.tmp", (int)dn, path, (long)getpid());
     lxw_workbook *wb = workbook_new(tmp);
     if (!wb) {
-        fprintf(stderr, "poolsim: cannot write %s (libxlsxwriter could not start a workbook)\n", path);
+        fprintf(stderr, "poolsim: cannot write %s (libxlsxwriter could not start a workbook)\n",
+                path);
         st = POOLSIM_EIO;
     } else {
         lxw_doc_properties props = {0};
@@ -524,7 +575,8 @@ int poolsim_summary_write_xlsx(const poolsim_results *r, int lang, const char *p
         size_t n = 0;
         char *data = poolsim_output_read_file(tmp, &n);
         if (!data) {
-            fprintf(stderr, "poolsim: cannot write %s: reading back %s: %s\n", path, tmp, strerror(errno));
+            fprintf(stderr, "poolsim: cannot write %s: reading back %s: %s\n", path, tmp,
+                    strerror(errno));
             st = POOLSIM_EIO;
         } else {
             st = poolsim_results_write_atomic(path, data, n);
@@ -540,7 +592,8 @@ int poolsim_summary_write_xlsx(const poolsim_results *r, int lang, const char *p
 /* ---- terminal ---- */
 
 /* Print rows of cells aligned: column 0.. left-aligned when left[k]. */
-static void print_grid(FILE *f, int ncol, int nrow, char (*cells)[64], const int *left, const char *indent)
+static void print_grid(FILE *f, int ncol, int nrow, char (*cells)[64], const int *left,
+                       const char *indent)
 {
     int w[16] = {0};
     for (int i = 0; i < nrow; i++)
@@ -564,7 +617,10 @@ static void print_grid(FILE *f, int ncol, int nrow, char (*cells)[64], const int
     }
 }
 
-static void pct_cell(char *b, double p) { snprintf(b, 64, "%.2f%%", 100 * p); }
+static void pct_cell(char *b, double p)
+{
+    snprintf(b, 64, "%.2f%%", 100 * p);
+}
 
 /* Names go to a terminal: control characters (line breaks, escape
  * sequences) become spaces. */
@@ -587,7 +643,8 @@ void poolsim_summary_print(const poolsim_results *r, int lang, FILE *f)
     poolsim_plot_group((double)r->paths, 0, paths, sizeof paths);
     put_clean(f, r->scenario_name);
     if (zh)
-        fprintf(f, "\n模拟路径 %s 条，随机种子 %llu，%d–%d 年\n", paths, r->seed, r->years[0], r->years[T - 1]);
+        fprintf(f, "\n模拟路径 %s 条，随机种子 %llu，%d–%d 年\n", paths, r->seed, r->years[0],
+                r->years[T - 1]);
     else
         fprintf(f, "\n%s paths, seed %llu, %d-%d\n", paths, r->seed, r->years[0], r->years[T - 1]);
     int rows = T + 1 > r->C + 1 ? T + 1 : r->C + 1;
@@ -599,17 +656,18 @@ void poolsim_summary_print(const poolsim_results *r, int lang, FILE *f)
         fputs(" (", f);
         put_clean(f, r->line_ids[l]);
         fputs(")\n", f);
-        static const char *const hen[5] = {"year", "P(exhausted by)", "95% interval", "reserve ratio p50",
-                                           "p05"};
-        static const char *const hzh[5] = {"年份", "截至当年耗尽概率", "95% 置信区间", "储备金比率中位数",
-                                           "5% 分位数"};
+        static const char *const hen[5] = {"year", "P(exhausted by)", "95% interval",
+                                           "reserve ratio p50", "p05"};
+        static const char *const hzh[5] = {"年份", "截至当年耗尽概率", "95% 置信区间",
+                                           "储备金比率中位数", "5% 分位数"};
         for (int k = 0; k < 5; k++) snprintf(cells[k], 64, "%s", zh ? hzh[k] : hen[k]);
         for (int t = 0; t < T; t++) {
             size_t i = POOLSIM_LT(r, l, t);
             char(*c)[64] = cells + (size_t)(t + 1) * 5;
             snprintf(c[0], 64, "%d", r->years[t]);
             pct_cell(c[1], r->exhaustion_prob[i]);
-            snprintf(c[2], 64, "[%.2f%%, %.2f%%]", 100 * r->exhaustion_lo[i], 100 * r->exhaustion_hi[i]);
+            snprintf(c[2], 64, "[%.2f%%, %.2f%%]", 100 * r->exhaustion_lo[i],
+                     100 * r->exhaustion_hi[i]);
             snprintf(c[3], 64, "%.1f%%", 100 * r->reserve_ratio.q[i * POOLSIM_NQ + 3]);
             snprintf(c[4], 64, "%.1f%%", 100 * r->reserve_ratio.q[i * POOLSIM_NQ + 1]);
         }
@@ -623,11 +681,14 @@ void poolsim_summary_print(const poolsim_results *r, int lang, FILE *f)
         }
         poolsim_unit u = poolsim_plot_unit(mx, lang);
         if (zh)
-            fprintf(f, "\n  县级政府负担，%d–%d 年合计（%s）\n", r->years[0], r->years[T - 1], u.name);
+            fprintf(f, "\n  县级政府负担，%d–%d 年合计（%s）\n", r->years[0], r->years[T - 1],
+                    u.name);
         else
-            fprintf(f, "\n  county government burden summed over %d-%d (%s)\n", r->years[0], r->years[T - 1], u.name);
+            fprintf(f, "\n  county government burden summed over %d-%d (%s)\n", r->years[0],
+                    r->years[T - 1], u.name);
         static const char *const ben[5] = {"county", "mean", "p95", "p99", "CVaR95"};
-        static const char *const bzh[5] = {"县（市、区）", "期望值", "95% 分位数", "99% 分位数", "CVaR95"};
+        static const char *const bzh[5] = {"县（市、区）", "期望值", "95% 分位数", "99% 分位数",
+                                           "CVaR95"};
         for (int k = 0; k < 5; k++) snprintf(cells[k], 64, "%s", zh ? bzh[k] : ben[k]);
         int dec = u.div > 1 ? 2 : 0;
         for (int c = 0; c < r->C; c++) {
@@ -683,7 +744,8 @@ int poolsim_cmd_summary(int argc, char **argv)
         default: summary_usage(stderr); return POOLSIM_EXIT_INPUT;
         }
     }
-    if (poolsim_output_check_args("summary", argc - optind, lang, summary_usage)) return POOLSIM_EXIT_INPUT;
+    if (poolsim_output_check_args("summary", argc - optind, lang, summary_usage))
+        return POOLSIM_EXIT_INPUT;
     signal(SIGPIPE, SIG_IGN);
     poolsim_results *r = NULL;
     int st = poolsim_results_read(argv[optind], &r);

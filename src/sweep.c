@@ -140,7 +140,8 @@ int poolsim_sweep_eval_run(const char *scenario, int nsets, const char *const *s
     e->burden_total = malloc(L * C * P * sizeof *e->burden_total);
     if (!e->first_exh || !e->burden_total) {
         poolsim_sweep_eval_free(e);
-        POOLSIM_ERROR(POOLSIM_ENOMEM, "out of memory keeping per-path values of %ld paths", (long)P);
+        POOLSIM_ERROR(POOLSIM_ENOMEM, "out of memory keeping per-path values of %ld paths",
+                      (long)P);
     }
     memcpy(e->first_exh, sp->first_exhaustion, L * P * sizeof *e->first_exh);
     for (size_t lc = 0; lc < L * C; lc++)
@@ -202,7 +203,8 @@ static int parse_seed(const char *text, unsigned long long *out)
     errno = 0;
     unsigned long long u = strtoull(text, &end, 10);
     if (errno || end == text || *end || text[0] == '-' || text[0] == '+') {
-        fprintf(stderr, "poolsim: --seed: '%s' is not a whole number in 0..%llu\n", text, ULLONG_MAX);
+        fprintf(stderr, "poolsim: --seed: '%s' is not a whole number in 0..%llu\n", text,
+                ULLONG_MAX);
         return -1;
     }
     *out = u;
@@ -307,9 +309,9 @@ int poolsim_sweep_lever_parse(const char *arg, poolsim_sweep_lever *out)
     memset(out, 0, sizeof *out);
     const char *eq = strchr(arg, '=');
     if (!eq || eq == arg)
-        POOLSIM_ERROR(POOLSIM_EINPUT,
-                      "--set: '%s' is not KEY=V1,V2,... (expected e.g. reserve.levy_rate=0.08,0.10)",
-                      arg);
+        POOLSIM_ERROR(
+            POOLSIM_EINPUT,
+            "--set: '%s' is not KEY=V1,V2,... (expected e.g. reserve.levy_rate=0.08,0.10)", arg);
     if (!(out->key = dup_trim(arg, (size_t)(eq - arg)))) goto nomem;
     if (!out->key[0]) {
         poolsim_sweep_lever_free(out);
@@ -375,10 +377,11 @@ nomem:
 
 static int paired_alloc(poolsim_paired_arr *a, size_t n)
 {
-    double **f[] = {&a->mean, &a->se, &a->lo, &a->hi, &a->se_unpaired, &a->lo_unpaired,
-                    &a->hi_unpaired};
+    double **f[] = {&a->mean,        &a->se,          &a->lo,         &a->hi,
+                    &a->se_unpaired, &a->lo_unpaired, &a->hi_unpaired};
     int ok = 1;
-    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) ok &= (*f[i] = calloc(n, sizeof(double))) != NULL;
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        ok &= (*f[i] = calloc(n, sizeof(double))) != NULL;
     return ok;
 }
 
@@ -542,7 +545,8 @@ static void log_point(FILE *log, const poolsim_sweep_results *w, int i, double s
     if (!log) return;
     fprintf(log, "[%d/%d]", i + 1, w->N);
     for (int k = 0; k < w->K; k++)
-        fprintf(log, " %s=%s", w->levers[k].key, w->levers[k].text[w->grid[(size_t)i * (size_t)w->K + (size_t)k]]);
+        fprintf(log, " %s=%s", w->levers[k].key,
+                w->levers[k].text[w->grid[(size_t)i * (size_t)w->K + (size_t)k]]);
     for (int l = 0; l < w->L; l++) {
         size_t j = POOLSIM_SW_NLT(w, i, l, w->T - 1);
         fprintf(log, "  %s %.4f", w->line_ids[l], w->exh_prob[j]);
@@ -561,8 +565,10 @@ int poolsim_sweep_run(const char *scenario, const poolsim_sweep_opts *o, FILE *d
     for (int j = 0; j < o->nsets; j++) {
         if (o->sets[j].n >= 2) {
             K++;
-            if (N > MAX_POINTS / o->sets[j].n + 1) N = MAX_POINTS + 1;
-            else N *= o->sets[j].n;
+            if (N > MAX_POINTS / o->sets[j].n + 1)
+                N = MAX_POINTS + 1;
+            else
+                N *= o->sets[j].n;
         } else {
             nfixed++;
         }
@@ -636,8 +642,10 @@ int poolsim_sweep_run(const char *scenario, const poolsim_sweep_opts *o, FILE *d
                 goto done;
             }
             for (int j = 0, k = 0, f = 0; j < o->nsets; j++) {
-                if (o->sets[j].n >= 2) st = copy_lever(&w->levers[k++], &o->sets[j]);
-                else if (!(w->fixed[f++] = xstrdup(sets[j]))) st = POOLSIM_ENOMEM;
+                if (o->sets[j].n >= 2)
+                    st = copy_lever(&w->levers[k++], &o->sets[j]);
+                else if (!(w->fixed[f++] = xstrdup(sets[j])))
+                    st = POOLSIM_ENOMEM;
                 if (st != POOLSIM_OK) goto done;
             }
         } else {
@@ -691,11 +699,17 @@ int poolsim_sweep_write_csv(const poolsim_sweep_results *w, FILE *f)
         poolsim_sweep_csv_field(f, w->levers[k].key);
     }
     fputs(",point", f);
-    static const char *const lcols[] = {"exhaustion_prob", "exhaustion_lo", "exhaustion_hi",
-                                        "exhaustion_diff", "exhaustion_diff_lo", "exhaustion_diff_hi",
-                                        "exhaustion_diff_lo_unpaired", "exhaustion_diff_hi_unpaired"};
-    static const char *const ccols[] = {"burden_total_mean", "burden_total_p95", "burden_total_diff",
-                                        "burden_total_diff_lo", "burden_total_diff_hi"};
+    static const char *const lcols[] = {"exhaustion_prob",
+                                        "exhaustion_lo",
+                                        "exhaustion_hi",
+                                        "exhaustion_diff",
+                                        "exhaustion_diff_lo",
+                                        "exhaustion_diff_hi",
+                                        "exhaustion_diff_lo_unpaired",
+                                        "exhaustion_diff_hi_unpaired"};
+    static const char *const ccols[] = {"burden_total_mean", "burden_total_p95",
+                                        "burden_total_diff", "burden_total_diff_lo",
+                                        "burden_total_diff_hi"};
     for (int l = 0; l < w->L; l++) {
         for (size_t j = 0; j < sizeof lcols / sizeof lcols[0]; j++) {
             fputc(',', f);
@@ -715,7 +729,8 @@ int poolsim_sweep_write_csv(const poolsim_sweep_results *w, FILE *f)
     for (int i = 0; i < w->N; i++) {
         for (int k = 0; k < w->K; k++) {
             if (k) fputc(',', f);
-            poolsim_sweep_csv_field(f, w->levers[k].text[w->grid[(size_t)i * (size_t)w->K + (size_t)k]]);
+            poolsim_sweep_csv_field(
+                f, w->levers[k].text[w->grid[(size_t)i * (size_t)w->K + (size_t)k]]);
         }
         fprintf(f, ",%d", i);
         for (int l = 0; l < w->L; l++) {
@@ -803,7 +818,8 @@ static void print_table(const poolsim_sweep_results *w, FILE *f)
         for (int i = 0; i < w->N; i++) {
             fprintf(f, "    %5d", i + 1);
             for (int k = 0; k < w->K; k++) {
-                fprintf(f, "  %-14.40s", w->levers[k].text[w->grid[(size_t)i * (size_t)w->K + (size_t)k]]);
+                fprintf(f, "  %-14.40s",
+                        w->levers[k].text[w->grid[(size_t)i * (size_t)w->K + (size_t)k]]);
             }
             size_t a = POOLSIM_SW_NLT(w, i, l, T - 1), d = POOLSIM_SW_NL(w, i, l);
             fprintf(f, "  %8.4f [%7.4f, %7.4f]  %+9.4f [%+8.4f, %+8.4f]\n", w->exh_prob[a],
@@ -816,13 +832,17 @@ static void print_table(const poolsim_sweep_results *w, FILE *f)
 
 int poolsim_cmd_sweep(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"paths", required_argument, NULL, 'n'},  {"seed", required_argument, NULL, 's'},
-        {"threads", required_argument, NULL, 't'}, {"set", required_argument, NULL, 'S'},
-        {"output", required_argument, NULL, 'o'}, {"csv", required_argument, NULL, 'c'},
-        {"plot", required_argument, NULL, 'p'},   {"format", required_argument, NULL, 'f'},
-        {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"paths", required_argument, NULL, 'n'},
+                                         {"seed", required_argument, NULL, 's'},
+                                         {"threads", required_argument, NULL, 't'},
+                                         {"set", required_argument, NULL, 'S'},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"csv", required_argument, NULL, 'c'},
+                                         {"plot", required_argument, NULL, 'p'},
+                                         {"format", required_argument, NULL, 'f'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     poolsim_sweep_opts so = {0};
     poolsim_sweep_lever *levers = calloc((size_t)argc + 1, sizeof *levers);
     const char *output = NULL, *csv = NULL, *plotdir = NULL, *format = "png";
@@ -918,7 +938,8 @@ int poolsim_cmd_sweep(int argc, char **argv)
             print_table(w, stdout);
             printf("sweep: %s%s%s\n", outpath, csv ? "  table: " : "", csv ? csv : "");
         }
-        if (st == POOLSIM_OK && plotdir) st = poolsim_sweep_plot(w, plotdir, format, quiet ? NULL : stdout);
+        if (st == POOLSIM_OK && plotdir)
+            st = poolsim_sweep_plot(w, plotdir, format, quiet ? NULL : stdout);
         rc = poolsim_status_exit(st);
         poolsim_sweep_results_free(w);
         poolsim_results_free(base);

@@ -92,7 +92,8 @@ static void dset(wr *w, hid_t loc, const char *name, hid_t ftype, hid_t mtype, i
 {
     if (w->failed) return;
     hid_t sp = H5Screate_simple(rank, dims, NULL);
-    hid_t d = sp < 0 ? H5I_INVALID_HID : H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, w->dcpl, H5P_DEFAULT);
+    hid_t d = sp < 0 ? H5I_INVALID_HID
+                     : H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, w->dcpl, H5P_DEFAULT);
     if (d < 0 || H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
         fail(w, "writing dataset", name);
     if (d >= 0) {
@@ -124,8 +125,8 @@ static void strs(wr *w, hid_t loc, const char *name, char *const *s, size_t n, c
 }
 
 /* Interleave lo/hi (stride apart in a [n] layout) into [n][2]. */
-static void pairs(wr *w, hid_t loc, const char *name, const double *lo, const double *hi,
-                  size_t n, const char *units, const char *desc)
+static void pairs(wr *w, hid_t loc, const char *name, const double *lo, const double *hi, size_t n,
+                  const char *units, const char *desc)
 {
     double *b = malloc(2 * n * sizeof *b);
     if (!b) {
@@ -145,8 +146,8 @@ static const double *gather(const double *x, size_t N, size_t stride, size_t off
     return buf;
 }
 
-static void paired_group(wr *w, hid_t loc, const char *name, const poolsim_paired_arr *a,
-                         size_t N, size_t stride, size_t off, const char *units, const char *desc)
+static void paired_group(wr *w, hid_t loc, const char *name, const poolsim_paired_arr *a, size_t N,
+                         size_t stride, size_t off, const char *units, const char *desc)
 {
     double *b1 = calloc(N, sizeof *b1), *b2 = calloc(N, sizeof *b2);
     if (!b1 || !b2) {
@@ -196,7 +197,8 @@ static void contents(wr *w, hid_t file, const poolsim_sweep_results *s)
     strs(w, g, "county_ids", s->county_ids, C, "county ids in scenario order");
     strs(w, g, "county_names", s->county_names, C, "county names");
     if (s->nfixed > 0)
-        strs(w, g, "fixed", s->fixed, (size_t)s->nfixed, "single-valued --set overrides, KEY=VALUE");
+        strs(w, g, "fixed", s->fixed, (size_t)s->nfixed,
+             "single-valued --set overrides, KEY=VALUE");
     hsize_t dg[2] = {N, K};
     dset(w, g, "grid", H5T_STD_I32LE, H5T_NATIVE_INT, 2, dg, s->grid, "index",
          "[N][K] 0-based index of lever k's value at grid point i; the last lever varies fastest");
@@ -264,7 +266,7 @@ static void contents(wr *w, hid_t file, const poolsim_sweep_results *s)
     free(buf);
     free(lo);
     free(hi);
-    attr_int(w, g, "complete", 1);   /* last */
+    attr_int(w, g, "complete", 1); /* last */
     close_obj(g);
 }
 
@@ -280,18 +282,28 @@ static int sync_path(const char *p, int folder)
 
 static int check_finite(const poolsim_sweep_results *s, const char *path)
 {
-    size_t N = (size_t)s->N, nl = N * (size_t)s->L, nlt = nl * (size_t)s->T, nlc = nl * (size_t)s->C;
-    struct { const char *name; const double *x; size_t n; } a[] = {
-        {"exhaustion_prob", s->exh_prob, nlt}, {"exhaustion_ci", s->exh_lo, nlt},
-        {"exhaustion_ci", s->exh_hi, nlt},     {"exhaustion_diff", s->exh_diff.mean, nl},
-        {"exhaustion_diff", s->exh_diff.lo, nl}, {"exhaustion_diff", s->exh_diff.hi, nl},
-        {"exhaustion_diff", s->exh_diff.lo_unpaired, nl},
-        {"exhaustion_diff", s->exh_diff.hi_unpaired, nl},
-        {"burden_total_mean", s->burden_mean, nlc}, {"burden_total_se", s->burden_se, nlc},
-        {"burden_total_p95", s->burden_p95, nlc}, {"burden_total_diff", s->burden_diff.mean, nlc},
-        {"burden_total_diff", s->burden_diff.lo, nlc}, {"burden_total_diff", s->burden_diff.hi, nlc},
-        {"burden_total_diff", s->burden_diff.lo_unpaired, nlc},
-        {"burden_total_diff", s->burden_diff.hi_unpaired, nlc}};
+    size_t N = (size_t)s->N, nl = N * (size_t)s->L, nlt = nl * (size_t)s->T,
+           nlc = nl * (size_t)s->C;
+    struct {
+        const char *name;
+        const double *x;
+        size_t n;
+    } a[] = {{"exhaustion_prob", s->exh_prob, nlt},
+             {"exhaustion_ci", s->exh_lo, nlt},
+             {"exhaustion_ci", s->exh_hi, nlt},
+             {"exhaustion_diff", s->exh_diff.mean, nl},
+             {"exhaustion_diff", s->exh_diff.lo, nl},
+             {"exhaustion_diff", s->exh_diff.hi, nl},
+             {"exhaustion_diff", s->exh_diff.lo_unpaired, nl},
+             {"exhaustion_diff", s->exh_diff.hi_unpaired, nl},
+             {"burden_total_mean", s->burden_mean, nlc},
+             {"burden_total_se", s->burden_se, nlc},
+             {"burden_total_p95", s->burden_p95, nlc},
+             {"burden_total_diff", s->burden_diff.mean, nlc},
+             {"burden_total_diff", s->burden_diff.lo, nlc},
+             {"burden_total_diff", s->burden_diff.hi, nlc},
+             {"burden_total_diff", s->burden_diff.lo_unpaired, nlc},
+             {"burden_total_diff", s->burden_diff.hi_unpaired, nlc}};
     for (size_t k = 0; k < sizeof a / sizeof a[0]; k++)
         for (size_t i = 0; i < a[k].n; i++)
             if (!isfinite(a[k].x[i]))
@@ -300,7 +312,8 @@ static int check_finite(const poolsim_sweep_results *s, const char *path)
     return POOLSIM_OK;
 }
 
-int poolsim_sweep_write(const poolsim_sweep_results *s, const poolsim_results *base, const char *path)
+int poolsim_sweep_write(const poolsim_sweep_results *s, const poolsim_results *base,
+                        const char *path)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     int st = check_finite(s, path);
@@ -352,8 +365,10 @@ int poolsim_sweep_write(const poolsim_sweep_results *s, const poolsim_results *b
     int err = 0;
     const char *step = "";
     if (!w.failed) {
-        if ((err = sync_path(tmp, 0)) != 0) step = "syncing";
-        else if (rename(tmp, path) != 0) err = errno, step = "renaming the temporary file to it";
+        if ((err = sync_path(tmp, 0)) != 0)
+            step = "syncing";
+        else if (rename(tmp, path) != 0)
+            err = errno, step = "renaming the temporary file to it";
         else if ((err = sync_path(dir, 1)) != 0) {
             step = "syncing its folder";
             unlink(path);
@@ -361,8 +376,11 @@ int poolsim_sweep_write(const poolsim_sweep_results *s, const poolsim_results *b
     }
     if (w.failed || err) {
         unlink(tmp);
-        if (w.failed) poolsim_error_report(__FILE__, __LINE__, "cannot write %s: %s", path, w.what);
-        else poolsim_error_report(__FILE__, __LINE__, "cannot write %s: %s: %s", path, step, strerror(err));
+        if (w.failed)
+            poolsim_error_report(__FILE__, __LINE__, "cannot write %s: %s", path, w.what);
+        else
+            poolsim_error_report(__FILE__, __LINE__, "cannot write %s: %s: %s", path, step,
+                                 strerror(err));
         st = POOLSIM_EIO;
     }
     free(tmp);
@@ -402,8 +420,10 @@ static char *rattr_str(rd *r, hid_t loc, const char *name)
     H5Tset_size(t, H5T_VARIABLE);
     H5Tset_cset(t, H5T_CSET_UTF8);
     hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-    if (a < 0 || H5Aread(a, t, &v) < 0) rfail(r, name);
-    else out = strdup(v ? v : "");
+    if (a < 0 || H5Aread(a, t, &v) < 0)
+        rfail(r, name);
+    else
+        out = strdup(v ? v : "");
     if (a >= 0 && v) {
         hid_t sp = H5Aget_space(a);
         H5Dvlen_reclaim(t, sp, H5P_DEFAULT, &v);
@@ -459,14 +479,18 @@ static void rpaired(rd *r, hid_t loc, const char *name, poolsim_paired_arr *a, s
         rfail(r, name);
         return;
     }
-    struct { const char *n; double *x; } one[] = {{"mean", a->mean}, {"se", a->se},
-                                                  {"se_unpaired", a->se_unpaired}};
+    struct {
+        const char *n;
+        double *x;
+    } one[] = {{"mean", a->mean}, {"se", a->se}, {"se_unpaired", a->se_unpaired}};
     for (size_t k = 0; k < 3; k++) {
         rdata(r, g, one[k].n, H5T_NATIVE_DOUBLE, b, N);
         for (size_t i = 0; i < N && !r->failed; i++) one[k].x[i * stride + off] = b[i];
     }
-    struct { const char *n; double *lo, *hi; } two[] = {{"ci", a->lo, a->hi},
-                                                        {"ci_unpaired", a->lo_unpaired, a->hi_unpaired}};
+    struct {
+        const char *n;
+        double *lo, *hi;
+    } two[] = {{"ci", a->lo, a->hi}, {"ci_unpaired", a->lo_unpaired, a->hi_unpaired}};
     for (size_t k = 0; k < 2; k++) {
         rdata(r, g, two[k].n, H5T_NATIVE_DOUBLE, b, 2 * N);
         for (size_t i = 0; i < N && !r->failed; i++) {
@@ -515,14 +539,15 @@ int poolsim_sweep_read(const char *path, poolsim_sweep_results **out)
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     if (access(path, R_OK) != 0)
         POOLSIM_ERROR(POOLSIM_EIO, "cannot read %s: %s", path, strerror(errno));
-    if (H5Fis_hdf5(path) <= 0)
-        POOLSIM_ERROR(POOLSIM_EINPUT, "%s is not an HDF5 file", path);
+    if (H5Fis_hdf5(path) <= 0) POOLSIM_ERROR(POOLSIM_EINPUT, "%s is not an HDF5 file", path);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) POOLSIM_ERROR(POOLSIM_EIO, "cannot open %s", path);
     if (H5Lexists(f, "sweep", H5P_DEFAULT) <= 0) {
         H5Fclose(f);
-        POOLSIM_ERROR(POOLSIM_EINPUT, "%s has no sweep results (no /sweep group; written by "
-                                      "`poolsim sweep`)", path);
+        POOLSIM_ERROR(POOLSIM_EINPUT,
+                      "%s has no sweep results (no /sweep group; written by "
+                      "`poolsim sweep`)",
+                      path);
     }
     rd r = {0};
     hid_t g = H5Gopen2(f, "sweep", H5P_DEFAULT);
@@ -542,9 +567,8 @@ int poolsim_sweep_read(const char *path, poolsim_sweep_results **out)
     if (!r.failed && (N < 1 || K < 1 || dy[0] < 1 || dl[0] < 1 || dc[0] < 1 || N > 100000 ||
                       K > 1000 || dy[0] > 1000 || dl[0] > 10000 || dc[0] > 100000))
         rfail(&r, "sizes");
-    poolsim_sweep_results *s = r.failed ? NULL
-                                        : poolsim_sweep_results_alloc(N, K, (int)dy[0], (int)dl[0],
-                                                                      (int)dc[0]);
+    poolsim_sweep_results *s =
+        r.failed ? NULL : poolsim_sweep_results_alloc(N, K, (int)dy[0], (int)dl[0], (int)dc[0]);
     if (!r.failed && !s) rfail(&r, "out of memory");
     double *b = NULL;
     if (s) {
@@ -571,8 +595,10 @@ int poolsim_sweep_read(const char *path, poolsim_sweep_results **out)
             hsize_t df[1];
             if (dims_of(&r, g, "fixed", 1, df) == 0 && df[0] > 0 && df[0] < 100000) {
                 s->fixed = calloc(df[0], sizeof *s->fixed);
-                if (!s->fixed) rfail(&r, "out of memory");
-                else s->nfixed = (int)df[0];
+                if (!s->fixed)
+                    rfail(&r, "out of memory");
+                else
+                    s->nfixed = (int)df[0];
                 rstrs(&r, g, "fixed", s->fixed, (size_t)s->nfixed);
             }
         }
@@ -591,7 +617,8 @@ int poolsim_sweep_read(const char *path, poolsim_sweep_results **out)
             x->key = rattr_str(&r, gk, "key");
             x->numeric = rattr_int(&r, gk, "numeric");
             hsize_t dn[1] = {0};
-            if (dims_of(&r, gk, "text", 1, dn) == 0 && (dn[0] < 1 || dn[0] > 100000)) rfail(&r, "text");
+            if (dims_of(&r, gk, "text", 1, dn) == 0 && (dn[0] < 1 || dn[0] > 100000))
+                rfail(&r, "text");
             if (!r.failed) {
                 x->n = (int)dn[0];
                 x->text = calloc(dn[0], sizeof *x->text);
@@ -608,7 +635,8 @@ int poolsim_sweep_read(const char *path, poolsim_sweep_results **out)
         if (lv >= 0) H5Gclose(lv);
         for (size_t i = 0; i < n * (size_t)K && !r.failed; i++) {
             int k = (int)(i % (size_t)K);
-            if (s->grid[i] < 0 || s->grid[i] >= s->levers[k].n) rfail(&r, "grid index out of range");
+            if (s->grid[i] < 0 || s->grid[i] >= s->levers[k].n)
+                rfail(&r, "grid index out of range");
         }
         hid_t ls = r.failed ? H5I_INVALID_HID : H5Gopen2(g, "lines", H5P_DEFAULT);
         if (!r.failed && ls < 0) rfail(&r, "lines");
@@ -620,7 +648,8 @@ int poolsim_sweep_read(const char *path, poolsim_sweep_results **out)
             }
             rdata(&r, gl, "exhaustion_prob", H5T_NATIVE_DOUBLE, b, n * T);
             for (size_t i = 0; i < n && !r.failed; i++)
-                for (size_t t = 0; t < T; t++) s->exh_prob[POOLSIM_SW_NLT(s, i, l, t)] = b[i * T + t];
+                for (size_t t = 0; t < T; t++)
+                    s->exh_prob[POOLSIM_SW_NLT(s, i, l, t)] = b[i * T + t];
             rdata(&r, gl, "exhaustion_ci", H5T_NATIVE_DOUBLE, b, 2 * n * T);
             for (size_t i = 0; i < n && !r.failed; i++)
                 for (size_t t = 0; t < T; t++) {
@@ -636,12 +665,16 @@ int poolsim_sweep_read(const char *path, poolsim_sweep_results **out)
                     rfail(&r, "counties/<county>");
                     break;
                 }
-                struct { const char *nm; double *x; } v[] = {{"burden_total_mean", s->burden_mean},
-                                                             {"burden_total_se", s->burden_se},
-                                                             {"burden_total_p95", s->burden_p95}};
+                struct {
+                    const char *nm;
+                    double *x;
+                } v[] = {{"burden_total_mean", s->burden_mean},
+                         {"burden_total_se", s->burden_se},
+                         {"burden_total_p95", s->burden_p95}};
                 for (size_t k = 0; k < 3; k++) {
                     rdata(&r, gc, v[k].nm, H5T_NATIVE_DOUBLE, b, n);
-                    for (size_t i = 0; i < n && !r.failed; i++) v[k].x[POOLSIM_SW_NLC(s, i, l, c)] = b[i];
+                    for (size_t i = 0; i < n && !r.failed; i++)
+                        v[k].x[POOLSIM_SW_NLC(s, i, l, c)] = b[i];
                 }
                 rpaired(&r, gc, "burden_total_diff", &s->burden_diff, n, L * C, l * C + c, b);
                 H5Gclose(gc);

@@ -89,8 +89,8 @@ static double integral(gsl_integration_workspace *w, struct lnpar *q, double lo,
 static void test_lev_quadrature(void)
 {
     const double cvs[] = {0.5, 1.5, 3.0};
-    const double du[][2] = {{0, INFINITY}, {0, 20000}, {800, INFINITY}, {800, 20000},
-                            {1500, 200000}, {30000, 60000}};
+    const double du[][2] = {{0, INFINITY}, {0, 20000},     {800, INFINITY},
+                            {800, 20000},  {1500, 200000}, {30000, 60000}};
     const double mx = 8000, c = 0.7;
     gsl_integration_workspace *w = gsl_integration_workspace_alloc(1000);
     CU_ASSERT_FATAL(w != NULL);
@@ -278,7 +278,8 @@ static void test_normal(void)
         double ea = M * gsl_cdf_ugaussian_P(t) + S * gsl_ran_ugaussian_pdf(t);
         double ea2 = (M * M + S * S) * gsl_cdf_ugaussian_P(t) + M * S * gsl_ran_ugaussian_pdf(t);
         double va = ea2 - ea * ea;
-        for (int j = 0; j < n; j++) a[j] = poolsim_claims_aggregate(POOLSIM_NOISE_NORMAL, lam, &m, r);
+        for (int j = 0; j < n; j++)
+            a[j] = poolsim_claims_aggregate(POOLSIM_NOISE_NORMAL, lam, &m, r);
         struct moments4 s = sample_moments(a, n);
         CU_ASSERT(fabs(s.mean - ea) < 5 * sqrt(va / n));
         CU_ASSERT(fabs(s.var - va) < 5 * sqrt((s.m4 - s.var * s.var) / n));

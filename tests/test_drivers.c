@@ -149,7 +149,8 @@ static void test_utilisation(void)
     make_scenario(&s, cs, T);
     poolsim_drivers *d = poolsim_drivers_alloc(&s);
     gsl_rng *r = gsl_rng_alloc(poolsim_rng_type());
-    double *xs = malloc((size_t)n * NC * 3 * sizeof *xs), *us = malloc((size_t)n * NC * 3 * sizeof *us);
+    double *xs = malloc((size_t)n * NC * 3 * sizeof *xs),
+           *us = malloc((size_t)n * NC * 3 * sizeof *us);
     CU_ASSERT_FATAL(d != NULL && r != NULL && xs != NULL && us != NULL);
     double v[3];
     for (int k = 0; k < 3; k++) {

@@ -57,8 +57,8 @@ static void test_deterministic(void)
             double nres = nres1[c] * pow(1.01, t - 1);
             double F = nres * (300 * pow(1.05, t - 1) * 0.9 + 500 * pow(1.02, t - 1)) +
                        nw[c] * 0.05 * wage[c] * W;
-            double E = 50 * pow(1.03, t - 1) * nres +
-                       (0.2 * nres + 0.1 * nw[c]) * ui[c] * pow(1.01, t - 1) * 0.7 * 6000 * ci[c] * P;
+            double E = 50 * pow(1.03, t - 1) * nres + (0.2 * nres + 0.1 * nw[c]) * ui[c] *
+                                                          pow(1.01, t - 1) * 0.7 * 6000 * ci[c] * P;
             cty[c].financing = F;
             cty[c].expenditure = E;
             cty[c].levy_basis = Fprev[c];
@@ -114,7 +114,8 @@ static void test_thread_invariance(void)
         int n = poolsim_results_arrays(r[0], a);
         poolsim_results_arrays(r[i], b);
         for (int k = 0; k < n; k++) {
-            int same = a[k].n == b[k].n && memcmp(a[k].data, b[k].data, a[k].n * sizeof(double)) == 0;
+            int same =
+                a[k].n == b[k].n && memcmp(a[k].data, b[k].data, a[k].n * sizeof(double)) == 0;
             if (!same) fprintf(stderr, "\n  %s differs with %d threads\n", a[k].name, threads[i]);
             CU_ASSERT(same);
         }
@@ -153,7 +154,8 @@ static void test_histogram_mode(void)
     double *x = malloc((size_t)P * sizeof *x);
     for (int t = 0; t < r->T; t++) {
         double sum = 0;
-        for (long p = 0; p < P; p++) x[p] = sp->reserve_balance[(size_t)p * (size_t)r->T + (size_t)t];
+        for (long p = 0; p < P; p++)
+            x[p] = sp->reserve_balance[(size_t)p * (size_t)r->T + (size_t)t];
         for (long p = 0; p < P; p++) sum += x[p];
         qsort(x, (size_t)P, sizeof *x, cmp_d);
         for (int k = 0; k < POOLSIM_NQ; k++) {
@@ -164,7 +166,8 @@ static void test_histogram_mode(void)
         CU_ASSERT(close_rel(r->reserve_balance.mean[POOLSIM_LT(r, 0, t)], sum / (double)P, 1e-9));
         for (long p = 0; p < P; p++) x[p] = sp->county_burden[(size_t)p * (size_t)r->T + (size_t)t];
         qsort(x, (size_t)P, sizeof *x, cmp_d);
-        double ex95 = poolsim_quantile7(x, (size_t)P, 0.95), exc = poolsim_cvar_upper(x, (size_t)P, 0.05);
+        double ex95 = poolsim_quantile7(x, (size_t)P, 0.95),
+               exc = poolsim_cvar_upper(x, (size_t)P, 0.05);
         size_t i = POOLSIM_LCT(r, 0, 0, t);
         CU_ASSERT(fabs(r->county_burden.p95[i] - ex95) <= 4.9e-4 * fabs(ex95) + 1e-9);
         CU_ASSERT(fabs(r->county_burden.cvar95[i] - exc) <= 4.9e-4 * fabs(exc) + 1e-9);
@@ -199,7 +202,8 @@ static void test_se_honest(void)
     }
     double a1 = 0, a2 = 0, v1 = 0, v2 = 0;
     for (int k = 0; k < K; k++) a1 += m1[k] / K, a2 += m2[k] / K;
-    for (int k = 0; k < K; k++) v1 += (m1[k] - a1) * (m1[k] - a1), v2 += (m2[k] - a2) * (m2[k] - a2);
+    for (int k = 0; k < K; k++)
+        v1 += (m1[k] - a1) * (m1[k] - a1), v2 += (m2[k] - a2) * (m2[k] - a2);
     double sd1 = sqrt(v1 / (K - 1)), sd2 = sqrt(v2 / (K - 1));
     CU_ASSERT(sd1 / se1 > 0.48 && sd1 / se1 < 1.52);
     CU_ASSERT(sd2 / se2 > 0.48 && sd2 / se2 < 1.52);

@@ -121,7 +121,7 @@ static void test_round_trip(void)
     assert_same(big, back);
     poolsim_results_free(back);
     poolsim_results_free(big);
-    CU_ASSERT(testutil_count_entries(d2) == 1);   /* no temporary file left */
+    CU_ASSERT(testutil_count_entries(d2) == 1); /* no temporary file left */
     testutil_rm_tree(d2);
     poolsim_results_free(r);
 }
@@ -162,7 +162,8 @@ static void test_complete_attribute(void)
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
 }
 
 /* Two writes of the same results (more than a second apart, so that any
@@ -333,7 +334,7 @@ static int in_child(int (*fn)(void *), void *arg, const char *err_path)
 struct read_case {
     const char *path;
     int want;
-    const char *msg;    /* expected in the message */
+    const char *msg; /* expected in the message */
 };
 
 static int child_read(void *arg)
@@ -355,7 +356,8 @@ static void expect_refused(const char *dir, const char *path, int want, const ch
     size_t n = 0;
     char *text = poolsim_output_read_file(err, &n);
     CU_ASSERT(text && strstr(text, path) && strstr(text, msg));
-    if (!text || !strstr(text, msg)) printf("\n  message for %s: %s\n", path, text ? text : "(none)");
+    if (!text || !strstr(text, msg))
+        printf("\n  message for %s: %s\n", path, text ? text : "(none)");
     free(text);
     unlink(err);
 }
@@ -374,7 +376,7 @@ static void test_reader_refuses(void)
     snprintf(p, sizeof p, "%s/otherformat.h5", dir);
     write_stub(p, "poolsim-results/2", 1);
     expect_refused(dir, p, POOLSIM_EINPUT, "unsupported format 'poolsim-results/2'");
-    snprintf(p, sizeof p, "%s/fixedformat.h5", dir);   /* fixed-length string, as h5py may write */
+    snprintf(p, sizeof p, "%s/fixedformat.h5", dir); /* fixed-length string, as h5py may write */
     write_stub(p, "fixed:netcdf", 1);
     expect_refused(dir, p, POOLSIM_EINPUT, "unsupported format 'netcdf'");
     snprintf(p, sizeof p, "%s/fixedformat1.h5", dir);
@@ -403,7 +405,8 @@ static void test_reader_refuses(void)
     hid_t h = H5Fopen(p, H5F_ACC_RDWR, H5P_DEFAULT);
     CU_ASSERT(H5Ldelete(h, "/lines/resident/counties/lusong/levy/se", H5P_DEFAULT) >= 0);
     H5Fclose(h);
-    expect_refused(dir, p, POOLSIM_EINPUT, "/lines/resident/counties/lusong/levy/se: missing dataset");
+    expect_refused(dir, p, POOLSIM_EINPUT,
+                   "/lines/resident/counties/lusong/levy/se: missing dataset");
     /* a dataset of the wrong shape */
     snprintf(p, sizeof p, "%s/shape.h5", dir);
     CU_ASSERT_FATAL(poolsim_h5out_write(r, NULL, p) == POOLSIM_OK);
@@ -445,8 +448,8 @@ static void test_reader_refuses(void)
 
 struct write_case {
     const char *path;
-    int as_nobody;      /* drop root so that folder permissions apply */
-    long fsize_limit;   /* > 0: RLIMIT_FSIZE in bytes, SIGXFSZ ignored */
+    int as_nobody;    /* drop root so that folder permissions apply */
+    long fsize_limit; /* > 0: RLIMIT_FSIZE in bytes, SIGXFSZ ignored */
     int with_paths;
 };
 
@@ -473,7 +476,7 @@ static int child_write(void *arg)
         sp.county_burden = sp.shortfall = sp.balance = malloc(n * sizeof(double));
         if (!sp.first_exhaustion || !sp.reserve_balance || !sp.reserve_ratio || !sp.balance)
             return 96;
-        unsigned long long x = 88172645463325252ULL;   /* xorshift64: incompressible */
+        unsigned long long x = 88172645463325252ULL; /* xorshift64: incompressible */
         for (size_t i = 0; i < n; i++) {
             x ^= x << 13, x ^= x >> 7, x ^= x << 17;
             sp.balance[i] = (double)(x >> 11) * 0x1.0p-53 * 1e6;
@@ -535,7 +538,7 @@ static void test_write_failures(void)
     /* read-only folder */
     char ro[500];
     snprintf(ro, sizeof ro, "%s/ro", dir);
-    CU_ASSERT_FATAL(chmod(dir, 0755) == 0);   /* mkdtemp's 0700 would stop "nobody" earlier */
+    CU_ASSERT_FATAL(chmod(dir, 0755) == 0); /* mkdtemp's 0700 would stop "nobody" earlier */
     CU_ASSERT_FATAL(mkdir(ro, 0755) == 0);
     CU_ASSERT_FATAL(chmod(ro, 0555) == 0);
     snprintf(p, sizeof p, "%s/run.h5", ro);
@@ -550,7 +553,7 @@ static void test_write_failures(void)
     fputs("older results\n", f);
     fclose(f);
     struct write_case big = {p, 0, 256 * 1024, 1};
-    expect_write_fails(dir, &big, "File too large", 2);   /* run.h5 and ro/ */
+    expect_write_fails(dir, &big, "File too large", 2); /* run.h5 and ro/ */
     size_t n = 0;
     char *old = poolsim_output_read_file(p, &n);
     CU_ASSERT(old && strcmp(old, "older results\n") == 0);
@@ -582,7 +585,7 @@ static void test_nonfinite_refused(void)
     /* line 2 (resident), year 2 (2022), quantile p95 */
     r->reserve_ratio.q[(POOLSIM_LT(r, 1, 1)) * POOLSIM_NQ + 5] = NAN;
     free(r->scenario_path);
-    r->scenario_path = strdup(p);   /* the child's output path */
+    r->scenario_path = strdup(p); /* the child's output path */
     char err[600];
     snprintf(err, sizeof err, "/tmp/poolsim_h5out_stderr.%ld", (long)getpid());
     int status = in_child(child_write_nan, r, err);

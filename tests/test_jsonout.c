@@ -93,7 +93,8 @@ static int keys_in_order(json_t *o, char *const *keys, int n)
     int i = 0;
     const char *k;
     json_t *v;
-    json_object_foreach(o, k, v) {
+    json_object_foreach(o, k, v)
+    {
         (void)v;
         if (i >= n || strcmp(k, keys[i]) != 0) return 0;
         i++;
@@ -126,7 +127,8 @@ static void check_document(json_t *doc, const poolsim_results *r)
         CU_ASSERT(same_array(json_object_get(j, "exhaustion_prob"), r->exhaustion_prob + o, T));
         CU_ASSERT(same_pairs(json_object_get(j, "exhaustion_ci"), r->exhaustion_lo + o,
                              r->exhaustion_hi + o, T));
-        CU_ASSERT(same_array(json_object_get(j, "exhaustion_year_prob"), r->exhaustion_year_prob + o, T));
+        CU_ASSERT(
+            same_array(json_object_get(j, "exhaustion_year_prob"), r->exhaustion_year_prob + o, T));
         CU_ASSERT(same_array(json_object_get(j, "first_exhaustion_count"),
                              r->first_exhaustion_count + (size_t)l * (T + 1), T + 1));
         CU_ASSERT(same_array(json_object_get(j, "cap_ratio"), r->cap_ratio + o, T));
@@ -151,7 +153,8 @@ static void check_document(json_t *doc, const poolsim_results *r)
         for (int c = 0; c < r->C; c++) {
             json_t *k = json_object_get(cs, r->county_ids[c]);
             size_t oc = POOLSIM_LCT(r, l, c, 0), lc = POOLSIM_LC(r, l, c);
-            CU_ASSERT(strcmp(json_string_value(json_object_get(k, "name")), r->county_names[c]) == 0);
+            CU_ASSERT(strcmp(json_string_value(json_object_get(k, "name")), r->county_names[c]) ==
+                      0);
             CU_ASSERT(same_array(json_object_get(k, "shortfall_prob"), r->shortfall_prob + oc, T));
             CU_ASSERT(same_pairs(json_object_get(k, "shortfall_ci"), r->shortfall_lo + oc,
                                  r->shortfall_hi + oc, T));
@@ -166,11 +169,12 @@ static void check_document(json_t *doc, const poolsim_results *r)
             CU_ASSERT(same_number(json_object_get(bt, "se"), r->county_burden_total.se[lc]));
             CU_ASSERT(same_number(json_object_get(bt, "p95"), r->county_burden_total.p95[lc]));
             CU_ASSERT(same_number(json_object_get(bt, "p99"), r->county_burden_total.p99[lc]));
-            CU_ASSERT(same_number(json_object_get(bt, "cvar95"), r->county_burden_total.cvar95[lc]));
-            const char *mn[6] = {"reserve_paid", "levy", "city_uncovered", "financing",
-                                 "expenditure", "balance"};
-            const poolsim_mean_se *ms[6] = {&r->reserve_paid, &r->levy, &r->city_uncovered,
-                                            &r->financing, &r->expenditure, &r->balance};
+            CU_ASSERT(
+                same_number(json_object_get(bt, "cvar95"), r->county_burden_total.cvar95[lc]));
+            const char *mn[6] = {"reserve_paid", "levy",        "city_uncovered",
+                                 "financing",    "expenditure", "balance"};
+            const poolsim_mean_se *ms[6] = {&r->reserve_paid, &r->levy,        &r->city_uncovered,
+                                            &r->financing,    &r->expenditure, &r->balance};
             for (int m = 0; m < 6; m++) {
                 json_t *x = json_object_get(k, mn[m]);
                 CU_ASSERT(same_array(json_object_get(x, "mean"), ms[m]->mean + oc, T));
@@ -235,7 +239,7 @@ static void test_numbers_and_strings(void)
     CU_ASSERT(strstr(s, "\\\" backslash \\\\ newline \\n tab \\t bell \\u0007 株洲") != NULL);
     json_t *doc = json_loads(s, 0, NULL);
     CU_ASSERT_FATAL(doc != NULL);
-    check_document(doc, r);   /* includes -0.0, 1e-300 and the largest double, bit for bit */
+    check_document(doc, r); /* includes -0.0, 1e-300 and the largest double, bit for bit */
     json_decref(doc);
     free(s);
     /* seeds above the signed 64-bit range are printed exactly */
@@ -268,7 +272,9 @@ static void test_nonfinite_refused(void)
     char *msg = captured(text_nan, out);
     CU_ASSERT(out[0] == NULL);
     CU_ASSERT((int)(intptr_t)out[1] == POOLSIM_ENUM);
-    CU_ASSERT(msg && strstr(msg, "county_burden_total.cvar95 is NaN for line 'resident', county 'hetang'"));
+    CU_ASSERT(
+        msg &&
+        strstr(msg, "county_burden_total.cvar95 is NaN for line 'resident', county 'hetang'"));
     CU_ASSERT(msg && strstr(msg, path) &&
               strstr(msg, "exhaustion_hi is infinite for line 'employee', year 2023"));
     CU_ASSERT(testutil_count_entries(dir) == 0);
@@ -307,7 +313,7 @@ static void test_write(void)
     CU_ASSERT(poolsim_results_check_writable(path) == POOLSIM_OK);
     CU_ASSERT(testutil_count_entries(dir) == 0);
     CU_ASSERT_FATAL(poolsim_jsonout_write(r, path) == POOLSIM_OK);
-    CU_ASSERT(testutil_count_entries(dir) == 1);   /* no temporary file left */
+    CU_ASSERT(testutil_count_entries(dir) == 1); /* no temporary file left */
     char *s = poolsim_jsonout_text(r);
     FILE *f = fopen(path, "rb");
     CU_ASSERT_FATAL(s && f);

@@ -8,8 +8,10 @@
 #include <CUnit/Basic.h>
 #include <gsl/gsl_errno.h>
 
-#define SUITES(X) X(common) X(scenario) X(rules) X(settle) X(rng) X(claims) X(drivers) \
-    X(plan) X(stats) X(qhist) X(engine) X(h5out) X(jsonout) X(plot) X(report) X(summary) X(sweep) X(solve)
+#define SUITES(X)                                                                                  \
+    X(common)                                                                                      \
+    X(scenario) X(rules) X(settle) X(rng) X(claims) X(drivers) X(plan) X(stats) X(qhist) X(engine) \
+        X(h5out) X(jsonout) X(plot) X(report) X(summary) X(sweep) X(solve)
 
 #define DECLARE(name) void poolsim_test_##name(void) __attribute__((weak));
 SUITES(DECLARE)
@@ -19,7 +21,7 @@ int main(int argc, char **argv)
 {
     gsl_set_error_handler_off();
     if (CU_initialize_registry() != CUE_SUCCESS) return 1;
-#define ADD(name) \
+#define ADD(name)                                                                                  \
     if (poolsim_test_##name && (argc < 2 || strcmp(argv[1], #name) == 0)) poolsim_test_##name();
     SUITES(ADD)
 #undef ADD

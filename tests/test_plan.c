@@ -15,13 +15,15 @@
 static void test_mtable_accuracy(void)
 {
     const double par[][4] = {/* cv, d, u, c */
-                             {1.6, 800, 300000, 0.82}, {1.0, 0, 3000, 0.5},   {0.6, 0, INFINITY, 1.0},
-                             {1.5, 500, 150000, 0.63}, {3.0, 2000, 50000, 0.9}, {1.2, 300, 20000, 0.65}};
+                             {1.6, 800, 300000, 0.82}, {1.0, 0, 3000, 0.5},
+                             {0.6, 0, INFINITY, 1.0},  {1.5, 500, 150000, 0.63},
+                             {3.0, 2000, 50000, 0.9},  {1.2, 300, 20000, 0.65}};
     double worst = 0;
     for (size_t k = 0; k < sizeof par / sizeof par[0]; k++) {
         poolsim_plan_mtable t;
         double lo = log(50.0), hi = log(200000.0);
-        CU_ASSERT_EQUAL_FATAL(poolsim_plan_mtable_build(&t, par[k][0], par[k][1], par[k][2], par[k][3], lo, hi), 0);
+        CU_ASSERT_EQUAL_FATAL(
+            poolsim_plan_mtable_build(&t, par[k][0], par[k][1], par[k][2], par[k][3], lo, hi), 0);
         for (int i = 0; i < 2000; i++) {
             double m = lo + (hi - lo) * (i + 0.37) / 2000.0, x = exp(m);
             poolsim_claims_moments a, e;

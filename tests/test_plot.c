@@ -46,7 +46,7 @@ static void test_unit(void)
     CU_ASSERT_STRING_EQUAL(poolsim_plot_unit(99999999, POOLSIM_LANG_ZH).name, "万元");
     CU_ASSERT_STRING_EQUAL(poolsim_plot_unit(1e8, POOLSIM_LANG_ZH).name, "亿元");
     CU_ASSERT_EQUAL(poolsim_plot_unit(3.5e11, POOLSIM_LANG_ZH).div, 1e8);
-    CU_ASSERT_STRING_EQUAL(poolsim_plot_unit(-5e8, POOLSIM_LANG_ZH).name, "亿元");   /* magnitude */
+    CU_ASSERT_STRING_EQUAL(poolsim_plot_unit(-5e8, POOLSIM_LANG_ZH).name, "亿元"); /* magnitude */
     /* en: yuan, thousand (1e3), million (1e6), billion (1e9) */
     CU_ASSERT_STRING_EQUAL(poolsim_plot_unit(999, POOLSIM_LANG_EN).name, "yuan");
     CU_ASSERT_STRING_EQUAL(poolsim_plot_unit(1000, POOLSIM_LANG_EN).name, "thousand yuan");
@@ -66,7 +66,7 @@ static void test_group(void)
     CU_ASSERT_STRING_EQUAL(poolsim_plot_group(-1234, 0, b, sizeof b), "-1,234");
     CU_ASSERT_STRING_EQUAL(poolsim_plot_group(999, 0, b, sizeof b), "999");
     CU_ASSERT_STRING_EQUAL(poolsim_plot_group(1000, 2, b, sizeof b), "1,000.00");
-    CU_ASSERT_STRING_EQUAL(poolsim_plot_group(-0.001, 0, b, sizeof b), "0");   /* no "-0" */
+    CU_ASSERT_STRING_EQUAL(poolsim_plot_group(-0.001, 0, b, sizeof b), "0"); /* no "-0" */
     CU_ASSERT_STRING_EQUAL(poolsim_plot_group(20000, 0, b, sizeof b), "20,000");
 }
 
@@ -76,7 +76,7 @@ static void test_quote(void)
     CU_ASSERT_STRING_EQUAL(q, "'a''b'");
     free(q);
     q = poolsim_plot_quote("`rm -rf /`");
-    CU_ASSERT_STRING_EQUAL(q, "'`rm -rf /`'");   /* inside single quotes: literal */
+    CU_ASSERT_STRING_EQUAL(q, "'`rm -rf /`'"); /* inside single quotes: literal */
     free(q);
     q = poolsim_plot_quote("line1\nline2\r\tend");
     CU_ASSERT_STRING_EQUAL(q, "'line1line2end'");
@@ -132,7 +132,7 @@ static void test_quote_gnuplot(void)
         CU_ASSERT_STRING_EQUAL(line, want[i]);
     }
     fclose(f);
-    CU_ASSERT(access(flag, F_OK) != 0);   /* no command ran */
+    CU_ASSERT(access(flag, F_OK) != 0); /* no command ran */
     free(gp);
     testutil_rm_tree(dir);
 }
@@ -157,7 +157,7 @@ static void test_find_program(void)
     CU_ASSERT_PTR_NOT_NULL(p);
     if (p) CU_ASSERT_STRING_EQUAL(p, exe);
     free(p);
-    CU_ASSERT_PTR_NULL(poolsim_plot_find_program("notexec", path));   /* not executable */
+    CU_ASSERT_PTR_NULL(poolsim_plot_find_program("notexec", path)); /* not executable */
     CU_ASSERT_PTR_NULL(poolsim_plot_find_program("gnuplot", "/nonexistent-poolsim"));
     CU_ASSERT_PTR_NULL(poolsim_plot_find_program("gnuplot", NULL));
     /* a folder named like the program is not the program */
@@ -181,8 +181,8 @@ static void test_formats_lang(void)
 
     poolsim_results *r = poolsim_results_alloc(3, 1, 1);
     CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-    CU_ASSERT_EQUAL(poolsim_plot_lang(r, NULL), POOLSIM_LANG_EN);   /* no lang: English */
-    CU_ASSERT_EQUAL(poolsim_results_fill_test(r), POOLSIM_OK);      /* lang "zh" */
+    CU_ASSERT_EQUAL(poolsim_plot_lang(r, NULL), POOLSIM_LANG_EN); /* no lang: English */
+    CU_ASSERT_EQUAL(poolsim_results_fill_test(r), POOLSIM_OK);    /* lang "zh" */
     CU_ASSERT_EQUAL(poolsim_plot_lang(r, NULL), POOLSIM_LANG_ZH);
     CU_ASSERT_EQUAL(poolsim_plot_lang(r, "en"), POOLSIM_LANG_EN);
     CU_ASSERT_EQUAL(poolsim_plot_lang(r, "zh"), POOLSIM_LANG_ZH);
@@ -251,19 +251,19 @@ static void test_make_dirs(void)
     snprintf(p, sizeof p, "%s/a/b/c", dir);
     CU_ASSERT_EQUAL(poolsim_output_make_dirs(p), POOLSIM_OK);
     CU_ASSERT(is_dir(p));
-    CU_ASSERT_EQUAL(poolsim_output_make_dirs(p), POOLSIM_OK);   /* already there */
-    snprintf(p, sizeof p, "%s/x/y/", dir);                       /* trailing slash */
+    CU_ASSERT_EQUAL(poolsim_output_make_dirs(p), POOLSIM_OK); /* already there */
+    snprintf(p, sizeof p, "%s/x/y/", dir);                    /* trailing slash */
     CU_ASSERT_EQUAL(poolsim_output_make_dirs(p), POOLSIM_OK);
     CU_ASSERT(is_dir(p));
     snprintf(p, sizeof p, "%s/f", dir);
     FILE *f = fopen(p, "w");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     fclose(f);
-    CU_ASSERT_EQUAL(poolsim_output_make_dirs(p), POOLSIM_OK);   /* a file: left to the writer */
+    CU_ASSERT_EQUAL(poolsim_output_make_dirs(p), POOLSIM_OK); /* a file: left to the writer */
     snprintf(p, sizeof p, "%s/f/g", dir);
     fprintf(stderr, "\n  (expected message follows)\n");
-    CU_ASSERT_EQUAL(poolsim_output_make_dirs(p), POOLSIM_EIO);   /* below a file */
-    CU_ASSERT_EQUAL(testutil_count_entries(dir), 3);   /* a, x, f */
+    CU_ASSERT_EQUAL(poolsim_output_make_dirs(p), POOLSIM_EIO); /* below a file */
+    CU_ASSERT_EQUAL(testutil_count_entries(dir), 3);           /* a, x, f */
     testutil_rm_tree(dir);
 }
 
@@ -334,11 +334,11 @@ static void test_template(void)
     const char *const xy[] = {"x", "yy"};
     expect_template("a %s b %s.", 2, xy, "a x b yy.");
     expect_template("%s：%s", 2, xy, "x：yy");
-    expect_template("100% %s", 1, xy, "100% x");      /* a lone % is literal */
-    expect_template("%d %s 50%", 1, xy, "%d x 50%");  /* no other directive */
-    expect_template("%s-%s-%s", 2, xy, "x-yy-");      /* beyond n: nothing */
+    expect_template("100% %s", 1, xy, "100% x");     /* a lone % is literal */
+    expect_template("%d %s 50%", 1, xy, "%d x 50%"); /* no other directive */
+    expect_template("%s-%s-%s", 2, xy, "x-yy-");     /* beyond n: nothing */
     const char *const null_b[] = {NULL, "b"};
-    expect_template("%s|%s", 2, null_b, "|b");        /* NULL: nothing */
+    expect_template("%s|%s", 2, null_b, "|b"); /* NULL: nothing */
     expect_template("", 0, NULL, "");
     expect_template("no args", 0, NULL, "no args");
     CU_ASSERT_STRING_EQUAL(poolsim_output_name_or(NULL, "id"), "id");
@@ -346,7 +346,7 @@ static void test_template(void)
     CU_ASSERT_STRING_EQUAL(poolsim_output_name_or("荷塘区", "id"), "荷塘区");
 }
 
-static int usage_calls;   /* calls of fake_usage */
+static int usage_calls; /* calls of fake_usage */
 
 static void fake_usage(FILE *f)
 {
@@ -364,10 +364,10 @@ static void test_check_args(void)
     fprintf(stderr, "\n  (expected messages follow)\n");
     CU_ASSERT_EQUAL(poolsim_output_check_args("plot", 0, NULL, fake_usage), -1);
     CU_ASSERT_EQUAL(poolsim_output_check_args("report", 2, "en", fake_usage), -1);
-    CU_ASSERT_EQUAL(usage_calls, 2);   /* usage after a wrong argument count */
+    CU_ASSERT_EQUAL(usage_calls, 2); /* usage after a wrong argument count */
     CU_ASSERT_EQUAL(poolsim_output_check_args("summary", 1, "fr", fake_usage), -1);
     CU_ASSERT_EQUAL(poolsim_output_check_args("summary", 1, "", fake_usage), -1);
-    CU_ASSERT_EQUAL(usage_calls, 2);   /* not after a bad --lang */
+    CU_ASSERT_EQUAL(usage_calls, 2); /* not after a bad --lang */
 }
 
 static void test_read_results(void)
@@ -409,12 +409,13 @@ static void test_render_missing_gnuplot(void)
     poolsim_results *r = testutil_results(4, 1, 2);
     char out[400];
     snprintf(out, sizeof out, "%s/charts", dir);
-    poolsim_plot_opts o = {.dir = out, .formats = POOLSIM_FMT_PNG, .lang = POOLSIM_LANG_EN, .path_env = empty};
+    poolsim_plot_opts o = {
+        .dir = out, .formats = POOLSIM_FMT_PNG, .lang = POOLSIM_LANG_EN, .path_env = empty};
     poolsim_chart_set set;
     fprintf(stderr, "\n  (expected message follows)\n");
     CU_ASSERT_EQUAL(poolsim_plot_render(r, &o, &set), POOLSIM_ETOOL);
     CU_ASSERT_EQUAL(set.n, 0);
-    CU_ASSERT(access(out, F_OK) != 0);   /* nothing created */
+    CU_ASSERT(access(out, F_OK) != 0); /* nothing created */
     poolsim_results_free(r);
     testutil_rm_tree(dir);
 }
@@ -424,12 +425,14 @@ static void test_render(void)
     char dir[300], flag[400], out[400];
     testutil_scratch_dir(dir, sizeof dir, "plotrender");
     snprintf(flag, sizeof flag, "%s/PWNED", dir);
-    snprintf(out, sizeof out, "%s/charts 'q'", dir);   /* a quote in the folder name too */
+    snprintf(out, sizeof out, "%s/charts 'q'", dir); /* a quote in the folder name too */
     poolsim_results *r = hostile_results(flag);
     CU_ASSERT_PTR_NOT_NULL_FATAL(r);
     for (int lang = 0; lang < 2; lang++) {
-        poolsim_plot_opts o = {.dir = out, .formats = POOLSIM_FMT_PNG | POOLSIM_FMT_SVG | POOLSIM_FMT_PDF,
-                               .lang = lang, .path_env = NULL};
+        poolsim_plot_opts o = {.dir = out,
+                               .formats = POOLSIM_FMT_PNG | POOLSIM_FMT_SVG | POOLSIM_FMT_PDF,
+                               .lang = lang,
+                               .path_env = NULL};
         poolsim_chart_set set;
         CU_ASSERT_EQUAL_FATAL(poolsim_plot_render(r, &o, &set), POOLSIM_OK);
         /* 2 fan + exhaustion + first year + 2 burden + 2 shortfall */
@@ -449,7 +452,7 @@ static void test_render(void)
         /* 24 charts, no temporary file left */
         CU_ASSERT_EQUAL(testutil_count_entries(out), 24);
     }
-    CU_ASSERT(access(flag, F_OK) != 0);   /* no backquoted command ran */
+    CU_ASSERT(access(flag, F_OK) != 0); /* no backquoted command ran */
     poolsim_results_free(r);
     testutil_rm_tree(dir);
 }
@@ -470,11 +473,12 @@ static void test_render_gnuplot_fails(void)
     chmod(fake, 0755);
     snprintf(out, sizeof out, "%s/charts", dir);
     poolsim_results *r = testutil_results(4, 1, 2);
-    poolsim_plot_opts o = {.dir = out, .formats = POOLSIM_FMT_PNG, .lang = POOLSIM_LANG_EN, .path_env = bin};
+    poolsim_plot_opts o = {
+        .dir = out, .formats = POOLSIM_FMT_PNG, .lang = POOLSIM_LANG_EN, .path_env = bin};
     poolsim_chart_set set;
     fprintf(stderr, "\n  (expected messages follow)\n");
     CU_ASSERT_EQUAL(poolsim_plot_render(r, &o, &set), POOLSIM_ETOOL);
-    CU_ASSERT_EQUAL(testutil_count_entries(out), 0);   /* no chart, no script, no log */
+    CU_ASSERT_EQUAL(testutil_count_entries(out), 0); /* no chart, no script, no log */
     poolsim_results_free(r);
     testutil_rm_tree(dir);
 }

@@ -51,8 +51,8 @@ static void test_accuracy(void)
  * histogram of the whole. */
 static void test_merge(void)
 {
-    poolsim_qhist *a = poolsim_qhist_alloc(2), *b = poolsim_qhist_alloc(2), *all = poolsim_qhist_alloc(2),
-                  *viapack = poolsim_qhist_alloc(2);
+    poolsim_qhist *a = poolsim_qhist_alloc(2), *b = poolsim_qhist_alloc(2),
+                  *all = poolsim_qhist_alloc(2), *viapack = poolsim_qhist_alloc(2);
     for (int i = 0; i < 5000; i++) {
         double v = exp(0.01 * i), w = i % 3 ? 0.0 : 1e6 / (i + 1);
         poolsim_qhist *half = i % 2 ? a : b;
@@ -72,7 +72,8 @@ static void test_merge(void)
         for (int k = 0; k <= 100; k++) {
             double p = k / 100.0;
             CU_ASSERT_EQUAL(poolsim_qhist_quantile7(a, c, p), poolsim_qhist_quantile7(all, c, p));
-            CU_ASSERT_EQUAL(poolsim_qhist_quantile7(viapack, c, p), poolsim_qhist_quantile7(all, c, p));
+            CU_ASSERT_EQUAL(poolsim_qhist_quantile7(viapack, c, p),
+                            poolsim_qhist_quantile7(all, c, p));
         }
     CU_ASSERT_EQUAL(poolsim_qhist_cvar_upper(a, 1, 0.05), poolsim_qhist_cvar_upper(all, 1, 0.05));
     free(pa);

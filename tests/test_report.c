@@ -53,7 +53,8 @@ static const char SVG[] =
     "<title>Gnuplot</title>\n<desc>Produced by GNUPLOT 5.4 patchlevel 4 </desc>\n\n"
     "<g id=\"gnuplot_canvas\">\n<defs>\n\t<circle id='gpDot' r='0.5'/>\n"
     "\t<use xlink:href='#gpDot' id='gpPt6' fill='currentColor'/>\n"
-    "\t<clipPath id=\"gpPlot1\"><rect x=\"1\" y=\"2\" width=\"3\" height=\"4\"/></clipPath>\n</defs>\n"
+    "\t<clipPath id=\"gpPlot1\"><rect x=\"1\" y=\"2\" width=\"3\" "
+    "height=\"4\"/></clipPath>\n</defs>\n"
     "<g clip-path=\"url(#gpPlot1)\"><title>key &lt;b&gt;</title><text>x&lt;y</text></g>\n"
     "<g gid=\"1\" fid=\"2\"></g>\n</g>\n</svg>\n";
 
@@ -61,20 +62,21 @@ static void test_inline_svg(void)
 {
     char *s = poolsim_report_inline_svg(SVG, "c3_", "Fan <chart> & 'co'");
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-    CU_ASSERT(strncmp(s, "<svg width=\"1000\" height=\"560\" viewBox=\"0 0 1000 560\" role=\"img\"", 64) == 0);
+    CU_ASSERT(strncmp(s, "<svg width=\"1000\" height=\"560\" viewBox=\"0 0 1000 560\" role=\"img\"",
+                      64) == 0);
     CU_ASSERT_PTR_NULL(strstr(s, "<?xml"));
     CU_ASSERT_PTR_NULL(strstr(s, "xmlns"));
     CU_ASSERT_PTR_NULL(strstr(s, "http"));
     CU_ASSERT_PTR_NOT_NULL(strstr(s, "aria-label=\"Fan &lt;chart&gt; &amp; &#39;co&#39;\""));
     CU_ASSERT_PTR_NOT_NULL(strstr(s, "<title>Fan &lt;chart&gt; &amp; &#39;co&#39;</title>"));
     CU_ASSERT_PTR_NULL(strstr(s, "Gnuplot</title>"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(s, "<title>key &lt;b&gt;</title>"));   /* later titles kept */
+    CU_ASSERT_PTR_NOT_NULL(strstr(s, "<title>key &lt;b&gt;</title>")); /* later titles kept */
     CU_ASSERT_PTR_NOT_NULL(strstr(s, "id=\"c3_gnuplot_canvas\""));
     CU_ASSERT_PTR_NOT_NULL(strstr(s, "id='c3_gpDot'"));
     CU_ASSERT_PTR_NOT_NULL(strstr(s, "xlink:href='#c3_gpDot' id='c3_gpPt6'"));
     CU_ASSERT_PTR_NOT_NULL(strstr(s, "id=\"c3_gpPlot1\""));
     CU_ASSERT_PTR_NOT_NULL(strstr(s, "clip-path=\"url(#c3_gpPlot1)\""));
-    CU_ASSERT_PTR_NOT_NULL(strstr(s, "gid=\"1\" fid=\"2\""));   /* only id= itself */
+    CU_ASSERT_PTR_NOT_NULL(strstr(s, "gid=\"1\" fid=\"2\"")); /* only id= itself */
     CU_ASSERT_PTR_NOT_NULL(strstr(s, "</svg>"));
     free(s);
     CU_ASSERT_PTR_NULL(poolsim_report_inline_svg("<html>no svg</html>", "c1_", "t"));
@@ -89,10 +91,12 @@ static char *page(const poolsim_results *r, int lang)
     set.chart = calloc((size_t)n, sizeof *set.chart);
     char **svg = calloc((size_t)n, sizeof *svg);
     if (!set.chart || !svg) return NULL;
-    static const char *const kn[5] = {"fan", "exhaustion", "first-exhaustion", "burden", "shortfall"};
+    static const char *const kn[5] = {"fan", "exhaustion", "first-exhaustion", "burden",
+                                      "shortfall"};
     int k = 0;
     for (int kind = 0; kind < 5; kind++) {
-        int per_line = kind == POOLSIM_CHART_FAN || kind == POOLSIM_CHART_BURDEN || kind == POOLSIM_CHART_SHORTFALL;
+        int per_line = kind == POOLSIM_CHART_FAN || kind == POOLSIM_CHART_BURDEN ||
+                       kind == POOLSIM_CHART_SHORTFALL;
         for (int l = 0; l < (per_line ? r->L : 1); l++, k++) {
             char name[64];
             snprintf(name, sizeof name, "%s-%d", kn[kind], l);
@@ -104,7 +108,8 @@ static char *page(const poolsim_results *r, int lang)
         }
     }
     set.n = k;
-    poolsim_report_opts o = {.lang = lang, .results_path = "build/x.h5", .generated = "2024-05-06T07:08:09Z"};
+    poolsim_report_opts o = {
+        .lang = lang, .results_path = "build/x.h5", .generated = "2024-05-06T07:08:09Z"};
     char *html = poolsim_report_html(r, &o, &set, svg);
     for (int i = 0; i < k; i++) free(svg[i]);
     free(svg);
@@ -193,7 +198,7 @@ static void test_write(void)
     poolsim_results *r = testutil_results(10, 2, 9);
     poolsim_report_opts o = {.lang = POOLSIM_LANG_ZH, .results_path = "x.h5", .generated = "now"};
     CU_ASSERT_EQUAL_FATAL(poolsim_report_write(r, &o, path), POOLSIM_OK);
-    CU_ASSERT_EQUAL(testutil_count_entries(dir), 1);   /* charts' temporary folder removed */
+    CU_ASSERT_EQUAL(testutil_count_entries(dir), 1); /* charts' temporary folder removed */
     size_t n = 0;
     char *buf = poolsim_output_read_file(path, &n);
     CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
@@ -209,7 +214,7 @@ static void test_write(void)
     o.path_env = empty;
     fprintf(stderr, "\n  (expected message follows)\n");
     CU_ASSERT_EQUAL(poolsim_report_write(r, &o, path), POOLSIM_ETOOL);
-    CU_ASSERT_EQUAL(testutil_count_entries(dir), 2);   /* report.html and bin */
+    CU_ASSERT_EQUAL(testutil_count_entries(dir), 2); /* report.html and bin */
     struct stat st;
     CU_ASSERT(stat(path, &st) == 0 && (size_t)st.st_size == n);
     free(buf);

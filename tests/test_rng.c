@@ -24,10 +24,10 @@
  *                 -> d16cfe09 94fdcceb 5001e420 24126ea1 */
 static const uint32_t kat[3][10] = {
     {0, 0, 0, 0, 0, 0, 0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8},
-    {0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0x408f276d,
-     0x41c83b0e, 0xa20bc7c6, 0x6d5451fd},
-    {0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0xa4093822, 0x299f31d0, 0xd16cfe09,
-     0x94fdcceb, 0x5001e420, 0x24126ea1},
+    {0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0x408f276d, 0x41c83b0e,
+     0xa20bc7c6, 0x6d5451fd},
+    {0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0xa4093822, 0x299f31d0, 0xd16cfe09, 0x94fdcceb,
+     0x5001e420, 0x24126ea1},
 };
 
 static void test_kat_block(void)
@@ -109,8 +109,7 @@ static void test_addressing(void)
     CU_ASSERT_FALSE(same(a, b, N));
     draw(r2, 42, 3, POOLSIM_STREAM_CLAIMS, 6, who, b, N);
     CU_ASSERT_FALSE(same(a, b, N));
-    draw(r2, 42, 3, POOLSIM_STREAM_CLAIMS, 5, poolsim_rng_who("c2", "employee", "inpatient"), b,
-         N);
+    draw(r2, 42, 3, POOLSIM_STREAM_CLAIMS, 5, poolsim_rng_who("c2", "employee", "inpatient"), b, N);
     CU_ASSERT_FALSE(same(a, b, N));
     /* reset mid-way restarts the sub-stream from its first draw */
     poolsim_rng_reset(r2, 42, 3, POOLSIM_STREAM_CLAIMS, 5, who);
@@ -135,7 +134,8 @@ static void test_who(void)
     CU_ASSERT_EQUAL(poolsim_rng_who("c1", NULL, NULL), poolsim_hash32("c1", POOLSIM_HASH_INIT));
     CU_ASSERT_EQUAL(poolsim_rng_who("c1", "emp", "inp"),
                     poolsim_hash32("c1/emp/inp", POOLSIM_HASH_INIT));
-    CU_ASSERT_EQUAL(poolsim_rng_who("c1", NULL, "inp"), poolsim_hash32("c1/inp", POOLSIM_HASH_INIT));
+    CU_ASSERT_EQUAL(poolsim_rng_who("c1", NULL, "inp"),
+                    poolsim_hash32("c1/inp", POOLSIM_HASH_INIT));
     CU_ASSERT_EQUAL(poolsim_rng_who(NULL, NULL, NULL), POOLSIM_HASH_INIT);
     CU_ASSERT_NOT_EQUAL(poolsim_rng_who("ab", "c", NULL), poolsim_rng_who("a", "bc", NULL));
     CU_ASSERT_NOT_EQUAL(poolsim_rng_who("c1", NULL, NULL), poolsim_rng_who("c2", NULL, NULL));

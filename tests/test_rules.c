@@ -8,7 +8,7 @@
 #include "poolsim/rules.h"
 #include "poolsim/scenario.h"
 
-#define TOL 1e-9
+#define TOL      1e-9
 #define EQ(a, b) CU_ASSERT_DOUBLE_EQUAL((a), (b), TOL)
 
 /* The Zhuzhou defaults: levy 10%, cap 30% (stop), no interest, brackets
@@ -40,7 +40,7 @@ static void test_interest(void)
     double r = 1000;
     double b[3] = {200, 0, 1000};
     poolsim_rules_interest(&p, 3, &r, b);
-    EQ(r, 1050); /* 1000 * 1.05 */
+    EQ(r, 1050);   /* 1000 * 1.05 */
     EQ(b[0], 204); /* 200 * 1.02 */
     EQ(b[1], 0);
     EQ(b[2], 1020); /* 1000 * 1.02 */
@@ -64,7 +64,9 @@ static void test_levy_stop(void)
     /* R = 1800 = cap exactly: the cap is reached, nobody pays */
     three(c);
     EQ(poolsim_rules_levy(&p, 3, 1800, c), 0);
-    EQ(c[0].levy, 0); EQ(c[1].levy, 0); EQ(c[2].levy, 0);
+    EQ(c[0].levy, 0);
+    EQ(c[1].levy, 0);
+    EQ(c[2].levy, 0);
 
     /* R above the cap: nobody pays */
     three(c);
@@ -75,7 +77,9 @@ static void test_levy_stop(void)
      * even though that overshoots the cap (the rule's text) */
     three(c);
     EQ(poolsim_rules_levy(&p, 3, nextafter(1800, 0), c), 540);
-    EQ(c[0].levy, 90); EQ(c[1].levy, 180); EQ(c[2].levy, 270);
+    EQ(c[0].levy, 90);
+    EQ(c[1].levy, 180);
+    EQ(c[2].levy, 270);
 
     /* empty reserve: full levy */
     three(c);
@@ -93,12 +97,16 @@ static void test_levy_top_up(void)
      * 300 * 180/540 = 100, 300 * 270/540 = 150 */
     three(c);
     EQ(poolsim_rules_levy(&p, 3, 1500, c), 300);
-    EQ(c[0].levy, 50); EQ(c[1].levy, 100); EQ(c[2].levy, 150);
+    EQ(c[0].levy, 50);
+    EQ(c[1].levy, 100);
+    EQ(c[2].levy, 150);
 
     /* R = 1000: room 800 >= 540: everybody pays in full */
     three(c);
     EQ(poolsim_rules_levy(&p, 3, 1000, c), 540);
-    EQ(c[0].levy, 90); EQ(c[1].levy, 180); EQ(c[2].levy, 270);
+    EQ(c[0].levy, 90);
+    EQ(c[1].levy, 180);
+    EQ(c[2].levy, 270);
 
     /* R = 1260: room 540 = due exactly: full */
     three(c);
@@ -107,7 +115,9 @@ static void test_levy_top_up(void)
     /* R at or above the cap: room 0, nobody pays */
     three(c);
     EQ(poolsim_rules_levy(&p, 3, 1800, c), 0);
-    EQ(c[0].levy, 0); EQ(c[1].levy, 0); EQ(c[2].levy, 0);
+    EQ(c[0].levy, 0);
+    EQ(c[1].levy, 0);
+    EQ(c[2].levy, 0);
     three(c);
     EQ(poolsim_rules_levy(&p, 3, 2500, c), 0);
 
@@ -283,14 +293,17 @@ static void test_pay(void)
     double r = 1000;
     CU_ASSERT_EQUAL(poolsim_rules_pay(&p, 3, &r, c), 0);
     EQ(r, 570);
-    EQ(c[1].reserve_paid, 210); EQ(c[1].miss, 0); EQ(c[1].county_share, 90);
+    EQ(c[1].reserve_paid, 210);
+    EQ(c[1].miss, 0);
+    EQ(c[1].county_share, 90);
 
     /* R = 430 = sum r exactly: not an exhaustion year, R = 0 */
     owing(c);
     r = 430;
     CU_ASSERT_EQUAL(poolsim_rules_pay(&p, 3, &r, c), 0);
     EQ(r, 0);
-    EQ(c[2].reserve_paid, 120); EQ(c[2].miss, 0);
+    EQ(c[2].reserve_paid, 120);
+    EQ(c[2].miss, 0);
 
     /* R = 215 < 430: exhaustion, each gets r * 215 / 430 = r / 2:
      * paid 50, 105, 60; miss 50, 105, 60.
@@ -328,7 +341,9 @@ static void test_pay(void)
     owing(c);
     r = 0;
     CU_ASSERT_EQUAL(poolsim_rules_pay(&p, 3, &r, c), 1);
-    EQ(c[1].reserve_paid, 0); EQ(c[1].miss, 210); EQ(c[1].county_share, 300);
+    EQ(c[1].reserve_paid, 0);
+    EQ(c[1].miss, 210);
+    EQ(c[1].county_share, 300);
 
     /* nothing owed, empty reserve: not an exhaustion year (0 < 0 is false) */
     memset(c, 0, sizeof c);
@@ -418,8 +433,11 @@ static void test_year(void)
     CU_ASSERT_EQUAL_FATAL(poolsim_rules_year(&p, 3, &r, s, c, &line), POOLSIM_OK);
     EQ(r, 685);
     CU_ASSERT_EQUAL(line.exhausted, 0);
-    EQ(c[1].reserve_paid, 350); EQ(c[1].county_share, 150); EQ(c[1].city_share, 0);
-    EQ(c[2].reserve_paid, 150); EQ(c[2].county_share, 350);
+    EQ(c[1].reserve_paid, 350);
+    EQ(c[1].county_share, 150);
+    EQ(c[1].city_share, 0);
+    EQ(c[2].reserve_paid, 150);
+    EQ(c[2].county_share, 350);
 }
 
 /* Inputs that are not finite amounts >= 0 are refused, nothing changed. */

@@ -131,12 +131,12 @@ static void test_full(void)
     EQ(poolsim_param_at(&E->reserve.levy_rate, 2023), 0.10);
     EQ(poolsim_param_at(&E->reserve.levy_rate, 2024), 0.12);
     CU_ASSERT(is_const(&E->reserve.cap_ratio, 0.30));
-    CU_ASSERT_EQUAL(E->reserve.cap_mode, POOLSIM_CAP_STOP);      /* line override */
-    CU_ASSERT_EQUAL(R->reserve.cap_mode, POOLSIM_CAP_TOP_UP);    /* city-wide */
+    CU_ASSERT_EQUAL(E->reserve.cap_mode, POOLSIM_CAP_STOP);   /* line override */
+    CU_ASSERT_EQUAL(R->reserve.cap_mode, POOLSIM_CAP_TOP_UP); /* city-wide */
     CU_ASSERT(is_const(&E->reserve.interest, 0.015));
     CU_ASSERT_EQUAL(E->reserve.uncovered, POOLSIM_UNCOVERED_CITY);
-    CU_ASSERT(is_const(&E->reserve.initial, 0));                /* line override */
-    CU_ASSERT(is_const(&R->reserve.initial, 1.5e8));            /* city-wide */
+    CU_ASSERT(is_const(&E->reserve.initial, 0));     /* line override */
+    CU_ASSERT(is_const(&R->reserve.initial, 1.5e8)); /* city-wide */
     CU_ASSERT_EQUAL(E->global_budget.enabled, 0);
     CU_ASSERT_EQUAL(R->global_budget.enabled, 1);
     CU_ASSERT(is_const(&R->global_budget.share_of_financing, 0.92));
@@ -147,7 +147,8 @@ static void test_full(void)
     CU_ASSERT_EQUAL(s->nclasses, 3);
     CU_ASSERT_EQUAL(E->nclasses, 2);
     CU_ASSERT_EQUAL(R->nclasses, 1);
-    int act = class_index(s, "active"), ret = class_index(s, "retired"), res = class_index(s, "resident");
+    int act = class_index(s, "active"), ret = class_index(s, "retired"),
+        res = class_index(s, "resident");
     CU_ASSERT(act == 0 && ret == 1 && res == 2);
     CU_ASSERT(E->classes[0] == act && E->classes[1] == ret && R->classes[0] == res);
     CU_ASSERT_EQUAL(s->classes[res].line, 1);
@@ -242,7 +243,7 @@ static void test_defaults(void)
 {
     poolsim_scenario *s = load_ok("tests/data/minimal.yaml", 0, NULL);
     if (!s) return;
-    CU_ASSERT_STRING_EQUAL(s->name, "minimal");  /* the file name */
+    CU_ASSERT_STRING_EQUAL(s->name, "minimal"); /* the file name */
     CU_ASSERT_STRING_EQUAL(s->lang, "en");
     CU_ASSERT_EQUAL(s->paths, 10000);
     CU_ASSERT_EQUAL(s->seed, 1ULL);
@@ -326,8 +327,8 @@ static void test_extends(void)
     CU_ASSERT_STRING_EQUAL(s->lines[0].benefits[0].id, "inpatient");
     CU_ASSERT_STRING_EQUAL(s->lines[0].benefits[1].id, "outpatient");
     const poolsim_benefit *bo = benefit(s, "employee", "outpatient");
-    CU_ASSERT(is_const(&bo->coinsurance, 0.6));  /* derived */
-    CU_ASSERT(is_const(&bo->ceiling, 2000));     /* kept from the base */
+    CU_ASSERT(is_const(&bo->coinsurance, 0.6)); /* derived */
+    CU_ASSERT(is_const(&bo->ceiling, 2000));    /* kept from the base */
     CU_ASSERT(is_const(&bo->cost_mean, 220));
     /* a dated value is a map: the derived file's year is added */
     const poolsim_benefit *bi = benefit(s, "employee", "inpatient");
@@ -344,10 +345,10 @@ static void test_extends(void)
     CU_ASSERT_STRING_EQUAL(s->counties[2].id, "xinqu");
     CU_ASSERT_STRING_EQUAL(s->counties[2].name, "新区");
     int res = class_index(s, "resident"), ins = class_index(s, "insured");
-    EQ(s->counties[1].balance[1], 5e6);      /* derived (nested form) */
-    EQ(s->counties[0].balance[1], 2e8);      /* from the CSV */
-    EQ(s->counties[1].enrol[res], 300000);   /* from the CSV */
-    EQ(s->counties[1].enrol[ins], 100);      /* derived */
+    EQ(s->counties[1].balance[1], 5e6);    /* derived (nested form) */
+    EQ(s->counties[0].balance[1], 2e8);    /* from the CSV */
+    EQ(s->counties[1].enrol[res], 300000); /* from the CSV */
+    EQ(s->counties[1].enrol[ins], 100);    /* derived */
     CU_ASSERT_PTR_NOT_NULL(strstr(s->source_text, "# ---- file: tests/data/ext-base.yaml\n"));
     poolsim_scenario_free(s);
 
@@ -377,14 +378,14 @@ static void test_set(void)
 {
     const char *sets[] = {
         "lines.resident.benefits.inpatient.coinsurance=0.75",
-        "counties.liling.resident=820001",             /* a CSV county */
-        "counties.liling.balance.employee=5",          /* flat key */
-        "counties.you_county.balance={resident: 7}",   /* nested form */
-        "counties.city.resident.enrol_growth=0.02",    /* class override */
-        "sharing.brackets.2.reserve=0.6",              /* list item by index */
-        "reserve.levy_rate.2026=0.2",                  /* one more year */
+        "counties.liling.resident=820001",           /* a CSV county */
+        "counties.liling.balance.employee=5",        /* flat key */
+        "counties.you_county.balance={resident: 7}", /* nested form */
+        "counties.city.resident.enrol_growth=0.02",  /* class override */
+        "sharing.brackets.2.reserve=0.6",            /* list item by index */
+        "reserve.levy_rate.2026=0.2",                /* one more year */
         "lines.employee.reserve.interest={2021: 0.01, 2030: 0.02}",
-        "lines.employee.benefits.outpatient.util_trend=0.02",   /* absent: added */
+        "lines.employee.benefits.outpatient.util_trend=0.02", /* absent: added */
         "simulation.claims_noise=none",
         "name=\"a: b\"",
     };
@@ -396,12 +397,13 @@ static void test_set(void)
     free(msg);
     CU_ASSERT_EQUAL_FATAL(rc, POOLSIM_OK);
     CU_ASSERT(is_const(&benefit(s, "resident", "inpatient")->coinsurance, 0.75));
-    int ll = poolsim_scenario_county_index(s, "liling"), yx = poolsim_scenario_county_index(s, "you_county");
+    int ll = poolsim_scenario_county_index(s, "liling"),
+        yx = poolsim_scenario_county_index(s, "you_county");
     int res = class_index(s, "resident");
     EQ(s->counties[ll].enrol[res], 820001);
     EQ(s->counties[ll].balance[0], 5);
     EQ(s->counties[yx].balance[1], 7);
-    EQ(s->counties[yx].balance[0], 0.6e8);  /* untouched */
+    EQ(s->counties[yx].balance[0], 0.6e8); /* untouched */
     CU_ASSERT(is_const(&s->counties[0].cls[res].enrol_growth, 0.02));
     CU_ASSERT(is_const(&s->sharing.reserve[1], 0.6));
     const poolsim_param *lv = &s->lines[1].reserve.levy_rate;
@@ -410,7 +412,7 @@ static void test_set(void)
     EQ(poolsim_param_at(lv, 2026), 0.2);
     const poolsim_param *ie = &s->lines[0].reserve.interest;
     CU_ASSERT(ie->n == 2 && ie->year[1] == 2030);
-    CU_ASSERT(is_const(&s->lines[1].reserve.interest, 0.015));  /* other line: city-wide */
+    CU_ASSERT(is_const(&s->lines[1].reserve.interest, 0.015)); /* other line: city-wide */
     CU_ASSERT(is_const(&benefit(s, "employee", "outpatient")->util_trend, 0.02));
     CU_ASSERT_EQUAL(s->claims_noise, POOLSIM_NOISE_NONE);
     CU_ASSERT_STRING_EQUAL(s->name, "a: b");
@@ -433,9 +435,9 @@ static void test_set(void)
 static void test_numbers(void)
 {
     const char *sets[] = {
-        "simulation.paths=1e5", "simulation.seed=0x10", "reserve.cap_ratio=+.5",
-        "lines.resident.benefits.inpatient.ceiling=.Inf", "reserve.interest=-0.25",
-        "economy.balance_interest=0o7",
+        "simulation.paths=1e5",   "simulation.seed=0x10",
+        "reserve.cap_ratio=+.5",  "lines.resident.benefits.inpatient.ceiling=.Inf",
+        "reserve.interest=-0.25", "economy.balance_interest=0o7",
     };
     poolsim_scenario *s = load_ok("tests/data/minimal.yaml", 6, sets);
     if (!s) return;
@@ -447,7 +449,7 @@ static void test_numbers(void)
     EQ(s->balance_interest, 7);
     poolsim_scenario_free(s);
 
-    const char *big[] = {"simulation.seed=18446744073709551615"};  /* 2^64 - 1, exact */
+    const char *big[] = {"simulation.seed=18446744073709551615"}; /* 2^64 - 1, exact */
     s = load_ok("tests/data/minimal.yaml", 1, big);
     if (!s) return;
     CU_ASSERT_EQUAL(s->seed, 18446744073709551615ULL);
@@ -458,7 +460,8 @@ static void test_numbers(void)
                          "reserve.interest=1.5x", "economy.balance_interest=1e400"};
     char *msg = NULL;
     s = NULL;
-    CU_ASSERT_EQUAL(load_capture("tests/data/minimal.yaml", 4, bad, -1, -1, &s, &msg), POOLSIM_EINPUT);
+    CU_ASSERT_EQUAL(load_capture("tests/data/minimal.yaml", 4, bad, -1, -1, &s, &msg),
+                    POOLSIM_EINPUT);
     CU_ASSERT_PTR_NOT_NULL(strstr(msg, "--set:1:1: reserve.levy_rate: '0.1' is quoted"));
     CU_ASSERT_PTR_NOT_NULL(strstr(msg, "--set:2:1: reserve.cap_ratio: 'nan' is not a number"));
     CU_ASSERT_PTR_NOT_NULL(strstr(msg, "--set:3:1: reserve.interest: '1.5x' is not a number"));
@@ -486,7 +489,8 @@ static void test_print(void)
         "    reserve: {levy_rate: {2021: 0.1, 2024: 0.12}, cap_ratio: 0.3, cap_mode: stop, "
         "interest: 0.015, uncovered: city, initial: 0}\n",
         "coinsurance: {2021: 0.85, 2024: 0.9}",
-        "      - {id: catastrophic, kind: per_capita, amount: 65, growth: 0.05, applies_to: [resident]}\n",
+        "      - {id: catastrophic, kind: per_capita, amount: 65, growth: 0.05, applies_to: "
+        "[resident]}\n",
         "    global_budget: {share_of_financing: 0.92, retention: 1, overspend_paid: 0}\n",
         "    name: 醴陵市\n",
         "    name: \"攸县, \\\"有\\\" 县\"\n",
@@ -608,10 +612,13 @@ static void test_all_errors(void)
     char *msg = NULL;
     poolsim_scenario *s = NULL;
     const char *sets[] = {"reserve.levy_rate=1.5", "reserve.cap_mode=full"};
-    CU_ASSERT_EQUAL(load_capture("tests/bad/share-range.yaml", 2, sets, 0, -1, &s, &msg), POOLSIM_EINPUT);
-    const char *a = strstr(msg, "tests/bad/share-range.yaml:6:38: lines.resident.benefits.inpatient.coinsurance: 1.2");
+    CU_ASSERT_EQUAL(load_capture("tests/bad/share-range.yaml", 2, sets, 0, -1, &s, &msg),
+                    POOLSIM_EINPUT);
+    const char *a = strstr(
+        msg, "tests/bad/share-range.yaml:6:38: lines.resident.benefits.inpatient.coinsurance: 1.2");
     const char *b = strstr(msg, "--set:1:1: reserve.levy_rate: 1.5 is out of range");
-    const char *c = strstr(msg, "--set:2:1: reserve.cap_mode: 'full' is not a valid choice (expected one of: stop, top_up)");
+    const char *c = strstr(msg, "--set:2:1: reserve.cap_mode: 'full' is not a valid choice "
+                                "(expected one of: stop, top_up)");
     const char *d = strstr(msg, "--paths:1:1: simulation.paths: 0 is out of range");
     CU_ASSERT(a && b && c && d && a < b && b < c);
     CU_ASSERT_PTR_NOT_NULL(strstr(msg, "poolsim: 4 errors in tests/bad/share-range.yaml\n"));
@@ -635,12 +642,14 @@ static void test_many_counties(void)
           " cost_mean: 11000, cv: 1.6, coinsurance: 0.85}]\n"
           "  - id: resident\n    classes: [{id: resident, per_capita: 280}]\n"
           "    benefits: [{id: catastrophic, kind: per_capita, amount: 65}]\n"
-          "counties_csv: c.csv\n", f);
+          "counties_csv: c.csv\n",
+          f);
     fclose(f);
     f = fopen(csv, "w");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     fputs("id,name,active,retired,resident,wage,cost_index,balance.employee,balance.resident,"
-          "resident.enrol_growth\n", f);
+          "resident.enrol_growth\n",
+          f);
     for (int i = 0; i < 200; i++)
         fprintf(f, "c%d,县%d,%d,%d,%d,60000,1.0%d,1e7,2e7,0.01\n", i, i, 1000 + i, 500 + i,
                 20000 + i, i % 10);
@@ -674,7 +683,8 @@ static void test_bom_crlf(void)
     fputs("\xEF\xBB\xBFname: 株洲\r\nstart_year: 2021\r\nhorizon_years: 2\r\nlines:\r\n"
           "  - {id: resident, name: 居民, classes: [{id: resident}],\r\n"
           "     benefits: [{id: b, kind: per_capita, amount: 1}]}\r\n"
-          "counties: [{id: liling, name: 醴陵市, resident: 5}]\r\n", f);
+          "counties: [{id: liling, name: 醴陵市, resident: 5}]\r\n",
+          f);
     fclose(f);
     poolsim_scenario *s = load_ok(yaml, 0, NULL);
     if (s) {
@@ -700,7 +710,8 @@ static void test_too_many_counties(void)
     FILE *f = fopen(yaml, "w");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     fputs("start_year: 2021\nhorizon_years: 2\nlines: [{id: resident, classes: [{id: resident}], "
-          "benefits: [{id: b, kind: per_capita, amount: 1}]}]\ncounties_csv: c.csv\n", f);
+          "benefits: [{id: b, kind: per_capita, amount: 1}]}]\ncounties_csv: c.csv\n",
+          f);
     fclose(f);
     f = fopen(csv, "w");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
@@ -710,7 +721,8 @@ static void test_too_many_counties(void)
     poolsim_scenario *s = NULL;
     char *msg = NULL;
     CU_ASSERT_EQUAL(load_capture(yaml, 0, NULL, -1, -1, &s, &msg), POOLSIM_EINPUT);
-    CU_ASSERT_PTR_NOT_NULL(msg && strstr(msg, "c.csv:1:1: counties: 10001 counties (expected at most 10000)"));
+    CU_ASSERT_PTR_NOT_NULL(
+        msg && strstr(msg, "c.csv:1:1: counties: 10001 counties (expected at most 10000)"));
     free(msg);
     remove(yaml);
     remove(csv);

@@ -18,7 +18,7 @@
 #include "poolsim/settle.h"
 #include "test_util.h"
 
-#define TOL 1e-9
+#define TOL      1e-9
 #define EQ(a, b) CU_ASSERT_DOUBLE_EQUAL((a), (b), TOL)
 
 /* ---- A scenario as a struct -------------------------------------------------
@@ -183,10 +183,12 @@ static void test_text_width(void)
 {
     CU_ASSERT_EQUAL(poolsim_settle_text_width(""), 0);
     CU_ASSERT_EQUAL(poolsim_settle_text_width("abc"), 3);
-    CU_ASSERT_EQUAL(poolsim_settle_text_width("荷塘区"), 6);     /* 3 CJK x 2 */
+    CU_ASSERT_EQUAL(poolsim_settle_text_width("荷塘区"), 6); /* 3 CJK x 2 */
     CU_ASSERT_EQUAL(poolsim_settle_text_width("a荷b"), 4);
-    CU_ASSERT_EQUAL(poolsim_settle_text_width("县（区）"), 8);   /* fullwidth parentheses */
-    CU_ASSERT_EQUAL(poolsim_settle_text_width("\xff" "a"), 2); /* invalid byte counts 1 */
+    CU_ASSERT_EQUAL(poolsim_settle_text_width("县（区）"), 8); /* fullwidth parentheses */
+    CU_ASSERT_EQUAL(poolsim_settle_text_width("\xff"
+                                              "a"),
+                    2); /* invalid byte counts 1 */
 }
 
 /* ---- parsing ----------------------------------------------------------------- */
@@ -246,7 +248,9 @@ static void test_parse_errors(void)
                 "t.csv:5:6: county: second row for county 'b', line employee, year 2021 "
                 "(first at line 3;");
     /* amounts: non-numeric, partly numeric, nan, inf, hex, overflow, negative, empty */
-    parse_fails(s, HDR "2021,a,employee,abc,1\n" "2021,b,employee,1,1\n2021,c,employee,1,1\n",
+    parse_fails(s,
+                HDR "2021,a,employee,abc,1\n"
+                    "2021,b,employee,1,1\n2021,c,employee,1,1\n",
                 "t.csv:2:17: financing: 'abc' is not a number (expected a number >= 0, in yuan)");
     parse_fails(s, HDR "2021,a,employee,12abc,1\n2021,b,employee,1,1\n2021,c,employee,1,1\n",
                 "financing: '12abc' is not a number");
@@ -266,7 +270,8 @@ static void test_parse_errors(void)
     parse_fails(s, HDR "2021.5,a,employee,1,1\n", "t.csv:2:1: year: '2021.5' is not an integer");
     parse_fails(s, HDR "99999,a,employee,1,1\n",
                 "t.csv:2:1: year: 99999 is out of range (expected 1..9999)");
-    parse_fails(s, HDR "99999999999999999999,a,employee,1,1\n", "year: 99999999999999999999 is out of range");
+    parse_fails(s, HDR "99999999999999999999,a,employee,1,1\n",
+                "year: 99999999999999999999 is out of range");
     /* ragged rows */
     parse_fails(s, HDR EMP21 "2021,a,employee,1\n",
                 "t.csv:5:1: row: 4 fields (expected 5, as in the header");
@@ -289,8 +294,7 @@ static void test_parse_errors(void)
     parse_fails(s, HDR "2021,\"a\"x,employee,1,1\n", "t.csv:2:9: csv: malformed CSV");
     parse_fails(s, HDR "2021,\"a,employee,1,1\n", "csv: unterminated quoted field");
     /* columns count characters, not bytes: 荷塘 is 2 columns of text */
-    parse_fails(s, HDR "2021,荷塘,employee,1,x\n",
-                "t.csv:2:20: expenditure: 'x' is not a number");
+    parse_fails(s, HDR "2021,荷塘,employee,1,x\n", "t.csv:2:20: expenditure: 'x' is not a number");
     /* a NUL byte inside a field */
     {
         poolsim_flows fl;
@@ -393,12 +397,10 @@ static void settle_small_flows(const fixture *fx, poolsim_settlement *st)
     free(text);
 }
 
-static const poolsim_settle_row *find(const poolsim_settlement *st, int year, int county,
-                                      int line)
+static const poolsim_settle_row *find(const poolsim_settlement *st, int year, int county, int line)
 {
     for (size_t i = 0; i < st->n; i++)
-        if (st->rows[i].year == year && st->rows[i].county == county &&
-            st->rows[i].line == line)
+        if (st->rows[i].year == year && st->rows[i].county == county && st->rows[i].line == line)
             return &st->rows[i];
     return NULL;
 }
@@ -649,7 +651,8 @@ static void test_settle_zero_financing(void)
     mem_open(&m);
     poolsim_settle_write_csv(&fx.s, &st, m.f);
     char *csv = mem_close(&m);
-    CU_ASSERT_PTR_NOT_NULL(strstr(csv, "\n2021,c,employee,0,0,800,-800,500,300,inf,4,0,300,0,0,0,12002\n"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(csv, "\n2021,c,employee,0,0,800,-800,500,300,inf,4,0,300,0,0,0,12002\n"));
     free(csv);
     poolsim_settle_free(&st);
 }
@@ -687,7 +690,8 @@ static void check_aligned(const char *table)
     char *copy = strdup(table);
     size_t width = 0;
     int in_block = 0;
-    for (char *save = NULL, *ln = strtok_r(copy, "\n", &save); ln; ln = strtok_r(NULL, "\n", &save)) {
+    for (char *save = NULL, *ln = strtok_r(copy, "\n", &save); ln;
+         ln = strtok_r(NULL, "\n", &save)) {
         if (strncmp(ln, "county", 6) == 0 || strncmp(ln, "县（区）", strlen("县（区）")) == 0) {
             width = poolsim_settle_text_width(ln);
             in_block = 1;

@@ -107,7 +107,8 @@ static void test_moments_fold(void)
         mixed[p] = p % 5 == 0 ? 0.0 : (p % 3 ? -1.0 : 1.0) * cos((double)p) * 1e3;
     qsort(mixed, (size_t)P, sizeof(double), cmp_d);
     for (int k = 0; k < POOLSIM_NQ; k++)
-        CU_ASSERT_EQUAL(r->reserve_ratio.q[k], poolsim_quantile7(mixed, (size_t)P, poolsim_quantile_probs[k]));
+        CU_ASSERT_EQUAL(r->reserve_ratio.q[k],
+                        poolsim_quantile7(mixed, (size_t)P, poolsim_quantile_probs[k]));
     free(mixed);
     /* folding out of order is refused */
     poolsim_block_reset(b, 7);

@@ -29,14 +29,17 @@ static void test_width(void)
 {
     CU_ASSERT_EQUAL(poolsim_summary_width(""), 0);
     CU_ASSERT_EQUAL(poolsim_summary_width("abc"), 3);
-    CU_ASSERT_EQUAL(poolsim_summary_width("荷塘区"), 6);          /* 3 CJK ideographs */
+    CU_ASSERT_EQUAL(poolsim_summary_width("荷塘区"), 6); /* 3 CJK ideographs */
     CU_ASSERT_EQUAL(poolsim_summary_width("a荷b"), 4);
-    CU_ASSERT_EQUAL(poolsim_summary_width("县（市、区）"), 12);   /* fullwidth brackets, ideographic comma */
-    CU_ASSERT_EQUAL(poolsim_summary_width("\xc3\xa9"), 1);        /* é, U+00E9 */
-    CU_ASSERT_EQUAL(poolsim_summary_width("e\xcc\x81"), 1);       /* e + combining acute U+0301 */
-    CU_ASSERT_EQUAL(poolsim_summary_width("\xff" "a"), 2);        /* invalid byte counts 1 */
-    CU_ASSERT_EQUAL(poolsim_summary_width("\xe4\xb8"), 2);        /* truncated sequence: 2 bytes */
-    CU_ASSERT_EQUAL(poolsim_summary_width("–"), 1);               /* en dash U+2013: narrow */
+    CU_ASSERT_EQUAL(poolsim_summary_width("县（市、区）"),
+                    12); /* fullwidth brackets, ideographic comma */
+    CU_ASSERT_EQUAL(poolsim_summary_width("\xc3\xa9"), 1);  /* é, U+00E9 */
+    CU_ASSERT_EQUAL(poolsim_summary_width("e\xcc\x81"), 1); /* e + combining acute U+0301 */
+    CU_ASSERT_EQUAL(poolsim_summary_width("\xff"
+                                          "a"),
+                    2);                                    /* invalid byte counts 1 */
+    CU_ASSERT_EQUAL(poolsim_summary_width("\xe4\xb8"), 2); /* truncated sequence: 2 bytes */
+    CU_ASSERT_EQUAL(poolsim_summary_width("–"), 1);        /* en dash U+2013: narrow */
 }
 
 static void test_csv_quote(void)
@@ -83,8 +86,8 @@ static void test_csv_files(void)
     /* values checked by hand below */
     r->exhaustion_prob[POOLSIM_LT(r, 0, 0)] = 0.0125;
     r->county_burden_total.mean[POOLSIM_LC(r, 1, 2)] = 123456789.5;
-    r->reserve_ratio.q[POOLSIM_LT(r, 1, 3) * POOLSIM_NQ + 6] = 0.1;   /* p99, line 1, year 4 */
-    r->balance.mean[POOLSIM_LCT(r, 0, 1, 0)] = -0.0;                  /* written "-0": sign kept */
+    r->reserve_ratio.q[POOLSIM_LT(r, 1, 3) * POOLSIM_NQ + 6] = 0.1; /* p99, line 1, year 4 */
+    r->balance.mean[POOLSIM_LCT(r, 0, 1, 0)] = -0.0;                /* written "-0": sign kept */
     char out[400];
     snprintf(out, sizeof out, "%s/csv", dir);
     CU_ASSERT_EQUAL_FATAL(poolsim_summary_write_csv(r, out, NULL), POOLSIM_OK);
@@ -97,23 +100,27 @@ static void test_csv_files(void)
         CU_ASSERT_PTR_NOT_NULL_FATAL(t);
         CU_ASSERT(strncmp(t, POOLSIM_CSV_BOM "line_id,line_name,", 21) == 0);
         CU_ASSERT_EQUAL(count_records(t, "employee,") + count_records(t, "resident,"), want[i]);
-        CU_ASSERT(n >= 2 && t[n - 2] == '\r' && t[n - 1] == '\n');   /* CRLF records */
+        CU_ASSERT(n >= 2 && t[n - 2] == '\r' && t[n - 1] == '\n'); /* CRLF records */
         if (i == 0) {
-            CU_ASSERT(strncmp(t, POOLSIM_CSV_BOM "line_id,line_name,year,prob,lo,hi,year_prob\r\n", 47) == 0);
+            CU_ASSERT(strncmp(t, POOLSIM_CSV_BOM "line_id,line_name,year,prob,lo,hi,year_prob\r\n",
+                              47) == 0);
             CU_ASSERT_PTR_NOT_NULL(strstr(t, "\r\nemployee,城镇职工基本医疗保险,2021,0.0125,"));
         }
         if (i == 2) {
-            CU_ASSERT_PTR_NOT_NULL(strstr(t, "line_id,line_name,year,mean,se,p01,p05,p25,p50,p75,p95,p99,cap_ratio\r\n"));
-            CU_ASSERT_PTR_NOT_NULL(strstr(t, ",0.1,"));   /* shortest form of 0.1 */
+            CU_ASSERT_PTR_NOT_NULL(strstr(
+                t, "line_id,line_name,year,mean,se,p01,p05,p25,p50,p75,p95,p99,cap_ratio\r\n"));
+            CU_ASSERT_PTR_NOT_NULL(strstr(t, ",0.1,")); /* shortest form of 0.1 */
         }
         if (i == 7) {
-            CU_ASSERT_PTR_NOT_NULL(strstr(t, "employee,城镇职工基本医疗保险,hetang,\"A \"\"big\"\", county\","));
-            CU_ASSERT_PTR_NOT_NULL(strstr(t, "resident,城乡居民基本医疗保险,shifeng,石峰区,123456789.5,"));
+            CU_ASSERT_PTR_NOT_NULL(
+                strstr(t, "employee,城镇职工基本医疗保险,hetang,\"A \"\"big\"\", county\","));
+            CU_ASSERT_PTR_NOT_NULL(
+                strstr(t, "resident,城乡居民基本医疗保险,shifeng,石峰区,123456789.5,"));
         }
-        if (i == 8) {   /* balance_mean, then balance_se */
+        if (i == 8) { /* balance_mean, then balance_se */
             CU_ASSERT_PTR_NOT_NULL(strstr(t, ",-0,"));
         }
-        if (i == 1) {   /* the "never" row has an empty year */
+        if (i == 1) { /* the "never" row has an empty year */
             CU_ASSERT_PTR_NOT_NULL(strstr(t, "\r\nemployee,城镇职工基本医疗保险,,"));
         }
         free(t);
@@ -143,11 +150,11 @@ static void test_xlsx(void)
         CU_ASSERT(n > 1000 && memcmp(t, "PK\x03\x04", 4) == 0);
         /* zip entry names are stored uncompressed in the local headers */
         CU_ASSERT(has_bytes(t, n, "xl/worksheets/sheet1.xml"));
-        CU_ASSERT(has_bytes(t, n, "xl/worksheets/sheet10.xml"));   /* about + 9 tables */
+        CU_ASSERT(has_bytes(t, n, "xl/worksheets/sheet10.xml")); /* about + 9 tables */
         CU_ASSERT(!has_bytes(t, n, "xl/worksheets/sheet11.xml"));
         free(t);
     }
-    CU_ASSERT_EQUAL(testutil_count_entries(dir), 1);   /* no temporary file left */
+    CU_ASSERT_EQUAL(testutil_count_entries(dir), 1); /* no temporary file left */
     snprintf(path, sizeof path, "%s/missing/t.xlsx", dir);
     fprintf(stderr, "\n  (expected message follows)\n");
     CU_ASSERT_EQUAL(poolsim_summary_write_xlsx(r, 0, path), POOLSIM_EIO);
@@ -163,7 +170,7 @@ static void test_print_aligned(void)
     free(r->county_names[1]);
     r->county_names[1] = strdup("Lusong District");
     free(r->county_names[2]);
-    r->county_names[2] = strdup("石峰\n区");   /* a line break becomes a space */
+    r->county_names[2] = strdup("石峰\n区"); /* a line break becomes a space */
     char *buf = NULL;
     size_t n = 0;
     FILE *f = open_memstream(&buf, &n);
@@ -179,7 +186,7 @@ static void test_print_aligned(void)
         CU_ASSERT_PTR_NOT_NULL_FATAL(eol);
         char line[256];
         snprintf(line, sizeof line, "%.*s", (int)(eol - p), p);
-        end_col[i] = poolsim_summary_width(line);   /* numbers right-aligned: same end */
+        end_col[i] = poolsim_summary_width(line); /* numbers right-aligned: same end */
     }
     CU_ASSERT_EQUAL(end_col[0], end_col[1]);
     CU_ASSERT_EQUAL(end_col[1], end_col[2]);

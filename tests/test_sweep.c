@@ -77,7 +77,7 @@ static void test_paired_hand(void)
     double m, se;
     poolsim_sweep_mean_se(x1, 4, &m, &se);
     CU_ASSERT_DOUBLE_EQUAL(m, 3.25, 1e-15);
-    CU_ASSERT_DOUBLE_EQUAL(se, 0.75, 1e-15);   /* sqrt(2.25 / 4) */
+    CU_ASSERT_DOUBLE_EQUAL(se, 0.75, 1e-15); /* sqrt(2.25 / 4) */
 }
 
 /* ---- lever parsing ---------------------------------------------------------- */
@@ -85,7 +85,8 @@ static void test_paired_hand(void)
 static void test_lever_parse(void)
 {
     poolsim_sweep_lever lv;
-    CU_ASSERT_EQUAL(poolsim_sweep_lever_parse("reserve.levy_rate=0.08, 0.10,0.12", &lv), POOLSIM_OK);
+    CU_ASSERT_EQUAL(poolsim_sweep_lever_parse("reserve.levy_rate=0.08, 0.10,0.12", &lv),
+                    POOLSIM_OK);
     CU_ASSERT_STRING_EQUAL(lv.key, "reserve.levy_rate");
     CU_ASSERT_EQUAL(lv.n, 3);
     CU_ASSERT(lv.numeric);
@@ -93,8 +94,9 @@ static void test_lever_parse(void)
     CU_ASSERT_EQUAL(lv.value[2], 0.12);
     poolsim_sweep_lever_free(&lv);
     /* dated values: commas inside braces do not split */
-    CU_ASSERT_EQUAL(poolsim_sweep_lever_parse("k={2021: 0.63, 2024: 0.70},{2021: 0.63, 2024: 0.75}",
-                                              &lv), POOLSIM_OK);
+    CU_ASSERT_EQUAL(
+        poolsim_sweep_lever_parse("k={2021: 0.63, 2024: 0.70},{2021: 0.63, 2024: 0.75}", &lv),
+        POOLSIM_OK);
     CU_ASSERT_EQUAL(lv.n, 2);
     CU_ASSERT(!lv.numeric);
     CU_ASSERT_PTR_NULL(lv.value);
@@ -173,7 +175,8 @@ static void test_budget_random_claims(void)
 /* Per-path records of paths [0, n) of a scenario with overrides. */
 static double *records(const char *path, const char *set, long n, poolsim_stats_layout *lay)
 {
-    poolsim_load_opts lo = {.nsets = set ? 1 : 0, .sets = set ? &set : NULL, .paths = -1, .seed = -1};
+    poolsim_load_opts lo = {
+        .nsets = set ? 1 : 0, .sets = set ? &set : NULL, .paths = -1, .seed = -1};
     poolsim_scenario *s = NULL;
     FILE *d = quiet_diag();
     int st = poolsim_scenario_load(path, &lo, d, &s);
@@ -186,8 +189,9 @@ static double *records(const char *path, const char *set, long n, poolsim_stats_
     double *rec = malloc((size_t)n * lay->n * sizeof *rec);
     CU_ASSERT_FATAL(w && rec);
     for (long p = 0; p < n; p++)
-        CU_ASSERT_EQUAL(poolsim_engine_path(pl, lay, s->seed, (uint32_t)p, w, rec + (size_t)p * lay->n),
-                        POOLSIM_OK);
+        CU_ASSERT_EQUAL(
+            poolsim_engine_path(pl, lay, s->seed, (uint32_t)p, w, rec + (size_t)p * lay->n),
+            POOLSIM_OK);
     poolsim_path_ws_free(w);
     poolsim_plan_free(pl);
     poolsim_scenario_free(s);
@@ -206,9 +210,9 @@ static void test_crn_bit_identical(void)
     int a_changed = 0, b_same = 1;
     for (long p = 0; p < n; p++) {
         const double *x = r0 + (size_t)p * lay.n, *y = r1 + (size_t)p * lay.n;
-        size_t a = 0 * T, b = 1 * T;   /* line 0: county a at 0, b at T */
-        size_t offs[] = {lay.fin, lay.exp, lay.burden, lay.shortfall, lay.bal, lay.reserve_paid,
-                         lay.levy, lay.shortfall_flag};
+        size_t a = 0 * T, b = 1 * T; /* line 0: county a at 0, b at T */
+        size_t offs[] = {lay.fin, lay.exp,          lay.burden, lay.shortfall,
+                         lay.bal, lay.reserve_paid, lay.levy,   lay.shortfall_flag};
         for (size_t k = 0; k < sizeof offs / sizeof offs[0]; k++)
             b_same &= memcmp(x + offs[k] + b, y + offs[k] + b, T * sizeof(double)) == 0;
         b_same &= memcmp(x + lay.burden_total + 1, y + lay.burden_total + 1, sizeof(double)) == 0;
@@ -226,11 +230,15 @@ static void test_crn_bit_identical(void)
     poolsim_sweep_eval *e0 = eval("tests/data/sweep_crn.yaml", 1, &s0, 0, 1);
     poolsim_sweep_eval *e1 = eval("tests/data/sweep_crn.yaml", 1, &s1, 0, 1);
     CU_ASSERT_FATAL(e0 && e1);
-    size_t P = (size_t)e0->P, bo = (size_t)1 * P * T;   /* [L=0][C=1][P][T] */
-    CU_ASSERT(memcmp(e0->saved->county_burden + bo, e1->saved->county_burden + bo, P * T * sizeof(double)) == 0);
-    CU_ASSERT(memcmp(e0->saved->shortfall + bo, e1->saved->shortfall + bo, P * T * sizeof(double)) == 0);
-    CU_ASSERT(memcmp(e0->saved->balance + bo, e1->saved->balance + bo, P * T * sizeof(double)) == 0);
-    CU_ASSERT(memcmp(e0->saved->county_burden, e1->saved->county_burden, P * T * sizeof(double)) != 0);
+    size_t P = (size_t)e0->P, bo = (size_t)1 * P * T; /* [L=0][C=1][P][T] */
+    CU_ASSERT(memcmp(e0->saved->county_burden + bo, e1->saved->county_burden + bo,
+                     P * T * sizeof(double)) == 0);
+    CU_ASSERT(
+        memcmp(e0->saved->shortfall + bo, e1->saved->shortfall + bo, P * T * sizeof(double)) == 0);
+    CU_ASSERT(memcmp(e0->saved->balance + bo, e1->saved->balance + bo, P * T * sizeof(double)) ==
+              0);
+    CU_ASSERT(memcmp(e0->saved->county_burden, e1->saved->county_burden, P * T * sizeof(double)) !=
+              0);
     const poolsim_results *a = e0->res, *b = e1->res;
     size_t i = POOLSIM_LCT(a, 0, 1, 0);
     CU_ASSERT(memcmp(a->financing.mean + i, b->financing.mean + i, T * sizeof(double)) == 0);
@@ -238,7 +246,8 @@ static void test_crn_bit_identical(void)
     CU_ASSERT(memcmp(a->expenditure.se + i, b->expenditure.se + i, T * sizeof(double)) == 0);
     CU_ASSERT(memcmp(a->county_burden.p95 + i, b->county_burden.p95 + i, T * sizeof(double)) == 0);
     CU_ASSERT(a->county_burden_total.mean[1] > 0);
-    CU_ASSERT(memcmp(&a->county_burden_total.mean[1], &b->county_burden_total.mean[1], sizeof(double)) == 0);
+    CU_ASSERT(memcmp(&a->county_burden_total.mean[1], &b->county_burden_total.mean[1],
+                     sizeof(double)) == 0);
     /* and the paired difference of b's burden is exactly zero */
     poolsim_paired pd;
     poolsim_sweep_paired(e0->burden_total + P, e1->burden_total + P, e0->P, &pd);
@@ -256,9 +265,10 @@ static poolsim_sweep_results *sweep(const char *path, const char *const *args, i
 {
     poolsim_sweep_lever lv[8];
     CU_ASSERT_FATAL(nargs <= 8);
-    for (int i = 0; i < nargs; i++) CU_ASSERT_EQUAL_FATAL(poolsim_sweep_lever_parse(args[i], &lv[i]), POOLSIM_OK);
-    poolsim_sweep_opts o = {.nsets = nargs, .sets = lv,
-                            .eval = {.paths = paths, .threads = threads}};
+    for (int i = 0; i < nargs; i++)
+        CU_ASSERT_EQUAL_FATAL(poolsim_sweep_lever_parse(args[i], &lv[i]), POOLSIM_OK);
+    poolsim_sweep_opts o = {
+        .nsets = nargs, .sets = lv, .eval = {.paths = paths, .threads = threads}};
     poolsim_sweep_results *w = NULL;
     FILE *d = quiet_diag();
     int st = poolsim_sweep_run(path, &o, d, &w, base);
@@ -310,15 +320,16 @@ static void test_sweep_by_hand(void)
     const char *a3[] = {"reserve.levy_rate.2023=0.01,0.03"};
     w = sweep("tests/data/solve_dated.yaml", a3, 1, 0, 1, NULL);
     CU_ASSERT_FATAL(w != NULL);
-    CU_ASSERT_EQUAL(w->exh_prob[POOLSIM_SW_NLT(w, 0, 0, 1)], 0.0);   /* 2022 */
-    CU_ASSERT_EQUAL(w->exh_prob[POOLSIM_SW_NLT(w, 0, 0, 2)], 1.0);   /* 2023 */
+    CU_ASSERT_EQUAL(w->exh_prob[POOLSIM_SW_NLT(w, 0, 0, 1)], 0.0); /* 2022 */
+    CU_ASSERT_EQUAL(w->exh_prob[POOLSIM_SW_NLT(w, 0, 0, 2)], 1.0); /* 2023 */
     CU_ASSERT_EQUAL(w->exh_prob[POOLSIM_SW_NLT(w, 1, 0, 4)], 0.0);
     REL(w->burden_mean[0], 60000.0);
     REL(w->burden_mean[1], 75000.0);
     poolsim_sweep_results_free(w);
 
     /* a dated value as a whole per grid point, with a fixed override first */
-    const char *a4[] = {"reserve.interest=0", "reserve.levy_rate={2021: 0.0, 2023: 0.01},{2021: 0.0, 2023: 0.03}"};
+    const char *a4[] = {"reserve.interest=0",
+                        "reserve.levy_rate={2021: 0.0, 2023: 0.01},{2021: 0.0, 2023: 0.03}"};
     w = sweep("tests/data/solve_dated.yaml", a4, 2, 0, 1, NULL);
     CU_ASSERT_FATAL(w != NULL);
     CU_ASSERT_EQUAL(w->K, 1);
@@ -352,17 +363,21 @@ static void test_sweep_errors(void)
     poolsim_sweep_opts o = {.nsets = 1, .sets = lv};
     poolsim_sweep_results *w = NULL;
     FILE *d = quiet_diag();
-    CU_ASSERT_EQUAL(poolsim_sweep_run("tests/data/solve_levy.yaml", &o, d, &w, NULL), POOLSIM_EINPUT);
+    CU_ASSERT_EQUAL(poolsim_sweep_run("tests/data/solve_levy.yaml", &o, d, &w, NULL),
+                    POOLSIM_EINPUT);
     CU_ASSERT_PTR_NULL(w);
     /* a lever that changes the horizon cannot be paired */
     CU_ASSERT_EQUAL_FATAL(poolsim_sweep_lever_parse("horizon_years=5,6", &lv[1]), POOLSIM_OK);
     o.sets = &lv[1];
-    CU_ASSERT_EQUAL(poolsim_sweep_run("tests/data/solve_levy.yaml", &o, d, &w, NULL), POOLSIM_EINPUT);
+    CU_ASSERT_EQUAL(poolsim_sweep_run("tests/data/solve_levy.yaml", &o, d, &w, NULL),
+                    POOLSIM_EINPUT);
     CU_ASSERT_PTR_NULL(w);
     /* a bad value is a scenario error */
     poolsim_sweep_lever_free(&lv[1]);
-    CU_ASSERT_EQUAL_FATAL(poolsim_sweep_lever_parse("reserve.levy_rate=0.1,1.5", &lv[1]), POOLSIM_OK);
-    CU_ASSERT_EQUAL(poolsim_sweep_run("tests/data/solve_levy.yaml", &o, d, &w, NULL), POOLSIM_EINPUT);
+    CU_ASSERT_EQUAL_FATAL(poolsim_sweep_lever_parse("reserve.levy_rate=0.1,1.5", &lv[1]),
+                          POOLSIM_OK);
+    CU_ASSERT_EQUAL(poolsim_sweep_run("tests/data/solve_levy.yaml", &o, d, &w, NULL),
+                    POOLSIM_EINPUT);
     close_diag(d);
     poolsim_sweep_lever_free(&lv[0]);
     poolsim_sweep_lever_free(&lv[1]);

@@ -8,9 +8,9 @@
 
 /* Moments of the fund's payment per episode, Y = c (min(X,u) - d)^+. */
 typedef struct {
-    double ey;   /* E[Y], yuan */
-    double ey2;  /* E[Y^2], yuan^2 */
-    double vy;   /* Var[Y] = ey2 - ey^2 (clamped at 0) */
+    double ey;  /* E[Y], yuan */
+    double ey2; /* E[Y^2], yuan^2 */
+    double vy;  /* Var[Y] = ey2 - ey^2 (clamped at 0) */
 } poolsim_claims_moments;
 
 /* Lognormal limited expected values with log-mean mu and log-sd s > 0:

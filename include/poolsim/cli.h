@@ -41,7 +41,8 @@ void poolsim_setlist_free(poolsim_setlist *sl);
 
 /* Parse a whole number in [lo, hi] from a command-line option; prints
  * "poolsim: OPTION: ..." and returns -1 on failure. */
-int poolsim_cli_parse_long(const char *opt, const char *text, long lo, long hi, long *out /* OUT */);
+int poolsim_cli_parse_long(const char *opt, const char *text, long lo, long hi,
+                           long *out /* OUT */);
 
 /* Fill provenance metadata (version, commit, build info, start time). */
 int poolsim_cli_provenance(poolsim_results *r, double run_seconds, const char *start_time);

@@ -16,33 +16,33 @@
 /* Process exit codes (documented in README.md). */
 enum poolsim_exit {
     POOLSIM_EXIT_OK = 0,
-    POOLSIM_EXIT_FAIL = 1,      /* internal or numerical failure */
-    POOLSIM_EXIT_INPUT = 2,     /* bad input or bad command line */
-    POOLSIM_EXIT_IO = 3,        /* I/O failure writing or reading files */
-    POOLSIM_EXIT_TOOL = 4,      /* an external tool (gnuplot, chromium) failed or is missing */
-    POOLSIM_EXIT_SIGINT = 130,  /* stopped by SIGINT */
-    POOLSIM_EXIT_SIGTERM = 143  /* stopped by SIGTERM */
+    POOLSIM_EXIT_FAIL = 1,     /* internal or numerical failure */
+    POOLSIM_EXIT_INPUT = 2,    /* bad input or bad command line */
+    POOLSIM_EXIT_IO = 3,       /* I/O failure writing or reading files */
+    POOLSIM_EXIT_TOOL = 4,     /* an external tool (gnuplot, chromium) failed or is missing */
+    POOLSIM_EXIT_SIGINT = 130, /* stopped by SIGINT */
+    POOLSIM_EXIT_SIGTERM = 143 /* stopped by SIGTERM */
 };
 
 /* Function status codes. */
 enum poolsim_status {
     POOLSIM_OK = 0,
-    POOLSIM_EINPUT = 1,   /* invalid input (messages already reported) */
+    POOLSIM_EINPUT = 1, /* invalid input (messages already reported) */
     POOLSIM_ENOMEM = 2,
     POOLSIM_EIO = 3,
-    POOLSIM_ENUM = 4,     /* NaN/Inf or other numerical failure */
-    POOLSIM_EINTR = 5,    /* interrupted by a signal */
-    POOLSIM_ETOOL = 6     /* external tool failure */
+    POOLSIM_ENUM = 4,  /* NaN/Inf or other numerical failure */
+    POOLSIM_EINTR = 5, /* interrupted by a signal */
+    POOLSIM_ETOOL = 6  /* external tool failure */
 };
 
 /* Report an error with the source location of the reporting code and return
  * the status code from the enclosing function (GSL_ERROR style). */
 void poolsim_error_report(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-#define POOLSIM_ERROR(status, ...)                                  \
-    do {                                                            \
-        poolsim_error_report(__FILE__, __LINE__, __VA_ARGS__);      \
-        return (status);                                            \
+#define POOLSIM_ERROR(status, ...)                                                                 \
+    do {                                                                                           \
+        poolsim_error_report(__FILE__, __LINE__, __VA_ARGS__);                                     \
+        return (status);                                                                           \
     } while (0)
 
 /* Map a status to a process exit code. */
@@ -56,8 +56,8 @@ int poolsim_status_exit(int status);
 #define POOLSIM_MAX_SCHED 16
 
 typedef struct {
-    int n;                          /* 1 .. POOLSIM_MAX_SCHED */
-    int year[POOLSIM_MAX_SCHED];    /* calendar years, ascending (n > 1) */
+    int n;                       /* 1 .. POOLSIM_MAX_SCHED */
+    int year[POOLSIM_MAX_SCHED]; /* calendar years, ascending (n > 1) */
     double val[POOLSIM_MAX_SCHED];
 } poolsim_param;
 
@@ -77,8 +77,8 @@ int poolsim_param_set_in(const poolsim_param *p, int y);
  * {2021: 280, 2024: 380} with g = 0.05 gives 280, 294, 308.7, 380, 399.
  * The first key only gives the starting level: {2023: 300, 2025: 400}
  * from 2021 gives 300, 315, 330.75, 347.29, 400. */
-double poolsim_param_grown(const poolsim_param *level, const poolsim_param *growth,
-                           int start_year, int y);
+double poolsim_param_grown(const poolsim_param *level, const poolsim_param *growth, int start_year,
+                           int y);
 
 /* The shortest of %.15g, %.16g, %.17g that reads back as x (so 0.1 prints
  * as 0.1 and every double round-trips); -0 prints as 0, infinities as inf

@@ -11,12 +11,12 @@
 /* One path's driver values; arrays indexed by projection year t-1. */
 typedef struct {
     int T, C;
-    double *P;      /* [T] price index, P[0] = 1 */
-    double *W;      /* [T] wage index, W[0] = 1 */
-    double *J;      /* [T] epidemic multiplier (1 in ordinary years) */
-    double *U;      /* [C*T] utilisation shock, U[c*T + t-1] */
-    double *x;      /* [C] workspace: AR(1) state of the utilisation factor */
-    uint32_t *who;  /* [C] sub-stream address of each county */
+    double *P;     /* [T] price index, P[0] = 1 */
+    double *W;     /* [T] wage index, W[0] = 1 */
+    double *J;     /* [T] epidemic multiplier (1 in ordinary years) */
+    double *U;     /* [C*T] utilisation shock, U[c*T + t-1] */
+    double *x;     /* [C] workspace: AR(1) state of the utilisation factor */
+    uint32_t *who; /* [C] sub-stream address of each county */
 } poolsim_drivers;
 
 /* Allocate for scenario s (T years, C counties). NULL on failure. */

@@ -16,12 +16,12 @@
 #include "poolsim/stats.h"
 
 typedef struct {
-    long paths;                      /* >= 1 */
+    long paths; /* >= 1 */
     unsigned long long seed;
-    int threads;                     /* <= 0: OpenMP default (OMP_NUM_THREADS) */
-    int save_paths;                  /* keep per-path values (poolsim_saved_paths) */
-    int progress;                    /* 1: progress bar on stderr when it is a terminal */
-    volatile sig_atomic_t *stop;     /* set by a signal handler: stop soon; may be NULL */
+    int threads;                 /* <= 0: OpenMP default (OMP_NUM_THREADS) */
+    int save_paths;              /* keep per-path values (poolsim_saved_paths) */
+    int progress;                /* 1: progress bar on stderr when it is a terminal */
+    volatile sig_atomic_t *stop; /* set by a signal handler: stop soon; may be NULL */
 } poolsim_engine_opts;
 
 /* Per-thread workspace for simulating paths (allocated once per thread). */

@@ -26,7 +26,8 @@ char *poolsim_output_read_file(const char *path, size_t *n /* OUT */);
  * table, provenance) and the workbook's about sheet. Index: enum
  * poolsim_lang (0 English, 1 Chinese). */
 typedef struct {
-    const char *scenario_file, *years, *paths, *seed, *version, *commit, *build, *quantiles, *started;
+    const char *scenario_file, *years, *paths, *seed, *version, *commit, *build, *quantiles,
+        *started;
 } poolsim_output_labels;
 extern const poolsim_output_labels poolsim_output_label[2];
 

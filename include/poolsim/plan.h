@@ -28,53 +28,57 @@
  * when the price index is stochastic and limits are not indexed, where the
  * exact moments would cost ~180 ns per county, benefit and year. */
 typedef struct {
-    double m0, h, inv_h;      /* grid start and step in ln(mean cost) */
-    int n;                    /* grid points */
-    double *v;                /* [n][4]: EY, dEY/dm, EY2, dEY2/dm */
-    double cv, d, u, c;       /* the benefit's parameters for this year */
+    double m0, h, inv_h; /* grid start and step in ln(mean cost) */
+    int n;               /* grid points */
+    double *v;           /* [n][4]: EY, dEY/dm, EY2, dEY2/dm */
+    double cv, d, u, c;  /* the benefit's parameters for this year */
 } poolsim_plan_mtable;
 
 /* One claims benefit of one line, one county, one year. */
 typedef struct {
-    double lam0;        /* expected episodes before U and J */
-    double cost0;       /* cost_mean * cost_index, yuan (times P[t] in the path) */
-    double lncost0;     /* ln(cost0) */
+    double lam0;    /* expected episodes before U and J */
+    double cost0;   /* cost_mean * cost_index, yuan (times P[t] in the path) */
+    double lncost0; /* ln(cost0) */
     double cv, deductible, ceiling, coinsurance;
-    poolsim_claims_moments m;   /* at P = P_det[t] (fixed moments) or P = 1 (scaled) */
-    const poolsim_plan_mtable *tab;  /* PATH mode: the benefit-year table, or NULL */
+    poolsim_claims_moments m;       /* at P = P_det[t] (fixed moments) or P = 1 (scaled) */
+    const poolsim_plan_mtable *tab; /* PATH mode: the benefit-year table, or NULL */
 } poolsim_plan_claim;
 
 typedef struct {
     const poolsim_scenario *s;
     int T, L, C;
-    int K;                       /* max claims benefits of a line */
-    int *mode;                   /* [L*K] moments mode per benefit */
-    double *P_det;               /* [T] price index when medical_inflation.sd = 0 */
-    double *fin_fixed;           /* [L][C][T] */
-    double *fin_wage;            /* [L][C][T] */
-    double *per_capita_exp;      /* [L][C][T] per_capita benefits, yuan */
-    double *levy_basis1;         /* [L][C] levy basis of year 1 */
-    int *nclaims;                /* [L] claims benefits of the line */
-    int **claim_benefit;         /* [L][nclaims] benefit index within the line */
-    int *epidemic;               /* [L*K] */
-    poolsim_plan_claim *claims;  /* [L][C][K][T] */
-    uint32_t *who;               /* [L][C][K] sub-stream address */
-    double *budget_share, *budget_retention, *budget_overspend;   /* [L][T]; share < 0: no budget */
-    poolsim_rules_params *rules; /* [L][T] */
-    double *reserve_initial;     /* [L] */
+    int K;                      /* max claims benefits of a line */
+    int *mode;                  /* [L*K] moments mode per benefit */
+    double *P_det;              /* [T] price index when medical_inflation.sd = 0 */
+    double *fin_fixed;          /* [L][C][T] */
+    double *fin_wage;           /* [L][C][T] */
+    double *per_capita_exp;     /* [L][C][T] per_capita benefits, yuan */
+    double *levy_basis1;        /* [L][C] levy basis of year 1 */
+    int *nclaims;               /* [L] claims benefits of the line */
+    int **claim_benefit;        /* [L][nclaims] benefit index within the line */
+    int *epidemic;              /* [L*K] */
+    poolsim_plan_claim *claims; /* [L][C][K][T] */
+    uint32_t *who;              /* [L][C][K] sub-stream address */
+    double *budget_share, *budget_retention, *budget_overspend; /* [L][T]; share < 0: no budget */
+    poolsim_rules_params *rules;                                /* [L][T] */
+    double *reserve_initial;                                    /* [L] */
     int ntables;
     poolsim_plan_mtable *tables; /* [L][K][T] for PATH-mode benefits */
 } poolsim_plan;
 
 enum {
-    POOLSIM_MOMENTS_FIXED = 0,   /* m holds the moments for the (deterministic) path */
-    POOLSIM_MOMENTS_SCALED = 1,  /* m holds moments at P = 1; multiply by P, P^2 */
-    POOLSIM_MOMENTS_PATH = 2     /* recompute from cost0 * P[t] per path */
+    POOLSIM_MOMENTS_FIXED = 0,  /* m holds the moments for the (deterministic) path */
+    POOLSIM_MOMENTS_SCALED = 1, /* m holds moments at P = 1; multiply by P, P^2 */
+    POOLSIM_MOMENTS_PATH = 2    /* recompute from cost0 * P[t] per path */
 };
 
-#define POOLSIM_PLAN_CLAIM(pl, l, c, k, t) \
-    ((pl)->claims[(((size_t)(l) * (size_t)(pl)->C + (size_t)(c)) * (size_t)(pl)->K + (size_t)(k)) * (size_t)(pl)->T + (size_t)(t)])
-#define POOLSIM_PLAN_LCT(pl, l, c, t) (((size_t)(l) * (size_t)(pl)->C + (size_t)(c)) * (size_t)(pl)->T + (size_t)(t))
+#define POOLSIM_PLAN_CLAIM(pl, l, c, k, t)                                                         \
+    ((pl)->claims[(((size_t)(l) * (size_t)(pl)->C + (size_t)(c)) * (size_t)(pl)->K +               \
+                   (size_t)(k)) *                                                                  \
+                      (size_t)(pl)->T +                                                            \
+                  (size_t)(t)])
+#define POOLSIM_PLAN_LCT(pl, l, c, t)                                                              \
+    (((size_t)(l) * (size_t)(pl)->C + (size_t)(c)) * (size_t)(pl)->T + (size_t)(t))
 
 /* Build the plan. Returns POOLSIM_OK, POOLSIM_ENOMEM, or POOLSIM_ENUM
  * (a term is not finite: message names the quantity, county, line, year). */
@@ -112,14 +116,13 @@ static inline void poolsim_plan_mtable_eval(const poolsim_plan_mtable *t, double
 }
 
 /* Expected payment moments of claim q at price index P (lnP = ln P). */
-static inline void poolsim_plan_moments(const poolsim_plan *pl, int mode, const poolsim_plan_claim *q,
-                                        double P, double lnP, poolsim_claims_moments *out /* OUT */)
+static inline void poolsim_plan_moments(const poolsim_plan *pl, int mode,
+                                        const poolsim_plan_claim *q, double P, double lnP,
+                                        poolsim_claims_moments *out /* OUT */)
 {
     (void)pl;
     switch (mode) {
-    case POOLSIM_MOMENTS_FIXED:
-        *out = q->m;
-        break;
+    case POOLSIM_MOMENTS_FIXED: *out = q->m; break;
     case POOLSIM_MOMENTS_SCALED:
         out->ey = q->m.ey * P;
         out->ey2 = q->m.ey2 * P * P;

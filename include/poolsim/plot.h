@@ -31,7 +31,7 @@ int poolsim_plot_lang(const poolsim_results *r, const char *override);
 /* A money unit: values in yuan are divided by `div` and labelled `name`. */
 typedef struct {
     double div;
-    const char *name;   /* static: "万元", "million yuan", ... */
+    const char *name; /* static: "万元", "million yuan", ... */
 } poolsim_unit;
 
 /* The unit for money values whose largest magnitude is `maxabs` yuan: the
@@ -59,12 +59,8 @@ char *poolsim_plot_find_program(const char *name, const char *path_env);
 
 /* ---- Charts ---- */
 
-enum poolsim_plot_format {
-    POOLSIM_FMT_PNG = 1,
-    POOLSIM_FMT_SVG = 2,
-    POOLSIM_FMT_PDF = 4
-};
-#define POOLSIM_PLOT_NFMT 3   /* png, svg, pdf: index of file[] below */
+enum poolsim_plot_format { POOLSIM_FMT_PNG = 1, POOLSIM_FMT_SVG = 2, POOLSIM_FMT_PDF = 4 };
+#define POOLSIM_PLOT_NFMT 3 /* png, svg, pdf: index of file[] below */
 
 /* Parse a comma-separated list of png, svg, pdf into a mask of
  * enum poolsim_plot_format. -1 (message on stderr) when an entry is
@@ -72,22 +68,22 @@ enum poolsim_plot_format {
 int poolsim_plot_parse_formats(const char *list, unsigned *mask /* OUT */);
 
 enum poolsim_chart_kind {
-    POOLSIM_CHART_FAN,          /* reserve ratio fan chart of one line */
-    POOLSIM_CHART_EXHAUSTION,   /* P(exhausted by year) of every line, with intervals */
-    POOLSIM_CHART_FIRST_YEAR,   /* histogram of the first exhaustion year, every line */
-    POOLSIM_CHART_BURDEN,       /* county government burden over the horizon, one line */
-    POOLSIM_CHART_SHORTFALL,    /* county x year shortfall probability heat map, one line */
-    POOLSIM_CHART_SWEEP         /* a sweep's P(exhausted by the last year) over the lever grid
-                                   (drawn by poolsim_sweep_plot, src/plot_sweep.c) */
+    POOLSIM_CHART_FAN,        /* reserve ratio fan chart of one line */
+    POOLSIM_CHART_EXHAUSTION, /* P(exhausted by year) of every line, with intervals */
+    POOLSIM_CHART_FIRST_YEAR, /* histogram of the first exhaustion year, every line */
+    POOLSIM_CHART_BURDEN,     /* county government burden over the horizon, one line */
+    POOLSIM_CHART_SHORTFALL,  /* county x year shortfall probability heat map, one line */
+    POOLSIM_CHART_SWEEP       /* a sweep's P(exhausted by the last year) over the lever grid
+                                 (drawn by poolsim_sweep_plot, src/plot_sweep.c) */
 };
 #define POOLSIM_CHART_NKINDS 6
 
 typedef struct {
-    int kind;                         /* enum poolsim_chart_kind */
-    int line;                         /* line index; -1 for charts of every line */
-    char *name;                       /* file base name, e.g. "fan-employee" */
-    char *title;                      /* chart title in the chart language */
-    char *file[POOLSIM_PLOT_NFMT];    /* files written (png, svg, pdf); NULL if not asked */
+    int kind;                      /* enum poolsim_chart_kind */
+    int line;                      /* line index; -1 for charts of every line */
+    char *name;                    /* file base name, e.g. "fan-employee" */
+    char *title;                   /* chart title in the chart language */
+    char *file[POOLSIM_PLOT_NFMT]; /* files written (png, svg, pdf); NULL if not asked */
 } poolsim_chart;
 
 typedef struct {
@@ -98,10 +94,10 @@ typedef struct {
 void poolsim_chart_set_free(poolsim_chart_set *s);
 
 typedef struct {
-    const char *dir;        /* output folder (created if missing) */
-    unsigned formats;       /* mask of enum poolsim_plot_format */
-    int lang;               /* enum poolsim_lang */
-    const char *path_env;   /* where to look for gnuplot; NULL: getenv("PATH") */
+    const char *dir;      /* output folder (created if missing) */
+    unsigned formats;     /* mask of enum poolsim_plot_format */
+    int lang;             /* enum poolsim_lang */
+    const char *path_env; /* where to look for gnuplot; NULL: getenv("PATH") */
 } poolsim_plot_opts;
 
 /* Draw every chart of r. On success `out` lists them with the files

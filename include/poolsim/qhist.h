@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define POOLSIM_QHIST_SUB 1024      /* buckets per binary exponent */
+#define POOLSIM_QHIST_SUB  1024 /* buckets per binary exponent */
 #define POOLSIM_QHIST_EMIN (-1074)
 #define POOLSIM_QHIST_EMAX 1025
 #define POOLSIM_QHIST_NEXP (POOLSIM_QHIST_EMAX - POOLSIM_QHIST_EMIN + 1)

@@ -14,10 +14,10 @@
 #include "poolsim/results.h"
 
 typedef struct {
-    int lang;                   /* enum poolsim_lang */
-    const char *results_path;   /* shown under provenance */
-    const char *generated;      /* report time, ISO 8601 (shown under provenance) */
-    const char *path_env;       /* where to look for gnuplot; NULL: getenv("PATH") */
+    int lang;                 /* enum poolsim_lang */
+    const char *results_path; /* shown under provenance */
+    const char *generated;    /* report time, ISO 8601 (shown under provenance) */
+    const char *path_env;     /* where to look for gnuplot; NULL: getenv("PATH") */
 } poolsim_report_opts;
 
 /* Draw the charts (svg, in a temporary folder beside `path`, removed

@@ -22,84 +22,86 @@ extern const double poolsim_quantile_probs[POOLSIM_NQ];
 extern const char *const poolsim_quantile_names[POOLSIM_NQ];
 
 #define POOLSIM_LT(r, l, t) ((size_t)(l) * (size_t)(r)->T + (size_t)(t))
-#define POOLSIM_LCT(r, l, c, t) (((size_t)(l) * (size_t)(r)->C + (size_t)(c)) * (size_t)(r)->T + (size_t)(t))
+#define POOLSIM_LCT(r, l, c, t)                                                                    \
+    (((size_t)(l) * (size_t)(r)->C + (size_t)(c)) * (size_t)(r)->T + (size_t)(t))
 #define POOLSIM_LC(r, l, c) ((size_t)(l) * (size_t)(r)->C + (size_t)(c))
 
 /* Mean with its standard error. */
 typedef struct {
-    double *mean;   /* [n] */
-    double *se;     /* [n] */
+    double *mean; /* [n] */
+    double *se;   /* [n] */
 } poolsim_mean_se;
 
 /* Distribution summary: mean, se and the seven quantiles. */
 typedef struct {
-    double *mean;   /* [n] */
-    double *se;     /* [n] */
-    double *q;      /* [n][POOLSIM_NQ] type-7 quantiles */
+    double *mean; /* [n] */
+    double *se;   /* [n] */
+    double *q;    /* [n][POOLSIM_NQ] type-7 quantiles */
 } poolsim_distsum;
 
 /* Tail summary of a cost: mean, se, p95, p99, CVaR95. */
 typedef struct {
-    double *mean, *se, *p95, *p99, *cvar95;   /* [n] each */
+    double *mean, *se, *p95, *p99, *cvar95; /* [n] each */
 } poolsim_tailsum;
 
 typedef struct {
     /* ---- metadata ---- */
     char *scenario_name;
     char *scenario_path;
-    char *scenario_text;        /* as loaded (all files and --set) */
-    char *resolved_text;        /* resolved parameters */
-    char *lang;                 /* "en" | "zh" */
-    char *version;              /* poolsim version */
+    char *scenario_text; /* as loaded (all files and --set) */
+    char *resolved_text; /* resolved parameters */
+    char *lang;          /* "en" | "zh" */
+    char *version;       /* poolsim version */
     char *git_commit;
-    char *build_info;           /* compiler, flags, library versions */
-    char *start_time;           /* ISO 8601 UTC */
+    char *build_info; /* compiler, flags, library versions */
+    char *start_time; /* ISO 8601 UTC */
     double run_seconds;
     unsigned long long seed;
     long paths;
-    int threads, ranks;         /* informational only; results do not depend on them */
-    int claims_noise;           /* enum poolsim_noise */
-    char *quantile_method;      /* "exact-type7" or a description of the approximation */
+    int threads, ranks;    /* informational only; results do not depend on them */
+    int claims_noise;      /* enum poolsim_noise */
+    char *quantile_method; /* "exact-type7" or a description of the approximation */
 
     int T, L, C;
-    int *years;                 /* [T] calendar years */
-    char **line_ids, **line_names;       /* [L] */
-    char **county_ids, **county_names;   /* [C] */
-    double *cap_ratio;          /* [L][T] cap ratio in force (reference line on charts) */
+    int *years;                        /* [T] calendar years */
+    char **line_ids, **line_names;     /* [L] */
+    char **county_ids, **county_names; /* [C] */
+    double *cap_ratio;                 /* [L][T] cap ratio in force (reference line on charts) */
 
     /* ---- per line and year ---- */
-    double *exhaustion_prob;    /* [L][T] P(first exhaustion year <= t) */
-    double *exhaustion_lo, *exhaustion_hi;   /* [L][T] Wilson 95% interval */
-    double *exhaustion_year_prob;            /* [L][T] P(year t is an exhaustion year) */
-    double *first_exhaustion_count;          /* [L][T+1]: paths whose first exhaustion is year t; [T]: never */
-    poolsim_distsum reserve_balance;         /* [L][T] year-end R */
-    poolsim_distsum reserve_ratio;           /* [L][T] year-end R / Ftot */
-    poolsim_mean_se financing_total;         /* [L][T] Ftot */
-    poolsim_mean_se expenditure_total;       /* [L][T] sum_c E */
+    double *exhaustion_prob;               /* [L][T] P(first exhaustion year <= t) */
+    double *exhaustion_lo, *exhaustion_hi; /* [L][T] Wilson 95% interval */
+    double *exhaustion_year_prob;          /* [L][T] P(year t is an exhaustion year) */
+    double
+        *first_exhaustion_count; /* [L][T+1]: paths whose first exhaustion is year t; [T]: never */
+    poolsim_distsum reserve_balance;   /* [L][T] year-end R */
+    poolsim_distsum reserve_ratio;     /* [L][T] year-end R / Ftot */
+    poolsim_mean_se financing_total;   /* [L][T] Ftot */
+    poolsim_mean_se expenditure_total; /* [L][T] sum_c E */
 
     /* ---- per line, county and year ---- */
-    double *shortfall_prob;                  /* [L][C][T] P(G > 0) */
-    double *shortfall_lo, *shortfall_hi;     /* [L][C][T] Wilson 95% */
-    poolsim_tailsum county_burden;           /* [L][C][T] g + miss (or g, uncovered: city) */
-    poolsim_tailsum county_burden_total;     /* [L][C] summed over the horizon */
-    poolsim_mean_se reserve_paid;            /* [L][C][T] */
-    poolsim_mean_se levy;                    /* [L][C][T] */
-    poolsim_mean_se city_uncovered;          /* [L][C][T] */
-    poolsim_mean_se financing;               /* [L][C][T] */
-    poolsim_mean_se expenditure;             /* [L][C][T] without the levy */
-    poolsim_mean_se balance;                 /* [L][C][T] year-end county balance */
+    double *shortfall_prob;              /* [L][C][T] P(G > 0) */
+    double *shortfall_lo, *shortfall_hi; /* [L][C][T] Wilson 95% */
+    poolsim_tailsum county_burden;       /* [L][C][T] g + miss (or g, uncovered: city) */
+    poolsim_tailsum county_burden_total; /* [L][C] summed over the horizon */
+    poolsim_mean_se reserve_paid;        /* [L][C][T] */
+    poolsim_mean_se levy;                /* [L][C][T] */
+    poolsim_mean_se city_uncovered;      /* [L][C][T] */
+    poolsim_mean_se financing;           /* [L][C][T] */
+    poolsim_mean_se expenditure;         /* [L][C][T] without the levy */
+    poolsim_mean_se balance;             /* [L][C][T] year-end county balance */
 } poolsim_results;
 
 /* Per-path values kept with `--save-paths` (written to /paths in HDF5). */
 typedef struct {
     long P;
     int T, L, C;
-    int *first_exhaustion;      /* [L][P]: first exhaustion year index 1..T, 0 = never */
-    double *reserve_balance;    /* [L][P][T] year-end R */
-    double *reserve_ratio;      /* [L][P][T] */
-    double *county_burden;      /* [L][C][P][T] */
-    double *shortfall;          /* [L][C][P][T] G after the own balance */
-    double *balance;            /* [L][C][P][T] year-end county balance */
+    int *first_exhaustion;   /* [L][P]: first exhaustion year index 1..T, 0 = never */
+    double *reserve_balance; /* [L][P][T] year-end R */
+    double *reserve_ratio;   /* [L][P][T] */
+    double *county_burden;   /* [L][C][P][T] */
+    double *shortfall;       /* [L][C][P][T] G after the own balance */
+    double *balance;         /* [L][C][P][T] year-end county balance */
 } poolsim_saved_paths;
 
 /* Allocate a zeroed results struct with all arrays for T, L, C (metadata
@@ -117,19 +119,19 @@ int poolsim_results_read(const char *path, poolsim_results **out /* OUT */);
 
 /* ---- Visiting every numeric array (finite checks, comparisons, tests) ---- */
 enum poolsim_results_shape {
-    POOLSIM_SHAPE_LT,    /* [L][T] */
-    POOLSIM_SHAPE_LT1,   /* [L][T+1] */
-    POOLSIM_SHAPE_LTQ,   /* [L][T][POOLSIM_NQ] */
-    POOLSIM_SHAPE_LCT,   /* [L][C][T] */
-    POOLSIM_SHAPE_LC     /* [L][C] */
+    POOLSIM_SHAPE_LT,  /* [L][T] */
+    POOLSIM_SHAPE_LT1, /* [L][T+1] */
+    POOLSIM_SHAPE_LTQ, /* [L][T][POOLSIM_NQ] */
+    POOLSIM_SHAPE_LCT, /* [L][C][T] */
+    POOLSIM_SHAPE_LC   /* [L][C] */
 };
 #define POOLSIM_RESULTS_NARRAYS 41
 
 typedef struct {
-    const char *name;   /* "exhaustion_prob", "reserve_balance.q", "county_burden_total.p95" */
-    int shape;          /* enum poolsim_results_shape */
+    const char *name; /* "exhaustion_prob", "reserve_balance.q", "county_burden_total.p95" */
+    int shape;        /* enum poolsim_results_shape */
     double *data;
-    size_t n;           /* number of doubles */
+    size_t n; /* number of doubles */
 } poolsim_results_array;
 
 /* The numeric arrays of r (everything but years), in struct order. Returns

@@ -18,11 +18,11 @@
 #include <gsl/gsl_rng.h>
 
 enum poolsim_stream {
-    POOLSIM_STREAM_ECONOMY = 1,      /* price and wage shocks; year */
-    POOLSIM_STREAM_UTIL_COMMON = 2,  /* common utilisation factor z[t]; year */
-    POOLSIM_STREAM_UTIL_COUNTY = 3,  /* idiosyncratic e[c,t]; year, county */
-    POOLSIM_STREAM_EPIDEMIC = 4,     /* epidemic occurrence and size; year */
-    POOLSIM_STREAM_CLAIMS = 5        /* aggregate claims; year, county, line, benefit */
+    POOLSIM_STREAM_ECONOMY = 1,     /* price and wage shocks; year */
+    POOLSIM_STREAM_UTIL_COMMON = 2, /* common utilisation factor z[t]; year */
+    POOLSIM_STREAM_UTIL_COUNTY = 3, /* idiosyncratic e[c,t]; year, county */
+    POOLSIM_STREAM_EPIDEMIC = 4,    /* epidemic occurrence and size; year */
+    POOLSIM_STREAM_CLAIMS = 5       /* aggregate claims; year, county, line, benefit */
 };
 
 /* The gsl_rng_type of the wrapped generator. gsl_rng_alloc(poolsim_rng_type())

@@ -22,56 +22,56 @@
 
 /* Rule values in force for one line in one year (schedules resolved). */
 typedef struct {
-    double levy_rate;          /* [0,1] */
-    double cap_ratio;          /* >= 0 */
-    int cap_mode;              /* enum poolsim_cap_mode */
-    double reserve_interest;   /* > -1 */
-    double balance_interest;   /* > -1 */
-    int uncovered;             /* enum poolsim_uncovered */
-    int sharing_mode;          /* enum poolsim_sharing_mode */
+    double levy_rate;        /* [0,1] */
+    double cap_ratio;        /* >= 0 */
+    int cap_mode;            /* enum poolsim_cap_mode */
+    double reserve_interest; /* > -1 */
+    double balance_interest; /* > -1 */
+    int uncovered;           /* enum poolsim_uncovered */
+    int sharing_mode;        /* enum poolsim_sharing_mode */
     int nbrackets;
-    double up_to[16];          /* ascending, last +inf */
-    double reserve_share[16];  /* [0,1] */
+    double up_to[16];         /* ascending, last +inf */
+    double reserve_share[16]; /* [0,1] */
 } poolsim_rules_params;
 
 /* Per-county figures of one year. Inputs are F, levy_basis, E; the rest is
  * filled in by poolsim_rules_year. */
 typedef struct {
     /* inputs */
-    double financing;          /* F[c,l,t] */
-    double levy_basis;         /* F[c,l,t-1], prior_financing or F[c,l,t] for t = 1 */
-    double expenditure;        /* E[c,l,t], without the levy */
+    double financing;   /* F[c,l,t] */
+    double levy_basis;  /* F[c,l,t-1], prior_financing or F[c,l,t] for t = 1 */
+    double expenditure; /* E[c,l,t], without the levy */
     /* outputs */
-    double levy;               /* levy actually paid */
-    double result;             /* D = F - levy - E */
-    double balance_used;       /* from the county's own balance */
-    double shortfall;          /* G, after the own balance */
-    double shortfall_ratio;    /* q = G / F (inf when F = 0 and G > 0; 0 when G = 0) */
-    int bracket;               /* 1-based bracket holding q; 0 when G = 0 */
-    double reserve_due;        /* r: what the brackets assign to the reserve */
-    double reserve_paid;       /* what the reserve actually paid (r, or pro rata) */
-    double county_gov;         /* g = G - r */
-    double miss;               /* r - reserve_paid, unpaid because the reserve ran out */
-    double county_share;       /* county government's burden: g (+ miss if uncovered: county) */
-    double city_share;         /* miss if uncovered: city, else 0 */
-    double balance_end;        /* S[c] at year end */
+    double levy;            /* levy actually paid */
+    double result;          /* D = F - levy - E */
+    double balance_used;    /* from the county's own balance */
+    double shortfall;       /* G, after the own balance */
+    double shortfall_ratio; /* q = G / F (inf when F = 0 and G > 0; 0 when G = 0) */
+    int bracket;            /* 1-based bracket holding q; 0 when G = 0 */
+    double reserve_due;     /* r: what the brackets assign to the reserve */
+    double reserve_paid;    /* what the reserve actually paid (r, or pro rata) */
+    double county_gov;      /* g = G - r */
+    double miss;            /* r - reserve_paid, unpaid because the reserve ran out */
+    double county_share;    /* county government's burden: g (+ miss if uncovered: county) */
+    double city_share;      /* miss if uncovered: city, else 0 */
+    double balance_end;     /* S[c] at year end */
 } poolsim_rules_county;
 
 /* Line-level figures of one year. */
 typedef struct {
-    double reserve_open;       /* R before interest */
-    double levy_due;           /* sum of levy_rate * levy_basis */
-    double levy_total;         /* levy actually paid */
-    double financing_total;    /* Ftot */
-    double reserve_due;        /* sum r */
-    double reserve_paid;       /* what the reserve paid */
-    double reserve_end;        /* R at year end */
-    int exhausted;             /* 1: R < sum r strictly (an exhaustion year) */
+    double reserve_open;    /* R before interest */
+    double levy_due;        /* sum of levy_rate * levy_basis */
+    double levy_total;      /* levy actually paid */
+    double financing_total; /* Ftot */
+    double reserve_due;     /* sum r */
+    double reserve_paid;    /* what the reserve paid */
+    double reserve_end;     /* R at year end */
+    int exhausted;          /* 1: R < sum r strictly (an exhaustion year) */
 } poolsim_rules_line;
 
 /* Step 0: interest on the reserve and the n county balances (in place). */
-void poolsim_rules_interest(const poolsim_rules_params *p, size_t n,
-                            double *reserve /* IN-OUT */, double *balance /* IN-OUT [n] */);
+void poolsim_rules_interest(const poolsim_rules_params *p, size_t n, double *reserve /* IN-OUT */,
+                            double *balance /* IN-OUT [n] */);
 
 /* Step 1: levy. Sets cty[c].levy for all c and returns the total levy;
  * the caller adds it to the reserve. reserve is the balance after interest. */
@@ -92,9 +92,8 @@ int poolsim_rules_pay(const poolsim_rules_params *p, size_t n, double *reserve /
 /* The whole year (steps 0-5) for one line and its n counties. reserve and
  * balance[n] are the opening balances and are updated to year-end values.
  * Returns POOLSIM_OK, or POOLSIM_ENUM if an input is not finite. */
-int poolsim_rules_year(const poolsim_rules_params *p, size_t n,
-                       double *reserve /* IN-OUT */, double *balance /* IN-OUT [n] */,
-                       poolsim_rules_county *cty /* IN-OUT [n] */,
+int poolsim_rules_year(const poolsim_rules_params *p, size_t n, double *reserve /* IN-OUT */,
+                       double *balance /* IN-OUT [n] */, poolsim_rules_county *cty /* IN-OUT [n] */,
                        poolsim_rules_line *line /* OUT */);
 
 #endif

@@ -33,73 +33,73 @@ typedef struct {
 /* Reserve rules of one line (city-wide `reserve`, merged with the line's
  * own `reserve` overrides). */
 typedef struct {
-    poolsim_param levy_rate;   /* share of last year's financing, [0,1] */
-    poolsim_param cap_ratio;   /* reserve cap / this year's financing, >= 0 */
-    poolsim_param interest;    /* yearly, > -1 */
-    poolsim_param initial;     /* reserve balance at the start of year 1, yuan, >= 0 */
-    int cap_mode;              /* enum poolsim_cap_mode */
-    int uncovered;             /* enum poolsim_uncovered */
+    poolsim_param levy_rate; /* share of last year's financing, [0,1] */
+    poolsim_param cap_ratio; /* reserve cap / this year's financing, >= 0 */
+    poolsim_param interest;  /* yearly, > -1 */
+    poolsim_param initial;   /* reserve balance at the start of year 1, yuan, >= 0 */
+    int cap_mode;            /* enum poolsim_cap_mode */
+    int uncovered;           /* enum poolsim_uncovered */
 } poolsim_reserve_cfg;
 
 /* Tiered sharing (MODEL.md section 5 step 4). City-wide. */
 typedef struct {
-    int mode;                                   /* enum poolsim_sharing_mode */
-    int nbrackets;                              /* 1 .. POOLSIM_MAX_BRACKETS */
-    poolsim_param up_to[POOLSIM_MAX_BRACKETS];  /* ascending, last is +inf */
-    poolsim_param reserve[POOLSIM_MAX_BRACKETS];/* share the reserve pays, [0,1] */
+    int mode;                                    /* enum poolsim_sharing_mode */
+    int nbrackets;                               /* 1 .. POOLSIM_MAX_BRACKETS */
+    poolsim_param up_to[POOLSIM_MAX_BRACKETS];   /* ascending, last is +inf */
+    poolsim_param reserve[POOLSIM_MAX_BRACKETS]; /* share the reserve pays, [0,1] */
 } poolsim_sharing_cfg;
 
 /* Parameters of a member class (MODEL.md section 2). A county may override
  * any of them, so each county carries a resolved copy per class. */
 typedef struct {
-    poolsim_param per_capita;        /* yuan per member per year */
+    poolsim_param per_capita; /* yuan per member per year */
     poolsim_param per_capita_growth;
-    poolsim_param wage_rate;         /* share of the wage going to the pooled fund */
-    poolsim_param collection_rate;   /* [0,1] */
+    poolsim_param wage_rate;       /* share of the wage going to the pooled fund */
+    poolsim_param collection_rate; /* [0,1] */
     poolsim_param enrol_growth;
-    poolsim_param subsidy;           /* yuan per member per year */
+    poolsim_param subsidy; /* yuan per member per year */
     poolsim_param subsidy_growth;
 } poolsim_class_params;
 
 typedef struct {
     char *id;
-    int line;                        /* index into scenario.lines */
-    poolsim_class_params p;          /* the class defaults */
+    int line;               /* index into scenario.lines */
+    poolsim_class_params p; /* the class defaults */
 } poolsim_class;
 
 typedef struct {
     char *id;
-    int kind;                        /* enum poolsim_benefit_kind */
+    int kind; /* enum poolsim_benefit_kind */
     /* claims: rate[j] is the rate for the line's j-th class (see
      * poolsim_line.classes); episodes per member per year. per_capita:
      * applies[j] is 1 when the benefit applies to that class. */
-    poolsim_param *rate;             /* claims; nclasses of the line */
-    int *applies;                    /* per_capita; nclasses of the line */
-    poolsim_param cost_mean;         /* yuan per episode, > 0 */
-    poolsim_param cv;                /* > 0 */
-    poolsim_param deductible;        /* yuan, >= 0 */
-    poolsim_param coinsurance;       /* [0,1] */
-    poolsim_param ceiling;           /* yuan, may be +inf, > deductible */
-    poolsim_param util_trend;        /* > -1 */
-    int epidemic;                    /* 1: multiplied by J[t] */
-    int index_limits;                /* 1: deductible and ceiling scale with P[t] */
-    poolsim_param amount;            /* per_capita: yuan per member per year */
-    poolsim_param growth;            /* per_capita: yearly growth of amount */
+    poolsim_param *rate;       /* claims; nclasses of the line */
+    int *applies;              /* per_capita; nclasses of the line */
+    poolsim_param cost_mean;   /* yuan per episode, > 0 */
+    poolsim_param cv;          /* > 0 */
+    poolsim_param deductible;  /* yuan, >= 0 */
+    poolsim_param coinsurance; /* [0,1] */
+    poolsim_param ceiling;     /* yuan, may be +inf, > deductible */
+    poolsim_param util_trend;  /* > -1 */
+    int epidemic;              /* 1: multiplied by J[t] */
+    int index_limits;          /* 1: deductible and ceiling scale with P[t] */
+    poolsim_param amount;      /* per_capita: yuan per member per year */
+    poolsim_param growth;      /* per_capita: yearly growth of amount */
 } poolsim_benefit;
 
 typedef struct {
     int enabled;
-    poolsim_param share_of_financing;  /* >= 0 */
-    poolsim_param retention;           /* [0,1] */
-    poolsim_param overspend_paid;      /* [0,1] */
+    poolsim_param share_of_financing; /* >= 0 */
+    poolsim_param retention;          /* [0,1] */
+    poolsim_param overspend_paid;     /* [0,1] */
 } poolsim_global_budget;
 
 typedef struct {
     char *id;
-    char *name;                      /* UTF-8; defaults to id */
+    char *name; /* UTF-8; defaults to id */
     poolsim_reserve_cfg reserve;
     int nclasses;
-    int *classes;                    /* indices into scenario.classes */
+    int *classes; /* indices into scenario.classes */
     int nbenefits;
     poolsim_benefit *benefits;
     poolsim_global_budget global_budget;
@@ -107,43 +107,47 @@ typedef struct {
 
 typedef struct {
     char *id;
-    char *name;                      /* UTF-8; defaults to id */
-    double cost_index;               /* > 0, default 1 */
-    double util_index;               /* >= 0, default 1 */
-    double wage;                     /* yuan per year in year 1 (0 when not needed) */
-    double *enrol;                   /* [nclasses] members in year 1, by global class index */
-    poolsim_class_params *cls;       /* [nclasses] resolved class parameters */
-    double *balance;                 /* [nlines] accumulated balance at start of year 1 */
-    double *prior_financing;         /* [nlines] levy basis of year 1 */
-    int *has_prior;                  /* [nlines] 1 when prior_financing was given */
+    char *name;                /* UTF-8; defaults to id */
+    double cost_index;         /* > 0, default 1 */
+    double util_index;         /* >= 0, default 1 */
+    double wage;               /* yuan per year in year 1 (0 when not needed) */
+    double *enrol;             /* [nclasses] members in year 1, by global class index */
+    poolsim_class_params *cls; /* [nclasses] resolved class parameters */
+    double *balance;           /* [nlines] accumulated balance at start of year 1 */
+    double *prior_financing;   /* [nlines] levy basis of year 1 */
+    int *has_prior;            /* [nlines] 1 when prior_financing was given */
 } poolsim_county;
 
 typedef struct {
-    char *name;                      /* scenario name (defaults to the file name) */
-    char *path;                      /* path of the top scenario file as given */
-    char *lang;                      /* "en" or "zh" */
-    char *source_text;               /* every loaded file's text and the --set list, as loaded */
+    char *name;        /* scenario name (defaults to the file name) */
+    char *path;        /* path of the top scenario file as given */
+    char *lang;        /* "en" or "zh" */
+    char *source_text; /* every loaded file's text and the --set list, as loaded */
     int start_year;
-    int horizon_years;               /* T, 1..1000 */
+    int horizon_years; /* T, 1..1000 */
 
-    long paths;                      /* simulation.paths, >= 1 */
-    unsigned long long seed;         /* simulation.seed */
-    int claims_noise;                /* enum poolsim_noise */
+    long paths;              /* simulation.paths, >= 1 */
+    unsigned long long seed; /* simulation.seed */
+    int claims_noise;        /* enum poolsim_noise */
 
     poolsim_ar1 medical_inflation;
     poolsim_ar1 wage_growth;
-    double wage_inflation_corr;      /* [-1,1] */
-    double balance_interest;         /* > -1 */
+    double wage_inflation_corr; /* [-1,1] */
+    double balance_interest;    /* > -1 */
 
-    struct { double ar1, sd, rho; } utilisation;      /* rho in [0,1] */
-    struct { double prob, mean, sd; } epidemic;       /* prob in [0,1], mean > 0 */
+    struct {
+        double ar1, sd, rho;
+    } utilisation; /* rho in [0,1] */
+    struct {
+        double prob, mean, sd;
+    } epidemic; /* prob in [0,1], mean > 0 */
 
     poolsim_sharing_cfg sharing;
 
     int nlines;
     poolsim_line *lines;
     int nclasses;
-    poolsim_class *classes;          /* all classes of all lines */
+    poolsim_class *classes; /* all classes of all lines */
     int ncounties;
     poolsim_county *counties;
 } poolsim_scenario;
@@ -152,9 +156,9 @@ typedef struct {
  * and before validation, plus --paths/--seed (negative = not given). */
 typedef struct {
     int nsets;
-    const char *const *sets;         /* "KEY=VALUE" strings */
-    long paths;                      /* < 0: keep the scenario's */
-    long long seed;                  /* < 0: keep the scenario's */
+    const char *const *sets; /* "KEY=VALUE" strings */
+    long paths;              /* < 0: keep the scenario's */
+    long long seed;          /* < 0: keep the scenario's */
 } poolsim_load_opts;
 
 /* Load, merge, override and validate a scenario. On bad input every problem

@@ -53,12 +53,12 @@
 
 /* One row of a flows CSV. */
 typedef struct {
-    int year;               /* calendar year */
-    int county;             /* index into scenario.counties */
-    int line;               /* index into scenario.lines */
-    double financing;       /* F, yuan, >= 0 */
-    double expenditure;     /* E without the levy, yuan, >= 0 */
-    long src_line;          /* 1-based line of the row in the flows file */
+    int year;           /* calendar year */
+    int county;         /* index into scenario.counties */
+    int line;           /* index into scenario.lines */
+    double financing;   /* F, yuan, >= 0 */
+    double expenditure; /* E without the levy, yuan, >= 0 */
+    long src_line;      /* 1-based line of the row in the flows file */
 } poolsim_flow;
 
 /* A validated flows file: complete (year, line) groups, no duplicates;
@@ -71,11 +71,11 @@ typedef struct {
 /* One output row: a county's figures for one line and year. */
 typedef struct {
     int year;
-    int county;             /* index into scenario.counties */
-    int line;               /* index into scenario.lines */
+    int county;               /* index into scenario.counties */
+    int line;                 /* index into scenario.lines */
     poolsim_rules_county fig; /* inputs and everything section 5 computes */
-    double reserve_end;     /* the line's reserve at year end, yuan */
-    int exhausted;          /* 1: the year is an exhaustion year of the line */
+    double reserve_end;       /* the line's reserve at year end, yuan */
+    int exhausted;            /* 1: the year is an exhaustion year of the line */
 } poolsim_settle_row;
 
 /* A settlement: rows sorted by year, county index, line index. */
@@ -108,8 +108,8 @@ int poolsim_settle_read(const poolsim_scenario *s, const char *path, FILE *diag,
                         poolsim_flows *out /* OUT */);
 
 /* The same on text in memory; `name` is used as FILE in messages. */
-int poolsim_settle_parse(const poolsim_scenario *s, const char *name, const char *text,
-                         size_t len, FILE *diag, poolsim_flows *out /* OUT */);
+int poolsim_settle_parse(const poolsim_scenario *s, const char *name, const char *text, size_t len,
+                         FILE *diag, poolsim_flows *out /* OUT */);
 
 void poolsim_settle_flows_free(poolsim_flows *f);
 
@@ -138,8 +138,7 @@ int poolsim_settle_write_file(const poolsim_scenario *s, const poolsim_settlemen
  * (万元) when s->lang is "zh", else in thousands of yuan, 2 decimals;
  * columns aligned by display width (CJK characters count 2). POOLSIM_EIO
  * if the stream reports an error. */
-int poolsim_settle_print_table(const poolsim_scenario *s, const poolsim_settlement *st,
-                               FILE *term);
+int poolsim_settle_print_table(const poolsim_scenario *s, const poolsim_settlement *st, FILE *term);
 
 /* Shortest of %.15g, %.16g, %.17g that reads back (strtod) as x; "inf" /
  * "-inf" / "nan" for non-finite values; -0 printed as 0. buf needs 32

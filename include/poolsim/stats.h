@@ -23,11 +23,12 @@
  * l*T + t, [L][C][T] ones (l*C + c)*T + t, [L][C] ones l*C + c. */
 typedef struct {
     int T, L, C;
-    size_t reserve_end, reserve_ratio, exhausted, fin_total, exp_total;     /* [L][T] */
-    size_t shortfall_flag, burden, reserve_paid, levy, city_unc, fin, exp, bal, shortfall; /* [L][C][T] */
-    size_t burden_total;                                                    /* [L][C] */
-    size_t first_exh;                                                       /* [L]: 0 never, else year 1..T */
-    size_t n;                                                               /* record length */
+    size_t reserve_end, reserve_ratio, exhausted, fin_total, exp_total; /* [L][T] */
+    size_t shortfall_flag, burden, reserve_paid, levy, city_unc, fin, exp, bal,
+        shortfall;       /* [L][C][T] */
+    size_t burden_total; /* [L][C] */
+    size_t first_exh;    /* [L]: 0 never, else year 1..T */
+    size_t n;            /* record length */
     /* quantile channels: reserve_end and reserve_ratio ([2][L][T]) then burden
      * [L][C][T] then burden_total [L][C]: nq values per path */
     size_t nq;
@@ -38,15 +39,15 @@ void poolsim_stats_layout_init(poolsim_stats_layout *lay, int T, int L, int C);
 /* Welford moments of a block or of the whole run. */
 typedef struct {
     double n;
-    double *mean;      /* [lay.n] */
-    double *m2;        /* [lay.n] sum of squared deviations */
+    double *mean; /* [lay.n] */
+    double *m2;   /* [lay.n] sum of squared deviations */
 } poolsim_moments;
 
 /* Paths up to which quantiles are exact, provided the kept values fit in
  * POOLSIM_STATS_EXACT_BYTES (8 bytes per path and quantile channel: a
  * province of 200 counties x 30 years x 2 lines would need 10 GB at
  * 100,000 paths; it switches to histograms at about 40,000). */
-#define POOLSIM_STATS_EXACT_MAX 100000L
+#define POOLSIM_STATS_EXACT_MAX   100000L
 #define POOLSIM_STATS_EXACT_BYTES (4.0 * 1024 * 1024 * 1024)
 /* Block size is a multiple of this, and there are at most MAX_BLOCKS. */
 #define POOLSIM_STATS_BLOCK_UNIT 256L
@@ -64,13 +65,13 @@ void poolsim_stats_block_range(const poolsim_stats *st, long b, long *first /* O
 
 /* A block accumulator (one per thread, reused block after block). */
 typedef struct {
-    long index;          /* block number */
-    long count;          /* paths added */
-    size_t n;            /* record length */
+    long index; /* block number */
+    long count; /* paths added */
+    size_t n;   /* record length */
     int L, T;
-    double *shift;       /* [n] first path's record */
-    double *s1, *s2;     /* [n] sums of (x - shift) and (x - shift)^2 */
-    int64_t *first_count;/* [L][T+1] first exhaustion year counts; [T] = never */
+    double *shift;              /* [n] first path's record */
+    double *s1, *s2;            /* [n] sums of (x - shift) and (x - shift)^2 */
+    int64_t *first_count;       /* [L][T+1] first exhaustion year counts; [T] = never */
     struct poolsim_qhist *hist; /* histogram mode: this thread's counts (kept across blocks) */
 } poolsim_block;
 
@@ -95,7 +96,8 @@ int poolsim_stats_fold(poolsim_stats *st, const poolsim_block *b);
 size_t poolsim_block_packed_size(const poolsim_stats *st);
 void poolsim_block_pack(const poolsim_block *b, double *buf /* OUT */);
 void poolsim_block_unpack(poolsim_block *b /* OUT */, const double *buf);
-void poolsim_stats_values_pack(const poolsim_stats *st, long first, long end, double *buf /* OUT */);
+void poolsim_stats_values_pack(const poolsim_stats *st, long first, long end,
+                               double *buf /* OUT */);
 void poolsim_stats_values_unpack(poolsim_stats *st, long first, long end, const double *buf);
 /* Quantile channels per path. */
 size_t poolsim_stats_layout_nq(const poolsim_stats *st);

@@ -36,10 +36,10 @@
 /* ---- paired statistics ------------------------------------------------ */
 
 typedef struct {
-    double mean;                 /* mean over paths of x1 - x0 */
-    double se;                   /* paired: sd(x1 - x0) / sqrt(n) */
-    double lo, hi;               /* mean -+ z se */
-    double se_unpaired;          /* sqrt(se(x1)^2 + se(x0)^2) */
+    double mean;        /* mean over paths of x1 - x0 */
+    double se;          /* paired: sd(x1 - x0) / sqrt(n) */
+    double lo, hi;      /* mean -+ z se */
+    double se_unpaired; /* sqrt(se(x1)^2 + se(x0)^2) */
     double lo_unpaired, hi_unpaired;
 } poolsim_paired;
 
@@ -48,7 +48,8 @@ typedef struct {
 void poolsim_sweep_mean_se(const double *x, long n, double *mean /* OUT */, double *se /* OUT */);
 
 /* Paired difference x1 - x0 over n >= 1 paths (see the file comment). */
-void poolsim_sweep_paired(const double *x0, const double *x1, long n, poolsim_paired *out /* OUT */);
+void poolsim_sweep_paired(const double *x0, const double *x1, long n,
+                          poolsim_paired *out /* OUT */);
 
 /* Arrays of paired differences (each [n] for the same n). */
 typedef struct {
@@ -60,18 +61,18 @@ typedef struct {
 /* A run of one scenario (plus `--set` overrides) on a given seed and number
  * of paths, with the per-path values the paired statistics need. */
 typedef struct {
-    poolsim_scenario *s;         /* the loaded scenario */
-    poolsim_results *res;        /* summary, provenance filled */
-    poolsim_saved_paths *saved;  /* per-path values (kept only when asked) */
+    poolsim_scenario *s;        /* the loaded scenario */
+    poolsim_results *res;       /* summary, provenance filled */
+    poolsim_saved_paths *saved; /* per-path values (kept only when asked) */
     long P;
     int T, L, C;
-    int *first_exh;              /* [L][P] first exhaustion year index 1..T, 0 never */
-    double *burden_total;        /* [L][C][P] county burden summed over the horizon, yuan */
+    int *first_exh;       /* [L][P] first exhaustion year index 1..T, 0 never */
+    double *burden_total; /* [L][C][P] county burden summed over the horizon, yuan */
 } poolsim_sweep_eval;
 
 typedef struct {
-    long paths;                  /* <= 0: the scenario's simulation.paths */
-    int seed_given;              /* 1: use `seed`; 0: the scenario's simulation.seed */
+    long paths;     /* <= 0: the scenario's simulation.paths */
+    int seed_given; /* 1: use `seed`; 0: the scenario's simulation.seed */
     unsigned long long seed;
     int threads;                 /* <= 0: OpenMP default */
     int progress;                /* progress bar on a terminal */
@@ -127,11 +128,11 @@ void poolsim_sweep_csv_field(FILE *f, const char *s);
  * quotes, braces and brackets, so a dated value
  * `{2021: 0.63, 2024: 0.70}` is one value. */
 typedef struct {
-    char *key;                   /* dotted scenario key */
-    int n;                       /* values, >= 1 */
-    char **text;                 /* [n] value texts (YAML), trimmed */
-    int numeric;                 /* 1: every value is a plain finite decimal number */
-    double *value;               /* [n] the numbers when numeric, else NULL */
+    char *key;     /* dotted scenario key */
+    int n;         /* values, >= 1 */
+    char **text;   /* [n] value texts (YAML), trimmed */
+    int numeric;   /* 1: every value is a plain finite decimal number */
+    double *value; /* [n] the numbers when numeric, else NULL */
 } poolsim_sweep_lever;
 
 /* Parse "KEY=V1,V2,...". POOLSIM_EINPUT with a message on stderr naming the
@@ -141,10 +142,10 @@ void poolsim_sweep_lever_free(poolsim_sweep_lever *lv);
 
 /* Sweep results (the /sweep group of a sweep file, docs/STRESS.md).
  * Index helpers: point i (0..N-1), lever k, line l, county c, year t. */
-#define POOLSIM_SW_NLT(w, i, l, t) \
+#define POOLSIM_SW_NLT(w, i, l, t)                                                                 \
     (((size_t)(i) * (size_t)(w)->L + (size_t)(l)) * (size_t)(w)->T + (size_t)(t))
 #define POOLSIM_SW_NL(w, i, l) ((size_t)(i) * (size_t)(w)->L + (size_t)(l))
-#define POOLSIM_SW_NLC(w, i, l, c) \
+#define POOLSIM_SW_NLC(w, i, l, c)                                                                 \
     (((size_t)(i) * (size_t)(w)->L + (size_t)(l)) * (size_t)(w)->C + (size_t)(c))
 
 typedef struct {
@@ -159,15 +160,15 @@ typedef struct {
     int *grid;                   /* [N][K] value index of lever k at point i; point 0 =
                                     every lever's first value; the last lever varies fastest */
     int T, L, C;
-    int *years;                  /* [T] */
-    char **line_ids, **line_names;       /* [L] */
-    char **county_ids, **county_names;   /* [C] */
-    double *exh_prob, *exh_lo, *exh_hi;  /* [N][L][T] P(exhausted by year t), Wilson 95% */
-    poolsim_paired_arr exh_diff;         /* [N][L] paired difference from point 0 of the
-                                            indicator "exhausted by the last year" */
-    double *burden_mean, *burden_se, *burden_p95;   /* [N][L][C] county burden summed over
-                                                       the horizon: mean, se, type-7 p95 */
-    poolsim_paired_arr burden_diff;      /* [N][L][C] paired difference from point 0 */
+    int *years;                                   /* [T] */
+    char **line_ids, **line_names;                /* [L] */
+    char **county_ids, **county_names;            /* [C] */
+    double *exh_prob, *exh_lo, *exh_hi;           /* [N][L][T] P(exhausted by year t), Wilson 95% */
+    poolsim_paired_arr exh_diff;                  /* [N][L] paired difference from point 0 of the
+                                                     indicator "exhausted by the last year" */
+    double *burden_mean, *burden_se, *burden_p95; /* [N][L][C] county burden summed over
+                                                     the horizon: mean, se, type-7 p95 */
+    poolsim_paired_arr burden_diff;               /* [N][L][C] paired difference from point 0 */
 } poolsim_sweep_results;
 
 /* Allocate with every array for the sizes (strings NULL, levers zeroed). */
@@ -175,10 +176,10 @@ poolsim_sweep_results *poolsim_sweep_results_alloc(int N, int K, int T, int L, i
 void poolsim_sweep_results_free(poolsim_sweep_results *w);
 
 typedef struct {
-    int nsets;                           /* every --set in command-line order */
-    const poolsim_sweep_lever *sets;     /* n >= 2: a lever; n == 1: a fixed override */
-    poolsim_sweep_eval_opts eval;        /* paths, seed (not given: point 0's scenario's), threads */
-    FILE *log;                           /* one line per finished point; NULL: none */
+    int nsets;                       /* every --set in command-line order */
+    const poolsim_sweep_lever *sets; /* n >= 2: a lever; n == 1: a fixed override */
+    poolsim_sweep_eval_opts eval;    /* paths, seed (not given: point 0's scenario's), threads */
+    FILE *log;                       /* one line per finished point; NULL: none */
 } poolsim_sweep_opts;
 
 /* Run the full grid on common random numbers: point 0 fixes the seed and
@@ -203,20 +204,20 @@ int poolsim_sweep_write_atomic(const char *path, int (*fill)(FILE *f, const void
 /* ---- solve: goal-seeking a lever by bisection (src/solve.c) ----------------- */
 
 enum poolsim_target_metric {
-    POOLSIM_TARGET_EXHAUSTION = 0,       /* exhaustion_prob[LINE,YEAR] */
-    POOLSIM_TARGET_BURDEN_P95 = 1,       /* county_burden_p95[LINE,COUNTY,YEAR] */
-    POOLSIM_TARGET_BURDEN_TOTAL_P95 = 2  /* county_burden_total_p95[LINE,COUNTY] */
+    POOLSIM_TARGET_EXHAUSTION = 0,      /* exhaustion_prob[LINE,YEAR] */
+    POOLSIM_TARGET_BURDEN_P95 = 1,      /* county_burden_p95[LINE,COUNTY,YEAR] */
+    POOLSIM_TARGET_BURDEN_TOTAL_P95 = 2 /* county_burden_total_p95[LINE,COUNTY] */
 };
 
 /* A target "METRIC[ARGS] <= X" or ">= X". */
 typedef struct {
-    int metric;                  /* enum poolsim_target_metric */
-    char line[128];              /* line id */
-    char county[128];            /* county id (burden metrics) */
-    int year;                    /* calendar year (0 for county_burden_total_p95) */
-    int ge;                      /* 0: metric <= bound; 1: metric >= bound */
+    int metric;       /* enum poolsim_target_metric */
+    char line[128];   /* line id */
+    char county[128]; /* county id (burden metrics) */
+    int year;         /* calendar year (0 for county_burden_total_p95) */
+    int ge;           /* 0: metric <= bound; 1: metric >= bound */
     double bound;
-    char text[512];              /* canonical text, e.g. "exhaustion_prob[resident,2030] <= 0.05" */
+    char text[512]; /* canonical text, e.g. "exhaustion_prob[resident,2030] <= 0.05" */
 } poolsim_target;
 
 /* Parse a target strictly. POOLSIM_EINPUT with a message on stderr saying
@@ -233,30 +234,30 @@ int poolsim_solve_metric(const poolsim_target *tg, const poolsim_sweep_eval *e,
                          double *value /* OUT */, double *lo /* OUT */, double *hi /* OUT */);
 
 typedef struct {
-    const char *key;             /* the varied scenario key */
-    double lo, hi;               /* range, lo < hi */
-    double tol;                  /* stop when the bracket is narrower; <= 0: 1e-3 (hi - lo) */
-    int max_evals;               /* <= 0: 30 */
+    const char *key; /* the varied scenario key */
+    double lo, hi;   /* range, lo < hi */
+    double tol;      /* stop when the bracket is narrower; <= 0: 1e-3 (hi - lo) */
+    int max_evals;   /* <= 0: 30 */
     poolsim_target target;
-    int conservative;            /* 1: test the 95% interval's end on the failing side
-                                    (hi for <=, lo for >=) instead of the estimate */
-    int nsets;                   /* fixed overrides, applied before the varied key */
+    int conservative; /* 1: test the 95% interval's end on the failing side
+                         (hi for <=, lo for >=) instead of the estimate */
+    int nsets;        /* fixed overrides, applied before the varied key */
     const char *const *sets;
     poolsim_sweep_eval_opts eval;
-    FILE *log;                   /* one line per evaluation; NULL: none */
+    FILE *log; /* one line per evaluation; NULL: none */
 } poolsim_solve_opts;
 
 typedef struct {
-    double value;                /* boundary value on the feasible side */
-    double metric, lo, hi;       /* the metric there and its 95% interval */
-    double infeasible;           /* the nearest evaluated value where the target fails */
+    double value;          /* boundary value on the feasible side */
+    double metric, lo, hi; /* the metric there and its 95% interval */
+    double infeasible;     /* the nearest evaluated value where the target fails */
     int evaluations;
-    int converged;               /* 1: |value - infeasible| <= tol */
-    int monotone;                /* 1: the metric is monotone over the evaluated points */
+    int converged; /* 1: |value - infeasible| <= tol */
+    int monotone;  /* 1: the metric is monotone over the evaluated points */
     long paths;
     unsigned long long seed;
-    int n;                       /* evaluated points, in evaluation order */
-    double *x, *m, *mlo, *mhi;   /* [n] value, metric, interval */
+    int n;                     /* evaluated points, in evaluation order */
+    double *x, *m, *mlo, *mhi; /* [n] value, metric, interval */
 } poolsim_solve_result;
 
 /* Bisection on common random numbers (every evaluation runs the seed and
@@ -293,8 +294,8 @@ int poolsim_sweep_present(const char *path);
  * (file `sweep_exhaustion.<format>`); two levers -> a heat map per line
  * (`sweep_exhaustion_<line>.<format>`); more levers -> a line chart over
  * the grid points. format: "png" or "svg". Each file written is printed on
- * `log` (may be NULL) as one line "chart: PATH" (src/plot.c relies on it). POOLSIM_ETOOL when gnuplot is missing or
- * fails, POOLSIM_EIO when the folder is not writable, POOLSIM_EINPUT for a
+ * `log` (may be NULL) as one line "chart: PATH" (src/plot.c relies on it). POOLSIM_ETOOL when
+ * gnuplot is missing or fails, POOLSIM_EIO when the folder is not writable, POOLSIM_EINPUT for a
  * bad format. */
 int poolsim_sweep_plot(const poolsim_sweep_results *w, const char *outdir, const char *format,
                        FILE *log);
