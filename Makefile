@@ -4,7 +4,9 @@
 #   make test       install packages if missing (incl. test tools), build, run all tests
 #   make bench      build and run the benchmarks (prints figures)
 #   make MPI=1      build with MPI (Debian's OpenMPI, mpicc)
-#   make SANITIZE=address,undefined   sanitizer build
+#   make SANITIZE=address,undefined   sanitizer build (then make test as usual)
+#   make valgrind   unit suites under valgrind (memcheck, leaks)
+#   make coverage   line coverage of the unit suites (gcov), in build-cov/
 #   make clean
 .SUFFIXES:
 
@@ -36,6 +38,11 @@ CFLAGS += -std=c17 $(OPT) $(WARN) -ffp-contract=off -fopenmp -D_POSIX_C_SOURCE=2
           -Iinclude -isystem /usr/include/Random123 $(PKG_CFLAGS) $(MPIFLAGS)
 LDLIBS += $(PKG_LIBS) -lcsv -lm
 LDFLAGS += -fopenmp
+ifeq ($(COVERAGE),1)
+BUILD = build-cov
+CFLAGS += --coverage
+LDFLAGS += --coverage
+endif
 ifneq ($(SANITIZE),)
 CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZE)
@@ -103,9 +110,22 @@ bench: deps-test
 	$(BUILD)/bench
 	scripts/bench-mpi.sh
 
-clean:
-	rm -rf build build-mpi poolsim
+valgrind: deps-test
+	$(MAKE) $(BUILD)/run_tests
+	valgrind --leak-check=full --error-exitcode=9 $(BUILD)/run_tests common
+	for s in rules settle scenario claims drivers plan stats qhist jsonout; do \
+	    valgrind -q --leak-check=full --error-exitcode=9 $(BUILD)/run_tests $$s >/dev/null || exit 1; done
+	@echo "valgrind: no errors, no leaks"
 
-.PHONY: all deps deps-test demo test bench clean FORCE
+coverage: deps-test
+	$(MAKE) COVERAGE=1 build-cov/run_tests
+	build-cov/run_tests >/dev/null 2>&1
+	@cd build-cov && for f in ../src/*.c; do gcov -n -o . $$f 2>/dev/null | head -2; done | \
+	    awk '/^File/ { f = $$2 } /^Lines/ { sub("executed:", "", $$2); printf "%-28s %8s of %s lines\n", f, $$2, $$4 }'
+
+clean:
+	rm -rf build build-mpi build-cov poolsim
+
+.PHONY: all deps deps-test demo test bench valgrind coverage clean FORCE
 
 -include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/main.d
