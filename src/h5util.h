@@ -1,0 +1,84 @@
+/* poolsim: HDF5 helpers shared by the results writer (src/h5out.c), the
+ * results reader (src/h5in.c) and the sweep file (src/sweep_h5.c). Not
+ * installed. HDF5 here is the serial, non-thread-safe build: one thread. */
+#ifndef POOLSIM_H5UTIL_H
+#define POOLSIM_H5UTIL_H
+
+#include <stddef.h>
+
+#include <hdf5.h>
+
+/* Sticky-error writer: after the first failure every helper does nothing,
+ * so the layout code reads straight through and is checked once.
+ *
+ * Two message styles, chosen at _writer_open:
+ *   detailed  "<doing> <object path>: <HDF5's innermost reason>",
+ *             "writing <name>: out of memory"   (results files)
+ *   short     "<doing> <name>", "out of memory writing <name>"  (sweep) */
+typedef struct {
+    hid_t gcpl, dcpl; /* creation properties without timestamps */
+    hid_t str;        /* variable-length UTF-8 string */
+    int detailed;     /* message style, above */
+    int failed;
+    char what[768]; /* first failure: object and reason */
+} poolsim_h5w;
+
+/* Clear w and create its properties (object times not tracked) and string
+ * type. Returns 0, or -1 when HDF5 refused: that is not recorded in w, the
+ * caller reports it (with its own file properties). Pair with _writer_close
+ * either way. */
+int poolsim_h5util_writer_open(poolsim_h5w *w, int detailed);
+void poolsim_h5util_writer_close(poolsim_h5w *w);
+
+/* Record the first failure: `doing` names the action, `name` the object
+ * under loc (loc only read in the detailed style; H5I_INVALID_HID: "/"). In
+ * the detailed style the reason comes from HDF5's error stack, which the
+ * failing call just filled. */
+void poolsim_h5util_fail(poolsim_h5w *w, hid_t loc, const char *doing, const char *name);
+/* Record the first failure as exactly this message. */
+void poolsim_h5util_fail_msg(poolsim_h5w *w, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Record the first failure as running out of memory while writing `name`. */
+void poolsim_h5util_fail_nomem(poolsim_h5w *w, const char *name);
+
+/* Path of the object `name` under loc, "/" + name when loc has no name,
+ * into out[size]. */
+void poolsim_h5util_where(hid_t loc, const char *name, char *out /* OUT */, size_t size);
+
+/* A copy of the variable-length UTF-8 string type (H5Tclose it), or
+ * H5I_INVALID_HID. */
+hid_t poolsim_h5util_utf8_type(void);
+
+/* H5Oclose when id is valid. */
+void poolsim_h5util_close(hid_t id);
+
+/* A new group under loc (H5I_INVALID_HID after a failure). */
+hid_t poolsim_h5util_group(poolsim_h5w *w, hid_t loc, const char *name);
+
+/* Scalar attributes: file type ftype from memory type mtype at v; strings
+ * are written as w->str (NULL as ""); integers as 32-bit little-endian. */
+void poolsim_h5util_attr(poolsim_h5w *w, hid_t loc, const char *name, hid_t ftype, hid_t mtype,
+                         const void *v);
+void poolsim_h5util_attr_str(poolsim_h5w *w, hid_t loc, const char *name, const char *s);
+void poolsim_h5util_attr_int(poolsim_h5w *w, hid_t loc, const char *name, int v);
+
+/* A dataset of `rank` dims (rank 0: scalar) with string attributes `units`
+ * and `description`. dcpl: w->dcpl, or a chunked copy of it. */
+void poolsim_h5util_dataset(poolsim_h5w *w, hid_t loc, const char *name, hid_t ftype, hid_t mtype,
+                            int rank, const hsize_t *dims, hid_t dcpl, const void *data,
+                            const char *units, const char *description);
+
+/* x[n] as 64-bit little-endian floats. */
+void poolsim_h5util_vec(poolsim_h5w *w, hid_t loc, const char *name, const double *x, size_t n,
+                        const char *units, const char *description);
+
+/* s[n] as UTF-8 strings (NULL as ""), units "". */
+void poolsim_h5util_strings(poolsim_h5w *w, hid_t loc, const char *name, char *const *s, size_t n,
+                            const char *description);
+
+/* [n][2] = lo[i], hi[i] as floats; buf: 2n doubles of workspace. */
+void poolsim_h5util_pairs(poolsim_h5w *w, hid_t loc, const char *name, const double *lo,
+                          const double *hi, size_t n, double *buf, const char *units,
+                          const char *description);
+
+#endif
