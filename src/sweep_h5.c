@@ -38,104 +38,20 @@
 #include "poolsim/results.h"
 #include "poolsim/sweep.h"
 
+#include "h5util.h"
+
 #define FORMAT "poolsim-sweep/1"
 
-typedef struct {
-    hid_t gcpl, dcpl, str;
-    int failed;
-    char what[512];
-} wr;
-
-static void fail(wr *w, const char *doing, const char *name)
-{
-    if (w->failed) return;
-    w->failed = 1;
-    snprintf(w->what, sizeof w->what, "%s %s", doing, name);
-}
-
-static hid_t group(wr *w, hid_t loc, const char *name)
-{
-    if (w->failed) return H5I_INVALID_HID;
-    hid_t g = H5Gcreate2(loc, name, H5P_DEFAULT, w->gcpl, H5P_DEFAULT);
-    if (g < 0) fail(w, "creating group", name);
-    return g;
-}
-
-static void close_obj(hid_t id)
-{
-    if (id >= 0) H5Oclose(id);
-}
-
-static void attr(wr *w, hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *v)
-{
-    if (w->failed) return;
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = sp < 0 ? H5I_INVALID_HID : H5Acreate2(loc, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT);
-    if (a < 0 || H5Awrite(a, mtype, v) < 0) fail(w, "writing attribute", name);
-    if (a >= 0 && H5Aclose(a) < 0) fail(w, "closing attribute", name);
-    if (sp >= 0) H5Sclose(sp);
-}
-
-static void attr_str(wr *w, hid_t loc, const char *name, const char *s)
-{
-    const char *v = s ? s : "";
-    attr(w, loc, name, w->str, w->str, &v);
-}
-
-static void attr_int(wr *w, hid_t loc, const char *name, int v)
-{
-    attr(w, loc, name, H5T_STD_I32LE, H5T_NATIVE_INT, &v);
-}
-
-static void dset(wr *w, hid_t loc, const char *name, hid_t ftype, hid_t mtype, int rank,
-                 const hsize_t *dims, const void *data, const char *units, const char *desc)
-{
-    if (w->failed) return;
-    hid_t sp = H5Screate_simple(rank, dims, NULL);
-    hid_t d = sp < 0 ? H5I_INVALID_HID
-                     : H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, w->dcpl, H5P_DEFAULT);
-    if (d < 0 || H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
-        fail(w, "writing dataset", name);
-    if (d >= 0) {
-        attr_str(w, d, "units", units);
-        attr_str(w, d, "description", desc);
-        if (H5Dclose(d) < 0) fail(w, "closing dataset", name);
-    }
-    if (sp >= 0) H5Sclose(sp);
-}
-
-static void vec(wr *w, hid_t loc, const char *name, const double *x, size_t n, const char *units,
-                const char *desc)
-{
-    hsize_t dims[1] = {n};
-    dset(w, loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, dims, x, units, desc);
-}
-
-static void strs(wr *w, hid_t loc, const char *name, char *const *s, size_t n, const char *desc)
-{
-    hsize_t dims[1] = {n};
-    const char **v = malloc((n ? n : 1) * sizeof *v);
-    if (!v) {
-        fail(w, "out of memory writing", name);
-        return;
-    }
-    for (size_t i = 0; i < n; i++) v[i] = s[i] ? s[i] : "";
-    dset(w, loc, name, w->str, w->str, 1, dims, v, "", desc);
-    free(v);
-}
-
-/* Interleave lo/hi (stride apart in a [n] layout) into [n][2]. */
-static void pairs(wr *w, hid_t loc, const char *name, const double *lo, const double *hi, size_t n,
-                  const char *units, const char *desc)
+/* [n][2] = lo[i], hi[i] (a workspace of its own). */
+static void pairs(poolsim_h5w *w, hid_t loc, const char *name, const double *lo, const double *hi,
+                  size_t n, const char *units, const char *desc)
 {
     double *b = malloc(2 * n * sizeof *b);
     if (!b) {
-        fail(w, "out of memory writing", name);
+        poolsim_h5util_fail_nomem(w, name);
         return;
     }
-    for (size_t i = 0; i < n; i++) b[2 * i] = lo[i], b[2 * i + 1] = hi[i];
-    hsize_t dims[2] = {n, 2};
-    dset(w, loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dims, b, units, desc);
+    poolsim_h5util_pairs(w, loc, name, lo, hi, n, b, units, desc);
     free(b);
 }
 
@@ -146,83 +62,87 @@ static const double *gather(const double *x, size_t N, size_t stride, size_t off
     return buf;
 }
 
-static void paired_group(wr *w, hid_t loc, const char *name, const poolsim_paired_arr *a, size_t N,
-                         size_t stride, size_t off, const char *units, const char *desc)
+static void paired_group(poolsim_h5w *w, hid_t loc, const char *name, const poolsim_paired_arr *a,
+                         size_t N, size_t stride, size_t off, const char *units, const char *desc)
 {
     double *b1 = calloc(N, sizeof *b1), *b2 = calloc(N, sizeof *b2);
     if (!b1 || !b2) {
         free(b1);
         free(b2);
-        fail(w, "out of memory writing", name);
+        poolsim_h5util_fail_nomem(w, name);
         return;
     }
-    hid_t g = group(w, loc, name);
-    attr_str(w, g, "description", desc);
-    vec(w, g, "mean", gather(a->mean, N, stride, off, b1), N, units,
-        "mean over paths of (value at point i) - (value at point 0), same path");
-    vec(w, g, "se", gather(a->se, N, stride, off, b1), N, units,
-        "paired standard error sd(d)/sqrt(paths), d the per-path difference");
+    hid_t g = poolsim_h5util_group(w, loc, name);
+    poolsim_h5util_attr_str(w, g, "description", desc);
+    poolsim_h5util_vec(w, g, "mean", gather(a->mean, N, stride, off, b1), N, units,
+                       "mean over paths of (value at point i) - (value at point 0), same path");
+    poolsim_h5util_vec(w, g, "se", gather(a->se, N, stride, off, b1), N, units,
+                       "paired standard error sd(d)/sqrt(paths), d the per-path difference");
     gather(a->lo, N, stride, off, b1);
     gather(a->hi, N, stride, off, b2);
     pairs(w, g, "ci", b1, b2, N, units, "paired 95% interval mean -+ 1.959963984540054 se, [N][2]");
-    vec(w, g, "se_unpaired", gather(a->se_unpaired, N, stride, off, b1), N, units,
-        "unpaired standard error sqrt(se_i^2 + se_0^2), for comparison");
+    poolsim_h5util_vec(w, g, "se_unpaired", gather(a->se_unpaired, N, stride, off, b1), N, units,
+                       "unpaired standard error sqrt(se_i^2 + se_0^2), for comparison");
     gather(a->lo_unpaired, N, stride, off, b1);
     gather(a->hi_unpaired, N, stride, off, b2);
     pairs(w, g, "ci_unpaired", b1, b2, N, units, "unpaired 95% interval, [N][2]");
-    close_obj(g);
+    poolsim_h5util_close(g);
     free(b1);
     free(b2);
 }
 
-static void contents(wr *w, hid_t file, const poolsim_sweep_results *s)
+static void contents(poolsim_h5w *w, hid_t file, const poolsim_sweep_results *s)
 {
     size_t N = (size_t)s->N, T = (size_t)s->T, L = (size_t)s->L, C = (size_t)s->C, K = (size_t)s->K;
-    hid_t g = group(w, file, "sweep");
-    attr_str(w, g, "format", FORMAT);
-    attr_str(w, g, "description",
-             "lever sweep on common random numbers: every grid point runs the same seed and paths");
-    attr_int(w, g, "points", s->N);
-    attr_int(w, g, "levers", s->K);
+    hid_t g = poolsim_h5util_group(w, file, "sweep");
+    poolsim_h5util_attr_str(w, g, "format", FORMAT);
+    poolsim_h5util_attr_str(
+        w, g, "description",
+        "lever sweep on common random numbers: every grid point runs the same seed and paths");
+    poolsim_h5util_attr_int(w, g, "points", s->N);
+    poolsim_h5util_attr_int(w, g, "levers", s->K);
     long long paths = s->paths;
-    attr(w, g, "paths", H5T_STD_I64LE, H5T_NATIVE_LLONG, &paths);
-    attr(w, g, "seed", H5T_STD_U64LE, H5T_NATIVE_ULLONG, &s->seed);
-    attr_str(w, g, "scenario_name", s->scenario_name);
-    attr_str(w, g, "scenario_path", s->scenario_path);
-    attr_str(w, g, "lang", s->lang);
+    poolsim_h5util_attr(w, g, "paths", H5T_STD_I64LE, H5T_NATIVE_LLONG, &paths);
+    poolsim_h5util_attr(w, g, "seed", H5T_STD_U64LE, H5T_NATIVE_ULLONG, &s->seed);
+    poolsim_h5util_attr_str(w, g, "scenario_name", s->scenario_name);
+    poolsim_h5util_attr_str(w, g, "scenario_path", s->scenario_path);
+    poolsim_h5util_attr_str(w, g, "lang", s->lang);
     hsize_t dt[1] = {T};
-    dset(w, g, "years", H5T_STD_I32LE, H5T_NATIVE_INT, 1, dt, s->years, "year", "calendar years");
-    strs(w, g, "line_ids", s->line_ids, L, "fund line ids in scenario order");
-    strs(w, g, "line_names", s->line_names, L, "fund line names");
-    strs(w, g, "county_ids", s->county_ids, C, "county ids in scenario order");
-    strs(w, g, "county_names", s->county_names, C, "county names");
+    poolsim_h5util_dataset(w, g, "years", H5T_STD_I32LE, H5T_NATIVE_INT, 1, dt, w->dcpl, s->years,
+                           "year", "calendar years");
+    poolsim_h5util_strings(w, g, "line_ids", s->line_ids, L, "fund line ids in scenario order");
+    poolsim_h5util_strings(w, g, "line_names", s->line_names, L, "fund line names");
+    poolsim_h5util_strings(w, g, "county_ids", s->county_ids, C, "county ids in scenario order");
+    poolsim_h5util_strings(w, g, "county_names", s->county_names, C, "county names");
     if (s->nfixed > 0)
-        strs(w, g, "fixed", s->fixed, (size_t)s->nfixed,
-             "single-valued --set overrides, KEY=VALUE");
+        poolsim_h5util_strings(w, g, "fixed", s->fixed, (size_t)s->nfixed,
+                               "single-valued --set overrides, KEY=VALUE");
     hsize_t dg[2] = {N, K};
-    dset(w, g, "grid", H5T_STD_I32LE, H5T_NATIVE_INT, 2, dg, s->grid, "index",
-         "[N][K] 0-based index of lever k's value at grid point i; the last lever varies fastest");
-    hid_t lv = group(w, g, "levers");
+    poolsim_h5util_dataset(
+        w, g, "grid", H5T_STD_I32LE, H5T_NATIVE_INT, 2, dg, w->dcpl, s->grid, "index",
+        "[N][K] 0-based index of lever k's value at grid point i; the last lever varies fastest");
+    hid_t lv = poolsim_h5util_group(w, g, "levers");
     for (int k = 0; k < s->K; k++) {
         char name[16];
         snprintf(name, sizeof name, "%d", k + 1);
-        hid_t gk = group(w, lv, name);
-        attr_str(w, gk, "key", s->levers[k].key);
-        attr_int(w, gk, "numeric", s->levers[k].numeric);
-        strs(w, gk, "text", s->levers[k].text, (size_t)s->levers[k].n, "values as given to --set");
+        hid_t gk = poolsim_h5util_group(w, lv, name);
+        poolsim_h5util_attr_str(w, gk, "key", s->levers[k].key);
+        poolsim_h5util_attr_int(w, gk, "numeric", s->levers[k].numeric);
+        poolsim_h5util_strings(w, gk, "text", s->levers[k].text, (size_t)s->levers[k].n,
+                               "values as given to --set");
         if (s->levers[k].numeric)
-            vec(w, gk, "value", s->levers[k].value, (size_t)s->levers[k].n, "",
-                "values as numbers");
-        close_obj(gk);
+            poolsim_h5util_vec(w, gk, "value", s->levers[k].value, (size_t)s->levers[k].n, "",
+                               "values as numbers");
+        poolsim_h5util_close(gk);
     }
-    close_obj(lv);
+    poolsim_h5util_close(lv);
     double *buf = malloc((N * T > N ? N * T : N) * sizeof *buf);
     double *lo = malloc(N * T * sizeof *lo), *hi = malloc(N * T * sizeof *hi);
-    if (!buf || !lo || !hi) fail(w, "out of memory writing", "/sweep");
-    hid_t ls = group(w, g, "lines");
+    if (!buf || !lo || !hi) poolsim_h5util_fail_nomem(w, "/sweep");
+    hid_t ls = poolsim_h5util_group(w, g, "lines");
     for (size_t l = 0; l < L && !w->failed; l++) {
-        hid_t gl = group(w, ls, s->line_ids[l]);
-        attr_str(w, gl, "name", s->line_names[l]);
+        hid_t gl = poolsim_h5util_group(w, ls, s->line_ids[l]);
+        poolsim_h5util_attr_str(w, gl, "name", s->line_names[l]);
         for (size_t i = 0; i < N; i++)
             for (size_t t = 0; t < T; t++) {
                 size_t j = POOLSIM_SW_NLT(s, i, l, t);
@@ -231,43 +151,47 @@ static void contents(wr *w, hid_t file, const poolsim_sweep_results *s)
                 hi[i * T + t] = s->exh_hi[j];
             }
         hsize_t d2[2] = {N, T};
-        dset(w, gl, "exhaustion_prob", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, d2, buf, "1",
-             "[N][T] P(exhausted by year) at each grid point");
+        poolsim_h5util_dataset(w, gl, "exhaustion_prob", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, d2,
+                               w->dcpl, buf, "1", "[N][T] P(exhausted by year) at each grid point");
         double *ci = malloc(2 * N * T * sizeof *ci);
         if (!ci) {
-            fail(w, "out of memory writing", "exhaustion_ci");
+            poolsim_h5util_fail_nomem(w, "exhaustion_ci");
         } else {
             for (size_t k = 0; k < N * T; k++) ci[2 * k] = lo[k], ci[2 * k + 1] = hi[k];
             hsize_t d3[3] = {N, T, 2};
-            dset(w, gl, "exhaustion_ci", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 3, d3, ci, "1",
-                 "[N][T][2] Wilson 95% score interval of exhaustion_prob");
+            poolsim_h5util_dataset(w, gl, "exhaustion_ci", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 3, d3,
+                                   w->dcpl, ci, "1",
+                                   "[N][T][2] Wilson 95% score interval of exhaustion_prob");
             free(ci);
         }
         paired_group(w, gl, "exhaustion_diff", &s->exh_diff, N, L, l, "1",
                      "paired difference from point 0 of P(exhausted by the last year)");
-        hid_t cs = group(w, gl, "counties");
+        hid_t cs = poolsim_h5util_group(w, gl, "counties");
         for (size_t c = 0; c < C; c++) {
-            hid_t gc = group(w, cs, s->county_ids[c]);
-            attr_str(w, gc, "name", s->county_names[c]);
-            vec(w, gc, "burden_total_mean", gather(s->burden_mean, N, L * C, l * C + c, buf), N,
-                "yuan", "mean county-government burden summed over the horizon");
-            vec(w, gc, "burden_total_se", gather(s->burden_se, N, L * C, l * C + c, buf), N, "yuan",
-                "standard error of burden_total_mean");
-            vec(w, gc, "burden_total_p95", gather(s->burden_p95, N, L * C, l * C + c, buf), N,
-                "yuan", "type-7 p95 over paths of the burden summed over the horizon");
+            hid_t gc = poolsim_h5util_group(w, cs, s->county_ids[c]);
+            poolsim_h5util_attr_str(w, gc, "name", s->county_names[c]);
+            poolsim_h5util_vec(w, gc, "burden_total_mean",
+                               gather(s->burden_mean, N, L * C, l * C + c, buf), N, "yuan",
+                               "mean county-government burden summed over the horizon");
+            poolsim_h5util_vec(w, gc, "burden_total_se",
+                               gather(s->burden_se, N, L * C, l * C + c, buf), N, "yuan",
+                               "standard error of burden_total_mean");
+            poolsim_h5util_vec(w, gc, "burden_total_p95",
+                               gather(s->burden_p95, N, L * C, l * C + c, buf), N, "yuan",
+                               "type-7 p95 over paths of the burden summed over the horizon");
             paired_group(w, gc, "burden_total_diff", &s->burden_diff, N, L * C, l * C + c, "yuan",
                          "paired difference from point 0 of the burden summed over the horizon");
-            close_obj(gc);
+            poolsim_h5util_close(gc);
         }
-        close_obj(cs);
-        close_obj(gl);
+        poolsim_h5util_close(cs);
+        poolsim_h5util_close(gl);
     }
-    close_obj(ls);
+    poolsim_h5util_close(ls);
     free(buf);
     free(lo);
     free(hi);
-    attr_int(w, g, "complete", 1); /* last */
-    close_obj(g);
+    poolsim_h5util_attr_int(w, g, "complete", 1); /* last */
+    poolsim_h5util_close(g);
 }
 
 static int sync_path(const char *p, int folder)
@@ -343,25 +267,20 @@ int poolsim_sweep_write(const poolsim_sweep_results *s, const poolsim_results *b
         free(dir);
         return st;
     }
-    wr w = {.gcpl = H5I_INVALID_HID, .dcpl = H5I_INVALID_HID, .str = H5I_INVALID_HID};
+    poolsim_h5w w;
     hid_t file = H5I_INVALID_HID, fapl = H5Pcreate(H5P_FILE_ACCESS);
-    w.gcpl = H5Pcreate(H5P_GROUP_CREATE);
-    w.dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    w.str = H5Tcopy(H5T_C_S1);
-    if (fapl < 0 || w.gcpl < 0 || w.dcpl < 0 || w.str < 0 ||
-        H5Pset_obj_track_times(w.gcpl, 0) < 0 || H5Pset_obj_track_times(w.dcpl, 0) < 0 ||
-        H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0 || H5Tset_size(w.str, H5T_VARIABLE) < 0 ||
-        H5Tset_cset(w.str, H5T_CSET_UTF8) < 0)
-        fail(&w, "setting up", "HDF5 properties");
+    if (poolsim_h5util_writer_open(&w, 0) < 0 || fapl < 0 ||
+        H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0)
+        poolsim_h5util_fail(&w, H5I_INVALID_HID, "setting up", "HDF5 properties");
     else if ((file = H5Fopen(tmp, H5F_ACC_RDWR, fapl)) < 0)
-        fail(&w, "reopening", tmp);
+        poolsim_h5util_fail(&w, H5I_INVALID_HID, "reopening", tmp);
     contents(&w, file, s);
-    if (!w.failed && H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) fail(&w, "flushing", "file");
-    if (file >= 0 && H5Fclose(file) < 0) fail(&w, "closing", "file");
+    if (!w.failed && H5Fflush(file, H5F_SCOPE_GLOBAL) < 0)
+        poolsim_h5util_fail(&w, file, "flushing", "file");
+    if (file >= 0 && H5Fclose(file) < 0)
+        poolsim_h5util_fail(&w, H5I_INVALID_HID, "closing", "file");
     if (fapl >= 0) H5Pclose(fapl);
-    if (w.gcpl >= 0) H5Pclose(w.gcpl);
-    if (w.dcpl >= 0) H5Pclose(w.dcpl);
-    if (w.str >= 0) H5Tclose(w.str);
+    poolsim_h5util_writer_close(&w);
     int err = 0;
     const char *step = "";
     if (!w.failed) {
