@@ -20,6 +20,8 @@
 
 #include "poolsim/common.h"
 
+#include "h5util.h"
+
 #define FORMAT "poolsim-results/1"
 /* Bounds on what a results file may declare (SCENARIO.md: horizon_years
  * 1..1000). They keep a corrupt file from requesting absurd allocations. */
@@ -38,10 +40,9 @@ static void fail(reader *rd, int status, hid_t loc, const char *name, const char
 {
     if (rd->status != POOLSIM_OK) return;
     rd->status = status;
-    char where[256] = "";
-    if (loc >= 0 && H5Iget_name(loc, where, sizeof where) < 0) where[0] = '\0';
-    const char *sep = (where[0] && strcmp(where, "/") != 0) ? "/" : "";
-    snprintf(rd->what, sizeof rd->what, "%s%s%s: %s", where[0] ? where : "/", sep, name, why);
+    poolsim_h5util_where(loc, name, rd->what, sizeof rd->what);
+    size_t k = strlen(rd->what);
+    snprintf(rd->what + k, sizeof rd->what - k, ": %s", why);
 }
 
 static void fail_msg(reader *rd, int status, const char *why)
@@ -49,11 +50,6 @@ static void fail_msg(reader *rd, int status, const char *why)
     if (rd->status != POOLSIM_OK) return;
     rd->status = status;
     snprintf(rd->what, sizeof rd->what, "%s", why);
-}
-
-static void close_obj(hid_t id)
-{
-    if (id >= 0) H5Oclose(id);
 }
 
 static hid_t open_group(reader *rd, hid_t loc, const char *name)
@@ -285,7 +281,7 @@ static void mean_se(reader *rd, hid_t loc, const char *name, poolsim_mean_se *m,
     hid_t g = open_group(rd, loc, name);
     vec(rd, g, "mean", n, m->mean + off);
     vec(rd, g, "se", n, m->se + off);
-    close_obj(g);
+    poolsim_h5util_close(g);
 }
 
 static void distsum(reader *rd, hid_t loc, const char *name, poolsim_distsum *d, size_t off,
@@ -299,7 +295,7 @@ static void distsum(reader *rd, hid_t loc, const char *name, poolsim_distsum *d,
         for (size_t t = 0; rd->status == POOLSIM_OK && t < T; t++)
             d->q[(off + t) * POOLSIM_NQ + (size_t)k] = buf[t];
     }
-    close_obj(g);
+    poolsim_h5util_close(g);
 }
 
 static void tailsum_years(reader *rd, hid_t loc, const char *name, poolsim_tailsum *s, size_t off,
@@ -311,7 +307,7 @@ static void tailsum_years(reader *rd, hid_t loc, const char *name, poolsim_tails
     vec(rd, g, "p95", T, s->p95 + off);
     vec(rd, g, "p99", T, s->p99 + off);
     vec(rd, g, "cvar95", T, s->cvar95 + off);
-    close_obj(g);
+    poolsim_h5util_close(g);
 }
 
 static void tailsum_total(reader *rd, hid_t loc, const char *name, poolsim_tailsum *s, size_t i)
@@ -322,7 +318,7 @@ static void tailsum_total(reader *rd, hid_t loc, const char *name, poolsim_tails
     scalar(rd, g, "p95", s->p95 + i);
     scalar(rd, g, "p99", s->p99 + i);
     scalar(rd, g, "cvar95", s->cvar95 + i);
-    close_obj(g);
+    poolsim_h5util_close(g);
 }
 
 static void county(reader *rd, hid_t counties, poolsim_results *r, int l, int c, double *buf)
@@ -339,7 +335,7 @@ static void county(reader *rd, hid_t counties, poolsim_results *r, int l, int c,
     mean_se(rd, g, "financing", &r->financing, o, T);
     mean_se(rd, g, "expenditure", &r->expenditure, o, T);
     mean_se(rd, g, "balance", &r->balance, o, T);
-    close_obj(g);
+    poolsim_h5util_close(g);
 }
 
 static void line(reader *rd, hid_t lines, poolsim_results *r, int l, double *buf)
@@ -357,8 +353,8 @@ static void line(reader *rd, hid_t lines, poolsim_results *r, int l, double *buf
     mean_se(rd, g, "expenditure_total", &r->expenditure_total, o, T);
     hid_t cs = open_group(rd, g, "counties");
     for (int c = 0; c < r->C && rd->status == POOLSIM_OK; c++) county(rd, cs, r, l, c, buf);
-    close_obj(cs);
-    close_obj(g);
+    poolsim_h5util_close(cs);
+    poolsim_h5util_close(g);
 }
 
 static void metadata(reader *rd, hid_t file, poolsim_results *r)
@@ -440,11 +436,11 @@ static poolsim_results *contents(reader *rd, hid_t file)
         strings(rd, ci, "names", r->C, r->county_names);
         hid_t lines = open_group(rd, file, "lines");
         for (int l = 0; l < r->L && rd->status == POOLSIM_OK; l++) line(rd, lines, r, l, buf);
-        close_obj(lines);
+        poolsim_h5util_close(lines);
     }
     free(buf);
-    close_obj(li);
-    close_obj(ci);
+    poolsim_h5util_close(li);
+    poolsim_h5util_close(ci);
     if (rd->status != POOLSIM_OK) {
         poolsim_results_free(r);
         r = NULL;

@@ -335,9 +335,7 @@ static char *rattr_str(rd *r, hid_t loc, const char *name)
 {
     if (r->failed) return NULL;
     char *out = NULL, *v = NULL;
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
+    hid_t t = poolsim_h5util_utf8_type();
     hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
     if (a < 0 || H5Aread(a, t, &v) < 0)
         rfail(r, name);
@@ -371,9 +369,7 @@ static void rstrs(rd *r, hid_t loc, const char *name, char **out, size_t n)
 {
     if (r->failed) return;
     char **v = calloc(n ? n : 1, sizeof *v);
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
+    hid_t t = poolsim_h5util_utf8_type();
     if (!v) rfail(r, "out of memory");
     rdata(r, loc, name, t, v, n);
     if (!r->failed) {
