@@ -95,63 +95,80 @@ static hid_t string_memtype(hid_t ftype, size_t *fixed /* OUT: 0 when variable *
     return mt;
 }
 
-static void attr_str(reader *rd, hid_t loc, const char *name, char **out /* OUT */)
+/* An open attribute with its file type and dataspace (each
+ * H5I_INVALID_HID when HDF5 could not give it). */
+typedef struct {
+    hid_t id, type, space;
+} attribute;
+
+/* Open attribute `name` of loc. Returns -1 when there is nothing to read
+ * (an earlier failure, or the attribute is missing: recorded), else 0 and
+ * the caller checks h and calls attr_close. */
+static int attr_open(reader *rd, hid_t loc, const char *name, attribute *h /* OUT */)
 {
-    if (rd->status != POOLSIM_OK) return;
+    h->id = h->type = h->space = H5I_INVALID_HID;
+    if (rd->status != POOLSIM_OK) return -1;
     if (H5Aexists(loc, name) <= 0) {
         fail(rd, POOLSIM_EINPUT, loc, name, "missing attribute");
-        return;
+        return -1;
     }
-    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-    hid_t ft = a < 0 ? H5I_INVALID_HID : H5Aget_type(a);
-    hid_t sp = a < 0 ? H5I_INVALID_HID : H5Aget_space(a);
+    h->id = H5Aopen(loc, name, H5P_DEFAULT);
+    if (h->id >= 0) {
+        h->type = H5Aget_type(h->id);
+        h->space = H5Aget_space(h->id);
+    }
+    return 0;
+}
+
+static void attr_close(attribute *h)
+{
+    if (h->space >= 0) H5Sclose(h->space);
+    if (h->type >= 0) H5Tclose(h->type);
+    if (h->id >= 0) H5Aclose(h->id);
+}
+
+static void attr_str(reader *rd, hid_t loc, const char *name, char **out /* OUT */)
+{
+    attribute h;
+    if (attr_open(rd, loc, name, &h) < 0) return;
     size_t fixed = 0;
     hid_t mt = H5I_INVALID_HID;
-    if (ft < 0 || sp < 0 || H5Tget_class(ft) != H5T_STRING ||
-        H5Sget_simple_extent_npoints(sp) != 1 || (mt = string_memtype(ft, &fixed)) < 0) {
+    if (h.type < 0 || h.space < 0 || H5Tget_class(h.type) != H5T_STRING ||
+        H5Sget_simple_extent_npoints(h.space) != 1 || (mt = string_memtype(h.type, &fixed)) < 0) {
         fail(rd, POOLSIM_EINPUT, loc, name, "not a string attribute");
     } else if (fixed) {
         char *buf = calloc(fixed + 1, 1);
         if (!buf)
             fail(rd, POOLSIM_ENOMEM, loc, name, "out of memory");
-        else if (H5Aread(a, mt, buf) < 0)
+        else if (H5Aread(h.id, mt, buf) < 0)
             fail(rd, POOLSIM_EIO, loc, name, "cannot read attribute");
         else
             *out = copy_str(rd, loc, name, buf, fixed);
         free(buf);
     } else {
         char *s = NULL;
-        if (H5Aread(a, mt, &s) < 0)
+        if (H5Aread(h.id, mt, &s) < 0)
             fail(rd, POOLSIM_EIO, loc, name, "cannot read attribute");
         else
             *out = copy_str(rd, loc, name, s ? s : "", (size_t)-1);
-        if (s) H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, &s);
+        if (s) H5Dvlen_reclaim(mt, h.space, H5P_DEFAULT, &s);
     }
     if (mt >= 0) H5Tclose(mt);
-    if (sp >= 0) H5Sclose(sp);
-    if (ft >= 0) H5Tclose(ft);
-    if (a >= 0) H5Aclose(a);
+    attr_close(&h);
 }
 
 /* A numeric scalar attribute (integer or float class), converted to mtype. */
 static void attr_num(reader *rd, hid_t loc, const char *name, hid_t mtype, void *out /* OUT */)
 {
-    if (rd->status != POOLSIM_OK) return;
-    if (H5Aexists(loc, name) <= 0) {
-        fail(rd, POOLSIM_EINPUT, loc, name, "missing attribute");
-        return;
-    }
-    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-    hid_t ft = a < 0 ? H5I_INVALID_HID : H5Aget_type(a);
-    hid_t sp = a < 0 ? H5I_INVALID_HID : H5Aget_space(a);
-    H5T_class_t cls = ft < 0 ? H5T_NO_CLASS : H5Tget_class(ft);
-    if (sp < 0 || (cls != H5T_INTEGER && cls != H5T_FLOAT) || H5Sget_simple_extent_npoints(sp) != 1)
+    attribute h;
+    if (attr_open(rd, loc, name, &h) < 0) return;
+    H5T_class_t cls = h.type < 0 ? H5T_NO_CLASS : H5Tget_class(h.type);
+    if (h.space < 0 || (cls != H5T_INTEGER && cls != H5T_FLOAT) ||
+        H5Sget_simple_extent_npoints(h.space) != 1)
         fail(rd, POOLSIM_EINPUT, loc, name, "not a numeric scalar attribute");
-    else if (H5Aread(a, mtype, out) < 0)
+    else if (H5Aread(h.id, mtype, out) < 0)
         fail(rd, POOLSIM_EIO, loc, name, "cannot read attribute");
-    if (sp >= 0) H5Sclose(sp);
-    if (ft >= 0) H5Tclose(ft);
-    if (a >= 0) H5Aclose(a);
+    attr_close(&h);
 }
 
 /* Open a dataset and check its class and shape (rank 0: scalar). When
