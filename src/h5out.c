@@ -268,30 +268,30 @@ static int bad_id(const char *s)
     return !s || !s[0] || strchr(s, '/') || strcmp(s, ".") == 0;
 }
 
+/* ids[n] of one kind ("line", "county"): valid link names, no two alike. */
+static int check_ids(char *const *ids, int n, const char *kind, const char *path)
+{
+    for (int i = 0; i < n; i++) {
+        if (bad_id(ids[i]))
+            POOLSIM_ERROR(POOLSIM_EINPUT, "cannot write %s: %s %d has an invalid id", path, kind,
+                          i + 1);
+        for (int k = 0; k < i; k++)
+            if (strcmp(ids[k], ids[i]) == 0)
+                POOLSIM_ERROR(POOLSIM_EINPUT, "cannot write %s: duplicated %s id '%s'", path, kind,
+                              ids[i]);
+    }
+    return POOLSIM_OK;
+}
+
 static int check_input(const poolsim_results *r, const poolsim_saved_paths *p, const char *path)
 {
     if (r->T < 1 || r->L < 1 || r->C < 1)
         POOLSIM_ERROR(POOLSIM_EINPUT,
                       "cannot write %s: no years, lines or counties (T=%d L=%d C=%d)", path, r->T,
                       r->L, r->C);
-    for (int l = 0; l < r->L; l++) {
-        if (bad_id(r->line_ids[l]))
-            POOLSIM_ERROR(POOLSIM_EINPUT, "cannot write %s: line %d has an invalid id", path,
-                          l + 1);
-        for (int k = 0; k < l; k++)
-            if (strcmp(r->line_ids[k], r->line_ids[l]) == 0)
-                POOLSIM_ERROR(POOLSIM_EINPUT, "cannot write %s: duplicated line id '%s'", path,
-                              r->line_ids[l]);
-    }
-    for (int c = 0; c < r->C; c++) {
-        if (bad_id(r->county_ids[c]))
-            POOLSIM_ERROR(POOLSIM_EINPUT, "cannot write %s: county %d has an invalid id", path,
-                          c + 1);
-        for (int k = 0; k < c; k++)
-            if (strcmp(r->county_ids[k], r->county_ids[c]) == 0)
-                POOLSIM_ERROR(POOLSIM_EINPUT, "cannot write %s: duplicated county id '%s'", path,
-                              r->county_ids[c]);
-    }
+    int st = check_ids(r->line_ids, r->L, "line", path);
+    if (st == POOLSIM_OK) st = check_ids(r->county_ids, r->C, "county", path);
+    if (st != POOLSIM_OK) return st;
     if (p && (p->T != r->T || p->L != r->L || p->C != r->C || p->P < 1))
         POOLSIM_ERROR(
             POOLSIM_EINPUT,
