@@ -321,14 +321,29 @@ static void rfail(rd *r, const char *what)
     snprintf(r->what, sizeof r->what, "%s", what);
 }
 
+/* A numeric attribute converted to mtype into out. */
+static void rattr_num(rd *r, hid_t loc, const char *name, hid_t mtype, void *out /* OUT */)
+{
+    if (r->failed) return;
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    if (a < 0 || H5Aread(a, mtype, out) < 0) rfail(r, name);
+    if (a >= 0) H5Aclose(a);
+}
+
 static int rattr_int(rd *r, hid_t loc, const char *name)
 {
     int v = 0;
-    if (r->failed) return 0;
-    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-    if (a < 0 || H5Aread(a, H5T_NATIVE_INT, &v) < 0) rfail(r, name);
-    if (a >= 0) H5Aclose(a);
+    rattr_num(r, loc, name, H5T_NATIVE_INT, &v);
     return v;
+}
+
+/* Open group `name` under loc; a failure is recorded as `what`. */
+static hid_t ropen_group(rd *r, hid_t loc, const char *name, const char *what)
+{
+    if (r->failed) return H5I_INVALID_HID;
+    hid_t g = H5Gopen2(loc, name, H5P_DEFAULT);
+    if (g < 0) rfail(r, what);
+    return g;
 }
 
 static char *rattr_str(rd *r, hid_t loc, const char *name)
@@ -388,12 +403,8 @@ static void rstrs(rd *r, hid_t loc, const char *name, char **out, size_t n)
 static void rpaired(rd *r, hid_t loc, const char *name, poolsim_paired_arr *a, size_t N,
                     size_t stride, size_t off, double *b)
 {
-    if (r->failed) return;
-    hid_t g = H5Gopen2(loc, name, H5P_DEFAULT);
-    if (g < 0) {
-        rfail(r, name);
-        return;
-    }
+    hid_t g = ropen_group(r, loc, name, name);
+    if (g < 0) return;
     struct {
         const char *n;
         double *x;
@@ -491,12 +502,8 @@ int poolsim_sweep_read(const char *path, poolsim_sweep_results **out)
         b = malloc(2 * n * T * sizeof *b);
         if (!b) rfail(&r, "out of memory");
         long long paths = 0;
-        hid_t a = r.failed ? H5I_INVALID_HID : H5Aopen(g, "paths", H5P_DEFAULT);
-        if (a < 0 || H5Aread(a, H5T_NATIVE_LLONG, &paths) < 0) rfail(&r, "paths");
-        if (a >= 0) H5Aclose(a);
-        a = r.failed ? H5I_INVALID_HID : H5Aopen(g, "seed", H5P_DEFAULT);
-        if (a < 0 || H5Aread(a, H5T_NATIVE_ULLONG, &s->seed) < 0) rfail(&r, "seed");
-        if (a >= 0) H5Aclose(a);
+        rattr_num(&r, g, "paths", H5T_NATIVE_LLONG, &paths);
+        rattr_num(&r, g, "seed", H5T_NATIVE_ULLONG, &s->seed);
         s->paths = (long)paths;
         s->scenario_name = rattr_str(&r, g, "scenario_name");
         s->scenario_path = rattr_str(&r, g, "scenario_path");
@@ -518,16 +525,12 @@ int poolsim_sweep_read(const char *path, poolsim_sweep_results **out)
             }
         }
         rdata(&r, g, "grid", H5T_NATIVE_INT, s->grid, n * (size_t)K);
-        hid_t lv = r.failed ? H5I_INVALID_HID : H5Gopen2(g, "levers", H5P_DEFAULT);
-        if (!r.failed && lv < 0) rfail(&r, "levers");
+        hid_t lv = ropen_group(&r, g, "levers", "levers");
         for (int k = 0; k < K && !r.failed; k++) {
             char name[16];
             snprintf(name, sizeof name, "%d", k + 1);
-            hid_t gk = H5Gopen2(lv, name, H5P_DEFAULT);
-            if (gk < 0) {
-                rfail(&r, "levers/<k>");
-                break;
-            }
+            hid_t gk = ropen_group(&r, lv, name, "levers/<k>");
+            if (gk < 0) break;
             poolsim_sweep_lever *x = &s->levers[k];
             x->key = rattr_str(&r, gk, "key");
             x->numeric = rattr_int(&r, gk, "numeric");
@@ -553,14 +556,10 @@ int poolsim_sweep_read(const char *path, poolsim_sweep_results **out)
             if (s->grid[i] < 0 || s->grid[i] >= s->levers[k].n)
                 rfail(&r, "grid index out of range");
         }
-        hid_t ls = r.failed ? H5I_INVALID_HID : H5Gopen2(g, "lines", H5P_DEFAULT);
-        if (!r.failed && ls < 0) rfail(&r, "lines");
+        hid_t ls = ropen_group(&r, g, "lines", "lines");
         for (size_t l = 0; l < L && !r.failed; l++) {
-            hid_t gl = H5Gopen2(ls, s->line_ids[l], H5P_DEFAULT);
-            if (gl < 0) {
-                rfail(&r, "lines/<line>");
-                break;
-            }
+            hid_t gl = ropen_group(&r, ls, s->line_ids[l], "lines/<line>");
+            if (gl < 0) break;
             rdata(&r, gl, "exhaustion_prob", H5T_NATIVE_DOUBLE, b, n * T);
             for (size_t i = 0; i < n && !r.failed; i++)
                 for (size_t t = 0; t < T; t++)
@@ -572,14 +571,10 @@ int poolsim_sweep_read(const char *path, poolsim_sweep_results **out)
                     s->exh_hi[POOLSIM_SW_NLT(s, i, l, t)] = b[2 * (i * T + t) + 1];
                 }
             rpaired(&r, gl, "exhaustion_diff", &s->exh_diff, n, L, l, b);
-            hid_t cs = r.failed ? H5I_INVALID_HID : H5Gopen2(gl, "counties", H5P_DEFAULT);
-            if (!r.failed && cs < 0) rfail(&r, "counties");
+            hid_t cs = ropen_group(&r, gl, "counties", "counties");
             for (size_t c = 0; c < C && !r.failed; c++) {
-                hid_t gc = H5Gopen2(cs, s->county_ids[c], H5P_DEFAULT);
-                if (gc < 0) {
-                    rfail(&r, "counties/<county>");
-                    break;
-                }
+                hid_t gc = ropen_group(&r, cs, s->county_ids[c], "counties/<county>");
+                if (gc < 0) break;
                 struct {
                     const char *nm;
                     double *x;
