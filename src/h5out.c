@@ -214,6 +214,16 @@ static const char *noise_name(int mode)
     }
 }
 
+/* Group `name` with the datasets ids[n] and names[n], in scenario order. */
+static void index_group(poolsim_h5w *w, hid_t file, const char *name, char *const *ids,
+                        char *const *names, int n, const char *ids_desc, const char *names_desc)
+{
+    hid_t g = poolsim_h5util_group(w, file, name);
+    poolsim_h5util_strings(w, g, "ids", ids, (size_t)n, ids_desc);
+    poolsim_h5util_strings(w, g, "names", names, (size_t)n, names_desc);
+    poolsim_h5util_close(g);
+}
+
 static void contents(poolsim_h5w *w, hid_t file, const poolsim_results *r,
                      const poolsim_saved_paths *p, double *buf)
 {
@@ -243,19 +253,11 @@ static void contents(poolsim_h5w *w, hid_t file, const poolsim_results *r,
     poolsim_h5util_dataset(w, file, "quantile_probs", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, nq,
                            w->dcpl, poolsim_quantile_probs, "1",
                            "probabilities of the quantiles p01 p05 p25 p50 p75 p95 p99");
-    hid_t g = poolsim_h5util_group(w, file, "counties");
-    poolsim_h5util_strings(w, g, "ids", r->county_ids, (size_t)r->C,
-                           "county ids in scenario order");
-    poolsim_h5util_strings(w, g, "names", r->county_names, (size_t)r->C,
-                           "county names in scenario order");
-    poolsim_h5util_close(g);
-    g = poolsim_h5util_group(w, file, "lines_index");
-    poolsim_h5util_strings(w, g, "ids", r->line_ids, (size_t)r->L,
-                           "fund line ids in scenario order");
-    poolsim_h5util_strings(w, g, "names", r->line_names, (size_t)r->L,
-                           "fund line names in scenario order");
-    poolsim_h5util_close(g);
-    g = poolsim_h5util_group(w, file, "lines");
+    index_group(w, file, "counties", r->county_ids, r->county_names, r->C,
+                "county ids in scenario order", "county names in scenario order");
+    index_group(w, file, "lines_index", r->line_ids, r->line_names, r->L,
+                "fund line ids in scenario order", "fund line names in scenario order");
+    hid_t g = poolsim_h5util_group(w, file, "lines");
     for (int l = 0; l < r->L; l++) line(w, g, r, l, buf);
     poolsim_h5util_close(g);
     if (p) saved_paths(w, file, p);
