@@ -21,16 +21,10 @@
 #include <gsl/gsl_randist.h>
 #include <omp.h>
 
+#include "poolsim/common.h"
 #include "poolsim/claims.h"
 #include "poolsim/engine.h"
 #include "poolsim/rng.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static double peak_mib(void)
 {
@@ -45,12 +39,12 @@ static double time_sim(const poolsim_plan *pl, const poolsim_stats_layout *lay, 
 {
     poolsim_path_ws *w = poolsim_path_ws_alloc(pl);
     double *rec = malloc(lay->n * sizeof(double));
-    double t0 = now(), cs = 0;
+    double t0 = poolsim_now_seconds(), cs = 0;
     for (long p = 0; p < n; p++) {
         poolsim_engine_path(pl, lay, seed, (uint32_t)p, w, rec);
         cs += rec[lay->reserve_end];
     }
-    double t = now() - t0;
+    double t = poolsim_now_seconds() - t0;
     *checksum = cs;
     free(rec);
     poolsim_path_ws_free(w);
@@ -84,7 +78,7 @@ static double time_replay(const poolsim_plan *pl, long n, unsigned long long see
                                              &mo[i]);
                     }
     }
-    double t0 = now(), cs = 0;
+    double t0 = poolsim_now_seconds(), cs = 0;
     for (long p = 0; p < n; p++) {
         poolsim_drivers_draw(s, (uint32_t)p, r, d);
         size_t i = per * (size_t)p;
@@ -107,7 +101,7 @@ static double time_replay(const poolsim_plan *pl, long n, unsigned long long see
                         }
                     }
     }
-    double t = now() - t0;
+    double t = poolsim_now_seconds() - t0;
     *checksum = cs;
     free(lam);
     free(mo);
@@ -120,9 +114,9 @@ static double time_run(const poolsim_scenario *s, long paths, int threads)
 {
     poolsim_engine_opts o = {.paths = paths, .seed = s->seed, .threads = threads};
     poolsim_results *res = NULL;
-    double t0 = now();
+    double t0 = poolsim_now_seconds();
     int st = poolsim_engine_run(s, &o, &res, NULL);
-    double t = now() - t0;
+    double t = poolsim_now_seconds() - t0;
     poolsim_results_free(res);
     return st == POOLSIM_OK ? t : -1;
 }

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "poolsim/common.h"
 #include "poolsim/cli.h"
 #include "poolsim/engine.h"
 #include "poolsim/h5out.h"
@@ -30,13 +31,6 @@ static void run_usage(FILE *f)
           "      --save-paths     keep per-path values in the HDF5 file\n"
           "  -q, --quiet          no progress bar and no summary\n",
           f);
-}
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* The one-screen summary: per line, P(exhausted by the last year) with its
@@ -180,7 +174,7 @@ int poolsim_cmd_run(int argc, char **argv)
     poolsim_cli_signals();
     char start[32];
     poolsim_cli_now_iso(start, sizeof start);
-    double t0 = now_seconds();
+    double t0 = poolsim_now_seconds();
     poolsim_engine_opts eo = {.paths = s->paths,
                               .seed = s->seed,
                               .threads = (int)threads,
@@ -225,7 +219,7 @@ int poolsim_cmd_run(int argc, char **argv)
         free(peak);
         return poolsim_status_exit(st);
     }
-    double secs = now_seconds() - t0;
+    double secs = poolsim_now_seconds() - t0;
     st = poolsim_cli_provenance(r, secs, start);
     free(r->scenario_text);
     r->scenario_text = s->source_text ? strdup(s->source_text) : strdup("");

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 void poolsim_error_report(const char *file, int line, const char *fmt, ...)
 {
@@ -86,6 +87,13 @@ void poolsim_format_double(double x, char *buf, size_t size)
         snprintf(buf, size, "%.*g", prec, x);
         if (strtod(buf, NULL) == x) return;
     }
+}
+
+double poolsim_now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 uint32_t poolsim_hash32(const char *s, uint32_t h)

@@ -1,4 +1,5 @@
 /* poolsim: the Monte Carlo engine. */
+#include "poolsim/common.h"
 #include "poolsim/engine.h"
 
 #include <math.h>
@@ -249,17 +250,10 @@ int poolsim_engine_fill_meta(const poolsim_scenario *s, poolsim_results *r)
     return POOLSIM_OK;
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* Progress bar on stderr (terminal only): bar, paths/s, time left. */
 static void progress_show(long done, long total, double t0, double *last, int final)
 {
-    double now = now_seconds();
+    double now = poolsim_now_seconds();
     if (!final && now - *last < 0.2) return;
     *last = now;
     double el = now - t0, rate = el > 0 ? (double)done / el : 0;
@@ -443,7 +437,7 @@ int poolsim_engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
     poolsim_stats_block_range(stats, b0, &myfirst, &tmp);
     poolsim_stats_block_range(stats, b1 - 1, &tmp, &myend);
     long mypaths = b1 > b0 ? myend - myfirst : 0;
-    double t0 = now_seconds(), last = 0;
+    double t0 = poolsim_now_seconds(), last = 0;
     long done = 0;
     int status = POOLSIM_OK;
 

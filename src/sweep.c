@@ -69,13 +69,6 @@ static void paired_put(poolsim_paired_arr *a, size_t i, const poolsim_paired *p)
 
 /* ---- evaluations ------------------------------------------------------------ */
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 void poolsim_sweep_eval_free(poolsim_sweep_eval *e)
 {
     if (!e) return;
@@ -116,7 +109,7 @@ int poolsim_sweep_eval_run(const char *scenario, int nsets, const char *const *s
     }
     char start[32];
     poolsim_cli_now_iso(start, sizeof start);
-    double t0 = now_seconds();
+    double t0 = poolsim_now_seconds();
     poolsim_engine_opts eo = {.paths = o->paths > 0 ? o->paths : e->s->paths,
                               .seed = o->seed_given ? o->seed : e->s->seed,
                               .threads = o->threads,
@@ -125,7 +118,7 @@ int poolsim_sweep_eval_run(const char *scenario, int nsets, const char *const *s
                               .stop = o->stop};
     st = poolsim_engine_run(e->s, &eo, &e->res, &e->saved);
     if (st == POOLSIM_OK && o->stop && *o->stop) st = POOLSIM_EINTR;
-    if (st == POOLSIM_OK) st = fill_texts(e->s, e->res, now_seconds() - t0, start);
+    if (st == POOLSIM_OK) st = fill_texts(e->s, e->res, poolsim_now_seconds() - t0, start);
     if (st != POOLSIM_OK) {
         poolsim_sweep_eval_free(e);
         return st;
@@ -613,7 +606,7 @@ int poolsim_sweep_run(const char *scenario, const poolsim_sweep_opts *o, FILE *d
             snprintf(owned[j], n, "%s=%s", lv->key, val);
             sets[j] = owned[j];
         }
-        double t0 = now_seconds();
+        double t0 = poolsim_now_seconds();
         poolsim_sweep_eval *e = NULL;
         st = poolsim_sweep_eval_run(scenario, o->nsets, sets, &eo, diag, &e);
         if (st != POOLSIM_OK) {
@@ -656,7 +649,7 @@ int poolsim_sweep_run(const char *scenario, const poolsim_sweep_opts *o, FILE *d
         if (st == POOLSIM_OK) {
             memcpy(&w->grid[(size_t)i * (size_t)K], idx, (size_t)K * sizeof *idx);
             st = reduce_point(w, (int)i, e, e0, x0, x1);
-            log_point(o->log, w, (int)i, now_seconds() - t0);
+            log_point(o->log, w, (int)i, poolsim_now_seconds() - t0);
         }
         if (e != e0) poolsim_sweep_eval_free(e);
     }

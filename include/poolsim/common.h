@@ -85,6 +85,9 @@ double poolsim_param_grown(const poolsim_param *level, const poolsim_param *grow
  * and -inf, NaN as nan. buf should hold at least 32 bytes. */
 void poolsim_format_double(double x, char *buf /* OUT */, size_t size);
 
+/* Monotonic clock in seconds (for elapsed times and rates). */
+double poolsim_now_seconds(void);
+
 /* 32-bit FNV-1a hash of a string (used to address random sub-streams). */
 uint32_t poolsim_hash32(const char *s, uint32_t h);
 #define POOLSIM_HASH_INIT 2166136261u
