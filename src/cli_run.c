@@ -17,7 +17,8 @@
 #include "poolsim/h5out.h"
 #include "poolsim/jsonout.h"
 #include "poolsim/mpi.h"
-#include "poolsim/settle.h"
+#include "poolsim/plot.h"
+#include "poolsim/runsum.h"
 
 static void run_usage(FILE *f)
 {
@@ -31,54 +32,6 @@ static void run_usage(FILE *f)
           "      --save-paths     keep per-path values in the HDF5 file\n"
           "  -q, --quiet          no progress bar and no summary\n",
           f);
-}
-
-/* The one-screen summary: per line, P(exhausted by the last year) with its
- * interval, the first year it passes 5%, the median reserve ratio in the
- * last year, and the three counties with the highest expected burden. */
-static void print_summary(const poolsim_results *r, FILE *f)
-{
-    int T = r->T;
-    fprintf(f, "\n%s: %ld paths, seed %llu, %d-%d\n", r->scenario_name, r->paths, r->seed,
-            r->years[0], r->years[T - 1]);
-    for (int l = 0; l < r->L; l++) {
-        size_t last = POOLSIM_LT(r, l, T - 1);
-        fprintf(f, "\n  line %s (%s)\n", r->line_ids[l], r->line_names[l]);
-        fprintf(f, "    P(reserve exhausted by %d)   %.4f  [%.4f, %.4f]\n", r->years[T - 1],
-                r->exhaustion_prob[last], r->exhaustion_lo[last], r->exhaustion_hi[last]);
-        int first5 = 0;
-        for (int t = 0; t < T && !first5; t++)
-            if (r->exhaustion_prob[POOLSIM_LT(r, l, t)] > 0.05) first5 = r->years[t];
-        if (first5)
-            fprintf(f, "    first year P(exhausted) > 5%%  %d\n", first5);
-        else
-            fprintf(f, "    first year P(exhausted) > 5%%  none within the horizon\n");
-        fprintf(f, "    median reserve ratio %d       %.4f (cap %.2f)\n", r->years[T - 1],
-                r->reserve_ratio.q[last * POOLSIM_NQ + 3], r->cap_ratio[last]);
-        int top[3] = {-1, -1, -1};
-        for (int k = 0; k < 3 && k < r->C; k++) {
-            double best = -1;
-            for (int c = 0; c < r->C; c++) {
-                int used = 0;
-                for (int j = 0; j < k; j++) used |= top[j] == c;
-                double v = r->county_burden_total.mean[POOLSIM_LC(r, l, c)];
-                if (!used && v > best) {
-                    best = v;
-                    top[k] = c;
-                }
-            }
-        }
-        fprintf(f, "    highest expected county-government burden over %d years (yuan):\n", T);
-        for (int k = 0; k < 3 && top[k] >= 0; k++) {
-            size_t i = POOLSIM_LC(r, l, top[k]);
-            /* pad by display width: CJK characters take two columns */
-            int pad = 10 - (int)poolsim_settle_text_width(r->county_names[top[k]]);
-            fprintf(f, "      %-12s %s%*s mean %14.0f  p95 %14.0f\n", r->county_ids[top[k]],
-                    r->county_names[top[k]], pad > 0 ? pad : 0, "", r->county_burden_total.mean[i],
-                    r->county_burden_total.p95[i]);
-        }
-    }
-    fputc('\n', f);
 }
 
 /* Create the folder of `path` when it is the default results/ folder. */
@@ -235,12 +188,15 @@ int poolsim_cmd_run(int argc, char **argv)
         _exit(poolsim_status_exit(st));
     }
     if (!quiet) {
-        print_summary(r, stdout);
-        printf("results: %s%s%s  (%.1f s, %ld paths/s, peak memory", outpath,
-               json ? "  summary: " : "", json ? json : "", secs,
+        int zh = poolsim_plot_lang(r, NULL) == POOLSIM_LANG_ZH;
+        poolsim_runsum_print(r, zh ? POOLSIM_LANG_ZH : POOLSIM_LANG_EN, stdout);
+        printf(zh ? "结果：%s%s%s（%.1f 秒，每秒 %ld 条路径，内存峰值"
+                  : "results: %s%s%s  (%.1f s, %ld paths/s, peak memory",
+               outpath, json ? (zh ? "  摘要：" : "  summary: ") : "", json ? json : "", secs,
                secs > 0 ? (long)((double)r->paths / secs) : 0L);
         for (int k = 0; k < nranks; k++) printf("%s %.0f", k ? "," : "", peak[k]);
-        printf(" MiB%s)\n", nranks > 1 ? " per rank" : "");
+        printf(zh ? " MiB%s）\n" : " MiB%s)\n",
+               nranks > 1 ? (zh ? "（每个进程）" : " per rank") : "");
     }
     poolsim_results_free(r);
     poolsim_saved_paths_free(sp);

@@ -259,7 +259,7 @@ static void burden_block(FILE *f, const poolsim_results *r, int l, double div)
 }
 
 /* Shortfall probability of line l in %: year, position, value, cell text;
- * one scan line per county (gnuplot's image format). */
+ * one block per county. */
 static void heat_block(FILE *f, const poolsim_results *r, int l)
 {
     fprintf(f, "$heat%d << EOD\n", l);
@@ -529,18 +529,25 @@ static void body_heat(FILE *f, const poolsim_results *r, int lang, const poolsim
     fputs(" offset 1,0\nset palette defined (0 '#fffaf2', 0.2 '#fdd9a8', 0.45 '#fc9a5b', 0.7 "
           "'#dc3f25', 1 '#7f0000')\n",
           f);
-    fprintf(f, "plot $heat%d using 1:2:3 with image notitle", l);
+    /* one filled rectangle per cell (vector output stays crisp at any zoom,
+     * and a single year or county still draws its cells), a thin white gap
+     * between cells */
+    fprintf(f,
+            "plot $heat%d using 1:2:(0.48):(0.46):3 with boxxyerror fs solid 1 noborder "
+            "lc palette notitle",
+            l);
     if (r->T <= 20 && r->C <= 40) {
         /* cell values: dark text on light cells, white on dark ones */
         double thr = 0.55 * top;
+        int fs = r->T <= 12 ? 11 : 9; /* wide cells take a larger label */
         fprintf(f,
                 ", \\\n  $heat%d using 1:2:($3 > %.10g ? '' : stringcolumn(4)) with labels "
-                "font ',9' textcolor rgb '#222222' notitle",
-                l, thr);
+                "font ',%d' textcolor rgb '#222222' notitle",
+                l, thr, fs);
         fprintf(f,
                 ", \\\n  $heat%d using 1:2:($3 > %.10g ? stringcolumn(4) : '') with labels "
-                "font ',9' textcolor rgb '#ffffff' notitle",
-                l, thr);
+                "font ',%d' textcolor rgb '#ffffff' notitle",
+                l, thr, fs);
     }
     fputc('\n', f);
 }

@@ -234,7 +234,10 @@ static void heat_map(FILE *g, const poolsim_sweep_results *w, int l)
         int ia = w->grid[(size_t)i * 2], ib = w->grid[(size_t)i * 2 + 1];
         fprintf(g, "%d %d %.17g\n", ia, ib, w->exh_prob[POOLSIM_SW_NLT(w, i, l, w->T - 1)]);
     }
-    fputs("EOD\nplot $H using 1:2:3 with image notitle, \\\n"
+    /* cells as filled rectangles: crisp in SVG, and a one-value lever still
+     * draws its cells */
+    fputs("EOD\nplot $H using 1:2:(0.49):(0.49):3 with boxxyerror fs solid 1 noborder lc palette "
+          "notitle, \\\n"
           "     $H using 1:2:(sprintf('%.3f', $3)) with labels notitle\n",
           g);
 }

@@ -78,6 +78,24 @@ if "$POOLSIM" help | grep -q '^  sweep '; then
     rm -f "$tmp/sweep.h5" "$tmp/sweep.html"
 fi
 
+# heat maps are vector cells (not a bitmap the browser blurs when it
+# scales), also for a 1-year horizon with a single county
+grep -q '<image' "$tmp/r.html" && fail "a chart embeds a bitmap"
+"$POOLSIM" run tests/data/minimal.yaml --set horizon_years=1 \
+    --set lines.resident.classes.resident.per_capita=300 -n 200 -q -o "$tmp/one.h5"
+"$POOLSIM" report "$tmp/one.h5" -o "$tmp/one.html" --lang en > /dev/null
+awk '/<figure id="chart-shortfall-resident"/ { p = 1 } p { print } p && /<\/figure>/ { exit }' \
+    "$tmp/one.html" > "$tmp/one-heat.html"
+grep -q '<image' "$tmp/one-heat.html" && fail "1-year heat map is a bitmap"
+# one county, one year: one filled cell (the colour box adds its own strips)
+# and the cell's label, 100 (every path has a shortfall with no financing
+# but the 300 yuan contribution against about 860 yuan of claims)
+grep -q "<polygon fill = 'rgb(127,   0,   0)'" "$tmp/one-heat.html" ||
+    fail "1-year heat map: no dark cell for a 100% shortfall probability"
+grep -A1 'fill="rgb(255,255,255)"' "$tmp/one-heat.html" | grep -q '<text>100</text>' ||
+    fail "1-year heat map: no white cell label 100"
+rm -f "$tmp/one.h5" "$tmp/one.html" "$tmp/one-heat.html"
+
 # ---- rendering in headless Chromium ----
 chrome=""
 for c in chromium chromium-browser; do

@@ -19,10 +19,18 @@ h5diff --exclude-attribute / "$tmp/a.h5" "$tmp/b.h5" >/dev/null 2>&1 || \
     fail "HDF5 datasets differ between 1 and 2 threads"
 h5dump -a /complete "$tmp/a.h5" | grep -q '(0): 1' || fail "complete attribute missing"
 
-# the summary on the terminal names each line's exhaustion probability
-out=$("$P" run scenarios/zhuzhou.yaml -n 300 -o "$tmp/d.h5" 2>/dev/null) || fail "run with summary"
+# the summary on the terminal names each line's exhaustion probability, in
+# the scenario's language (zhuzhou.yaml has lang: zh)
+out=$("$P" run scenarios/zhuzhou.yaml --set lang=en -n 300 -o "$tmp/d.h5" 2>/dev/null) ||
+    fail "run with summary"
 echo "$out" | grep -q "P(reserve exhausted by 2030)" || fail "summary lacks exhaustion line"
 echo "$out" | grep -q "median reserve ratio" || fail "summary lacks reserve ratio"
+echo "$out" | grep -q "^results: $tmp/d.h5" || fail "summary lacks the results line"
+out=$("$P" run scenarios/zhuzhou.yaml -n 300 -o "$tmp/d.h5" 2>/dev/null) || fail "run with summary (zh)"
+echo "$out" | grep -q "2030 年前风险储备金耗尽的概率" || fail "zh summary lacks exhaustion line"
+echo "$out" | grep -q "2030 年储备金比率中位数" || fail "zh summary lacks reserve ratio"
+echo "$out" | grep -q "^结果：$tmp/d.h5" || fail "zh summary lacks the results line"
+echo "$out" | grep -Eq "paths|median|exhausted|line " && fail "zh summary has English text"
 
 # interrupted: exit 130 (SIGINT) / 143 (SIGTERM), no results file, no temp file
 for sig in INT TERM; do

@@ -1,0 +1,69 @@
+/* poolsim: `poolsim run`'s terminal summary, in English or Chinese. */
+#include "poolsim/runsum.h"
+
+#include <stdio.h>
+
+#include "poolsim/plot.h"
+#include "poolsim/settle.h"
+
+/* the English or the Chinese format (both literals, so both are checked) */
+#define SAY(en, zh, ...) fprintf(f, lz ? zh : en, __VA_ARGS__)
+
+/* The three counties of line l with the highest expected burden over the
+ * horizon (-1 where there are fewer). */
+static void top_counties(const poolsim_results *r, int l, int top[3])
+{
+    top[0] = top[1] = top[2] = -1;
+    for (int k = 0; k < 3 && k < r->C; k++) {
+        double best = -1;
+        for (int c = 0; c < r->C; c++) {
+            int used = 0;
+            for (int j = 0; j < k; j++) used |= top[j] == c;
+            double v = r->county_burden_total.mean[POOLSIM_LC(r, l, c)];
+            if (!used && v > best) {
+                best = v;
+                top[k] = c;
+            }
+        }
+    }
+}
+
+void poolsim_runsum_print(const poolsim_results *r, int lang, FILE *f)
+{
+    int lz = lang == POOLSIM_LANG_ZH, T = r->T;
+    SAY("\n%s: %ld paths, seed %llu, %d-%d\n", "\n%s：模拟路径 %ld 条，随机种子 %llu，%d-%d 年\n",
+        r->scenario_name, r->paths, r->seed, r->years[0], r->years[T - 1]);
+    for (int l = 0; l < r->L; l++) {
+        size_t last = POOLSIM_LT(r, l, T - 1);
+        SAY("\n  line %s (%s)\n", "\n  基金 %s（%s）\n", r->line_ids[l], r->line_names[l]);
+        SAY("    P(reserve exhausted by %d)   %.4f  [%.4f, %.4f]\n",
+            "    %d 年前风险储备金耗尽的概率   %.4f  [%.4f, %.4f]\n", r->years[T - 1],
+            r->exhaustion_prob[last], r->exhaustion_lo[last], r->exhaustion_hi[last]);
+        int first5 = 0;
+        for (int t = 0; t < T && !first5; t++)
+            if (r->exhaustion_prob[POOLSIM_LT(r, l, t)] > 0.05) first5 = r->years[t];
+        if (first5)
+            SAY("    first year P(exhausted) > 5%%  %d\n", "    耗尽概率首次超过 5%% 的年份  %d\n",
+                first5);
+        else
+            SAY("    first year P(exhausted) > 5%%  %s\n", "    耗尽概率首次超过 5%% 的年份  %s\n",
+                lz ? "预测期内没有" : "none within the horizon");
+        SAY("    median reserve ratio %d       %.4f (cap %.2f)\n",
+            "    %d 年储备金比率中位数   %.4f（上限 %.2f）\n", r->years[T - 1],
+            r->reserve_ratio.q[last * POOLSIM_NQ + 3], r->cap_ratio[last]);
+        int top[3];
+        top_counties(r, l, top);
+        SAY("    highest expected county-government burden over %d years (yuan):\n",
+            "    %d 年内县级政府预期负担最高的县（元）：\n", T);
+        for (int k = 0; k < 3 && top[k] >= 0; k++) {
+            size_t i = POOLSIM_LC(r, l, top[k]);
+            /* pad by display width: CJK characters take two columns */
+            int pad = 10 - (int)poolsim_settle_text_width(r->county_names[top[k]]);
+            SAY("      %-12s %s%*s mean %14.0f  p95 %14.0f\n",
+                "      %-12s %s%*s 均值 %14.0f  p95 %14.0f\n", r->county_ids[top[k]],
+                r->county_names[top[k]], pad > 0 ? pad : 0, "", r->county_burden_total.mean[i],
+                r->county_burden_total.p95[i]);
+        }
+    }
+    fputc('\n', f);
+}
