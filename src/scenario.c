@@ -214,6 +214,39 @@ static const poolsim_param *class_param(const poolsim_class_params *p, int k)
     return v[k];
 }
 
+/* A dated choice (pooling.mode, gap_key): its value names, like put_param. */
+static void put_choice(FILE *f, const poolsim_param *p, const char *const *names, int nnames)
+{
+    if (p->n <= 1) {
+        int k = (int)p->val[0];
+        fputs(k >= 0 && k < nnames ? names[k] : "?", f);
+        return;
+    }
+    fputc('{', f);
+    for (int i = 0; i < p->n; i++) {
+        int k = (int)p->val[i];
+        fprintf(f, "%s%d: %s", i ? ", " : "", p->year[i], k >= 0 && k < nnames ? names[k] : "?");
+    }
+    fputc('}', f);
+}
+
+static void put_pooling(FILE *f, const poolsim_pooling_cfg *po)
+{
+    static const char *const mode[] = {"county_accounts", "unified"};
+    static const char *const key[] = {"financing", "enrolees", "deficit"};
+    fputs("    pooling: {mode: ", f);
+    put_choice(f, &po->mode, mode, 2);
+    fputs(", city_share: ", f);
+    put_param(f, &po->city_share);
+    fputs(", gap_key: ", f);
+    put_choice(f, &po->gap_key, key, 3);
+    fputs(", county_liability: ", f);
+    put_param(f, &po->county_liability);
+    fputs(", tolerance: ", f);
+    put_param(f, &po->tolerance);
+    fputs("}\n", f);
+}
+
 static void put_ar1(FILE *f, const char *name, const poolsim_ar1 *a)
 {
     fprintf(f, "  %s: {mean: ", name);
@@ -242,6 +275,7 @@ static void put_line(FILE *f, const poolsim_scenario *s, const poolsim_line *L)
     fprintf(f, ", uncovered: %s, initial: ", unc[L->reserve.uncovered & 1]);
     put_param(f, &L->reserve.initial);
     fputs("}\n", f);
+    put_pooling(f, &L->pooling);
     if (L->global_budget.enabled) {
         fputs("    global_budget: {share_of_financing: ", f);
         put_param(f, &L->global_budget.share_of_financing);

@@ -19,7 +19,9 @@
 
 #include "scenario_internal.h"
 
-enum { K_NUM, K_PARAM, K_INT, K_LONG, K_SEED, K_BOOL, K_ENUM, K_LANG, K_STR, K_ID, K_SUB };
+/* K_DENUM: a choice that may be dated, stored as a poolsim_param of choice
+ * indices (pooling.mode, pooling.gap_key). */
+enum { K_NUM, K_PARAM, K_INT, K_LONG, K_SEED, K_BOOL, K_ENUM, K_LANG, K_STR, K_ID, K_SUB, K_DENUM };
 enum { F_REQ = 1, F_INF = 2, F_CLAIMS = 4, F_PERCAP = 8 };
 enum { R_ANY, R_01, R_GE0, R_GT0, R_GTM1, R_PM1, R_HORIZON, R_YEAR, R_PATHS };
 
@@ -56,6 +58,8 @@ static const char *const cap_choices[] = {"stop", "top_up", NULL};
 static const char *const uncovered_choices[] = {"county", "city", NULL};
 static const char *const sharing_choices[] = {"bracket", "marginal", NULL};
 static const char *const kind_choices[] = {"claims", "per_capita", NULL};
+static const char *const pooling_choices[] = {"county_accounts", "unified", NULL};
+static const char *const gap_key_choices[] = {"financing", "enrolees", "deficit", NULL};
 
 #define S_(f) offsetof(poolsim_scenario, f)
 static const sc_row top_rows[] = {
@@ -69,6 +73,7 @@ static const sc_row top_rows[] = {
     {"shocks", K_SUB, 0, 0, 0, 0, NULL, "a map"},
     {"reserve", K_SUB, 0, 0, 0, 0, NULL, "a map"},
     {"sharing", K_SUB, 0, 0, 0, 0, NULL, "a map"},
+    {"pooling", K_SUB, 0, 0, 0, 0, NULL, "a map of pooling keys"},
     {"lines", K_SUB, F_REQ, 0, 0, 0, NULL, "a list of fund lines"},
     {"counties", K_SUB, 0, 0, 0, 0, NULL, "a list of counties"},
     {"counties_csv", K_SUB, 0, 0, 0, 0, NULL, "the path of a CSV file"},
@@ -121,6 +126,16 @@ static const sc_row reserve_rows[] = {
     {"initial", K_PARAM, 0, R_GE0, 0, RV_(initial), NULL, NULL},
 };
 
+/* MODEL.md section 10; every key may be dated, a line may override any. */
+#define PO_(f) offsetof(poolsim_pooling_cfg, f)
+static const sc_row pooling_rows[] = {
+    {"mode", K_DENUM, 0, 0, POOLSIM_POOLING_COUNTY_ACCOUNTS, PO_(mode), pooling_choices, NULL},
+    {"city_share", K_PARAM, 0, R_01, 0.5, PO_(city_share), NULL, NULL},
+    {"gap_key", K_DENUM, 0, 0, POOLSIM_GAP_FINANCING, PO_(gap_key), gap_key_choices, NULL},
+    {"county_liability", K_PARAM, 0, R_01, 0, PO_(county_liability), NULL, NULL},
+    {"tolerance", K_PARAM, 0, R_GE0, 0, PO_(tolerance), NULL, NULL},
+};
+
 static const sc_row sharing_rows[] = {
     {"mode", K_ENUM, 0, 0, POOLSIM_SHARING_BRACKET, offsetof(poolsim_sharing_cfg, mode),
      sharing_choices, NULL},
@@ -141,6 +156,7 @@ static const sc_row line_rows[] = {
     {"id", K_ID, F_REQ, 0, 0, L_(id), NULL, NULL},
     {"name", K_STR, 0, 0, 0, L_(name), NULL, NULL},
     {"reserve", K_SUB, 0, 0, 0, 0, NULL, "a map of reserve keys"},
+    {"pooling", K_SUB, 0, 0, 0, 0, NULL, "a map of pooling keys"},
     {"classes", K_SUB, F_REQ, 0, 0, 0, NULL, "a list of member classes"},
     {"benefits", K_SUB, F_REQ, 0, 0, 0, NULL, "a list of benefits"},
     {"global_budget", K_SUB, 0, 0, 0, 0, NULL,
@@ -288,6 +304,9 @@ static const char *expect(sc_ctx *c, const sc_row *r)
     case K_BOOL: return "true or false";
     case K_ENUM:
     case K_LANG: return sc_sprintf(c, "one of: %s", choices_text(c, r->choices));
+    case K_DENUM:
+        return sc_sprintf(c, "one of: %s, or a map from year to one of them",
+                          choices_text(c, r->choices));
     case K_STR: return "a text";
     case K_ID: return "an identifier [A-Za-z_][A-Za-z0-9_-]*";
     default: return r->what ? r->what : "a value";
@@ -506,6 +525,31 @@ static const char *get_id(bctx *b, const sc_node *n)
     return t;
 }
 
+/* A choice of r->choices as its index; reports and returns -1 otherwise. */
+static int get_choice(bctx *b, const sc_node *n, const sc_row *r, int *out)
+{
+    sc_ctx *c = b->c;
+    const char *t = get_text(b, n, expect(c, r));
+    if (!t) return -1;
+    for (int k = 0; r->choices[k]; k++)
+        if (strcmp(r->choices[k], t) == 0) {
+            *out = k;
+            return 0;
+        }
+    sc_error_at(c, n, P(b), "%s is not a valid choice (expected %s)", sc_show(c, n), expect(c, r));
+    return -1;
+}
+
+/* One value of a K_PARAM (a number) or K_DENUM (a choice index) row. */
+static int get_scalar_value(bctx *b, const sc_node *n, const sc_row *r, double *out)
+{
+    if (r->type != K_DENUM) return get_number(b, n, r, out);
+    int k;
+    if (get_choice(b, n, r, &k)) return -1;
+    *out = k;
+    return 0;
+}
+
 typedef struct {
     int year;
     double val;
@@ -518,13 +562,14 @@ static int year_val_cmp(const void *a, const void *b)
     return (x->year > y->year) - (x->year < y->year);
 }
 
-/* A number, or (dated) a map from calendar year to number. */
+/* A number (a choice for K_DENUM), or (dated) a map from calendar year to
+ * such values. */
 static int get_param(bctx *b, const sc_node *n, const sc_row *r, poolsim_param *out)
 {
     sc_ctx *c = b->c;
     if (n->kind != SC_MAP) {
         double v;
-        if (get_number(b, n, r, &v)) return -1;
+        if (get_scalar_value(b, n, r, &v)) return -1;
         *out = poolsim_param_const(v);
         return 0;
     }
@@ -548,13 +593,13 @@ static int get_param(bctx *b, const sc_node *n, const sc_row *r, poolsim_param *
             y > ranges[R_YEAR].hi) {
             sc_error_at(c, k, P(b),
                         "%s is not a year (expected a map from calendar year, an "
-                        "integer in 1000..9999, to a number)",
-                        sc_show(c, k));
+                        "integer in 1000..9999, to %s)",
+                        sc_show(c, k), r->type == K_DENUM ? "one of the choices" : "a number");
             bad = 1;
         } else {
             yv[i].year = (int)y;
             yv[i].key = k;
-            if (get_number(b, n->vals[i], r, &yv[i].val)) bad = 1;
+            if (get_scalar_value(b, n->vals[i], r, &yv[i].val)) bad = 1;
         }
         pop(b, old);
     }
@@ -590,7 +635,8 @@ static void set_default(bctx *b, const sc_row *r, void *dest)
     char *p = (char *)dest + r->off;
     switch (r->type) {
     case K_NUM: *(double *)(void *)p = r->def; break;
-    case K_PARAM: *(poolsim_param *)(void *)p = poolsim_param_const(r->def); break;
+    case K_PARAM:
+    case K_DENUM: *(poolsim_param *)(void *)p = poolsim_param_const(r->def); break;
     case K_INT:
     case K_BOOL:
     case K_ENUM: *(int *)(void *)p = (int)r->def; break;
@@ -616,7 +662,8 @@ static void read_value(bctx *b, const sc_row *r, const sc_node *v, void *dest)
     case K_NUM:
         if (get_number(b, v, r, &d) == 0) *(double *)(void *)p = d;
         break;
-    case K_PARAM: {
+    case K_PARAM:
+    case K_DENUM: {
         poolsim_param pp;
         if (get_param(b, v, r, &pp) == 0) *(poolsim_param *)(void *)p = pp;
         break;
@@ -845,6 +892,31 @@ static int change_years(const poolsim_param *const *ps, int np, int *years)
 static const char *in_year(sc_ctx *c, int y)
 {
     return y == INT_MIN ? "" : sc_sprintf(c, " in %d", y);
+}
+
+/* ---- pooling ------------------------------------------------------------------ */
+
+/* The pooling map m (may be NULL) read over *po (defaults: set every row's
+ * default first), then the one-way rule of MODEL.md section 10: a dated
+ * mode may go from county_accounts to unified, never back. Reported at the
+ * mode value of this map, so a line inheriting a bad city-wide schedule
+ * does not repeat the message. */
+static void read_pooling(bctx *b, const sc_node *m, poolsim_pooling_cfg *po, int defaults)
+{
+    apply_rows(b, m, pooling_rows, NROWS(pooling_rows), po, defaults, 0, NULL, NULL);
+    const sc_node *mv = m ? sc_map_get(m, "mode") : NULL;
+    if (!mv) return;
+    const poolsim_param *md = &po->mode;
+    for (int i = 1; i < md->n; i++) {
+        if (md->val[i] >= md->val[i - 1]) continue;
+        size_t old = push(b, "mode");
+        sc_error_at(b->c, mv, P(b),
+                    "switches back from unified to county_accounts in %d (expected a one-way "
+                    "transition: county_accounts years, then unified years)",
+                    md->year[i]);
+        pop(b, old);
+        return;
+    }
 }
 
 /* ---- sharing ------------------------------------------------------------------ */
@@ -1183,7 +1255,8 @@ static void build_benefits(bctx *b, const sc_node *line_map, poolsim_line *L)
     pop(b, old);
 }
 
-static void build_lines(bctx *b, const sc_node *root, const poolsim_reserve_cfg *city)
+static void build_lines(bctx *b, const sc_node *root, const poolsim_reserve_cfg *city,
+                        const poolsim_pooling_cfg *city_pooling)
 {
     poolsim_scenario *s = b->s;
     const sc_node *l = sublist(b, root, "lines", "a list of fund lines", 1);
@@ -1230,6 +1303,7 @@ static void build_lines(bctx *b, const sc_node *root, const poolsim_reserve_cfg 
         int li = s->nlines++;
         poolsim_line *L = &s->lines[li];
         L->reserve = *city;
+        L->pooling = *city_pooling;
         apply_rows(b, it, line_rows, NROWS(line_rows), L, 1, 0, NULL, NULL);
         if (L->id) idlist_add(b, &line_ids, L->id, sc_map_get(it, "id"));
         if (!L->id) L->id = xstrdup(b, "?");
@@ -1237,6 +1311,10 @@ static void build_lines(bctx *b, const sc_node *root, const poolsim_reserve_cfg 
         const sc_node *rm = submap(b, it, "reserve", "a map of reserve keys");
         size_t o3 = push(b, "reserve");
         apply_rows(b, rm, reserve_rows, NROWS(reserve_rows), &L->reserve, 0, 0, NULL, NULL);
+        pop(b, o3);
+        const sc_node *pm = submap(b, it, "pooling", "a map of pooling keys");
+        o3 = push(b, "pooling");
+        read_pooling(b, pm, &L->pooling, 0);
         pop(b, o3);
         build_classes(b, it, li, &class_ids);
         build_benefits(b, it, L);
@@ -1534,7 +1612,13 @@ int sc_build(sc_ctx *c, const sc_node *root, const char *path, poolsim_scenario 
     memset(&city, 0, sizeof city);
     group(&b, root, "reserve", reserve_rows, NROWS(reserve_rows), &city, "a map of reserve keys");
     build_sharing(&b, root);
-    build_lines(&b, root, &city);
+    poolsim_pooling_cfg city_pooling;
+    memset(&city_pooling, 0, sizeof city_pooling);
+    const sc_node *pm = submap(&b, root, "pooling", "a map of pooling keys");
+    old = push(&b, "pooling");
+    read_pooling(&b, pm, &city_pooling, 1);
+    pop(&b, old);
+    build_lines(&b, root, &city, &city_pooling);
     if (!c->nomem) build_counties(&b, root);
     sc_buf_free(&b.path);
     return (int)(c->nerr + c->dropped - before);

@@ -21,4 +21,27 @@ void poolsim_scenario_rules_params(const poolsim_scenario *s, int l, int y,
     }
     /* the last bracket is open-ended whatever was written */
     out->up_to[s->sharing.nbrackets - 1] = INFINITY;
+    const poolsim_pooling_cfg *po = &s->lines[l].pooling;
+    out->pooling_mode = (int)poolsim_param_at(&po->mode, y);
+    out->city_share = poolsim_param_at(&po->city_share, y);
+    out->gap_key = (int)poolsim_param_at(&po->gap_key, y);
+    out->county_liability = poolsim_param_at(&po->county_liability, y);
+    out->tolerance = poolsim_param_at(&po->tolerance, y);
+}
+
+int poolsim_scenario_unified_from(const poolsim_scenario *s, int l)
+{
+    const poolsim_param *md = &s->lines[l].pooling.mode;
+    for (int t = 1; t <= s->horizon_years; t++) {
+        int y = poolsim_scenario_year(s, t);
+        if ((int)poolsim_param_at(md, y) == POOLSIM_POOLING_UNIFIED) return y;
+    }
+    return 0;
+}
+
+int poolsim_scenario_any_unified(const poolsim_scenario *s)
+{
+    for (int l = 0; l < s->nlines; l++)
+        if (poolsim_scenario_unified_from(s, l)) return 1;
+    return 0;
 }

@@ -32,6 +32,12 @@ typedef struct {
     int nbrackets;
     double up_to[16];         /* ascending, last +inf */
     double reserve_share[16]; /* [0,1] */
+    /* pooling design (MODEL.md section 10) */
+    int pooling_mode;        /* enum poolsim_pooling_mode */
+    double city_share;       /* unified: city government's share of a gap, [0,1] */
+    int gap_key;             /* enum poolsim_gap_key */
+    double county_liability; /* unified: share of an overspend the county pays in, [0,1] */
+    double tolerance;        /* unified: overspend free of charge, share of F, >= 0 */
 } poolsim_rules_params;
 
 /* Per-county figures of one year. Inputs are F, levy_basis, E; the rest is

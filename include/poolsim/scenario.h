@@ -24,6 +24,8 @@ enum poolsim_cap_mode { POOLSIM_CAP_STOP = 0, POOLSIM_CAP_TOP_UP = 1 };
 enum poolsim_uncovered { POOLSIM_UNCOVERED_COUNTY = 0, POOLSIM_UNCOVERED_CITY = 1 };
 enum poolsim_sharing_mode { POOLSIM_SHARING_BRACKET = 0, POOLSIM_SHARING_MARGINAL = 1 };
 enum poolsim_benefit_kind { POOLSIM_BENEFIT_CLAIMS = 0, POOLSIM_BENEFIT_PER_CAPITA = 1 };
+enum poolsim_pooling_mode { POOLSIM_POOLING_COUNTY_ACCOUNTS = 0, POOLSIM_POOLING_UNIFIED = 1 };
+enum poolsim_gap_key { POOLSIM_GAP_FINANCING = 0, POOLSIM_GAP_ENROLEES = 1, POOLSIM_GAP_DEFICIT = 2 };
 
 /* AR(1) index driver (MODEL.md section 4). */
 typedef struct {
@@ -40,6 +42,18 @@ typedef struct {
     int cap_mode;            /* enum poolsim_cap_mode */
     int uncovered;           /* enum poolsim_uncovered */
 } poolsim_reserve_cfg;
+
+/* Pooling design of one line (MODEL.md section 10): city-wide `pooling`
+ * merged with the line's own `pooling` overrides. mode and gap_key are
+ * dated choices stored as schedules of their enum values (mode never goes
+ * back from unified to county_accounts: checked when loading). */
+typedef struct {
+    poolsim_param mode;             /* enum poolsim_pooling_mode values */
+    poolsim_param city_share;       /* unified: city government's share of a gap, [0,1] */
+    poolsim_param gap_key;          /* enum poolsim_gap_key values */
+    poolsim_param county_liability; /* unified: share of a county's overspend it pays, [0,1] */
+    poolsim_param tolerance;        /* unified: overspend free of charge, share of F, >= 0 */
+} poolsim_pooling_cfg;
 
 /* Tiered sharing (MODEL.md section 5 step 4). City-wide. */
 typedef struct {
@@ -98,6 +112,7 @@ typedef struct {
     char *id;
     char *name; /* UTF-8; defaults to id */
     poolsim_reserve_cfg reserve;
+    poolsim_pooling_cfg pooling;
     int nclasses;
     int *classes; /* indices into scenario.classes */
     int nbenefits;
@@ -185,6 +200,14 @@ int poolsim_scenario_county_index(const poolsim_scenario *s, const char *id);
  * line, city-wide sharing, economy.balance_interest). */
 void poolsim_scenario_rules_params(const poolsim_scenario *s, int l, int y,
                                    poolsim_rules_params *out /* OUT */);
+
+/* First calendar year in which line l is pooled as `unified` at or after
+ * the scenario's start (the start year itself when it is unified from the
+ * start); 0 when the line stays with county accounts over the horizon. */
+int poolsim_scenario_unified_from(const poolsim_scenario *s, int l);
+
+/* 1 when some line is unified in some year of the horizon. */
+int poolsim_scenario_any_unified(const poolsim_scenario *s);
 
 /* Calendar year of projection year t (1-based). */
 static inline int poolsim_scenario_year(const poolsim_scenario *s, int t)
