@@ -245,6 +245,7 @@ int poolsim_rules_year(const poolsim_rules_params *p, size_t n, double *reserve 
         else
             k->shortfall_ratio = 0.0;
         k->reserve_due = poolsim_rules_share(p, k->shortfall, k->financing, &k->bracket);
+        k->overspend = k->liability = k->gap_share = 0.0;
     }
 
     line->exhausted = poolsim_rules_pay(p, n, reserve, cty);
@@ -257,6 +258,9 @@ int poolsim_rules_year(const poolsim_rules_params *p, size_t n, double *reserve 
         line->reserve_paid += cty[c].reserve_paid;
     }
     line->reserve_end = *reserve;
+    line->gap = 0.0;
+    line->city_burden = 0.0;
+    for (size_t c = 0; c < n; c++) line->city_burden += cty[c].city_share;
 
     /* overflow check: every money figure must be finite */
     if (!isfinite(*reserve) || !isfinite(line->levy_due) || !isfinite(line->levy_total) ||
@@ -273,5 +277,125 @@ int poolsim_rules_year(const poolsim_rules_params *p, size_t n, double *reserve 
 
     assert(*reserve >= 0);
     for (size_t c = 0; c < n; c++) check_county(&cty[c]);
+    return POOLSIM_OK;
+}
+
+/* ---- unified lines (MODEL.md section 10) ----------------------------------- */
+
+double poolsim_rules_move_up(size_t n, double *reserve /* IN-OUT */, double *balance /* IN-OUT */)
+{
+    double b = *reserve;
+    for (size_t c = 0; c < n; c++) {
+        b += balance[c];
+        balance[c] = 0.0;
+    }
+    *reserve = 0.0;
+    return b;
+}
+
+/* Step 1: no levy under 统收统支, so D = F - E. The part of an overspend
+ * within tolerance * F is not charged; of the rest the county government
+ * pays county_liability into the fund (责任分级负责). */
+void poolsim_rules_unified_result(const poolsim_rules_params *p, size_t n,
+                                  poolsim_rules_county *cty /* IN-OUT [n] */)
+{
+    for (size_t c = 0; c < n; c++) {
+        poolsim_rules_county *k = &cty[c];
+        k->result = k->financing - k->expenditure;
+        k->overspend = dmax(0.0, -k->result - p->tolerance * k->financing);
+        k->liability = p->county_liability * k->overspend;
+    }
+}
+
+double poolsim_rules_gap_weights(const poolsim_rules_params *p, size_t n,
+                                 const poolsim_rules_county *cty, double *w /* OUT [n] */)
+{
+    double sum = 0.0;
+    for (size_t c = 0; c < n; c++) {
+        switch (p->gap_key) {
+        case POOLSIM_GAP_ENROLEES: w[c] = cty[c].enrolees; break;
+        case POOLSIM_GAP_DEFICIT: w[c] = dmax(0.0, -cty[c].result); break;
+        default: w[c] = cty[c].financing; break;
+        }
+        sum += w[c];
+    }
+    if (sum > 0) return sum;
+    /* all zero: financing (MODEL.md), then equal shares */
+    sum = 0.0;
+    for (size_t c = 0; c < n; c++) sum += (w[c] = cty[c].financing);
+    if (sum > 0) return sum;
+    for (size_t c = 0; c < n; c++) w[c] = 1.0;
+    return (double)n;
+}
+
+int poolsim_rules_unified_gap(const poolsim_rules_params *p, size_t n, double *fund /* IN-OUT */,
+                              poolsim_rules_county *cty /* IN-OUT [n] */, double *w /* [n] */,
+                              double *gap /* OUT */)
+{
+    double sd = 0.0, sa = 0.0;
+    for (size_t c = 0; c < n; c++) {
+        sd += cty[c].result;
+        sa += cty[c].liability;
+    }
+    const double b = *fund + (sd + sa);
+    for (size_t c = 0; c < n; c++) cty[c].gap_share = cty[c].city_share = 0.0;
+    if (!(b < 0)) {
+        *fund = b;
+        *gap = 0.0;
+        return 0;
+    }
+    const double g = -b;
+    const double sw = poolsim_rules_gap_weights(p, n, cty, w);
+    const double city = p->city_share * g, counties = (1.0 - p->city_share) * g;
+    for (size_t c = 0; c < n; c++) {
+        cty[c].gap_share = counties * w[c] / sw;
+        cty[c].city_share = city * w[c] / sw;
+    }
+    *fund = 0.0;
+    *gap = g;
+    return 1;
+}
+
+int poolsim_rules_unified_year(const poolsim_rules_params *p, size_t n, double *fund /* IN-OUT */,
+                               poolsim_rules_county *cty /* IN-OUT [n] */, double *w /* [n] */,
+                               poolsim_rules_line *line /* OUT */)
+{
+    if (bad_amount(*fund)) return POOLSIM_ENUM;
+    for (size_t c = 0; c < n; c++)
+        if (bad_amount(cty[c].financing) || bad_amount(cty[c].expenditure) ||
+            bad_amount(cty[c].enrolees))
+            return POOLSIM_ENUM;
+
+    line->reserve_open = *fund;
+    *fund *= 1.0 + p->balance_interest;
+    line->levy_due = line->levy_total = 0.0;
+    line->reserve_due = line->reserve_paid = 0.0;
+    line->financing_total = 0.0;
+    for (size_t c = 0; c < n; c++) line->financing_total += cty[c].financing;
+
+    poolsim_rules_unified_result(p, n, cty);
+    line->exhausted = poolsim_rules_unified_gap(p, n, fund, cty, w, &line->gap);
+    line->reserve_end = *fund;
+    line->city_burden = p->city_share * line->gap;
+
+    for (size_t c = 0; c < n; c++) {
+        poolsim_rules_county *k = &cty[c];
+        k->levy = 0.0;
+        k->balance_used = 0.0;
+        k->shortfall = dmax(0.0, -k->result);
+        if (k->shortfall > 0)
+            k->shortfall_ratio = k->financing > 0 ? k->shortfall / k->financing : INFINITY;
+        else
+            k->shortfall_ratio = 0.0;
+        k->bracket = 0;
+        k->reserve_due = k->reserve_paid = k->miss = 0.0;
+        k->county_gov = k->county_share = k->liability + k->gap_share;
+        k->balance_end = 0.0;
+        if (!isfinite(k->result) || !isfinite(k->county_share) || !isfinite(k->city_share))
+            return POOLSIM_ENUM;
+    }
+    if (!isfinite(*fund) || !isfinite(line->financing_total) || !isfinite(line->gap))
+        return POOLSIM_ENUM;
+    assert(*fund >= 0);
     return POOLSIM_OK;
 }

@@ -12,6 +12,17 @@
  *   4 tiered sharing of what is left    poolsim_rules_share
  *   5 the reserve pays, pro rata when   poolsim_rules_pay
  *     it cannot pay all (exhaustion)
+ *
+ * A line pooled as `unified` (统收统支, MODEL.md section 10) has one city
+ * fund B instead of the reserve and county balances:
+ *   transition: in the first unified     poolsim_rules_move_up
+ *     year, B = R + sum S (上划)
+ *   0 interest B *= 1 + balance_interest (in poolsim_rules_unified_year)
+ *   1 county results D = F - E, overspend poolsim_rules_unified_result
+ *     above tolerance, county liability
+ *   2 B += sum D + sum a                 poolsim_rules_unified_gap
+ *   3 a gap (B < 0) paid by the city and
+ *     the counties by gap_key weights
  */
 #ifndef POOLSIM_RULES_H
 #define POOLSIM_RULES_H
@@ -47,6 +58,7 @@ typedef struct {
     double financing;   /* F[c,l,t] */
     double levy_basis;  /* F[c,l,t-1], prior_financing or F[c,l,t] for t = 1 */
     double expenditure; /* E[c,l,t], without the levy */
+    double enrolees;    /* unified, gap_key enrolees: sum_m N[c,m,t] of the line's classes */
     /* outputs */
     double levy;            /* levy actually paid */
     double result;          /* D = F - levy - E */
@@ -61,6 +73,10 @@ typedef struct {
     double county_share;    /* county government's burden: g (+ miss if uncovered: county) */
     double city_share;      /* miss if uncovered: city, else 0 */
     double balance_end;     /* S[c] at year end */
+    /* unified years only (0 under county accounts) */
+    double overspend; /* O = max(0, -D - tolerance F) */
+    double liability; /* a = county_liability O, paid into the fund */
+    double gap_share; /* h: the county's part of a gap */
 } poolsim_rules_county;
 
 /* Line-level figures of one year. */
@@ -73,6 +89,9 @@ typedef struct {
     double reserve_paid;    /* what the reserve paid */
     double reserve_end;     /* R at year end */
     int exhausted;          /* 1: R < sum r strictly (an exhaustion year) */
+    double city_burden;     /* city government's payment: sum of cty[].city_share
+                               (county accounts), city_share Gap (unified) */
+    double gap;             /* unified: the fund gap paid by governments (0 otherwise) */
 } poolsim_rules_line;
 
 /* Step 0: interest on the reserve and the n county balances (in place). */
@@ -101,5 +120,46 @@ int poolsim_rules_pay(const poolsim_rules_params *p, size_t n, double *reserve /
 int poolsim_rules_year(const poolsim_rules_params *p, size_t n, double *reserve /* IN-OUT */,
                        double *balance /* IN-OUT [n] */, poolsim_rules_county *cty /* IN-OUT [n] */,
                        poolsim_rules_line *line /* OUT */);
+
+/* ---- unified lines (MODEL.md section 10) ---------------------------------- */
+
+/* The transition year's 上划: returns B = reserve + sum balance[c] and sets
+ * the reserve and every balance to 0. */
+double poolsim_rules_move_up(size_t n, double *reserve /* IN-OUT */,
+                             double *balance /* IN-OUT [n] */);
+
+/* Unified step 1: for each county, result D = F - E (in cty[c].result),
+ * overspend O = max(0, -D - tolerance F) and liability a = county_liability
+ * O. */
+void poolsim_rules_unified_result(const poolsim_rules_params *p, size_t n,
+                                  poolsim_rules_county *cty /* IN-OUT [n] */);
+
+/* The weights gap_key gives the counties (MODEL.md section 10 step 3):
+ * financing F, enrolees, or deficit max(0, -D). When they are all zero
+ * the financing weights are used, and when those are all zero too, equal
+ * weights. Writes w[n] and returns their sum (> 0 when n > 0). */
+double poolsim_rules_gap_weights(const poolsim_rules_params *p, size_t n,
+                                 const poolsim_rules_county *cty, double *w /* OUT [n] */);
+
+/* Unified steps 2-3: B += sum D + sum a; when B < 0 (strictly: an
+ * exhaustion year) the gap -B is paid by the city (city_share) and the
+ * counties (the rest, by gap_key weights), and B = 0. Sets gap_share (h)
+ * and city_share (the city's part attributed by the same weights) of
+ * every county; *gap gets the gap (0 when none). Returns 1 in an
+ * exhaustion year. w is scratch space for n weights. */
+int poolsim_rules_unified_gap(const poolsim_rules_params *p, size_t n, double *fund /* IN-OUT */,
+                              poolsim_rules_county *cty /* IN-OUT [n] */, double *w /* [n] */,
+                              double *gap /* OUT */);
+
+/* The whole unified year (steps 0-3) for one line: fund is the opening
+ * balance B (after any move up), updated to the year-end balance. Fills
+ * every field of cty[] and line with the row meaning of MODEL.md section
+ * 10 (levy, balance_used, bracket, reserve shares, miss, balance_end 0;
+ * shortfall max(0, -D); county_share a + h; city_share the attributed city
+ * part; reserve_end B). w: scratch for n weights. Returns POOLSIM_OK, or
+ * POOLSIM_ENUM if an input is not finite or >= 0, or a figure overflows. */
+int poolsim_rules_unified_year(const poolsim_rules_params *p, size_t n, double *fund /* IN-OUT */,
+                               poolsim_rules_county *cty /* IN-OUT [n] */, double *w /* [n] */,
+                               poolsim_rules_line *line /* OUT */);
 
 #endif

@@ -1,0 +1,342 @@
+/* Tests of the pooling designs (MODEL.md section 10): the `pooling`
+ * scenario keys, the unified yearly rules and the transition year of
+ * src/rules.c. Every expected figure is hand arithmetic, written out in
+ * the comment beside it. Run from the repository root. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+
+#include "poolsim/rules.h"
+#include "poolsim/scenario.h"
+
+#define TOL      1e-9
+#define EQ(a, b) CU_ASSERT_DOUBLE_EQUAL((a), (b), TOL)
+
+/* ---- scenario keys ------------------------------------------------------------ */
+
+static poolsim_scenario *load(const char *path, int nsets, const char *const *sets)
+{
+    poolsim_load_opts o = {nsets, sets, -1, -1};
+    poolsim_scenario *s = NULL;
+    FILE *diag = tmpfile();
+    int rc = poolsim_scenario_load(path, &o, diag, &s);
+    if (rc != POOLSIM_OK && diag) {
+        rewind(diag);
+        char buf[512];
+        while (fgets(buf, sizeof buf, diag)) fputs(buf, stderr);
+    }
+    if (diag) fclose(diag);
+    CU_ASSERT_EQUAL(rc, POOLSIM_OK);
+    return s;
+}
+
+/* tests/bad/inc/base.yaml has no pooling keys: the defaults of
+ * SCENARIO.md (county_accounts, city_share 0.5, gap_key financing,
+ * county_liability 0, tolerance 0), on every line and in every year. */
+static void test_defaults(void)
+{
+    poolsim_scenario *s = load("tests/bad/inc/base.yaml", 0, NULL);
+    if (!s) return;
+    for (int l = 0; l < s->nlines; l++) {
+        poolsim_rules_params p;
+        poolsim_scenario_rules_params(s, l, 2023, &p);
+        CU_ASSERT_EQUAL(p.pooling_mode, POOLSIM_POOLING_COUNTY_ACCOUNTS);
+        EQ(p.city_share, 0.5);
+        CU_ASSERT_EQUAL(p.gap_key, POOLSIM_GAP_FINANCING);
+        EQ(p.county_liability, 0);
+        EQ(p.tolerance, 0);
+        CU_ASSERT_EQUAL(poolsim_scenario_unified_from(s, l), 0);
+    }
+    CU_ASSERT_FALSE(poolsim_scenario_any_unified(s));
+    poolsim_scenario_free(s);
+}
+
+/* City-wide dated keys, a line's override, and --set on both. */
+static void test_dated_and_override(void)
+{
+    const char *sets[] = {"pooling.mode={2021: county_accounts, 2024: unified}",
+                          "pooling.gap_key={2021: financing, 2025: deficit}",
+                          "pooling.tolerance=0.02",
+                          "lines.resident.pooling.city_share=0.3",
+                          "lines.resident.pooling.county_liability={2021: 0, 2023: 0.5}"};
+    poolsim_scenario *s = load("tests/bad/inc/base.yaml", 5, sets);
+    if (!s) return;
+    int emp = poolsim_scenario_line_index(s, "employee");
+    int res = poolsim_scenario_line_index(s, "resident");
+    poolsim_rules_params p;
+    /* employee: city-wide values only */
+    poolsim_scenario_rules_params(s, emp, 2023, &p);
+    CU_ASSERT_EQUAL(p.pooling_mode, POOLSIM_POOLING_COUNTY_ACCOUNTS);
+    EQ(p.city_share, 0.5);
+    EQ(p.tolerance, 0.02);
+    poolsim_scenario_rules_params(s, emp, 2024, &p);
+    CU_ASSERT_EQUAL(p.pooling_mode, POOLSIM_POOLING_UNIFIED);
+    CU_ASSERT_EQUAL(p.gap_key, POOLSIM_GAP_FINANCING);
+    poolsim_scenario_rules_params(s, emp, 2025, &p);
+    CU_ASSERT_EQUAL(p.gap_key, POOLSIM_GAP_DEFICIT);
+    /* resident: its own city_share and dated liability, the city's mode */
+    poolsim_scenario_rules_params(s, res, 2022, &p);
+    EQ(p.city_share, 0.3);
+    EQ(p.county_liability, 0);
+    poolsim_scenario_rules_params(s, res, 2023, &p);
+    EQ(p.county_liability, 0.5);
+    CU_ASSERT_EQUAL(p.pooling_mode, POOLSIM_POOLING_COUNTY_ACCOUNTS);
+    CU_ASSERT_EQUAL(poolsim_scenario_unified_from(s, res), 2024);
+    CU_ASSERT_TRUE(poolsim_scenario_any_unified(s));
+
+    char *t = poolsim_scenario_resolved_text(s);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    CU_ASSERT_PTR_NOT_NULL(strstr(t, "    pooling: {mode: {2021: county_accounts, 2024: unified}, "
+                                     "city_share: 0.3, gap_key: {2021: financing, 2025: deficit}, "
+                                     "county_liability: {2021: 0, 2023: 0.5}, tolerance: 0.02}\n"));
+    free(t);
+    poolsim_scenario_free(s);
+
+    /* the whole horizon (2021-2025) unified when the only key is later:
+     * years before the first key use the first value */
+    const char *later[] = {"pooling.mode={2030: unified}"};
+    s = load("tests/bad/inc/base.yaml", 1, later);
+    if (!s) return;
+    CU_ASSERT_EQUAL(poolsim_scenario_unified_from(s, emp), 2021);
+    poolsim_scenario_free(s);
+}
+
+/* ---- unified rules ---------------------------------------------------------------- */
+
+/* balance_interest 10%, city_share 0.4, county_liability 0.5, tolerance 0.1 */
+static poolsim_rules_params unified(int key)
+{
+    poolsim_rules_params p;
+    memset(&p, 0, sizeof p);
+    p.pooling_mode = POOLSIM_POOLING_UNIFIED;
+    p.balance_interest = 0.1;
+    p.city_share = 0.4;
+    p.gap_key = key;
+    p.county_liability = 0.5;
+    p.tolerance = 0.1;
+    p.nbrackets = 1;
+    p.up_to[0] = INFINITY;
+    return p;
+}
+
+static void county(poolsim_rules_county *k, double F, double E, double N)
+{
+    memset(k, 0, sizeof *k);
+    k->financing = F;
+    k->expenditure = E;
+    k->enrolees = N;
+    k->levy = k->balance_end = -1; /* must be overwritten with 0 */
+}
+
+static void test_move_up(void)
+{
+    double r = 100, s[3] = {10, 20, 30};
+    double b = poolsim_rules_move_up(3, &r, s);
+    EQ(b, 160); /* 100 + 10 + 20 + 30 */
+    EQ(r, 0);
+    EQ(s[0], 0);
+    EQ(s[1], 0);
+    EQ(s[2], 0);
+}
+
+/* Tolerance and liability, no gap:
+ *   c0 F 1000 E  800: D  200, O = max(0, -200 - 100) = 0,  a = 0
+ *   c1 F  500 E  600: D -100, O = max(0,  100 -  50) = 50, a = 25
+ *   c2 F  200 E  300: D -100, O = max(0,  100 -  20) = 80, a = 40
+ * B = 1000 * 1.1 = 1100; + sum D (0) + sum a (65) = 1165. */
+static void test_tolerance_liability(void)
+{
+    poolsim_rules_params p = unified(POOLSIM_GAP_FINANCING);
+    poolsim_rules_county c[3];
+    county(&c[0], 1000, 800, 1), county(&c[1], 500, 600, 1), county(&c[2], 200, 300, 1);
+    double B = 1000, w[3];
+    poolsim_rules_line ln;
+    CU_ASSERT_EQUAL(poolsim_rules_unified_year(&p, 3, &B, c, w, &ln), POOLSIM_OK);
+    EQ(B, 1165);
+    EQ(ln.reserve_open, 1000);
+    EQ(ln.reserve_end, 1165);
+    EQ(ln.financing_total, 1700);
+    CU_ASSERT_EQUAL(ln.exhausted, 0);
+    EQ(ln.gap, 0);
+    EQ(ln.city_burden, 0);
+    EQ(c[0].result, 200); EQ(c[1].result, -100); EQ(c[2].result, -100);
+    EQ(c[0].overspend, 0); EQ(c[1].overspend, 50); EQ(c[2].overspend, 80);
+    EQ(c[0].county_share, 0); EQ(c[1].county_share, 25); EQ(c[2].county_share, 40);
+    /* row mapping of MODEL.md section 10 */
+    EQ(c[1].shortfall, 100);
+    EQ(c[1].shortfall_ratio, 0.2); /* 100 / 500 */
+    EQ(c[2].shortfall_ratio, 0.5); /* 100 / 200 */
+    EQ(c[0].shortfall, 0);
+    EQ(c[0].shortfall_ratio, 0);
+    for (int i = 0; i < 3; i++) {
+        EQ(c[i].levy, 0);
+        EQ(c[i].balance_end, 0);
+        EQ(c[i].balance_used, 0);
+        EQ(c[i].reserve_paid, 0);
+        EQ(c[i].miss, 0);
+        EQ(c[i].city_share, 0);
+        CU_ASSERT_EQUAL(c[i].bracket, 0);
+    }
+}
+
+/* An exhaustion year, shared with each gap_key. B = 100 * 1.1 = 110;
+ *   c0 F 1000 E 1400: D -400, O = 400 - 100 = 300, a = 150
+ *   c1 F  500 E  500: D    0, O = 0,               a = 0
+ *   c2 F  500 E  700: D -200, O = 200 -  50 = 150, a = 75
+ * B = 110 - 600 + 225 = -265: Gap 265, city 0.4 * 265 = 106, counties 159. */
+static void exhaustion_case(int key, const double h[3], const double city[3])
+{
+    poolsim_rules_params p = unified(key);
+    poolsim_rules_county c[3];
+    county(&c[0], 1000, 1400, 100), county(&c[1], 500, 500, 300), county(&c[2], 500, 700, 600);
+    double B = 100, w[3];
+    poolsim_rules_line ln;
+    CU_ASSERT_EQUAL(poolsim_rules_unified_year(&p, 3, &B, c, w, &ln), POOLSIM_OK);
+    EQ(B, 0);
+    CU_ASSERT_EQUAL(ln.exhausted, 1);
+    EQ(ln.gap, 265);
+    EQ(ln.city_burden, 106);
+    const double a[3] = {150, 0, 75};
+    double hs = 0, cs = 0;
+    for (int i = 0; i < 3; i++) {
+        EQ(c[i].liability, a[i]);
+        EQ(c[i].gap_share, h[i]);
+        EQ(c[i].county_share, a[i] + h[i]);
+        EQ(c[i].city_share, city[i]);
+        hs += c[i].gap_share;
+        cs += c[i].city_share;
+    }
+    EQ(hs, 159);
+    EQ(cs, 106);
+}
+
+static void test_gap_financing(void)
+{
+    /* weights F 1000, 500, 500 (sum 2000): h = 159 * (1/2, 1/4, 1/4),
+     * city 106 * (1/2, 1/4, 1/4) */
+    const double h[3] = {79.5, 39.75, 39.75}, city[3] = {53, 26.5, 26.5};
+    exhaustion_case(POOLSIM_GAP_FINANCING, h, city);
+}
+
+static void test_gap_enrolees(void)
+{
+    /* weights 100, 300, 600 (sum 1000): h = 159 * (0.1, 0.3, 0.6) */
+    const double h[3] = {15.9, 47.7, 95.4}, city[3] = {10.6, 31.8, 63.6};
+    exhaustion_case(POOLSIM_GAP_ENROLEES, h, city);
+}
+
+static void test_gap_deficit(void)
+{
+    /* weights max(0, -D) 400, 0, 200 (sum 600): h = 159 * (2/3, 0, 1/3) */
+    const double h[3] = {106, 0, 53}, city[3] = {106.0 * 2 / 3, 0, 106.0 / 3};
+    exhaustion_case(POOLSIM_GAP_DEFICIT, h, city);
+}
+
+/* Weights with nothing to weigh: deficit with no county in deficit falls
+ * back to financing; no financing either gives equal shares. */
+static void test_weights_fallback(void)
+{
+    poolsim_rules_params p = unified(POOLSIM_GAP_DEFICIT);
+    poolsim_rules_county c[3];
+    county(&c[0], 300, 100, 0), county(&c[1], 100, 100, 0), county(&c[2], 600, 0, 0);
+    poolsim_rules_unified_result(&p, 3, c);
+    double w[3];
+    EQ(poolsim_rules_gap_weights(&p, 3, c, w), 1000); /* F: 300 + 100 + 600 */
+    EQ(w[0], 300); EQ(w[1], 100); EQ(w[2], 600);
+    p.gap_key = POOLSIM_GAP_ENROLEES; /* no enrolees: financing too */
+    EQ(poolsim_rules_gap_weights(&p, 3, c, w), 1000);
+    EQ(w[2], 600);
+    county(&c[0], 0, 0, 0), county(&c[1], 0, 0, 0), county(&c[2], 0, 0, 0);
+    p.gap_key = POOLSIM_GAP_FINANCING;
+    EQ(poolsim_rules_gap_weights(&p, 3, c, w), 3);
+    EQ(w[0], 1); EQ(w[1], 1); EQ(w[2], 1);
+}
+
+/* A fund ending exactly at 0 is not an exhaustion year (B < 0 strictly);
+ * city_share 1 leaves the counties nothing of a gap. */
+static void test_edges(void)
+{
+    poolsim_rules_params p = unified(POOLSIM_GAP_FINANCING);
+    p.balance_interest = 0;
+    p.county_liability = 0;
+    poolsim_rules_county c[2];
+    county(&c[0], 100, 150, 0), county(&c[1], 100, 50, 0);
+    double B = 0, w[2];
+    poolsim_rules_line ln;
+    CU_ASSERT_EQUAL(poolsim_rules_unified_year(&p, 2, &B, c, w, &ln), POOLSIM_OK);
+    EQ(B, 0);
+    CU_ASSERT_EQUAL(ln.exhausted, 0);
+    EQ(c[0].county_share, 0);
+
+    /* B 10, D -150 and +50: B = -90, city pays all 90 */
+    p.city_share = 1;
+    county(&c[0], 100, 250, 0), county(&c[1], 100, 50, 0);
+    B = 10;
+    CU_ASSERT_EQUAL(poolsim_rules_unified_year(&p, 2, &B, c, w, &ln), POOLSIM_OK);
+    CU_ASSERT_EQUAL(ln.exhausted, 1);
+    EQ(ln.gap, 90);
+    EQ(ln.city_burden, 90);
+    EQ(c[0].county_share, 0); EQ(c[1].county_share, 0);
+    EQ(c[0].city_share, 45); EQ(c[1].city_share, 45); /* F 100 each */
+
+    /* a negative or non-finite input is refused */
+    B = -1;
+    CU_ASSERT_EQUAL(poolsim_rules_unified_year(&p, 2, &B, c, w, &ln), POOLSIM_ENUM);
+    B = 0;
+    c[1].expenditure = NAN;
+    CU_ASSERT_EQUAL(poolsim_rules_unified_year(&p, 2, &B, c, w, &ln), POOLSIM_ENUM);
+}
+
+/* The transition year: a county-accounts year, then the move up and a
+ * unified year, as run and settle chain them.
+ * 2023 (county accounts, Zhuzhou brackets, no levy: levy_rate 0):
+ *   R 50; c0 S 30, F 100 E 120: D -20, uses 20 of S -> S 10;
+ *         c1 S 40, F 100 E  90: D +10 -> S 50.
+ * 2024 unified: B = 50 + 10 + 50 = 110, interest 10% -> 121;
+ *   c0 F 100 E 300: D -200, O = 200 - 10 = 190, a = 95
+ *   c1 F 100 E 100: D 0
+ *   B = 121 - 200 + 95 = 16: no gap. */
+static void test_transition(void)
+{
+    poolsim_rules_params ca = unified(POOLSIM_GAP_FINANCING);
+    ca.pooling_mode = POOLSIM_POOLING_COUNTY_ACCOUNTS;
+    ca.balance_interest = 0;
+    ca.levy_rate = 0;
+    double R = 50, S[2] = {30, 40};
+    poolsim_rules_county c[2];
+    county(&c[0], 100, 120, 0), county(&c[1], 100, 90, 0);
+    poolsim_rules_line ln;
+    CU_ASSERT_EQUAL(poolsim_rules_year(&ca, 2, &R, S, c, &ln), POOLSIM_OK);
+    EQ(S[0], 10); EQ(S[1], 50); EQ(R, 50);
+
+    poolsim_rules_params un = unified(POOLSIM_GAP_FINANCING);
+    double B = poolsim_rules_move_up(2, &R, S);
+    EQ(B, 110);
+    county(&c[0], 100, 300, 0), county(&c[1], 100, 100, 0);
+    double w[2];
+    CU_ASSERT_EQUAL(poolsim_rules_unified_year(&un, 2, &B, c, w, &ln), POOLSIM_OK);
+    EQ(ln.reserve_open, 110);
+    EQ(B, 16);
+    CU_ASSERT_EQUAL(ln.exhausted, 0);
+    EQ(c[0].county_share, 95);
+    EQ(c[1].county_share, 0);
+}
+
+void poolsim_test_pooling(void);
+void poolsim_test_pooling(void)
+{
+    CU_pSuite s = CU_add_suite("pooling", NULL, NULL);
+    CU_add_test(s, "scenario: defaults", test_defaults);
+    CU_add_test(s, "scenario: dated keys, line override, --set", test_dated_and_override);
+    CU_add_test(s, "rules: move up", test_move_up);
+    CU_add_test(s, "rules: tolerance and county liability", test_tolerance_liability);
+    CU_add_test(s, "rules: gap by financing", test_gap_financing);
+    CU_add_test(s, "rules: gap by enrolees", test_gap_enrolees);
+    CU_add_test(s, "rules: gap by deficit", test_gap_deficit);
+    CU_add_test(s, "rules: weights fallback", test_weights_fallback);
+    CU_add_test(s, "rules: edges", test_edges);
+    CU_add_test(s, "rules: transition year", test_transition);
+}
