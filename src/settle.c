@@ -14,6 +14,8 @@
 
 #include <csv.h>
 
+#include "poolsim/plan.h"
+
 #define NCOLS     5
 #define MAX_FIELD 4096 /* bytes; a longer field is an error, not a memory hog */
 #define YEAR_MIN  1
@@ -632,6 +634,19 @@ static void report_overflow(const poolsim_scenario *s, int l, int year,
             s->lines[l].id, year, ln->reserve_end);
 }
 
+/* Members of line l in county c in calendar year y (the scenario's
+ * projection; years before start_year use the first year's), the weights
+ * of gap_key: enrolees. */
+static double settle_enrolees(const poolsim_scenario *s, int c, int l, int y)
+{
+    const poolsim_line *ln = &s->lines[l];
+    int t = y - s->start_year + 1;
+    double n = 0.0;
+    for (int j = 0; j < ln->nclasses; j++)
+        n += poolsim_plan_enrol(s, c, ln->classes[j], t < 1 ? 1 : t);
+    return n;
+}
+
 int poolsim_settle_compute(const poolsim_scenario *s, const poolsim_flows *f, FILE *diag,
                            poolsim_settlement *out /* OUT */)
 {
@@ -655,10 +670,12 @@ int poolsim_settle_compute(const poolsim_scenario *s, const poolsim_flows *f, FI
     poolsim_settle_row *rows = malloc((f->n ? f->n : 1) * sizeof *rows);
     poolsim_rules_county *cty = malloc((nc ? nc : 1) * sizeof *cty);
     double *bal = malloc((nc ? nc : 1) * sizeof *bal);
-    if (!rows || !cty || !bal) {
+    double *wts = malloc((nc ? nc : 1) * sizeof *wts); /* unified: gap weights */
+    if (!rows || !cty || !bal || !wts) {
         free(rows);
         free(cty);
         free(bal);
+        free(wts);
         fprintf(diag, "poolsim: out of memory settling\n");
         return POOLSIM_ENOMEM;
     }
@@ -673,7 +690,7 @@ int poolsim_settle_compute(const poolsim_scenario *s, const poolsim_flows *f, FI
                     "poolsim: settle: flows name line %d of %d, or the scenario has no "
                     "county (expected the output of poolsim_settle_read)\n",
                     l, s->nlines);
-            free(rows), free(cty), free(bal);
+            free(rows), free(cty), free(bal), free(wts);
             return POOLSIM_EINPUT;
         }
         size_t e = a;
@@ -686,10 +703,11 @@ int poolsim_settle_compute(const poolsim_scenario *s, const poolsim_flows *f, FI
                     "poolsim: settle: line %s: reserve.initial is negative or not finite "
                     "(expected a number >= 0)\n",
                     line->id);
-            free(rows), free(cty), free(bal);
+            free(rows), free(cty), free(bal), free(wts);
             return POOLSIM_EINPUT;
         }
         for (size_t c = 0; c < nc; c++) bal[c] = s->counties[c].balance[l];
+        int pooled = 0; /* 1 once the line's balances have moved up (unified) */
 
         const poolsim_flow *prev = NULL;
         for (size_t g = a; g < e; g += nc) {
@@ -704,7 +722,7 @@ int poolsim_settle_compute(const poolsim_scenario *s, const poolsim_flows *f, FI
                         "poolsim: settle: flows of line %s are not one row per county and "
                         "year, sorted (expected the output of poolsim_settle_read)\n",
                         line->id);
-                free(rows), free(cty), free(bal);
+                free(rows), free(cty), free(bal), free(wts);
                 return POOLSIM_EINPUT;
             }
             const int consecutive = prev && prev->year == year - 1;
@@ -722,9 +740,23 @@ int poolsim_settle_compute(const poolsim_scenario *s, const poolsim_flows *f, FI
             poolsim_rules_params p;
             poolsim_scenario_rules_params(s, l, year, &p);
             poolsim_rules_line ln;
-            if (poolsim_rules_year(&p, nc, &reserve, bal, cty, &ln) != POOLSIM_OK) {
+            int rc;
+            if (p.pooling_mode == POOLSIM_POOLING_UNIFIED) {
+                /* MODEL.md section 10: in the first unified year the
+                 * reserve and the county balances move up into one fund
+                 * (kept in `reserve`); the mode never goes back */
+                if (!pooled) reserve = poolsim_rules_move_up(nc, &reserve, bal);
+                pooled = 1;
+                if (p.gap_key == POOLSIM_GAP_ENROLEES)
+                    for (size_t c = 0; c < nc; c++)
+                        cty[c].enrolees = settle_enrolees(s, (int)c, l, year);
+                rc = poolsim_rules_unified_year(&p, nc, &reserve, cty, wts, &ln);
+            } else {
+                rc = poolsim_rules_year(&p, nc, &reserve, bal, cty, &ln);
+            }
+            if (rc != POOLSIM_OK) {
                 report_overflow(s, l, year, cty, &ln, diag);
-                free(rows), free(cty), free(bal);
+                free(rows), free(cty), free(bal), free(wts);
                 return POOLSIM_ENUM;
             }
             for (size_t c = 0; c < nc; c++) {
@@ -742,6 +774,7 @@ int poolsim_settle_compute(const poolsim_scenario *s, const poolsim_flows *f, FI
     }
     free(cty);
     free(bal);
+    free(wts);
     qsort(rows, nout, sizeof *rows, cmp_out);
     out->n = nout;
     out->rows = rows;
@@ -1039,7 +1072,28 @@ static void print_block(const poolsim_scenario *s, const poolsim_settle_row *row
             if (pass == 1) fputc('\n', f);
         }
     }
-    if (last) {
+    poolsim_rules_params p;
+    poolsim_scenario_rules_params(s, l, rows[a].year, &p);
+    if (last && p.pooling_mode == POOLSIM_POOLING_UNIFIED) {
+        /* 统收统支 (MODEL.md section 10): one pooled fund, no reserve or levy */
+        static const char *const key_en[] = {"financing", "enrolees", "deficit"};
+        static const char *const key_zh[] = {"筹资", "参保人数", "赤字"};
+        int gk = p.gap_key >= 0 && p.gap_key <= 2 ? p.gap_key : 0;
+        if (zh)
+            fprintf(f,
+                    "统收统支：年末统筹基金累计结余：%.2f；基金缺口年：%s"
+                    "（缺口由市级承担 %.0f%%，其余按%s分摊到县；县级超支超过筹资 %.1f%% "
+                    "的部分由县级承担 %.0f%%）\n\n",
+                    in_unit(last->reserve_end, unit), last->exhausted ? "是" : "否",
+                    100 * p.city_share, key_zh[gk], 100 * p.tolerance, 100 * p.county_liability);
+        else
+            fprintf(f,
+                    "unified fund (统收统支): pooled fund balance at year end: %.2f; gap year: "
+                    "%s (a gap is paid %.0f%% by the city, the rest by the counties by %s; a "
+                    "county pays %.0f%% of its overspend above %.1f%% of its financing)\n\n",
+                    in_unit(last->reserve_end, unit), last->exhausted ? "yes" : "no",
+                    100 * p.city_share, key_en[gk], 100 * p.county_liability, 100 * p.tolerance);
+    } else if (last) {
         if (zh)
             fprintf(f, "年末风险储备金：%.2f；储备金耗尽年：%s\n\n",
                     in_unit(last->reserve_end, unit), last->exhausted ? "是" : "否");

@@ -21,7 +21,15 @@
  * (MODEL.md section 8; prior_financing is the financing of the year before
  * the first, so a year after a gap in the years uses its own financing).
  * Rule values are those in
- * force in year y (dated values resolved). When a line's years are not
+ * force in year y (dated values resolved). A year in which the line's
+ * pooling.mode is `unified` is settled by poolsim_rules_unified_year
+ * (MODEL.md section 10); in the line's first unified year the reserve and
+ * the county balances first move up into one fund, kept from then on in
+ * reserve_end. Its rows: levy, balance_used, bracket, reserve_share,
+ * uncovered and balance_end 0; result D = F - E; shortfall max(0, -D);
+ * county_share the county's liability plus its part of a gap; city_share
+ * the city's part of a gap attributed by the same weights (so the
+ * identity below holds for county-accounts rows only). When a line's years are not
  * consecutive (2021, 2023), interest is applied once per settled year, not
  * once per calendar year elapsed.
  *
