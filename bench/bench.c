@@ -42,7 +42,7 @@ static double time_sim(const poolsim_plan *pl, const poolsim_stats_layout *lay, 
     double t0 = poolsim_now_seconds(), cs = 0;
     for (long p = 0; p < n; p++) {
         poolsim_engine_path(pl, lay, seed, (uint32_t)p, w, rec);
-        cs += rec[lay->reserve_end];
+        cs += rec[lay->reserve_balance];
     }
     double t = poolsim_now_seconds() - t0;
     *checksum = cs;
@@ -156,10 +156,10 @@ static int accuracy(const char *path, long paths)
             poolsim_engine_path(pl, &lay, s->seed, (uint32_t)p, w, rec);
             for (size_t i = 0; i < lt; i++) {
                 v[i * P + (size_t)p] = rec[lay.reserve_ratio + i];
-                v[(lt + i) * P + (size_t)p] = rec[lay.reserve_end + i];
+                v[(lt + i) * P + (size_t)p] = rec[lay.reserve_balance + i];
             }
             for (size_t i = 0; i < lc; i++)
-                v[(2 * lt + i) * P + (size_t)p] = rec[lay.burden_total + i];
+                v[(2 * lt + i) * P + (size_t)p] = rec[lay.county_burden_total + i];
         }
         free(rec);
         poolsim_path_ws_free(w);

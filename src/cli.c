@@ -140,7 +140,8 @@ static void usage(FILE *f)
           "commands:\n"
           "  check SCENARIO [--set K=V]...        validate; print parameters and year-1 ratios\n"
           "  settle SCENARIO FLOWS.csv [--csv OUT] apply the rules to actual yearly figures\n"
-          "  run SCENARIO [options]                Monte Carlo projection -> results/*.h5\n",
+          "  run SCENARIO [options]                Monte Carlo projection -> results/*.h5\n"
+          "  schema [--markdown]                  every output of a run (docs/RESULTS.md)\n",
           f);
     if (poolsim_cmd_plot) fputs("  plot RESULTS.h5 [-o DIR]             charts (gnuplot)\n", f);
     if (poolsim_cmd_report)
@@ -182,7 +183,7 @@ int poolsim_cli_main(int argc, char **argv)
         {"settle", poolsim_cmd_settle},   {"plot", poolsim_cmd_plot},
         {"report", poolsim_cmd_report},   {"summary", poolsim_cmd_summary},
         {"sweep", poolsim_cmd_sweep},     {"solve", poolsim_cmd_solve},
-        {"compare", poolsim_cmd_compare},
+        {"compare", poolsim_cmd_compare}, {"schema", poolsim_cmd_schema},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         if (strcmp(cmd, cmds[i].name) != 0) continue;

@@ -98,7 +98,7 @@ int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
         for (int c = 0; c < C; c++) {
             w->balance[(size_t)l * uC + (size_t)c] = s->counties[c].balance[l];
             w->fin_prev[(size_t)l * uC + (size_t)c] = pl->levy_basis1[(size_t)l * uC + (size_t)c];
-            rec[lay->burden_total + (size_t)l * uC + (size_t)c] = 0;
+            rec[lay->county_burden_total + (size_t)l * uC + (size_t)c] = 0;
         }
         rec[lay->first_exh + (size_t)l] = 0;
     }
@@ -136,27 +136,27 @@ int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
                 return POOLSIM_ENUM;
             }
             size_t lt = (size_t)l * uT + (size_t)t;
-            rec[lay->reserve_end + lt] = lo.reserve_end;
+            rec[lay->reserve_balance + lt] = lo.reserve_end;
             rec[lay->reserve_ratio + lt] = lo.reserve_end / lo.financing_total;
-            rec[lay->exhausted + lt] = lo.exhausted;
-            rec[lay->fin_total + lt] = lo.financing_total;
+            rec[lay->exhaustion_year_prob + lt] = lo.exhausted;
+            rec[lay->financing_total + lt] = lo.financing_total;
             double etot = 0;
             for (int c = 0; c < C; c++) {
                 size_t i = ((size_t)l * uC + (size_t)c) * uT + (size_t)t;
                 const poolsim_rules_county *k = &cty[c];
                 etot += k->expenditure;
-                rec[lay->shortfall_flag + i] = k->shortfall > 0;
-                rec[lay->burden + i] = k->county_share;
+                rec[lay->shortfall + i] = k->shortfall > 0;
+                rec[lay->county_burden + i] = k->county_share;
                 rec[lay->reserve_paid + i] = k->reserve_paid;
                 rec[lay->levy + i] = k->levy;
-                rec[lay->city_unc + i] = k->city_share;
-                rec[lay->fin + i] = k->financing;
-                rec[lay->exp + i] = k->expenditure;
-                rec[lay->bal + i] = k->balance_end;
-                rec[lay->shortfall + i] = k->shortfall;
-                rec[lay->burden_total + (size_t)l * uC + (size_t)c] += k->county_share;
+                rec[lay->city_uncovered + i] = k->city_share;
+                rec[lay->financing + i] = k->financing;
+                rec[lay->expenditure + i] = k->expenditure;
+                rec[lay->balance + i] = k->balance_end;
+                rec[lay->shortfall_amount + i] = k->shortfall;
+                rec[lay->county_burden_total + (size_t)l * uC + (size_t)c] += k->county_share;
             }
-            rec[lay->exp_total + lt] = etot;
+            rec[lay->expenditure_total + lt] = etot;
             if (lo.exhausted && rec[lay->first_exh + (size_t)l] == 0)
                 rec[lay->first_exh + (size_t)l] = t + 1;
         }
@@ -164,15 +164,34 @@ int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
     return POOLSIM_OK;
 }
 
+/* The saved arrays of POOLSIM_SAVED with their record slot and whether
+ * they are per county ([L][C][P][T]) or per line ([L][P][T]). */
+typedef struct {
+    double **data;
+    size_t slot;
+    int per_county;
+} saved_array;
+
+#define SAVED_MAX 32
+static int saved_arrays(poolsim_saved_paths *sp, const poolsim_stats_layout *lay,
+                        saved_array out[SAVED_MAX])
+{
+    int n = 0;
+#define SAVED_ITEM(name, rslot, shape, units, desc)                                                \
+    out[n++] = (saved_array){&sp->name, lay ? lay->rslot : 0,                                      \
+                             POOLSIM_SHAPE_##shape == POOLSIM_SHAPE_LCT};
+    POOLSIM_SAVED(SAVED_ITEM)
+#undef SAVED_ITEM
+    return n;
+}
+
 void poolsim_saved_paths_free(poolsim_saved_paths *sp)
 {
     if (!sp) return;
+    saved_array a[SAVED_MAX];
+    int n = saved_arrays(sp, NULL, a);
+    for (int i = 0; i < n; i++) free(*a[i].data);
     free(sp->first_exhaustion);
-    free(sp->reserve_balance);
-    free(sp->reserve_ratio);
-    free(sp->county_burden);
-    free(sp->shortfall);
-    free(sp->balance);
     free(sp);
 }
 
@@ -185,14 +204,12 @@ static poolsim_saved_paths *saved_alloc(long P, int T, int L, int C)
     sp->L = L;
     sp->C = C;
     size_t lp = (size_t)L * (size_t)P, lpt = lp * (size_t)T, lcpt = lpt * (size_t)C;
-    sp->first_exhaustion = calloc(lp, sizeof(int));
-    sp->reserve_balance = calloc(lpt, sizeof(double));
-    sp->reserve_ratio = calloc(lpt, sizeof(double));
-    sp->county_burden = calloc(lcpt, sizeof(double));
-    sp->shortfall = calloc(lcpt, sizeof(double));
-    sp->balance = calloc(lcpt, sizeof(double));
-    if (!sp->first_exhaustion || !sp->reserve_balance || !sp->reserve_ratio || !sp->county_burden ||
-        !sp->shortfall || !sp->balance) {
+    int ok = (sp->first_exhaustion = calloc(lp, sizeof(int))) != NULL;
+    saved_array a[SAVED_MAX];
+    int n = saved_arrays(sp, NULL, a);
+    for (int i = 0; ok && i < n; i++)
+        ok = (*a[i].data = calloc(a[i].per_county ? lcpt : lpt, sizeof(double))) != NULL;
+    if (!ok) {
         poolsim_saved_paths_free(sp);
         return NULL;
     }
@@ -203,17 +220,19 @@ static void saved_put(poolsim_saved_paths *sp, const poolsim_stats_layout *lay, 
                       const double *rec)
 {
     size_t P = (size_t)sp->P, T = (size_t)sp->T, C = (size_t)sp->C, up = (size_t)p;
+    saved_array a[SAVED_MAX];
+    int na = saved_arrays(sp, lay, a);
     for (size_t l = 0; l < (size_t)sp->L; l++) {
         sp->first_exhaustion[l * P + up] = (int)rec[lay->first_exh + l];
-        memcpy(&sp->reserve_balance[(l * P + up) * T], &rec[lay->reserve_end + l * T],
-               T * sizeof(double));
-        memcpy(&sp->reserve_ratio[(l * P + up) * T], &rec[lay->reserve_ratio + l * T],
-               T * sizeof(double));
-        for (size_t c = 0; c < C; c++) {
-            size_t dst = ((l * C + c) * P + up) * T, src = (l * C + c) * T;
-            memcpy(&sp->county_burden[dst], &rec[lay->burden + src], T * sizeof(double));
-            memcpy(&sp->shortfall[dst], &rec[lay->shortfall + src], T * sizeof(double));
-            memcpy(&sp->balance[dst], &rec[lay->bal + src], T * sizeof(double));
+        for (int k = 0; k < na; k++) {
+            if (!a[k].per_county) {
+                memcpy(&(*a[k].data)[(l * P + up) * T], &rec[a[k].slot + l * T],
+                       T * sizeof(double));
+                continue;
+            }
+            for (size_t c = 0; c < C; c++)
+                memcpy(&(*a[k].data)[((l * C + c) * P + up) * T], &rec[a[k].slot + (l * C + c) * T],
+                       T * sizeof(double));
         }
     }
 }
@@ -269,22 +288,14 @@ static void progress_show(long done, long total, double t0, double *last, int fi
 }
 
 /* Copy the saved values of paths [f, e) between sp and a flat buffer
- * (to_buf: sp -> buf, else buf -> sp). Returns the number of doubles. */
+ * (to_buf: sp -> buf, else buf -> sp; buf NULL: only count). Returns the
+ * number of doubles. */
 static size_t saved_xfer(poolsim_saved_paths *sp, long f, long e, double *buf, int to_buf)
 {
     size_t P = (size_t)sp->P, T = (size_t)sp->T, C = (size_t)sp->C, m = (size_t)(e - f), i = 0;
     size_t uf = (size_t)f;
-/* copy cnt doubles at ptr to or from the buffer at position i */
-#define XFER(ptr, cnt)                                                                             \
-    do {                                                                                           \
-        if (buf) {                                                                                 \
-            if (to_buf)                                                                            \
-                memcpy(&buf[i], (ptr), (cnt) * sizeof(double));                                    \
-            else                                                                                   \
-                memcpy((ptr), &buf[i], (cnt) * sizeof(double));                                    \
-        }                                                                                          \
-        i += (cnt);                                                                                \
-    } while (0)
+    saved_array a[SAVED_MAX];
+    int na = saved_arrays(sp, NULL, a);
     for (size_t l = 0; l < (size_t)sp->L; l++) {
         for (size_t p = 0; p < m; p++, i++)
             if (buf) {
@@ -293,16 +304,18 @@ static size_t saved_xfer(poolsim_saved_paths *sp, long f, long e, double *buf, i
                 else
                     sp->first_exhaustion[l * P + uf + p] = (int)buf[i];
             }
-        XFER(&sp->reserve_balance[(l * P + uf) * T], m * T);
-        XFER(&sp->reserve_ratio[(l * P + uf) * T], m * T);
-        for (size_t c = 0; c < C; c++) {
-            size_t o = ((l * C + c) * P + uf) * T;
-            XFER(&sp->county_burden[o], m * T);
-            XFER(&sp->shortfall[o], m * T);
-            XFER(&sp->balance[o], m * T);
+        for (int k = 0; k < na; k++) {
+            size_t nc = a[k].per_county ? C : 1;
+            for (size_t c = 0; c < nc; c++) {
+                double *ptr = &(*a[k].data)[((l * nc + c) * P + uf) * T];
+                if (buf && to_buf)
+                    memcpy(&buf[i], ptr, m * T * sizeof(double));
+                else if (buf)
+                    memcpy(ptr, &buf[i], m * T * sizeof(double));
+                i += m * T;
+            }
         }
     }
-#undef XFER
     return i;
 }
 

@@ -28,6 +28,7 @@
 #define MAX_T   1000
 #define MAX_L   1000
 #define MAX_C   100000
+#define MAX_R   1000
 #define MAX_LCT 20000000.0 /* L * C * (T + 1) */
 
 /* Sticky-error reader: after the first failure every helper does nothing. */
@@ -292,85 +293,135 @@ static void interval(reader *rd, hid_t loc, const char *name, size_t n, double *
     for (size_t i = 0; i < n; i++) lo[i] = buf[2 * i], hi[i] = buf[2 * i + 1];
 }
 
-static void mean_se(reader *rd, hid_t loc, const char *name, poolsim_mean_se *m, size_t off,
-                    size_t n)
+/* n values into x: a vector, or a scalar when `one` is set. */
+static void values(reader *rd, hid_t loc, const char *name, size_t n, int one, double *x /* OUT */)
 {
-    hid_t g = open_group(rd, loc, name);
-    vec(rd, g, "mean", n, m->mean + off);
-    vec(rd, g, "se", n, m->se + off);
-    poolsim_h5util_close(g);
+    if (one)
+        scalar(rd, loc, name, x);
+    else
+        vec(rd, loc, name, n, x);
 }
 
-static void distsum(reader *rd, hid_t loc, const char *name, poolsim_distsum *d, size_t off,
-                    size_t T, double *buf)
+/* Values [off, off + n) of schema row `row` from loc, laid out as
+ * h5out.c's write_row writes them. */
+static void read_row(reader *rd, hid_t loc, poolsim_results *r, int row, size_t off, size_t n,
+                     int one, double *buf)
 {
-    hid_t g = open_group(rd, loc, name);
-    vec(rd, g, "mean", T, d->mean + off);
-    vec(rd, g, "se", T, d->se + off);
-    for (int k = 0; k < POOLSIM_NQ && rd->status == POOLSIM_OK; k++) {
-        vec(rd, g, poolsim_quantile_names[k], T, buf);
-        for (size_t t = 0; rd->status == POOLSIM_OK && t < T; t++)
-            d->q[(off + t) * POOLSIM_NQ + (size_t)k] = buf[t];
+    const poolsim_schema_row *sr = &poolsim_schema[row];
+    double *c[POOLSIM_SCHEMA_MAXCOMP];
+    const char *names[POOLSIM_SCHEMA_MAXCOMP];
+    int nc = poolsim_results_row(r, row, c);
+    poolsim_schema_components(sr->kind, names);
+    if (sr->kind == POOLSIM_KIND_VEC || sr->kind == POOLSIM_KIND_RATE) {
+        values(rd, loc, sr->name, n, one, c[0] + off);
+        return;
+    }
+    char name[96];
+    if (sr->kind == POOLSIM_KIND_PROB) {
+        snprintf(name, sizeof name, "%s_prob", sr->name);
+        values(rd, loc, name, n, one, c[0] + off);
+        snprintf(name, sizeof name, "%s_ci", sr->name);
+        interval(rd, loc, name, n, buf, c[1] + off, c[2] + off);
+        return;
+    }
+    hid_t g = open_group(rd, loc, sr->name);
+    values(rd, g, "mean", n, one, c[0] + off);
+    values(rd, g, "se", n, one, c[1] + off);
+    if (sr->kind == POOLSIM_KIND_DIST) {
+        for (int k = 0; k < POOLSIM_NQ && rd->status == POOLSIM_OK; k++) {
+            values(rd, g, poolsim_quantile_names[k], n, one, buf);
+            for (size_t t = 0; rd->status == POOLSIM_OK && t < n; t++)
+                c[2][(off + t) * POOLSIM_NQ + (size_t)k] = buf[t];
+        }
+    } else {
+        for (int i = 2; i < nc; i++) values(rd, g, names[i], n, one, c[i] + off);
     }
     poolsim_h5util_close(g);
 }
 
-static void tailsum_years(reader *rd, hid_t loc, const char *name, poolsim_tailsum *s, size_t off,
-                          size_t T)
+/* Whether row `row` is stored under loc (its first object exists). */
+static int row_stored(hid_t loc, int row)
 {
-    hid_t g = open_group(rd, loc, name);
-    vec(rd, g, "mean", T, s->mean + off);
-    vec(rd, g, "se", T, s->se + off);
-    vec(rd, g, "p95", T, s->p95 + off);
-    vec(rd, g, "p99", T, s->p99 + off);
-    vec(rd, g, "cvar95", T, s->cvar95 + off);
-    poolsim_h5util_close(g);
+    const poolsim_schema_row *sr = &poolsim_schema[row];
+    char name[96];
+    snprintf(name, sizeof name, sr->kind == POOLSIM_KIND_PROB ? "%s_prob" : "%s", sr->name);
+    return H5Lexists(loc, name, H5P_DEFAULT) > 0;
 }
 
-static void tailsum_total(reader *rd, hid_t loc, const char *name, poolsim_tailsum *s, size_t i)
+/* Every row of shapes a, b (-1: none) at location index `index`, as
+ * h5out.c's write_rows. A row of `since` 2 missing at its first location
+ * is marked absent (an older file) and skipped everywhere. */
+static void read_rows(reader *rd, hid_t loc, poolsim_results *r, int a, int b, size_t index,
+                      double *buf)
 {
-    hid_t g = open_group(rd, loc, name);
-    scalar(rd, g, "mean", s->mean + i);
-    scalar(rd, g, "se", s->se + i);
-    scalar(rd, g, "p95", s->p95 + i);
-    scalar(rd, g, "p99", s->p99 + i);
-    scalar(rd, g, "cvar95", s->cvar95 + i);
-    poolsim_h5util_close(g);
+    size_t T = (size_t)r->T;
+    for (int row = 0; row < POOLSIM_SCHEMA_NROWS && rd->status == POOLSIM_OK; row++) {
+        int sh = poolsim_schema[row].shape;
+        if ((sh != a && sh != b) || !r->present[row]) continue;
+        if (poolsim_schema[row].since > 1 && !row_stored(loc, row)) {
+            r->present[row] = 0;
+            continue;
+        }
+        switch (sh) {
+        case POOLSIM_SHAPE_LT1: read_row(rd, loc, r, row, index * (T + 1), T + 1, 0, buf); break;
+        case POOLSIM_SHAPE_L:
+        case POOLSIM_SHAPE_LC:
+        case POOLSIM_SHAPE_C: read_row(rd, loc, r, row, index, 1, 1, buf); break;
+        default: read_row(rd, loc, r, row, index * T, T, 0, buf); break;
+        }
+    }
 }
 
 static void county(reader *rd, hid_t counties, poolsim_results *r, int l, int c, double *buf)
 {
-    const size_t T = (size_t)r->T, o = POOLSIM_LCT(r, l, c, 0);
     hid_t g = open_group(rd, counties, r->county_ids[c]);
-    vec(rd, g, "shortfall_prob", T, r->shortfall_prob + o);
-    interval(rd, g, "shortfall_ci", T, buf, r->shortfall_lo + o, r->shortfall_hi + o);
-    tailsum_years(rd, g, "county_burden", &r->county_burden, o, T);
-    tailsum_total(rd, g, "county_burden_total", &r->county_burden_total, POOLSIM_LC(r, l, c));
-    mean_se(rd, g, "reserve_paid", &r->reserve_paid, o, T);
-    mean_se(rd, g, "levy", &r->levy, o, T);
-    mean_se(rd, g, "city_uncovered", &r->city_uncovered, o, T);
-    mean_se(rd, g, "financing", &r->financing, o, T);
-    mean_se(rd, g, "expenditure", &r->expenditure, o, T);
-    mean_se(rd, g, "balance", &r->balance, o, T);
+    read_rows(rd, g, r, POOLSIM_SHAPE_LCT, POOLSIM_SHAPE_LC, POOLSIM_LC(r, l, c), buf);
     poolsim_h5util_close(g);
 }
 
 static void line(reader *rd, hid_t lines, poolsim_results *r, int l, double *buf)
 {
-    const size_t T = (size_t)r->T, o = POOLSIM_LT(r, l, 0);
     hid_t g = open_group(rd, lines, r->line_ids[l]);
-    vec(rd, g, "exhaustion_prob", T, r->exhaustion_prob + o);
-    interval(rd, g, "exhaustion_ci", T, buf, r->exhaustion_lo + o, r->exhaustion_hi + o);
-    vec(rd, g, "exhaustion_year_prob", T, r->exhaustion_year_prob + o);
-    vec(rd, g, "first_exhaustion_count", T + 1, r->first_exhaustion_count + (size_t)l * (T + 1));
-    vec(rd, g, "cap_ratio", T, r->cap_ratio + o);
-    distsum(rd, g, "reserve_balance", &r->reserve_balance, o, T, buf);
-    distsum(rd, g, "reserve_ratio", &r->reserve_ratio, o, T, buf);
-    mean_se(rd, g, "financing_total", &r->financing_total, o, T);
-    mean_se(rd, g, "expenditure_total", &r->expenditure_total, o, T);
+    read_rows(rd, g, r, POOLSIM_SHAPE_LT, POOLSIM_SHAPE_LT1, (size_t)l, buf);
+    read_rows(rd, g, r, POOLSIM_SHAPE_L, -1, (size_t)l, buf);
     hid_t cs = open_group(rd, g, "counties");
     for (int c = 0; c < r->C && rd->status == POOLSIM_OK; c++) county(rd, cs, r, l, c, buf);
     poolsim_h5util_close(cs);
+    int rules = 0;
+    for (int k = 0; k < r->R; k++) rules += r->rule_line[k] == l;
+    if (rules && rd->status == POOLSIM_OK) {
+        hid_t ms = open_group(rd, g, "management");
+        for (int k = 0; k < r->R && rd->status == POOLSIM_OK; k++) {
+            if (r->rule_line[k] != l) continue;
+            hid_t rg = open_group(rd, ms, r->rule_ids[k]);
+            read_rows(rd, rg, r, POOLSIM_SHAPE_RT, -1, (size_t)k, buf);
+            poolsim_h5util_close(rg);
+        }
+        poolsim_h5util_close(ms);
+    }
+    poolsim_h5util_close(g);
+}
+
+/* Rows per county over all lines, /county_totals (absent in older files:
+ * those rows are marked absent). */
+static void county_totals(reader *rd, hid_t file, poolsim_results *r, double *buf)
+{
+    if (H5Lexists(file, "county_totals", H5P_DEFAULT) <= 0) {
+        for (int row = 0; row < POOLSIM_SCHEMA_NROWS; row++) {
+            int sh = poolsim_schema[row].shape;
+            if (sh != POOLSIM_SHAPE_CT && sh != POOLSIM_SHAPE_C) continue;
+            if (poolsim_schema[row].since < 2)
+                fail(rd, POOLSIM_EINPUT, file, "county_totals", "missing group");
+            r->present[row] = 0;
+        }
+        return;
+    }
+    hid_t g = open_group(rd, file, "county_totals");
+    for (int c = 0; c < r->C && rd->status == POOLSIM_OK; c++) {
+        hid_t cg = open_group(rd, g, r->county_ids[c]);
+        read_rows(rd, cg, r, POOLSIM_SHAPE_CT, POOLSIM_SHAPE_C, (size_t)c, buf);
+        poolsim_h5util_close(cg);
+    }
     poolsim_h5util_close(g);
 }
 
@@ -422,24 +473,52 @@ static void check_kind(reader *rd, hid_t file)
         fail_msg(rd, POOLSIM_EINPUT, "incomplete results file ('complete' is not 1)");
 }
 
+/* Rule index (optional): ids and the line each acts on. */
+static void rules_index(reader *rd, hid_t mi, poolsim_results *r)
+{
+    char **lids = calloc((size_t)r->R + 1, sizeof *lids);
+    if (!lids) {
+        fail_msg(rd, POOLSIM_ENOMEM, "out of memory");
+        return;
+    }
+    strings(rd, mi, "ids", r->R, r->rule_ids);
+    strings(rd, mi, "lines", r->R, lids);
+    for (int k = 0; rd->status == POOLSIM_OK && k < r->R; k++) {
+        r->rule_line[k] = -1;
+        for (int l = 0; l < r->L; l++)
+            if (strcmp(lids[k], r->line_ids[l]) == 0) r->rule_line[k] = l;
+        if (r->rule_line[k] < 0 || !r->rule_ids[k][0] || strchr(r->rule_ids[k], '/'))
+            fail(rd, POOLSIM_EINPUT, mi, "lines",
+                 "a rule names no line of the file, or has a bad id");
+    }
+    for (int k = 0; k < r->R; k++) free(lids[k]);
+    free(lids);
+}
+
 static poolsim_results *contents(reader *rd, hid_t file)
 {
     hid_t li = open_group(rd, file, "lines_index"), ci = open_group(rd, file, "counties");
+    hid_t mi = H5I_INVALID_HID;
     hsize_t T = length(rd, file, "years", H5T_INTEGER);
-    hsize_t L = length(rd, li, "ids", H5T_STRING), C = length(rd, ci, "ids", H5T_STRING);
+    hsize_t L = length(rd, li, "ids", H5T_STRING), C = length(rd, ci, "ids", H5T_STRING), R = 0;
+    if (rd->status == POOLSIM_OK && H5Lexists(file, "management_index", H5P_DEFAULT) > 0) {
+        mi = open_group(rd, file, "management_index");
+        R = length(rd, mi, "ids", H5T_STRING);
+    }
     poolsim_results *r = NULL;
     if (rd->status == POOLSIM_OK &&
-        (T < 1 || T > MAX_T || L < 1 || L > MAX_L || C < 1 || C > MAX_C ||
+        (T < 1 || T > MAX_T || L < 1 || L > MAX_L || C < 1 || C > MAX_C || R > MAX_R ||
          (double)L * (double)C * (double)(T + 1) > MAX_LCT)) {
         char why[200];
         snprintf(why, sizeof why,
-                 "sizes out of range: %llu years, %llu lines, %llu counties "
-                 "(limits %d, %d, %d)",
-                 (unsigned long long)T, (unsigned long long)L, (unsigned long long)C, MAX_T, MAX_L,
-                 MAX_C);
+                 "sizes out of range: %llu years, %llu lines, %llu counties, %llu rules "
+                 "(limits %d, %d, %d, %d)",
+                 (unsigned long long)T, (unsigned long long)L, (unsigned long long)C,
+                 (unsigned long long)R, MAX_T, MAX_L, MAX_C, MAX_R);
         fail_msg(rd, POOLSIM_EINPUT, why);
     }
-    if (rd->status == POOLSIM_OK && !(r = poolsim_results_alloc((int)T, (int)L, (int)C)))
+    poolsim_dims dims = {(int)T, (int)L, (int)C, (int)R};
+    if (rd->status == POOLSIM_OK && !(r = poolsim_results_alloc_dims(&dims)))
         fail_msg(rd, POOLSIM_ENOMEM, "out of memory");
     double *buf = r ? malloc(2 * (size_t)(T + 1) * sizeof *buf) : NULL;
     if (r && !buf) fail_msg(rd, POOLSIM_ENOMEM, "out of memory");
@@ -451,13 +530,16 @@ static poolsim_results *contents(reader *rd, hid_t file)
         strings(rd, li, "names", r->L, r->line_names);
         strings(rd, ci, "ids", r->C, r->county_ids);
         strings(rd, ci, "names", r->C, r->county_names);
+        if (r->R > 0) rules_index(rd, mi, r);
         hid_t lines = open_group(rd, file, "lines");
         for (int l = 0; l < r->L && rd->status == POOLSIM_OK; l++) line(rd, lines, r, l, buf);
         poolsim_h5util_close(lines);
+        if (rd->status == POOLSIM_OK) county_totals(rd, file, r, buf);
     }
     free(buf);
     poolsim_h5util_close(li);
     poolsim_h5util_close(ci);
+    poolsim_h5util_close(mi);
     if (rd->status != POOLSIM_OK) {
         poolsim_results_free(r);
         r = NULL;

@@ -35,126 +35,141 @@ static void scalar(poolsim_h5w *w, hid_t loc, const char *name, double x, const 
                            units, description);
 }
 
-static void mean_se(poolsim_h5w *w, hid_t loc, const char *name, const poolsim_mean_se *m,
-                    size_t off, size_t n, const char *units, const char *description)
+static const char MEAN_DESC[] = "mean over paths";
+static const char SE_DESC[] = "standard error of the mean (sample sd / sqrt(paths))";
+static const char CVAR_DESC[] = "CVaR95: mean of the worst ceil(0.05 paths) path values";
+
+/* n values from x, as a vector, or as a scalar when `one` is set. */
+static void values(poolsim_h5w *w, hid_t loc, const char *name, const double *x, size_t n, int one,
+                   const char *units, const char *description)
 {
-    hid_t g = poolsim_h5util_group(w, loc, name);
-    poolsim_h5util_attr_str(w, g, "description", description);
-    poolsim_h5util_vec(w, g, "mean", m->mean + off, n, units, "mean over paths");
-    poolsim_h5util_vec(w, g, "se", m->se + off, n, units,
-                       "standard error of the mean (sample sd / sqrt(paths))");
-    poolsim_h5util_close(g);
+    if (one)
+        scalar(w, loc, name, x[0], units, description);
+    else
+        poolsim_h5util_vec(w, loc, name, x, n, units, description);
 }
 
-/* mean, se and the seven quantiles of T years starting at index off. */
-static void distsum(poolsim_h5w *w, hid_t loc, const char *name, const poolsim_distsum *d,
-                    size_t off, size_t T, double *buf, const char *units, const char *description)
+/* Values [off, off + n) of schema row `row` of r under loc, as
+ * docs/RESULTS.md lays them out by kind (schema.h). `one`: a single value
+ * per location (shapes L, LC, C), written as scalars. buf: 2 (n + 1)
+ * doubles of workspace. */
+static void write_row(poolsim_h5w *w, hid_t loc, const poolsim_results *r, int row, size_t off,
+                      size_t n, int one, double *buf)
 {
-    hid_t g = poolsim_h5util_group(w, loc, name);
-    poolsim_h5util_attr_str(w, g, "description", description);
-    poolsim_h5util_vec(w, g, "mean", d->mean + off, T, units, "mean over paths");
-    poolsim_h5util_vec(w, g, "se", d->se + off, T, units,
-                       "standard error of the mean (sample sd / sqrt(paths))");
-    for (int k = 0; k < POOLSIM_NQ; k++) {
-        for (size_t t = 0; t < T; t++) buf[t] = d->q[(off + t) * POOLSIM_NQ + (size_t)k];
-        char desc[96];
-        snprintf(desc, sizeof desc, "quantile at probability %.2f over paths (type 7)",
-                 poolsim_quantile_probs[k]);
-        poolsim_h5util_vec(w, g, poolsim_quantile_names[k], buf, T, units, desc);
+    const poolsim_schema_row *sr = &poolsim_schema[row];
+    double *c[POOLSIM_SCHEMA_MAXCOMP];
+    const char *names[POOLSIM_SCHEMA_MAXCOMP];
+    int nc = poolsim_results_row(r, row, c);
+    poolsim_schema_components(sr->kind, names);
+    if (sr->kind == POOLSIM_KIND_VEC || sr->kind == POOLSIM_KIND_RATE) {
+        values(w, loc, sr->name, c[0] + off, n, one, sr->units, sr->description);
+        return;
+    }
+    char name[96], desc[160];
+    if (sr->kind == POOLSIM_KIND_PROB) {
+        snprintf(name, sizeof name, "%s_prob", sr->name);
+        values(w, loc, name, c[0] + off, n, one, sr->units, sr->description);
+        snprintf(desc, sizeof desc,
+                 "Wilson 95%% score interval of %s_prob (z = 1.959963984540054), [T][2] = lo, hi",
+                 sr->name);
+        snprintf(name, sizeof name, "%s_ci", sr->name);
+        poolsim_h5util_pairs(w, loc, name, c[1] + off, c[2] + off, n, buf, sr->units, desc);
+        return;
+    }
+    hid_t g = poolsim_h5util_group(w, loc, sr->name);
+    poolsim_h5util_attr_str(w, g, "description", sr->description);
+    values(w, g, "mean", c[0] + off, n, one, sr->units, MEAN_DESC);
+    values(w, g, "se", c[1] + off, n, one, sr->units, SE_DESC);
+    if (sr->kind == POOLSIM_KIND_DIST) {
+        for (int k = 0; k < POOLSIM_NQ; k++) {
+            for (size_t t = 0; t < n; t++) buf[t] = c[2][(off + t) * POOLSIM_NQ + (size_t)k];
+            snprintf(desc, sizeof desc, "quantile at probability %.2f over paths (type 7)",
+                     poolsim_quantile_probs[k]);
+            values(w, g, poolsim_quantile_names[k], buf, n, one, sr->units, desc);
+        }
+    } else if (sr->kind == POOLSIM_KIND_TAIL) {
+        for (int i = 2; i < nc; i++) {
+            if (i == 4)
+                snprintf(desc, sizeof desc, "%s", CVAR_DESC);
+            else
+                snprintf(desc, sizeof desc, "quantile at probability %s over paths (type 7)",
+                         i == 2 ? "0.95" : "0.99");
+            values(w, g, names[i], c[i] + off, n, one, sr->units, desc);
+        }
     }
     poolsim_h5util_close(g);
 }
 
-static void tailsum_years(poolsim_h5w *w, hid_t loc, const char *name, const poolsim_tailsum *s,
-                          size_t off, size_t T, const char *description)
+/* Every row of one of the shapes a, b (-1: none) at location index i
+ * (line l; line and county (l, c); county c; rule k). */
+static void write_rows(poolsim_h5w *w, hid_t loc, const poolsim_results *r, int a, int b,
+                       size_t index, double *buf)
 {
-    hid_t g = poolsim_h5util_group(w, loc, name);
-    poolsim_h5util_attr_str(w, g, "description", description);
-    poolsim_h5util_vec(w, g, "mean", s->mean + off, T, "yuan", "mean over paths");
-    poolsim_h5util_vec(w, g, "se", s->se + off, T, "yuan",
-                       "standard error of the mean (sample sd / sqrt(paths))");
-    poolsim_h5util_vec(w, g, "p95", s->p95 + off, T, "yuan",
-                       "quantile at probability 0.95 over paths (type 7)");
-    poolsim_h5util_vec(w, g, "p99", s->p99 + off, T, "yuan",
-                       "quantile at probability 0.99 over paths (type 7)");
-    poolsim_h5util_vec(w, g, "cvar95", s->cvar95 + off, T, "yuan",
-                       "CVaR95: mean of the worst ceil(0.05 paths) path values");
-    poolsim_h5util_close(g);
-}
-
-static void tailsum_total(poolsim_h5w *w, hid_t loc, const char *name, const poolsim_tailsum *s,
-                          size_t i, const char *description)
-{
-    hid_t g = poolsim_h5util_group(w, loc, name);
-    poolsim_h5util_attr_str(w, g, "description", description);
-    scalar(w, g, "mean", s->mean[i], "yuan", "mean over paths");
-    scalar(w, g, "se", s->se[i], "yuan", "standard error of the mean (sample sd / sqrt(paths))");
-    scalar(w, g, "p95", s->p95[i], "yuan", "quantile at probability 0.95 over paths (type 7)");
-    scalar(w, g, "p99", s->p99[i], "yuan", "quantile at probability 0.99 over paths (type 7)");
-    scalar(w, g, "cvar95", s->cvar95[i], "yuan",
-           "CVaR95: mean of the worst ceil(0.05 paths) path values");
-    poolsim_h5util_close(g);
+    size_t T = (size_t)r->T;
+    for (int row = 0; row < POOLSIM_SCHEMA_NROWS; row++) {
+        int sh = poolsim_schema[row].shape;
+        if (sh != a && sh != b) continue;
+        if (!r->present[row]) continue;
+        switch (sh) {
+        case POOLSIM_SHAPE_LT1: write_row(w, loc, r, row, index * (T + 1), T + 1, 0, buf); break;
+        case POOLSIM_SHAPE_L:
+        case POOLSIM_SHAPE_LC:
+        case POOLSIM_SHAPE_C: write_row(w, loc, r, row, index, 1, 1, buf); break;
+        default: write_row(w, loc, r, row, index * T, T, 0, buf); break;
+        }
+    }
 }
 
 static void county(poolsim_h5w *w, hid_t counties, const poolsim_results *r, int l, int c,
                    double *buf)
 {
-    const size_t T = (size_t)r->T, o = POOLSIM_LCT(r, l, c, 0);
     hid_t g = poolsim_h5util_group(w, counties, r->county_ids[c]);
     poolsim_h5util_attr_str(w, g, "name", r->county_names[c]);
-    poolsim_h5util_vec(
-        w, g, "shortfall_prob", r->shortfall_prob + o, T, "1",
-        "P(G > 0): probability that the county's shortfall after its own balance is positive "
-        "(MODEL.md section 5 step 3)");
-    poolsim_h5util_pairs(
-        w, g, "shortfall_ci", r->shortfall_lo + o, r->shortfall_hi + o, T, buf, "1",
-        "Wilson 95% score interval of shortfall_prob (z = 1.959963984540054), [T][2] = lo, hi");
-    tailsum_years(w, g, "county_burden", &r->county_burden, o, T,
-                  "county-government burden g + miss (g when reserve.uncovered is city), per year");
-    tailsum_total(w, g, "county_burden_total", &r->county_burden_total, POOLSIM_LC(r, l, c),
-                  "county-government burden summed over the horizon (per path, then summarised)");
-    mean_se(w, g, "reserve_paid", &r->reserve_paid, o, T, "yuan",
-            "reserve share received from the city risk reserve");
-    mean_se(w, g, "levy", &r->levy, o, T, "yuan", "levy actually paid to the city risk reserve");
-    mean_se(w, g, "city_uncovered", &r->city_uncovered, o, T, "yuan",
-            "unpaid reserve share carried by the city's finance (reserve.uncovered: city)");
-    mean_se(w, g, "financing", &r->financing, o, T, "yuan", "pooled financing F");
-    mean_se(w, g, "expenditure", &r->expenditure, o, T, "yuan",
-            "expenditure E of the pooled fund, without the levy");
-    mean_se(w, g, "balance", &r->balance, o, T, "yuan", "year-end accumulated county balance S");
+    write_rows(w, g, r, POOLSIM_SHAPE_LCT, POOLSIM_SHAPE_LC, POOLSIM_LC(r, l, c), buf);
     poolsim_h5util_close(g);
 }
 
 static void line(poolsim_h5w *w, hid_t lines, const poolsim_results *r, int l, double *buf)
 {
-    const size_t T = (size_t)r->T, o = POOLSIM_LT(r, l, 0);
     hid_t g = poolsim_h5util_group(w, lines, r->line_ids[l]);
     poolsim_h5util_attr_str(w, g, "name", r->line_names[l]);
-    poolsim_h5util_vec(
-        w, g, "exhaustion_prob", r->exhaustion_prob + o, T, "1",
-        "P(exhausted by year): share of paths whose first exhaustion year is <= this year");
-    poolsim_h5util_pairs(
-        w, g, "exhaustion_ci", r->exhaustion_lo + o, r->exhaustion_hi + o, T, buf, "1",
-        "Wilson 95% score interval of exhaustion_prob (z = 1.959963984540054), [T][2] = lo, hi");
-    poolsim_h5util_vec(
-        w, g, "exhaustion_year_prob", r->exhaustion_year_prob + o, T, "1",
-        "P(this year is an exhaustion year: the reserve cannot pay all reserve shares)");
-    poolsim_h5util_vec(
-        w, g, "first_exhaustion_count", r->first_exhaustion_count + (size_t)l * (T + 1), T + 1,
-        "paths", "paths whose first exhaustion year is this year; last element: never exhausted");
-    poolsim_h5util_vec(w, g, "cap_ratio", r->cap_ratio + o, T, "1",
-                       "reserve cap ratio in force (levy stops when R >= cap_ratio * Ftot)");
-    distsum(w, g, "reserve_balance", &r->reserve_balance, o, T, buf, "yuan",
-            "year-end city risk reserve balance R");
-    distsum(w, g, "reserve_ratio", &r->reserve_ratio, o, T, buf, "1",
-            "year-end reserve balance over the year's total financing, R / Ftot");
-    mean_se(w, g, "financing_total", &r->financing_total, o, T, "yuan",
-            "total pooled financing of the line, Ftot = sum over counties of F");
-    mean_se(w, g, "expenditure_total", &r->expenditure_total, o, T, "yuan",
-            "total expenditure of the line, sum over counties of E (without the levy)");
+    write_rows(w, g, r, POOLSIM_SHAPE_LT, POOLSIM_SHAPE_LT1, (size_t)l, buf);
+    write_rows(w, g, r, POOLSIM_SHAPE_L, -1, (size_t)l, buf);
     hid_t cs = poolsim_h5util_group(w, g, "counties");
     for (int c = 0; c < r->C; c++) county(w, cs, r, l, c, buf);
     poolsim_h5util_close(cs);
+    int rules = 0;
+    for (int k = 0; k < r->R; k++) rules += r->rule_line[k] == l;
+    if (rules) {
+        hid_t ms = poolsim_h5util_group(w, g, "management");
+        for (int k = 0; k < r->R; k++) {
+            if (r->rule_line[k] != l) continue;
+            hid_t rg = poolsim_h5util_group(w, ms, r->rule_ids[k]);
+            write_rows(w, rg, r, POOLSIM_SHAPE_RT, -1, (size_t)k, buf);
+            poolsim_h5util_close(rg);
+        }
+        poolsim_h5util_close(ms);
+    }
+    poolsim_h5util_close(g);
+}
+
+/* Rows per county over all lines (shapes CT, C): /county_totals/<county>. */
+static void county_totals(poolsim_h5w *w, hid_t file, const poolsim_results *r, double *buf)
+{
+    int any = 0;
+    for (int row = 0; row < POOLSIM_SCHEMA_NROWS; row++) {
+        int sh = poolsim_schema[row].shape;
+        any |= r->present[row] && (sh == POOLSIM_SHAPE_CT || sh == POOLSIM_SHAPE_C);
+    }
+    if (!any) return;
+    hid_t g = poolsim_h5util_group(w, file, "county_totals");
+    poolsim_h5util_attr_str(w, g, "description", "per county, over all fund lines");
+    for (int c = 0; c < r->C; c++) {
+        hid_t cg = poolsim_h5util_group(w, g, r->county_ids[c]);
+        poolsim_h5util_attr_str(w, cg, "name", r->county_names[c]);
+        write_rows(w, cg, r, POOLSIM_SHAPE_CT, POOLSIM_SHAPE_C, (size_t)c, buf);
+        poolsim_h5util_close(cg);
+    }
     poolsim_h5util_close(g);
 }
 
@@ -186,19 +201,17 @@ static void saved_paths(poolsim_h5w *w, hid_t file, const poolsim_saved_paths *p
         w, g, "first_exhaustion", H5T_STD_I32LE, H5T_NATIVE_INT, s2.rank, s2.dims, dcpl[0],
         p->first_exhaustion, "year index",
         "[L][P] first exhaustion year index 1..T of each path, 0 = never exhausted");
-    poolsim_h5util_dataset(w, g, "reserve_balance", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, s3.rank,
-                           s3.dims, dcpl[1], p->reserve_balance, "yuan",
-                           "[L][P][T] year-end city risk reserve balance R");
-    poolsim_h5util_dataset(w, g, "reserve_ratio", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, s3.rank,
-                           s3.dims, dcpl[1], p->reserve_ratio, "1", "[L][P][T] year-end R / Ftot");
-    poolsim_h5util_dataset(w, g, "county_burden", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, s4.rank,
-                           s4.dims, dcpl[2], p->county_burden, "yuan",
-                           "[L][C][P][T] county-government burden");
-    poolsim_h5util_dataset(w, g, "shortfall", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, s4.rank, s4.dims,
-                           dcpl[2], p->shortfall, "yuan",
-                           "[L][C][P][T] shortfall G after the county's own balance");
-    poolsim_h5util_dataset(w, g, "balance", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, s4.rank, s4.dims,
-                           dcpl[2], p->balance, "yuan", "[L][C][P][T] year-end county balance S");
+    char desc[200];
+#define SAVED_DS(name, slot, shape, units, description)                                            \
+    {                                                                                              \
+        int four = POOLSIM_SHAPE_##shape == POOLSIM_SHAPE_LCT;                                     \
+        snprintf(desc, sizeof desc, "%s %s", four ? "[L][C][P][T]" : "[L][P][T]", description);    \
+        poolsim_h5util_dataset(w, g, #name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,                     \
+                               four ? s4.rank : s3.rank, four ? s4.dims : s3.dims,                 \
+                               dcpl[four ? 2 : 1], p->name, units, desc);                          \
+    }
+    POOLSIM_SAVED(SAVED_DS)
+#undef SAVED_DS
     for (int i = 0; i < 3; i++)
         if (dcpl[i] >= 0) H5Pclose(dcpl[i]);
     poolsim_h5util_close(g);
@@ -257,9 +270,23 @@ static void contents(poolsim_h5w *w, hid_t file, const poolsim_results *r,
                 "county ids in scenario order", "county names in scenario order");
     index_group(w, file, "lines_index", r->line_ids, r->line_names, r->L,
                 "fund line ids in scenario order", "fund line names in scenario order");
+    if (r->R > 0) {
+        hid_t mi = poolsim_h5util_group(w, file, "management_index");
+        char **lids = malloc((size_t)r->R * sizeof *lids);
+        if (!lids) poolsim_h5util_fail_nomem(w, "management_index");
+        for (int k = 0; lids && k < r->R; k++) lids[k] = r->line_ids[r->rule_line[k]];
+        poolsim_h5util_strings(w, mi, "ids", r->rule_ids, (size_t)r->R,
+                               "management rule ids in scenario order");
+        if (lids)
+            poolsim_h5util_strings(w, mi, "lines", lids, (size_t)r->R,
+                                   "the fund line each rule acts on");
+        free(lids);
+        poolsim_h5util_close(mi);
+    }
     hid_t g = poolsim_h5util_group(w, file, "lines");
     for (int l = 0; l < r->L; l++) line(w, g, r, l, buf);
     poolsim_h5util_close(g);
+    county_totals(w, file, r, buf);
     if (p) saved_paths(w, file, p);
 }
 
@@ -293,6 +320,10 @@ static int check_input(const poolsim_results *r, const poolsim_saved_paths *p, c
                       r->L, r->C);
     int st = check_ids(r->line_ids, r->L, "line", path);
     if (st == POOLSIM_OK) st = check_ids(r->county_ids, r->C, "county", path);
+    if (st == POOLSIM_OK) st = check_ids(r->rule_ids, r->R, "management rule", path);
+    for (int k = 0; st == POOLSIM_OK && k < r->R; k++)
+        if (r->rule_line[k] < 0 || r->rule_line[k] >= r->L)
+            POOLSIM_ERROR(POOLSIM_EINPUT, "cannot write %s: rule %d names no line", path, k + 1);
     if (st != POOLSIM_OK) return st;
     if (p && (p->T != r->T || p->L != r->L || p->C != r->C || p->P < 1))
         POOLSIM_ERROR(

@@ -82,91 +82,131 @@ static int set(json_t *o, const char *key, json_t *v)
     return json_object_set_new(o, key, v) == 0;
 }
 
-static json_t *mean_se(const poolsim_mean_se *m, size_t off, size_t n)
+/* n values from x: an array, or a single number when `one` is set;
+ * counts (units "paths") as integers. */
+static json_t *values(const double *x, size_t n, int one, int count)
 {
-    json_t *o = json_object();
-    if (!(set(o, "mean", reals(m->mean + off, n)) && set(o, "se", reals(m->se + off, n)))) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
+    if (one) return count ? counts(x, 1) : json_real(x[0]);
+    return count ? counts(x, n) : reals(x, n);
 }
 
-static json_t *distsum(const poolsim_distsum *d, size_t off, size_t T, double *buf)
+/* Values [off, off + n) of schema row `row` added to j, as docs/RESULTS.md
+ * lays them out by kind (schema.h). buf: n doubles of workspace. */
+static int add_row(json_t *j, const poolsim_results *r, int row, size_t off, size_t n, int one,
+                   double *buf)
 {
+    const poolsim_schema_row *sr = &poolsim_schema[row];
+    double *c[POOLSIM_SCHEMA_MAXCOMP];
+    const char *names[POOLSIM_SCHEMA_MAXCOMP];
+    int nc = poolsim_results_row(r, row, c);
+    poolsim_schema_components(sr->kind, names);
+    if (sr->kind == POOLSIM_KIND_VEC || sr->kind == POOLSIM_KIND_RATE)
+        return set(j, sr->name, values(c[0] + off, n, one, strcmp(sr->units, "paths") == 0));
+    char key[96];
+    if (sr->kind == POOLSIM_KIND_PROB) {
+        snprintf(key, sizeof key, "%s_prob", sr->name);
+        if (!set(j, key, values(c[0] + off, n, one, 0))) return 0;
+        snprintf(key, sizeof key, "%s_ci", sr->name);
+        return set(j, key,
+                   one ? json_pack("[ff]", c[1][off], c[2][off])
+                       : pairs(c[1] + off, c[2] + off, n));
+    }
     json_t *o = json_object();
-    int ok = set(o, "mean", reals(d->mean + off, T)) && set(o, "se", reals(d->se + off, T));
-    for (int k = 0; ok && k < POOLSIM_NQ; k++) {
-        for (size_t t = 0; t < T; t++) buf[t] = d->q[(off + t) * POOLSIM_NQ + (size_t)k];
-        ok = set(o, poolsim_quantile_names[k], reals(buf, T));
+    int ok = set(o, "mean", values(c[0] + off, n, one, 0)) &&
+             set(o, "se", values(c[1] + off, n, one, 0));
+    if (sr->kind == POOLSIM_KIND_DIST) {
+        for (int k = 0; ok && k < POOLSIM_NQ; k++) {
+            for (size_t t = 0; t < n; t++) buf[t] = c[2][(off + t) * POOLSIM_NQ + (size_t)k];
+            ok = set(o, poolsim_quantile_names[k], values(buf, n, one, 0));
+        }
+    } else {
+        for (int i = 2; ok && i < nc; i++) ok = set(o, names[i], values(c[i] + off, n, one, 0));
     }
     if (!ok) {
         json_decref(o);
-        return NULL;
+        return set(j, sr->name, NULL);
     }
-    return o;
+    return set(j, sr->name, o);
 }
 
-static json_t *tailsum(const poolsim_tailsum *s, size_t off, size_t n)
+/* Every row of shapes a, b (-1: none) at location index `index`. */
+static int add_rows(json_t *j, const poolsim_results *r, int a, int b, size_t index, double *buf)
 {
-    json_t *o = json_object();
-    if (!(set(o, "mean", reals(s->mean + off, n)) && set(o, "se", reals(s->se + off, n)) &&
-          set(o, "p95", reals(s->p95 + off, n)) && set(o, "p99", reals(s->p99 + off, n)) &&
-          set(o, "cvar95", reals(s->cvar95 + off, n)))) {
-        json_decref(o);
-        return NULL;
+    size_t T = (size_t)r->T;
+    int ok = 1;
+    for (int row = 0; ok && row < POOLSIM_SCHEMA_NROWS; row++) {
+        int sh = poolsim_schema[row].shape;
+        if ((sh != a && sh != b) || !r->present[row]) continue;
+        switch (sh) {
+        case POOLSIM_SHAPE_LT1: ok = add_row(j, r, row, index * (T + 1), T + 1, 0, buf); break;
+        case POOLSIM_SHAPE_L:
+        case POOLSIM_SHAPE_LC:
+        case POOLSIM_SHAPE_C: ok = add_row(j, r, row, index, 1, 1, buf); break;
+        default: ok = add_row(j, r, row, index * T, T, 0, buf); break;
+        }
     }
-    return o;
+    return ok;
 }
 
-static json_t *tail_total(const poolsim_tailsum *s, size_t i)
+static json_t *county(const poolsim_results *r, int l, int c, double *buf)
 {
-    return json_pack("{sfsfsfsfsf}", "mean", s->mean[i], "se", s->se[i], "p95", s->p95[i], "p99",
-                     s->p99[i], "cvar95", s->cvar95[i]);
-}
-
-static json_t *county(const poolsim_results *r, int l, int c)
-{
-    const size_t T = (size_t)r->T, o = POOLSIM_LCT(r, l, c, 0);
     json_t *j = json_object();
-    int ok =
-        set(j, "name", json_string(r->county_names[c])) &&
-        set(j, "shortfall_prob", reals(r->shortfall_prob + o, T)) &&
-        set(j, "shortfall_ci", pairs(r->shortfall_lo + o, r->shortfall_hi + o, T)) &&
-        set(j, "county_burden", tailsum(&r->county_burden, o, T)) &&
-        set(j, "county_burden_total", tail_total(&r->county_burden_total, POOLSIM_LC(r, l, c))) &&
-        set(j, "reserve_paid", mean_se(&r->reserve_paid, o, T)) &&
-        set(j, "levy", mean_se(&r->levy, o, T)) &&
-        set(j, "city_uncovered", mean_se(&r->city_uncovered, o, T)) &&
-        set(j, "financing", mean_se(&r->financing, o, T)) &&
-        set(j, "expenditure", mean_se(&r->expenditure, o, T)) &&
-        set(j, "balance", mean_se(&r->balance, o, T));
-    if (!ok) {
-        json_decref(j);
-        return NULL;
-    }
-    return j;
+    if (set(j, "name", json_string(r->county_names[c])) &&
+        add_rows(j, r, POOLSIM_SHAPE_LCT, POOLSIM_SHAPE_LC, POOLSIM_LC(r, l, c), buf))
+        return j;
+    json_decref(j);
+    return NULL;
 }
 
 static json_t *line(const poolsim_results *r, int l, double *buf)
 {
-    const size_t T = (size_t)r->T, o = POOLSIM_LT(r, l, 0);
     json_t *j = json_object(), *cs = json_object();
     int ok = set(j, "name", json_string(r->line_names[l])) &&
-             set(j, "exhaustion_prob", reals(r->exhaustion_prob + o, T)) &&
-             set(j, "exhaustion_ci", pairs(r->exhaustion_lo + o, r->exhaustion_hi + o, T)) &&
-             set(j, "exhaustion_year_prob", reals(r->exhaustion_year_prob + o, T)) &&
-             set(j, "first_exhaustion_count",
-                 counts(r->first_exhaustion_count + (size_t)l * (T + 1), T + 1)) &&
-             set(j, "cap_ratio", reals(r->cap_ratio + o, T)) &&
-             set(j, "reserve_balance", distsum(&r->reserve_balance, o, T, buf)) &&
-             set(j, "reserve_ratio", distsum(&r->reserve_ratio, o, T, buf)) &&
-             set(j, "financing_total", mean_se(&r->financing_total, o, T)) &&
-             set(j, "expenditure_total", mean_se(&r->expenditure_total, o, T));
-    for (int c = 0; ok && c < r->C; c++) ok = set(cs, r->county_ids[c], county(r, l, c));
-    if (ok && set(j, "counties", cs)) return j;
+             add_rows(j, r, POOLSIM_SHAPE_LT, POOLSIM_SHAPE_LT1, (size_t)l, buf) &&
+             add_rows(j, r, POOLSIM_SHAPE_L, -1, (size_t)l, buf);
+    for (int c = 0; ok && c < r->C; c++) ok = set(cs, r->county_ids[c], county(r, l, c, buf));
     if (!ok) json_decref(cs);
+    ok = ok && set(j, "counties", cs);
+    int rules = 0;
+    for (int k = 0; k < r->R; k++) rules += r->rule_line[k] == l;
+    if (ok && rules) {
+        json_t *ms = json_object();
+        for (int k = 0; ok && k < r->R; k++) {
+            if (r->rule_line[k] != l) continue;
+            json_t *rj = json_object();
+            ok = add_rows(rj, r, POOLSIM_SHAPE_RT, -1, (size_t)k, buf);
+            if (!ok) json_decref(rj);
+            ok = ok && set(ms, r->rule_ids[k], rj);
+        }
+        if (!ok) json_decref(ms);
+        ok = ok && set(j, "management", ms);
+    }
+    if (ok) return j;
     json_decref(j);
+    return NULL;
+}
+
+/* counties.<id>: rows per county over all lines (shapes CT, C); NULL and
+ * *none set when there are none. */
+static json_t *county_totals(const poolsim_results *r, double *buf, int *none)
+{
+    *none = 1;
+    for (int row = 0; row < POOLSIM_SCHEMA_NROWS; row++) {
+        int sh = poolsim_schema[row].shape;
+        if (r->present[row] && (sh == POOLSIM_SHAPE_CT || sh == POOLSIM_SHAPE_C)) *none = 0;
+    }
+    if (*none) return NULL;
+    json_t *o = json_object();
+    int ok = o != NULL;
+    for (int c = 0; ok && c < r->C; c++) {
+        json_t *j = json_object();
+        ok = set(j, "name", json_string(r->county_names[c])) &&
+             add_rows(j, r, POOLSIM_SHAPE_CT, POOLSIM_SHAPE_C, (size_t)c, buf);
+        if (!ok) json_decref(j);
+        ok = ok && set(o, r->county_ids[c], j);
+    }
+    if (ok) return o;
+    json_decref(o);
     return NULL;
 }
 
@@ -176,14 +216,13 @@ static json_t *document(const poolsim_results *r, json_t **seed /* OUT */)
 {
     char digits[32];
     snprintf(digits, sizeof digits, "%llu", r->seed);
-    double *buf = malloc((size_t)r->T * sizeof *buf);
+    double *buf = malloc(((size_t)r->T + 1) * sizeof *buf);
     json_t *doc = json_object(), *years = json_array(), *lines = json_object();
     *seed = json_string(digits);
     int ok = buf && years && lines && *seed;
     for (int t = 0; ok && t < r->T; t++)
         ok = json_array_append_new(years, json_integer(r->years[t])) == 0;
     for (int l = 0; ok && l < r->L; l++) ok = set(lines, r->line_ids[l], line(r, l, buf));
-    free(buf);
     json_incref(*seed);
     /* `&`, not `&&`: every set consumes its value, so nothing leaks */
     ok &= set(doc, "scenario", json_string(r->scenario_name ? r->scenario_name : ""));
@@ -191,6 +230,10 @@ static json_t *document(const poolsim_results *r, json_t **seed /* OUT */)
     ok &= set(doc, "paths", json_integer(r->paths));
     ok &= set(doc, "years", years);
     ok &= set(doc, "lines", lines);
+    int none = 1;
+    json_t *totals = ok ? county_totals(r, buf, &none) : NULL;
+    if (ok && !none) ok &= set(doc, "counties", totals);
+    free(buf);
     if (!ok) {
         json_decref(doc);
         json_decref(*seed);

@@ -15,93 +15,78 @@ const double poolsim_quantile_probs[POOLSIM_NQ] = {0.01, 0.05, 0.25, 0.50, 0.75,
 const char *const poolsim_quantile_names[POOLSIM_NQ] = {"p01", "p05", "p25", "p50",
                                                         "p75", "p95", "p99"};
 
-static int alloc_ms(poolsim_mean_se *m, size_t n)
+/* The component pointers of row `row`, by kind (schema.h). */
+#define COMP_VEC(f)  (c[0] = &r->f, 1)
+#define COMP_RATE(f) (c[0] = &r->f, 1)
+#define COMP_PROB(f) (c[0] = &r->f##_prob, c[1] = &r->f##_lo, c[2] = &r->f##_hi, 3)
+#define COMP_MS(f)   (c[0] = &r->f.mean, c[1] = &r->f.se, 2)
+#define COMP_DIST(f) (c[0] = &r->f.mean, c[1] = &r->f.se, c[2] = &r->f.q, 3)
+#define COMP_TAIL(f)                                                                               \
+    (c[0] = &r->f.mean, c[1] = &r->f.se, c[2] = &r->f.p95, c[3] = &r->f.p99, c[4] = &r->f.cvar95, 5)
+static int row_slots(poolsim_results *r, int row, double **c[POOLSIM_SCHEMA_MAXCOMP])
 {
-    m->mean = calloc(n, sizeof(double));
-    m->se = calloc(n, sizeof(double));
-    return m->mean && m->se;
+    switch (row) {
+#define ROW_CASE(name, kind, shape, src, since, units, desc)                                       \
+    case POOLSIM_ROW_##name: return COMP_##kind(name);
+        POOLSIM_SCHEMA(ROW_CASE)
+#undef ROW_CASE
+    default: return 0;
+    }
 }
 
-static void free_ms(poolsim_mean_se *m)
+int poolsim_results_row(const poolsim_results *r, int row, double *comp[POOLSIM_SCHEMA_MAXCOMP])
 {
-    free(m->mean);
-    free(m->se);
+    double **slot[POOLSIM_SCHEMA_MAXCOMP];
+    int n = row_slots((poolsim_results *)r, row, slot);
+    for (int i = 0; i < n; i++) comp[i] = *slot[i];
+    return n;
 }
 
-static int alloc_dist(poolsim_distsum *d, size_t n)
+/* Values of component i of a row: its shape's size, times POOLSIM_NQ for
+ * the quantiles of a DIST row. */
+static size_t comp_size(const poolsim_results *r, int row, int i)
 {
-    d->mean = calloc(n, sizeof(double));
-    d->se = calloc(n, sizeof(double));
-    d->q = calloc(n * POOLSIM_NQ, sizeof(double));
-    return d->mean && d->se && d->q;
+    poolsim_dims d = {r->T, r->L, r->C, r->R};
+    size_t n = poolsim_schema_shape_size(poolsim_schema[row].shape, &d);
+    return poolsim_schema[row].kind == POOLSIM_KIND_DIST && i == 2 ? n * POOLSIM_NQ : n;
 }
 
-static void free_dist(poolsim_distsum *d)
-{
-    free(d->mean);
-    free(d->se);
-    free(d->q);
-}
-
-static int alloc_tail(poolsim_tailsum *t, size_t n)
-{
-    t->mean = calloc(n, sizeof(double));
-    t->se = calloc(n, sizeof(double));
-    t->p95 = calloc(n, sizeof(double));
-    t->p99 = calloc(n, sizeof(double));
-    t->cvar95 = calloc(n, sizeof(double));
-    return t->mean && t->se && t->p95 && t->p99 && t->cvar95;
-}
-
-static void free_tail(poolsim_tailsum *t)
-{
-    free(t->mean);
-    free(t->se);
-    free(t->p95);
-    free(t->p99);
-    free(t->cvar95);
-}
-
-poolsim_results *poolsim_results_alloc(int T, int L, int C)
+poolsim_results *poolsim_results_alloc_dims(const poolsim_dims *d)
 {
     poolsim_results *r = calloc(1, sizeof *r);
     if (!r) return NULL;
-    r->T = T;
-    r->L = L;
-    r->C = C;
-    size_t lt = (size_t)L * (size_t)T, lct = lt * (size_t)C, lc = (size_t)L * (size_t)C;
+    r->T = d->T;
+    r->L = d->L;
+    r->C = d->C;
+    r->R = d->R;
+    memset(r->present, 1, sizeof r->present);
     int ok = 1;
-    ok &= (r->years = calloc((size_t)T, sizeof(int))) != NULL;
-    ok &= (r->line_ids = calloc((size_t)L, sizeof(char *))) != NULL;
-    ok &= (r->line_names = calloc((size_t)L, sizeof(char *))) != NULL;
-    ok &= (r->county_ids = calloc((size_t)C, sizeof(char *))) != NULL;
-    ok &= (r->county_names = calloc((size_t)C, sizeof(char *))) != NULL;
-    ok &= (r->cap_ratio = calloc(lt, sizeof(double))) != NULL;
-    ok &= (r->exhaustion_prob = calloc(lt, sizeof(double))) != NULL;
-    ok &= (r->exhaustion_lo = calloc(lt, sizeof(double))) != NULL;
-    ok &= (r->exhaustion_hi = calloc(lt, sizeof(double))) != NULL;
-    ok &= (r->exhaustion_year_prob = calloc(lt, sizeof(double))) != NULL;
-    ok &= (r->first_exhaustion_count = calloc((size_t)L * (size_t)(T + 1), sizeof(double))) != NULL;
-    ok &= alloc_dist(&r->reserve_balance, lt);
-    ok &= alloc_dist(&r->reserve_ratio, lt);
-    ok &= alloc_ms(&r->financing_total, lt);
-    ok &= alloc_ms(&r->expenditure_total, lt);
-    ok &= (r->shortfall_prob = calloc(lct, sizeof(double))) != NULL;
-    ok &= (r->shortfall_lo = calloc(lct, sizeof(double))) != NULL;
-    ok &= (r->shortfall_hi = calloc(lct, sizeof(double))) != NULL;
-    ok &= alloc_tail(&r->county_burden, lct);
-    ok &= alloc_tail(&r->county_burden_total, lc);
-    ok &= alloc_ms(&r->reserve_paid, lct);
-    ok &= alloc_ms(&r->levy, lct);
-    ok &= alloc_ms(&r->city_uncovered, lct);
-    ok &= alloc_ms(&r->financing, lct);
-    ok &= alloc_ms(&r->expenditure, lct);
-    ok &= alloc_ms(&r->balance, lct);
+    ok &= (r->years = calloc((size_t)d->T, sizeof(int))) != NULL;
+    ok &= (r->line_ids = calloc((size_t)d->L, sizeof(char *))) != NULL;
+    ok &= (r->line_names = calloc((size_t)d->L, sizeof(char *))) != NULL;
+    ok &= (r->county_ids = calloc((size_t)d->C, sizeof(char *))) != NULL;
+    ok &= (r->county_names = calloc((size_t)d->C, sizeof(char *))) != NULL;
+    ok &= (r->rule_ids = calloc((size_t)d->R + 1, sizeof(char *))) != NULL;
+    ok &= (r->rule_line = calloc((size_t)d->R + 1, sizeof(int))) != NULL;
+    for (int row = 0; ok && row < POOLSIM_SCHEMA_NROWS; row++) {
+        double **slot[POOLSIM_SCHEMA_MAXCOMP];
+        int n = row_slots(r, row, slot);
+        for (int i = 0; ok && i < n; i++) {
+            size_t k = comp_size(r, row, i);
+            ok &= (*slot[i] = calloc(k ? k : 1, sizeof(double))) != NULL;
+        }
+    }
     if (!ok) {
         poolsim_results_free(r);
         return NULL;
     }
     return r;
+}
+
+poolsim_results *poolsim_results_alloc(int T, int L, int C)
+{
+    poolsim_dims d = {T, L, C, 0};
+    return poolsim_results_alloc_dims(&d);
 }
 
 void poolsim_results_free(poolsim_results *r)
@@ -121,32 +106,19 @@ void poolsim_results_free(poolsim_results *r)
     for (int l = 0; r->line_names && l < r->L; l++) free(r->line_names[l]);
     for (int c = 0; r->county_ids && c < r->C; c++) free(r->county_ids[c]);
     for (int c = 0; r->county_names && c < r->C; c++) free(r->county_names[c]);
+    for (int k = 0; r->rule_ids && k < r->R; k++) free(r->rule_ids[k]);
     free(r->line_ids);
     free(r->line_names);
     free(r->county_ids);
     free(r->county_names);
+    free(r->rule_ids);
+    free(r->rule_line);
     free(r->years);
-    free(r->cap_ratio);
-    free(r->exhaustion_prob);
-    free(r->exhaustion_lo);
-    free(r->exhaustion_hi);
-    free(r->exhaustion_year_prob);
-    free(r->first_exhaustion_count);
-    free_dist(&r->reserve_balance);
-    free_dist(&r->reserve_ratio);
-    free_ms(&r->financing_total);
-    free_ms(&r->expenditure_total);
-    free(r->shortfall_prob);
-    free(r->shortfall_lo);
-    free(r->shortfall_hi);
-    free_tail(&r->county_burden);
-    free_tail(&r->county_burden_total);
-    free_ms(&r->reserve_paid);
-    free_ms(&r->levy);
-    free_ms(&r->city_uncovered);
-    free_ms(&r->financing);
-    free_ms(&r->expenditure);
-    free_ms(&r->balance);
+    for (int row = 0; row < POOLSIM_SCHEMA_NROWS; row++) {
+        double **slot[POOLSIM_SCHEMA_MAXCOMP];
+        int n = row_slots(r, row, slot);
+        for (int i = 0; i < n; i++) free(*slot[i]);
+    }
     free(r);
 }
 
@@ -171,80 +143,85 @@ void poolsim_wilson(double k, double n, double *lo, double *hi)
 int poolsim_results_arrays(const poolsim_results *r,
                            poolsim_results_array out[POOLSIM_RESULTS_NARRAYS])
 {
-    size_t lt = (size_t)r->L * (size_t)r->T, lct = lt * (size_t)r->C;
-    size_t lc = (size_t)r->L * (size_t)r->C, lt1 = (size_t)r->L * (size_t)(r->T + 1);
     int k = 0;
-#define A(nm, sh, ptr, cnt) out[k++] = (poolsim_results_array){nm, sh, ptr, cnt}
-#define MS(nm, sh, m, cnt)  A(nm ".mean", sh, (m).mean, cnt), A(nm ".se", sh, (m).se, cnt)
-#define TAIL(nm, sh, m, cnt)                                                                       \
-    MS(nm, sh, m, cnt), A(nm ".p95", sh, (m).p95, cnt), A(nm ".p99", sh, (m).p99, cnt),            \
-        A(nm ".cvar95", sh, (m).cvar95, cnt)
-    A("cap_ratio", POOLSIM_SHAPE_LT, r->cap_ratio, lt);
-    A("exhaustion_prob", POOLSIM_SHAPE_LT, r->exhaustion_prob, lt);
-    A("exhaustion_lo", POOLSIM_SHAPE_LT, r->exhaustion_lo, lt);
-    A("exhaustion_hi", POOLSIM_SHAPE_LT, r->exhaustion_hi, lt);
-    A("exhaustion_year_prob", POOLSIM_SHAPE_LT, r->exhaustion_year_prob, lt);
-    A("first_exhaustion_count", POOLSIM_SHAPE_LT1, r->first_exhaustion_count, lt1);
-    MS("reserve_balance", POOLSIM_SHAPE_LT, r->reserve_balance, lt);
-    A("reserve_balance.q", POOLSIM_SHAPE_LTQ, r->reserve_balance.q, lt * POOLSIM_NQ);
-    MS("reserve_ratio", POOLSIM_SHAPE_LT, r->reserve_ratio, lt);
-    A("reserve_ratio.q", POOLSIM_SHAPE_LTQ, r->reserve_ratio.q, lt * POOLSIM_NQ);
-    MS("financing_total", POOLSIM_SHAPE_LT, r->financing_total, lt);
-    MS("expenditure_total", POOLSIM_SHAPE_LT, r->expenditure_total, lt);
-    A("shortfall_prob", POOLSIM_SHAPE_LCT, r->shortfall_prob, lct);
-    A("shortfall_lo", POOLSIM_SHAPE_LCT, r->shortfall_lo, lct);
-    A("shortfall_hi", POOLSIM_SHAPE_LCT, r->shortfall_hi, lct);
-    TAIL("county_burden", POOLSIM_SHAPE_LCT, r->county_burden, lct);
-    TAIL("county_burden_total", POOLSIM_SHAPE_LC, r->county_burden_total, lc);
-    MS("reserve_paid", POOLSIM_SHAPE_LCT, r->reserve_paid, lct);
-    MS("levy", POOLSIM_SHAPE_LCT, r->levy, lct);
-    MS("city_uncovered", POOLSIM_SHAPE_LCT, r->city_uncovered, lct);
-    MS("financing", POOLSIM_SHAPE_LCT, r->financing, lct);
-    MS("expenditure", POOLSIM_SHAPE_LCT, r->expenditure, lct);
-    MS("balance", POOLSIM_SHAPE_LCT, r->balance, lct);
-#undef TAIL
-#undef MS
-#undef A
+    for (int row = 0; row < POOLSIM_SCHEMA_NROWS; row++) {
+        const poolsim_schema_row *w = &poolsim_schema[row];
+        double *comp[POOLSIM_SCHEMA_MAXCOMP];
+        const char *names[POOLSIM_SCHEMA_MAXCOMP];
+        int n = poolsim_results_row(r, row, comp);
+        poolsim_schema_components(w->kind, names);
+        for (int i = 0; i < n; i++, k++) {
+            poolsim_results_array *a = &out[k];
+            if (w->kind == POOLSIM_KIND_PROB)
+                snprintf(a->name, sizeof a->name, "%s_%s", w->name, names[i]);
+            else if (names[i][0])
+                snprintf(a->name, sizeof a->name, "%s.%s", w->name, names[i]);
+            else
+                snprintf(a->name, sizeof a->name, "%s", w->name);
+            int q = w->kind == POOLSIM_KIND_DIST && i == 2;
+            a->shape = q && w->shape == POOLSIM_SHAPE_LT ? POOLSIM_SHAPE_LTQ : w->shape;
+            a->nq = q ? POOLSIM_NQ : 1;
+            a->data = comp[i];
+            a->n = comp_size(r, row, i);
+        }
+    }
     return k;
+}
+
+/* "line 'x', county 'y', year 2025, quantile p95" for value i of a. */
+static void describe(const poolsim_results *r, const poolsim_results_array *a, size_t i,
+                     char *where, size_t size)
+{
+    size_t T = (size_t)r->T, C = (size_t)r->C, L = (size_t)r->L;
+    size_t e = i / (size_t)a->nq, q = i % (size_t)a->nq;
+    long l = -1, c = -1, t = -1, k = -1;
+    int shape = a->shape == POOLSIM_SHAPE_LTQ ? POOLSIM_SHAPE_LT : a->shape;
+    switch (shape) {
+    case POOLSIM_SHAPE_LT: l = (long)(e / T), t = (long)(e % T); break;
+    case POOLSIM_SHAPE_LT1: l = (long)(e / (T + 1)), t = (long)(e % (T + 1)); break;
+    case POOLSIM_SHAPE_L: l = (long)e; break;
+    case POOLSIM_SHAPE_LCT: t = (long)(e % T), c = (long)(e / T % C), l = (long)(e / T / C); break;
+    case POOLSIM_SHAPE_LC: c = (long)(e % C), l = (long)(e / C); break;
+    case POOLSIM_SHAPE_CT: t = (long)(e % T), c = (long)(e / T); break;
+    case POOLSIM_SHAPE_C: c = (long)e; break;
+    case POOLSIM_SHAPE_RT: t = (long)(e % T), k = (long)(e / T); break;
+    default: break;
+    }
+    size_t m = 0;
+    where[0] = '\0';
+#define ADD(...)                                                                                   \
+    do {                                                                                           \
+        if (m < size) {                                                                            \
+            int w_ = snprintf(where + m, size - m, __VA_ARGS__);                                   \
+            if (w_ > 0) m += (size_t)w_;                                                           \
+        }                                                                                          \
+    } while (0)
+    if (l >= 0 && (size_t)l < L)
+        ADD("line '%s'", r->line_ids && r->line_ids[l] ? r->line_ids[l] : "?");
+    if (k >= 0 && k < r->R)
+        ADD("%srule '%s'", m ? ", " : "", r->rule_ids && r->rule_ids[k] ? r->rule_ids[k] : "?");
+    if (c >= 0 && (size_t)c < C)
+        ADD("%scounty '%s'", m ? ", " : "",
+            r->county_ids && r->county_ids[c] ? r->county_ids[c] : "?");
+    if (t >= 0 && (size_t)t == T)
+        ADD(", never exhausted");
+    else if (t >= 0 && r->years)
+        ADD("%syear %d", m ? ", " : "", r->years[t]);
+    if (a->nq > 1) ADD(", quantile %s", poolsim_quantile_names[q]);
+#undef ADD
 }
 
 int poolsim_results_check_finite(const poolsim_results *r, const char *what_for)
 {
     poolsim_results_array a[POOLSIM_RESULTS_NARRAYS];
     int na = poolsim_results_arrays(r, a);
-    size_t T = (size_t)r->T, C = (size_t)r->C;
     for (int k = 0; k < na; k++) {
         for (size_t i = 0; i < a[k].n; i++) {
             if (isfinite(a[k].data[i])) continue;
-            const char *v = isnan(a[k].data[i]) ? "NaN" : "infinite";
-            size_t l = 0, c = 0, t = 0, q = 0;
-            int has_c = 0, has_t = 1, has_q = 0;
-            switch (a[k].shape) {
-            case POOLSIM_SHAPE_LT: l = i / T, t = i % T; break;
-            case POOLSIM_SHAPE_LT1: l = i / (T + 1), t = i % (T + 1); break;
-            case POOLSIM_SHAPE_LTQ:
-                q = i % POOLSIM_NQ, t = i / POOLSIM_NQ % T, l = i / POOLSIM_NQ / T, has_q = 1;
-                break;
-            case POOLSIM_SHAPE_LCT: t = i % T, c = i / T % C, l = i / T / C, has_c = 1; break;
-            default: c = i % C, l = i / C, has_c = 1, has_t = 0; break;
-            }
             char where[256];
-            int m = snprintf(where, sizeof where, "line '%s'",
-                             r->line_ids && r->line_ids[l] ? r->line_ids[l] : "?");
-            if (has_c && m > 0 && (size_t)m < sizeof where)
-                m += snprintf(where + m, sizeof where - (size_t)m, ", county '%s'",
-                              r->county_ids && r->county_ids[c] ? r->county_ids[c] : "?");
-            if (has_t && m > 0 && (size_t)m < sizeof where) {
-                if (t == T)
-                    m += snprintf(where + m, sizeof where - (size_t)m, ", never exhausted");
-                else if (r->years)
-                    m += snprintf(where + m, sizeof where - (size_t)m, ", year %d", r->years[t]);
-            }
-            if (has_q && m > 0 && (size_t)m < sizeof where)
-                snprintf(where + m, sizeof where - (size_t)m, ", quantile %s",
-                         poolsim_quantile_names[q]);
-            poolsim_error_report(__FILE__, __LINE__, "%s: %s is %s for %s", what_for, a[k].name, v,
-                                 where);
+            describe(r, &a[k], i, where, sizeof where);
+            poolsim_error_report(__FILE__, __LINE__, "%s: %s is %s for %s", what_for, a[k].name,
+                                 isnan(a[k].data[i]) ? "NaN" : "infinite", where);
             return POOLSIM_ENUM;
         }
     }
@@ -264,6 +241,43 @@ static char *dup_num(const char *prefix, int i)
     char buf[64];
     snprintf(buf, sizeof buf, "%s%d", prefix, i);
     return dup_str(buf);
+}
+
+/* Rows added after results format 1 (`since` 2): value i of row `row`
+ * is v = (row + 1) * 1000 + i + 0.25, probabilities (i + 1) / (n + 2) with
+ * their Wilson interval, quantiles v (1 + 0.1 k), tails above the mean. */
+static void fill_test_later_rows(poolsim_results *r)
+{
+    const double paths = (double)r->paths;
+    for (int row = 0; row < POOLSIM_SCHEMA_NROWS; row++) {
+        const poolsim_schema_row *w = &poolsim_schema[row];
+        if (w->since < 2) continue;
+        double *c[POOLSIM_SCHEMA_MAXCOMP];
+        poolsim_results_row(r, row, c);
+        size_t n = comp_size(r, row, 0);
+        for (size_t i = 0; i < n; i++) {
+            double v = (row + 1) * 1000.0 + (double)i + 0.25;
+            switch (w->kind) {
+            case POOLSIM_KIND_PROB: {
+                double p = floor(paths * (double)(i + 1) / (double)(n + 2)) / paths;
+                c[0][i] = p;
+                poolsim_wilson(p * paths, paths, &c[1][i], &c[2][i]);
+                break;
+            }
+            case POOLSIM_KIND_RATE: c[0][i] = (double)(i + 1) / (double)(n + 2); break;
+            case POOLSIM_KIND_DIST:
+                c[0][i] = v, c[1][i] = 0.01 * v;
+                for (size_t k = 0; k < POOLSIM_NQ; k++)
+                    c[2][i * POOLSIM_NQ + k] = v * (1 + 0.1 * (double)k);
+                break;
+            case POOLSIM_KIND_TAIL:
+                c[0][i] = v, c[1][i] = 0.01 * v, c[2][i] = 2 * v, c[3][i] = 3 * v, c[4][i] = 4 * v;
+                break;
+            case POOLSIM_KIND_MS: c[0][i] = v, c[1][i] = 0.01 * v; break;
+            default: c[0][i] = v; break;
+            }
+        }
+    }
 }
 
 /* Synthetic data: see the header. Quantities follow simple closed forms so
@@ -372,6 +386,7 @@ int poolsim_results_fill_test(poolsim_results *r)
             r->county_burden_total.cvar95[j] = total[4];
         }
     }
+    fill_test_later_rows(r);
     return POOLSIM_OK;
 }
 

@@ -37,42 +37,52 @@ struct poolsim_stats {
     long next_block;      /* next block to fold */
 };
 
-void poolsim_stats_layout_init(poolsim_stats_layout *lay, int T, int L, int C)
+void poolsim_stats_layout_init_dims(poolsim_stats_layout *lay, const poolsim_dims *d)
 {
-    size_t lt = (size_t)L * (size_t)T, lct = lt * (size_t)C, lc = (size_t)L * (size_t)C;
     memset(lay, 0, sizeof *lay);
-    lay->T = T;
-    lay->L = L;
-    lay->C = C;
-    size_t o = 0;
-    lay->reserve_end = o, o += lt;
-    lay->reserve_ratio = o, o += lt;
-    lay->exhausted = o, o += lt;
-    lay->fin_total = o, o += lt;
-    lay->exp_total = o, o += lt;
-    lay->shortfall_flag = o, o += lct;
-    lay->burden = o, o += lct;
-    lay->reserve_paid = o, o += lct;
-    lay->levy = o, o += lct;
-    lay->city_unc = o, o += lct;
-    lay->fin = o, o += lct;
-    lay->exp = o, o += lct;
-    lay->bal = o, o += lct;
-    lay->shortfall = o, o += lct;
-    lay->burden_total = o, o += lc;
-    lay->first_exh = o, o += (size_t)L;
+    lay->T = d->T;
+    lay->L = d->L;
+    lay->C = d->C;
+    lay->R = d->R;
+    size_t o = 0, q = 0;
+    for (int row = 0; row < POOLSIM_SCHEMA_NROWS; row++) {
+        const poolsim_schema_row *w = &poolsim_schema[row];
+        lay->slot[row] = lay->qchan[row] = POOLSIM_NO_SLOT;
+        if (w->source != POOLSIM_SRC_REC) continue;
+        size_t n = poolsim_schema_shape_size(w->shape, d);
+        lay->slot[row] = o;
+        o += n;
+        if (w->kind == POOLSIM_KIND_DIST || w->kind == POOLSIM_KIND_TAIL) {
+            lay->qchan[row] = q;
+            q += n;
+        }
+    }
+#define POOLSIM_LAYOUT_SET(name, kind, shape, src, since, units, desc)                             \
+    lay->name = lay->slot[POOLSIM_ROW_##name];
+    POOLSIM_SCHEMA(POOLSIM_LAYOUT_SET)
+#undef POOLSIM_LAYOUT_SET
+    lay->shortfall_amount = o, o += (size_t)d->L * (size_t)d->C * (size_t)d->T;
+    lay->first_exh = o, o += (size_t)d->L;
     lay->n = o;
-    lay->nq = 2 * lt + lct + lc;
+    lay->nq = q;
 }
 
-/* Record offset of quantile channel q. */
-static size_t qchan_offset(const poolsim_stats_layout *lay, size_t q)
+void poolsim_stats_layout_init(poolsim_stats_layout *lay, int T, int L, int C)
 {
-    size_t lt = (size_t)lay->L * (size_t)lay->T, lct = lt * (size_t)lay->C;
-    if (q < 2 * lt) return lay->reserve_end + q; /* reserve_end and reserve_ratio are adjacent */
-    q -= 2 * lt;
-    if (q < lct) return lay->burden + q;
-    return lay->burden_total + (q - lct);
+    poolsim_dims d = {T, L, C, 0};
+    poolsim_stats_layout_init_dims(lay, &d);
+}
+
+/* Calls f(channel, record offset, n, arg) for each run of quantile
+ * channels: the DIST and TAIL rows, in schema order. */
+#define FOR_QROWS(lay, row)                                                                        \
+    for (int row = 0; row < POOLSIM_SCHEMA_NROWS; row++)                                           \
+        if ((lay)->qchan[row] != POOLSIM_NO_SLOT)
+
+static size_t row_size(const poolsim_stats_layout *lay, int row)
+{
+    poolsim_dims d = {lay->T, lay->L, lay->C, lay->R};
+    return poolsim_schema_shape_size(poolsim_schema[row].shape, &d);
 }
 
 poolsim_stats *poolsim_stats_alloc(const poolsim_stats_layout *lay, long paths)
@@ -188,14 +198,17 @@ int poolsim_block_add(poolsim_block *b, poolsim_stats *st, long path, const doub
         b->first_count[(size_t)l * (size_t)(lay->T + 1) + (size_t)slot]++;
     }
     b->count++;
-    if (st->exact) {
-        for (size_t q = 0; q < lay->nq; q++)
-            st->qv[q * (size_t)st->paths + (size_t)path] = rec[qchan_offset(lay, q)];
-        return POOLSIM_OK;
-    }
-    for (size_t q = 0; q < lay->nq; q++) {
-        int rc = poolsim_qhist_add(b->hist, q, rec[qchan_offset(lay, q)]);
-        if (rc != POOLSIM_OK) return rc;
+    FOR_QROWS(lay, row)
+    {
+        size_t q0 = lay->qchan[row], o = lay->slot[row], n = row_size(lay, row);
+        for (size_t i = 0; i < n; i++) {
+            if (st->exact) {
+                st->qv[(q0 + i) * (size_t)st->paths + (size_t)path] = rec[o + i];
+            } else {
+                int rc = poolsim_qhist_add(b->hist, q0 + i, rec[o + i]);
+                if (rc != POOLSIM_OK) return rc;
+            }
+        }
     }
     return POOLSIM_OK;
 }
@@ -301,50 +314,53 @@ double poolsim_cvar_upper(const double *x, size_t n, double alpha)
     return s / (double)k;
 }
 
-static void put_ms(poolsim_mean_se *ms, const poolsim_stats *st, size_t off, size_t cnt)
+/* Row whose quantile channels hold channel q. */
+static int qchan_row(const poolsim_stats_layout *lay, size_t q)
 {
-    double n = st->n;
-    for (size_t i = 0; i < cnt; i++) {
-        ms->mean[i] = st->mean[off + i];
-        ms->se[i] = n > 1 ? sqrt(st->m2[off + i] / (n - 1) / n) : 0.0;
+    int found = -1;
+    FOR_QROWS(lay, row)
+    {
+        if (lay->qchan[row] <= q) found = row;
     }
+    return found;
 }
 
 int poolsim_stats_finish(poolsim_stats *st, int threads, poolsim_results *r)
 {
     const poolsim_stats_layout *lay = &st->lay;
     if (st->next_block != st->nblocks || st->n != (double)st->paths) return POOLSIM_ENUM;
-    size_t T = (size_t)lay->T, L = (size_t)lay->L, C = (size_t)lay->C;
-    size_t lt = L * T, lct = lt * C, lc = L * C, n = (size_t)st->paths;
+    size_t T = (size_t)lay->T, L = (size_t)lay->L, n = (size_t)st->paths;
     double dn = (double)n;
 
-    poolsim_mean_se tmp;
-    tmp.mean = r->reserve_balance.mean, tmp.se = r->reserve_balance.se;
-    put_ms(&tmp, st, lay->reserve_end, lt);
-    tmp.mean = r->reserve_ratio.mean, tmp.se = r->reserve_ratio.se;
-    put_ms(&tmp, st, lay->reserve_ratio, lt);
-    put_ms(&r->financing_total, st, lay->fin_total, lt);
-    put_ms(&r->expenditure_total, st, lay->exp_total, lt);
-    tmp.mean = r->county_burden.mean, tmp.se = r->county_burden.se;
-    put_ms(&tmp, st, lay->burden, lct);
-    tmp.mean = r->county_burden_total.mean, tmp.se = r->county_burden_total.se;
-    put_ms(&tmp, st, lay->burden_total, lc);
-    put_ms(&r->reserve_paid, st, lay->reserve_paid, lct);
-    put_ms(&r->levy, st, lay->levy, lct);
-    put_ms(&r->city_uncovered, st, lay->city_unc, lct);
-    put_ms(&r->financing, st, lay->fin, lct);
-    put_ms(&r->expenditure, st, lay->exp, lct);
-    put_ms(&r->balance, st, lay->bal, lct);
+    /* moments and shares, row by row */
+    for (int row = 0; row < POOLSIM_SCHEMA_NROWS; row++) {
+        const poolsim_schema_row *w = &poolsim_schema[row];
+        if (w->source != POOLSIM_SRC_REC) continue;
+        double *c[POOLSIM_SCHEMA_MAXCOMP];
+        poolsim_results_row(r, row, c);
+        size_t o = lay->slot[row], cnt = row_size(lay, row);
+        for (size_t i = 0; i < cnt; i++) {
+            double m = st->mean[o + i];
+            switch (w->kind) {
+            case POOLSIM_KIND_RATE:
+                /* flags are 0/1: the mean times n is an integer up to rounding */
+                c[0][i] = round(m * dn) / dn;
+                break;
+            case POOLSIM_KIND_PROB: {
+                double k = round(m * dn);
+                c[0][i] = k / dn;
+                poolsim_wilson(k, dn, &c[1][i], &c[2][i]);
+                break;
+            }
+            default: /* MS, DIST, TAIL: mean and its standard error */
+                c[0][i] = m;
+                c[1][i] = n > 1 ? sqrt(st->m2[o + i] / (dn - 1) / dn) : 0.0;
+                break;
+            }
+        }
+    }
 
-    for (size_t i = 0; i < lt; i++) {
-        /* flags are 0/1: the mean times n is an integer up to rounding */
-        r->exhaustion_year_prob[i] = round(st->mean[lay->exhausted + i] * dn) / dn;
-    }
-    for (size_t i = 0; i < lct; i++) {
-        double k = round(st->mean[lay->shortfall_flag + i] * dn);
-        r->shortfall_prob[i] = k / dn;
-        poolsim_wilson(k, dn, &r->shortfall_lo[i], &r->shortfall_hi[i]);
-    }
+    /* from the first exhaustion year of each path */
     for (size_t l = 0; l < L; l++) {
         int64_t cum = 0;
         for (size_t t = 0; t <= T; t++)
@@ -369,21 +385,21 @@ int poolsim_stats_finish(poolsim_stats *st, int threads, poolsim_results *r)
             sort_status = POOLSIM_ENOMEM;
         }
         size_t uq = (size_t)q;
-        if (uq < 2 * lt) {
-            poolsim_distsum *d = uq < lt ? &r->reserve_balance : &r->reserve_ratio;
-            size_t i = uq < lt ? uq : uq - lt;
+        int row = qchan_row(lay, uq);
+        size_t i = uq - lay->qchan[row];
+        double *c[POOLSIM_SCHEMA_MAXCOMP];
+        poolsim_results_row(r, row, c);
+        if (poolsim_schema[row].kind == POOLSIM_KIND_DIST) {
             for (int k = 0; k < POOLSIM_NQ; k++)
-                d->q[i * POOLSIM_NQ + (size_t)k] =
+                c[2][i * POOLSIM_NQ + (size_t)k] =
                     x ? poolsim_quantile7(x, n, poolsim_quantile_probs[k])
                       : poolsim_qhist_quantile7(st->hist, uq, poolsim_quantile_probs[k]);
         } else {
-            poolsim_tailsum *tsum = uq < 2 * lt + lct ? &r->county_burden : &r->county_burden_total;
-            size_t i = uq < 2 * lt + lct ? uq - 2 * lt : uq - 2 * lt - lct;
-            tsum->p95[i] =
+            c[2][i] =
                 x ? poolsim_quantile7(x, n, 0.95) : poolsim_qhist_quantile7(st->hist, uq, 0.95);
-            tsum->p99[i] =
+            c[3][i] =
                 x ? poolsim_quantile7(x, n, 0.99) : poolsim_qhist_quantile7(st->hist, uq, 0.99);
-            tsum->cvar95[i] =
+            c[4][i] =
                 x ? poolsim_cvar_upper(x, n, 0.05) : poolsim_qhist_cvar_upper(st->hist, uq, 0.05);
         }
     }

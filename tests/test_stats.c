@@ -83,8 +83,8 @@ static void test_moments_fold(void)
         poolsim_block_reset(b, bi);
         for (long p = f; p < e; p++) {
             memset(rec, 0, lay.n * sizeof(double));
-            rec[lay.fin_total] = vals[p];
-            rec[lay.reserve_end] = vals[p];
+            rec[lay.financing_total] = vals[p];
+            rec[lay.reserve_balance] = vals[p];
             /* mixed signs, zeros and ties for the radix sort */
             rec[lay.reserve_ratio] = p % 5 == 0 ? 0.0 : (p % 3 ? -1.0 : 1.0) * cos((double)p) * 1e3;
             poolsim_block_add(b, st, p, rec);

@@ -211,12 +211,12 @@ static void test_crn_bit_identical(void)
     for (long p = 0; p < n; p++) {
         const double *x = r0 + (size_t)p * lay.n, *y = r1 + (size_t)p * lay.n;
         size_t a = 0 * T, b = 1 * T; /* line 0: county a at 0, b at T */
-        size_t offs[] = {lay.fin, lay.exp,          lay.burden, lay.shortfall,
-                         lay.bal, lay.reserve_paid, lay.levy,   lay.shortfall_flag};
+        size_t offs[] = {lay.financing, lay.expenditure,          lay.county_burden, lay.shortfall_amount,
+                         lay.balance, lay.reserve_paid, lay.levy,   lay.shortfall};
         for (size_t k = 0; k < sizeof offs / sizeof offs[0]; k++)
             b_same &= memcmp(x + offs[k] + b, y + offs[k] + b, T * sizeof(double)) == 0;
-        b_same &= memcmp(x + lay.burden_total + 1, y + lay.burden_total + 1, sizeof(double)) == 0;
-        a_changed |= memcmp(x + lay.exp + a, y + lay.exp + a, T * sizeof(double)) != 0;
+        b_same &= memcmp(x + lay.county_burden_total + 1, y + lay.county_burden_total + 1, sizeof(double)) == 0;
+        a_changed |= memcmp(x + lay.expenditure + a, y + lay.expenditure + a, T * sizeof(double)) != 0;
         /* the levy never runs: the cap stops it */
         for (size_t t = 0; t < T; t++) CU_ASSERT_EQUAL(x[lay.levy + b + t], 0.0);
     }

@@ -14,6 +14,7 @@ int poolsim_cli_main(int argc, char **argv);
 int poolsim_cmd_run(int argc, char **argv);
 int poolsim_cmd_check(int argc, char **argv);
 int poolsim_cmd_settle(int argc, char **argv);
+int poolsim_cmd_schema(int argc, char **argv);
 /* Commands provided by other modules; weak so the dispatcher can tell
  * whether this build has them. */
 int poolsim_cmd_plot(int argc, char **argv) __attribute__((weak));

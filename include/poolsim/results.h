@@ -16,6 +16,8 @@
 
 #include <stddef.h>
 
+#include "poolsim/schema.h"
+
 #define POOLSIM_NQ 7
 /* p01 p05 p25 p50 p75 p95 p99 */
 extern const double poolsim_quantile_probs[POOLSIM_NQ];
@@ -63,50 +65,47 @@ typedef struct {
     char *quantile_method; /* "exact-type7" or a description of the approximation */
 
     int T, L, C;
+    int R;                             /* management rules (0 when none) */
     int *years;                        /* [T] calendar years */
     char **line_ids, **line_names;     /* [L] */
     char **county_ids, **county_names; /* [C] */
-    double *cap_ratio;                 /* [L][T] cap ratio in force (reference line on charts) */
+    char **rule_ids;                   /* [R] management rule ids */
+    int *rule_line;                    /* [R] index of the line each rule acts on */
 
-    /* ---- per line and year ---- */
-    double *exhaustion_prob;               /* [L][T] P(first exhaustion year <= t) */
-    double *exhaustion_lo, *exhaustion_hi; /* [L][T] Wilson 95% interval */
-    double *exhaustion_year_prob;          /* [L][T] P(year t is an exhaustion year) */
-    double
-        *first_exhaustion_count; /* [L][T+1]: paths whose first exhaustion is year t; [T]: never */
-    poolsim_distsum reserve_balance;   /* [L][T] year-end R */
-    poolsim_distsum reserve_ratio;     /* [L][T] year-end R / Ftot */
-    poolsim_mean_se financing_total;   /* [L][T] Ftot */
-    poolsim_mean_se expenditure_total; /* [L][T] sum_c E */
-
-    /* ---- per line, county and year ---- */
-    double *shortfall_prob;              /* [L][C][T] P(G > 0) */
-    double *shortfall_lo, *shortfall_hi; /* [L][C][T] Wilson 95% */
-    poolsim_tailsum county_burden;       /* [L][C][T] g + miss (or g, uncovered: city) */
-    poolsim_tailsum county_burden_total; /* [L][C] summed over the horizon */
-    poolsim_mean_se reserve_paid;        /* [L][C][T] */
-    poolsim_mean_se levy;                /* [L][C][T] */
-    poolsim_mean_se city_uncovered;      /* [L][C][T] */
-    poolsim_mean_se financing;           /* [L][C][T] */
-    poolsim_mean_se expenditure;         /* [L][C][T] without the levy */
-    poolsim_mean_se balance;             /* [L][C][T] year-end county balance */
+    /* ---- the outputs: one field (or three, for PROB rows) per row of
+     * POOLSIM_SCHEMA (schema.h), shaped as the row says ---- */
+#define POOLSIM_FIELD_VEC(name)                                   double *name;
+#define POOLSIM_FIELD_RATE(name)                                  double *name;
+#define POOLSIM_FIELD_PROB(name)                                  double *name##_prob, *name##_lo, *name##_hi;
+#define POOLSIM_FIELD_MS(name)                                    poolsim_mean_se name;
+#define POOLSIM_FIELD_DIST(name)                                  poolsim_distsum name;
+#define POOLSIM_FIELD_TAIL(name)                                  poolsim_tailsum name;
+#define POOLSIM_FIELD(name, kind, shape, src, since, units, desc) POOLSIM_FIELD_##kind(name)
+    POOLSIM_SCHEMA(POOLSIM_FIELD)
+#undef POOLSIM_FIELD
+    /* present[row]: 1 (as allocated), 0 when a row of `since` 2 was
+     * missing from the file read back (written by an older poolsim) */
+    unsigned char present[POOLSIM_SCHEMA_NROWS];
 } poolsim_results;
 
-/* Per-path values kept with `--save-paths` (written to /paths in HDF5). */
+/* Per-path values kept with `--save-paths` (written to /paths in HDF5):
+ * one array per row of POOLSIM_SAVED (schema.h), [L][P][T] or
+ * [L][C][P][T]. */
 typedef struct {
     long P;
     int T, L, C;
-    int *first_exhaustion;   /* [L][P]: first exhaustion year index 1..T, 0 = never */
-    double *reserve_balance; /* [L][P][T] year-end R */
-    double *reserve_ratio;   /* [L][P][T] */
-    double *county_burden;   /* [L][C][P][T] */
-    double *shortfall;       /* [L][C][P][T] G after the own balance */
-    double *balance;         /* [L][C][P][T] year-end county balance */
+    int *first_exhaustion; /* [L][P]: first exhaustion year index 1..T, 0 = never */
+#define POOLSIM_SAVED_FIELD(name, slot, shape, units, desc) double *name;
+    POOLSIM_SAVED(POOLSIM_SAVED_FIELD)
+#undef POOLSIM_SAVED_FIELD
 } poolsim_saved_paths;
 
-/* Allocate a zeroed results struct with all arrays for T, L, C (metadata
- * strings NULL). NULL on failure. */
+/* Allocate a zeroed results struct with all arrays for T, L, C and no
+ * management rules (metadata strings NULL). NULL on failure. */
 poolsim_results *poolsim_results_alloc(int T, int L, int C);
+/* The same for d->R management rules (rule_ids and rule_line allocated,
+ * the ids NULL). */
+poolsim_results *poolsim_results_alloc_dims(const poolsim_dims *d);
 void poolsim_results_free(poolsim_results *r);
 
 /* Wilson score interval for k successes in n trials, z = 1.959963984540054. */
@@ -117,25 +116,25 @@ void poolsim_wilson(double k, double n, double *lo /* OUT */, double *hi /* OUT 
  * POOLSIM_EINPUT (not a complete poolsim results file). */
 int poolsim_results_read(const char *path, poolsim_results **out /* OUT */);
 
+/* The component arrays of schema row `row` in r (see
+ * poolsim_schema_components for their order and names). Returns their
+ * number. */
+int poolsim_results_row(const poolsim_results *r, int row,
+                        double *comp[POOLSIM_SCHEMA_MAXCOMP] /* OUT */);
+
 /* ---- Visiting every numeric array (finite checks, comparisons, tests) ---- */
-enum poolsim_results_shape {
-    POOLSIM_SHAPE_LT,  /* [L][T] */
-    POOLSIM_SHAPE_LT1, /* [L][T+1] */
-    POOLSIM_SHAPE_LTQ, /* [L][T][POOLSIM_NQ] */
-    POOLSIM_SHAPE_LCT, /* [L][C][T] */
-    POOLSIM_SHAPE_LC   /* [L][C] */
-};
-#define POOLSIM_RESULTS_NARRAYS 41
+#define POOLSIM_RESULTS_NARRAYS (POOLSIM_SCHEMA_NROWS * POOLSIM_SCHEMA_MAXCOMP)
 
 typedef struct {
-    const char *name; /* "exhaustion_prob", "reserve_balance.q", "county_burden_total.p95" */
-    int shape;        /* enum poolsim_results_shape */
+    char name[64]; /* "exhaustion_prob", "reserve_balance.q", "county_burden_total.p95" */
+    int shape;     /* enum poolsim_schema_shape; POOLSIM_SHAPE_LTQ for the quantiles of LT */
+    int nq;        /* values per element: POOLSIM_NQ for the quantiles of a DIST row, else 1 */
     double *data;
     size_t n; /* number of doubles */
 } poolsim_results_array;
 
-/* The numeric arrays of r (everything but years), in struct order. Returns
- * their number, POOLSIM_RESULTS_NARRAYS. */
+/* The numeric arrays of r (everything but years), in schema order.
+ * Returns their number (at most POOLSIM_RESULTS_NARRAYS). */
 int poolsim_results_arrays(const poolsim_results *r,
                            poolsim_results_array out[POOLSIM_RESULTS_NARRAYS] /* OUT */);
 

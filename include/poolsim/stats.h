@@ -19,22 +19,32 @@
 
 #include "poolsim/results.h"
 
-/* Offsets of each quantity in a path record. [L][T] quantities are indexed
- * l*T + t, [L][C][T] ones (l*C + c)*T + t, [L][C] ones l*C + c. */
+/* Offsets of each quantity in a path record: one slot per schema row of
+ * source REC (schema.h), named as the row and shaped as it ([L][T]
+ * quantities indexed l*T + t, [L][C][T] ones (l*C + c)*T + t, [L][C]
+ * ones l*C + c, [C][T] c*T + t, [R][T] k*T + t), plus two slots that feed
+ * no summary of their own: the shortfall amount G ([L][C][T], kept for
+ * --save-paths) and the first exhaustion year ([L]: 0 never, else 1..T).
+ * Rows that are not REC get offset POOLSIM_NO_SLOT. */
+#define POOLSIM_NO_SLOT ((size_t)-1)
 typedef struct {
-    int T, L, C;
-    size_t reserve_end, reserve_ratio, exhausted, fin_total, exp_total; /* [L][T] */
-    size_t shortfall_flag, burden, reserve_paid, levy, city_unc, fin, exp, bal,
-        shortfall;       /* [L][C][T] */
-    size_t burden_total; /* [L][C] */
-    size_t first_exh;    /* [L]: 0 never, else year 1..T */
-    size_t n;            /* record length */
-    /* quantile channels: reserve_end and reserve_ratio ([2][L][T]) then burden
-     * [L][C][T] then burden_total [L][C]: nq values per path */
+    int T, L, C, R;
+#define POOLSIM_LAYOUT_SLOT(name, kind, shape, src, since, units, desc) size_t name;
+    POOLSIM_SCHEMA(POOLSIM_LAYOUT_SLOT)
+#undef POOLSIM_LAYOUT_SLOT
+    size_t shortfall_amount; /* [L][C][T] */
+    size_t first_exh;        /* [L] */
+    size_t n;                /* record length */
+    /* quantile channels: the slots of the DIST and TAIL rows, in schema
+     * order; nq values per path */
     size_t nq;
+    size_t slot[POOLSIM_SCHEMA_NROWS];  /* offset of each row (POOLSIM_NO_SLOT) */
+    size_t qchan[POOLSIM_SCHEMA_NROWS]; /* first quantile channel of each DIST/TAIL row */
 } poolsim_stats_layout;
 
+/* Layout for T years, L lines, C counties and no management rules. */
 void poolsim_stats_layout_init(poolsim_stats_layout *lay, int T, int L, int C);
+void poolsim_stats_layout_init_dims(poolsim_stats_layout *lay, const poolsim_dims *d);
 
 /* Welford moments of a block or of the whole run. */
 typedef struct {

@@ -1,0 +1,153 @@
+/* poolsim: the results schema -- one table that every output follows.
+ *
+ * Each row of POOLSIM_SCHEMA is one output of a run (MODEL.md sections 7
+ * and 13). From the row alone come:
+ *   - the field(s) of poolsim_results (results.h) and their allocation;
+ *   - the per-path record slot lay->NAME (stats.h) that the engine fills,
+ *     and how the paths are summarised (stats.c);
+ *   - the HDF5 datasets (h5out.c) and their reading back (h5in.c);
+ *   - the summary JSON (jsonout.c);
+ *   - the table in docs/RESULTS.md (`poolsim schema --markdown`; a test
+ *     checks the document against it).
+ * A new output is one row here plus the engine line that fills its record
+ * slot on each path.
+ *
+ * Columns: X(name, kind, shape, source, since, units, description)
+ *
+ * kind: how the paths are summarised and what the results hold
+ *   VEC   a plain array (name), not a path summary
+ *   RATE  share of paths whose 0/1 flag is set (name)
+ *   PROB  share of paths with the flag, and its Wilson 95% interval:
+ *         fields name_prob, name_lo, name_hi; stored as name_prob and
+ *         name_ci ([n][2] = lo, hi)
+ *   MS    mean and standard error (poolsim_mean_se)
+ *   DIST  mean, se and the seven quantiles p01..p99 (poolsim_distsum)
+ *   TAIL  mean, se, p95, p99 and CVaR95 (poolsim_tailsum)
+ * shape: the dimensions, T years, L lines, C counties, R management rules
+ *   LT [L][T], LT1 [L][T+1], L [L], LCT [L][C][T], LC [L][C],
+ *   CT [C][T], C [C], RT [R][T]
+ *   and where it is stored (HDF5 group / JSON object):
+ *   LT LT1 L   /lines/<line>/NAME               lines.<line>.NAME
+ *   LCT LC     /lines/<line>/counties/<c>/NAME  lines.<line>.counties.<c>.NAME
+ *   CT C       /county_totals/<c>/NAME          counties.<c>.NAME
+ *   RT         /lines/<line>/management/<rule>/NAME   lines.<line>.management.<rule>.NAME
+ *   (a rule's line is the line it names)
+ * source: REC a per-path record slot of the row's shape, summarised by kind;
+ *   FIRST computed from the first exhaustion year of each path;
+ *   META filled from the scenario (engine).
+ * since: 1 for the outputs of results format 1 (required when reading),
+ *   2 for outputs added later (read when present, else left zero and
+ *   poolsim_results.present[row] is 0).
+ * units: "yuan", "1" (ratios, probabilities), "months", "times", "paths".
+ *
+ * Rows are in output order within each group: new rows go at the end of
+ * their group so that earlier outputs keep their place in the JSON. */
+#ifndef POOLSIM_SCHEMA_H
+#define POOLSIM_SCHEMA_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* clang-format off */
+#define POOLSIM_SCHEMA(X)                                                                          \
+    X(exhaustion, PROB, LT, FIRST, 1, "1",                                                         \
+      "P(exhausted by year): share of paths whose first exhaustion year is <= this year")          \
+    X(exhaustion_year_prob, RATE, LT, REC, 1, "1",                                                 \
+      "P(this year is an exhaustion year: the reserve cannot pay all reserve shares)")             \
+    X(first_exhaustion_count, VEC, LT1, FIRST, 1, "paths",                                         \
+      "paths whose first exhaustion year is this year; last element: never exhausted")             \
+    X(cap_ratio, VEC, LT, META, 1, "1",                                                            \
+      "reserve cap ratio in force (levy stops when R >= cap_ratio * Ftot)")                        \
+    X(reserve_balance, DIST, LT, REC, 1, "yuan", "year-end city risk reserve balance R")           \
+    X(reserve_ratio, DIST, LT, REC, 1, "1",                                                        \
+      "year-end reserve balance over the year's total financing, R / Ftot")                        \
+    X(financing_total, MS, LT, REC, 1, "yuan",                                                     \
+      "total pooled financing of the line, Ftot = sum over counties of F")                         \
+    X(expenditure_total, MS, LT, REC, 1, "yuan",                                                   \
+      "total expenditure of the line, sum over counties of E (without the levy)")                  \
+    X(shortfall, PROB, LCT, REC, 1, "1",                                                           \
+      "P(G > 0): probability that the county's shortfall after its own balance is positive "       \
+      "(MODEL.md section 5 step 3)")                                                               \
+    X(county_burden, TAIL, LCT, REC, 1, "yuan",                                                    \
+      "county-government burden g + miss (g when reserve.uncovered is city), per year")            \
+    X(county_burden_total, TAIL, LC, REC, 1, "yuan",                                               \
+      "county-government burden summed over the horizon (per path, then summarised)")             \
+    X(reserve_paid, MS, LCT, REC, 1, "yuan", "reserve share received from the city risk reserve") \
+    X(levy, MS, LCT, REC, 1, "yuan", "levy actually paid to the city risk reserve")                \
+    X(city_uncovered, MS, LCT, REC, 1, "yuan",                                                     \
+      "unpaid reserve share carried by the city's finance (reserve.uncovered: city)")              \
+    X(financing, MS, LCT, REC, 1, "yuan", "pooled financing F")                                    \
+    X(expenditure, MS, LCT, REC, 1, "yuan",                                                        \
+      "expenditure E of the pooled fund, without the levy")                                        \
+    X(balance, MS, LCT, REC, 1, "yuan", "year-end accumulated county balance S")
+
+/* Per-path values kept by `run --save-paths` (HDF5 group /paths), each a
+ * copy of a record slot: X(name, record slot, shape, units, description).
+ * Stored as [L][P][T] (shape LT) or [L][C][P][T] (shape LCT). The first
+ * exhaustion year ([L][P], integers) is always kept as well. */
+#define POOLSIM_SAVED(X)                                                                           \
+    X(reserve_balance, reserve_balance, LT, "yuan", "year-end city risk reserve balance R")        \
+    X(reserve_ratio, reserve_ratio, LT, "1", "year-end R / Ftot")                                  \
+    X(county_burden, county_burden, LCT, "yuan", "county-government burden")                       \
+    X(shortfall, shortfall_amount, LCT, "yuan", "shortfall G after the county's own balance")      \
+    X(balance, balance, LCT, "yuan", "year-end county balance S")
+/* clang-format on */
+
+enum poolsim_schema_kind {
+    POOLSIM_KIND_VEC,
+    POOLSIM_KIND_RATE,
+    POOLSIM_KIND_PROB,
+    POOLSIM_KIND_MS,
+    POOLSIM_KIND_DIST,
+    POOLSIM_KIND_TAIL
+};
+enum poolsim_schema_shape {
+    POOLSIM_SHAPE_LT,
+    POOLSIM_SHAPE_LT1,
+    POOLSIM_SHAPE_L,
+    POOLSIM_SHAPE_LCT,
+    POOLSIM_SHAPE_LC,
+    POOLSIM_SHAPE_CT,
+    POOLSIM_SHAPE_C,
+    POOLSIM_SHAPE_RT,
+    POOLSIM_SHAPE_LTQ /* [L][T][POOLSIM_NQ]: the quantiles of an LT DIST row */
+};
+enum poolsim_schema_source { POOLSIM_SRC_REC, POOLSIM_SRC_FIRST, POOLSIM_SRC_META };
+
+#define POOLSIM_SCHEMA_ROW_ENUM(name, kind, shape, src, since, units, desc) POOLSIM_ROW_##name,
+enum poolsim_schema_row_id { POOLSIM_SCHEMA(POOLSIM_SCHEMA_ROW_ENUM) POOLSIM_SCHEMA_NROWS };
+#undef POOLSIM_SCHEMA_ROW_ENUM
+
+typedef struct {
+    const char *name;
+    int kind;   /* enum poolsim_schema_kind */
+    int shape;  /* enum poolsim_schema_shape */
+    int source; /* enum poolsim_schema_source */
+    int since;
+    const char *units;
+    const char *description;
+} poolsim_schema_row;
+
+extern const poolsim_schema_row poolsim_schema[POOLSIM_SCHEMA_NROWS];
+
+/* The sizes of a run: years, lines, counties, management rules. */
+typedef struct {
+    int T, L, C, R;
+} poolsim_dims;
+
+/* Number of values of a shape (POOLSIM_SHAPE_LTQ included). */
+size_t poolsim_schema_shape_size(int shape, const poolsim_dims *d);
+
+/* The component arrays of a kind, in storage order, and their names
+ * ("mean", "se", "p95", ...; for DIST the quantiles are one component "q"
+ * of POOLSIM_NQ values per element). Returns the count (at most 5). */
+#define POOLSIM_SCHEMA_MAXCOMP 5
+int poolsim_schema_components(int kind, const char *names[POOLSIM_SCHEMA_MAXCOMP] /* OUT */);
+
+/* The table of docs/RESULTS.md ("The schema"), in Markdown. */
+void poolsim_schema_markdown(FILE *f);
+
+const char *poolsim_schema_kind_name(int kind);
+const char *poolsim_schema_shape_name(int shape);
+
+#endif
