@@ -20,6 +20,7 @@
 
 #include "poolsim/common.h"
 
+#include "h5guard.h"
 #include "h5util.h"
 
 #define FORMAT "poolsim-results/1"
@@ -56,9 +57,10 @@ static void fail_msg(reader *rd, int status, const char *why)
 static hid_t open_group(reader *rd, hid_t loc, const char *name)
 {
     if (rd->status != POOLSIM_OK) return H5I_INVALID_HID;
-    hid_t g =
-        H5Lexists(loc, name, H5P_DEFAULT) > 0 ? H5Gopen2(loc, name, H5P_DEFAULT) : H5I_INVALID_HID;
-    if (g < 0) fail(rd, POOLSIM_EINPUT, loc, name, "missing group");
+    const char *why = poolsim_h5util_hard_link(loc, name);
+    hid_t g = why ? H5I_INVALID_HID : H5Gopen2(loc, name, H5P_DEFAULT);
+    if (g < 0)
+        fail(rd, POOLSIM_EINPUT, loc, name, why && strcmp(why, "missing") ? why : "missing group");
     return g;
 }
 
@@ -134,9 +136,14 @@ static void attr_str(reader *rd, hid_t loc, const char *name, char **out /* OUT 
     if (attr_open(rd, loc, name, &h) < 0) return;
     size_t fixed = 0;
     hid_t mt = H5I_INVALID_HID;
+    char why[160];
+    const char *big = NULL;
     if (h.type < 0 || h.space < 0 || H5Tget_class(h.type) != H5T_STRING ||
         H5Sget_simple_extent_npoints(h.space) != 1 || (mt = string_memtype(h.type, &fixed)) < 0) {
         fail(rd, POOLSIM_EINPUT, loc, name, "not a string attribute");
+    } else if ((big = poolsim_h5util_string_size(h.type, 1, POOLSIM_H5_MAX_STRING, why,
+                                                 sizeof why))) {
+        fail(rd, POOLSIM_EINPUT, loc, name, big);
     } else if (fixed) {
         char *buf = calloc(fixed + 1, 1);
         if (!buf)
@@ -178,11 +185,17 @@ static hid_t open_ds(reader *rd, hid_t loc, const char *name, H5T_class_t cls, i
                      const hsize_t *dims, hsize_t *dims_out /* OUT */)
 {
     if (rd->status != POOLSIM_OK) return H5I_INVALID_HID;
-    hid_t d =
-        H5Lexists(loc, name, H5P_DEFAULT) > 0 ? H5Dopen2(loc, name, H5P_DEFAULT) : H5I_INVALID_HID;
+    const char *bad = poolsim_h5util_hard_link(loc, name);
+    hid_t d = bad ? H5I_INVALID_HID : H5Dopen2(loc, name, H5P_DEFAULT);
     if (d < 0) {
-        fail(rd, POOLSIM_EINPUT, loc, name, "missing dataset");
+        fail(rd, POOLSIM_EINPUT, loc, name,
+             bad && strcmp(bad, "missing") ? bad : "missing dataset");
         return d;
+    }
+    if ((bad = poolsim_h5util_own_storage(d))) {
+        fail(rd, POOLSIM_EINPUT, loc, name, bad);
+        H5Dclose(d);
+        return H5I_INVALID_HID;
     }
     hid_t ft = H5Dget_type(d), sp = H5Dget_space(d);
     hsize_t got[H5S_MAX_RANK];
@@ -245,8 +258,13 @@ static void strings(reader *rd, hid_t loc, const char *name, int n, char **out /
     hid_t ft = H5Dget_type(d), sp = H5Dget_space(d);
     size_t fixed = 0;
     hid_t mt = ft < 0 ? H5I_INVALID_HID : string_memtype(ft, &fixed);
+    char why[160];
+    const char *big = NULL;
     if (mt < 0 || sp < 0) {
         fail(rd, POOLSIM_EINPUT, loc, name, "unreadable string type");
+    } else if ((big = poolsim_h5util_string_size(ft, (size_t)n, POOLSIM_H5_MAX_STRINGS, why,
+                                                 sizeof why))) {
+        fail(rd, POOLSIM_EINPUT, loc, name, big);
     } else if (fixed) {
         char *buf = calloc((size_t)n, fixed);
         if (!buf)
@@ -547,7 +565,7 @@ static poolsim_results *contents(reader *rd, hid_t file)
     return r;
 }
 
-int poolsim_results_read(const char *path, poolsim_results **out)
+int poolsim_h5in_read(const char *path, poolsim_results **out)
 {
     *out = NULL;
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);

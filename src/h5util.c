@@ -187,3 +187,45 @@ void poolsim_h5util_pairs(poolsim_h5w *w, hid_t loc, const char *name, const dou
     poolsim_h5util_dataset(w, loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dims, w->dcpl, buf,
                            units, description);
 }
+
+const char *poolsim_h5util_hard_link(hid_t loc, const char *name)
+{
+    if (!name || !*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+        return "not a plain name";
+    if (H5Lexists(loc, name, H5P_DEFAULT) <= 0) return "missing";
+    H5L_info_t info;
+    if (H5Lget_info(loc, name, &info, H5P_DEFAULT) < 0) return "unreadable link";
+    switch (info.type) {
+    case H5L_TYPE_HARD: return NULL;
+    case H5L_TYPE_SOFT: return "a soft link (only hard links are read)";
+    case H5L_TYPE_EXTERNAL: return "an external link (only hard links are read)";
+    default: return "a user-defined link (only hard links are read)";
+    }
+}
+
+const char *poolsim_h5util_own_storage(hid_t d)
+{
+    hid_t p = H5Dget_create_plist(d);
+    if (p < 0) return "unreadable storage properties";
+    H5D_layout_t lay = H5Pget_layout(p);
+    int ext = H5Pget_external_count(p);
+    H5Pclose(p);
+    if (lay != H5D_COMPACT && lay != H5D_CONTIGUOUS && lay != H5D_CHUNKED)
+        return "data stored outside the file (virtual dataset)";
+    if (ext != 0) return "data stored in external files";
+    return NULL;
+}
+
+const char *poolsim_h5util_string_size(hid_t ftype, size_t n, size_t max_total, char *why,
+                                       size_t size)
+{
+    htri_t var = H5Tis_variable_str(ftype);
+    size_t sz = H5Tget_size(ftype);
+    if (var < 0 || sz == 0) return "unreadable string type";
+    if (var) return NULL;
+    if (sz <= POOLSIM_H5_MAX_STRING && (n == 0 || sz <= max_total / n)) return NULL;
+    snprintf(why, size,
+             "fixed-length strings of %zu bytes x %zu (limits %u bytes each, %zu in all)", sz, n,
+             POOLSIM_H5_MAX_STRING, max_total);
+    return why;
+}

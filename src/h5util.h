@@ -81,4 +81,33 @@ void poolsim_h5util_pairs(poolsim_h5w *w, hid_t loc, const char *name, const dou
                           const double *hi, size_t n, double *buf, const char *units,
                           const char *description);
 
+/* ---- Reading untrusted files (src/h5in.c, src/sweep_h5.c) ----
+ * Checks made before an object is opened or read, so that a crafted file
+ * cannot make HDF5 follow links out of the file, read other files or
+ * allocate without bound (docs/RESULTS.md "Reading"). */
+
+/* Longest string accepted from a file (bytes): a scenario's text with its
+ * counties CSV fits many times over. */
+#define POOLSIM_H5_MAX_STRING (64u << 20)
+/* Most bytes all the strings of one string dataset may take. */
+#define POOLSIM_H5_MAX_STRINGS (256u << 20)
+
+/* NULL when `name` is one path component (not empty, no '/', not "." or
+ * "..") that is a hard link under loc; otherwise why not (a static
+ * string: "missing", "a soft link", "an external link", "not a plain
+ * name"). Soft and external links are refused: they could point at other
+ * files, FIFOs or loops. */
+const char *poolsim_h5util_hard_link(hid_t loc, const char *name);
+
+/* NULL when dataset d keeps its raw data in this file (contiguous, compact
+ * or chunked storage, no external files); otherwise why not. */
+const char *poolsim_h5util_own_storage(hid_t d);
+
+/* NULL when a string type of n elements is within the limits above (fixed
+ * length: size <= POOLSIM_H5_MAX_STRING and n * size <= max_total);
+ * otherwise why not (into why[size]). Variable-length strings pass: their
+ * bytes are in the file. */
+const char *poolsim_h5util_string_size(hid_t ftype, size_t n, size_t max_total, char *why,
+                                       size_t size);
+
 #endif

@@ -38,6 +38,7 @@
 #include "poolsim/results.h"
 #include "poolsim/sweep.h"
 
+#include "h5guard.h"
 #include "h5util.h"
 
 #define FORMAT "poolsim-sweep/1"
@@ -341,7 +342,8 @@ static int rattr_int(rd *r, hid_t loc, const char *name)
 static hid_t ropen_group(rd *r, hid_t loc, const char *name, const char *what)
 {
     if (r->failed) return H5I_INVALID_HID;
-    hid_t g = H5Gopen2(loc, name, H5P_DEFAULT);
+    hid_t g =
+        poolsim_h5util_hard_link(loc, name) ? H5I_INVALID_HID : H5Gopen2(loc, name, H5P_DEFAULT);
     if (g < 0) rfail(r, what);
     return g;
 }
@@ -352,7 +354,11 @@ static char *rattr_str(rd *r, hid_t loc, const char *name)
     char *out = NULL, *v = NULL;
     hid_t t = poolsim_h5util_utf8_type();
     hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-    if (a < 0 || H5Aread(a, t, &v) < 0)
+    hid_t ft = a < 0 ? H5I_INVALID_HID : H5Aget_type(a);
+    char why[160];
+    if (a < 0 || ft < 0 || H5Tget_class(ft) != H5T_STRING ||
+        poolsim_h5util_string_size(ft, 1, POOLSIM_H5_MAX_STRING, why, sizeof why) ||
+        H5Aread(a, t, &v) < 0)
         rfail(r, name);
     else
         out = strdup(v ? v : "");
@@ -361,21 +367,41 @@ static char *rattr_str(rd *r, hid_t loc, const char *name)
         H5Dvlen_reclaim(t, sp, H5P_DEFAULT, &v);
         H5Sclose(sp);
     }
+    if (ft >= 0) H5Tclose(ft);
     if (a >= 0) H5Aclose(a);
     H5Tclose(t);
     if (!r->failed && !out) rfail(r, "out of memory");
     return out;
 }
 
-/* Read a dataset of exactly n elements of memory type mtype into buf. */
+/* Open dataset `name` under loc: a hard link to data kept in this file. */
+static hid_t ropen_ds(hid_t loc, const char *name)
+{
+    hid_t d =
+        poolsim_h5util_hard_link(loc, name) ? H5I_INVALID_HID : H5Dopen2(loc, name, H5P_DEFAULT);
+    if (d >= 0 && poolsim_h5util_own_storage(d)) {
+        H5Dclose(d);
+        d = H5I_INVALID_HID;
+    }
+    return d;
+}
+
+/* Read a dataset of exactly n elements of memory type mtype into buf; the
+ * file type's class must match mtype's (strings: within the size limits). */
 static void rdata(rd *r, hid_t loc, const char *name, hid_t mtype, void *buf, size_t n)
 {
     if (r->failed) return;
-    hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+    hid_t d = ropen_ds(loc, name);
     hid_t sp = d < 0 ? H5I_INVALID_HID : H5Dget_space(d);
+    hid_t ft = d < 0 ? H5I_INVALID_HID : H5Dget_type(d);
     hssize_t np = sp < 0 ? -1 : H5Sget_simple_extent_npoints(sp);
-    if (d < 0 || np != (hssize_t)n || H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
-        rfail(r, name);
+    H5T_class_t want = H5Tget_class(mtype), got = ft < 0 ? H5T_NO_CLASS : H5Tget_class(ft);
+    char why[160];
+    int ok = d >= 0 && np == (hssize_t)n && got == want &&
+             (got != H5T_STRING ||
+              !poolsim_h5util_string_size(ft, n, POOLSIM_H5_MAX_STRINGS, why, sizeof why));
+    if (ft >= 0) H5Tclose(ft);
+    if (!ok || H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) rfail(r, name);
     if (sp >= 0) H5Sclose(sp);
     if (d >= 0) H5Dclose(d);
 }
@@ -430,7 +456,7 @@ static void rpaired(rd *r, hid_t loc, const char *name, poolsim_paired_arr *a, s
 static int dims_of(rd *r, hid_t loc, const char *name, int rank, hsize_t *dims)
 {
     if (r->failed) return -1;
-    hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+    hid_t d = ropen_ds(loc, name);
     hid_t sp = d < 0 ? H5I_INVALID_HID : H5Dget_space(d);
     int ok = sp >= 0 && H5Sget_simple_extent_ndims(sp) == rank &&
              H5Sget_simple_extent_dims(sp, dims, NULL) == rank;
@@ -440,14 +466,14 @@ static int dims_of(rd *r, hid_t loc, const char *name, int rank, hsize_t *dims)
     return ok ? 0 : -1;
 }
 
-int poolsim_sweep_present(const char *path)
+int poolsim_sweep_h5_present(const char *path)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     if (access(path, R_OK) != 0 || H5Fis_hdf5(path) <= 0) return 0;
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) return 0;
     int ok = 0;
-    if (H5Lexists(f, "sweep", H5P_DEFAULT) > 0) {
+    if (!poolsim_h5util_hard_link(f, "sweep")) {
         hid_t g = H5Gopen2(f, "sweep", H5P_DEFAULT);
         if (g >= 0) {
             rd r = {0};
@@ -459,7 +485,7 @@ int poolsim_sweep_present(const char *path)
     return ok;
 }
 
-int poolsim_sweep_read(const char *path, poolsim_sweep_results **out)
+int poolsim_sweep_h5_read(const char *path, poolsim_sweep_results **out)
 {
     *out = NULL;
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -468,7 +494,7 @@ int poolsim_sweep_read(const char *path, poolsim_sweep_results **out)
     if (H5Fis_hdf5(path) <= 0) POOLSIM_ERROR(POOLSIM_EINPUT, "%s is not an HDF5 file", path);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) POOLSIM_ERROR(POOLSIM_EIO, "cannot open %s", path);
-    if (H5Lexists(f, "sweep", H5P_DEFAULT) <= 0) {
+    if (poolsim_h5util_hard_link(f, "sweep")) {
         H5Fclose(f);
         POOLSIM_ERROR(POOLSIM_EINPUT,
                       "%s has no sweep results (no /sweep group; written by "
@@ -513,7 +539,7 @@ int poolsim_sweep_read(const char *path, poolsim_sweep_results **out)
         rstrs(&r, g, "line_names", s->line_names, L);
         rstrs(&r, g, "county_ids", s->county_ids, C);
         rstrs(&r, g, "county_names", s->county_names, C);
-        if (!r.failed && H5Lexists(g, "fixed", H5P_DEFAULT) > 0) {
+        if (!r.failed && !poolsim_h5util_hard_link(g, "fixed")) {
             hsize_t df[1];
             if (dims_of(&r, g, "fixed", 1, df) == 0 && df[0] > 0 && df[0] < 100000) {
                 s->fixed = calloc(df[0], sizeof *s->fixed);

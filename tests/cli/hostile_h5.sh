@@ -1,0 +1,90 @@
+#!/bin/sh
+# Hostile and corrupt results files (issue 12 item 2): every file written by
+# scripts/make-hostile-h5.py from a good file must make `summary` exit 3
+# with a message naming the file, quickly, never crash or hang; a copy with
+# random bytes flipped may also still be a valid file (exit 0: the flips hit
+# numbers). `plot` and `report` read through the same reader. Uses
+# $BUILD/test_report_results.h5 (CUnit suite plot) and Debian's python3-h5py.
+set -u
+build=${BUILD:-build}
+good=$PWD/$build/test_report_results.h5
+if [ ! -f "$good" ]; then
+    echo "hostile_h5.sh: $good is missing (written by $build/run_tests plot)" >&2
+    exit 1
+fi
+py=""
+for p in /usr/bin/python3 python3; do
+    if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import h5py' 2>/dev/null; then
+        py=$p
+        break
+    fi
+done
+if [ -z "$py" ]; then
+    echo "hostile_h5.sh: no python3 with h5py (Debian package python3-h5py)" >&2
+    exit 1
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+say() { echo "hostile_h5.sh: $*" >&2; fail=1; }
+
+"$py" scripts/make-hostile-h5.py "$good" "$tmp/h" 48 || { echo "hostile_h5.sh: generator failed" >&2; exit 1; }
+# the time limit of a read: the parent gives up 2 s after it
+export POOLSIM_READ_TIMEOUT=10
+n=0
+crashed=0
+for c in $(cat "$tmp/h/cases.txt"); do
+    n=$((n + 1))
+    f=$tmp/h/$c.h5
+    start=$(date +%s)
+    timeout -s KILL 60 "$POOLSIM" summary -q "$f" > /dev/null 2> "$tmp/err"
+    rc=$?
+    secs=$(($(date +%s) - start))
+    [ "$secs" -le 15 ] || say "$c: took $secs s (limit 10 s + 2 s)"
+    grep -q 'crashed' "$tmp/err" && crashed=$((crashed + 1))
+    case "$c" in
+        flip-*)
+            # a flip in the numbers leaves a valid file
+            [ "$rc" -eq 0 ] || [ "$rc" -eq 3 ] || say "$c: exit $rc (expected 0 or 3)" ;;
+        *) [ "$rc" -eq 3 ] || say "$c: exit $rc (expected 3)" ;;
+    esac
+    if [ "$rc" -eq 3 ]; then
+        grep -q "^poolsim: cannot read $f: ." "$tmp/err" || say "$c: no message naming the file: $(head -c 300 "$tmp/err")"
+    fi
+done
+[ "$n" -ge 80 ] || say "only $n hostile files were made"
+
+# the files that libhdf5 1.10.8 alone got wrong: a 1 GiB fixed-length
+# string (6 GB and minutes before), raw data in another file (read
+# /etc/hostname as numbers), an external link to a FIFO (hung)
+for c in string-fixed-1g:'fixed-length strings of 1073741824 bytes' \
+    external-storage:'data stored in external files' \
+    external-link-fifo:'an external link (only hard links are read)' \
+    cycle-soft:'/lines: a soft link' id-with-slash:'not a plain name'; do
+    name=${c%%:*}
+    want=${c#*:}
+    "$POOLSIM" summary -q "$tmp/h/$name.h5" 2> "$tmp/err"
+    rc=$?
+    [ "$rc" -eq 3 ] || say "$name: exit $rc (expected 3)"
+    grep -qF "$want" "$tmp/err" || say "$name: message '$(cat "$tmp/err")' lacks '$want'"
+done
+
+# plot and report read through the same guard: exit 3, nothing written
+"$POOLSIM" plot "$tmp/h/external-storage.h5" -o "$tmp/charts" 2> "$tmp/err"
+rc=$?
+[ "$rc" -eq 3 ] || say "plot of a hostile file exited $rc (expected 3)"
+[ ! -e "$tmp/charts" ] || [ -z "$(ls -A "$tmp/charts")" ] || say "plot wrote charts from a hostile file"
+"$POOLSIM" report "$tmp/h/string-fixed-1g.h5" -o "$tmp/r.html" 2> "$tmp/err"
+rc=$?
+[ "$rc" -eq 3 ] || say "report of a hostile file exited $rc (expected 3)"
+[ ! -e "$tmp/r.html" ] || say "report wrote a file from a hostile file"
+# a FIFO as the results file: refused at once, not waited on
+mkfifo "$tmp/fifo.h5"
+timeout -s KILL 20 "$POOLSIM" summary -q "$tmp/fifo.h5" 2> "$tmp/err"
+rc=$?
+[ "$rc" -eq 3 ] && grep -q 'not a regular file' "$tmp/err" || say "a FIFO: exit $rc, $(cat "$tmp/err")"
+# the good file still reads
+"$POOLSIM" summary -q "$good" || say "the good file is refused"
+
+echo "hostile_h5.sh: $n hostile files, $crashed crashed libhdf5 in the reader's child process"
+exit $fail
