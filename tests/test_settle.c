@@ -234,7 +234,7 @@ static void test_parse_errors(void)
 
     /* unknown county, with its line and column */
     parse_fails(s, HDR EMP21 "2021,zz,employee,1,1\n",
-                "t.csv:5:6: county: unknown county 'zz' (expected a county id of the scenario: "
+                "t.csv:5:6: county: unknown county 'zz' (expected a county id or name of the scenario: "
                 "a, b, c)");
     parse_fails(s, HDR EMP21 "2021,a,nurses,1,1\n",
                 "t.csv:5:8: line: unknown line 'nurses' (expected a line id of the scenario: "
@@ -279,7 +279,7 @@ static void test_parse_errors(void)
     /* headers */
     parse_fails(s, "year,county,line,financing,spending\n" EMP21,
                 "t.csv:1:28: header: unknown column 'spending' (expected exactly the columns "
-                "year,county,line,financing,expenditure, in any order)");
+                "year,county,line,financing,expenditure (and optionally enrolment), in any order)");
     parse_fails(s, "year,county,line,financing,spending\n" EMP21,
                 "t.csv:1:1: header: column 'expenditure' is missing");
     parse_fails(s, "year,county,line,financing,expenditure,note\n" EMP21,
@@ -331,8 +331,8 @@ static void test_parse_errors(void)
                     POOLSIM_EINPUT);
     const char *want =
         "t.csv:2:17: financing: -1 is negative (expected a number >= 0, in yuan)\n"
-        "t.csv:3:6: county: unknown county 'zz' (expected a county id of the scenario: a, b, "
-        "c)\n"
+        "t.csv:3:6: county: unknown county 'zz' (expected a county id or name of the scenario: "
+        "a, b, c)\n"
         "t.csv:5:19: expenditure: 'x' is not a number (expected a number >= 0, in yuan)\n"
         "t.csv:5:6: county: second row for county 'b', line employee, year 2021 (first at "
         "line 4; expected one row per county, line and year)\n"
@@ -348,6 +348,239 @@ static void test_parse_errors(void)
                     POOLSIM_EINPUT);
     CU_ASSERT_PTR_NOT_NULL(strstr(diag, "poolsim: 1 error in t.csv\n"));
     free(diag);
+}
+
+/* Parse with options; status, diagnostics in *diag (caller frees). */
+static int parse_opts(const poolsim_scenario *s, const char *text, size_t len,
+                      const poolsim_settle_opts *o, char **diag, poolsim_flows *out)
+{
+    memout m;
+    mem_open(&m);
+    int st = poolsim_flows_parse(s, "t.csv", text, len, o, m.f, out);
+    *diag = mem_close(&m);
+    return st;
+}
+
+/* Inputs as Excel writes them: GBK (detected or named), county names,
+ * thousands separators in quoted cells, an enrolment column. */
+static void test_excel_inputs(void)
+{
+    fixture fx;
+    fixture_init(&fx);
+    const poolsim_scenario *s = &fx.s;
+    poolsim_flows fl;
+    char *diag;
+    /* GBK bytes of 荷塘区, 芦淞区, 醴陵市, CRLF, quoted "1,000" */
+    const char gbk[] = "year,county,line,financing,expenditure,enrolment\r\n"
+                       "2021,\xBA\xC9\xCC\xC1\xC7\xF8,employee,\"1,000\",900,\"12,345\"\r\n"
+                       "2021,\xC2\xAB\xE4\xC1\xC7\xF8,employee,\"2,000.50\",1800,7\r\n"
+                       "2021,\xF5\xB7\xC1\xEA\xCA\xD0,employee,1000,\"1,000,000\",8\r\n";
+    for (int named = 0; named < 2; named++) {
+        poolsim_settle_opts o = {.encoding = named ? "gbk" : NULL};
+        CU_ASSERT_EQUAL_FATAL(parse_opts(s, gbk, sizeof gbk - 1, &o, &diag, &fl), POOLSIM_OK);
+        /* 1,000,000 is 1000 times 1000: a warning, not an error, at 4:30 */
+        CU_ASSERT_PTR_NOT_NULL(strstr(diag, "t.csv:4:24: warning: expenditure: 1,000,000 is "
+                                            "more than 5 times the row's financing 1000"));
+        free(diag);
+        CU_ASSERT_EQUAL_FATAL(fl.n, 3);
+        CU_ASSERT_EQUAL(fl.rows[0].county, 0);
+        EQ(fl.rows[0].financing, 1000);
+        EQ(fl.rows[0].enrolment, 12345);
+        EQ(fl.rows[1].financing, 2000.5);
+        EQ(fl.rows[2].expenditure, 1e6);
+        poolsim_settle_flows_free(&fl);
+    }
+    /* the same text in UTF-8 with a BOM; no enrolment column: NAN */
+    const char *utf = "\xEF\xBB\xBFyear,county,line,financing,expenditure\n"
+                      "2021,荷塘区,employee,\"1,000\",900\n2021,b,employee,2000,1800\n"
+                      "2021,醴陵市,employee,1000,1000\n";
+    CU_ASSERT_EQUAL_FATAL(parse_opts(s, utf, strlen(utf), NULL, &diag, &fl), POOLSIM_OK);
+    CU_ASSERT_STRING_EQUAL(diag, "");
+    free(diag);
+    CU_ASSERT_EQUAL(fl.rows[0].county, 0);
+    CU_ASSERT(isnan(fl.rows[0].enrolment));
+    poolsim_settle_flows_free(&fl);
+    /* --strict: the warning is an error */
+    poolsim_settle_opts strict = {.strict = 1};
+    CU_ASSERT_EQUAL(parse_opts(s, gbk, sizeof gbk - 1, &strict, &diag, &fl), POOLSIM_EINPUT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(diag, "t.csv:4:24: expenditure: 1,000,000 is more than 5 "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(diag, "poolsim: 1 error in t.csv"));
+    CU_ASSERT_PTR_NULL(fl.rows);
+    free(diag);
+    /* GBK text read as UTF-8: the first bad byte, line 2 column 6 */
+    poolsim_settle_opts u8 = {.encoding = "utf-8"};
+    CU_ASSERT_EQUAL(parse_opts(s, gbk, sizeof gbk - 1, &u8, &diag, &fl), POOLSIM_EINPUT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(diag, "t.csv:2:6: encoding: byte 0xBA is not UTF-8 text"));
+    free(diag);
+    /* bytes that are neither (0xFF is never GB18030): its position */
+    const char junk[] = HDR "2021,a,employee,1,1\n2021,ab\xFF,employee,1,1\n";
+    CU_ASSERT_EQUAL(parse_opts(s, junk, sizeof junk - 1, NULL, &diag, &fl), POOLSIM_EINPUT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(diag, "t.csv:3:8: encoding: byte 0xFF is not UTF-8 text, nor "
+                                        "GBK/GB18030 text"));
+    free(diag);
+    poolsim_settle_opts gb = {.encoding = "gbk"};
+    CU_ASSERT_EQUAL(parse_opts(s, junk, sizeof junk - 1, &gb, &diag, &fl), POOLSIM_EINPUT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(diag, "t.csv:3:8: encoding: byte 0xFF is not GBK/GB18030"));
+    free(diag);
+    /* misplaced separators, and a county name two counties share */
+    parse_fails(s, HDR "2021,a,employee,\"10,00\",1\n",
+                "t.csv:2:17: financing: '10,00' has misplaced thousands separators");
+    parse_fails(s, HDR "2021,a,employee,\",100\",1\n", "misplaced thousands separators");
+    parse_fails(s, HDR "2021,a,employee,\"1000,000\",1\n", "misplaced thousands separators");
+    parse_fails(s, HDR "2021,a,employee,\"1,000.5,0\",1\n", "misplaced thousands separators");
+    parse_fails(s, HDR "2021,a,employee,\"-1,000\",1\n", "-1,000 is negative");
+    fx.counties[1].name = "荷塘区";
+    parse_fails(s, HDR "2021,荷塘区,employee,1,1\n",
+                "t.csv:2:6: county: '荷塘区' is the name of more than one county");
+}
+
+/* Settle the rows of `flows` whose year is in [y0, y1], opening from the
+ * CSV text `prev` (NULL: the scenario's values); the CSV text (caller
+ * frees), NULL on failure with the messages in *diag. */
+static char *settle_years(const poolsim_scenario *s, const char *flows, int y0, int y1,
+                          const char *prev, char **diag)
+{
+    /* keep the header and the rows of the years */
+    size_t n = strlen(flows);
+    char *sub = malloc(n + 1), *out = NULL;
+    const char *p = flows;
+    size_t k = 0;
+    for (int first = 1; *p; first = 0) {
+        const char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) + 1 : strlen(p);
+        int y = atoi(p);
+        if (first || (y >= y0 && y <= y1)) {
+            memcpy(sub + k, p, len);
+            k += len;
+        }
+        p += len;
+    }
+    sub[k] = '\0';
+    memout m;
+    mem_open(&m);
+    poolsim_flows fl;
+    poolsim_settle_opening op = {0};
+    int st = POOLSIM_OK;
+    char path[] = "/tmp/poolsim-opening-XXXXXX";
+    if (prev) {
+        int fd = mkstemp(path);
+        FILE *f = fdopen(fd, "w");
+        fputs(prev, f);
+        fclose(f);
+        st = poolsim_settle_opening_read(s, path, NULL, m.f, &op);
+        unlink(path);
+    }
+    if (st == POOLSIM_OK && poolsim_settle_parse(s, "t.csv", sub, k, m.f, &fl) == POOLSIM_OK) {
+        poolsim_settlement res;
+        if (poolsim_settle_compute_from(s, &fl, prev ? &op : NULL, m.f, &res) == POOLSIM_OK) {
+            memout o;
+            mem_open(&o);
+            poolsim_settle_write_csv(s, &res, o.f);
+            out = mem_close(&o);
+            poolsim_settle_free(&res);
+        }
+        poolsim_settle_flows_free(&fl);
+    }
+    poolsim_settle_opening_free(&op);
+    *diag = mem_close(&m);
+    free(sub);
+    return out;
+}
+
+/* A settlement split into single years, each opened from the previous
+ * one's CSV, is the one-run CSV to the byte (balances and reserves are
+ * carried at the fen, as written). */
+static void test_opening(void)
+{
+    fixture fx;
+    fixture_init(&fx);
+    char *flows = poolsim_output_read_file("tests/data/settle_small_flows.csv", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(flows);
+    char *d0, *d1, *d2, *d3;
+    /* interest on balances and reserves that make sub-fen amounts every
+     * year: 200 variants, each split must give the one-run CSV */
+    int same = 0;
+    for (int v = 0; v < 200; v++) {
+        fx.s.balance_interest = 0.01 + 0.000173 * v;
+        fx.lines[0].reserve.interest = poolsim_param_const(0.02 + 0.000131 * v);
+        char *a = settle_years(&fx.s, flows, 2021, 2023, NULL, &d0);
+        char *p1 = settle_years(&fx.s, flows, 2021, 2021, NULL, &d1);
+        char *p2 = p1 ? settle_years(&fx.s, flows, 2022, 2022, p1, &d2) : NULL;
+        char *p3 = p2 ? settle_years(&fx.s, flows, 2023, 2023, p2, &d3) : NULL;
+        if (a && p3) {
+            char *cat = malloc(strlen(p1) + strlen(p2) + strlen(p3) + 1);
+            strcpy(cat, p1);
+            strcat(cat, strchr(p2, '\n') + 1);
+            strcat(cat, strchr(p3, '\n') + 1);
+            same += strcmp(cat, a) == 0;
+            free(cat);
+        }
+        free(a), free(p1), free(p2), free(p3);
+        free(d0), free(d1);
+        if (p1) free(d2);
+        if (p2) free(d3);
+    }
+    CU_ASSERT_EQUAL(same, 200);
+    fixture_init(&fx);
+    fx.s.balance_interest = 0.0137;
+    char *all = settle_years(&fx.s, flows, 2021, 2023, NULL, &d0);
+    char *y1 = settle_years(&fx.s, flows, 2021, 2021, NULL, &d1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(all);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(y1);
+    char *y2 = settle_years(&fx.s, flows, 2022, 2022, y1, &d2);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(y2);
+    char *y3 = settle_years(&fx.s, flows, 2023, 2023, y2, &d3);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(y3);
+    /* the concatenation, each without its header */
+    size_t n = strlen(y1) + strlen(y2) + strlen(y3) + 1;
+    char *cat = malloc(n);
+    strcpy(cat, y1);
+    strcat(cat, strchr(y2, '\n') + 1);
+    strcat(cat, strchr(y3, '\n') + 1);
+    CU_ASSERT_STRING_EQUAL(cat, all);
+    /* and the split really carries values: 2022 opened from the scenario
+     * instead differs */
+    char *d4;
+    char *y2s = settle_years(&fx.s, flows, 2022, 2022, NULL, &d4);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(y2s);
+    CU_ASSERT(strcmp(y2s, y2) != 0);
+    free(d4);
+    free(y2s);
+
+    /* errors: the wrong year, a missing county, an inconsistent reserve */
+    char *bad;
+    CU_ASSERT_PTR_NULL(settle_years(&fx.s, flows, 2023, 2023, y1, &bad));
+    CU_ASSERT_PTR_NOT_NULL(strstr(bad, "line employee starts in 2023, but the opening "
+                                       "settlement ends in 2021 (expected flows of the next "
+                                       "year, 2022)"));
+    free(bad);
+    char *cut = strdup(y1);
+    char *row = strstr(cut, "2021,c,resident");
+    *strchr(row, '\n') = '\0';
+    memmove(row, row + strlen(row) + 1, strlen(row + strlen(row) + 1) + 1);
+    CU_ASSERT_PTR_NULL(settle_years(&fx.s, flows, 2022, 2022, cut, &bad));
+    CU_ASSERT_PTR_NOT_NULL(strstr(bad, ":2:1: county: no row for county 'c', line resident in "
+                                       "2021, the last year"));
+    free(bad);
+    free(cut);
+    char *res = strdup(y1);
+    row = strstr(res, "2021,b,employee");
+    char *last = strrchr(strtok(row, "\n"), ',');
+    last[1] = '7'; /* reserve_end on b's row no longer that of a and c */
+    row[strlen(row)] = '\n';
+    CU_ASSERT_PTR_NULL(settle_years(&fx.s, flows, 2022, 2022, res, &bad));
+    CU_ASSERT_PTR_NOT_NULL(strstr(bad, "reserve_end: 7"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(bad, "differs from the line's reserve_end"));
+    free(bad);
+    free(res);
+    CU_ASSERT_PTR_NULL(settle_years(&fx.s, flows, 2022, 2022, "year,county,line\n2021,a,x\n",
+                                    &bad));
+    CU_ASSERT_PTR_NOT_NULL(strstr(bad, ":1:1: header: column 'financing' is missing"));
+    free(bad);
+    free(cat);
+    free(d0), free(d1), free(d2), free(d3);
+    free(all), free(y1), free(y2), free(y3);
+    free(flows);
 }
 
 static void test_read_missing_file(void)
@@ -420,12 +653,12 @@ static const poolsim_settle_row *find(const poolsim_settlement *st, int year, in
  *         2021 financing 1000, 2000, 1000 (a's 2022 financing is 12000, not
  *         the basis); R = 14520.875. a: D = 12000 - 1000 - 10000 = 1000,
  *         S = 2500. b: D = 0. c: D = 10000 - 1000 - 9900 = -900, used 500,
- *         G = 400, q = 0.04, bracket 1, r = 400. R = 14120.875.
- *   (The CSV shows money rounded to the fen: 14120.88, 15003.43.)
- *   2023  R = 14120.875 * 1.0625 = 15003.4296875 >= 12600: no levy;
- *         b: D = 1000, S = 1000. R = 15003.4296875.
- * (6.25% interest keeps every figure exactly representable in binary, so
- * the golden file can be compared byte for byte.)
+ *         G = 400, q = 0.04, bracket 1, r = 400. R = 14120.875, booked at
+ *         the fen (half away from zero) as 14120.88.
+ *   2023  R = 14120.88 * 1.0625 = 15003.435 >= 12600: no levy;
+ *         b: D = 1000, S = 1000. R = 15003.435, booked as 15003.44.
+ * (6.25% interest keeps the other figures exactly representable in binary,
+ * so the golden file can be compared byte for byte.)
  * resident (R0 1000, interest 0, uncovered city):
  *   2021  cap 0.3 * 20000 = 6000 > 1000: levy on prior_financing for a
  *         (4000 -> 400) and c (6000 -> 600), on its own financing for b
@@ -478,15 +711,15 @@ static void test_settle_small(void)
     EQ(r->fig.levy_basis, 10000);
     EQ(r->fig.levy, 1000);
     EQ(r->fig.balance_end, 2500);
-    EQ(r->reserve_end, 14120.875);
+    EQ(r->reserve_end, 14120.88);
     r = find(&st, 2022, 2, 0);
     EQ(r->fig.shortfall, 400);
     CU_ASSERT_EQUAL(r->fig.bracket, 1);
-    /* employee 2023: stopped again (R = 15003.4296875 >= 12600) */
+    /* employee 2023: stopped again (R = 15003.435 >= 12600) */
     r = find(&st, 2023, 1, 0);
     EQ(r->fig.levy, 0);
     EQ(r->fig.balance_end, 1000);
-    EQ(r->reserve_end, 15003.4296875);
+    EQ(r->reserve_end, 15003.44);
     /* resident 2021: basis prior_financing (a, c) or own financing (b) */
     EQ(find(&st, 2021, 0, 1)->fig.levy_basis, 4000);
     EQ(find(&st, 2021, 1, 1)->fig.levy_basis, 8000);
@@ -721,7 +954,7 @@ static void test_table(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(t, "荷塘区"));
     CU_ASSERT_PTR_NOT_NULL(strstr(t, "0.54"));
     CU_ASSERT_PTR_NOT_NULL(strstr(t, "reserve at year end: 0.00; exhaustion year: yes"));
-    /* employee 2023: 15003.4296875 yuan = 15.00 thousand */
+    /* employee 2023: 15003.44 yuan = 15.00 thousand */
     CU_ASSERT_PTR_NOT_NULL(strstr(t, "reserve at year end: 15.00; exhaustion year: no"));
     check_aligned(t);
     free(t);
@@ -731,7 +964,7 @@ static void test_table(void)
     CU_ASSERT_EQUAL(poolsim_settle_print_table(&fx.s, &st, m.f), POOLSIM_OK);
     t = mem_close(&m);
     CU_ASSERT_PTR_NOT_NULL(strstr(t, "金额单位：万元"));
-    /* employee 2023, reserve 15003.4296875 yuan = 1.50 万元 */
+    /* employee 2023, reserve 15003.44 yuan = 1.50 万元 */
     CU_ASSERT_PTR_NOT_NULL(strstr(t, "年末风险储备金：1.50；储备金耗尽年：否"));
     CU_ASSERT_PTR_NOT_NULL(strstr(t, "储备金耗尽年：是"));
     check_aligned(t);
@@ -809,7 +1042,7 @@ static void test_write_file(void)
     mem_open(&m);
     memout term;
     mem_open(&term);
-    CU_ASSERT_EQUAL(poolsim_settle_cmd(&fx.s, flows, out, term.f, m.f), POOLSIM_EINPUT);
+    CU_ASSERT_EQUAL(poolsim_settle_cmd(&fx.s, flows, NULL, out, term.f, m.f), POOLSIM_EINPUT);
     d = mem_close(&m);
     char *tt = mem_close(&term);
     snprintf(want, sizeof want, "%s:3:6: county: unknown county 'zz'", flows);
@@ -827,7 +1060,7 @@ static void test_write_file(void)
     fclose(f);
     mem_open(&m);
     mem_open(&term);
-    CU_ASSERT_EQUAL(poolsim_settle_cmd(&fx.s, flows, out, term.f, m.f), POOLSIM_OK);
+    CU_ASSERT_EQUAL(poolsim_settle_cmd(&fx.s, flows, NULL, out, term.f, m.f), POOLSIM_OK);
     d = mem_close(&m);
     tt = mem_close(&term);
     CU_ASSERT_STRING_EQUAL(d, "");
@@ -854,6 +1087,8 @@ void poolsim_test_settle(void)
     CU_add_test(s, "flows parsing", test_parse_ok);
     CU_add_test(s, "flows errors", test_parse_errors);
     CU_add_test(s, "unreadable flows file", test_read_missing_file);
+    CU_add_test(s, "inputs as Excel writes them", test_excel_inputs);
+    CU_add_test(s, "opening from a previous settlement", test_opening);
     CU_add_test(s, "golden example by hand", test_settle_small);
     CU_add_test(s, "levy basis, gaps, interest, top_up, marginal", test_settle_basis_gap);
     CU_add_test(s, "zero financing", test_settle_zero_financing);

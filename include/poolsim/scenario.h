@@ -174,6 +174,7 @@ typedef struct {
     const char *const *sets; /* "KEY=VALUE" strings */
     long paths;              /* < 0: keep the scenario's */
     long long seed;          /* < 0: keep the scenario's */
+    int strict;              /* 1: plausibility warnings are errors */
 } poolsim_load_opts;
 
 /* Load, merge, override and validate a scenario. On bad input every problem

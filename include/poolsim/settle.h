@@ -66,6 +66,7 @@ typedef struct {
     int line;           /* index into scenario.lines */
     double financing;   /* F, yuan, >= 0 */
     double expenditure; /* E without the levy, yuan, >= 0 */
+    double enrolment;   /* members of the line in the county (optional column), NAN: absent */
     long src_line;      /* 1-based line of the row in the flows file */
 } poolsim_flow;
 
@@ -92,6 +93,26 @@ typedef struct {
     poolsim_settle_row *rows;
 } poolsim_settlement;
 
+/* How flows (and opening) files are read. A NULL pointer means the
+ * defaults (all zero). */
+typedef struct {
+    /* NULL or "auto": UTF-8 (a BOM is skipped), else GBK/GB18030 when the
+     * text is not valid UTF-8; "utf-8"; "gbk" (also "gb18030", "gb2312",
+     * "cp936": all read as GB18030, their superset, through iconv). */
+    const char *encoding;
+    int strict;          /* 1: plausibility warnings are errors */
+    const char *opening; /* poolsim_settle_cmd: previous settlement CSV, NULL: none */
+} poolsim_settle_opts;
+
+/* Opening values taken from the last year of a previous settlement. */
+typedef struct {
+    int year;          /* the previous settlement's last year */
+    int nlines, ncounties;
+    double *reserve;   /* [nlines] reserve_end of that year */
+    double *balance;   /* [ncounties * nlines] balance_end, index c * nlines + l */
+    double *financing; /* [ncounties * nlines] financing of that year: the next levy basis */
+} poolsim_settle_opening;
+
 /* `poolsim settle SCENARIO FLOWS [--csv OUT]`: read and check the flows
  * file, settle, write the CSV to out_csv (NULL: none) and a readable table
  * to term (NULL: none). Returns
@@ -107,8 +128,34 @@ typedef struct {
  *   POOLSIM_ENUM    a figure overflowed (message names year, line, county
  *                   and quantity); POOLSIM_ENOMEM. */
 int poolsim_settle_cmd(const poolsim_scenario *s, const char *flows_csv,
+                       const poolsim_settle_opts *o /* NULL: defaults */,
                        const char *out_csv /* NULL: none */, FILE *term /* NULL: none */,
                        FILE *diag);
+
+/* The encoding code of a name accepted by poolsim_settle_opts.encoding,
+ * -1 when the name is not known. */
+int poolsim_settle_encoding(const char *name);
+
+/* Read and check a flows file with options (encoding, strict). Errors as
+ * for poolsim_settle_cmd; a text in no accepted encoding is EINPUT with
+ * FILE:LINE:COL naming the first offending byte. Warnings (a row whose
+ * expenditure is more than 5 times its financing) are written to diag as
+ * FILE:LINE:COL: warning: KEY: ...; with o->strict they are errors. */
+int poolsim_flows_read(const poolsim_scenario *s, const char *path, const poolsim_settle_opts *o,
+                       FILE *diag, poolsim_flows *out /* OUT */);
+int poolsim_flows_parse(const poolsim_scenario *s, const char *name, const char *text, size_t len,
+                        const poolsim_settle_opts *o, FILE *diag, poolsim_flows *out /* OUT */);
+
+/* Read the opening values from a previous settlement's CSV (the output of
+ * poolsim_settle_write_csv; at least the columns year, county, line,
+ * financing, balance_end, reserve_end; others are ignored): its last year
+ * must have one row per county and line of the scenario, and reserve_end
+ * must be the same on every row of a line. EINPUT with FILE:LINE:COL
+ * messages, EIO, ENOMEM. */
+int poolsim_settle_opening_read(const poolsim_scenario *s, const char *path,
+                                const poolsim_settle_opts *o, FILE *diag,
+                                poolsim_settle_opening *out /* OUT */);
+void poolsim_settle_opening_free(poolsim_settle_opening *op);
 
 /* Read and check a flows file. Errors as for poolsim_settle_cmd (EINPUT,
  * EIO when the file cannot be read, ENOMEM). On failure *out is empty. */
@@ -127,6 +174,14 @@ void poolsim_settle_flows_free(poolsim_flows *f);
  * POOLSIM_ENOMEM, with a message on diag; on failure *out is empty. */
 int poolsim_settle_compute(const poolsim_scenario *s, const poolsim_flows *f, FILE *diag,
                            poolsim_settlement *out /* OUT */);
+
+/* The same, opening every line at op (NULL: the scenario's values): the
+ * reserve at op->reserve, balances at op->balance, and the levy basis of
+ * the first year at op->financing. Every line of the flows must then start
+ * in op->year + 1 (EINPUT naming the line otherwise). */
+int poolsim_settle_compute_from(const poolsim_scenario *s, const poolsim_flows *f,
+                                const poolsim_settle_opening *op, FILE *diag,
+                                poolsim_settlement *out /* OUT */);
 
 void poolsim_settle_free(poolsim_settlement *st);
 

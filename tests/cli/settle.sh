@@ -32,7 +32,7 @@ rc=$?
 if [ "$rc" -ne 2 ]; then
     echo "settle.sh: unknown county exited $rc (expected 2)"; cat "$tmp/stderr"; fail=1
 fi
-if ! grep -qF "$tmp/bad.csv:3:6: county: unknown county 'zz' (expected a county id of the scenario: a, b, c)" "$tmp/stderr"; then
+if ! grep -qF "$tmp/bad.csv:3:6: county: unknown county 'zz' (expected a county id or name of the scenario: a, b, c)" "$tmp/stderr"; then
     echo "settle.sh: missing the unknown-county message; got:"; cat "$tmp/stderr"; fail=1
 fi
 if [ -e "$tmp/bad_out.csv" ]; then
