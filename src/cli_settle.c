@@ -22,14 +22,11 @@ static void settle_usage(FILE *f)
 
 int poolsim_cmd_settle(int argc, char **argv)
 {
-    static const struct option opts[] = {{"csv", required_argument, NULL, 'c'},
-                                         {"set", required_argument, NULL, 'S'},
-                                         {"opening", required_argument, NULL, 'O'},
-                                         {"encoding", required_argument, NULL, 'E'},
-                                         {"strict", no_argument, NULL, 's'},
-                                         {"quiet", no_argument, NULL, 'q'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"csv", required_argument, NULL, 'c'},     {"set", required_argument, NULL, 'S'},
+        {"opening", required_argument, NULL, 'O'}, {"encoding", required_argument, NULL, 'E'},
+        {"strict", no_argument, NULL, 's'},        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     const char *csv = NULL;
     poolsim_settle_opts so = {0};
     int quiet = 0, c;
@@ -42,8 +39,9 @@ int poolsim_cmd_settle(int argc, char **argv)
         case 's': so.strict = 1; break;
         case 'E':
             if (poolsim_settle_encoding(optarg) < 0) {
-                fprintf(stderr, "poolsim settle: --encoding: '%s' is not known (expected auto, "
-                                "utf-8 or gbk)\n",
+                fprintf(stderr,
+                        "poolsim settle: --encoding: '%s' is not known (expected auto, "
+                        "utf-8 or gbk)\n",
                         optarg);
                 poolsim_setlist_free(&sets);
                 return POOLSIM_EXIT_INPUT;

@@ -18,12 +18,12 @@
 
 #include "poolsim/plan.h"
 
-#define NREQ      5 /* required columns */
-#define NCOLS     6 /* required + optional */
-#define MAX_FIELD 4096 /* bytes; a longer field is an error, not a memory hog */
-#define MAX_FILE  ((size_t)256 << 20) /* bytes of a flows or opening file */
-#define YEAR_MIN  1
-#define YEAR_MAX  9999
+#define NREQ         5                   /* required columns */
+#define NCOLS        6                   /* required + optional */
+#define MAX_FIELD    4096                /* bytes; a longer field is an error, not a memory hog */
+#define MAX_FILE     ((size_t)256 << 20) /* bytes of a flows or opening file */
+#define YEAR_MIN     1
+#define YEAR_MAX     9999
 #define EXP_FIN_WARN 5.0 /* a row spending more than this times its financing is unusual */
 
 enum { COL_YEAR, COL_COUNTY, COL_LINE, COL_FIN, COL_EXP, COL_ENROL };
@@ -406,9 +406,8 @@ static void on_record(int term, void *vx)
     const int exp_ok =
         parse_money(x, v[COL_EXP], vl[COL_EXP], vc[COL_EXP], "expenditure", &r.expenditure) == 0;
     r.enrolment = NAN;
-    if (x->seen[COL_ENROL] &&
-        parse_amount(x, v[COL_ENROL], vl[COL_ENROL], vc[COL_ENROL], "enrolment", "members",
-                     &r.enrolment) != 0)
+    if (x->seen[COL_ENROL] && parse_amount(x, v[COL_ENROL], vl[COL_ENROL], vc[COL_ENROL],
+                                           "enrolment", "members", &r.enrolment) != 0)
         r.enrolment = NAN;
     if (fin_ok && exp_ok && r.expenditure > EXP_FIN_WARN * r.financing)
         flow_warning(x, vl[COL_EXP], vc[COL_EXP], "expenditure",
@@ -797,8 +796,7 @@ static int decode_text(const char *name, const unsigned char *p, size_t n, int e
         }
     }
     text_position(p, valid, &line, &col);
-    fprintf(diag,
-            "%s:%ld:%ld: encoding: byte 0x%02X is not %s (expected a CSV saved as UTF-8%s)\n",
+    fprintf(diag, "%s:%ld:%ld: encoding: byte 0x%02X is not %s (expected a CSV saved as UTF-8%s)\n",
             name, line, col, p[valid],
             enc == ENC_AUTO && !bom ? "UTF-8 text, nor GBK/GB18030 text" : "UTF-8 text",
             enc == ENC_AUTO && !bom ? " or GBK, or --encoding naming its encoding" : "");
@@ -823,8 +821,9 @@ static int slurp(const char *path, FILE *diag, unsigned char **out, size_t *outl
             if (cap >= MAX_FILE) {
                 free(buf);
                 fclose(f);
-                fprintf(diag, "poolsim: cannot read %s: larger than %zu MiB (expected a flows "
-                              "file of a few thousand rows)\n",
+                fprintf(diag,
+                        "poolsim: cannot read %s: larger than %zu MiB (expected a flows "
+                        "file of a few thousand rows)\n",
                         path, MAX_FILE >> 20);
                 return POOLSIM_EINPUT;
             }
@@ -1001,8 +1000,7 @@ static void table_free(table_ctx *t)
 }
 
 /* Cells of UTF-8 text; POOLSIM_EINPUT (message written) on malformed CSV. */
-static int table_parse(table_ctx *t, const char *name, const unsigned char *p, size_t n,
-                       FILE *diag)
+static int table_parse(table_ctx *t, const char *name, const unsigned char *p, size_t n, FILE *diag)
 {
     memset(t, 0, sizeof *t);
     t->line = t->col = t->fline = t->fcol = 1;
@@ -1048,8 +1046,9 @@ static int table_parse(table_ctx *t, const char *name, const unsigned char *p, s
         t->prev_cr = ch == '\r';
     }
     if (!bad && !t->nomem && csv_fini(&t->csv, table_field, table_record, t) != 0) {
-        fprintf(diag, "%s:%ld:%ld: csv: unterminated quoted field (expected a closing double "
-                      "quote)\n",
+        fprintf(diag,
+                "%s:%ld:%ld: csv: unterminated quoted field (expected a closing double "
+                "quote)\n",
                 name, t->fline, t->fcol);
         bad = 1;
     }
@@ -1310,8 +1309,9 @@ int poolsim_settle_compute_from(const poolsim_scenario *s, const poolsim_flows *
     out->rows = NULL;
     const size_t nc = (size_t)s->ncounties;
     if (op && (op->nlines != s->nlines || op->ncounties != s->ncounties)) {
-        fprintf(diag, "poolsim: settle: the opening values are for %d lines and %d counties, "
-                      "the scenario has %d and %d\n",
+        fprintf(diag,
+                "poolsim: settle: the opening values are for %d lines and %d counties, "
+                "the scenario has %d and %d\n",
                 op->nlines, op->ncounties, s->nlines, s->ncounties);
         return POOLSIM_EINPUT;
     }
@@ -1378,7 +1378,8 @@ int poolsim_settle_compute_from(const poolsim_scenario *s, const poolsim_flows *
             return POOLSIM_EINPUT;
         }
         for (size_t c = 0; c < nc; c++)
-            bal[c] = op ? op->balance[c * (size_t)s->nlines + (size_t)l] : s->counties[c].balance[l];
+            bal[c] =
+                op ? op->balance[c * (size_t)s->nlines + (size_t)l] : s->counties[c].balance[l];
         /* 1 once the line's balances have moved up (unified); an opening
          * settlement already unified has zero balances, so moving them up
          * again changes nothing */
@@ -1485,9 +1486,9 @@ static void put_num(FILE *f, double x)
     fputs(b, f);
 }
 
-/* Money is written rounded to the fen (0.01 yuan): the settlement itself
- * keeps full precision, but 45219999.99999999 is not a figure a finance
- * bureau can book. Ratios are written in full. */
+/* Money is written rounded to the fen (0.01 yuan): 45219999.99999999 is not
+ * a figure a finance bureau can book (year-end balances and reserves are
+ * already booked at the fen by fen()). Ratios are written in full. */
 static void put_money(FILE *f, double x)
 {
     if (isfinite(x) && fabs(x) < 1e13) x = round(x * 100.0) / 100.0;

@@ -233,9 +233,10 @@ static void test_parse_errors(void)
     const poolsim_scenario *s = &fx.s;
 
     /* unknown county, with its line and column */
-    parse_fails(s, HDR EMP21 "2021,zz,employee,1,1\n",
-                "t.csv:5:6: county: unknown county 'zz' (expected a county id or name of the scenario: "
-                "a, b, c)");
+    parse_fails(
+        s, HDR EMP21 "2021,zz,employee,1,1\n",
+        "t.csv:5:6: county: unknown county 'zz' (expected a county id or name of the scenario: "
+        "a, b, c)");
     parse_fails(s, HDR EMP21 "2021,a,nurses,1,1\n",
                 "t.csv:5:8: line: unknown line 'nurses' (expected a line id of the scenario: "
                 "employee, resident)");
@@ -573,8 +574,8 @@ static void test_opening(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(bad, "differs from the line's reserve_end"));
     free(bad);
     free(res);
-    CU_ASSERT_PTR_NULL(settle_years(&fx.s, flows, 2022, 2022, "year,county,line\n2021,a,x\n",
-                                    &bad));
+    CU_ASSERT_PTR_NULL(
+        settle_years(&fx.s, flows, 2022, 2022, "year,county,line\n2021,a,x\n", &bad));
     CU_ASSERT_PTR_NOT_NULL(strstr(bad, ":1:1: header: column 'financing' is missing"));
     free(bad);
     free(cat);

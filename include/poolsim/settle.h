@@ -2,19 +2,30 @@
  * section 8).
  *
  * Input: a validated scenario (rules, counties, opening balances) and a CSV
- * of actual flows. Its header must hold exactly the five columns
+ * of actual flows. Its header must hold the five columns
  *     year,county,line,financing,expenditure
- * in any order (no other columns); UTF-8 with an optional BOM, RFC 4180
- * quoting (parsed strictly with libcsv). `year` is an integer (1..9999);
- * `county` and `line` are scenario ids; `financing` and `expenditure` are
- * finite decimal numbers >= 0 in yuan (no hex, nan or inf). Rows may come in
- * any order, but each (year, line) present must have exactly one row per
- * county of the scenario.
+ * and optionally `enrolment` (members of the line), in any order (no other
+ * columns); UTF-8 with or without a BOM, or GBK/GB18030 (detected when the
+ * text is not valid UTF-8, or named), converted with iconv; CRLF or LF;
+ * RFC 4180 quoting (parsed strictly with libcsv). `year` is an integer
+ * (1..9999); `county` is a county id or name (荷塘区), `line` a line id;
+ * `financing`, `expenditure` and `enrolment` are finite decimal numbers >= 0
+ * (yuan; members), thousands separators allowed as Excel writes them in a
+ * quoted cell ("364,910,000"; no hex, nan or inf). Rows may come in any
+ * order, but each (year, line) present must have exactly one row per
+ * county of the scenario. A row whose expenditure is more than 5 times its
+ * financing is a warning (an error under strict).
  *
  * Settlement: each line is settled on its own, in ascending order of its
  * years, by poolsim_rules_year (MODEL.md section 5). At the line's first
  * year the reserve opens at the line's reserve.initial (its value in force
- * in that year) and the county balances at balance.<line>. The levy basis
+ * in that year) and the county balances at balance.<line>, or, with
+ * opening values from a previous settlement (--opening), at that
+ * settlement's last-year reserve_end and balance_end, with its financing as
+ * the first levy basis. Year-end balances and reserves are booked at the
+ * fen (rounded as written to the CSV) before they are carried into the next
+ * year, so that a settlement continued from its own CSV is the same to the
+ * last digit as one run over all years. The levy basis
  * for year y is the county's financing of year y-1 in the CSV for that
  * line, else -- in the line's first settled year only -- its
  * prior_financing for the line when given, else its own financing of y
@@ -106,7 +117,7 @@ typedef struct {
 
 /* Opening values taken from the last year of a previous settlement. */
 typedef struct {
-    int year;          /* the previous settlement's last year */
+    int year; /* the previous settlement's last year */
     int nlines, ncounties;
     double *reserve;   /* [nlines] reserve_end of that year */
     double *balance;   /* [ncounties * nlines] balance_end, index c * nlines + l */
