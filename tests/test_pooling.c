@@ -19,7 +19,7 @@
 
 static poolsim_scenario *load(const char *path, int nsets, const char *const *sets)
 {
-    poolsim_load_opts o = {nsets, sets, -1, -1};
+    poolsim_load_opts o = {.nsets = nsets, .sets = sets, .paths = -1, .seed = -1};
     poolsim_scenario *s = NULL;
     FILE *diag = tmpfile();
     int rc = poolsim_scenario_load(path, &o, diag, &s);

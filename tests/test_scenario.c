@@ -25,7 +25,7 @@
 static int load_capture(const char *path, int nsets, const char *const *sets, long paths,
                         long long seed, poolsim_scenario **s, char **msg)
 {
-    poolsim_load_opts o = {nsets, sets, paths, seed, 0};
+    poolsim_load_opts o = {.nsets = nsets, .sets = sets, .paths = paths, .seed = seed};
     FILE *diag = tmpfile();
     int rc = poolsim_scenario_load(path, &o, diag, s);
     long n = diag ? ftell(diag) : 0;
