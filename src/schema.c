@@ -1,7 +1,6 @@
 /* poolsim: the results schema table (schema.h) and its small helpers. */
 #include "poolsim/schema.h"
 
-#include "poolsim/results.h"
 
 #define POOLSIM_SCHEMA_ROW(name, kind, shape, src, since, units, desc)                             \
     {#name, POOLSIM_KIND_##kind, POOLSIM_SHAPE_##shape, POOLSIM_SRC_##src, since, units, desc},

@@ -18,7 +18,6 @@
 
 #include "poolsim/schema.h"
 
-#define POOLSIM_NQ 7
 /* p01 p05 p25 p50 p75 p95 p99 */
 extern const double poolsim_quantile_probs[POOLSIM_NQ];
 extern const char *const poolsim_quantile_names[POOLSIM_NQ];

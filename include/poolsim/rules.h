@@ -31,6 +31,18 @@
 
 #include "poolsim/common.h"
 
+/* The rule variants a scenario chooses (MODEL.md section 5). */
+#define POOLSIM_MAX_BRACKETS 16
+enum poolsim_cap_mode { POOLSIM_CAP_STOP = 0, POOLSIM_CAP_TOP_UP = 1 };
+enum poolsim_uncovered { POOLSIM_UNCOVERED_COUNTY = 0, POOLSIM_UNCOVERED_CITY = 1 };
+enum poolsim_sharing_mode { POOLSIM_SHARING_BRACKET = 0, POOLSIM_SHARING_MARGINAL = 1 };
+enum poolsim_pooling_mode { POOLSIM_POOLING_COUNTY_ACCOUNTS = 0, POOLSIM_POOLING_UNIFIED = 1 };
+enum poolsim_gap_key {
+    POOLSIM_GAP_FINANCING = 0,
+    POOLSIM_GAP_ENROLEES = 1,
+    POOLSIM_GAP_DEFICIT = 2
+};
+
 /* Rule values in force for one line in one year (schedules resolved). */
 typedef struct {
     double levy_rate;        /* [0,1] */
@@ -41,8 +53,8 @@ typedef struct {
     int uncovered;           /* enum poolsim_uncovered */
     int sharing_mode;        /* enum poolsim_sharing_mode */
     int nbrackets;
-    double up_to[16];         /* ascending, last +inf */
-    double reserve_share[16]; /* [0,1] */
+    double up_to[POOLSIM_MAX_BRACKETS];         /* ascending, last +inf */
+    double reserve_share[POOLSIM_MAX_BRACKETS]; /* [0,1] */
     /* pooling design (MODEL.md section 10) */
     int pooling_mode;        /* enum poolsim_pooling_mode */
     double city_share;       /* unified: city government's share of a gap, [0,1] */

@@ -17,15 +17,8 @@
 #include "poolsim/common.h"
 #include "poolsim/rules.h"
 
-#define POOLSIM_MAX_BRACKETS 16
-
 enum poolsim_noise { POOLSIM_NOISE_COMPOUND = 0, POOLSIM_NOISE_NORMAL = 1, POOLSIM_NOISE_NONE = 2 };
-enum poolsim_cap_mode { POOLSIM_CAP_STOP = 0, POOLSIM_CAP_TOP_UP = 1 };
-enum poolsim_uncovered { POOLSIM_UNCOVERED_COUNTY = 0, POOLSIM_UNCOVERED_CITY = 1 };
-enum poolsim_sharing_mode { POOLSIM_SHARING_BRACKET = 0, POOLSIM_SHARING_MARGINAL = 1 };
 enum poolsim_benefit_kind { POOLSIM_BENEFIT_CLAIMS = 0, POOLSIM_BENEFIT_PER_CAPITA = 1 };
-enum poolsim_pooling_mode { POOLSIM_POOLING_COUNTY_ACCOUNTS = 0, POOLSIM_POOLING_UNIFIED = 1 };
-enum poolsim_gap_key { POOLSIM_GAP_FINANCING = 0, POOLSIM_GAP_ENROLEES = 1, POOLSIM_GAP_DEFICIT = 2 };
 
 /* AR(1) index driver (MODEL.md section 4). */
 typedef struct {

@@ -130,6 +130,9 @@ typedef struct {
 
 extern const poolsim_schema_row poolsim_schema[POOLSIM_SCHEMA_NROWS];
 
+/* Quantiles of a DIST row: p01 p05 p25 p50 p75 p95 p99. */
+#define POOLSIM_NQ 7
+
 /* The sizes of a run: years, lines, counties, management rules. */
 typedef struct {
     int T, L, C, R;
