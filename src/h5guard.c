@@ -39,6 +39,7 @@
 
 #include "poolsim/common.h"
 #include "poolsim/results.h"
+#include "poolsim/schema.h"
 #include "poolsim/sweep.h"
 
 #include "h5guard.h"
@@ -52,6 +53,7 @@
 #define MAX_C         100000
 #define MAX_N         100000
 #define MAX_K         1000
+#define MAX_R         1000
 #define STRING_BUDGET ((size_t)2 << 30) /* all strings of one file, parent side */
 
 /* ---- the wire: one function per struct serves both directions ---------- */
@@ -211,6 +213,11 @@ static void x_results(chan *c, poolsim_results *r)
     xstrs(c, r->line_names, (size_t)r->L);
     xstrs(c, r->county_ids, (size_t)r->C);
     xstrs(c, r->county_names, (size_t)r->C);
+    xstrs(c, r->rule_ids, (size_t)r->R);
+    xints(c, r->rule_line, (size_t)r->R, 0, r->L - 1);
+    xbytes(c, r->present, sizeof r->present);
+    for (size_t i = 0; !c->w && i < sizeof r->present; i++)
+        if (r->present[i] > 1) c->err = 1;
     poolsim_results_array a[POOLSIM_RESULTS_NARRAYS];
     int na = poolsim_results_arrays(r, a);
     for (int k = 0; k < na; k++) {
@@ -221,10 +228,12 @@ static void x_results(chan *c, poolsim_results *r)
     }
 }
 
-/* Bytes the results of these sizes take (an upper bound). */
-static double results_bytes(double T, double L, double C)
+/* Bytes the results of these sizes take (an upper bound: every row of the
+ * schema as a DIST of its shape, 9 doubles per element). */
+static double results_bytes(double T, double L, double C, double R)
 {
-    return 8.0 * (32.0 * L * (T + 1) + 24.0 * L * C * (T + 1)) + 4.0 * T;
+    double per = 9.0 * 8.0 * POOLSIM_SCHEMA_NROWS;
+    return per * (L * (T + 1) + L * C * (T + 1) + C * (T + 1) + R * T) + 4.0 * T;
 }
 
 /* ---- sweep ----------------------------------------------------------------- */
@@ -363,7 +372,8 @@ static double needed_bytes(const char *path, int sweep)
     if (!sweep) {
         b = results_bytes(clamp(extent_of(f, "years"), MAX_T),
                           clamp(extent_of(f, "lines_index/ids"), MAX_L),
-                          clamp(extent_of(f, "counties/ids"), MAX_C));
+                          clamp(extent_of(f, "counties/ids"), MAX_C),
+                          clamp(extent_of(f, "management_index/ids"), MAX_R));
     } else {
         double N = 0, K = 0;
         if (!poolsim_h5util_hard_link(f, "sweep")) {
@@ -426,6 +436,7 @@ static int child_job(enum job job, const char *path, FILE *f, size_t base)
         xint(&c, &r->T, 0, MAX_T);
         xint(&c, &r->L, 0, MAX_L);
         xint(&c, &r->C, 0, MAX_C);
+        xint(&c, &r->R, 0, MAX_R);
         x_results(&c, r);
         poolsim_results_free(r);
     } else {
@@ -503,12 +514,13 @@ static void parent_receive(enum job job, chan *c, received *got)
     if (magic != WIRE_MAGIC) c->err = 1;
     if (c->err) return;
     if (job == JOB_RESULTS) {
-        int T = 0, L = 0, C = 0;
-        xint(c, &T, 1, MAX_T);
-        xint(c, &L, 1, MAX_L);
-        xint(c, &C, 1, MAX_C);
+        poolsim_dims d = {0, 0, 0, 0};
+        xint(c, &d.T, 1, MAX_T);
+        xint(c, &d.L, 1, MAX_L);
+        xint(c, &d.C, 1, MAX_C);
+        xint(c, &d.R, 0, MAX_R);
         if (c->err) return;
-        if (!(got->r = poolsim_results_alloc(T, L, C))) {
+        if (!(got->r = poolsim_results_alloc_dims(&d))) {
             c->err = 1;
             return;
         }

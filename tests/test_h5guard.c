@@ -15,6 +15,7 @@
 #include <CUnit/CUnit.h>
 
 #include "poolsim/common.h"
+#include "poolsim/h5out.h"
 #include "poolsim/output.h"
 #include "poolsim/results.h"
 #include "test_util.h"
@@ -163,9 +164,51 @@ static void test_isolation(void)
     testutil_rm_tree(dir);
 }
 
+/* Everything the child reads crosses the pipe: management rules (R > 0),
+ * present flags and every array, bit for bit. */
+static void test_round_trip_rules(void)
+{
+    testutil_scratch_dir(dir, sizeof dir, "h5guard");
+    snprintf(file, sizeof file, "%s/rules.h5", dir);
+    poolsim_dims d = {4, 2, 3, 3};
+    poolsim_results *r = poolsim_results_alloc_dims(&d);
+    CU_ASSERT_FATAL(r && poolsim_results_fill_test(r) == POOLSIM_OK);
+    const char *ids[] = {"cut", "raise", "freeze"};
+    for (int k = 0; k < 3; k++) {
+        r->rule_ids[k] = strdup(ids[k]);
+        r->rule_line[k] = k % 2;
+    }
+    poolsim_results_array a[POOLSIM_RESULTS_NARRAYS], b[POOLSIM_RESULTS_NARRAYS];
+    int na = poolsim_results_arrays(r, a);
+    for (int k = 0; k < na; k++)
+        for (size_t i = 0; i < a[k].n; i++) a[k].data[i] = 1000.0 * k + (double)i + 0.25;
+    CU_ASSERT_FATAL(poolsim_h5out_write(r, NULL, file) == POOLSIM_OK);
+    poolsim_results *back = NULL;
+    CU_ASSERT_FATAL(poolsim_results_read(file, &back) == POOLSIM_OK && back);
+    CU_ASSERT_EQUAL(back->R, 3);
+    for (int k = 0; k < 3 && back->R == 3; k++) {
+        CU_ASSERT_STRING_EQUAL(back->rule_ids[k], ids[k]);
+        CU_ASSERT_EQUAL(back->rule_line[k], k % 2);
+    }
+    CU_ASSERT(memcmp(back->present, r->present, sizeof r->present) == 0);
+    CU_ASSERT_STRING_EQUAL(back->county_names[2], r->county_names[2]);
+    CU_ASSERT_STRING_EQUAL(back->scenario_text, r->scenario_text);
+    CU_ASSERT_EQUAL(back->seed, r->seed);
+    int nb = poolsim_results_arrays(back, b);
+    CU_ASSERT_EQUAL_FATAL(na, nb);
+    for (int k = 0; k < na; k++) {
+        CU_ASSERT_EQUAL_FATAL(a[k].n, b[k].n);
+        CU_ASSERT(memcmp(a[k].data, b[k].data, a[k].n * sizeof(double)) == 0);
+    }
+    poolsim_results_free(back);
+    poolsim_results_free(r);
+    testutil_rm_tree(dir);
+}
+
 void poolsim_test_h5guard(void)
 {
     CU_pSuite s = CU_add_suite("h5guard", NULL, NULL);
     CU_add_test(s, "crash, hang and memory blow-up in the reader: EIO, message, bounded time",
                 test_isolation);
+    CU_add_test(s, "rules, present flags and every array cross the pipe", test_round_trip_rules);
 }
