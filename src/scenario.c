@@ -202,242 +202,315 @@ static int param_eq(const poolsim_param *a, const poolsim_param *b)
     return 1;
 }
 
-static const char *const class_param_names[] = {"per_capita",      "per_capita_growth", "wage_rate",
-                                                "collection_rate", "enrol_growth",      "subsidy",
-                                                "subsidy_growth"};
-
-static const poolsim_param *class_param(const poolsim_class_params *p, int k)
+static const char *choice_name(const char *const *choices, double v)
 {
-    const poolsim_param *v[] = {&p->per_capita,      &p->per_capita_growth, &p->wage_rate,
-                                &p->collection_rate, &p->enrol_growth,      &p->subsidy,
-                                &p->subsidy_growth};
-    return v[k];
+    int k = (int)v, n = 0;
+    while (choices[n]) n++;
+    return k >= 0 && k < n && k == v ? choices[k] : "?";
 }
 
 /* A dated choice (pooling.mode, gap_key): its value names, like put_param. */
-static void put_choice(FILE *f, const poolsim_param *p, const char *const *names, int nnames)
+static void put_choice(FILE *f, const poolsim_param *p, const char *const *choices)
 {
     if (p->n <= 1) {
-        int k = (int)p->val[0];
-        fputs(k >= 0 && k < nnames ? names[k] : "?", f);
+        fputs(choice_name(choices, p->val[0]), f);
         return;
     }
     fputc('{', f);
-    for (int i = 0; i < p->n; i++) {
-        int k = (int)p->val[i];
-        fprintf(f, "%s%d: %s", i ? ", " : "", p->year[i], k >= 0 && k < nnames ? names[k] : "?");
-    }
+    for (int i = 0; i < p->n; i++)
+        fprintf(f, "%s%d: %s", i ? ", " : "", p->year[i], choice_name(choices, p->val[i]));
     fputc('}', f);
 }
 
-static void put_pooling(FILE *f, const poolsim_pooling_cfg *po)
-{
-    static const char *const mode[] = {"county_accounts", "unified"};
-    static const char *const key[] = {"financing", "enrolees", "deficit"};
-    fputs("    pooling: {mode: ", f);
-    put_choice(f, &po->mode, mode, 2);
-    fputs(", city_share: ", f);
-    put_param(f, &po->city_share);
-    fputs(", gap_key: ", f);
-    put_choice(f, &po->gap_key, key, 3);
-    fputs(", county_liability: ", f);
-    put_param(f, &po->county_liability);
-    fputs(", tolerance: ", f);
-    put_param(f, &po->tolerance);
-    fputs("}\n", f);
-}
+#define AT(T, base, r) ((const T *)(const void *)((const char *)(base) + (r)->off))
 
-static void put_ar1(FILE *f, const char *name, const poolsim_ar1 *a)
+/* The value of a row that is not K_SUB, as the loader reads it back. */
+static void put_value(FILE *f, const sc_row *r, const void *base)
 {
-    fprintf(f, "  %s: {mean: ", name);
-    put_num(f, a->mean);
-    fputs(", ar1: ", f);
-    put_num(f, a->ar1);
-    fputs(", sd: ", f);
-    put_num(f, a->sd);
-    fputs("}\n", f);
-}
-
-static void put_line(FILE *f, const poolsim_scenario *s, const poolsim_line *L)
-{
-    static const char *const cap[] = {"stop", "top_up"};
-    static const char *const unc[] = {"county", "city"};
-    fputs("  - id: ", f);
-    put_text(f, L->id);
-    fputs("\n    name: ", f);
-    put_text(f, L->name);
-    fputs("\n    reserve: {levy_rate: ", f);
-    put_param(f, &L->reserve.levy_rate);
-    fputs(", cap_ratio: ", f);
-    put_param(f, &L->reserve.cap_ratio);
-    fprintf(f, ", cap_mode: %s, interest: ", cap[L->reserve.cap_mode & 1]);
-    put_param(f, &L->reserve.interest);
-    fprintf(f, ", uncovered: %s, initial: ", unc[L->reserve.uncovered & 1]);
-    put_param(f, &L->reserve.initial);
-    fputs("}\n", f);
-    put_pooling(f, &L->pooling);
-    if (L->global_budget.enabled) {
-        fputs("    global_budget: {share_of_financing: ", f);
-        put_param(f, &L->global_budget.share_of_financing);
-        fputs(", retention: ", f);
-        put_param(f, &L->global_budget.retention);
-        fputs(", overspend_paid: ", f);
-        put_param(f, &L->global_budget.overspend_paid);
-        fputs("}\n", f);
+    switch (r->type) {
+    case K_NUM: put_num(f, *AT(double, base, r)); break;
+    case K_PARAM: put_param(f, AT(poolsim_param, base, r)); break;
+    case K_DENUM: put_choice(f, AT(poolsim_param, base, r), r->choices); break;
+    case K_INT: fprintf(f, "%d", *AT(int, base, r)); break;
+    case K_LONG: fprintf(f, "%ld", *AT(long, base, r)); break;
+    case K_SEED: fprintf(f, "%llu", *AT(unsigned long long, base, r)); break;
+    case K_BOOL: fputs(*AT(int, base, r) ? "true" : "false", f); break;
+    case K_ENUM: fputs(choice_name(r->choices, *AT(int, base, r)), f); break;
+    case K_LANG:
+    case K_STR:
+    case K_ID: {
+        const char *t = *AT(char *, base, r);
+        put_text(f, t ? t : "");
+        break;
     }
-    fputs("    classes:\n", f);
-    for (int j = 0; j < L->nclasses; j++) {
-        const poolsim_class *cl = &s->classes[L->classes[j]];
-        fputs("      - {id: ", f);
-        put_text(f, cl->id);
-        for (int k = 0; k < 7; k++) {
-            fprintf(f, ", %s: ", class_param_names[k]);
-            put_param(f, class_param(&cl->p, k));
+    default: break;
+    }
+}
+
+/* 1 when two structs of one table hold the same value for row r. */
+static int value_eq(const sc_row *r, const void *a, const void *b)
+{
+    switch (r->type) {
+    case K_PARAM:
+    case K_DENUM: return param_eq(AT(poolsim_param, a, r), AT(poolsim_param, b, r));
+    case K_NUM: return *AT(double, a, r) == *AT(double, b, r);
+    default: return 0; /* not needed: only class parameters are compared */
+    }
+}
+
+typedef struct printer printer;
+/* A K_SUB row's value (maps and lists handled by code). Called with
+ * pr->f == NULL to ask whether the key is written at all (1 or 0), then to
+ * write what follows "KEY:" ("KEY: value" in a flow map, or a nested block
+ * ending in a newline: then it returns 2). */
+typedef int (*sub_fn)(const printer *pr, const sc_row *r, const void *obj);
+
+struct printer {
+    FILE *f;
+    const poolsim_scenario *s;
+};
+
+/* The rows of a table over base: a flow map "{k: v, ...}" (ind == NULL) or
+ * block lines "IND key: value" (the first line with prefix `first`, e.g.
+ * "  - " for a list item). Rows of the other benefit kind are left out
+ * (variant F_CLAIMS or F_PERCAP; 0: all). */
+static void put_rows(const printer *pr, int table, const void *base, unsigned variant,
+                     const char *ind, const char *first, sub_fn sub, const void *obj)
+{
+    FILE *f = pr->f;
+    size_t n;
+    const sc_row *rows = sc_table(table, &n);
+    int k = 0;
+    if (!ind) fputc('{', f);
+    for (size_t i = 0; i < n; i++) {
+        const sc_row *r = &rows[i];
+        unsigned kf = r->flags & (F_CLAIMS | F_PERCAP);
+        if (variant && kf && !(kf & variant)) continue;
+        if (r->type == K_SUB) {
+            printer ask = {NULL, pr->s};
+            if (!sub || !sub(&ask, r, obj)) continue;
         }
-        fputs("}\n", f);
-    }
-    fputs("    benefits:\n", f);
-    for (int k = 0; k < L->nbenefits; k++) {
-        const poolsim_benefit *bn = &L->benefits[k];
-        fputs("      - {id: ", f);
-        put_text(f, bn->id);
-        if (bn->kind == POOLSIM_BENEFIT_CLAIMS) {
-            fputs(", kind: claims, rate: {", f);
-            for (int j = 0; j < L->nclasses; j++) {
-                fprintf(f, "%s", j ? ", " : "");
-                put_text(f, s->classes[L->classes[j]].id);
-                fputs(": ", f);
-                put_param(f, &bn->rate[j]);
-            }
-            fputs("}, cost_mean: ", f);
-            put_param(f, &bn->cost_mean);
-            fputs(", cv: ", f);
-            put_param(f, &bn->cv);
-            fputs(", deductible: ", f);
-            put_param(f, &bn->deductible);
-            fputs(", coinsurance: ", f);
-            put_param(f, &bn->coinsurance);
-            fputs(", ceiling: ", f);
-            put_param(f, &bn->ceiling);
-            fputs(", util_trend: ", f);
-            put_param(f, &bn->util_trend);
-            fprintf(f, ", epidemic: %s, index_limits: %s}\n", bn->epidemic ? "true" : "false",
-                    bn->index_limits ? "true" : "false");
+        if (!ind)
+            fputs(k ? ", " : "", f);
+        else
+            fputs(k == 0 && first ? first : ind, f);
+        fprintf(f, "%s:", r->key);
+        k++;
+        int done = 0;
+        if (r->type == K_SUB) {
+            done = sub(pr, r, obj) == 2;
         } else {
-            fputs(", kind: per_capita, amount: ", f);
-            put_param(f, &bn->amount);
-            fputs(", growth: ", f);
-            put_param(f, &bn->growth);
-            fputs(", applies_to: [", f);
-            int first = 1;
-            for (int j = 0; j < L->nclasses; j++) {
-                if (!bn->applies[j]) continue;
-                fputs(first ? "" : ", ", f);
-                put_text(f, s->classes[L->classes[j]].id);
-                first = 0;
-            }
-            fputs("]}\n", f);
+            fputc(' ', f);
+            put_value(f, r, base);
         }
+        if (ind && !done) fputc('\n', f);
     }
+    if (!ind) fputc('}', f);
 }
 
-static void put_county(FILE *f, const poolsim_scenario *s, const poolsim_county *co)
+static int is_key(const sc_row *r, const char *key)
 {
-    fputs("  - id: ", f);
-    put_text(f, co->id);
-    fputs("\n    name: ", f);
-    put_text(f, co->name);
-    fputs("\n    wage: ", f);
-    put_num(f, co->wage);
-    fputs("\n    cost_index: ", f);
-    put_num(f, co->cost_index);
-    fputs("\n    util_index: ", f);
-    put_num(f, co->util_index);
-    fputs("\n    enrolment: {", f);
+    return strcmp(r->key, key) == 0;
+}
+
+/* ---- K_SUB values, by table ---- */
+
+static int sub_economy(const printer *pr, const sc_row *r, const void *obj)
+{
+    const poolsim_scenario *s = obj;
+    const poolsim_ar1 *a = is_key(r, "medical_inflation") ? &s->medical_inflation
+                           : is_key(r, "wage_growth")     ? &s->wage_growth
+                                                          : NULL;
+    if (!pr->f || !a) return a != NULL;
+    fputc(' ', pr->f);
+    put_rows(pr, SC_T_AR1, a, 0, NULL, NULL, NULL, NULL);
+    return 1;
+}
+
+static int sub_shocks(const printer *pr, const sc_row *r, const void *obj)
+{
+    int t = is_key(r, "utilisation") ? SC_T_UTILISATION
+            : is_key(r, "epidemic")  ? SC_T_EPIDEMIC
+                                     : -1;
+    if (!pr->f || t < 0) return t >= 0;
+    fputc(' ', pr->f);
+    put_rows(pr, t, obj, 0, NULL, NULL, NULL, NULL);
+    return 1;
+}
+
+static int sub_sharing(const printer *pr, const sc_row *r, const void *obj)
+{
+    const poolsim_sharing_cfg *sh = obj;
+    if (!is_key(r, "brackets")) return 0;
+    if (!pr->f) return 1;
+    fputc('\n', pr->f);
+    for (int i = 0; i < sh->nbrackets; i++) {
+        sc_bracket bk = {sh->up_to[i], sh->reserve[i]};
+        fputs("    - ", pr->f);
+        put_rows(pr, SC_T_BRACKET, &bk, 0, NULL, NULL, NULL, NULL);
+        fputc('\n', pr->f);
+    }
+    return 2;
+}
+
+typedef struct {
+    const poolsim_line *L;
+    const poolsim_class *cl;
+    const poolsim_benefit *bn;
+} line_obj;
+
+static int sub_class(const printer *pr, const sc_row *r, const void *obj)
+{
+    const line_obj *o = obj;
+    if (!is_key(r, "id")) return 0;
+    if (!pr->f) return 1;
+    fputc(' ', pr->f);
+    put_text(pr->f, o->cl->id);
+    return 1;
+}
+
+static int sub_benefit(const printer *pr, const sc_row *r, const void *obj)
+{
+    const line_obj *o = obj;
+    const poolsim_scenario *s = pr->s;
+    FILE *f = pr->f;
+    int rate = is_key(r, "rate"), applies = is_key(r, "applies_to");
+    if (!f || !(rate || applies)) return rate || applies;
+    fputs(rate ? " {" : " [", f);
+    int first = 1;
+    for (int j = 0; j < o->L->nclasses; j++) {
+        if (applies && !o->bn->applies[j]) continue;
+        fputs(first ? "" : ", ", f);
+        put_text(f, s->classes[o->L->classes[j]].id);
+        if (rate) {
+            fputs(": ", f);
+            put_param(f, &o->bn->rate[j]);
+        }
+        first = 0;
+    }
+    fputs(rate ? "}" : "]", f);
+    return 1;
+}
+
+static int sub_line(const printer *pr, const sc_row *r, const void *obj)
+{
+    const line_obj *o = obj;
+    const poolsim_line *L = o->L;
+    const poolsim_scenario *s = pr->s;
+    FILE *f = pr->f;
+    int known = is_key(r, "reserve") || is_key(r, "pooling") || is_key(r, "classes") ||
+                is_key(r, "benefits") || (is_key(r, "global_budget") && L->global_budget.enabled);
+    if (!f || !known) return known;
+    if (is_key(r, "reserve") || is_key(r, "pooling") || is_key(r, "global_budget")) {
+        fputc(' ', f);
+        if (is_key(r, "reserve"))
+            put_rows(pr, SC_T_RESERVE, &L->reserve, 0, NULL, NULL, NULL, NULL);
+        else if (is_key(r, "pooling"))
+            put_rows(pr, SC_T_POOLING, &L->pooling, 0, NULL, NULL, NULL, NULL);
+        else
+            put_rows(pr, SC_T_BUDGET, &L->global_budget, 0, NULL, NULL, NULL, NULL);
+        return 1;
+    }
+    fputc('\n', f);
+    if (is_key(r, "classes")) {
+        for (int j = 0; j < L->nclasses; j++) {
+            line_obj co = {L, &s->classes[L->classes[j]], NULL};
+            fputs("      - ", f);
+            put_rows(pr, SC_T_CLASS, &co.cl->p, 0, NULL, NULL, sub_class, &co);
+            fputc('\n', f);
+        }
+    } else {
+        for (int k = 0; k < L->nbenefits; k++) {
+            line_obj bo = {L, NULL, &L->benefits[k]};
+            unsigned variant = L->benefits[k].kind == POOLSIM_BENEFIT_CLAIMS ? F_CLAIMS : F_PERCAP;
+            fputs("      - ", f);
+            put_rows(pr, SC_T_BENEFIT, bo.bn, variant, NULL, NULL, sub_benefit, &bo);
+            fputc('\n', f);
+        }
+    }
+    return 2;
+}
+
+/* A county's keys beyond its table: the enrolment of each class, opening
+ * balances, prior financing, and class parameters that differ from the
+ * class's own (<class>.<parameter>). */
+static void put_county_keys(const printer *pr, const poolsim_county *co)
+{
+    FILE *f = pr->f;
+    const poolsim_scenario *s = pr->s;
     for (int m = 0; m < s->nclasses; m++) {
-        fputs(m ? ", " : "", f);
+        fputs("    ", f);
         put_text(f, s->classes[m].id);
         fputs(": ", f);
         put_num(f, co->enrol[m]);
+        fputc('\n', f);
     }
-    fputs("}\n    balance: {", f);
-    for (int l = 0; l < s->nlines; l++) {
-        fputs(l ? ", " : "", f);
-        put_text(f, s->lines[l].id);
-        fputs(": ", f);
-        put_num(f, co->balance[l]);
-    }
-    fputs("}\n    prior_financing: {", f);
-    int first = 1;
-    for (int l = 0; l < s->nlines; l++) {
-        if (!co->has_prior[l]) continue;
-        fputs(first ? "" : ", ", f);
-        put_text(f, s->lines[l].id);
-        fputs(": ", f);
-        put_num(f, co->prior_financing[l]);
-        first = 0;
-    }
-    fputs("}\n", f);
-    /* class parameters that differ from the class's own */
-    first = 1;
-    for (int m = 0; m < s->nclasses; m++) {
-        for (int k = 0; k < 7; k++) {
-            const poolsim_param *v = class_param(&co->cls[m], k);
-            if (param_eq(v, class_param(&s->classes[m].p, k))) continue;
-            fputs(first ? "    overrides: {" : ", ", f);
-            fprintf(f, "%s.%s: ", s->classes[m].id, class_param_names[k]);
-            put_param(f, v);
+    for (int pf = 0; pf < 2; pf++) {
+        int first = 1;
+        for (int l = 0; l < s->nlines; l++) {
+            if (pf && !co->has_prior[l]) continue;
+            fputs(first ? (pf ? "    prior_financing: {" : "    balance: {") : ", ", f);
+            put_text(f, s->lines[l].id);
+            fputs(": ", f);
+            put_num(f, pf ? co->prior_financing[l] : co->balance[l]);
             first = 0;
         }
+        if (!first) fputs("}\n", f);
     }
-    if (!first) fputs("}\n", f);
+    size_t n;
+    const sc_row *rows = sc_table(SC_T_CLASS, &n);
+    for (int m = 0; m < s->nclasses; m++) {
+        for (size_t i = 0; i < n; i++) {
+            if (rows[i].type == K_SUB || value_eq(&rows[i], &co->cls[m], &s->classes[m].p))
+                continue;
+            fprintf(f, "    %s.%s: ", s->classes[m].id, rows[i].key);
+            put_value(f, &rows[i], &co->cls[m]);
+            fputc('\n', f);
+        }
+    }
+}
+
+/* Top level: `extends` and `counties_csv` are resolved away, and the
+ * city-wide `reserve` and `pooling` are written into every line. */
+static int sub_top(const printer *pr, const sc_row *r, const void *obj)
+{
+    const poolsim_scenario *s = obj;
+    FILE *f = pr->f;
+    int block = is_key(r, "simulation") || is_key(r, "economy") || is_key(r, "shocks") ||
+                is_key(r, "sharing");
+    int list = is_key(r, "lines") || is_key(r, "counties");
+    if (!f || !(block || list)) return block || list;
+    fputc('\n', f);
+    if (is_key(r, "simulation"))
+        put_rows(pr, SC_T_SIMULATION, s, 0, "  ", NULL, NULL, NULL);
+    else if (is_key(r, "economy"))
+        put_rows(pr, SC_T_ECONOMY, s, 0, "  ", NULL, sub_economy, s);
+    else if (is_key(r, "shocks"))
+        put_rows(pr, SC_T_SHOCKS, s, 0, "  ", NULL, sub_shocks, s);
+    else if (is_key(r, "sharing"))
+        put_rows(pr, SC_T_SHARING, &s->sharing, 0, "  ", NULL, sub_sharing, &s->sharing);
+    else if (is_key(r, "lines"))
+        for (int l = 0; l < s->nlines; l++) {
+            line_obj lo = {&s->lines[l], NULL, NULL};
+            put_rows(pr, SC_T_LINE, lo.L, 0, "    ", "  - ", sub_line, &lo);
+        }
+    else
+        for (int c = 0; c < s->ncounties; c++) {
+            put_rows(pr, SC_T_COUNTY, &s->counties[c], 0, "    ", "  - ", NULL, NULL);
+            put_county_keys(pr, &s->counties[c]);
+        }
+    return 2;
 }
 
 void poolsim_scenario_print(const poolsim_scenario *s, FILE *f)
 {
-    static const char *const noise[] = {"compound", "normal", "none"};
-    static const char *const mode[] = {"bracket", "marginal"};
     c_locale loc;
     c_locale_enter(&loc);
-    fputs("name: ", f);
-    put_text(f, s->name);
-    fputs("\npath: ", f);
+    printer pr = {f, s};
+    fputs("# path: ", f);
     put_text(f, s->path ? s->path : "");
-    fprintf(f, "\nlang: %s\nstart_year: %d\nhorizon_years: %d\n", s->lang ? s->lang : "en",
-            s->start_year, s->horizon_years);
-    fprintf(f, "simulation:\n  paths: %ld\n  seed: %llu\n  claims_noise: %s\n", s->paths, s->seed,
-            noise[s->claims_noise >= 0 && s->claims_noise <= 2 ? s->claims_noise : 0]);
-    fputs("economy:\n", f);
-    put_ar1(f, "medical_inflation", &s->medical_inflation);
-    put_ar1(f, "wage_growth", &s->wage_growth);
-    fputs("  wage_inflation_corr: ", f);
-    put_num(f, s->wage_inflation_corr);
-    fputs("\n  balance_interest: ", f);
-    put_num(f, s->balance_interest);
-    fputs("\nshocks:\n  utilisation: {ar1: ", f);
-    put_num(f, s->utilisation.ar1);
-    fputs(", sd: ", f);
-    put_num(f, s->utilisation.sd);
-    fputs(", rho: ", f);
-    put_num(f, s->utilisation.rho);
-    fputs("}\n  epidemic: {prob: ", f);
-    put_num(f, s->epidemic.prob);
-    fputs(", mean: ", f);
-    put_num(f, s->epidemic.mean);
-    fputs(", sd: ", f);
-    put_num(f, s->epidemic.sd);
-    fprintf(f, "}\nsharing:\n  mode: %s\n  brackets:\n", mode[s->sharing.mode & 1]);
-    for (int i = 0; i < s->sharing.nbrackets; i++) {
-        fputs("    - {up_to: ", f);
-        put_param(f, &s->sharing.up_to[i]);
-        fputs(", reserve: ", f);
-        put_param(f, &s->sharing.reserve[i]);
-        fputs("}\n", f);
-    }
-    fputs("lines:\n", f);
-    for (int l = 0; l < s->nlines; l++) put_line(f, s, &s->lines[l]);
-    fputs("counties:\n", f);
-    for (int c = 0; c < s->ncounties; c++) put_county(f, s, &s->counties[c]);
+    fputc('\n', f);
+    put_rows(&pr, SC_T_TOP, s, 0, "", NULL, sub_top, s);
     c_locale_leave(&loc);
 }
 

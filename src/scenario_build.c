@@ -19,12 +19,6 @@
 
 #include "scenario_internal.h"
 
-/* K_DENUM: a choice that may be dated, stored as a poolsim_param of choice
- * indices (pooling.mode, pooling.gap_key). */
-enum { K_NUM, K_PARAM, K_INT, K_LONG, K_SEED, K_BOOL, K_ENUM, K_LANG, K_STR, K_ID, K_SUB, K_DENUM };
-enum { F_REQ = 1, F_INF = 2, F_CLAIMS = 4, F_PERCAP = 8 };
-enum { R_ANY, R_01, R_GE0, R_GT0, R_GTM1, R_PM1, R_HORIZON, R_YEAR, R_PATHS };
-
 typedef struct {
     double lo, hi;
     unsigned char lo_open, hi_open;
@@ -38,17 +32,6 @@ static const sc_range ranges[] = {
     [R_HORIZON] = {1, 1000, 0, 0, "in 1..1000"},    [R_YEAR] = {1000, 9999, 0, 0, "in 1000..9999"},
     [R_PATHS] = {1, 1e9, 0, 0, "in 1..1000000000"},
 };
-
-typedef struct {
-    const char *key;
-    unsigned char type;         /* K_* */
-    unsigned char flags;        /* F_* */
-    unsigned char range;        /* R_* */
-    double def;                 /* default (K_ENUM/K_LANG: index of the choice) */
-    size_t off;                 /* destination: offset in the row table's struct */
-    const char *const *choices; /* K_ENUM, K_LANG: NULL-terminated */
-    const char *what;           /* K_SUB: what the value must be */
-} sc_row;
 
 #define NROWS(t) (sizeof(t) / sizeof((t)[0]))
 
@@ -142,13 +125,9 @@ static const sc_row sharing_rows[] = {
     {"brackets", K_SUB, 0, 0, 0, 0, NULL, "a list of {up_to, reserve} maps"},
 };
 
-typedef struct {
-    poolsim_param up_to, reserve;
-} bracket_tmp;
-
 static const sc_row bracket_rows[] = {
-    {"up_to", K_PARAM, F_REQ | F_INF, R_GE0, 0, offsetof(bracket_tmp, up_to), NULL, NULL},
-    {"reserve", K_PARAM, F_REQ, R_01, 0, offsetof(bracket_tmp, reserve), NULL, NULL},
+    {"up_to", K_PARAM, F_REQ | F_INF, R_GE0, 0, offsetof(sc_bracket, up_to), NULL, NULL},
+    {"reserve", K_PARAM, F_REQ, R_01, 0, offsetof(sc_bracket, reserve), NULL, NULL},
 };
 
 #define L_(f) offsetof(poolsim_line, f)
@@ -211,6 +190,34 @@ static const sc_row county_rows[] = {
     {"cost_index", K_NUM, 0, R_GT0, 1, C_(cost_index), NULL, NULL},
     {"util_index", K_NUM, 0, R_GE0, 1, C_(util_index), NULL, NULL},
 };
+
+/* ---- the tables, for the printer (scenario.c) ------------------------------------ */
+
+const sc_row *sc_table(int table, size_t *nrows)
+{
+#define T_(id, t)                                                                                  \
+    case id: *nrows = NROWS(t); return t
+    switch (table) {
+        T_(SC_T_TOP, top_rows);
+        T_(SC_T_SIMULATION, simulation_rows);
+        T_(SC_T_ECONOMY, economy_rows);
+        T_(SC_T_AR1, ar1_rows);
+        T_(SC_T_SHOCKS, shocks_rows);
+        T_(SC_T_UTILISATION, utilisation_rows);
+        T_(SC_T_EPIDEMIC, epidemic_rows);
+        T_(SC_T_RESERVE, reserve_rows);
+        T_(SC_T_POOLING, pooling_rows);
+        T_(SC_T_SHARING, sharing_rows);
+        T_(SC_T_BRACKET, bracket_rows);
+        T_(SC_T_LINE, line_rows);
+        T_(SC_T_CLASS, class_rows);
+        T_(SC_T_BENEFIT, benefit_rows);
+        T_(SC_T_BUDGET, budget_rows);
+        T_(SC_T_COUNTY, county_rows);
+    default: *nrows = 0; return NULL;
+    }
+#undef T_
+}
 
 /* ---- build context ---------------------------------------------------- */
 
@@ -958,7 +965,7 @@ static void build_sharing(bctx *b, const sc_node *root)
                 bad = 1;
             } else {
                 size_t before = b->c->nerr + b->c->dropped;
-                bracket_tmp t;
+                sc_bracket t;
                 apply_rows(b, it, bracket_rows, NROWS(bracket_rows), &t, 1, 0, NULL, NULL);
                 if (b->c->nerr + b->c->dropped != before) bad = 1;
                 sh->up_to[i] = t.up_to;

@@ -183,6 +183,59 @@ int sc_load_tree(sc_ctx *c, const char *path, const poolsim_load_opts *opts,
  * number of errors reported (0: s is complete). */
 int sc_build(sc_ctx *c, const sc_node *root, const char *path, poolsim_scenario *s);
 
+/* ---- key tables (scenario_build.c) ---- */
+/* Every map of the format has a table with one row per key: its type
+ * (K_*), flags (F_*), range (R_*), default and the offset of its value in
+ * the table's struct. The loader reads with them; the printer
+ * (poolsim_scenario_print) writes every row back, so a key added to a table
+ * is read, defaulted, printed and compared (tests) without more code.
+ * K_SUB rows are maps and lists handled by code. */
+/* K_DENUM: a choice that may be dated, stored as a poolsim_param of choice
+ * indices (pooling.mode, pooling.gap_key). */
+enum { K_NUM, K_PARAM, K_INT, K_LONG, K_SEED, K_BOOL, K_ENUM, K_LANG, K_STR, K_ID, K_SUB, K_DENUM };
+enum { F_REQ = 1, F_INF = 2, F_CLAIMS = 4, F_PERCAP = 8 };
+enum { R_ANY, R_01, R_GE0, R_GT0, R_GTM1, R_PM1, R_HORIZON, R_YEAR, R_PATHS };
+
+typedef struct {
+    const char *key;
+    unsigned char type;         /* K_* */
+    unsigned char flags;        /* F_* */
+    unsigned char range;        /* R_* */
+    double def;                 /* default (K_ENUM/K_LANG: index of the choice) */
+    size_t off;                 /* destination: offset in the row table's struct */
+    const char *const *choices; /* K_ENUM, K_LANG: NULL-terminated */
+    const char *what;           /* K_SUB: what the value must be */
+} sc_row;
+
+/* The tables, by the struct each one's offsets point into. */
+enum {
+    SC_T_TOP,         /* poolsim_scenario */
+    SC_T_SIMULATION,  /* poolsim_scenario */
+    SC_T_ECONOMY,     /* poolsim_scenario */
+    SC_T_AR1,         /* poolsim_ar1 */
+    SC_T_SHOCKS,      /* poolsim_scenario */
+    SC_T_UTILISATION, /* poolsim_scenario */
+    SC_T_EPIDEMIC,    /* poolsim_scenario */
+    SC_T_RESERVE,     /* poolsim_reserve_cfg */
+    SC_T_POOLING,     /* poolsim_pooling_cfg */
+    SC_T_SHARING,     /* poolsim_sharing_cfg */
+    SC_T_BRACKET,     /* sc_bracket */
+    SC_T_LINE,        /* poolsim_line */
+    SC_T_CLASS,       /* poolsim_class_params */
+    SC_T_BENEFIT,     /* poolsim_benefit */
+    SC_T_BUDGET,      /* poolsim_global_budget */
+    SC_T_COUNTY,      /* poolsim_county */
+    SC_T_COUNT
+};
+
+/* One sharing bracket as read (the scenario keeps them as two arrays). */
+typedef struct {
+    poolsim_param up_to, reserve;
+} sc_bracket;
+
+/* The rows of a table (SC_T_*) and their number. */
+const sc_row *sc_table(int table, size_t *nrows /* OUT */);
+
 /* ---- helpers shared with the printer (scenario.c) ---- */
 /* Shortest "%.*g" text that reads back as v; ".inf" / "-.inf" / ".nan". */
 void sc_fmt_double(char *buf, size_t size, double v);

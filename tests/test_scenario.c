@@ -6,6 +6,7 @@
  * numbers written there), the defaults off the format's documentation
  * (docs/SCENARIO.md "Defaults"). Run from the repository root. */
 #include <dirent.h>
+#include <glob.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -17,6 +18,9 @@
 #include <CUnit/CUnit.h>
 
 #include "poolsim/scenario.h"
+
+#include "../src/scenario_internal.h" /* the key tables (sc_table) */
+#include "test_util.h"
 
 #define EQ(a, b) CU_ASSERT_DOUBLE_EQUAL((a), (b), 1e-12 * fmax(1.0, fabs((double)(b))))
 
@@ -494,10 +498,13 @@ static void test_print(void)
         "    global_budget: {share_of_financing: 0.92, retention: 1, overspend_paid: 0}\n",
         "    name: 醴陵市\n",
         "    name: \"攸县, \\\"有\\\" 县\"\n",
-        "    enrolment: {active: 60000, retired: 30000, resident: 820000}\n",
+        "    active: 60000\n    retired: 30000\n    resident: 820000\n",
         "    balance: {employee: 320000000, resident: 50000000}\n",
         "    prior_financing: {employee: 1900000000}\n",
-        "    overrides: {resident.enrol_growth: -0.01}\n",
+        "    resident.enrol_growth: -0.01\n",
+        "      - {id: inpatient, kind: claims, rate: {active: 0.08, retired: 0.3}, cost_mean: "
+        "11000, cv: 1.6, deductible: 800, coinsurance: {2021: 0.85, 2024: 0.9}, ceiling: 300000, "
+        "util_trend: 0.01, epidemic: true, index_limits: true}\n",
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         int found = strstr(t, want[i]) != NULL;
@@ -506,6 +513,223 @@ static void test_print(void)
     }
     free(t);
     poolsim_scenario_free(s);
+}
+
+/* Every key of every table appears in the printed full scenario, except
+ * those the loader resolves away (extends, counties_csv, and the city-wide
+ * reserve and pooling, written into each line). */
+static void test_print_every_key(void)
+{
+    poolsim_scenario *s = load_ok("tests/data/full.yaml", 0, NULL);
+    if (!s) return;
+    char *t = poolsim_scenario_resolved_text(s);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    for (int table = 0; table < SC_T_COUNT; table++) {
+        size_t n;
+        const sc_row *rows = sc_table(table, &n);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(rows);
+        for (size_t i = 0; i < n; i++) {
+            const char *k = rows[i].key;
+            if (table == SC_T_TOP && (strcmp(k, "extends") == 0 || strcmp(k, "counties_csv") == 0 ||
+                                      strcmp(k, "reserve") == 0 || strcmp(k, "pooling") == 0))
+                continue;
+            char want[64];
+            snprintf(want, sizeof want, "%s:", k);
+            /* at the start of a line or after "{" or ", " */
+            int found = 0;
+            for (const char *p = strstr(t, want); p && !found; p = strstr(p + 1, want))
+                found = p == t || p[-1] == '\n' || p[-1] == ' ' || p[-1] == '{';
+            if (!found) fprintf(stderr, "\nkey %s (table %d) not printed", k, table);
+            CU_ASSERT(found);
+        }
+    }
+    free(t);
+    poolsim_scenario_free(s);
+}
+
+/* ---- load -> print -> load ---------------------------------------------------------- */
+
+static int param_same(const poolsim_param *a, const poolsim_param *b)
+{
+    if (a->n != b->n) return 0;
+    for (int i = 0; i < a->n; i++)
+        if (a->val[i] != b->val[i] || (a->n > 1 && a->year[i] != b->year[i])) return 0;
+    return 1;
+}
+
+/* Every row of a table (not K_SUB, not of the other benefit kind) holds the
+ * same value in a and b; the differing keys are named on stderr. */
+static int rows_same(int table, const void *a, const void *b, unsigned variant, const char *file,
+                     const char *where)
+{
+    size_t n;
+    const sc_row *rows = sc_table(table, &n);
+    int same = 1;
+    for (size_t i = 0; rows && i < n; i++) {
+        const sc_row *r = &rows[i];
+        unsigned kf = r->flags & (F_CLAIMS | F_PERCAP);
+        if (r->type == K_SUB || (variant && kf && !(kf & variant))) continue;
+        const char *pa = (const char *)a + r->off, *pb = (const char *)b + r->off;
+        int eq;
+        switch (r->type) {
+        case K_NUM:
+            eq = *(const double *)(const void *)pa == *(const double *)(const void *)pb;
+            break;
+        case K_PARAM:
+        case K_DENUM:
+            eq = param_same((const poolsim_param *)(const void *)pa,
+                            (const poolsim_param *)(const void *)pb);
+            break;
+        case K_INT:
+        case K_BOOL:
+        case K_ENUM: eq = *(const int *)(const void *)pa == *(const int *)(const void *)pb; break;
+        case K_LONG: eq = *(const long *)(const void *)pa == *(const long *)(const void *)pb; break;
+        case K_SEED:
+            eq = *(const unsigned long long *)(const void *)pa ==
+                 *(const unsigned long long *)(const void *)pb;
+            break;
+        default: {
+            const char *sa = *(char *const *)(const void *)pa,
+                       *sb = *(char *const *)(const void *)pb;
+            eq = sa && sb && strcmp(sa, sb) == 0;
+        }
+        }
+        if (!eq) fprintf(stderr, "\n%s: %s%s differs after print -> load", file, where, r->key);
+        same &= eq;
+    }
+    return same;
+}
+
+#define SAME(cond, what)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "\n%s: %s differs after print -> load", file, what);                   \
+            same = 0;                                                                              \
+        }                                                                                          \
+    } while (0)
+
+/* Two loaded scenarios hold the same values, field by field (the tables'
+ * rows, then the lists and per-county values the code below them reads). */
+static int scenario_same(const poolsim_scenario *a, const poolsim_scenario *b, const char *file)
+{
+    int same = rows_same(SC_T_TOP, a, b, 0, file, "");
+    same &= rows_same(SC_T_SIMULATION, a, b, 0, file, "simulation.");
+    same &= rows_same(SC_T_ECONOMY, a, b, 0, file, "economy.");
+    same &= rows_same(SC_T_AR1, &a->medical_inflation, &b->medical_inflation, 0, file,
+                      "economy.medical_inflation.");
+    same &= rows_same(SC_T_AR1, &a->wage_growth, &b->wage_growth, 0, file, "economy.wage_growth.");
+    same &= rows_same(SC_T_UTILISATION, a, b, 0, file, "shocks.utilisation.");
+    same &= rows_same(SC_T_EPIDEMIC, a, b, 0, file, "shocks.epidemic.");
+    same &= rows_same(SC_T_SHARING, &a->sharing, &b->sharing, 0, file, "sharing.");
+    SAME(a->sharing.nbrackets == b->sharing.nbrackets, "sharing.brackets");
+    for (int i = 0; same && i < a->sharing.nbrackets; i++) {
+        sc_bracket x = {a->sharing.up_to[i], a->sharing.reserve[i]};
+        sc_bracket y = {b->sharing.up_to[i], b->sharing.reserve[i]};
+        same &= rows_same(SC_T_BRACKET, &x, &y, 0, file, "sharing.brackets.");
+    }
+    SAME(a->nlines == b->nlines && a->nclasses == b->nclasses && a->ncounties == b->ncounties,
+         "the number of lines, classes or counties");
+    if (!same) return 0;
+    for (int m = 0; m < a->nclasses; m++) {
+        SAME(strcmp(a->classes[m].id, b->classes[m].id) == 0 &&
+                 a->classes[m].line == b->classes[m].line,
+             "a class id or line");
+        same &= rows_same(SC_T_CLASS, &a->classes[m].p, &b->classes[m].p, 0, file, "class.");
+    }
+    for (int l = 0; l < a->nlines; l++) {
+        const poolsim_line *x = &a->lines[l], *y = &b->lines[l];
+        same &= rows_same(SC_T_LINE, x, y, 0, file, "lines.");
+        same &= rows_same(SC_T_RESERVE, &x->reserve, &y->reserve, 0, file, "lines.reserve.");
+        same &= rows_same(SC_T_POOLING, &x->pooling, &y->pooling, 0, file, "lines.pooling.");
+        SAME(x->global_budget.enabled == y->global_budget.enabled, "lines.global_budget");
+        if (x->global_budget.enabled)
+            same &= rows_same(SC_T_BUDGET, &x->global_budget, &y->global_budget, 0, file,
+                              "lines.global_budget.");
+        SAME(x->nclasses == y->nclasses && x->nbenefits == y->nbenefits,
+             "a line's classes or benefits");
+        if (!same) return 0;
+        for (int j = 0; j < x->nclasses; j++) SAME(x->classes[j] == y->classes[j], "lines.classes");
+        for (int k = 0; k < x->nbenefits; k++) {
+            const poolsim_benefit *p = &x->benefits[k], *q = &y->benefits[k];
+            SAME(p->kind == q->kind, "lines.benefits.kind");
+            unsigned v = p->kind == POOLSIM_BENEFIT_CLAIMS ? F_CLAIMS : F_PERCAP;
+            same &= rows_same(SC_T_BENEFIT, p, q, v, file, "lines.benefits.");
+            for (int j = 0; j < x->nclasses; j++) {
+                if (v == F_CLAIMS)
+                    SAME(param_same(&p->rate[j], &q->rate[j]), "lines.benefits.rate");
+                else
+                    SAME(p->applies[j] == q->applies[j], "lines.benefits.applies_to");
+            }
+        }
+    }
+    for (int c = 0; c < a->ncounties; c++) {
+        const poolsim_county *x = &a->counties[c], *y = &b->counties[c];
+        same &= rows_same(SC_T_COUNTY, x, y, 0, file, "counties.");
+        for (int m = 0; m < a->nclasses; m++) {
+            SAME(x->enrol[m] == y->enrol[m], "counties.<class> (enrolment)");
+            same &= rows_same(SC_T_CLASS, &x->cls[m], &y->cls[m], 0, file, "counties.<class>.");
+        }
+        for (int l = 0; l < a->nlines; l++) {
+            SAME(x->balance[l] == y->balance[l], "counties.balance");
+            SAME(x->has_prior[l] == y->has_prior[l] &&
+                     (!x->has_prior[l] || x->prior_financing[l] == y->prior_financing[l]),
+                 "counties.prior_financing");
+        }
+    }
+    return same;
+}
+
+/* The printed text without its first line (# path: ...). */
+static const char *after_path(const char *t)
+{
+    const char *nl = strchr(t, '\n');
+    return nl ? nl + 1 : t;
+}
+
+/* Every test and shipped scenario: load, print, load the printed text:
+ * the same scenario, field by field, and the same text again. */
+static void test_print_load(void)
+{
+    const char *pats[] = {"tests/data/*.yaml", "scenarios/*.yaml", "scenarios/*/*.yaml"};
+    char dir[512], tmp[600];
+    testutil_scratch_dir(dir, sizeof dir, "print_load");
+    snprintf(tmp, sizeof tmp, "%s/printed.yaml", dir);
+    int done = 0;
+    for (size_t g = 0; g < sizeof pats / sizeof pats[0]; g++) {
+        glob_t gl;
+        if (glob(pats[g], 0, NULL, &gl) != 0) continue;
+        for (size_t i = 0; i < gl.gl_pathc; i++) {
+            const char *file = gl.gl_pathv[i];
+            poolsim_scenario *a = NULL, *b = NULL;
+            if (load_capture(file, 0, NULL, -1, -1, &a, NULL) != POOLSIM_OK) continue;
+            char *ta = poolsim_scenario_resolved_text(a);
+            FILE *f = fopen(tmp, "w");
+            CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(ta);
+            fputs(ta, f);
+            fclose(f);
+            char *msg = NULL;
+            int rc = load_capture(tmp, 0, NULL, -1, -1, &b, &msg);
+            if (rc != POOLSIM_OK) fprintf(stderr, "\n%s printed does not load:\n%s", file, msg);
+            CU_ASSERT_EQUAL(rc, POOLSIM_OK);
+            free(msg);
+            if (b) {
+                CU_ASSERT(scenario_same(a, b, file));
+                char *tb = poolsim_scenario_resolved_text(b);
+                CU_ASSERT_PTR_NOT_NULL_FATAL(tb);
+                CU_ASSERT_STRING_EQUAL(after_path(ta), after_path(tb));
+                free(tb);
+                done++;
+            }
+            free(ta);
+            poolsim_scenario_free(a);
+            poolsim_scenario_free(b);
+        }
+        globfree(&gl);
+    }
+    /* 18 in tests/data, 9 shipped at the time of writing */
+    CU_ASSERT(done >= 25);
+    testutil_rm_tree(dir);
 }
 
 /* ---- every bad-input file ----------------------------------------------------------- */
@@ -738,6 +962,8 @@ void poolsim_test_scenario(void)
     CU_add_test(s, "--set on lines, benefits, CSV and inline counties; --paths --seed", test_set);
     CU_add_test(s, "YAML 1.2 core-schema numbers", test_numbers);
     CU_add_test(s, "resolved text", test_print);
+    CU_add_test(s, "resolved text: every key of the tables", test_print_every_key);
+    CU_add_test(s, "load -> print -> load: the same scenario", test_print_load);
     CU_add_test(s, "every file in tests/bad", test_bad_files);
     CU_add_test(s, "every error reported, in order, counted", test_all_errors);
     CU_add_test(s, "200 counties load quickly", test_many_counties);
