@@ -24,6 +24,7 @@ struct poolsim_path_ws {
     double *reserve;           /* [L] */
     double *balance;           /* [L][C] */
     double *fin_prev;          /* [L][C] */
+    double *wts;               /* [C] unified: gap weights (scratch) */
 };
 
 poolsim_path_ws *poolsim_path_ws_alloc(const poolsim_plan *pl)
@@ -37,7 +38,8 @@ poolsim_path_ws *poolsim_path_ws_alloc(const poolsim_plan *pl)
     w->reserve = calloc(L, sizeof(double));
     w->balance = calloc(L * C, sizeof(double));
     w->fin_prev = calloc(L * C, sizeof(double));
-    if (!w->rng || !w->drv || !w->cty || !w->reserve || !w->balance || !w->fin_prev) {
+    w->wts = calloc(C ? C : 1, sizeof(double));
+    if (!w->rng || !w->drv || !w->cty || !w->reserve || !w->balance || !w->fin_prev || !w->wts) {
         poolsim_path_ws_free(w);
         return NULL;
     }
@@ -53,6 +55,7 @@ void poolsim_path_ws_free(poolsim_path_ws *w)
     free(w->reserve);
     free(w->balance);
     free(w->fin_prev);
+    free(w->wts);
     free(w);
 }
 
@@ -124,8 +127,23 @@ int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
                 w->fin_prev[(size_t)l * uC + (size_t)c] = F;
             }
             poolsim_rules_line lo;
-            int st = poolsim_rules_year(&pl->rules[(size_t)l * uT + (size_t)t], uC, &w->reserve[l],
-                                        &w->balance[(size_t)l * uC], cty, &lo);
+            const poolsim_rules_params *rp = &pl->rules[(size_t)l * uT + (size_t)t];
+            const int unified = rp->pooling_mode == POOLSIM_POOLING_UNIFIED;
+            int st;
+            if (unified) {
+                /* 统收统支 (MODEL.md section 10): the fund B is kept in
+                 * reserve[l]; in the first unified year the reserve and
+                 * the county balances move up into it */
+                if (t == 0 || rp[-1].pooling_mode != POOLSIM_POOLING_UNIFIED)
+                    w->reserve[l] =
+                        poolsim_rules_move_up(uC, &w->reserve[l], &w->balance[(size_t)l * uC]);
+                for (int c = 0; c < C; c++)
+                    cty[c].enrolees = pl->enrolees[POOLSIM_PLAN_LCT(pl, l, c, t)];
+                st = poolsim_rules_unified_year(rp, uC, &w->reserve[l], cty, w->wts, &lo);
+            } else {
+                st = poolsim_rules_year(rp, uC, &w->reserve[l], &w->balance[(size_t)l * uC], cty,
+                                        &lo);
+            }
             if (st != POOLSIM_OK || !isfinite(lo.reserve_end) || lo.financing_total <= 0) {
                 poolsim_error_report(__FILE__, __LINE__, "%s for line %s, year %d (path %u)",
                                      lo.financing_total <= 0
@@ -149,7 +167,7 @@ int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
                 rec[lay->county_burden + i] = k->county_share;
                 rec[lay->reserve_paid + i] = k->reserve_paid;
                 rec[lay->levy + i] = k->levy;
-                rec[lay->city_uncovered + i] = k->city_share;
+                rec[lay->city_uncovered + i] = unified ? 0.0 : k->city_share; /* 0: no reserve */
                 rec[lay->financing + i] = k->financing;
                 rec[lay->expenditure + i] = k->expenditure;
                 rec[lay->balance + i] = k->balance_end;

@@ -25,6 +25,7 @@ void poolsim_plan_free(poolsim_plan *p)
     free(p->fin_fixed);
     free(p->fin_wage);
     free(p->per_capita_exp);
+    free(p->enrolees);
     free(p->levy_basis1);
     if (p->claim_benefit)
         for (int l = 0; l < p->L; l++) free(p->claim_benefit[l]);
@@ -102,11 +103,12 @@ static int plan_county_line(poolsim_plan *pl, int l, int c)
     const poolsim_county *cty = &s->counties[c];
     for (int t = 1; t <= pl->T; t++) {
         int y = poolsim_scenario_year(s, t);
-        double ff = 0, fw = 0, pce = 0;
+        double ff = 0, fw = 0, pce = 0, nn = 0;
         for (int j = 0; j < ln->nclasses; j++) {
             int m = ln->classes[j];
             const poolsim_class_params *cp = &cty->cls[m];
             double n = poolsim_plan_enrol(s, c, m, t);
+            nn += n;
             double pc =
                 poolsim_param_grown(&cp->per_capita, &cp->per_capita_growth, s->start_year, y);
             double sub = poolsim_param_grown(&cp->subsidy, &cp->subsidy_growth, s->start_year, y);
@@ -128,6 +130,7 @@ static int plan_county_line(poolsim_plan *pl, int l, int c)
         pl->fin_fixed[i] = ff;
         pl->fin_wage[i] = fw;
         pl->per_capita_exp[i] = pce;
+        pl->enrolees[i] = nn;
         if (!isfinite(ff) || !isfinite(fw) || !isfinite(pce)) {
             poolsim_error_report(__FILE__, __LINE__,
                                  "financing or per-capita spending of county %s, line %s, year %d "
@@ -242,6 +245,7 @@ int poolsim_plan_build(const poolsim_scenario *s, poolsim_plan **out)
     ok &= (pl->fin_fixed = calloc(L * C * T, sizeof(double))) != NULL;
     ok &= (pl->fin_wage = calloc(L * C * T, sizeof(double))) != NULL;
     ok &= (pl->per_capita_exp = calloc(L * C * T, sizeof(double))) != NULL;
+    ok &= (pl->enrolees = calloc(L * C * T, sizeof(double))) != NULL;
     ok &= (pl->levy_basis1 = calloc(L * C, sizeof(double))) != NULL;
     ok &= (pl->nclaims = calloc(L, sizeof(int))) != NULL;
     ok &= (pl->claim_benefit = calloc(L, sizeof(int *))) != NULL;

@@ -9,6 +9,7 @@
 
 #include <CUnit/CUnit.h>
 
+#include "poolsim/engine.h"
 #include "poolsim/rules.h"
 #include "poolsim/scenario.h"
 
@@ -325,6 +326,149 @@ static void test_transition(void)
     EQ(c[1].county_share, 0);
 }
 
+
+/* ---- engine ------------------------------------------------------------------- */
+
+/* tests/data/pooling_det.yaml by hand. F: a 100 * 10 = 1000, b 3000; E:
+ * 100 (300) times the amount 9, 9, 10.5, 25 in 2021-2024.
+ * 2021 county accounts, no levy: interest S_a = 550, S_b = 0, R = 1000;
+ *   D_a = 100 -> S_a 650; D_b = 300 -> S_b 300.
+ * 2022: interest S_a 715, S_b 330; D_a 100 -> 815; D_b 300 -> 630; R 1000.
+ * 2023 unified: move up B = 1000 + 815 + 630 = 2445; interest 2689.5;
+ *   D_a = 1000 - 1050 = -50, D_b = 3000 - 3150 = -150; liabilities 25,
+ *   75; B = 2689.5 - 200 + 100 = 2589.5.
+ * 2024: interest 2848.45; D_a = -1500, D_b = -4500; liabilities 750,
+ *   2250; B = 2848.45 - 6000 + 3000 = -151.55: a gap year. City 0.25 *
+ *   151.55 = 37.8875; counties 113.6625 by enrolees 1 : 3 -> a 28.415625,
+ *   b 85.246875. Burdens: a 778.415625, b 2335.246875. */
+static void test_engine_closed_form(void)
+{
+    poolsim_scenario *s = load("tests/data/pooling_det.yaml", 0, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    poolsim_engine_opts o = {.paths = 3, .seed = 7, .threads = 2};
+    poolsim_results *r = NULL;
+    CU_ASSERT_EQUAL_FATAL(poolsim_engine_run(s, &o, &r, NULL), POOLSIM_OK);
+    const double B[4] = {1000, 1000, 2589.5, 0};
+    const double Sa[4] = {650, 815, 0, 0}, Sb[4] = {300, 630, 0, 0};
+    const double ga[4] = {0, 0, 25, 778.415625}, gb[4] = {0, 0, 75, 2335.246875};
+    const double exh[4] = {0, 0, 0, 1}, sf[4] = {0, 0, 1, 1};
+    for (int t = 0; t < 4; t++) {
+        EQ(r->reserve_balance.mean[POOLSIM_LT(r, 0, t)], B[t]);
+        EQ(r->reserve_ratio.mean[POOLSIM_LT(r, 0, t)], B[t] / 4000);
+        EQ(r->exhaustion_prob[POOLSIM_LT(r, 0, t)], exh[t]);
+        EQ(r->balance.mean[POOLSIM_LCT(r, 0, 0, t)], Sa[t]);
+        EQ(r->balance.mean[POOLSIM_LCT(r, 0, 1, t)], Sb[t]);
+        EQ(r->county_burden.mean[POOLSIM_LCT(r, 0, 0, t)], ga[t]);
+        EQ(r->county_burden.mean[POOLSIM_LCT(r, 0, 1, t)], gb[t]);
+        EQ(r->county_burden.p95[POOLSIM_LCT(r, 0, 1, t)], gb[t]);
+        EQ(r->shortfall_prob[POOLSIM_LCT(r, 0, 0, t)], sf[t]);
+        for (int c = 0; c < 2; c++) {
+            EQ(r->levy.mean[POOLSIM_LCT(r, 0, c, t)], 0);
+            EQ(r->reserve_paid.mean[POOLSIM_LCT(r, 0, c, t)], 0);
+            EQ(r->city_uncovered.mean[POOLSIM_LCT(r, 0, c, t)], 0);
+        }
+    }
+    EQ(r->county_burden_total.mean[POOLSIM_LC(r, 0, 0)], 25 + 778.415625);
+    EQ(r->county_burden_total.mean[POOLSIM_LC(r, 0, 1)], 75 + 2335.246875);
+    poolsim_results_free(r);
+
+    /* unified from the start: B opens at R + sum S = 1000 + 500 = 1500;
+     * 2021: interest 1650, D 100 + 300 -> 2050 */
+    poolsim_scenario_free(s);
+    const char *un[] = {"pooling.mode=unified"};
+    s = load("tests/data/pooling_det.yaml", 1, un);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL_FATAL(poolsim_engine_run(s, &o, &r, NULL), POOLSIM_OK);
+    EQ(r->reserve_balance.mean[POOLSIM_LT(r, 0, 0)], 2050);
+    EQ(r->balance.mean[POOLSIM_LCT(r, 0, 0, 0)], 0);
+    poolsim_results_free(r);
+    poolsim_scenario_free(s);
+}
+
+/* A stochastic unified scenario: the default city with 统收统支 from 2024,
+ * every line; county_liability 0 so a county's burden is its part of a
+ * gap, (1 - city_share) Gap w / sum w. */
+static const char *const stoch[] = {"pooling.mode={2021: county_accounts, 2024: unified}",
+                                    "pooling.gap_key=deficit", "pooling.city_share=0.3",
+                                    "shocks.epidemic.prob=0.3"};
+
+static int same_arrays(const poolsim_results *x, const poolsim_results *y, const char *what)
+{
+    poolsim_results_array a[POOLSIM_RESULTS_NARRAYS], b[POOLSIM_RESULTS_NARRAYS];
+    int n = poolsim_results_arrays(x, a), ok = 1;
+    poolsim_results_arrays(y, b);
+    for (int k = 0; k < n; k++) {
+        int same = a[k].n == b[k].n && memcmp(a[k].data, b[k].data, a[k].n * sizeof(double)) == 0;
+        if (!same) fprintf(stderr, "\n  %s differs (%s)\n", a[k].name, what);
+        ok &= same;
+    }
+    return ok;
+}
+
+/* Same summary, bit for bit, for 1, 2 and 3 threads. */
+static void test_engine_threads(void)
+{
+    poolsim_scenario *s = load("scenarios/zhuzhou.yaml", 4, stoch);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    poolsim_results *r[3] = {NULL, NULL, NULL};
+    const int threads[3] = {1, 2, 3};
+    for (int i = 0; i < 3; i++) {
+        poolsim_engine_opts o = {.paths = 600, .seed = 5, .threads = threads[i]};
+        CU_ASSERT_EQUAL_FATAL(poolsim_engine_run(s, &o, &r[i], NULL), POOLSIM_OK);
+    }
+    CU_ASSERT(same_arrays(r[0], r[1], "2 threads"));
+    CU_ASSERT(same_arrays(r[0], r[2], "3 threads"));
+    /* the scenario does exhaust the unified fund on some paths */
+    int T = r[0]->T;
+    CU_ASSERT(r[0]->exhaustion_prob[POOLSIM_LT(r[0], 1, T - 1)] > 0);
+    for (int i = 0; i < 3; i++) poolsim_results_free(r[i]);
+    poolsim_scenario_free(s);
+}
+
+/* Common random numbers: changing city_share changes no draw. Flows, the
+ * fund and exhaustion are identical on every path; the county-accounts
+ * years' burdens are identical, and each county's burden in a unified year scales by (1 - 0.6) / (1 - 0.3) = 4/7 exactly up to
+ * rounding. */
+static void test_engine_crn(void)
+{
+    const char *other[5] = {stoch[0], stoch[1], stoch[2], stoch[3], "pooling.city_share=0.6"};
+    poolsim_scenario *s1 = load("scenarios/zhuzhou.yaml", 4, stoch);
+    poolsim_scenario *s2 = load("scenarios/zhuzhou.yaml", 5, other);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s2);
+    poolsim_engine_opts o = {.paths = 400, .seed = 3, .threads = 2, .save_paths = 1};
+    poolsim_results *r1 = NULL, *r2 = NULL;
+    poolsim_saved_paths *p1 = NULL, *p2 = NULL;
+    CU_ASSERT_EQUAL_FATAL(poolsim_engine_run(s1, &o, &r1, &p1), POOLSIM_OK);
+    CU_ASSERT_EQUAL_FATAL(poolsim_engine_run(s2, &o, &r2, &p2), POOLSIM_OK);
+    size_t lct = (size_t)r1->L * (size_t)r1->C * (size_t)r1->T, lt = (size_t)r1->L * r1->T;
+    size_t lpt = (size_t)p1->L * (size_t)p1->P * (size_t)p1->T;
+    CU_ASSERT(memcmp(r1->expenditure.mean, r2->expenditure.mean, lct * sizeof(double)) == 0);
+    CU_ASSERT(memcmp(r1->financing.mean, r2->financing.mean, lct * sizeof(double)) == 0);
+    CU_ASSERT(memcmp(r1->exhaustion_prob, r2->exhaustion_prob, lt * sizeof(double)) == 0);
+    CU_ASSERT(memcmp(p1->reserve_balance, p2->reserve_balance, lpt * sizeof(double)) == 0);
+    int nonzero = 0, ratio_ok = 1;
+    for (size_t i = 0; i < lpt * (size_t)p1->C; i++) {
+        double a = p1->county_burden[i], b = p2->county_burden[i];
+        if ((int)(i % (size_t)p1->T) < 2024 - 2021) {
+            ratio_ok &= a == b; /* county accounts: city_share plays no part */
+        } else if (a > 0) {
+            nonzero++;
+            ratio_ok &= fabs(b - a * 4.0 / 7.0) <= 1e-9 * a;
+        } else {
+            ratio_ok &= b == 0;
+        }
+    }
+    CU_ASSERT(nonzero > 0);
+    CU_ASSERT(ratio_ok);
+    poolsim_saved_paths_free(p1);
+    poolsim_saved_paths_free(p2);
+    poolsim_results_free(r1);
+    poolsim_results_free(r2);
+    poolsim_scenario_free(s1);
+    poolsim_scenario_free(s2);
+}
+
 void poolsim_test_pooling(void);
 void poolsim_test_pooling(void)
 {
@@ -339,4 +483,7 @@ void poolsim_test_pooling(void)
     CU_add_test(s, "rules: weights fallback", test_weights_fallback);
     CU_add_test(s, "rules: edges", test_edges);
     CU_add_test(s, "rules: transition year", test_transition);
+    CU_add_test(s, "engine: closed form over a transition", test_engine_closed_form);
+    CU_add_test(s, "engine: 1, 2, 3 threads bit-identical", test_engine_threads);
+    CU_add_test(s, "engine: CRN across city_share", test_engine_crn);
 }

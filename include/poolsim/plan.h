@@ -53,6 +53,7 @@ typedef struct {
     double *fin_fixed;          /* [L][C][T] */
     double *fin_wage;           /* [L][C][T] */
     double *per_capita_exp;     /* [L][C][T] per_capita benefits, yuan */
+    double *enrolees;           /* [L][C][T] members of the line (unified gap_key enrolees) */
     double *levy_basis1;        /* [L][C] levy basis of year 1 */
     int *nclaims;               /* [L] claims benefits of the line */
     int **claim_benefit;        /* [L][nclaims] benefit index within the line */

@@ -26,6 +26,14 @@ for np in 2 3; do
 done
 h5dump -A -a /ranks "$tmp/m3.h5" | grep -q '(0): 3' || fail "ranks attribute is not 3"
 
+# a transition to 统收统支 (MODEL.md section 10): same bit for bit under MPI
+un="pooling.mode={2021: county_accounts, 2024: unified}"
+"$P" run scenarios/zhuzhou.yaml -n 900 -t 2 -q --set "$un" --set pooling.gap_key=deficit \
+    -o "$tmp/us.h5" --json "$tmp/us.json" || fail "single unified run"
+$mpirun -np 3 "$MP" run scenarios/zhuzhou.yaml -n 900 -t 1 -q --set "$un" \
+    --set pooling.gap_key=deficit -o "$tmp/um.h5" --json "$tmp/um.json" || fail "mpirun unified"
+same "$tmp/us" "$tmp/um"
+
 # histogram mode
 "$P" run tests/data/engine_small.yaml -n 110000 -q -o "$tmp/hs.h5" --json "$tmp/hs.json" || fail "single hist run"
 $mpirun -np 2 "$MP" run tests/data/engine_small.yaml -n 110000 -t 1 -q -o "$tmp/hm.h5" \
