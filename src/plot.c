@@ -19,6 +19,7 @@
 #include "plot_internal.h"
 #include "poolsim/cli.h"
 #include "poolsim/common.h"
+#include "poolsim/fsio.h"
 #include "poolsim/output.h"
 #include "poolsim/sweep.h"
 
@@ -284,21 +285,19 @@ int poolsim_plot_render(const poolsim_results *r, const poolsim_plot_opts *opt,
         free(gnuplot);
         return st;
     }
-    /* temporary chart names: <dir>/.<name>.<ext>.tmp-<pid> */
-    char suffix[32];
-    snprintf(suffix, sizeof suffix, ".tmp-%ld", (long)getpid());
-
+    /* charts are drawn into exclusive temporaries (poolsim_fsio_temp) and
+     * published together once every one is drawn */
     st = poolsim_plot_charts_list(r, opt->lang, out);
     if (st) goto done;
     for (int i = 0; i < out->n; i++)
         for (int f = 0; f < POOLSIM_PLOT_NFMT; f++) {
             if (!(opt->formats & (1u << f))) continue;
-            out->chart[i].file[f] =
-                path_join(opt->dir, ".", out->chart[i].name, fmt_ext[f], suffix);
-            if (!out->chart[i].file[f]) {
-                st = POOLSIM_ENOMEM;
-                goto done;
-            }
+            char *final = path_join(opt->dir, "", out->chart[i].name, fmt_ext[f], "");
+            int fd = -1;
+            st = final ? poolsim_fsio_temp(final, &out->chart[i].file[f], &fd) : POOLSIM_ENOMEM;
+            free(final);
+            if (fd >= 0) close(fd);
+            if (st) goto done;
         }
 
     size_t dn = strlen(opt->dir);
@@ -353,29 +352,47 @@ int poolsim_plot_render(const poolsim_results *r, const poolsim_plot_opts *opt,
                 st = POOLSIM_ETOOL;
             }
         }
+    /* staged one by one, renamed together; names switch to the final ones
+     * once the set is committed */
+    char **finals = st ? NULL : calloc((size_t)out->n * POOLSIM_PLOT_NFMT + 1, sizeof *finals);
+    if (!st && !finals) st = POOLSIM_ENOMEM;
+    if (!st) st = poolsim_fsio_begin();
+    int staged = 0;
     for (int i = 0; i < out->n && !st; i++)
         for (int k = 0; k < POOLSIM_PLOT_NFMT && !st; k++) {
             char *tmp = out->chart[i].file[k];
             if (!tmp) continue;
-            char *final = path_join(opt->dir, "", out->chart[i].name, fmt_ext[k], "");
-            if (!final) {
-                st = POOLSIM_ENOMEM;
-            } else if (rename(tmp, final) != 0) {
-                fprintf(stderr, "poolsim: cannot rename %s to %s: %s\n", tmp, final,
-                        strerror(errno));
-                free(final);
-                st = POOLSIM_EIO;
-            } else {
-                out->chart[i].file[k] = final;
-                free(tmp);
-            }
+            char **final = &finals[i * POOLSIM_PLOT_NFMT + k];
+            *final = path_join(opt->dir, "", out->chart[i].name, fmt_ext[k], "");
+            st = *final ? poolsim_fsio_publish(tmp, *final) : POOLSIM_ENOMEM;
+            staged = 1;
         }
+    if (staged) {
+        if (!st) {
+            st = poolsim_fsio_commit();
+        } else {
+            poolsim_fsio_abort();
+        }
+        /* published or removed: either way no temporary is left */
+        for (int i = 0; i < out->n; i++)
+            for (int k = 0; k < POOLSIM_PLOT_NFMT; k++) {
+                char **final = &finals[i * POOLSIM_PLOT_NFMT + k];
+                if (!out->chart[i].file[k]) continue;
+                if (st) poolsim_fsio_discard(out->chart[i].file[k]);
+                free(out->chart[i].file[k]);
+                out->chart[i].file[k] = st ? NULL : *final;
+                if (!st) *final = NULL;
+            }
+    }
+    if (finals)
+        for (int j = 0; j < out->n * POOLSIM_PLOT_NFMT; j++) free(finals[j]);
+    free(finals);
 done:
     if (st) {
         /* leave no chart of this run behind, temporary or renamed */
         for (int i = 0; i < out->n; i++)
             for (int k = 0; k < POOLSIM_PLOT_NFMT; k++)
-                if (out->chart[i].file[k]) unlink(out->chart[i].file[k]);
+                if (out->chart[i].file[k]) poolsim_fsio_discard(out->chart[i].file[k]);
         poolsim_chart_set_free(out);
     }
     free(gnuplot);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "poolsim/common.h"
+#include "poolsim/fsio.h"
 #include "poolsim/output.h"
 #include "poolsim/sweep.h"
 
@@ -86,32 +87,36 @@ static int draw(const poolsim_sweep_results *w, const char *outdir, const char *
                 void (*body)(FILE *g, const poolsim_sweep_results *w, int l), int l)
 {
     size_t n = strlen(outdir) + strlen(name) + 64;
-    char *final = malloc(n), *tmp = malloc(n);
+    char *final = malloc(n), *tmp = NULL;
     char *buf = NULL;
     size_t len = 0;
     FILE *g = open_memstream(&buf, &len);
-    if (!final || !tmp || !g) {
+    if (!final || !g) {
         if (g) fclose(g);
         free(buf);
         free(final);
-        free(tmp);
         POOLSIM_ERROR(POOLSIM_ENOMEM, "out of memory");
     }
     snprintf(final, n, "%s/%s.%s", outdir, name, format);
-    snprintf(tmp, n, "%s/.%s.%s.tmp.%ld", outdir, name, format, (long)getpid());
+    int fd = -1;
+    int st = poolsim_fsio_temp(final, &tmp, &fd);
+    if (st != POOLSIM_OK) {
+        fclose(g);
+        free(buf);
+        free(final);
+        return st;
+    }
+    close(fd);
     header(g, format, tmp);
     body(g, w, l);
     fputs("set output\n", g);
-    int st = fclose(g) == 0 ? POOLSIM_OK : POOLSIM_ENOMEM;
+    st = fclose(g) == 0 ? POOLSIM_OK : POOLSIM_ENOMEM;
     if (st == POOLSIM_OK) st = run_gnuplot(buf, len, final);
-    if (st == POOLSIM_OK && rename(tmp, final) != 0) {
-        poolsim_error_report(__FILE__, __LINE__, "cannot write %s: %s", final, strerror(errno));
-        st = POOLSIM_EIO;
-    }
-    if (st != POOLSIM_OK)
-        unlink(tmp);
-    else if (log)
-        fprintf(log, "chart: %s\n", final);
+    if (st == POOLSIM_OK)
+        st = poolsim_fsio_publish(tmp, final);
+    else
+        poolsim_fsio_discard(tmp);
+    if (st == POOLSIM_OK && log) fprintf(log, "chart: %s\n", final);
     free(buf);
     free(final);
     free(tmp);

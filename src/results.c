@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "poolsim/common.h"
+#include "poolsim/fsio.h"
 
 const double poolsim_quantile_probs[POOLSIM_NQ] = {0.01, 0.05, 0.25, 0.50, 0.75, 0.95, 0.99};
 const char *const poolsim_quantile_names[POOLSIM_NQ] = {"p01", "p05", "p25", "p50",
@@ -390,103 +391,14 @@ int poolsim_results_fill_test(poolsim_results *r)
     return POOLSIM_OK;
 }
 
-/* "<dir>/.<base>.tmp.<pid>" beside `path`, and the folder (for its fsync). */
-static int temp_names(const char *path, char **tmp /* OUT */, char **dir /* OUT */)
-{
-    const char *slash = strrchr(path, '/');
-    const char *base = slash ? slash + 1 : path;
-    size_t dlen = slash ? (size_t)(slash - path) : 0;
-    size_t n = strlen(path) + 48;
-    *tmp = malloc(n);
-    *dir = malloc(dlen + 2);
-    if (!*tmp || !*dir) {
-        free(*tmp);
-        free(*dir);
-        *tmp = *dir = NULL;
-        return POOLSIM_ENOMEM;
-    }
-    if (!slash) {
-        strcpy(*dir, ".");
-    } else {
-        size_t k = dlen ? dlen : 1; /* "/x.h5": the folder is "/" */
-        memcpy(*dir, path, k);
-        (*dir)[k] = '\0';
-    }
-    snprintf(*tmp, n, "%.*s.%s.tmp.%ld", (int)(slash ? dlen + 1 : 0), path, base, (long)getpid());
-    return POOLSIM_OK;
-}
-
-/* 0 or an errno. Folders on file systems that cannot sync them (EINVAL)
- * count as synced. */
-static int sync_folder(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_CLOEXEC | O_DIRECTORY);
-    if (fd < 0) return errno;
-    int err = 0;
-    if (fsync(fd) != 0 && errno != EINVAL) err = errno;
-    if (close(fd) != 0 && !err) err = errno;
-    return err;
-}
-
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t k = write(fd, p, n);
-        if (k < 0) {
-            if (errno == EINTR) continue;
-            return errno;
-        }
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
+/* The one atomic writer is poolsim_fsio_write (fsio.h): temporaries created
+ * exclusively, non-regular destinations refused, sets of files. */
 int poolsim_results_write_atomic(const char *path, const void *data, size_t n)
 {
-    char *tmp, *dir;
-    if (temp_names(path, &tmp, &dir) != POOLSIM_OK)
-        POOLSIM_ERROR(POOLSIM_EIO, "cannot write %s: out of memory", path);
-    int err = 0;
-    const char *step = "";
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        err = errno;
-    } else {
-        if ((err = write_all(fd, data, n)) != 0)
-            step = "writing: ";
-        else if (fsync(fd) != 0)
-            err = errno, step = "syncing: ";
-        if (close(fd) != 0 && !err) err = errno, step = "closing: ";
-        if (!err && rename(tmp, path) != 0)
-            err = errno, step = "renaming the temporary file: ";
-        else if (!err && (err = sync_folder(dir)) != 0) {
-            step = "syncing its folder: ";
-            unlink(path); /* not durable: take it back rather than leave a doubtful file */
-        }
-        if (err) unlink(tmp);
-    }
-    if (err)
-        poolsim_error_report(__FILE__, __LINE__, "cannot write %s: %s%s", path, step,
-                             strerror(err));
-    free(tmp);
-    free(dir);
-    return err ? POOLSIM_EIO : POOLSIM_OK;
+    return poolsim_fsio_write(path, data, n);
 }
 
 int poolsim_results_check_writable(const char *path)
 {
-    char *tmp, *dir;
-    if (temp_names(path, &tmp, &dir) != POOLSIM_OK)
-        POOLSIM_ERROR(POOLSIM_EIO, "cannot write %s: out of memory", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    int err = fd < 0 ? errno : 0;
-    if (fd >= 0) {
-        close(fd);
-        unlink(tmp);
-    }
-    if (err) poolsim_error_report(__FILE__, __LINE__, "cannot write %s: %s", path, strerror(err));
-    free(tmp);
-    free(dir);
-    return err ? POOLSIM_EIO : POOLSIM_OK;
+    return poolsim_fsio_check_writable(path);
 }

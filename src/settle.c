@@ -16,6 +16,8 @@
 
 #include <iconv.h>
 
+#include "poolsim/common.h"
+#include "poolsim/fsio.h"
 #include "poolsim/plan.h"
 
 #define NREQ         5                   /* required columns */
@@ -1526,89 +1528,23 @@ int poolsim_settle_write_csv(const poolsim_scenario *s, const poolsim_settlement
     return ferror(f) ? POOLSIM_EIO : POOLSIM_OK;
 }
 
-/* fsync the folder holding `path` so that the rename is durable. */
-static int sync_folder(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir;
-    if (!slash)
-        dir = strdup(".");
-    else if (slash == path)
-        dir = strdup("/");
-    else
-        dir = strndup(path, (size_t)(slash - path));
-    if (!dir) {
-        errno = ENOMEM;
-        return -1;
-    }
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    free(dir);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    int e = errno;
-    close(fd);
-    /* some file systems cannot sync a folder; the file itself is synced */
-    if (rc != 0 && (e == EINVAL || e == ENOTSUP)) rc = 0;
-    errno = e;
-    return rc;
-}
-
 int poolsim_settle_write_file(const poolsim_scenario *s, const poolsim_settlement *st,
-                              const char *path, FILE *diag)
+                              const char *path)
 {
-    const size_t n = strlen(path) + 48;
-    char *tmp = malloc(n);
-    if (!tmp) {
-        fprintf(diag, "poolsim: cannot write %s: %s\n", path, strerror(ENOMEM));
-        return POOLSIM_EIO;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) POOLSIM_ERROR(POOLSIM_EIO, "cannot write %s: out of memory", path);
+    int rc = poolsim_settle_write_csv(s, st, f);
+    if (fclose(f) != 0 && rc == POOLSIM_OK) rc = POOLSIM_EIO;
+    if (rc == POOLSIM_OK) {
+        rc = poolsim_fsio_write(path, buf, len);
+    } else {
+        poolsim_error_report(__FILE__, __LINE__, "cannot write %s: out of memory", path);
+        rc = POOLSIM_EIO;
     }
-    int fd = -1;
-    for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
-        snprintf(tmp, n, "%s.tmp.%ld.%d", path, (long)getpid(), attempt);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
-        if (fd < 0 && errno != EEXIST) break;
-    }
-    if (fd < 0) {
-        fprintf(diag, "poolsim: cannot write %s: %s\n", path, strerror(errno));
-        free(tmp);
-        return POOLSIM_EIO;
-    }
-    FILE *f = fdopen(fd, "w");
-    if (!f) {
-        int e = errno;
-        close(fd);
-        unlink(tmp);
-        free(tmp);
-        fprintf(diag, "poolsim: cannot write %s: %s\n", path, strerror(e));
-        return POOLSIM_EIO;
-    }
-    errno = 0;
-    int ok = poolsim_settle_write_csv(s, st, f) == POOLSIM_OK && fflush(f) == 0;
-    int e = errno;
-    if (ok && fsync(fileno(f)) != 0) {
-        ok = 0;
-        e = errno;
-    }
-    if (fclose(f) != 0 && ok) {
-        ok = 0;
-        e = errno;
-    }
-    if (ok && rename(tmp, path) != 0) {
-        ok = 0;
-        e = errno;
-    }
-    if (!ok) {
-        unlink(tmp);
-        free(tmp);
-        fprintf(diag, "poolsim: cannot write %s: %s\n", path, strerror(e ? e : EIO));
-        return POOLSIM_EIO;
-    }
-    free(tmp);
-    if (sync_folder(path) != 0) {
-        fprintf(diag, "poolsim: cannot write %s: syncing its folder: %s\n", path, strerror(errno));
-        return POOLSIM_EIO;
-    }
-    return POOLSIM_OK;
+    free(buf);
+    return rc;
 }
 
 /* ---- Readable table --------------------------------------------------------- */
@@ -1834,7 +1770,7 @@ int poolsim_settle_cmd(const poolsim_scenario *s, const char *flows_csv,
     poolsim_settle_opening_free(&op);
     poolsim_settle_flows_free(&flows);
     if (st != POOLSIM_OK) return st;
-    if (out_csv) st = poolsim_settle_write_file(s, &res, out_csv, diag);
+    if (out_csv) st = poolsim_settle_write_file(s, &res, out_csv);
     if (st == POOLSIM_OK && term && poolsim_settle_print_table(s, &res, term) != POOLSIM_OK) {
         fprintf(diag, "poolsim: cannot write the settlement table: %s\n", strerror(errno));
         st = POOLSIM_EIO;

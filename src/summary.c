@@ -20,6 +20,7 @@
 
 #include "poolsim/cli.h"
 #include "poolsim/common.h"
+#include "poolsim/fsio.h"
 #include "poolsim/jsonout.h"
 #include "poolsim/output.h"
 #include "poolsim/plot.h"
@@ -539,17 +540,16 @@ int poolsim_summary_write_xlsx(const poolsim_results *r, int lang, const char *p
     table t[POOLSIM_SUMMARY_NTABLES];
     st = build_tables(r, t);
     if (st) return st;
-    /* libxlsxwriter writes the whole file at workbook_close: build it under
-     * a temporary name beside `path`, then publish it atomically */
-    const char *slash = strrchr(path, '/');
-    size_t dn = slash ? (size_t)(slash - path) + 1 : 0;
-    size_t tn = strlen(path) + 48;
-    char *tmp = malloc(tn);
-    if (!tmp) {
+    /* libxlsxwriter writes the whole file at workbook_close: build it in an
+     * exclusive temporary beside `path`, then publish it */
+    char *tmp;
+    int fd;
+    st = poolsim_fsio_temp(path, &tmp, &fd);
+    if (st) {
         free_tables(t);
-        return POOLSIM_ENOMEM;
+        return st;
     }
-    snprintf(tmp, tn, "%.*s.poolsim-xlsx-%ld.tmp", (int)dn, path, (long)getpid());
+    close(fd);
     lxw_workbook *wb = workbook_new(tmp);
     if (!wb) {
         fprintf(stderr, "poolsim: cannot write %s (libxlsxwriter could not start a workbook)\n",
@@ -571,19 +571,10 @@ int poolsim_summary_write_xlsx(const poolsim_results *r, int lang, const char *p
             st = POOLSIM_EIO;
         }
     }
-    if (!st) {
-        size_t n = 0;
-        char *data = poolsim_output_read_file(tmp, &n);
-        if (!data) {
-            fprintf(stderr, "poolsim: cannot write %s: reading back %s: %s\n", path, tmp,
-                    strerror(errno));
-            st = POOLSIM_EIO;
-        } else {
-            st = poolsim_results_write_atomic(path, data, n);
-            free(data);
-        }
-    }
-    unlink(tmp);
+    if (!st)
+        st = poolsim_fsio_publish(tmp, path);
+    else
+        poolsim_fsio_discard(tmp);
     free(tmp);
     free_tables(t);
     return st;

@@ -19,9 +19,10 @@
  *       counties/<county>  attr name; burden_total_mean, burden_total_se,
  *                          burden_total_p95 [N]; burden_total_diff/ as above
  *
- * Writing: point 0's results go to a temporary name beside the final one,
- * /sweep is added, `complete` set on /sweep last, the file is flushed,
- * closed, fsync'ed and renamed, and the folder fsync'ed. HDF5 (serial
+ * Writing: point 0's results go to an exclusive temporary beside the final
+ * one (poolsim_fsio_temp), /sweep is added, `complete` set on /sweep last,
+ * the file is flushed, closed and published (poolsim_fsio_publish: fsync,
+ * rename, folder fsync). HDF5 (serial
  * build): one thread only. */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +35,7 @@
 #include <hdf5.h>
 
 #include "poolsim/common.h"
+#include "poolsim/fsio.h"
 #include "poolsim/h5out.h"
 #include "poolsim/results.h"
 #include "poolsim/sweep.h"
@@ -195,16 +197,6 @@ static void contents(poolsim_h5w *w, hid_t file, const poolsim_sweep_results *s)
     poolsim_h5util_close(g);
 }
 
-static int sync_path(const char *p, int folder)
-{
-    int fd = open(p, O_RDONLY | O_CLOEXEC | (folder ? O_DIRECTORY : 0));
-    if (fd < 0) return errno;
-    int err = 0;
-    if (fsync(fd) != 0 && !(folder && errno == EINVAL)) err = errno;
-    if (close(fd) != 0 && !err) err = errno;
-    return err;
-}
-
 static int check_finite(const poolsim_sweep_results *s, const char *path)
 {
     size_t N = (size_t)s->N, nl = N * (size_t)s->L, nlt = nl * (size_t)s->T,
@@ -242,30 +234,20 @@ int poolsim_sweep_write(const poolsim_sweep_results *s, const poolsim_results *b
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     int st = check_finite(s, path);
-    if (st == POOLSIM_OK) st = poolsim_results_check_writable(path);
+    if (st == POOLSIM_OK) st = poolsim_fsio_check_target(path);
     if (st != POOLSIM_OK) return st;
-    const char *slash = strrchr(path, '/');
-    const char *bn = slash ? slash + 1 : path;
-    size_t dlen = slash ? (size_t)(slash - path) : 0;
-    size_t n = strlen(path) + 64;
-    char *tmp = malloc(n), *dir = malloc(dlen + 2);
-    if (!tmp || !dir) {
-        free(tmp);
-        free(dir);
-        POOLSIM_ERROR(POOLSIM_ENOMEM, "cannot write %s: out of memory", path);
-    }
-    if (slash) {
-        memcpy(dir, path, dlen ? dlen : 1);
-        dir[dlen ? dlen : 1] = '\0';
-    } else {
-        strcpy(dir, ".");
-    }
-    snprintf(tmp, n, "%.*s.%s.sweep.%ld", (int)(slash ? dlen + 1 : 0), path, bn, (long)getpid());
+    /* point 0's results into an exclusive temporary, /sweep added, then
+     * published under `path` */
+    char *tmp;
+    int fd;
+    st = poolsim_fsio_temp(path, &tmp, &fd);
+    if (st != POOLSIM_OK) return st;
+    close(fd);
     st = poolsim_h5out_write(base, NULL, tmp);
     if (st != POOLSIM_OK) {
         fprintf(stderr, "poolsim: cannot write %s (see above)\n", path);
+        poolsim_fsio_discard(tmp);
         free(tmp);
-        free(dir);
         return st;
     }
     poolsim_h5w w;
@@ -282,29 +264,14 @@ int poolsim_sweep_write(const poolsim_sweep_results *s, const poolsim_results *b
         poolsim_h5util_fail(&w, H5I_INVALID_HID, "closing", "file");
     if (fapl >= 0) H5Pclose(fapl);
     poolsim_h5util_writer_close(&w);
-    int err = 0;
-    const char *step = "";
-    if (!w.failed) {
-        if ((err = sync_path(tmp, 0)) != 0)
-            step = "syncing";
-        else if (rename(tmp, path) != 0)
-            err = errno, step = "renaming the temporary file to it";
-        else if ((err = sync_path(dir, 1)) != 0) {
-            step = "syncing its folder";
-            unlink(path);
-        }
-    }
-    if (w.failed || err) {
-        unlink(tmp);
-        if (w.failed)
-            poolsim_error_report(__FILE__, __LINE__, "cannot write %s: %s", path, w.what);
-        else
-            poolsim_error_report(__FILE__, __LINE__, "cannot write %s: %s: %s", path, step,
-                                 strerror(err));
+    if (w.failed) {
+        poolsim_fsio_discard(tmp);
+        poolsim_error_report(__FILE__, __LINE__, "cannot write %s: %s", path, w.what);
         st = POOLSIM_EIO;
+    } else {
+        st = poolsim_fsio_publish(tmp, path);
     }
     free(tmp);
-    free(dir);
     return st;
 }
 

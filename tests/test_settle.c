@@ -988,9 +988,9 @@ static void test_write_file(void)
     /* success: the golden content, no temporary file left */
     snprintf(path, sizeof path, "%s/out.csv", dir);
     memout m;
-    mem_open(&m);
-    CU_ASSERT_EQUAL(poolsim_settle_write_file(&fx.s, &st, path, m.f), POOLSIM_OK);
-    char *d = mem_close(&m);
+    testutil_stderr_begin();
+    CU_ASSERT_EQUAL(poolsim_settle_write_file(&fx.s, &st, path), POOLSIM_OK);
+    char *d = testutil_stderr_end();
     CU_ASSERT_STRING_EQUAL(d, "");
     free(d);
     char *got = poolsim_output_read_file(path, NULL);
@@ -1004,11 +1004,14 @@ static void test_write_file(void)
 
     /* missing folder: message with path and reason */
     snprintf(path, sizeof path, "%s/no/such/out.csv", dir);
-    mem_open(&m);
-    CU_ASSERT_EQUAL(poolsim_settle_write_file(&fx.s, &st, path, m.f), POOLSIM_EIO);
-    d = mem_close(&m);
+    testutil_stderr_begin();
+    CU_ASSERT_EQUAL(poolsim_settle_write_file(&fx.s, &st, path), POOLSIM_EIO);
+    d = testutil_stderr_end();
     char want[700];
-    snprintf(want, sizeof want, "poolsim: cannot write %s: No such file or directory\n", path);
+    snprintf(want, sizeof want,
+             "poolsim: cannot write %s: creating a temporary file in its folder: No such file or "
+             "directory\n",
+             path);
     CU_ASSERT_STRING_EQUAL(d, want);
     free(d);
 
@@ -1021,13 +1024,13 @@ static void test_write_file(void)
     lim.rlim_cur = 200; /* bytes: the header alone is 160 */
     void (*oldsig)(int) = signal(SIGXFSZ, SIG_IGN);
     CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_FSIZE, &lim), 0);
-    mem_open(&m);
-    int rc = poolsim_settle_write_file(&fx.s, &st, path, m.f);
-    d = mem_close(&m);
+    testutil_stderr_begin();
+    int rc = poolsim_settle_write_file(&fx.s, &st, path);
     setrlimit(RLIMIT_FSIZE, &old);
+    d = testutil_stderr_end();
     signal(SIGXFSZ, oldsig);
     CU_ASSERT_EQUAL(rc, POOLSIM_EIO);
-    snprintf(want, sizeof want, "poolsim: cannot write %s: File too large\n", path);
+    snprintf(want, sizeof want, "poolsim: cannot write %s: writing: File too large\n", path);
     CU_ASSERT_STRING_EQUAL(d, want);
     free(d);
     CU_ASSERT_EQUAL(access(path, F_OK), -1);

@@ -66,3 +66,33 @@ poolsim_results *testutil_results(int T, int L, int C)
     CU_ASSERT_FATAL(poolsim_results_fill_test(r) == POOLSIM_OK);
     return r;
 }
+
+static int saved_stderr = -1;
+static FILE *capture;
+
+void testutil_stderr_begin(void)
+{
+    fflush(stderr);
+    capture = tmpfile();
+    CU_ASSERT_FATAL(capture != NULL);
+    saved_stderr = dup(2);
+    CU_ASSERT_FATAL(saved_stderr >= 0);
+    dup2(fileno(capture), 2);
+}
+
+char *testutil_stderr_end(void)
+{
+    fflush(stderr);
+    dup2(saved_stderr, 2);
+    close(saved_stderr);
+    saved_stderr = -1;
+    long n = ftell(capture);
+    char *s = malloc(n > 0 ? (size_t)n + 1 : 1);
+    CU_ASSERT_FATAL(s != NULL);
+    rewind(capture);
+    size_t k = n > 0 ? fread(s, 1, (size_t)n, capture) : 0;
+    s[k] = '\0';
+    fclose(capture);
+    capture = NULL;
+    return s;
+}

@@ -26,4 +26,9 @@ int testutil_count_entries(const char *dir);
  * (fatal assertions on failure). */
 poolsim_results *testutil_results(int T, int L, int C);
 
+/* Send stderr to a scratch file until testutil_stderr_end, which returns
+ * what was written (malloc'ed, "" when nothing) and restores stderr. */
+void testutil_stderr_begin(void);
+char *testutil_stderr_end(void);
+
 #endif

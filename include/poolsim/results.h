@@ -151,17 +151,15 @@ int poolsim_results_check_finite(const poolsim_results *r, const char *what_for)
 int poolsim_results_fill_test(poolsim_results *r);
 
 /* ---- Atomic output files (RELIABILITY.md promise 2) ----
- * Write n bytes to `path`: under "<dir>/.<base>.tmp.<pid>" in the same
- * folder, fsync'ed, closed, renamed, folder fsync'ed. On failure: a message
- * naming `path` and the system's reason on stderr, the temporary file
- * removed, nothing created or replaced under `path`, POOLSIM_EIO. (The one
- * exception: if only the final folder fsync fails, the renamed file is
- * removed, so an older file of that name is gone too.) */
+ * poolsim_fsio_write (fsio.h): an exclusive temporary in the same folder,
+ * fsync'ed, renamed, folder fsync'ed; a destination that is not a regular
+ * file is refused; inside poolsim_fsio_begin/commit the file is staged and
+ * published with the rest of its set. On failure: a message naming `path`,
+ * nothing created or replaced under `path`, POOLSIM_EIO. */
 int poolsim_results_write_atomic(const char *path, const void *data, size_t n);
 
-/* Whether `path` can be written later (its folder exists and accepts a new
- * file): creates and removes its temporary name. POOLSIM_OK, or POOLSIM_EIO
- * with a message naming the path. For checks before a long run. */
+/* poolsim_fsio_check_writable: the destination is acceptable and its
+ * folder accepts a new file. For checks before a long run. */
 int poolsim_results_check_writable(const char *path);
 
 #endif

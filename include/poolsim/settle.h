@@ -202,11 +202,11 @@ void poolsim_settle_free(poolsim_settlement *st);
  * error (no message: the caller knows the path). */
 int poolsim_settle_write_csv(const poolsim_scenario *s, const poolsim_settlement *st, FILE *f);
 
-/* The settlement CSV under `path`, atomically (temporary name in the same
- * folder, fsync, rename, folder fsync). POOLSIM_EIO with a message on diag
- * naming path and the system's reason. */
+/* The settlement CSV under `path`, atomically (poolsim_fsio_write).
+ * POOLSIM_EIO (or POOLSIM_EINTR) with a message on stderr naming path
+ * and the system's reason. */
 int poolsim_settle_write_file(const poolsim_scenario *s, const poolsim_settlement *st,
-                              const char *path, FILE *diag);
+                              const char *path);
 
 /* The readable table: one block per year and line, money in 10^4 yuan
  * (万元) when s->lang is "zh", else in thousands of yuan, 2 decimals;
