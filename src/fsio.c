@@ -176,8 +176,7 @@ int poolsim_fsio_temp(const char *path, char **tmp, int *fd)
         err = errno;
     }
     free(name);
-    POOLSIM_ERROR(POOLSIM_EIO, "cannot write %s: creating a temporary file in its folder: %s", path,
-                  strerror(err));
+    POOLSIM_ERROR(POOLSIM_EIO, "cannot write %s: %s", path, strerror(err));
 }
 
 int poolsim_fsio_check_writable(const char *path)
