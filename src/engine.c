@@ -102,8 +102,16 @@ int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
             w->balance[(size_t)l * uC + (size_t)c] = s->counties[c].balance[l];
             w->fin_prev[(size_t)l * uC + (size_t)c] = pl->levy_basis1[(size_t)l * uC + (size_t)c];
             rec[lay->county_burden_total + (size_t)l * uC + (size_t)c] = 0;
+            rec[lay->county_burden_worst_year + (size_t)l * uC + (size_t)c] = 0;
         }
         rec[lay->first_exh + (size_t)l] = 0;
+        rec[lay->city_burden_total + (size_t)l] = 0;
+        rec[lay->government_burden_total + (size_t)l] = 0;
+    }
+    /* who pays, per county over all lines (MODEL.md section 13) */
+    for (int c = 0; c < C; c++) {
+        for (int t = 0; t < T; t++) rec[lay->burden + (size_t)c * uT + (size_t)t] = 0;
+        rec[lay->burden_total + (size_t)c] = 0;
     }
     for (int t = 0; t < T; t++) {
         double lnP = log(w->drv->P[t]);
@@ -158,7 +166,7 @@ int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
             rec[lay->reserve_ratio + lt] = lo.reserve_end / lo.financing_total;
             rec[lay->exhaustion_year_prob + lt] = lo.exhausted;
             rec[lay->financing_total + lt] = lo.financing_total;
-            double etot = 0;
+            double etot = 0, gov = lo.city_burden;
             for (int c = 0; c < C; c++) {
                 size_t i = ((size_t)l * uC + (size_t)c) * uT + (size_t)t;
                 const poolsim_rules_county *k = &cty[c];
@@ -173,11 +181,29 @@ int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
                 rec[lay->balance + i] = k->balance_end;
                 rec[lay->shortfall_amount + i] = k->shortfall;
                 rec[lay->county_burden_total + (size_t)l * uC + (size_t)c] += k->county_share;
+                double *worst = &rec[lay->county_burden_worst_year + (size_t)l * uC + (size_t)c];
+                if (k->county_share > *worst) *worst = k->county_share;
+                rec[lay->burden + (size_t)c * uT + (size_t)t] += k->county_share;
+                gov += k->county_share;
             }
             rec[lay->expenditure_total + lt] = etot;
+            rec[lay->city_burden + lt] = lo.city_burden;
+            rec[lay->government_burden + lt] = gov;
+            rec[lay->city_burden_total + (size_t)l] += lo.city_burden;
+            rec[lay->government_burden_total + (size_t)l] += gov;
             if (lo.exhausted && rec[lay->first_exh + (size_t)l] == 0)
                 rec[lay->first_exh + (size_t)l] = t + 1;
         }
+    }
+    for (int c = 0; c < C; c++) {
+        const double *b = &rec[lay->burden + (size_t)c * uT];
+        double tot = 0, worst = 0;
+        for (int t = 0; t < T; t++) {
+            tot += b[t];
+            if (b[t] > worst) worst = b[t];
+        }
+        rec[lay->burden_total + (size_t)c] = tot;
+        rec[lay->burden_worst_year + (size_t)c] = worst;
     }
     return POOLSIM_OK;
 }

@@ -370,6 +370,21 @@ static void test_engine_closed_form(void)
     }
     EQ(r->county_burden_total.mean[POOLSIM_LC(r, 0, 0)], 25 + 778.415625);
     EQ(r->county_burden_total.mean[POOLSIM_LC(r, 0, 1)], 75 + 2335.246875);
+    /* who pays (MODEL.md section 13): the city 37.8875 in 2024; the
+     * governments 25 + 75 = 100 in 2023 and 778.415625 + 2335.246875 +
+     * 37.8875 = 3151.55 in 2024; worst years 778.415625 and 2335.246875;
+     * one line, so the county totals over all lines are the line's */
+    EQ(r->city_burden.mean[POOLSIM_LT(r, 0, 3)], 37.8875);
+    EQ(r->city_burden.p95[POOLSIM_LT(r, 0, 2)], 0);
+    EQ(r->city_burden_total.p99[0], 37.8875);
+    EQ(r->government_burden.mean[POOLSIM_LT(r, 0, 2)], 100);
+    EQ(r->government_burden.cvar95[POOLSIM_LT(r, 0, 3)], 3151.55);
+    EQ(r->government_burden_total.mean[0], 3251.55);
+    EQ(r->county_burden_worst_year.p95[POOLSIM_LC(r, 0, 0)], 778.415625);
+    EQ(r->county_burden_worst_year.mean[POOLSIM_LC(r, 0, 1)], 2335.246875);
+    EQ(r->burden.mean[1 * 4 + 2], 75); /* [C][T]: county b, 2023 */
+    EQ(r->burden_total.mean[0], 803.415625);
+    EQ(r->burden_worst_year.p99[1], 2335.246875);
     poolsim_results_free(r);
 
     /* unified from the start: B opens at R + sum S = 1000 + 500 = 1500;
@@ -469,6 +484,51 @@ static void test_engine_crn(void)
     poolsim_scenario_free(s2);
 }
 
+/* Who pays, on a stochastic run under both designs: per line and year
+ * the mean city burden is the sum of the counties' mean city_uncovered
+ * under county accounts (uncovered: city), the government burden the
+ * city's plus every county's; over all lines a county's burden is the sum
+ * of its lines' (means add exactly up to rounding); worst years bound
+ * every year's quantile. */
+static void test_engine_who_pays(void)
+{
+    const char *sets[] = {"reserve.uncovered=city", stoch[0], stoch[1], stoch[2], stoch[3]};
+    poolsim_scenario *s = load("scenarios/zhuzhou.yaml", 5, sets);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    poolsim_engine_opts o = {.paths = 500, .seed = 2, .threads = 2};
+    poolsim_results *r = NULL;
+    CU_ASSERT_EQUAL_FATAL(poolsim_engine_run(s, &o, &r, NULL), POOLSIM_OK);
+    int T = r->T, L = r->L, C = r->C, ok = 1, city_paid = 0;
+    for (int l = 0; l < L; l++)
+        for (int t = 0; t < T; t++) {
+            double unc = 0, cb = 0;
+            for (int c = 0; c < C; c++) {
+                unc += r->city_uncovered.mean[POOLSIM_LCT(r, l, c, t)];
+                cb += r->county_burden.mean[POOLSIM_LCT(r, l, c, t)];
+            }
+            double city = r->city_burden.mean[POOLSIM_LT(r, l, t)];
+            double gov = r->government_burden.mean[POOLSIM_LT(r, l, t)];
+            if (r->years[t] < 2024) ok &= fabs(city - unc) <= 1e-9 * fmax(1, unc);
+            city_paid |= city > 0;
+            ok &= fabs(gov - city - cb) <= 1e-9 * fmax(1, gov);
+        }
+    for (int c = 0; c < C; c++) {
+        double tot = 0;
+        for (int t = 0; t < T; t++) {
+            double sum = 0;
+            for (int l = 0; l < L; l++) sum += r->county_burden.mean[POOLSIM_LCT(r, l, c, t)];
+            ok &= fabs(r->burden.mean[(size_t)c * T + t] - sum) <= 1e-9 * fmax(1, sum);
+            ok &= r->burden.p95[(size_t)c * T + t] <= r->burden_worst_year.p95[c] * (1 + 1e-12);
+            tot += sum;
+        }
+        ok &= fabs(r->burden_total.mean[c] - tot) <= 1e-9 * fmax(1, tot);
+    }
+    CU_ASSERT(ok);
+    CU_ASSERT(city_paid);
+    poolsim_results_free(r);
+    poolsim_scenario_free(s);
+}
+
 void poolsim_test_pooling(void);
 void poolsim_test_pooling(void)
 {
@@ -486,4 +546,5 @@ void poolsim_test_pooling(void)
     CU_add_test(s, "engine: closed form over a transition", test_engine_closed_form);
     CU_add_test(s, "engine: 1, 2, 3 threads bit-identical", test_engine_threads);
     CU_add_test(s, "engine: CRN across city_share", test_engine_crn);
+    CU_add_test(s, "engine: who pays", test_engine_who_pays);
 }

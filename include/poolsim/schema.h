@@ -79,7 +79,24 @@
     X(financing, MS, LCT, REC, 1, "yuan", "pooled financing F")                                    \
     X(expenditure, MS, LCT, REC, 1, "yuan",                                                        \
       "expenditure E of the pooled fund, without the levy")                                        \
-    X(balance, MS, LCT, REC, 1, "yuan", "year-end accumulated county balance S")
+    X(balance, MS, LCT, REC, 1, "yuan", "year-end accumulated county balance S")                   \
+    X(city_burden, TAIL, LT, REC, 2, "yuan",                                                       \
+      "city-government payment: its share of a unified fund's gap, or the unpaid reserve shares "  \
+      "it carries under county accounts (reserve.uncovered: city)")                                \
+    X(city_burden_total, TAIL, L, REC, 2, "yuan",                                                  \
+      "city-government payment summed over the horizon (per path, then summarised)")              \
+    X(government_burden, TAIL, LT, REC, 2, "yuan",                                                 \
+      "payment of the city and all county governments for the line, per year")                     \
+    X(government_burden_total, TAIL, L, REC, 2, "yuan",                                            \
+      "payment of the city and all county governments summed over the horizon")                    \
+    X(county_burden_worst_year, TAIL, LC, REC, 2, "yuan",                                          \
+      "the largest yearly county-government burden of the path")                                   \
+    X(burden, TAIL, CT, REC, 2, "yuan",                                                            \
+      "county-government burden over all lines (both funds together), per year")                   \
+    X(burden_total, TAIL, C, REC, 2, "yuan",                                                       \
+      "county-government burden over all lines summed over the horizon")                           \
+    X(burden_worst_year, TAIL, C, REC, 2, "yuan",                                                  \
+      "the largest yearly county-government burden over all lines of the path")
 
 /* Per-path values kept by `run --save-paths` (HDF5 group /paths), each a
  * copy of a record slot: X(name, record slot, shape, units, description).
