@@ -29,7 +29,9 @@ int main(int argc, char **argv)
 #undef ADD
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
-    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+    /* a suite whose fixture (init) fails counts as failed */
+    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed() +
+                      CU_get_number_of_suites_failed();
     unsigned run = CU_get_number_of_tests_run();
     CU_cleanup_registry();
     return (failed == 0 && run > 0) ? 0 : 1;

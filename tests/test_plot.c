@@ -1,13 +1,15 @@
 /* Tests of src/plot.c and src/plot_charts.c: unit choice, gnuplot quoting
  * (checked by gnuplot itself), PATH search, format lists, the missing
- * gnuplot error, and a full render (files with the right magic bytes,
- * hostile names harmless). Also the helpers of src/output.c that plot,
+ * gnuplot error, a full render (files with the right magic bytes,
+ * hostile names harmless), and the data gnuplot is given (the inline data
+ * blocks of the script against closed forms of the synthetic results). Also the helpers of src/output.c that plot,
  * report and summary share (folders, reading files, templates, display
  * names, argument checks, reading the results file).
  *
- * Leaves <build>/test_report_results.h5 (synthetic data, T=10 L=2 C=9,
- * hostile scenario and county names) for tests/cli/plot.sh, report.sh and
- * summary.sh, which run after the CUnit suites. */
+ * The suite's fixture (not a test) writes <build>/test_report_results.h5
+ * (synthetic data, T=10 L=2 C=9, hostile scenario and county names) for
+ * tests/cli/plot.sh, report.sh and summary.sh, which run after the CUnit
+ * suites. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -25,6 +27,7 @@
 #include "poolsim/plot.h"
 #include "poolsim/results.h"
 #include "test_util.h"
+#include "../src/plot_internal.h" /* the gnuplot script */
 
 static int file_starts_with(const char *path, const void *magic, size_t n)
 {
@@ -483,22 +486,175 @@ static void test_render_gnuplot_fails(void)
     testutil_rm_tree(dir);
 }
 
-/* The results file the command-line tests use. */
-static void test_write_cli_file(void)
+/* ---- the data gnuplot is given ---- */
+
+/* The gnuplot script of every chart of r (files named, not drawn). */
+static char *chart_script(const poolsim_results *r, int lang)
+{
+    poolsim_chart_set set;
+    CU_ASSERT_EQUAL_FATAL(poolsim_plot_charts_list(r, lang, &set), POOLSIM_OK);
+    for (int i = 0; i < set.n; i++) {
+        char name[200];
+        snprintf(name, sizeof name, "/nonexistent/%s.png", set.chart[i].name);
+        set_str(&set.chart[i].file[0], name);
+    }
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_EQUAL(poolsim_plot_charts_script(r, lang, &set, f), POOLSIM_OK);
+    fclose(f);
+    poolsim_chart_set_free(&set);
+    return text;
+}
+
+/* The rows of the inline data block `name` (e.g. "$fan0"): up to maxrows
+ * rows of ncol numbers into v; returns the number of rows (-1: no block,
+ * or a row without ncol numbers). */
+static int data_block(const char *script, const char *name, int ncol, double *v, int maxrows)
+{
+    char head[64];
+    snprintf(head, sizeof head, "%s << EOD\n", name);
+    const char *p = strstr(script, head);
+    if (!p) return -1;
+    p += strlen(head);
+    int rows = 0;
+    while (strncmp(p, "EOD\n", 4) != 0 && rows < maxrows) {
+        for (int j = 0; j < ncol; j++) {
+            char *end;
+            v[rows * ncol + j] = strtod(p, &end);
+            if (end == p) return -1;
+            p = end;
+        }
+        if (*p != '\n') return -1;
+        p++;
+        rows++;
+    }
+    return strncmp(p, "EOD\n", 4) == 0 ? rows : -1;
+}
+
+#define NEAR(a, b) CU_ASSERT_DOUBLE_EQUAL((a), (b), 1e-9 * fmax(1.0, fabs(b)))
+
+/* Fan charts: year, p05 p25 p50 p75 p95 of the reserve ratio and the cap,
+ * in %, drawn as the 90% band (columns 2:6), the 50% band (3:5), the median
+ * (4) and the cap (7). The synthetic results (poolsim_results_fill_test)
+ * have quantile(p) = m (1 + (p - 0.5)), m = 0.25 - 0.02 t + 0.001 l, and
+ * the cap 0.30 + 0.01 l: the expected numbers come from that closed form,
+ * not from the results struct. */
+static void test_fan_data(void)
+{
+    poolsim_results *r = hostile_results("/nonexistent/flag");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    char *sc = chart_script(r, POOLSIM_LANG_EN);
+    const double probs[5] = {0.05, 0.25, 0.50, 0.75, 0.95};
+    for (int l = 0; l < 2; l++) {
+        char name[16];
+        double v[10 * 7];
+        snprintf(name, sizeof name, "$fan%d", l);
+        CU_ASSERT_EQUAL_FATAL(data_block(sc, name, 7, v, 10), 10);
+        for (int t = 0; t < 10; t++) {
+            const double *row = &v[t * 7];
+            double m = 0.25 - 0.02 * t + 0.001 * l;
+            CU_ASSERT_EQUAL(row[0], 2021 + t);
+            for (int k = 0; k < 5; k++) NEAR(row[1 + k], 100 * m * (1 + (probs[k] - 0.5)));
+            NEAR(row[6], 100 * (0.30 + 0.01 * l));
+        }
+        /* the columns each layer draws */
+        char want[200];
+        snprintf(want, sizeof want, "plot $fan%d using 1:2:6 with filledcurves", l);
+        CU_ASSERT_PTR_NOT_NULL(strstr(sc, want));
+        snprintf(want, sizeof want, "$fan%d using 1:3:5 with filledcurves", l);
+        CU_ASSERT_PTR_NOT_NULL(strstr(sc, want));
+        snprintf(want, sizeof want, "$fan%d using 1:4 with linespoints", l);
+        CU_ASSERT_PTR_NOT_NULL(strstr(sc, want));
+        snprintf(want, sizeof want, "$fan%d using 1:7 with steps", l);
+        CU_ASSERT_PTR_NOT_NULL(strstr(sc, want));
+    }
+    free(sc);
+    poolsim_results_free(r);
+}
+
+/* Wilson score interval, 95% (z = 1.959963984540054), by its formula. */
+static void wilson95(double k, double n, double *lo, double *hi)
+{
+    const double z = 1.959963984540054, p = k / n, z2 = z * z;
+    double c = (p + z2 / (2 * n)) / (1 + z2 / n);
+    double h = z / (1 + z2 / n) * sqrt(p * (1 - p) / n + z2 / (4 * n * n));
+    *lo = c - h;
+    *hi = c + h;
+}
+
+/* Exhaustion and first-year charts: line 0 of the test results has
+ * P(exhausted by year t+1) = 0.0025 (t+1)^2 of 10000 paths; its interval
+ * is the Wilson interval; first exhausted in year t+1: 0.25 (2t+1) %.
+ * Burden charts: per county (first on top) the mean, p95 and p99 of the
+ * horizon's total, which the test results set at 1 : 3 : 5, each in
+ * proportion to sum_t f(l,c,t), f = 1000 (l+1) + 100 (c+1) + t + 1. */
+static void test_exhaustion_burden_data(void)
+{
+    poolsim_results *r = hostile_results("/nonexistent/flag");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    char *sc = chart_script(r, POOLSIM_LANG_ZH);
+    double v[10 * 9];
+    CU_ASSERT_EQUAL_FATAL(data_block(sc, "$exh", 7, v, 10), 10);
+    for (int t = 0; t < 10; t++) {
+        double p = 0.0025 * (t + 1) * (t + 1), lo, hi;
+        wilson95(p * 10000, 10000, &lo, &hi);
+        CU_ASSERT_EQUAL(v[t * 7], 2021 + t);
+        NEAR(v[t * 7 + 1], 100 * p);
+        CU_ASSERT_DOUBLE_EQUAL(v[t * 7 + 2], 100 * lo, 1e-7);
+        CU_ASSERT_DOUBLE_EQUAL(v[t * 7 + 3], 100 * hi, 1e-7);
+        /* line 1: the results' own values, in % */
+        size_t i = POOLSIM_LT(r, 1, t);
+        NEAR(v[t * 7 + 4], 100 * r->exhaustion_prob[i]);
+        NEAR(v[t * 7 + 5], 100 * r->exhaustion_lo[i]);
+        NEAR(v[t * 7 + 6], 100 * r->exhaustion_hi[i]);
+    }
+    CU_ASSERT_EQUAL_FATAL(data_block(sc, "$first", 3, v, 10), 10);
+    for (int t = 0; t < 10; t++) {
+        CU_ASSERT_EQUAL(v[t * 3], 2021 + t);
+        NEAR(v[t * 3 + 1], 0.25 * (2 * t + 1));
+    }
+    for (int l = 0; l < 2; l++) {
+        char name[16];
+        snprintf(name, sizeof name, "$bur%d", l);
+        CU_ASSERT_EQUAL_FATAL(data_block(sc, name, 4, v, 9), 9);
+        double f0 = 0;
+        for (int t = 0; t < 10; t++) f0 += 1000.0 * (l + 1) + 100.0 + t + 1;
+        double unit = v[1] / f0; /* rows in county order */
+        for (int c = 0; c < 9; c++) {
+            double fc = 0;
+            for (int t = 0; t < 10; t++) fc += 1000.0 * (l + 1) + 100.0 * (c + 1) + t + 1;
+            const double *row = &v[c * 4];
+            CU_ASSERT_EQUAL(row[0], 8 - c); /* first county on top */
+            NEAR(row[1], unit * fc);
+            NEAR(row[2], 3 * unit * fc);
+            NEAR(row[3], 5 * unit * fc);
+        }
+    }
+    free(sc);
+    poolsim_results_free(r);
+}
+
+/* Suite fixture, not a test: the results file the command-line tests use
+ * (written when the suite starts; CUnit reports the suite as failed to
+ * initialise when it cannot be written). */
+static int write_cli_file(void)
 {
     char b[256], path[400], flag[400];
     testutil_build_dir(b, sizeof b);
     snprintf(path, sizeof path, "%s/test_report_results.h5", b);
     snprintf(flag, sizeof flag, "%s/PWNED-by-a-name", b);
     poolsim_results *r = hostile_results(flag);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-    CU_ASSERT_EQUAL(poolsim_h5out_write(r, NULL, path), POOLSIM_OK);
+    int st = r ? poolsim_h5out_write(r, NULL, path) : POOLSIM_ENOMEM;
     poolsim_results_free(r);
+    if (st != POOLSIM_OK) fprintf(stderr, "plot suite: cannot write %s\n", path);
+    return st != POOLSIM_OK;
 }
 
 void poolsim_test_plot(void)
 {
-    CU_pSuite s = CU_add_suite("plot", NULL, NULL);
+    CU_pSuite s = CU_add_suite("plot", write_cli_file, NULL);
     CU_add_test(s, "money unit by magnitude", test_unit);
     CU_add_test(s, "thousands grouping", test_group);
     CU_add_test(s, "gnuplot quoting", test_quote);
@@ -513,5 +669,6 @@ void poolsim_test_plot(void)
     CU_add_test(s, "missing gnuplot", test_render_missing_gnuplot);
     CU_add_test(s, "gnuplot failure reported", test_render_gnuplot_fails);
     CU_add_test(s, "all charts in png, svg, pdf with hostile names", test_render);
-    CU_add_test(s, "results file for the command-line tests", test_write_cli_file);
+    CU_add_test(s, "fan chart data: the quantiles, cap and columns drawn", test_fan_data);
+    CU_add_test(s, "exhaustion, first-year and burden chart data", test_exhaustion_burden_data);
 }
