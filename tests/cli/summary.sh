@@ -25,10 +25,43 @@ grep -q '^  炎陵县 ' "$tmp/out.txt" || fail "county rows missing"
 # line employee of the test file: P(exhausted by year t) = 0.0025 t^2 (t = 1 for 2021)
 grep -q '^  2021 *0\.25% ' "$tmp/out.txt" || fail "P(exhausted by 2021) is not 0.25%"
 grep -q '^  2030 *25\.00% ' "$tmp/out.txt" || fail "P(exhausted by 2030) is not 25%"
-# CJK names take two columns: the numbers of the county table line up
-awk '/^  county +mean/ { on = 1; next } on && NF == 0 { on = 0 } on { print }' "$tmp/out.txt" |
-    head -9 > "$tmp/counties.txt"
-[ "$(wc -l < "$tmp/counties.txt")" -eq 9 ] || fail "county table not found"
+# CJK names take two columns: in every county table (one per line) the
+# right-aligned numbers of each column end in the same display column on
+# every row and under their header, counted with Unicode's East Asian Width
+# (W and F: two columns; combining marks: none), and the names start in
+# column 2
+python3 - "$tmp/out.txt" <<'EOF' || fail "county tables do not line up (display width)"
+import re, sys, unicodedata
+
+def width(s):
+    return sum(0 if unicodedata.combining(ch) else
+               2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+
+tables, cur = [], None
+for ln in open(sys.argv[1], encoding="utf-8").read().split("\n"):
+    if re.match(r"^  county +mean +p95 +p99 +CVaR95$", ln):
+        cur = [ln]
+        tables.append(cur)
+    elif cur is not None:
+        if ln.strip():
+            cur.append(ln)
+        else:
+            cur = None
+bad = 0
+if len(tables) != 2 or any(len(t) != 10 for t in tables):
+    print("expected 2 county tables of a header and 9 rows:", [len(t) for t in tables])
+    sys.exit(1)
+for t in tables:
+    want = None
+    for ln in t:
+        cells = [m.end() for m in re.finditer(r"\S+", ln)][-4:]
+        ends = [width(ln[:e]) for e in cells]
+        want = want or ends
+        if ends != want or not ln.startswith("  ") or ln[2] == " ":
+            print("misaligned:", ln, ends, "expected", want)
+            bad = 1
+sys.exit(bad)
+EOF
 
 for t in exhaustion first_exhaustion reserve_ratio reserve_balance line_totals shortfall county_burden \
          county_burden_total county_means; do
