@@ -82,6 +82,38 @@ static void test_paired_hand(void)
 
 /* ---- lever parsing ---------------------------------------------------------- */
 
+/* One CSV field as the sweep and compare CSVs write it (RFC 4180): quoted
+ * when it holds a comma, a quote, CR or LF, quotes doubled; else as is
+ * (leading = + - @ included: no formula guard yet). */
+static void test_csv_field(void)
+{
+    const char *cases[][2] = {
+        {"plain", "plain"},
+        {"a,b", "\"a,b\""},
+        {"say \"hi\"", "\"say \"\"hi\"\"\""},
+        {"x\ny", "\"x\ny\""},
+        {"x\ry", "\"x\ry\""},
+        {"\"", "\"\"\"\""},
+        {"", ""},
+        {"=1+2", "=1+2"},
+        {"-1", "-1"},
+        {"株洲, 市", "\"株洲, 市\""},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+        poolsim_sweep_csv_field(f, cases[k][0]);
+        fclose(f);
+        if (strcmp(buf, cases[k][1]) != 0)
+            fprintf(stderr, "\nCSV field of '%s': got '%s', expected '%s'", cases[k][0], buf,
+                    cases[k][1]);
+        CU_ASSERT_STRING_EQUAL(buf, cases[k][1]);
+        free(buf);
+    }
+}
+
 static void test_lever_parse(void)
 {
     poolsim_sweep_lever lv;
@@ -211,12 +243,14 @@ static void test_crn_bit_identical(void)
     for (long p = 0; p < n; p++) {
         const double *x = r0 + (size_t)p * lay.n, *y = r1 + (size_t)p * lay.n;
         size_t a = 0 * T, b = 1 * T; /* line 0: county a at 0, b at T */
-        size_t offs[] = {lay.financing, lay.expenditure,          lay.county_burden, lay.shortfall_amount,
-                         lay.balance, lay.reserve_paid, lay.levy,   lay.shortfall};
+        size_t offs[] = {lay.financing, lay.expenditure,  lay.county_burden, lay.shortfall_amount,
+                         lay.balance,   lay.reserve_paid, lay.levy,          lay.shortfall};
         for (size_t k = 0; k < sizeof offs / sizeof offs[0]; k++)
             b_same &= memcmp(x + offs[k] + b, y + offs[k] + b, T * sizeof(double)) == 0;
-        b_same &= memcmp(x + lay.county_burden_total + 1, y + lay.county_burden_total + 1, sizeof(double)) == 0;
-        a_changed |= memcmp(x + lay.expenditure + a, y + lay.expenditure + a, T * sizeof(double)) != 0;
+        b_same &= memcmp(x + lay.county_burden_total + 1, y + lay.county_burden_total + 1,
+                         sizeof(double)) == 0;
+        a_changed |=
+            memcmp(x + lay.expenditure + a, y + lay.expenditure + a, T * sizeof(double)) != 0;
         /* the levy never runs: the cap stops it */
         for (size_t t = 0; t < T; t++) CU_ASSERT_EQUAL(x[lay.levy + b + t], 0.0);
     }
@@ -540,6 +574,7 @@ void poolsim_test_sweep(void)
     CU_pSuite s = CU_add_suite("sweep", NULL, NULL);
     CU_add_test(s, "paired difference by hand", test_paired_hand);
     CU_add_test(s, "lever values split outside braces", test_lever_parse);
+    CU_add_test(s, "CSV fields quoted (RFC 4180)", test_csv_field);
     CU_add_test(s, "global budget and dated levers by hand (engine)", test_levers_by_hand);
     CU_add_test(s, "global budget pays exactly B with random claims", test_budget_random_claims);
     CU_add_test(s, "common random numbers: county b bit-identical", test_crn_bit_identical);

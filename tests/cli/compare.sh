@@ -33,6 +33,13 @@ $3 == "reserve_ratio_mean" { n2++; t = $4 - 2020; if (!($5 == 0 && near($6, 0.00
 $3 == "county_burden_total_mean" { n3++; if (!($2 == "a" && $5 == 100000 && $6 == 125000 && $7 == 25000 && $8 == 0 && $9 == 25000 && $10 == 25000)) bad = bad " " NR }
 END { if (bad != "" || n1 != 5 || n2 != 5 || n3 != 1) { print "rows:" bad, n1, n2, n3; exit 1 } }' "$tmp/c.csv" ||
     { say "CSV values differ from the hand computation"; cat "$tmp/c.csv"; }
+# read as CSV (RFC 4180, the same field writer as the sweep CSV, whose
+# quoting tests/cli/sweep.sh and the sweep suite check): 11 records of 13 fields
+python3 - "$tmp/c.csv" <<'EOF' || say "CSV records"
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8")))
+sys.exit(0 if len(rows) == 12 and all(len(r) == 13 for r in rows) else 1)
+EOF
 grep -q '"exhaustion_prob"' "$tmp/c.json" || say "JSON lacks exhaustion_prob"
 grep -q 'P(exhausted by 2025)' "$tmp/stdout" || { say "no table"; cat "$tmp/stdout"; }
 
