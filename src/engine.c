@@ -94,7 +94,7 @@ int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
     const poolsim_scenario *s = pl->s;
     int T = pl->T, L = pl->L, C = pl->C;
     size_t uT = (size_t)T, uC = (size_t)C;
-    poolsim_drivers_draw(s, path, w->rng, w->drv);
+    poolsim_drivers_draw_seed(s, seed, path, w->rng, w->drv);
     const double *W = w->drv->W;
     for (int l = 0; l < L; l++) {
         w->reserve[l] = pl->reserve_initial[l];

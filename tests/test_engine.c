@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <CUnit/CUnit.h>
+#include <gsl/gsl_cdf.h>
 
 #include "poolsim/engine.h"
 #include "poolsim/qhist.h"
@@ -178,17 +179,27 @@ static void test_histogram_mode(void)
     poolsim_scenario_free(s);
 }
 
-/* The reported standard errors are honest: over 30 seeds, the spread of
- * the estimated means matches the mean reported SE. With 30 seeds the
- * sample sd has a relative standard error of about 1/sqrt(2*29) = 0.13, so
- * the ratio must lie within 1 +- 4 * 0.13 (checked for the reserve balance
- * and a county's expenditure in the last year). */
+/* The reported standard errors are honest: over K seeds the spread of the
+ * estimated means matches the mean reported SE. The estimates of K seeds
+ * are K independent draws of a (nearly normal, 400 paths) estimator with
+ * standard deviation sigma = the true SE, so (K-1) s^2 / sigma^2 is
+ * chi-square with K-1 degrees of freedom, and s / SE lies in
+ * [sqrt(chi2_(a/2) / (K-1)), sqrt(chi2_(1-a/2) / (K-1))] with probability
+ * 1 - a. With a = 1e-4 (a false failure for one seed set in 10,000) and
+ * K = 150 that is [0.78, 1.23]: an SE off by sqrt(2) either way (a
+ * variance for a standard deviation over n, n - 1 paths for 2n...) fails,
+ * which 30 seeds ([0.53, 1.54]) could not tell. Checked for the reserve
+ * balance and a county's expenditure in the last year. */
 static void test_se_honest(void)
 {
     poolsim_scenario *s = load("tests/data/engine_small.yaml");
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-    const int K = 30;
-    double m1[30], m2[30], se1 = 0, se2 = 0;
+    enum { K = 150 };
+    const double a = 1e-4, df = K - 1;
+    const double lo = sqrt(gsl_cdf_chisq_Pinv(a / 2, df) / df),
+                 hi = sqrt(gsl_cdf_chisq_Pinv(1 - a / 2, df) / df);
+    CU_ASSERT(lo > 0.78 && lo < 0.79 && hi > 1.23 && hi < 1.24);
+    double m1[K], m2[K], se1 = 0, se2 = 0;
     for (int k = 0; k < K; k++) {
         poolsim_engine_opts o = {.paths = 400, .seed = 1000u + (unsigned)k, .threads = 2};
         poolsim_results *r = NULL;
@@ -205,8 +216,11 @@ static void test_se_honest(void)
     for (int k = 0; k < K; k++)
         v1 += (m1[k] - a1) * (m1[k] - a1), v2 += (m2[k] - a2) * (m2[k] - a2);
     double sd1 = sqrt(v1 / (K - 1)), sd2 = sqrt(v2 / (K - 1));
-    CU_ASSERT(sd1 / se1 > 0.48 && sd1 / se1 < 1.52);
-    CU_ASSERT(sd2 / se2 > 0.48 && sd2 / se2 < 1.52);
+    if (!(sd1 / se1 > lo && sd1 / se1 < hi && sd2 / se2 > lo && sd2 / se2 < hi))
+        fprintf(stderr, "\nspread / reported SE: %g and %g (expected in [%g, %g])", sd1 / se1,
+                sd2 / se2, lo, hi);
+    CU_ASSERT(sd1 / se1 > lo && sd1 / se1 < hi);
+    CU_ASSERT(sd2 / se2 > lo && sd2 / se2 < hi);
     poolsim_scenario_free(s);
 }
 

@@ -28,4 +28,9 @@ void poolsim_drivers_free(poolsim_drivers *d);
 void poolsim_drivers_draw(const poolsim_scenario *s, uint32_t path, gsl_rng *r,
                           poolsim_drivers *d /* OUT */);
 
+/* The same with the seed given (the run's seed, which `sweep --seed` and
+ * the engine options may set apart from simulation.seed). */
+void poolsim_drivers_draw_seed(const poolsim_scenario *s, unsigned long long seed, uint32_t path,
+                               gsl_rng *r, poolsim_drivers *d /* OUT */);
+
 #endif

@@ -69,6 +69,20 @@ rc=$?
 [ "$rc" -eq 3 ] || say "unwritable output exited $rc (expected 3)"
 grep -qF "cannot write $tmp/no/x.h5: No such file or directory" "$tmp/stderr" ||
     { say "no I/O message naming the path"; cat "$tmp/stderr"; }
+# --seed S: point 0 of a sweep is `run --seed S` (every random driver on
+# the run's seed, not on simulation.seed)
+if command -v h5dump >/dev/null 2>&1; then
+    "$POOLSIM" sweep tests/data/sweep_small.yaml -n 300 --seed 7 --set reserve.levy_rate=0.1,0.08 \
+        -o "$tmp/s7.h5" -q >/dev/null 2>&1 || say "sweep --seed 7 failed"
+    "$POOLSIM" run tests/data/sweep_small.yaml -n 300 --seed 7 --set reserve.levy_rate=0.1 \
+        -o "$tmp/r7.h5" -q >/dev/null 2>&1 || say "run --seed 7 failed"
+    for d in /lines/fund/reserve_balance/mean /lines/fund/counties/a/expenditure/mean; do
+        a=$(h5dump -m %.17g -d "$d" "$tmp/s7.h5" | sed -n '/DATA {/,/}/p')
+        b=$(h5dump -m %.17g -d "$d" "$tmp/r7.h5" | sed -n '/DATA {/,/}/p')
+        [ -n "$a" ] && [ "$a" = "$b" ] || say "sweep --seed 7 point 0 differs from run --seed 7 ($d)"
+    done
+fi
+
 # CSV quoting (RFC 4180): lever texts with a comma, quotes, a line break
 # and leading = + - @ come back from a CSV reader exactly as given, one
 # record per grid point, every record as wide as the header. `name` does
