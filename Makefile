@@ -8,6 +8,7 @@
 #   make valgrind   unit suites under valgrind (memcheck; definite leaks fail, libgomp's
 #                   thread-pool "possibly lost" blocks are reported, not failed)
 #   make coverage   line coverage of the unit suites (gcov), in build-cov/
+#   make check-layers  no call goes from a module to the same or a higher layer (docs/DESIGN.md)
 #   make clean
 .SUFFIXES:
 
@@ -37,7 +38,7 @@ WARN = -Wall -Wextra -Wshadow -Wconversion -Wstrict-prototypes -Wmissing-prototy
 OPT ?= -O2 -g
 CFLAGS += -std=c17 $(OPT) $(WARN) -ffp-contract=off -fopenmp -D_POSIX_C_SOURCE=200809L \
           -Iinclude -isystem /usr/include/Random123 $(PKG_CFLAGS) $(MPIFLAGS)
-LDLIBS += $(PKG_LIBS) -lcsv -lm
+LDLIBS += $(PKG_LIBS) -lcsv -lunistring -lm
 LDFLAGS += -fopenmp
 ifeq ($(COVERAGE),1)
 BUILD = build-cov
@@ -73,9 +74,7 @@ $(BUILD)/libpoolsim.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-# objects, not the archive: commands are weak symbols, which do not pull
-# archive members in
-$(BUILD)/poolsim: $(BUILD)/main.o $(LIB_OBJ)
+$(BUILD)/poolsim: $(BUILD)/main.o $(BUILD)/libpoolsim.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # ./poolsim is the binary of the last build (plain or MPI=1)
@@ -124,9 +123,13 @@ coverage: deps-test
 	@cd build-cov && for f in ../src/*.c; do gcov -n -o . $$f 2>/dev/null | head -2; done | \
 	    awk '/^File/ { f = $$2 } /^Lines/ { sub("executed:", "", $$2); printf "%-28s %8s of %s lines\n", f, $$2, $$4 }'
 
+# every call between object files goes to a lower layer (docs/DESIGN.md)
+check-layers: poolsim
+	scripts/check-layers.sh $(BUILD)
+
 clean:
 	rm -rf build build-mpi build-cov poolsim
 
-.PHONY: all deps deps-test demo test bench valgrind coverage clean FORCE
+.PHONY: all deps deps-test demo test bench valgrind coverage check-layers clean FORCE
 
 -include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/main.d

@@ -13,6 +13,7 @@
 
 #include "poolsim/common.h"
 #include "poolsim/cli.h"
+#include "poolsim/provenance.h"
 #include "poolsim/engine.h"
 #include "poolsim/h5out.h"
 #include "poolsim/jsonout.h"
@@ -126,7 +127,7 @@ int poolsim_cmd_run(int argc, char **argv)
     }
     poolsim_cli_signals();
     char start[32];
-    poolsim_cli_now_iso(start, sizeof start);
+    poolsim_now_iso(start, sizeof start);
     double t0 = poolsim_now_seconds();
     poolsim_engine_opts eo = {.paths = s->paths,
                               .seed = s->seed,
@@ -173,7 +174,7 @@ int poolsim_cmd_run(int argc, char **argv)
         return poolsim_status_exit(st);
     }
     double secs = poolsim_now_seconds() - t0;
-    st = poolsim_cli_provenance(r, secs, start);
+    st = poolsim_provenance_fill(r, secs, start);
     free(r->scenario_text);
     r->scenario_text = s->source_text ? strdup(s->source_text) : strdup("");
     free(r->resolved_text);

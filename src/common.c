@@ -104,3 +104,5 @@ uint32_t poolsim_hash32(const char *s, uint32_t h)
     }
     return h;
 }
+
+volatile sig_atomic_t poolsim_stop_signal = 0;

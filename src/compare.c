@@ -1,9 +1,8 @@
-/* poolsim: `poolsim compare A.yaml B.yaml` -- two scenarios on the same
- * random numbers (same seed and paths: MODEL.md section 6), with paired
+/* poolsim: paired comparison of two scenarios (`poolsim compare`: src/cli_compare.c) -- two
+ * scenarios on the same random numbers (same seed and paths: MODEL.md section 6), with paired
  * differences B - A and their intervals (include/poolsim/sweep.h). The two
  * scenarios must have the same years, line ids and county ids, in the same
  * order: path p of A and path p of B then share every random draw. */
-#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,26 +11,11 @@
 
 #include <jansson.h>
 
-#include "poolsim/cli.h"
 #include "poolsim/common.h"
 #include "poolsim/mpi.h"
 #include "poolsim/sweep.h"
 
-/* Paired comparison of two evaluations. Per line l and year t:
- * exhaustion indicator (first exhaustion <= t) and year-end reserve ratio;
- * per line and county: burden summed over the horizon. */
-typedef struct {
-    int T, L, C;
-    long P;
-    double *exh_a, *exh_b;       /* [L][T] P(exhausted by t) */
-    poolsim_paired *exh;         /* [L][T] */
-    double *ratio_a, *ratio_b;   /* [L][T] mean year-end reserve ratio */
-    poolsim_paired *ratio;       /* [L][T] */
-    double *burden_a, *burden_b; /* [L][C] mean burden total */
-    poolsim_paired *burden;      /* [L][C] */
-} cmp_t;
-
-static void cmp_free(cmp_t *c)
+void poolsim_compare_free(poolsim_compare *c)
 {
     free(c->exh_a);
     free(c->exh_b);
@@ -51,7 +35,8 @@ static void ratio_of(const poolsim_saved_paths *sp, int l, int t, double *x)
     for (size_t p = 0; p < P; p++) x[p] = sp->reserve_ratio[((size_t)l * P + p) * T + (size_t)t];
 }
 
-static int compute(const poolsim_sweep_eval *a, const poolsim_sweep_eval *b, cmp_t *c)
+int poolsim_compare_compute(const poolsim_sweep_eval *a, const poolsim_sweep_eval *b,
+                            poolsim_compare *c)
 {
     memset(c, 0, sizeof *c);
     c->T = a->T;
@@ -73,7 +58,7 @@ static int compute(const poolsim_sweep_eval *a, const poolsim_sweep_eval *b, cmp
         !c->burden_a || !c->burden_b || !c->burden || !xa || !xb) {
         free(xa);
         free(xb);
-        cmp_free(c);
+        poolsim_compare_free(c);
         POOLSIM_ERROR(POOLSIM_ENOMEM, "compare: out of memory");
     }
     for (size_t l = 0; l < L; l++) {
@@ -110,12 +95,6 @@ static int compute(const poolsim_sweep_eval *a, const poolsim_sweep_eval *b, cmp
 
 /* ---- output ------------------------------------------------------------------------ */
 
-typedef struct {
-    const char *a, *b;
-    const poolsim_sweep_eval *ea, *eb;
-    const cmp_t *c;
-} out_ctx;
-
 static void csv_row(FILE *f, const char *line, const char *county, const char *q, int year,
                     double a, double b, const poolsim_paired *d)
 {
@@ -134,10 +113,10 @@ static void csv_row(FILE *f, const char *line, const char *county, const char *q
     fputc('\n', f);
 }
 
-static int fill_csv(FILE *f, const void *vctx)
+int poolsim_compare_fill_csv(FILE *f, const void *vctx)
 {
-    const out_ctx *o = vctx;
-    const cmp_t *c = o->c;
+    const poolsim_compare_out *o = vctx;
+    const poolsim_compare *c = o->c;
     const poolsim_results *r = o->ea->res;
     fputs("line,county,quantity,year,a,b,diff,diff_se,diff_lo,diff_hi,diff_se_unpaired,"
           "diff_lo_unpaired,diff_hi_unpaired\n",
@@ -193,10 +172,10 @@ static json_t *jseries(const double *a, const double *b, const poolsim_paired *d
     return o;
 }
 
-static int fill_json(FILE *f, const void *vctx)
+int poolsim_compare_fill_json(FILE *f, const void *vctx)
 {
-    const out_ctx *o = vctx;
-    const cmp_t *c = o->c;
+    const poolsim_compare_out *o = vctx;
+    const poolsim_compare *c = o->c;
     const poolsim_results *r = o->ea->res;
     json_t *root = json_object(), *years = json_array(), *lines = json_object();
     if (!root || !years || !lines) {
@@ -236,9 +215,9 @@ static int fill_json(FILE *f, const void *vctx)
     return rc == 0 ? POOLSIM_OK : POOLSIM_EIO;
 }
 
-static void print_table(const out_ctx *o, FILE *f)
+void poolsim_compare_print(const poolsim_compare_out *o, FILE *f)
 {
-    const cmp_t *c = o->c;
+    const poolsim_compare *c = o->c;
     const poolsim_results *r = o->ea->res;
     int T = c->T;
     fprintf(f, "\ncompare  A: %s\n         B: %s\n", o->a, o->b);
@@ -275,7 +254,7 @@ static void print_table(const out_ctx *o, FILE *f)
 }
 
 /* Keep only the per-path reserve ratios of the saved values. */
-static void trim(poolsim_sweep_eval *e)
+void poolsim_compare_trim(poolsim_sweep_eval *e)
 {
     free(e->saved->county_burden);
     free(e->saved->shortfall);
@@ -283,123 +262,4 @@ static void trim(poolsim_sweep_eval *e)
     free(e->saved->reserve_balance);
     e->saved->county_burden = e->saved->shortfall = e->saved->balance = NULL;
     e->saved->reserve_balance = NULL;
-}
-
-static void compare_usage(FILE *f)
-{
-    fputs("usage: poolsim compare A.yaml B.yaml [options]\n"
-          "Runs both scenarios on the same random numbers (A's seed and paths unless given)\n"
-          "and reports B - A with paired 95% intervals (unpaired ones for comparison).\n"
-          "  -n, --paths N        paths (default: A's simulation.paths)\n"
-          "  -s, --seed S         seed of both runs (default: A's simulation.seed)\n"
-          "  -t, --threads T      threads\n"
-          "      --set KEY=VALUE  override applied to both scenarios (repeatable)\n"
-          "      --json FILE      differences as JSON\n"
-          "      --csv FILE       differences as CSV\n"
-          "  -q, --quiet          no table\n",
-          f);
-}
-
-int poolsim_cmd_compare(int argc, char **argv)
-{
-    static const struct option opts[] = {{"paths", required_argument, NULL, 'n'},
-                                         {"seed", required_argument, NULL, 's'},
-                                         {"threads", required_argument, NULL, 't'},
-                                         {"set", required_argument, NULL, 'S'},
-                                         {"json", required_argument, NULL, 'j'},
-                                         {"csv", required_argument, NULL, 'c'},
-                                         {"quiet", no_argument, NULL, 'q'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    poolsim_sweep_eval_opts eo = {0};
-    poolsim_setlist sets = {0};
-    const char *json = NULL, *csv = NULL;
-    int quiet = 0, c, rc = POOLSIM_EXIT_INPUT;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "n:s:t:qh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'n':
-        case 's':
-        case 't':
-            if (poolsim_sweep_eval_option(c, optarg, &eo)) goto bad;
-            break;
-        case 'S':
-            if (poolsim_setlist_add(&sets, optarg)) goto bad;
-            break;
-        case 'j': json = optarg; break;
-        case 'c': csv = optarg; break;
-        case 'q': quiet = 1; break;
-        case 'h':
-            compare_usage(stdout);
-            poolsim_setlist_free(&sets);
-            return POOLSIM_EXIT_OK;
-        default: goto bad;
-        }
-    }
-    if (optind != argc - 2) {
-        fprintf(stderr, "poolsim compare: expected two scenario arguments A.yaml B.yaml\n");
-        goto bad;
-    }
-    {
-        const char *pa = argv[optind], *pb = argv[optind + 1];
-        poolsim_sweep_eval_env_threads(&eo);
-        if ((json && poolsim_results_check_writable(json) != POOLSIM_OK) ||
-            (csv && poolsim_results_check_writable(csv) != POOLSIM_OK)) {
-            poolsim_setlist_free(&sets);
-            return POOLSIM_EXIT_IO;
-        }
-        eo.progress = !quiet;
-        eo.keep_saved = 1;
-        eo.stop = &poolsim_cli_stop;
-        poolsim_cli_signals();
-        /* under MPI every rank runs both (the engine splits the paths);
-         * only rank 0 holds every path's values, computes and prints */
-        int root = poolsim_mpi_rank() == 0;
-        FILE *diag = poolsim_sweep_diag_open();
-        poolsim_sweep_eval *ea = NULL, *eb = NULL;
-        int st = poolsim_sweep_eval_run(pa, sets.n, sets.v, &eo, diag, &ea);
-        if (st == POOLSIM_OK) {
-            trim(ea);
-            poolsim_sweep_eval_pin(&eo, ea);
-            st = poolsim_sweep_eval_run(pb, sets.n, sets.v, &eo, diag, &eb);
-        }
-        poolsim_sweep_diag_close(diag);
-        if (st == POOLSIM_OK && !root) {
-            poolsim_sweep_eval_free(ea);
-            poolsim_sweep_eval_free(eb);
-            poolsim_setlist_free(&sets);
-            return POOLSIM_EXIT_OK;
-        }
-        if (st == POOLSIM_OK) trim(eb);
-        if (st == POOLSIM_OK && (eb->s->seed != ea->res->seed || eb->s->paths != ea->P) && !quiet)
-            fprintf(stderr,
-                    "poolsim: note: B is run with A's seed %llu and %ld paths (its own: "
-                    "seed %llu, %ld paths) so that the runs are paired\n",
-                    ea->res->seed, ea->P, eb->s->seed, eb->s->paths);
-        if (st == POOLSIM_OK) st = poolsim_sweep_same_shape(ea, eb, "compare: B against A");
-        if (st == POOLSIM_EINTR || poolsim_cli_stop) {
-            if (root) fprintf(stderr, "poolsim: interrupted\n");
-            poolsim_sweep_eval_free(ea);
-            poolsim_sweep_eval_free(eb);
-            poolsim_setlist_free(&sets);
-            return poolsim_cli_signal_exit();
-        }
-        cmp_t cm;
-        int have = 0;
-        if (st == POOLSIM_OK && (st = compute(ea, eb, &cm)) == POOLSIM_OK) have = 1;
-        out_ctx oc = {pa, pb, ea, eb, &cm};
-        if (st == POOLSIM_OK && json) st = poolsim_sweep_write_atomic(json, fill_json, &oc);
-        if (st == POOLSIM_OK && csv) st = poolsim_sweep_write_atomic(csv, fill_csv, &oc);
-        if (st == POOLSIM_OK && !quiet) print_table(&oc, stdout);
-        if (have) cmp_free(&cm);
-        poolsim_sweep_eval_free(ea);
-        poolsim_sweep_eval_free(eb);
-        rc = poolsim_status_exit(st);
-        poolsim_setlist_free(&sets);
-        return rc;
-    }
-bad:
-    poolsim_setlist_free(&sets);
-    compare_usage(stderr);
-    return rc;
 }

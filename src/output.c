@@ -8,9 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "poolsim/cli.h"
 #include "poolsim/common.h"
-#include "poolsim/plot.h"
 
 const poolsim_output_labels poolsim_output_label[2] = {{
                                                            .scenario_file = "Scenario file",
@@ -122,35 +120,4 @@ char *poolsim_output_template(const char *t, int n, const char *const *args)
         return NULL;
     }
     return buf;
-}
-
-int poolsim_output_check_args(const char *cmd, int nargs, const char *lang, void (*usage)(FILE *))
-{
-    if (nargs != 1) {
-        fprintf(stderr, "poolsim %s: expected one RESULTS.h5 argument\n", cmd);
-        usage(stderr);
-        return -1;
-    }
-    if (lang && poolsim_plot_lang(NULL, lang) < 0) {
-        fprintf(stderr, "poolsim: --lang: '%s' is not a language (expected en or zh)\n", lang);
-        return -1;
-    }
-    return 0;
-}
-
-int poolsim_output_read_results(const char *in, const char *out, const char *suffix,
-                                poolsim_results **r, char **def)
-{
-    *r = NULL;
-    *def = NULL;
-    int st = poolsim_results_read(in, r);
-    if (st) return poolsim_status_exit(st);
-    if (out) return POOLSIM_EXIT_OK;
-    *def = poolsim_cli_default_output(in, suffix);
-    if (!*def) {
-        poolsim_results_free(*r);
-        *r = NULL;
-        return POOLSIM_EXIT_FAIL;
-    }
-    return POOLSIM_EXIT_OK;
 }

@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include "plot_internal.h"
-#include "poolsim/cli.h"
 #include "poolsim/common.h"
 #include "poolsim/fsio.h"
 #include "poolsim/output.h"
@@ -237,7 +236,7 @@ static int run_gnuplot(const char *gnuplot, const char *script, const char *log_
     }
     char *msg = read_small_file(log_path, 1 << 16);
     int st = POOLSIM_OK;
-    if (poolsim_cli_stop) {
+    if (poolsim_stop_signal) {
         st = POOLSIM_EINTR;
         fprintf(stderr, "poolsim: interrupted while gnuplot was drawing\n");
     } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
@@ -497,69 +496,4 @@ int poolsim_plot_sweep_charts(const char *results_path, const poolsim_plot_opts 
     }
     poolsim_sweep_results_free(w);
     return st;
-}
-
-/* ---- poolsim plot ---- */
-
-static void plot_usage(FILE *f)
-{
-    fputs("usage: poolsim plot RESULTS.h5 [options]\n"
-          "  -o, --output DIR     folder for the charts (default: results/<results name>-charts)\n"
-          "  -f, --format LIST    comma-separated: png (default), svg, pdf\n"
-          "      --lang en|zh     language of titles and labels (default: the scenario's lang)\n"
-          "Draws the reserve ratio fan chart and the county burden and shortfall charts\n"
-          "of each fund line, the exhaustion probability and the first-exhaustion-year\n"
-          "histogram with gnuplot (Debian package gnuplot-nox) and lists the files.\n",
-          f);
-}
-
-int poolsim_cmd_plot(int argc, char **argv)
-{
-    static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
-                                         {"format", required_argument, NULL, 'f'},
-                                         {"lang", required_argument, NULL, 'L'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    const char *dir = NULL, *lang = NULL;
-    unsigned formats = POOLSIM_FMT_PNG;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:f:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'o': dir = optarg; break;
-        case 'f':
-            if (poolsim_plot_parse_formats(optarg, &formats)) return POOLSIM_EXIT_INPUT;
-            break;
-        case 'L': lang = optarg; break;
-        case 'h': plot_usage(stdout); return POOLSIM_EXIT_OK;
-        default: plot_usage(stderr); return POOLSIM_EXIT_INPUT;
-        }
-    }
-    if (poolsim_output_check_args("plot", argc - optind, lang, plot_usage))
-        return POOLSIM_EXIT_INPUT;
-    const char *in = argv[optind];
-    poolsim_cli_signals();
-    poolsim_results *r;
-    char *def;
-    int ex = poolsim_output_read_results(in, dir, "-charts", &r, &def);
-    if (ex) return ex;
-    poolsim_plot_opts o = {.dir = dir ? dir : def,
-                           .formats = formats,
-                           .lang = poolsim_plot_lang(r, lang),
-                           .path_env = NULL};
-    poolsim_chart_set set;
-    int st = poolsim_plot_render(r, &o, &set);
-    if (!st) st = poolsim_plot_sweep_charts(in, &o, &set);
-    if (!st) {
-        printf("charts written to %s:\n", o.dir);
-        for (int i = 0; i < set.n; i++)
-            for (int k = 0; k < POOLSIM_PLOT_NFMT; k++)
-                if (set.chart[i].file[k]) printf("  %s\n", set.chart[i].file[k]);
-        if (fflush(stdout) != 0) st = POOLSIM_EIO;
-    }
-    poolsim_chart_set_free(&set);
-    poolsim_results_free(r);
-    free(def);
-    if (st == POOLSIM_EINTR) return poolsim_cli_signal_exit();
-    return poolsim_status_exit(st);
 }

@@ -4,7 +4,7 @@
 #include <stdio.h>
 
 #include "poolsim/plot.h"
-#include "poolsim/settle.h"
+#include "poolsim/text.h"
 
 /* the English or the Chinese format (both literals, so both are checked) */
 #define SAY(en, zh, ...) fprintf(f, lz ? zh : en, __VA_ARGS__)
@@ -58,7 +58,7 @@ void poolsim_runsum_print(const poolsim_results *r, int lang, FILE *f)
         for (int k = 0; k < 3 && top[k] >= 0; k++) {
             size_t i = POOLSIM_LC(r, l, top[k]);
             /* pad by display width: CJK characters take two columns */
-            int pad = 10 - (int)poolsim_settle_text_width(r->county_names[top[k]]);
+            int pad = 10 - (int)poolsim_text_width(r->county_names[top[k]]);
             SAY("      %-12s %s%*s mean %14.0f  p95 %14.0f\n",
                 "      %-12s %s%*s 均值 %14.0f  p95 %14.0f\n", r->county_ids[top[k]],
                 r->county_names[top[k]], pad > 0 ? pad : 0, "", r->county_burden_total.mean[i],

@@ -3,6 +3,8 @@
  * include/poolsim/settle.h. */
 #include "poolsim/settle.h"
 
+#include "poolsim/text.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -1549,58 +1551,10 @@ int poolsim_settle_write_file(const poolsim_scenario *s, const poolsim_settlemen
 
 /* ---- Readable table --------------------------------------------------------- */
 
-/* Decode one UTF-8 sequence at *p; invalid bytes decode as themselves. */
-static uint32_t utf8_next(const unsigned char **p)
-{
-    const unsigned char *s = *p;
-    uint32_t c = s[0];
-    int len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (len <= 1) {
-        *p = s + 1;
-        return c;
-    }
-    uint32_t v = c & (0x3Fu >> (len - 1));
-    for (int i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) {
-            *p = s + 1;
-            return c;
-        }
-        v = (v << 6) | (s[i] & 0x3Fu);
-    }
-    *p = s + len;
-    return v;
-}
-
-/* East Asian Wide and Fullwidth ranges (Unicode EastAsianWidth.txt, the
- * blocks that matter for Chinese text), and common combining marks. */
-static int char_width(uint32_t c)
-{
-    if ((c >= 0x0300 && c <= 0x036F) || (c >= 0x200B && c <= 0x200F) ||
-        (c >= 0xFE00 && c <= 0xFE0F))
-        return 0;
-    if ((c >= 0x1100 && c <= 0x115F) || (c >= 0x2E80 && c <= 0x303E) ||
-        (c >= 0x3041 && c <= 0x33FF) || (c >= 0x3400 && c <= 0x4DBF) ||
-        (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xA000 && c <= 0xA4CF) ||
-        (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0xF900 && c <= 0xFAFF) ||
-        (c >= 0xFE30 && c <= 0xFE4F) || (c >= 0xFF00 && c <= 0xFF60) ||
-        (c >= 0xFFE0 && c <= 0xFFE6) || (c >= 0x1F300 && c <= 0x1F64F) ||
-        (c >= 0x20000 && c <= 0x3FFFD))
-        return 2;
-    return 1;
-}
-
-size_t poolsim_settle_text_width(const char *s)
-{
-    size_t w = 0;
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) w += (size_t)char_width(utf8_next(&p));
-    return w;
-}
-
 /* Print text padded to `width` columns; right-aligned when `right`. */
 static void put_cell(FILE *f, const char *text, size_t width, int right)
 {
-    size_t w = poolsim_settle_text_width(text);
+    size_t w = poolsim_text_width(text);
     size_t pad = w < width ? width - w : 0;
     if (right)
         for (size_t i = 0; i < pad; i++) fputc(' ', f);
@@ -1644,7 +1598,7 @@ static void print_block(const poolsim_scenario *s, const poolsim_settle_row *row
     const char *const *head = zh ? head_zh : head_en;
 
     size_t width[TCOLS];
-    for (int j = 0; j < TCOLS; j++) width[j] = poolsim_settle_text_width(head[j]);
+    for (int j = 0; j < TCOLS; j++) width[j] = poolsim_text_width(head[j]);
     char cell[TCOLS][CELL];
     const poolsim_settle_row *last = NULL;
 
@@ -1681,7 +1635,7 @@ static void print_block(const poolsim_scenario *s, const poolsim_settle_row *row
                 snprintf(cell[7 + j], sizeof cell[0], "%.2f", in_unit(shares[j], unit));
             for (int j = 0; j < TCOLS; j++) {
                 if (pass == 0) {
-                    size_t w = poolsim_settle_text_width(cell[j]);
+                    size_t w = poolsim_text_width(cell[j]);
                     if (w > width[j]) width[j] = w;
                 } else {
                     if (j) fputs("  ", f);

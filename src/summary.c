@@ -5,6 +5,8 @@
  * results' strings) and then written as CSV, as an Excel sheet, or both. */
 #include "poolsim/summary.h"
 
+#include "poolsim/text.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -18,7 +20,6 @@
 
 #include <xlsxwriter.h>
 
-#include "poolsim/cli.h"
 #include "poolsim/common.h"
 #include "poolsim/fsio.h"
 #include "poolsim/jsonout.h"
@@ -31,51 +32,9 @@ const char *const poolsim_summary_tables[POOLSIM_SUMMARY_NTABLES] = {
 
 /* ---- terminal width and CSV quoting ---- */
 
-static int wide(uint32_t c)
-{
-    return (c >= 0x1100 && c <= 0x115F) || (c >= 0x2E80 && c <= 0x303E) ||
-           (c >= 0x3041 && c <= 0x33FF) || (c >= 0x3400 && c <= 0x4DBF) ||
-           (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xA000 && c <= 0xA4CF) ||
-           (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0xF900 && c <= 0xFAFF) ||
-           (c >= 0xFE30 && c <= 0xFE4F) || (c >= 0xFF00 && c <= 0xFF60) ||
-           (c >= 0xFFE0 && c <= 0xFFE6) || (c >= 0x1F300 && c <= 0x1F64F) ||
-           (c >= 0x1F900 && c <= 0x1F9FF) || (c >= 0x20000 && c <= 0x3FFFD);
-}
-
 int poolsim_summary_width(const char *s)
 {
-    int w = 0;
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        uint32_t c;
-        int len;
-        if (*p < 0x80)
-            c = *p, len = 1;
-        else if ((*p & 0xE0) == 0xC0)
-            c = *p & 0x1Fu, len = 2;
-        else if ((*p & 0xF0) == 0xE0)
-            c = *p & 0x0Fu, len = 3;
-        else if ((*p & 0xF8) == 0xF0)
-            c = *p & 0x07u, len = 4;
-        else
-            c = 0xFFFD, len = -1;
-        int ok = len > 0;
-        for (int i = 1; ok && i < len; i++) {
-            if ((p[i] & 0xC0) != 0x80)
-                ok = 0;
-            else
-                c = (c << 6) | (p[i] & 0x3Fu);
-        }
-        if (!ok) { /* invalid byte: one column, go on with the next byte */
-            w++;
-            p++;
-            continue;
-        }
-        p += len;
-        if ((c >= 0x0300 && c <= 0x036F) || c == 0x200B || (c >= 0xFE00 && c <= 0xFE0F)) continue;
-        w += wide(c) ? 2 : 1;
-    }
-    return w;
+    return (int)poolsim_text_width(s);
 }
 
 char *poolsim_summary_csv_quote(const char *s)
@@ -695,72 +654,4 @@ void poolsim_summary_print(const poolsim_results *r, int lang, FILE *f)
         print_grid(f, 5, r->C + 1, cells, left5, "  ");
     }
     free(cells);
-}
-
-/* ---- poolsim summary ---- */
-
-static void summary_usage(FILE *f)
-{
-    fputs("usage: poolsim summary RESULTS.h5 [options]\n"
-          "      --csv DIR        one CSV file per summary table (UTF-8 with BOM)\n"
-          "      --xlsx FILE      one Excel workbook, a sheet per table\n"
-          "      --json FILE      the summary JSON (as poolsim run --json)\n"
-          "      --lang en|zh     language of the terminal tables and sheet headers\n"
-          "  -q, --quiet          no tables on the terminal\n"
-          "Prints the key tables: per fund line, the probability that the reserve is\n"
-          "exhausted by each year and the reserve ratio; per county, the burden.\n",
-          f);
-}
-
-int poolsim_cmd_summary(int argc, char **argv)
-{
-    static const struct option opts[] = {{"csv", required_argument, NULL, 'c'},
-                                         {"xlsx", required_argument, NULL, 'x'},
-                                         {"json", required_argument, NULL, 'j'},
-                                         {"lang", required_argument, NULL, 'L'},
-                                         {"quiet", no_argument, NULL, 'q'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    const char *csv = NULL, *xlsx = NULL, *json = NULL, *lang = NULL;
-    int quiet = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': csv = optarg; break;
-        case 'x': xlsx = optarg; break;
-        case 'j': json = optarg; break;
-        case 'L': lang = optarg; break;
-        case 'q': quiet = 1; break;
-        case 'h': summary_usage(stdout); return POOLSIM_EXIT_OK;
-        default: summary_usage(stderr); return POOLSIM_EXIT_INPUT;
-        }
-    }
-    if (poolsim_output_check_args("summary", argc - optind, lang, summary_usage))
-        return POOLSIM_EXIT_INPUT;
-    signal(SIGPIPE, SIG_IGN);
-    poolsim_results *r = NULL;
-    int st = poolsim_results_read(argv[optind], &r);
-    if (st) return poolsim_status_exit(st);
-    int lg = poolsim_plot_lang(r, lang);
-    if (!quiet) {
-        poolsim_summary_print(r, lg, stdout);
-        if (fflush(stdout) != 0 || ferror(stdout)) {
-            fprintf(stderr, "poolsim: cannot write to standard output: %s\n", strerror(errno));
-            st = POOLSIM_EIO;
-        }
-    }
-    if (!st && csv) {
-        printf("%sCSV files written to %s:\n", quiet ? "" : "\n", csv);
-        st = poolsim_summary_write_csv(r, csv, stdout);
-    }
-    if (!st && xlsx) {
-        st = poolsim_summary_write_xlsx(r, lg, xlsx);
-        if (!st) printf("Excel workbook written to %s\n", xlsx);
-    }
-    if (!st && json) {
-        st = poolsim_jsonout_write(r, json);
-        if (!st) printf("summary JSON written to %s\n", json);
-    }
-    poolsim_results_free(r);
-    return poolsim_status_exit(st);
 }

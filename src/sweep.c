@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "poolsim/cli.h"
+#include "poolsim/provenance.h"
 #include "poolsim/common.h"
 #include "poolsim/mpi.h"
 
@@ -83,7 +83,7 @@ void poolsim_sweep_eval_free(poolsim_sweep_eval *e)
 /* Provenance and texts of a results struct, as `poolsim run` records them. */
 static int fill_texts(const poolsim_scenario *s, poolsim_results *r, double secs, const char *start)
 {
-    int st = poolsim_cli_provenance(r, secs, start);
+    int st = poolsim_provenance_fill(r, secs, start);
     free(r->scenario_text);
     r->scenario_text = strdup(s->source_text ? s->source_text : "");
     free(r->resolved_text);
@@ -108,7 +108,7 @@ int poolsim_sweep_eval_run(const char *scenario, int nsets, const char *const *s
         return st;
     }
     char start[32];
-    poolsim_cli_now_iso(start, sizeof start);
+    poolsim_now_iso(start, sizeof start);
     double t0 = poolsim_now_seconds();
     poolsim_engine_opts eo = {.paths = o->paths > 0 ? o->paths : e->s->paths,
                               .seed = o->seed_given ? o->seed : e->s->seed,
@@ -188,51 +188,6 @@ void poolsim_sweep_eval_pin(poolsim_sweep_eval_opts *o, const poolsim_sweep_eval
     o->seed = e->res->seed;
 }
 
-/* ---- command-line helpers ----------------------------------------------------- */
-
-static int parse_seed(const char *text, unsigned long long *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long u = strtoull(text, &end, 10);
-    if (errno || end == text || *end || text[0] == '-' || text[0] == '+') {
-        fprintf(stderr, "poolsim: --seed: '%s' is not a whole number in 0..%llu\n", text,
-                ULLONG_MAX);
-        return -1;
-    }
-    *out = u;
-    return 0;
-}
-
-int poolsim_sweep_eval_option(int c, const char *arg, poolsim_sweep_eval_opts *o)
-{
-    long v;
-    switch (c) {
-    case 'n':
-        if (poolsim_cli_parse_long("--paths", arg, 1, 2000000000L, &v)) return -1;
-        o->paths = v;
-        return 0;
-    case 's':
-        if (parse_seed(arg, &o->seed)) return -1;
-        o->seed_given = 1;
-        return 0;
-    case 't':
-        if (poolsim_cli_parse_long("--threads", arg, 1, 1024, &v)) return -1;
-        o->threads = (int)v;
-        return 0;
-    default: return 1;
-    }
-}
-
-void poolsim_sweep_eval_env_threads(poolsim_sweep_eval_opts *o)
-{
-    if (o->threads > 0) return;
-    const char *env = getenv("OMP_NUM_THREADS");
-    long v;
-    if (env && *env && poolsim_cli_parse_long("OMP_NUM_THREADS", env, 1, 1024, &v) == 0)
-        o->threads = (int)v;
-}
-
 FILE *poolsim_sweep_diag_open(void)
 {
     if (poolsim_mpi_rank() == 0) return stderr;
@@ -260,17 +215,6 @@ void poolsim_sweep_csv_field(FILE *f, const char *s)
 }
 
 /* ---- levers ------------------------------------------------------------------ */
-
-void poolsim_sweep_lever_free(poolsim_sweep_lever *lv)
-{
-    if (!lv) return;
-    free(lv->key);
-    if (lv->text)
-        for (int i = 0; i < lv->n; i++) free(lv->text[i]);
-    free(lv->text);
-    free(lv->value);
-    memset(lv, 0, sizeof *lv);
-}
 
 static char *dup_trim(const char *s, size_t n)
 {
@@ -367,97 +311,6 @@ nomem:
 }
 
 /* ---- sweep results ------------------------------------------------------------- */
-
-static int paired_alloc(poolsim_paired_arr *a, size_t n)
-{
-    double **f[] = {&a->mean,        &a->se,          &a->lo,         &a->hi,
-                    &a->se_unpaired, &a->lo_unpaired, &a->hi_unpaired};
-    int ok = 1;
-    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
-        ok &= (*f[i] = calloc(n, sizeof(double))) != NULL;
-    return ok;
-}
-
-static void paired_free(poolsim_paired_arr *a)
-{
-    free(a->mean);
-    free(a->se);
-    free(a->lo);
-    free(a->hi);
-    free(a->se_unpaired);
-    free(a->lo_unpaired);
-    free(a->hi_unpaired);
-}
-
-poolsim_sweep_results *poolsim_sweep_results_alloc(int N, int K, int T, int L, int C)
-{
-    poolsim_sweep_results *w = calloc(1, sizeof *w);
-    if (!w) return NULL;
-    w->N = N;
-    w->K = K;
-    w->T = T;
-    w->L = L;
-    w->C = C;
-    size_t n = (size_t)N, nl = n * (size_t)L, nlt = nl * (size_t)T, nlc = nl * (size_t)C;
-    int ok = 1;
-    ok &= (w->levers = calloc((size_t)K, sizeof *w->levers)) != NULL;
-    ok &= (w->grid = calloc(n * (size_t)K, sizeof(int))) != NULL;
-    ok &= (w->years = calloc((size_t)T, sizeof(int))) != NULL;
-    ok &= (w->line_ids = calloc((size_t)L, sizeof(char *))) != NULL;
-    ok &= (w->line_names = calloc((size_t)L, sizeof(char *))) != NULL;
-    ok &= (w->county_ids = calloc((size_t)C, sizeof(char *))) != NULL;
-    ok &= (w->county_names = calloc((size_t)C, sizeof(char *))) != NULL;
-    ok &= (w->exh_prob = calloc(nlt, sizeof(double))) != NULL;
-    ok &= (w->exh_lo = calloc(nlt, sizeof(double))) != NULL;
-    ok &= (w->exh_hi = calloc(nlt, sizeof(double))) != NULL;
-    ok &= paired_alloc(&w->exh_diff, nl);
-    ok &= (w->burden_mean = calloc(nlc, sizeof(double))) != NULL;
-    ok &= (w->burden_se = calloc(nlc, sizeof(double))) != NULL;
-    ok &= (w->burden_p95 = calloc(nlc, sizeof(double))) != NULL;
-    ok &= paired_alloc(&w->burden_diff, nlc);
-    if (!ok) {
-        poolsim_sweep_results_free(w);
-        return NULL;
-    }
-    return w;
-}
-
-void poolsim_sweep_results_free(poolsim_sweep_results *w)
-{
-    if (!w) return;
-    free(w->scenario_name);
-    free(w->scenario_path);
-    free(w->lang);
-    if (w->levers)
-        for (int k = 0; k < w->K; k++) poolsim_sweep_lever_free(&w->levers[k]);
-    free(w->levers);
-    if (w->fixed)
-        for (int i = 0; i < w->nfixed; i++) free(w->fixed[i]);
-    free(w->fixed);
-    free(w->grid);
-    free(w->years);
-    for (int l = 0; l < w->L; l++) {
-        if (w->line_ids) free(w->line_ids[l]);
-        if (w->line_names) free(w->line_names[l]);
-    }
-    for (int c = 0; c < w->C; c++) {
-        if (w->county_ids) free(w->county_ids[c]);
-        if (w->county_names) free(w->county_names[c]);
-    }
-    free(w->line_ids);
-    free(w->line_names);
-    free(w->county_ids);
-    free(w->county_names);
-    free(w->exh_prob);
-    free(w->exh_lo);
-    free(w->exh_hi);
-    paired_free(&w->exh_diff);
-    free(w->burden_mean);
-    free(w->burden_se);
-    free(w->burden_p95);
-    paired_free(&w->burden_diff);
-    free(w);
-}
 
 static char *xstrdup(const char *s)
 {
@@ -768,182 +621,4 @@ int poolsim_sweep_write_atomic(const char *path, int (*fill)(FILE *f, const void
     return st;
 }
 
-static int fill_csv(FILE *f, const void *ctx)
-{
-    return poolsim_sweep_write_csv(ctx, f);
-}
-
 /* ---- `poolsim sweep` --------------------------------------------------------------- */
-
-static void sweep_usage(FILE *f)
-{
-    fputs("usage: poolsim sweep SCENARIO --set KEY=V1,V2,... [--set KEY2=...] [options]\n"
-          "Runs every point of the lever grid on the same random numbers (same seed and\n"
-          "paths) and reports, per point, P(exhausted by the last year) with its interval\n"
-          "and the paired difference from the first point.\n"
-          "  --set KEY=V1,V2,...  a lever (two or more values) or a fixed override (one\n"
-          "                       value); applied in the order given. Values are split at\n"
-          "                       commas outside {} [] and quotes: a dated value is\n"
-          "                       written '{2021: 0.63, 2024: 0.70}'\n"
-          "  -n, --paths N        paths per point (default: simulation.paths)\n"
-          "  -s, --seed S         seed of every point (default: simulation.seed)\n"
-          "  -t, --threads T      threads (default: OMP_NUM_THREADS, else all cores)\n"
-          "  -o, --output FILE    sweep file (HDF5; default: results/<scenario>-sweep.h5)\n"
-          "      --csv FILE       also a CSV table, one row per grid point\n"
-          "      --plot DIR       also draw the chart into DIR (gnuplot)\n"
-          "      --format F       chart format: png (default) or svg\n"
-          "  -q, --quiet          no progress and no table\n",
-          f);
-}
-
-static void print_table(const poolsim_sweep_results *w, FILE *f)
-{
-    int T = w->T;
-    fprintf(f, "\n%s: %d grid points, %ld paths each, seed %llu (common random numbers)\n",
-            w->scenario_name, w->N, w->paths, w->seed);
-    for (int j = 0; j < w->nfixed; j++) fprintf(f, "  fixed: %s\n", w->fixed[j]);
-    for (int l = 0; l < w->L; l++) {
-        fprintf(f, "\n  line %s (%s): P(exhausted by %d), paired difference from point 1\n",
-                w->line_ids[l], w->line_names[l], w->years[T - 1]);
-        fprintf(f, "    %5s", "point");
-        for (int k = 0; k < w->K; k++) fprintf(f, "  %-14.40s", w->levers[k].key);
-        fprintf(f, "  %8s %19s  %9s %21s\n", "P", "95% interval", "diff", "paired 95% interval");
-        for (int i = 0; i < w->N; i++) {
-            fprintf(f, "    %5d", i + 1);
-            for (int k = 0; k < w->K; k++) {
-                fprintf(f, "  %-14.40s",
-                        w->levers[k].text[w->grid[(size_t)i * (size_t)w->K + (size_t)k]]);
-            }
-            size_t a = POOLSIM_SW_NLT(w, i, l, T - 1), d = POOLSIM_SW_NL(w, i, l);
-            fprintf(f, "  %8.4f [%7.4f, %7.4f]  %+9.4f [%+8.4f, %+8.4f]\n", w->exh_prob[a],
-                    w->exh_lo[a], w->exh_hi[a], w->exh_diff.mean[d], w->exh_diff.lo[d],
-                    w->exh_diff.hi[d]);
-        }
-    }
-    fputc('\n', f);
-}
-
-int poolsim_cmd_sweep(int argc, char **argv)
-{
-    static const struct option opts[] = {{"paths", required_argument, NULL, 'n'},
-                                         {"seed", required_argument, NULL, 's'},
-                                         {"threads", required_argument, NULL, 't'},
-                                         {"set", required_argument, NULL, 'S'},
-                                         {"output", required_argument, NULL, 'o'},
-                                         {"csv", required_argument, NULL, 'c'},
-                                         {"plot", required_argument, NULL, 'p'},
-                                         {"format", required_argument, NULL, 'f'},
-                                         {"quiet", no_argument, NULL, 'q'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    poolsim_sweep_opts so = {0};
-    poolsim_sweep_lever *levers = calloc((size_t)argc + 1, sizeof *levers);
-    const char *output = NULL, *csv = NULL, *plotdir = NULL, *format = "png";
-    int quiet = 0, c, nlev = 0, rc = POOLSIM_EXIT_INPUT;
-    if (!levers) return POOLSIM_EXIT_FAIL;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "n:s:t:o:qh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'n':
-        case 's':
-        case 't':
-            if (poolsim_sweep_eval_option(c, optarg, &so.eval)) goto bad;
-            break;
-        case 'S':
-            if (poolsim_sweep_lever_parse(optarg, &levers[nlev]) != POOLSIM_OK) goto bad;
-            nlev++;
-            break;
-        case 'o': output = optarg; break;
-        case 'c': csv = optarg; break;
-        case 'p': plotdir = optarg; break;
-        case 'f':
-            if (strcmp(optarg, "png") != 0 && strcmp(optarg, "svg") != 0) {
-                fprintf(stderr, "poolsim: --format: '%s' is not png or svg\n", optarg);
-                goto bad;
-            }
-            format = optarg;
-            break;
-        case 'q': quiet = 1; break;
-        case 'h':
-            sweep_usage(stdout);
-            rc = POOLSIM_EXIT_OK;
-            goto out;
-        default: goto bad;
-        }
-    }
-    if (optind != argc - 1) {
-        fprintf(stderr, "poolsim sweep: expected one SCENARIO argument\n");
-        goto bad;
-    }
-    {
-        const char *scen = argv[optind];
-        so.nsets = nlev;
-        so.sets = levers;
-        /* under MPI every rank runs every point (the engine splits the
-         * paths); only rank 0 holds all per-path values, writes and prints */
-        int root = poolsim_mpi_rank() == 0;
-        so.eval.progress = !quiet;
-        so.eval.stop = &poolsim_cli_stop;
-        so.log = quiet || !root ? NULL : stderr;
-        poolsim_sweep_eval_env_threads(&so.eval);
-        char *outpath = output ? strdup(output) : poolsim_cli_default_output(scen, "-sweep.h5");
-        if (!outpath) {
-            rc = POOLSIM_EXIT_FAIL;
-            goto out;
-        }
-        if (!output && strncmp(outpath, "results/", 8) == 0) mkdir("results", 0777);
-        if (poolsim_results_check_writable(outpath) != POOLSIM_OK ||
-            (csv && poolsim_results_check_writable(csv) != POOLSIM_OK)) {
-            free(outpath);
-            rc = POOLSIM_EXIT_IO;
-            goto out;
-        }
-        poolsim_cli_signals();
-        poolsim_sweep_results *w = NULL;
-        poolsim_results *base = NULL;
-        FILE *diag = poolsim_sweep_diag_open();
-        int st = poolsim_sweep_run(scen, &so, diag, &w, &base);
-        poolsim_sweep_diag_close(diag);
-        if (st == POOLSIM_OK && !root) {
-            poolsim_sweep_results_free(w);
-            poolsim_results_free(base);
-            free(outpath);
-            rc = POOLSIM_EXIT_OK;
-            goto out;
-        }
-        if (st == POOLSIM_EINTR || (st == POOLSIM_OK && poolsim_cli_stop)) {
-            if (root) fprintf(stderr, "poolsim: interrupted; no results written\n");
-            poolsim_sweep_results_free(w);
-            poolsim_results_free(base);
-            free(outpath);
-            rc = poolsim_cli_signal_exit();
-            goto out;
-        }
-        if (st == POOLSIM_OK) st = poolsim_sweep_write(w, base, outpath);
-        if (st == POOLSIM_OK && csv) st = poolsim_sweep_write_atomic(csv, fill_csv, w);
-        if (st != POOLSIM_OK && st != POOLSIM_EINPUT && w) {
-            /* HDF5's exit handlers can crash after a failed write: leave at once */
-            fflush(stdout);
-            fflush(stderr);
-            _exit(poolsim_status_exit(st));
-        }
-        if (st == POOLSIM_OK && !quiet) {
-            print_table(w, stdout);
-            printf("sweep: %s%s%s\n", outpath, csv ? "  table: " : "", csv ? csv : "");
-        }
-        if (st == POOLSIM_OK && plotdir)
-            st = poolsim_sweep_plot(w, plotdir, format, quiet ? NULL : stdout);
-        rc = poolsim_status_exit(st);
-        poolsim_sweep_results_free(w);
-        poolsim_results_free(base);
-        free(outpath);
-        goto out;
-    }
-bad:
-    sweep_usage(stderr);
-    rc = POOLSIM_EXIT_INPUT;
-out:
-    for (int i = 0; i < nlev; i++) poolsim_sweep_lever_free(&levers[i]);
-    free(levers);
-    return rc;
-}

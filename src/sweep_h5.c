@@ -43,6 +43,111 @@
 #include "h5guard.h"
 #include "h5util.h"
 
+/* ---- the sweep results struct (include/poolsim/sweep.h), which this
+ * file writes and reads ---- */
+
+void poolsim_sweep_lever_free(poolsim_sweep_lever *lv)
+{
+    if (!lv) return;
+    free(lv->key);
+    if (lv->text)
+        for (int i = 0; i < lv->n; i++) free(lv->text[i]);
+    free(lv->text);
+    free(lv->value);
+    memset(lv, 0, sizeof *lv);
+}
+
+static int paired_alloc(poolsim_paired_arr *a, size_t n)
+{
+    double **f[] = {&a->mean,        &a->se,          &a->lo,         &a->hi,
+                    &a->se_unpaired, &a->lo_unpaired, &a->hi_unpaired};
+    int ok = 1;
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        ok &= (*f[i] = calloc(n, sizeof(double))) != NULL;
+    return ok;
+}
+
+static void paired_free(poolsim_paired_arr *a)
+{
+    free(a->mean);
+    free(a->se);
+    free(a->lo);
+    free(a->hi);
+    free(a->se_unpaired);
+    free(a->lo_unpaired);
+    free(a->hi_unpaired);
+}
+
+poolsim_sweep_results *poolsim_sweep_results_alloc(int N, int K, int T, int L, int C)
+{
+    poolsim_sweep_results *w = calloc(1, sizeof *w);
+    if (!w) return NULL;
+    w->N = N;
+    w->K = K;
+    w->T = T;
+    w->L = L;
+    w->C = C;
+    size_t n = (size_t)N, nl = n * (size_t)L, nlt = nl * (size_t)T, nlc = nl * (size_t)C;
+    int ok = 1;
+    ok &= (w->levers = calloc((size_t)K, sizeof *w->levers)) != NULL;
+    ok &= (w->grid = calloc(n * (size_t)K, sizeof(int))) != NULL;
+    ok &= (w->years = calloc((size_t)T, sizeof(int))) != NULL;
+    ok &= (w->line_ids = calloc((size_t)L, sizeof(char *))) != NULL;
+    ok &= (w->line_names = calloc((size_t)L, sizeof(char *))) != NULL;
+    ok &= (w->county_ids = calloc((size_t)C, sizeof(char *))) != NULL;
+    ok &= (w->county_names = calloc((size_t)C, sizeof(char *))) != NULL;
+    ok &= (w->exh_prob = calloc(nlt, sizeof(double))) != NULL;
+    ok &= (w->exh_lo = calloc(nlt, sizeof(double))) != NULL;
+    ok &= (w->exh_hi = calloc(nlt, sizeof(double))) != NULL;
+    ok &= paired_alloc(&w->exh_diff, nl);
+    ok &= (w->burden_mean = calloc(nlc, sizeof(double))) != NULL;
+    ok &= (w->burden_se = calloc(nlc, sizeof(double))) != NULL;
+    ok &= (w->burden_p95 = calloc(nlc, sizeof(double))) != NULL;
+    ok &= paired_alloc(&w->burden_diff, nlc);
+    if (!ok) {
+        poolsim_sweep_results_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void poolsim_sweep_results_free(poolsim_sweep_results *w)
+{
+    if (!w) return;
+    free(w->scenario_name);
+    free(w->scenario_path);
+    free(w->lang);
+    if (w->levers)
+        for (int k = 0; k < w->K; k++) poolsim_sweep_lever_free(&w->levers[k]);
+    free(w->levers);
+    if (w->fixed)
+        for (int i = 0; i < w->nfixed; i++) free(w->fixed[i]);
+    free(w->fixed);
+    free(w->grid);
+    free(w->years);
+    for (int l = 0; l < w->L; l++) {
+        if (w->line_ids) free(w->line_ids[l]);
+        if (w->line_names) free(w->line_names[l]);
+    }
+    for (int c = 0; c < w->C; c++) {
+        if (w->county_ids) free(w->county_ids[c]);
+        if (w->county_names) free(w->county_names[c]);
+    }
+    free(w->line_ids);
+    free(w->line_names);
+    free(w->county_ids);
+    free(w->county_names);
+    free(w->exh_prob);
+    free(w->exh_lo);
+    free(w->exh_hi);
+    paired_free(&w->exh_diff);
+    free(w->burden_mean);
+    free(w->burden_se);
+    free(w->burden_p95);
+    paired_free(&w->burden_diff);
+    free(w);
+}
+
 #define FORMAT "poolsim-sweep/1"
 
 /* [n][2] = lo[i], hi[i] (a workspace of its own). */

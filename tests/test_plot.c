@@ -21,6 +21,7 @@
 
 #include <CUnit/CUnit.h>
 
+#include "poolsim/cli.h"
 #include "poolsim/common.h"
 #include "poolsim/h5out.h"
 #include "poolsim/output.h"
@@ -360,16 +361,16 @@ static void fake_usage(FILE *f)
 static void test_check_args(void)
 {
     usage_calls = 0;
-    CU_ASSERT_EQUAL(poolsim_output_check_args("plot", 1, NULL, fake_usage), 0);
-    CU_ASSERT_EQUAL(poolsim_output_check_args("plot", 1, "en", fake_usage), 0);
-    CU_ASSERT_EQUAL(poolsim_output_check_args("plot", 1, "zh", fake_usage), 0);
+    CU_ASSERT_EQUAL(poolsim_cli_check_args("plot", 1, NULL, fake_usage), 0);
+    CU_ASSERT_EQUAL(poolsim_cli_check_args("plot", 1, "en", fake_usage), 0);
+    CU_ASSERT_EQUAL(poolsim_cli_check_args("plot", 1, "zh", fake_usage), 0);
     CU_ASSERT_EQUAL(usage_calls, 0);
     fprintf(stderr, "\n  (expected messages follow)\n");
-    CU_ASSERT_EQUAL(poolsim_output_check_args("plot", 0, NULL, fake_usage), -1);
-    CU_ASSERT_EQUAL(poolsim_output_check_args("report", 2, "en", fake_usage), -1);
+    CU_ASSERT_EQUAL(poolsim_cli_check_args("plot", 0, NULL, fake_usage), -1);
+    CU_ASSERT_EQUAL(poolsim_cli_check_args("report", 2, "en", fake_usage), -1);
     CU_ASSERT_EQUAL(usage_calls, 2); /* usage after a wrong argument count */
-    CU_ASSERT_EQUAL(poolsim_output_check_args("summary", 1, "fr", fake_usage), -1);
-    CU_ASSERT_EQUAL(poolsim_output_check_args("summary", 1, "", fake_usage), -1);
+    CU_ASSERT_EQUAL(poolsim_cli_check_args("summary", 1, "fr", fake_usage), -1);
+    CU_ASSERT_EQUAL(poolsim_cli_check_args("summary", 1, "", fake_usage), -1);
     CU_ASSERT_EQUAL(usage_calls, 2); /* not after a bad --lang */
 }
 
@@ -383,12 +384,12 @@ static void test_read_results(void)
     poolsim_results *r = NULL;
     char *def = (char *)"unset";
     /* output given: no default */
-    CU_ASSERT_EQUAL(poolsim_output_read_results(p, "x.html", ".html", &r, &def), POOLSIM_EXIT_OK);
+    CU_ASSERT_EQUAL(poolsim_cli_read_results(p, "x.html", ".html", &r, &def), POOLSIM_EXIT_OK);
     CU_ASSERT(r && r->T == 3 && r->L == 2 && r->C == 2);
     CU_ASSERT_PTR_NULL(def);
     poolsim_results_free(r);
     /* no output: results/<base name><suffix> */
-    CU_ASSERT_EQUAL(poolsim_output_read_results(p, NULL, "-charts", &r, &def), POOLSIM_EXIT_OK);
+    CU_ASSERT_EQUAL(poolsim_cli_read_results(p, NULL, "-charts", &r, &def), POOLSIM_EXIT_OK);
     CU_ASSERT_PTR_NOT_NULL(r);
     CU_ASSERT(def && strcmp(def, "results/run-charts") == 0);
     poolsim_results_free(r);
@@ -396,7 +397,7 @@ static void test_read_results(void)
     /* unreadable: the exit code of POOLSIM_EIO, nothing to free */
     snprintf(p, sizeof p, "%s/missing.h5", dir);
     fprintf(stderr, "\n  (expected message follows)\n");
-    CU_ASSERT_EQUAL(poolsim_output_read_results(p, NULL, ".html", &r, &def), POOLSIM_EXIT_IO);
+    CU_ASSERT_EQUAL(poolsim_cli_read_results(p, NULL, ".html", &r, &def), POOLSIM_EXIT_IO);
     CU_ASSERT_PTR_NULL(r);
     CU_ASSERT_PTR_NULL(def);
     poolsim_results_free(w);

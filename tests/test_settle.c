@@ -16,6 +16,7 @@
 
 #include "poolsim/output.h"
 #include "poolsim/settle.h"
+#include "poolsim/text.h"
 #include "test_util.h"
 
 #define TOL      1e-9
@@ -181,14 +182,16 @@ static void test_format(void)
 
 static void test_text_width(void)
 {
-    CU_ASSERT_EQUAL(poolsim_settle_text_width(""), 0);
-    CU_ASSERT_EQUAL(poolsim_settle_text_width("abc"), 3);
-    CU_ASSERT_EQUAL(poolsim_settle_text_width("荷塘区"), 6); /* 3 CJK x 2 */
-    CU_ASSERT_EQUAL(poolsim_settle_text_width("a荷b"), 4);
-    CU_ASSERT_EQUAL(poolsim_settle_text_width("县（区）"), 8); /* fullwidth parentheses */
-    CU_ASSERT_EQUAL(poolsim_settle_text_width("\xff"
-                                              "a"),
-                    2); /* invalid byte counts 1 */
+    CU_ASSERT_EQUAL(poolsim_text_width(""), 0);
+    CU_ASSERT_EQUAL(poolsim_text_width("abc"), 3);
+    CU_ASSERT_EQUAL(poolsim_text_width("荷塘区"), 6); /* 3 CJK x 2 */
+    CU_ASSERT_EQUAL(poolsim_text_width("a荷b"), 4);
+    CU_ASSERT_EQUAL(poolsim_text_width("县（区）"), 8); /* fullwidth parentheses */
+    CU_ASSERT_EQUAL(poolsim_text_width("\xff"
+                                       "a"),
+                    2);                                  /* invalid byte counts 1 */
+    CU_ASSERT_EQUAL(poolsim_text_width("e\xcc\x81"), 1); /* e + combining acute: 1 column */
+    CU_ASSERT_EQUAL(poolsim_text_width("ＡＢ"), 4);      /* fullwidth Latin */
 }
 
 /* ---- parsing ----------------------------------------------------------------- */
@@ -927,12 +930,12 @@ static void check_aligned(const char *table)
     for (char *save = NULL, *ln = strtok_r(copy, "\n", &save); ln;
          ln = strtok_r(NULL, "\n", &save)) {
         if (strncmp(ln, "county", 6) == 0 || strncmp(ln, "县（区）", strlen("县（区）")) == 0) {
-            width = poolsim_settle_text_width(ln);
+            width = poolsim_text_width(ln);
             in_block = 1;
         } else if (strncmp(ln, "reserve at", 10) == 0 || strncmp(ln, "年末", strlen("年末")) == 0) {
             in_block = 0;
         } else if (in_block) {
-            CU_ASSERT_EQUAL(poolsim_settle_text_width(ln), width);
+            CU_ASSERT_EQUAL(poolsim_text_width(ln), width);
         }
     }
     free(copy);

@@ -5,29 +5,30 @@
 #define POOLSIM_CLI_H
 
 #include <signal.h>
+#include <stdio.h>
 
 #include "poolsim/results.h"
 #include "poolsim/scenario.h"
 
 int poolsim_cli_main(int argc, char **argv);
 
+/* The commands, one file each: src/cli_<command>.c. */
 int poolsim_cmd_run(int argc, char **argv);
 int poolsim_cmd_check(int argc, char **argv);
 int poolsim_cmd_settle(int argc, char **argv);
 int poolsim_cmd_schema(int argc, char **argv);
-/* Commands provided by other modules; weak so the dispatcher can tell
- * whether this build has them. */
-int poolsim_cmd_plot(int argc, char **argv) __attribute__((weak));
-int poolsim_cmd_report(int argc, char **argv) __attribute__((weak));
-int poolsim_cmd_summary(int argc, char **argv) __attribute__((weak));
-int poolsim_cmd_sweep(int argc, char **argv) __attribute__((weak));
-int poolsim_cmd_solve(int argc, char **argv) __attribute__((weak));
-int poolsim_cmd_compare(int argc, char **argv) __attribute__((weak));
+int poolsim_cmd_plot(int argc, char **argv);
+int poolsim_cmd_report(int argc, char **argv);
+int poolsim_cmd_summary(int argc, char **argv);
+int poolsim_cmd_sweep(int argc, char **argv);
+int poolsim_cmd_solve(int argc, char **argv);
+int poolsim_cmd_compare(int argc, char **argv);
 
 /* Shared helpers for commands. */
 
-/* Set on SIGINT/SIGTERM by the handler poolsim_cli_signals installs. */
-extern volatile sig_atomic_t poolsim_cli_stop;
+/* poolsim_stop_signal (common.h) is set on SIGINT/SIGTERM by the handler
+ * poolsim_cli_signals installs. */
+#define poolsim_cli_stop poolsim_stop_signal
 void poolsim_cli_signals(void);
 /* Exit code for the signal that set poolsim_cli_stop (130 or 143). */
 int poolsim_cli_signal_exit(void);
@@ -45,10 +46,34 @@ void poolsim_setlist_free(poolsim_setlist *sl);
 int poolsim_cli_parse_long(const char *opt, const char *text, long lo, long hi,
                            long *out /* OUT */);
 
-/* Fill provenance metadata (version, commit, build info, start time). */
-int poolsim_cli_provenance(poolsim_results *r, double run_seconds, const char *start_time);
-/* Current UTC time as ISO 8601 into buf (>= 32 bytes). */
-void poolsim_cli_now_iso(char *buf, size_t n);
+/* -n/--paths, -s/--seed, -t/--threads as every command takes them. */
+typedef struct {
+    long paths;     /* <= 0: not given */
+    int seed_given; /* 1: seed was given */
+    unsigned long long seed;
+    int threads; /* <= 0: not given */
+} poolsim_cli_size;
+
+/* The options -n/--paths N (1..2000000000), -s/--seed S (a whole number in
+ * 0..ULLONG_MAX) and -t/--threads T (1..1024), given as the getopt code c
+ * ('n', 's' or 't') and its argument, into o. 0 when taken; -1 after a
+ * message on stderr for a bad value; 1 when c is none of them. */
+int poolsim_cli_size_option(int c, const char *arg, poolsim_cli_size *o /* OUT */);
+
+/* When o->threads <= 0 (not given): o->threads from OMP_NUM_THREADS when it
+ * holds a whole number in 1..1024 (else a message on stderr when it is set
+ * but not one, and o->threads unchanged). */
+void poolsim_cli_size_env_threads(poolsim_cli_size *o);
+
+/* plot, report, summary: exactly one RESULTS.h5 argument and a valid
+ * --lang (NULL: not given); else a message (and usage) on stderr, -1. */
+int poolsim_cli_check_args(const char *cmd, int nargs, const char *lang, void (*usage)(FILE *));
+
+/* Read the results file `in` for plot, report or summary. When `out` is
+ * NULL, *def is the default output (results/<base of in><suffix>). Returns
+ * an exit code (0 ok) after printing any error. */
+int poolsim_cli_read_results(const char *in, const char *out, const char *suffix,
+                             poolsim_results **r /* OUT */, char **def /* OUT */);
 
 /* Default results path for a scenario: results/<base name>.h5 */
 char *poolsim_cli_default_output(const char *scenario_path, const char *suffix);

@@ -92,4 +92,10 @@ double poolsim_now_seconds(void);
 uint32_t poolsim_hash32(const char *s, uint32_t h);
 #define POOLSIM_HASH_INIT 2166136261u
 
+/* The signal (SIGINT, SIGTERM) that asked the process to stop, 0 while
+ * none did: set by the command layer's handler, polled by long loops
+ * (engine, charts) so they end early with POOLSIM_EINTR. */
+#include <signal.h>
+extern volatile sig_atomic_t poolsim_stop_signal;
+
 #endif

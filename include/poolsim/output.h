@@ -43,18 +43,4 @@ void poolsim_output_put_template(FILE *f, const char *t, int n, const char *cons
 /* The same as a new string. Caller frees; NULL on allocation failure. */
 char *poolsim_output_template(const char *t, int n, const char *const *args);
 
-/* The checks after an output command's options are parsed: exactly one
- * argument (nargs = argc - optind), the results file, and `lang` (the
- * --lang value, NULL when not given) en or zh. 0 when both hold; else -1
- * after "poolsim CMD: expected one RESULTS.h5 argument" and usage(stderr),
- * or the --lang message, on stderr. */
-int poolsim_output_check_args(const char *cmd, int nargs, const char *lang, void (*usage)(FILE *));
-
-/* Read the results file `in` for a command that writes to `out`, or, when
- * `out` is NULL, to poolsim_cli_default_output(in, suffix), returned in
- * *def (caller frees; NULL when `out` is given). POOLSIM_EXIT_OK, else
- * the exit code after the message (nothing left to free). */
-int poolsim_output_read_results(const char *in, const char *out, const char *suffix,
-                                poolsim_results **r /* OUT */, char **def /* OUT */);
-
 #endif

@@ -219,8 +219,4 @@ int poolsim_settle_print_table(const poolsim_scenario *s, const poolsim_settleme
  * bytes. */
 void poolsim_settle_format_number(double x, char *buf /* OUT */, size_t size);
 
-/* Display width of UTF-8 text in terminal columns (East Asian wide and
- * fullwidth characters count 2, combining marks 0, invalid bytes 1). */
-size_t poolsim_settle_text_width(const char *s);
-
 #endif

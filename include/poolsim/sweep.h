@@ -99,19 +99,6 @@ int poolsim_sweep_same_shape(const poolsim_sweep_eval *a, const poolsim_sweep_ev
  * they are paired with e. */
 void poolsim_sweep_eval_pin(poolsim_sweep_eval_opts *o, const poolsim_sweep_eval *e);
 
-/* ---- command-line helpers of `sweep`, `solve` and `compare` --------------- */
-
-/* The options -n/--paths N (1..2000000000), -s/--seed S (a whole number in
- * 0..ULLONG_MAX) and -t/--threads T (1..1024), given as the getopt code c
- * ('n', 's' or 't') and its argument, into o. 0 when taken; -1 after a
- * message on stderr for a bad value; 1 when c is none of them. */
-int poolsim_sweep_eval_option(int c, const char *arg, poolsim_sweep_eval_opts *o /* OUT */);
-
-/* When o->threads <= 0 (not given): o->threads from OMP_NUM_THREADS when it
- * holds a whole number in 1..1024 (else a message on stderr when it is set
- * but not one, and o->threads unchanged). */
-void poolsim_sweep_eval_env_threads(poolsim_sweep_eval_opts *o);
-
 /* The stream for scenario diagnostics under MPI: stderr on rank 0,
  * /dev/null on the other ranks (stderr when it cannot be opened). Close
  * with poolsim_sweep_diag_close. */
@@ -299,5 +286,41 @@ int poolsim_sweep_present(const char *path);
  * bad format. */
 int poolsim_sweep_plot(const poolsim_sweep_results *w, const char *outdir, const char *format,
                        FILE *log);
+
+/* ---- paired comparison of two scenarios (`poolsim compare`) ---------- */
+
+/* Paired comparison of two evaluations. Per line l and year t:
+ * exhaustion indicator (first exhaustion <= t) and year-end reserve ratio;
+ * per line and county: burden summed over the horizon. */
+typedef struct {
+    int T, L, C;
+    long P;
+    double *exh_a, *exh_b;       /* [L][T] P(exhausted by t) */
+    poolsim_paired *exh;         /* [L][T] */
+    double *ratio_a, *ratio_b;   /* [L][T] mean year-end reserve ratio */
+    poolsim_paired *ratio;       /* [L][T] */
+    double *burden_a, *burden_b; /* [L][C] mean burden total */
+    poolsim_paired *burden;      /* [L][C] */
+} poolsim_compare;
+
+/* What the comparison writers and the table read. */
+typedef struct {
+    const char *a, *b;
+    const poolsim_sweep_eval *ea, *eb;
+    const poolsim_compare *c;
+} poolsim_compare_out;
+
+/* Paired differences B - A of two evaluations of the same shape (each
+ * kept with its per-path reserve ratios). c is zeroed first. */
+int poolsim_compare_compute(const poolsim_sweep_eval *a, const poolsim_sweep_eval *b,
+                            poolsim_compare *c /* OUT */);
+void poolsim_compare_free(poolsim_compare *c);
+/* The comparison as CSV and JSON (ctx: a poolsim_compare_out), for
+ * poolsim_sweep_write_atomic; the table on the terminal. */
+int poolsim_compare_fill_csv(FILE *f, const void *ctx);
+int poolsim_compare_fill_json(FILE *f, const void *ctx);
+void poolsim_compare_print(const poolsim_compare_out *o, FILE *f);
+/* Keep only the per-path reserve ratios of an evaluation's saved values. */
+void poolsim_compare_trim(poolsim_sweep_eval *e);
 
 #endif

@@ -1,0 +1,158 @@
+/* poolsim: helpers shared by the commands (src/cli_*.c): signals, option
+ * parsing, the results file of plot/report/summary, default paths. */
+#include "poolsim/cli.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "poolsim/common.h"
+#include "poolsim/plot.h"
+
+static void on_signal(int sig)
+{
+    poolsim_stop_signal = sig;
+}
+
+void poolsim_cli_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    /* a file size limit must give a write error (EFBIG), not kill us */
+    signal(SIGXFSZ, SIG_IGN);
+}
+
+int poolsim_cli_signal_exit(void)
+{
+    return poolsim_stop_signal == SIGTERM ? POOLSIM_EXIT_SIGTERM : POOLSIM_EXIT_SIGINT;
+}
+
+int poolsim_setlist_add(poolsim_setlist *sl, const char *kv)
+{
+    if (sl->n == sl->cap) {
+        int cap = sl->cap ? 2 * sl->cap : 8;
+        const char **v = realloc(sl->v, (size_t)cap * sizeof *v);
+        if (!v) return -1;
+        sl->v = v;
+        sl->cap = cap;
+    }
+    sl->v[sl->n++] = kv;
+    return 0;
+}
+
+void poolsim_setlist_free(poolsim_setlist *sl)
+{
+    free(sl->v);
+    sl->v = NULL;
+    sl->n = sl->cap = 0;
+}
+
+int poolsim_cli_parse_long(const char *opt, const char *text, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno || end == text || *end || v < lo || v > hi) {
+        fprintf(stderr, "poolsim: %s: '%s' is not a whole number in %ld..%ld\n", opt, text, lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+char *poolsim_cli_default_output(const char *scenario_path, const char *suffix)
+{
+    const char *base = strrchr(scenario_path, '/');
+    base = base ? base + 1 : scenario_path;
+    size_t n = strlen(base);
+    const char *dot = strrchr(base, '.');
+    if (dot && dot != base) n = (size_t)(dot - base);
+    size_t len = strlen("results/") + n + strlen(suffix) + 1;
+    char *out = malloc(len);
+    if (out) snprintf(out, len, "results/%.*s%s", (int)n, base, suffix);
+    return out;
+}
+
+/* ---- -n/--paths, -s/--seed, -t/--threads: one parser for every command ---- */
+
+static int parse_seed(const char *text, unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long u = strtoull(text, &end, 10);
+    if (errno || end == text || *end || text[0] == '-' || text[0] == '+') {
+        fprintf(stderr, "poolsim: --seed: '%s' is not a whole number in 0..%llu\n", text,
+                ULLONG_MAX);
+        return -1;
+    }
+    *out = u;
+    return 0;
+}
+
+int poolsim_cli_size_option(int c, const char *arg, poolsim_cli_size *o)
+{
+    long v;
+    switch (c) {
+    case 'n':
+        if (poolsim_cli_parse_long("--paths", arg, 1, 2000000000L, &v)) return -1;
+        o->paths = v;
+        return 0;
+    case 's':
+        if (parse_seed(arg, &o->seed)) return -1;
+        o->seed_given = 1;
+        return 0;
+    case 't':
+        if (poolsim_cli_parse_long("--threads", arg, 1, 1024, &v)) return -1;
+        o->threads = (int)v;
+        return 0;
+    default: return 1;
+    }
+}
+
+void poolsim_cli_size_env_threads(poolsim_cli_size *o)
+{
+    if (o->threads > 0) return;
+    const char *env = getenv("OMP_NUM_THREADS");
+    long v;
+    if (env && *env && poolsim_cli_parse_long("OMP_NUM_THREADS", env, 1, 1024, &v) == 0)
+        o->threads = (int)v;
+}
+
+int poolsim_cli_check_args(const char *cmd, int nargs, const char *lang, void (*usage)(FILE *))
+{
+    if (nargs != 1) {
+        fprintf(stderr, "poolsim %s: expected one RESULTS.h5 argument\n", cmd);
+        usage(stderr);
+        return -1;
+    }
+    if (lang && poolsim_plot_lang(NULL, lang) < 0) {
+        fprintf(stderr, "poolsim: --lang: '%s' is not a language (expected en or zh)\n", lang);
+        return -1;
+    }
+    return 0;
+}
+
+int poolsim_cli_read_results(const char *in, const char *out, const char *suffix,
+                             poolsim_results **r, char **def)
+{
+    *r = NULL;
+    *def = NULL;
+    int st = poolsim_results_read(in, r);
+    if (st) return poolsim_status_exit(st);
+    if (out) return POOLSIM_EXIT_OK;
+    *def = poolsim_cli_default_output(in, suffix);
+    if (!*def) {
+        poolsim_results_free(*r);
+        *r = NULL;
+        return POOLSIM_EXIT_FAIL;
+    }
+    return POOLSIM_EXIT_OK;
+}
