@@ -13,11 +13,15 @@ size_t poolsim_text_width(const char *s)
     size_t w = 0;
     while (p < end) {
         ucs4_t c;
-        int n = u8_mbtouc(&c, p, (size_t)(end - p));
-        /* an invalid sequence gives U+FFFD and n = 1 */
+        int n = u8_mbtoucr(&c, p, (size_t)(end - p));
+        if (n <= 0) { /* invalid or truncated: this byte is one column */
+            w++;
+            p++;
+            continue;
+        }
         int cw = uc_width(c, "UTF-8");
         w += cw < 0 ? 1 : (size_t)cw;
-        p += n > 0 ? n : 1;
+        p += n;
     }
     return w;
 }
