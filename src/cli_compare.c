@@ -11,6 +11,8 @@
 #include "poolsim/cli.h"
 #include "poolsim/common.h"
 #include "poolsim/mpi.h"
+#include "poolsim/output.h"
+#include "poolsim/plot.h"
 #include "poolsim/sweep.h"
 
 static void compare_usage(FILE *f)
@@ -24,24 +26,30 @@ static void compare_usage(FILE *f)
           "      --set KEY=VALUE  override applied to both scenarios (repeatable)\n"
           "      --json FILE      differences as JSON\n"
           "      --csv FILE       differences as CSV\n"
+          "      --plot DIR       charts: exhaustion curves of both, county-government and\n"
+          "                       city burdens side by side (compare_exhaustion,\n"
+          "                       compare_burden)\n"
+          "      --format LIST    chart formats: svg, png (default svg)\n"
+          "      --html FILE      an HTML report with the differences and the charts\n"
+          "                       (the charts are also written beside it, or into --plot DIR)\n"
           "  -q, --quiet          no table\n",
           f);
 }
 
 int poolsim_cmd_compare(int argc, char **argv)
 {
-    static const struct option opts[] = {{"paths", required_argument, NULL, 'n'},
-                                         {"seed", required_argument, NULL, 's'},
-                                         {"threads", required_argument, NULL, 't'},
-                                         {"set", required_argument, NULL, 'S'},
-                                         {"json", required_argument, NULL, 'j'},
-                                         {"csv", required_argument, NULL, 'c'},
-                                         {"quiet", no_argument, NULL, 'q'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"paths", required_argument, NULL, 'n'},   {"seed", required_argument, NULL, 's'},
+        {"threads", required_argument, NULL, 't'}, {"set", required_argument, NULL, 'S'},
+        {"json", required_argument, NULL, 'j'},    {"csv", required_argument, NULL, 'c'},
+        {"plot", required_argument, NULL, 'P'},    {"format", required_argument, NULL, 'F'},
+        {"html", required_argument, NULL, 'H'},    {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     poolsim_sweep_eval_opts eo = {0};
     poolsim_setlist sets = {0};
-    const char *json = NULL, *csv = NULL;
+    const char *json = NULL, *csv = NULL, *plotdir = NULL, *html = NULL;
+    unsigned formats = POOLSIM_FMT_SVG;
+    char *htmldir = NULL;
     int quiet = 0, c, rc = POOLSIM_EXIT_INPUT;
     poolsim_cli_size size = {0};
     optind = 1;
@@ -57,6 +65,14 @@ int poolsim_cmd_compare(int argc, char **argv)
             break;
         case 'j': json = optarg; break;
         case 'c': csv = optarg; break;
+        case 'P': plotdir = optarg; break;
+        case 'H': html = optarg; break;
+        case 'F':
+            if (poolsim_plot_parse_formats(optarg, &formats) != 0 || (formats & POOLSIM_FMT_PDF)) {
+                fprintf(stderr, "poolsim compare: --format: expected svg, png or both\n");
+                goto bad;
+            }
+            break;
         case 'q': quiet = 1; break;
         case 'h':
             compare_usage(stdout);
@@ -76,8 +92,13 @@ int poolsim_cmd_compare(int argc, char **argv)
         eo.seed_given = size.seed_given;
         eo.seed = size.seed;
         eo.threads = size.threads;
+        if (plotdir && poolsim_output_make_dirs(plotdir) != POOLSIM_OK) {
+            poolsim_setlist_free(&sets);
+            return POOLSIM_EXIT_IO;
+        }
         if ((json && poolsim_results_check_writable(json) != POOLSIM_OK) ||
-            (csv && poolsim_results_check_writable(csv) != POOLSIM_OK)) {
+            (csv && poolsim_results_check_writable(csv) != POOLSIM_OK) ||
+            (html && poolsim_results_check_writable(html) != POOLSIM_OK)) {
             poolsim_setlist_free(&sets);
             return POOLSIM_EXIT_IO;
         }
@@ -126,6 +147,21 @@ int poolsim_cmd_compare(int argc, char **argv)
         if (st == POOLSIM_OK && csv)
             st = poolsim_sweep_write_atomic(csv, poolsim_compare_fill_csv, &oc);
         if (st == POOLSIM_OK && !quiet) poolsim_compare_print(&oc, stdout);
+        if (st == POOLSIM_OK && (plotdir || html)) {
+            if (!plotdir) {
+                /* the charts beside the HTML report */
+                const char *slash = strrchr(html, '/');
+                htmldir = slash ? strndup(html, (size_t)(slash - html)) : strdup(".");
+                if (htmldir && !*htmldir) {
+                    free(htmldir);
+                    htmldir = strdup("/");
+                }
+                if (!htmldir) st = POOLSIM_ENOMEM;
+            }
+            if (st == POOLSIM_OK)
+                st = poolsim_compare_charts_write(&oc, plotdir ? plotdir : htmldir, formats, html);
+            free(htmldir);
+        }
         if (have) poolsim_compare_free(&cm);
         poolsim_sweep_eval_free(ea);
         poolsim_sweep_eval_free(eb);

@@ -5,6 +5,7 @@
  * order: path p of A and path p of B then share every random draw. */
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,9 @@
 #include <jansson.h>
 
 #include "poolsim/common.h"
+#include "poolsim/compare.h"
+#include "poolsim/output.h"
+#include "poolsim/plot.h"
 #include "poolsim/mpi.h"
 #include "poolsim/sweep.h"
 
@@ -26,6 +30,95 @@ void poolsim_compare_free(poolsim_compare *c)
     free(c->burden_a);
     free(c->burden_b);
     free(c->burden);
+    free(c->city);
+    free(c->gov);
+    free(c->county);
+}
+
+/* The k-th smallest of x[0..n-1] (0-based), reordering x (quickselect). */
+static double kth(double *x, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        double piv = x[lo + (hi - lo) / 2];
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (x[i] < piv) i++;
+            while (x[j] > piv) j--;
+            if (i <= j) {
+                double t = x[i];
+                x[i] = x[j];
+                x[j] = t;
+                i++;
+                if (j == 0) break;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return x[k];
+    }
+    return x[k];
+}
+
+/* Type-7 p95 of x[0..n-1] (reorders x). */
+static double p95_of(double *x, size_t n)
+{
+    double h = 0.95 * (double)(n - 1);
+    size_t k = (size_t)floor(h);
+    double lo = kth(x, n, k);
+    if (k + 1 >= n) return lo;
+    double hi = x[k + 1];
+    for (size_t i = k + 2; i < n; i++)
+        if (x[i] < hi) hi = x[i]; /* after kth, x[k+1..] are all >= x[k] */
+    return lo + (h - (double)k) * (hi - lo);
+}
+
+static uint64_t splitmix(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static int cmp_dbl(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+#define NBOOT 400
+
+/* Means, paired difference, p95s and a paired percentile-bootstrap 95%
+ * interval of p95(b) - p95(a) (NBOOT resamples of whole paths, a fixed
+ * seed: the same inputs give the same interval). ws: 2n + NBOOT doubles. */
+static void tail_pair(const double *a, const double *b, long n, double *ws, poolsim_compare_tail *o)
+{
+    size_t N = (size_t)n;
+    poolsim_sweep_paired(a, b, n, &o->diff);
+    poolsim_sweep_mean_se(a, n, &o->mean_a, &(double){0});
+    poolsim_sweep_mean_se(b, n, &o->mean_b, &(double){0});
+    double *xa = ws, *xb = ws + N, *d = ws + 2 * N;
+    memcpy(xa, a, N * sizeof *xa);
+    memcpy(xb, b, N * sizeof *xb);
+    o->p95_a = p95_of(xa, N);
+    o->p95_b = p95_of(xb, N);
+    uint64_t seed = 20200518;
+    for (int r = 0; r < NBOOT; r++) {
+        for (size_t i = 0; i < N; i++) {
+            size_t p = (size_t)(splitmix(&seed) % N);
+            xa[i] = a[p];
+            xb[i] = b[p];
+        }
+        d[r] = p95_of(xb, N) - p95_of(xa, N);
+    }
+    qsort(d, NBOOT, sizeof *d, cmp_dbl);
+    o->p95_lo = d[(int)(0.025 * NBOOT)];
+    o->p95_hi = d[(int)(0.975 * NBOOT) - 1];
 }
 
 /* Per-path reserve ratio of line l, year t: saved [L][P][T]. */
@@ -53,11 +146,17 @@ int poolsim_compare_compute(const poolsim_sweep_eval *a, const poolsim_sweep_eva
     c->burden_a = malloc(L * C * sizeof(double));
     c->burden_b = malloc(L * C * sizeof(double));
     c->burden = malloc(L * C * sizeof *c->burden);
+    c->city = calloc(L, sizeof *c->city);
+    c->gov = calloc(L, sizeof *c->gov);
+    c->county = calloc(C, sizeof *c->county);
     double *xa = malloc(P * sizeof *xa), *xb = malloc(P * sizeof *xb);
+    double *ws = malloc((2 * P + NBOOT) * sizeof *ws);
     if (!c->exh_a || !c->exh_b || !c->exh || !c->ratio_a || !c->ratio_b || !c->ratio ||
-        !c->burden_a || !c->burden_b || !c->burden || !xa || !xb) {
+        !c->burden_a || !c->burden_b || !c->burden || !xa || !xb || !c->city || !c->gov ||
+        !c->county || !ws) {
         free(xa);
         free(xb);
+        free(ws);
         poolsim_compare_free(c);
         POOLSIM_ERROR(POOLSIM_ENOMEM, "compare: out of memory");
     }
@@ -88,6 +187,43 @@ int poolsim_compare_compute(const poolsim_sweep_eval *a, const poolsim_sweep_eva
             c->burden_b[i] = b->res->county_burden_total.mean[i];
         }
     }
+    /* who pays: per path totals over the horizon */
+    const poolsim_sweep_eval *ev[2] = {a, b};
+    double *x[2] = {xa, xb};
+    double *y[2] = {NULL, NULL};
+    y[0] = malloc(P * sizeof(double));
+    y[1] = malloc(P * sizeof(double));
+    if (!y[0] || !y[1]) {
+        free(y[0]), free(y[1]), free(xa), free(xb), free(ws);
+        poolsim_compare_free(c);
+        POOLSIM_ERROR(POOLSIM_ENOMEM, "compare: out of memory");
+    }
+    for (size_t l = 0; l < L; l++) {
+        for (int s = 0; s < 2; s++)
+            for (size_t p = 0; p < P; p++) {
+                const double *cb = &ev[s]->saved->city_burden[(l * P + p) * T];
+                double city = 0, gov;
+                for (size_t t = 0; t < T; t++) city += cb[t];
+                gov = city;
+                for (size_t k = 0; k < C; k++) gov += ev[s]->burden_total[(l * C + k) * P + p];
+                x[s][p] = city;
+                y[s][p] = gov;
+            }
+        tail_pair(x[0], x[1], a->P, ws, &c->city[l]);
+        tail_pair(y[0], y[1], a->P, ws, &c->gov[l]);
+    }
+    for (size_t k = 0; k < C; k++) {
+        for (int s = 0; s < 2; s++)
+            for (size_t p = 0; p < P; p++) {
+                double v = 0;
+                for (size_t l = 0; l < L; l++) v += ev[s]->burden_total[(l * C + k) * P + p];
+                x[s][p] = v;
+            }
+        tail_pair(x[0], x[1], a->P, ws, &c->county[k]);
+    }
+    free(y[0]);
+    free(y[1]);
+    free(ws);
     free(xa);
     free(xb);
     return POOLSIM_OK;
@@ -111,6 +247,29 @@ static void csv_row(FILE *f, const char *line, const char *county, const char *q
         fprintf(f, ",%s", buf);
     }
     fputc('\n', f);
+}
+
+/* The two rows of a poolsim_compare_tail: the means with the paired difference, the
+ * p95s with the bootstrap interval of their difference (no se). */
+static void csv_tail(FILE *f, const char *line, const char *county, const char *q,
+                     const poolsim_compare_tail *t)
+{
+    char name[96], buf[40];
+    snprintf(name, sizeof name, "%s_mean", q);
+    csv_row(f, line, county, name, 0, t->mean_a, t->mean_b, &t->diff);
+    poolsim_sweep_csv_field(f, line);
+    fputc(',', f);
+    poolsim_sweep_csv_field(f, county);
+    fprintf(f, ",%s_p95,", q);
+    double v[] = {t->p95_a, t->p95_b, t->p95_b - t->p95_a};
+    for (size_t i = 0; i < 3; i++) {
+        poolsim_format_double(v[i], buf, sizeof buf);
+        fprintf(f, ",%s", buf);
+    }
+    poolsim_format_double(t->p95_lo, buf, sizeof buf);
+    fprintf(f, ",,%s", buf);
+    poolsim_format_double(t->p95_hi, buf, sizeof buf);
+    fprintf(f, ",%s,,,\n", buf);
 }
 
 int poolsim_compare_fill_csv(FILE *f, const void *vctx)
@@ -137,7 +296,10 @@ int poolsim_compare_fill_csv(FILE *f, const void *vctx)
             csv_row(f, r->line_ids[l], r->county_ids[k], "county_burden_total_mean", 0,
                     c->burden_a[i], c->burden_b[i], &c->burden[i]);
         }
+        csv_tail(f, r->line_ids[l], "", "city_burden_total", &c->city[l]);
+        csv_tail(f, r->line_ids[l], "", "government_burden_total", &c->gov[l]);
     }
+    for (int k = 0; k < c->C; k++) csv_tail(f, "", r->county_ids[k], "burden_total", &c->county[k]);
     return ferror(f) ? POOLSIM_EIO : POOLSIM_OK;
 }
 
@@ -146,6 +308,14 @@ static json_t *jpair(double a, double b, const poolsim_paired *d)
     return json_pack("{s:f,s:f,s:f,s:f,s:[f,f],s:f,s:[f,f]}", "a", a, "b", b, "diff", d->mean, "se",
                      d->se, "ci", d->lo, d->hi, "se_unpaired", d->se_unpaired, "ci_unpaired",
                      d->lo_unpaired, d->hi_unpaired);
+}
+
+static json_t *jtail(const poolsim_compare_tail *t)
+{
+    return json_pack("{s:f,s:f,s:f,s:[f,f],s:f,s:f,s:f,s:[f,f]}", "mean_a", t->mean_a, "mean_b",
+                     t->mean_b, "mean_diff", t->diff.mean, "mean_ci", t->diff.lo, t->diff.hi,
+                     "p95_a", t->p95_a, "p95_b", t->p95_b, "p95_diff", t->p95_b - t->p95_a,
+                     "p95_ci", t->p95_lo, t->p95_hi);
 }
 
 static json_t *jseries(const double *a, const double *b, const poolsim_paired *d, size_t n)
@@ -206,9 +376,20 @@ int poolsim_compare_fill_json(FILE *f, const void *vctx)
             json_object_set_new(cs, r->county_ids[k], jc);
         }
         json_object_set_new(jl, "counties", cs);
+        json_object_set_new(jl, "city_burden_total", jtail(&c->city[l]));
+        json_object_set_new(jl, "government_burden_total", jtail(&c->gov[l]));
         json_object_set_new(lines, r->line_ids[l], jl);
     }
     json_object_set_new(root, "lines", lines);
+    json_t *cts = json_object();
+    for (int k = 0; k < c->C; k++) {
+        json_t *jc = json_object();
+        json_object_set_new(jc, "burden_total", jtail(&c->county[k]));
+        json_object_set_new(cts, r->county_ids[k], jc);
+    }
+    json_object_set_new(root, "counties", cts);
+    json_object_set_new(root, "p95_ci",
+                        json_string("paired percentile bootstrap, 400 resamples of whole paths"));
     int rc = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
     json_decref(root);
     fputc('\n', f);
@@ -249,8 +430,199 @@ void poolsim_compare_print(const poolsim_compare_out *o, FILE *f)
                     r->county_ids[k], c->burden_a[j], c->burden_b[j], d->mean, d->lo, d->hi,
                     d->lo_unpaired, d->hi_unpaired);
         }
+        const poolsim_compare_tail *w[2] = {&c->city[l], &c->gov[l]};
+        const char *what[2] = {"city government", "all governments"};
+        for (int j = 0; j < 2; j++)
+            fprintf(f,
+                    "    %-15s over %d years: mean A %.0f  B %.0f  diff %+.0f [%+.0f, %+.0f];"
+                    "  p95 A %.0f  B %.0f  diff %+.0f [%+.0f, %+.0f]\n",
+                    what[j], T, w[j]->mean_a, w[j]->mean_b, w[j]->diff.mean, w[j]->diff.lo,
+                    w[j]->diff.hi, w[j]->p95_a, w[j]->p95_b, w[j]->p95_b - w[j]->p95_a,
+                    w[j]->p95_lo, w[j]->p95_hi);
     }
+    fprintf(f, "\n  county governments, all lines, over %d years (yuan): mean and p95\n", T);
+    for (int k = 0; k < c->C; k++) {
+        const poolsim_compare_tail *w = &c->county[k];
+        fprintf(f,
+                "      %-12s mean A %14.0f  B %14.0f  diff %+14.0f [%+.0f, %+.0f];  p95 A %.0f  "
+                "B %.0f  diff %+.0f [%+.0f, %+.0f]\n",
+                r->county_ids[k], w->mean_a, w->mean_b, w->diff.mean, w->diff.lo, w->diff.hi,
+                w->p95_a, w->p95_b, w->p95_b - w->p95_a, w->p95_lo, w->p95_hi);
+    }
+    fprintf(f, "  (p95 intervals: paired percentile bootstrap, %d resamples of whole paths)\n",
+            NBOOT);
     fputc('\n', f);
+}
+
+/* ---- charts and the HTML report ------------------------------------------------------ */
+
+/* The chart data of a comparison: county burdens over all lines, the
+ * city's over all lines. Arrays malloc'ed into *ca, *cb (freed by the
+ * caller). */
+static int chart_data(const poolsim_compare_out *o, int lang, poolsim_compare_charts *d,
+                      double **ca, double **cb)
+{
+    const poolsim_compare *c = o->c;
+    const poolsim_results *ra = o->ea->res, *rb = o->eb->res;
+    *ca = malloc(((size_t)c->C + 1) * sizeof **ca);
+    *cb = malloc(((size_t)c->C + 1) * sizeof **cb);
+    if (!*ca || !*cb) return POOLSIM_ENOMEM;
+    memset(d, 0, sizeof *d);
+    d->lang = lang;
+    d->T = c->T, d->L = c->L, d->C = c->C;
+    d->years = ra->years;
+    d->line_names = (const char *const *)ra->line_names;
+    d->county_names = (const char *const *)ra->county_names;
+    d->name_a = ra->scenario_name ? ra->scenario_name : o->a;
+    d->name_b = rb->scenario_name ? rb->scenario_name : o->b;
+    d->exh_a = c->exh_a, d->exh_b = c->exh_b;
+    for (int k = 0; k < c->C; k++) {
+        (*ca)[k] = c->county[k].mean_a;
+        (*cb)[k] = c->county[k].mean_b;
+    }
+    d->county_a = *ca, d->county_b = *cb;
+    for (int l = 0; l < c->L; l++) {
+        d->city_a += c->city[l].mean_a;
+        d->city_b += c->city[l].mean_b;
+    }
+    return POOLSIM_OK;
+}
+
+static void html_esc(FILE *f, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '&': fputs("&amp;", f); break;
+        case '"': fputs("&quot;", f); break;
+        default: fputc(*s, f);
+        }
+    }
+}
+
+typedef struct {
+    const poolsim_compare_out *o;
+    int lang;
+    char *svg[POOLSIM_COMPARE_NCHARTS]; /* chart files (SVG) to inline */
+} html_ctx;
+
+static int fill_html(FILE *f, const void *vctx)
+{
+    const html_ctx *h = vctx;
+    const poolsim_compare_out *o = h->o;
+    const poolsim_compare *c = o->c;
+    const poolsim_results *r = o->ea->res, *rb = o->eb->res;
+    int zh = h->lang == POOLSIM_LANG_ZH, T = c->T;
+    fprintf(f, "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">\n<title>",
+            zh ? "zh" : "en");
+    fputs(zh ? "情景比较" : "Comparison of two scenarios", f);
+    fputs("</title>\n<style>body{font-family:'Noto Sans CJK SC',sans-serif;max-width:980px;"
+          "margin:2em auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
+          "padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}"
+          "</style></head><body>\n<h1>",
+          f);
+    fputs(zh ? "情景比较（同一组随机数）" : "Comparison on common random numbers", f);
+    fputs("</h1>\n<p>A: ", f);
+    html_esc(f, r->scenario_name ? r->scenario_name : o->a);
+    fputs(" (", f);
+    html_esc(f, o->a);
+    fputs(")<br>B: ", f);
+    html_esc(f, rb->scenario_name ? rb->scenario_name : o->b);
+    fputs(" (", f);
+    html_esc(f, o->b);
+    fprintf(f, ")</p>\n<p>%s %ld, %s %llu. %s</p>\n", zh ? "路径数" : "Paths", c->P,
+            zh ? "种子" : "seed", r->seed,
+            zh ? "差值为 B − A，括号内为配对 95% 区间（p95 差值：配对自助法）。"
+               : "Differences are B − A with paired 95% intervals (p95 differences: paired "
+                 "bootstrap).");
+    fprintf(f, "<table><tr><th>%s</th><th>A</th><th>B</th><th>%s</th></tr>\n",
+            zh ? "指标" : "quantity", zh ? "差值 [95% 区间]" : "difference [95% interval]");
+    for (int l = 0; l < c->L; l++) {
+        size_t i = (size_t)l * (size_t)T + (size_t)(T - 1);
+        fputs("<tr><td>", f);
+        html_esc(f, r->line_names[l]);
+        fprintf(f, zh ? "：截至%d年耗尽概率" : ": P(exhausted by %d)", r->years[T - 1]);
+        fprintf(f, "</td><td>%.4f</td><td>%.4f</td><td>%+.4f [%+.4f, %+.4f]</td></tr>\n",
+                c->exh_a[i], c->exh_b[i], c->exh[i].mean, c->exh[i].lo, c->exh[i].hi);
+        const poolsim_compare_tail *w[2] = {&c->city[l], &c->gov[l]};
+        const char *what_zh[2] = {"市级财政负担", "各级政府负担合计"};
+        const char *what_en[2] = {"city government payment", "all governments' payment"};
+        for (int j = 0; j < 2; j++) {
+            const char *q[2] = {zh ? "均值" : "mean", "p95"};
+            for (int m = 0; m < 2; m++) {
+                fputs("<tr><td>", f);
+                html_esc(f, r->line_names[l]);
+                fprintf(f, zh ? "：%s（%d年合计，%s，元）" : ": %s (%d years, %s, yuan)",
+                        zh ? what_zh[j] : what_en[j], T, q[m]);
+                if (m == 0)
+                    fprintf(f,
+                            "</td><td>%.0f</td><td>%.0f</td><td>%+.0f [%+.0f, %+.0f]</td>"
+                            "</tr>\n",
+                            w[j]->mean_a, w[j]->mean_b, w[j]->diff.mean, w[j]->diff.lo,
+                            w[j]->diff.hi);
+                else
+                    fprintf(f,
+                            "</td><td>%.0f</td><td>%.0f</td><td>%+.0f [%+.0f, %+.0f]</td>"
+                            "</tr>\n",
+                            w[j]->p95_a, w[j]->p95_b, w[j]->p95_b - w[j]->p95_a, w[j]->p95_lo,
+                            w[j]->p95_hi);
+            }
+        }
+    }
+    for (int k = 0; k < c->C; k++) {
+        const poolsim_compare_tail *w = &c->county[k];
+        fputs("<tr><td>", f);
+        html_esc(f, r->county_names[k]);
+        fprintf(f,
+                zh ? "：县级政府负担（各险种，%d年合计，p95，元）"
+                   : ": county-government burden (all lines, %d years, p95, yuan)",
+                T);
+        fprintf(f, "</td><td>%.0f</td><td>%.0f</td><td>%+.0f [%+.0f, %+.0f]</td></tr>\n", w->p95_a,
+                w->p95_b, w->p95_b - w->p95_a, w->p95_lo, w->p95_hi);
+    }
+    fputs("</table>\n", f);
+    for (int k = 0; k < POOLSIM_COMPARE_NCHARTS; k++) {
+        if (!h->svg[k]) continue;
+        size_t n = 0;
+        char *svg = poolsim_output_read_file(h->svg[k], &n);
+        if (!svg) return POOLSIM_EIO;
+        const char *start = strstr(svg, "<svg");
+        fputs("<figure>\n", f);
+        fputs(start ? start : svg, f);
+        fputs("</figure>\n", f);
+        free(svg);
+    }
+    fputs("</body></html>\n", f);
+    return ferror(f) ? POOLSIM_EIO : POOLSIM_OK;
+}
+
+int poolsim_compare_charts_write(const poolsim_compare_out *o, const char *dir, unsigned formats,
+                                 const char *html)
+{
+    int lang = poolsim_plot_lang(o->ea->res, NULL);
+    poolsim_compare_charts d;
+    double *ca = NULL, *cb = NULL;
+    int st = chart_data(o, lang, &d, &ca, &cb);
+    char *files[POOLSIM_COMPARE_NCHARTS][2];
+    memset(files, 0, sizeof files);
+    if (st == POOLSIM_OK)
+        st = poolsim_compare_plot(&d, dir, formats | (html ? POOLSIM_FMT_SVG : 0u), files);
+    if (st == POOLSIM_OK && html) {
+        html_ctx h = {o, lang, {files[0][0], files[1][0]}};
+        st = poolsim_sweep_write_atomic(html, fill_html, &h);
+    }
+    if (st == POOLSIM_OK) {
+        for (int k = 0; k < POOLSIM_COMPARE_NCHARTS; k++)
+            for (int f = 0; f < 2; f++)
+                if (files[k][f]) fprintf(stderr, "poolsim: compare: wrote %s\n", files[k][f]);
+        if (html) fprintf(stderr, "poolsim: compare: wrote %s\n", html);
+    }
+    for (int k = 0; k < POOLSIM_COMPARE_NCHARTS; k++)
+        for (int f = 0; f < 2; f++) free(files[k][f]);
+    free(ca);
+    free(cb);
+    return st;
 }
 
 /* Keep only the per-path reserve ratios of the saved values. */

@@ -8,7 +8,6 @@
 #include <assert.h>
 #include <math.h>
 
-
 /* max and min of finite numbers, inlined (libm's fmax/fmin are calls) */
 static inline double dmax(double a, double b)
 {

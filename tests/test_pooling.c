@@ -60,8 +60,7 @@ static void test_dated_and_override(void)
 {
     const char *sets[] = {"pooling.mode={2021: county_accounts, 2024: unified}",
                           "pooling.gap_key={2021: financing, 2025: deficit}",
-                          "pooling.tolerance=0.02",
-                          "lines.resident.pooling.city_share=0.3",
+                          "pooling.tolerance=0.02", "lines.resident.pooling.city_share=0.3",
                           "lines.resident.pooling.county_liability={2021: 0, 2023: 0.5}"};
     poolsim_scenario *s = load("tests/bad/inc/base.yaml", 5, sets);
     if (!s) return;
@@ -163,9 +162,15 @@ static void test_tolerance_liability(void)
     CU_ASSERT_EQUAL(ln.exhausted, 0);
     EQ(ln.gap, 0);
     EQ(ln.city_burden, 0);
-    EQ(c[0].result, 200); EQ(c[1].result, -100); EQ(c[2].result, -100);
-    EQ(c[0].overspend, 0); EQ(c[1].overspend, 50); EQ(c[2].overspend, 80);
-    EQ(c[0].county_share, 0); EQ(c[1].county_share, 25); EQ(c[2].county_share, 40);
+    EQ(c[0].result, 200);
+    EQ(c[1].result, -100);
+    EQ(c[2].result, -100);
+    EQ(c[0].overspend, 0);
+    EQ(c[1].overspend, 50);
+    EQ(c[2].overspend, 80);
+    EQ(c[0].county_share, 0);
+    EQ(c[1].county_share, 25);
+    EQ(c[2].county_share, 40);
     /* row mapping of MODEL.md section 10 */
     EQ(c[1].shortfall, 100);
     EQ(c[1].shortfall_ratio, 0.2); /* 100 / 500 */
@@ -246,14 +251,18 @@ static void test_weights_fallback(void)
     poolsim_rules_unified_result(&p, 3, c);
     double w[3];
     EQ(poolsim_rules_gap_weights(&p, 3, c, w), 1000); /* F: 300 + 100 + 600 */
-    EQ(w[0], 300); EQ(w[1], 100); EQ(w[2], 600);
+    EQ(w[0], 300);
+    EQ(w[1], 100);
+    EQ(w[2], 600);
     p.gap_key = POOLSIM_GAP_ENROLEES; /* no enrolees: financing too */
     EQ(poolsim_rules_gap_weights(&p, 3, c, w), 1000);
     EQ(w[2], 600);
     county(&c[0], 0, 0, 0), county(&c[1], 0, 0, 0), county(&c[2], 0, 0, 0);
     p.gap_key = POOLSIM_GAP_FINANCING;
     EQ(poolsim_rules_gap_weights(&p, 3, c, w), 3);
-    EQ(w[0], 1); EQ(w[1], 1); EQ(w[2], 1);
+    EQ(w[0], 1);
+    EQ(w[1], 1);
+    EQ(w[2], 1);
 }
 
 /* A fund ending exactly at 0 is not an exhaustion year (B < 0 strictly);
@@ -280,8 +289,10 @@ static void test_edges(void)
     CU_ASSERT_EQUAL(ln.exhausted, 1);
     EQ(ln.gap, 90);
     EQ(ln.city_burden, 90);
-    EQ(c[0].county_share, 0); EQ(c[1].county_share, 0);
-    EQ(c[0].city_share, 45); EQ(c[1].city_share, 45); /* F 100 each */
+    EQ(c[0].county_share, 0);
+    EQ(c[1].county_share, 0);
+    EQ(c[0].city_share, 45);
+    EQ(c[1].city_share, 45); /* F 100 each */
 
     /* a negative or non-finite input is refused */
     B = -1;
@@ -311,7 +322,9 @@ static void test_transition(void)
     county(&c[0], 100, 120, 0), county(&c[1], 100, 90, 0);
     poolsim_rules_line ln;
     CU_ASSERT_EQUAL(poolsim_rules_year(&ca, 2, &R, S, c, &ln), POOLSIM_OK);
-    EQ(S[0], 10); EQ(S[1], 50); EQ(R, 50);
+    EQ(S[0], 10);
+    EQ(S[1], 50);
+    EQ(R, 50);
 
     poolsim_rules_params un = unified(POOLSIM_GAP_FINANCING);
     double B = poolsim_rules_move_up(2, &R, S);
@@ -325,7 +338,6 @@ static void test_transition(void)
     EQ(c[0].county_share, 95);
     EQ(c[1].county_share, 0);
 }
-
 
 /* ---- engine ------------------------------------------------------------------- */
 
@@ -442,8 +454,8 @@ static void test_engine_threads(void)
 
 /* Common random numbers: changing city_share changes no draw. Flows, the
  * fund and exhaustion are identical on every path; the county-accounts
- * years' burdens are identical, and each county's burden in a unified year scales by (1 - 0.6) / (1 - 0.3) = 4/7 exactly up to
- * rounding. */
+ * years' burdens are identical, and each county's burden in a unified year scales by (1 - 0.6) / (1
+ * - 0.3) = 4/7 exactly up to rounding. */
 static void test_engine_crn(void)
 {
     const char *other[5] = {stoch[0], stoch[1], stoch[2], stoch[3], "pooling.city_share=0.6"};

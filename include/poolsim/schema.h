@@ -107,7 +107,8 @@
     X(reserve_ratio, reserve_ratio, LT, "1", "year-end R / Ftot")                                  \
     X(county_burden, county_burden, LCT, "yuan", "county-government burden")                       \
     X(shortfall, shortfall_amount, LCT, "yuan", "shortfall G after the county's own balance")      \
-    X(balance, balance, LCT, "yuan", "year-end county balance S")
+    X(balance, balance, LCT, "yuan", "year-end county balance S")                                  \
+    X(city_burden, city_burden, LT, "yuan", "city-government payment of the line")
 /* clang-format on */
 
 enum poolsim_schema_kind {

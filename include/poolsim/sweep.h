@@ -289,6 +289,15 @@ int poolsim_sweep_plot(const poolsim_sweep_results *w, const char *outdir, const
 
 /* ---- paired comparison of two scenarios (`poolsim compare`) ---------- */
 
+/* A total over the horizon in A and B: means with the paired difference,
+ * p95s with a paired percentile-bootstrap 95% interval of their difference
+ * (400 resamples of whole paths, fixed seed). */
+typedef struct {
+    double mean_a, mean_b;
+    poolsim_paired diff;
+    double p95_a, p95_b, p95_lo, p95_hi;
+} poolsim_compare_tail;
+
 /* Paired comparison of two evaluations. Per line l and year t:
  * exhaustion indicator (first exhaustion <= t) and year-end reserve ratio;
  * per line and county: burden summed over the horizon. */
@@ -301,6 +310,12 @@ typedef struct {
     poolsim_paired *ratio;       /* [L][T] */
     double *burden_a, *burden_b; /* [L][C] mean burden total */
     poolsim_paired *burden;      /* [L][C] */
+    /* who pays over the horizon (MODEL.md section 11), per path then
+     * summarised: per line the city's and all governments' payment, per
+     * county its burden over all lines */
+    poolsim_compare_tail *city;   /* [L] */
+    poolsim_compare_tail *gov;    /* [L] */
+    poolsim_compare_tail *county; /* [C] */
 } poolsim_compare;
 
 /* What the comparison writers and the table read. */
@@ -320,6 +335,13 @@ void poolsim_compare_free(poolsim_compare *c);
 int poolsim_compare_fill_csv(FILE *f, const void *ctx);
 int poolsim_compare_fill_json(FILE *f, const void *ctx);
 void poolsim_compare_print(const poolsim_compare_out *o, FILE *f);
+/* Charts of the comparison into dir (created if missing; formats: mask
+ * of POOLSIM_FMT_SVG and POOLSIM_FMT_PNG): compare_exhaustion and
+ * compare_burden (src/compare_plot.c); with html not NULL also an HTML
+ * report with the differences and the charts inlined. Each file written
+ * is named on stderr. POOLSIM_ETOOL (gnuplot), POOLSIM_EIO, POOLSIM_ENOMEM. */
+int poolsim_compare_charts_write(const poolsim_compare_out *o, const char *dir, unsigned formats,
+                                 const char *html);
 /* Keep only the per-path reserve ratios of an evaluation's saved values. */
 void poolsim_compare_trim(poolsim_sweep_eval *e);
 

@@ -1,0 +1,111 @@
+#!/bin/sh
+# Pooling designs from the command line (MODEL.md section 11): run, check,
+# sweep, solve and compare honour `pooling` keys given by --set; compare's
+# who-pays rows (hand values on tests/data/solve_levy.yaml, and its p95s
+# against run's); compare's charts and HTML report; a switch back is an
+# input error.
+set -u
+: "${POOLSIM:?set POOLSIM to the poolsim binary}"
+cd "$(dirname "$0")/../.." || exit 1
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/poolsim-cli-pooling.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+say() { echo "pooling.sh: $*"; fail=1; }
+
+# run: unified with a line override; no levy anywhere, a city burden row
+"$POOLSIM" run scenarios/zhuzhou.yaml -n 300 -t 2 -q --set pooling.mode=unified \
+    --set lines.resident.pooling.city_share=0.3 -o "$tmp/u.h5" --json "$tmp/u.json" \
+    >"$tmp/out" 2>&1 || { say "unified run failed"; cat "$tmp/out"; }
+python3 - "$tmp/u.json" <<'PY' || say "unified run JSON"
+import json, sys
+d = json.load(open(sys.argv[1]))
+for l in d["lines"].values():
+    for c in l["counties"].values():
+        assert all(v == 0 for v in c["levy"]["mean"]), "levy"
+        assert all(v == 0 for v in c["balance"]["mean"]), "balance"
+    assert "city_burden" in l and "government_burden_total" in l
+assert "burden_worst_year" in d["counties"]["chaling"]
+PY
+
+# check: the resolved text shows the override
+"$POOLSIM" check scenarios/zhuzhou.yaml --set pooling.mode=unified \
+    --set lines.resident.pooling.city_share=0.3 >"$tmp/check" 2>&1 || say "check failed"
+grep -q 'pooling: {mode: unified, city_share: 0.3, gap_key: financing' "$tmp/check" ||
+    { say "check does not show the resident line's pooling"; grep pooling "$tmp/check"; }
+
+# a switch back: exit 2, nothing run
+"$POOLSIM" run scenarios/zhuzhou.yaml -n 10 -q -o "$tmp/bad.h5" \
+    --set 'pooling.mode={2021: unified, 2024: county_accounts}' >"$tmp/out" 2>&1
+rc=$?
+[ "$rc" -eq 2 ] || say "a switch back exited $rc (expected 2)"
+grep -q 'switches back from unified to county_accounts in 2024' "$tmp/out" ||
+    { say "no switch-back message"; cat "$tmp/out"; }
+[ ! -e "$tmp/bad.h5" ] || say "a results file was written for a bad scenario"
+
+# sweep: city_share is a lever; it changes no draw, so P(exhausted) is the
+# same at both points while the county burdens differ
+"$POOLSIM" sweep scenarios/zhuzhou.yaml -n 300 -t 2 --set pooling.mode=unified \
+    --set pooling.city_share=0.2,0.8 --csv "$tmp/sw.csv" -o "$tmp/sw.h5" >/dev/null 2>&1 ||
+    say "sweep over pooling.city_share failed"
+python3 - "$tmp/sw.csv" <<'PY' || say "sweep over city_share: exhaustion should match, burdens differ"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert len(rows) == 2
+exh = [k for k in rows[0] if k.endswith(".exhaustion_prob")]
+bur = [k for k in rows[0] if k.endswith("burden_total_mean")]
+assert exh and bur
+assert all(rows[0][k] == rows[1][k] for k in exh)
+assert any(rows[0][k] != rows[1][k] for k in bur)
+PY
+"$POOLSIM" sweep scenarios/zhuzhou.yaml -n 200 -t 2 --set pooling.mode=county_accounts,unified \
+    --set pooling.gap_key=financing,deficit --csv "$tmp/sw2.csv" -o "$tmp/sw2.h5" >/dev/null 2>&1 ||
+    say "sweep over pooling.mode and gap_key failed"
+[ "$(wc -l <"$tmp/sw2.csv")" -eq 5 ] || say "sweep over mode x gap_key: expected 4 points"
+
+# solve: county_liability is a lever (more liability, less exhaustion)
+"$POOLSIM" solve scenarios/zhuzhou.yaml -n 300 -t 2 -q --set pooling.mode=unified \
+    --vary pooling.county_liability=0:1 --target 'exhaustion_prob[resident,2030] <= 0.1' \
+    --json "$tmp/solve.json" >"$tmp/out" 2>&1 || { say "solve over county_liability"; cat "$tmp/out"; }
+
+# compare: who pays, by hand on solve_levy.yaml (every path alike): county
+# a pays 100,000 under A, 125,000 under B over 5 years; the city nothing
+base="$PWD/tests/data/solve_levy.yaml"
+printf 'extends: %s\nreserve: {levy_rate: 0.01}\n' "$base" >"$tmp/a.yaml"
+printf 'extends: %s\nreserve: {levy_rate: 0.03}\n' "$base" >"$tmp/b.yaml"
+"$POOLSIM" compare "$tmp/a.yaml" "$tmp/b.yaml" -q --csv "$tmp/c.csv" >/dev/null 2>&1 ||
+    say "compare solve_levy failed"
+grep -q '^,a,burden_total_mean,,100000,125000,25000,0,25000,25000,' "$tmp/c.csv" ||
+    { say "burden_total_mean row"; grep burden_total "$tmp/c.csv"; }
+grep -q '^,a,burden_total_p95,,100000,125000,25000,,25000,25000,,,$' "$tmp/c.csv" ||
+    { say "burden_total_p95 row"; grep burden_total "$tmp/c.csv"; }
+grep -q '^fund,,city_burden_total_mean,,0,0,0,0,0,0,' "$tmp/c.csv" ||
+    { say "city_burden_total_mean row"; grep city_burden "$tmp/c.csv"; }
+grep -q '^fund,,government_burden_total_p95,,100000,125000,25000,,25000,25000,,,$' "$tmp/c.csv" ||
+    { say "government_burden_total_p95 row"; grep government "$tmp/c.csv"; }
+
+# compare: baseline against 统收统支, the p95s are run's (same seed and paths)
+"$POOLSIM" compare scenarios/zhuzhou.yaml scenarios/unified.yaml -n 400 -t 2 -q \
+    --json "$tmp/cu.json" --plot "$tmp/charts" --format svg,png --html "$tmp/charts/r.html" \
+    >"$tmp/out" 2>&1 || { say "compare unified failed"; cat "$tmp/out"; }
+"$POOLSIM" run scenarios/unified.yaml -n 400 -s 20200518 -t 2 -q -o "$tmp/ru.h5" \
+    --json "$tmp/ru.json" >/dev/null 2>&1 || say "run unified failed"
+python3 - "$tmp/cu.json" "$tmp/ru.json" <<'PY' || say "compare p95 differs from run's"
+import json, sys
+c, r = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+for l, v in c["lines"].items():
+    want = r["lines"][l]["government_burden_total"]["p95"]
+    got = v["government_burden_total"]["p95_b"]
+    assert abs(got - want) <= 1e-9 * max(1, abs(want)), (l, got, want)
+    lo, hi = v["government_burden_total"]["p95_ci"]
+    assert lo <= v["government_burden_total"]["p95_diff"] <= hi
+for k, v in c["counties"].items():
+    want = r["counties"][k]["burden_total"]["p95"]
+    assert abs(v["burden_total"]["p95_b"] - want) <= 1e-9 * max(1, abs(want)), k
+PY
+for f in compare_exhaustion.svg compare_exhaustion.png compare_burden.svg compare_burden.png r.html; do
+    [ -s "$tmp/charts/$f" ] || say "compare did not write $f"
+done
+grep -q '<svg' "$tmp/charts/r.html" || say "the HTML report holds no chart"
+grep -q '统收统支' "$tmp/charts/r.html" || say "the HTML report does not name scenario B"
+[ $fail -eq 0 ] && echo "pooling.sh: ok"
+exit $fail
