@@ -212,14 +212,16 @@ static void test_saved_paths(void)
     sp.county_burden = malloc(nlcpt * sizeof(double));
     sp.shortfall = malloc(nlcpt * sizeof(double));
     sp.balance = malloc(nlcpt * sizeof(double));
+    sp.city_burden = malloc(nlpt * sizeof(double));
     CU_ASSERT_FATAL(sp.first_exhaustion && sp.reserve_balance && sp.reserve_ratio &&
-                    sp.county_burden && sp.shortfall && sp.balance);
+                    sp.county_burden && sp.shortfall && sp.balance && sp.city_burden);
     for (size_t i = 0; i < nlp; i++) sp.first_exhaustion[i] = (int)(i % (size_t)(T + 1));
     for (size_t i = 0; i < nlpt; i++) sp.reserve_balance[i] = 1e6 + (double)i / 3;
     for (size_t i = 0; i < nlpt; i++) sp.reserve_ratio[i] = (double)i / (double)nlpt;
     for (size_t i = 0; i < nlcpt; i++) sp.county_burden[i] = (double)(i % 977) * 10.5;
     for (size_t i = 0; i < nlcpt; i++) sp.shortfall[i] = (double)i / 7;
     for (size_t i = 0; i < nlcpt; i++) sp.balance[i] = -(double)i;
+    for (size_t i = 0; i < nlpt; i++) sp.city_burden[i] = (double)i * 2.25;
     char dir[512], path[600];
     testutil_scratch_dir(dir, sizeof dir, "h5test");
     snprintf(path, sizeof path, "%s/paths.h5", dir);
@@ -231,11 +233,11 @@ static void test_saved_paths(void)
     int *ib = malloc(nlp * sizeof(int));
     CU_ASSERT_FATAL(buf && ib);
     const char *names[] = {"reserve_balance", "reserve_ratio", "county_burden", "shortfall",
-                           "balance"};
+                           "balance",         "city_burden"};
     const double *src[] = {sp.reserve_balance, sp.reserve_ratio, sp.county_burden, sp.shortfall,
-                           sp.balance};
-    const size_t cnt[] = {nlpt, nlpt, nlcpt, nlcpt, nlcpt};
-    for (int k = 0; k < 5; k++) {
+                           sp.balance,         sp.city_burden};
+    const size_t cnt[] = {nlpt, nlpt, nlcpt, nlcpt, nlcpt, nlpt};
+    for (int k = 0; k < 6; k++) {
         char p[64];
         snprintf(p, sizeof p, "/paths/%s", names[k]);
         hid_t d = H5Dopen2(f, p, H5P_DEFAULT);
@@ -284,6 +286,7 @@ static void test_saved_paths(void)
     free(sp.county_burden);
     free(sp.shortfall);
     free(sp.balance);
+    free(sp.city_burden);
     poolsim_results_free(r);
     testutil_rm_tree(dir);
 }
@@ -484,6 +487,7 @@ static int child_write(void *arg)
         sp.reserve_balance = malloc(n * sizeof(double));
         sp.reserve_ratio = malloc(n * sizeof(double));
         sp.county_burden = sp.shortfall = sp.balance = malloc(n * sizeof(double));
+        sp.city_burden = sp.reserve_ratio; /* [L][P][T], the same size as the first ones */
         if (!sp.first_exhaustion || !sp.reserve_balance || !sp.reserve_ratio || !sp.balance)
             return 96;
         unsigned long long x = 88172645463325252ULL; /* xorshift64: incompressible */
