@@ -10,6 +10,7 @@
 
 #include "poolsim/cli.h"
 #include "poolsim/common.h"
+#include "poolsim/fsio.h"
 #include "poolsim/mpi.h"
 #include "poolsim/output.h"
 #include "poolsim/plot.h"
@@ -142,10 +143,16 @@ int poolsim_cmd_compare(int argc, char **argv)
         int have = 0;
         if (st == POOLSIM_OK && (st = poolsim_compare_compute(ea, eb, &cm)) == POOLSIM_OK) have = 1;
         poolsim_compare_out oc = {pa, pb, ea, eb, &cm};
-        if (st == POOLSIM_OK && json)
-            st = poolsim_sweep_write_atomic(json, poolsim_compare_fill_json, &oc);
-        if (st == POOLSIM_OK && csv)
-            st = poolsim_sweep_write_atomic(csv, poolsim_compare_fill_csv, &oc);
+        /* the JSON and the CSV are one set (fsio.h) */
+        if (st == POOLSIM_OK && (st = poolsim_fsio_begin()) == POOLSIM_OK) {
+            if (json) st = poolsim_sweep_write_atomic(json, poolsim_compare_fill_json, &oc);
+            if (st == POOLSIM_OK && csv)
+                st = poolsim_sweep_write_atomic(csv, poolsim_compare_fill_csv, &oc);
+            if (st == POOLSIM_OK)
+                st = poolsim_fsio_commit();
+            else
+                poolsim_fsio_abort();
+        }
         if (st == POOLSIM_OK && !quiet) poolsim_compare_print(&oc, stdout);
         if (st == POOLSIM_OK && (plotdir || html)) {
             if (!plotdir) {
@@ -165,7 +172,7 @@ int poolsim_cmd_compare(int argc, char **argv)
         if (have) poolsim_compare_free(&cm);
         poolsim_sweep_eval_free(ea);
         poolsim_sweep_eval_free(eb);
-        rc = poolsim_status_exit(st);
+        rc = poolsim_cli_exit(st);
         poolsim_setlist_free(&sets);
         return rc;
     }

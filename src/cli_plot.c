@@ -16,6 +16,7 @@
 
 #include "poolsim/cli.h"
 #include "poolsim/common.h"
+#include "poolsim/fsio.h"
 #include "poolsim/output.h"
 #include "poolsim/plot.h"
 #include "poolsim/sweep.h"
@@ -70,8 +71,15 @@ int poolsim_cmd_plot(int argc, char **argv)
                            .lang = poolsim_plot_lang(r, lang),
                            .path_env = NULL};
     poolsim_chart_set set;
-    int st = poolsim_plot_render(r, &o, &set);
+    /* every chart of the command is one set (fsio.h): a signal or a failure
+     * leaves none of them */
+    int st = poolsim_fsio_begin();
+    if (!st) st = poolsim_plot_render(r, &o, &set);
     if (!st) st = poolsim_plot_sweep_charts(in, &o, &set);
+    if (!st)
+        st = poolsim_fsio_commit();
+    else
+        poolsim_fsio_abort();
     if (!st) {
         printf("charts written to %s:\n", o.dir);
         for (int i = 0; i < set.n; i++)
@@ -82,6 +90,5 @@ int poolsim_cmd_plot(int argc, char **argv)
     poolsim_chart_set_free(&set);
     poolsim_results_free(r);
     free(def);
-    if (st == POOLSIM_EINTR) return poolsim_cli_signal_exit();
-    return poolsim_status_exit(st);
+    return poolsim_cli_exit(st);
 }

@@ -63,6 +63,5 @@ int poolsim_cmd_report(int argc, char **argv)
     if (!st) printf("report written to %s\n", path);
     poolsim_results_free(r);
     free(def);
-    if (st == POOLSIM_EINTR) return poolsim_cli_signal_exit();
-    return poolsim_status_exit(st);
+    return poolsim_cli_exit(st);
 }

@@ -15,6 +15,7 @@
 #include "poolsim/cli.h"
 #include "poolsim/provenance.h"
 #include "poolsim/engine.h"
+#include "poolsim/fsio.h"
 #include "poolsim/h5out.h"
 #include "poolsim/jsonout.h"
 #include "poolsim/mpi.h"
@@ -111,6 +112,13 @@ int poolsim_cmd_run(int argc, char **argv)
         poolsim_scenario_free(s);
         return POOLSIM_EXIT_FAIL;
     }
+    if (json && poolsim_cli_same_file(outpath, json)) {
+        fprintf(stderr, "poolsim run: -o and --json name the same file %s (expected two files)\n",
+                json);
+        poolsim_scenario_free(s);
+        free(outpath);
+        return POOLSIM_EXIT_INPUT;
+    }
     if (!output) ensure_results_dir(outpath);
     /* refuse an unwritable destination before a long run, not after */
     if (root && ((st = poolsim_results_check_writable(outpath)) != POOLSIM_OK ||
@@ -180,13 +188,24 @@ int poolsim_cmd_run(int argc, char **argv)
     free(r->resolved_text);
     r->resolved_text = poolsim_scenario_resolved_text(s);
     if (st == POOLSIM_OK && (!r->scenario_text || !r->resolved_text)) st = POOLSIM_ENOMEM;
-    if (st == POOLSIM_OK) st = poolsim_h5out_write(r, sp, outpath);
-    if (st == POOLSIM_OK && json) st = poolsim_jsonout_write(r, json);
+    /* the .h5 and the JSON are one set: both are written and synced under
+     * temporary names, then renamed together (fsio.h), so no reader finds
+     * a new .h5 beside an old JSON */
+    if (st == POOLSIM_OK) st = poolsim_fsio_begin();
+    if (st == POOLSIM_OK) {
+        st = poolsim_h5out_write(r, sp, outpath);
+        if (st == POOLSIM_OK && json) st = poolsim_jsonout_write(r, json);
+        if (st == POOLSIM_OK)
+            st = poolsim_fsio_commit();
+        else
+            poolsim_fsio_abort();
+    }
     if (st != POOLSIM_OK) {
         /* HDF5's exit handlers can crash after a failed write: leave at once */
+        int ex = poolsim_cli_exit(st);
         fflush(stdout);
         fflush(stderr);
-        _exit(poolsim_status_exit(st));
+        _exit(ex);
     }
     if (!quiet) {
         int zh = poolsim_plot_lang(r, NULL) == POOLSIM_LANG_ZH;

@@ -74,7 +74,8 @@ int poolsim_cmd_settle(int argc, char **argv)
     int st = poolsim_scenario_load(argv[optind], &lo, stderr, &s);
     poolsim_setlist_free(&sets);
     if (st != POOLSIM_OK) return poolsim_status_exit(st);
+    poolsim_cli_signals();
     st = poolsim_settle_cmd(s, argv[optind + 1], &so, csv, quiet ? NULL : stdout, stderr);
     poolsim_scenario_free(s);
-    return poolsim_status_exit(st);
+    return poolsim_cli_exit(st);
 }

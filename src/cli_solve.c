@@ -234,6 +234,11 @@ int poolsim_cmd_solve(int argc, char **argv)
             json_ctx jc = {&so, &r};
             st = poolsim_sweep_write_atomic(json, fill_json, &jc);
         }
+        if (st == POOLSIM_EINTR) {
+            poolsim_solve_result_free(&r);
+            rc = poolsim_cli_exit(st);
+            goto out;
+        }
         if (st == POOLSIM_OK) {
             char a[40], b[40];
             poolsim_format_double(r.value, a, sizeof a);

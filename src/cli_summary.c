@@ -14,6 +14,7 @@
 
 #include "poolsim/cli.h"
 #include "poolsim/common.h"
+#include "poolsim/fsio.h"
 #include "poolsim/jsonout.h"
 #include "poolsim/output.h"
 #include "poolsim/plot.h"
@@ -59,6 +60,8 @@ int poolsim_cmd_summary(int argc, char **argv)
     }
     if (poolsim_cli_check_args("summary", argc - optind, lang, summary_usage))
         return POOLSIM_EXIT_INPUT;
+    /* SIGINT/SIGTERM: files not yet renamed are not written (exit 130/143) */
+    if (csv || xlsx || json) poolsim_cli_signals();
     signal(SIGPIPE, SIG_IGN);
     poolsim_results *r = NULL;
     int st = poolsim_results_read(argv[optind], &r);
@@ -71,18 +74,26 @@ int poolsim_cmd_summary(int argc, char **argv)
             st = POOLSIM_EIO;
         }
     }
+    /* every file of the command is one set (fsio.h): the nine tables, the
+     * workbook and the JSON are renamed together once all are written, so
+     * a failure or a signal leaves the old ones (or none), never a mix */
+    if (!st && (csv || xlsx || json)) {
+        st = poolsim_fsio_begin();
+        if (!st && csv) st = poolsim_summary_write_csv(r, csv, NULL);
+        if (!st && xlsx) st = poolsim_summary_write_xlsx(r, lg, xlsx);
+        if (!st && json) st = poolsim_jsonout_write(r, json);
+        if (!st)
+            st = poolsim_fsio_commit();
+        else
+            poolsim_fsio_abort();
+    }
     if (!st && csv) {
         printf("%sCSV files written to %s:\n", quiet ? "" : "\n", csv);
-        st = poolsim_summary_write_csv(r, csv, stdout);
+        for (int i = 0; i < POOLSIM_SUMMARY_NTABLES; i++)
+            printf("  %s/%s.csv\n", csv, poolsim_summary_tables[i]);
     }
-    if (!st && xlsx) {
-        st = poolsim_summary_write_xlsx(r, lg, xlsx);
-        if (!st) printf("Excel workbook written to %s\n", xlsx);
-    }
-    if (!st && json) {
-        st = poolsim_jsonout_write(r, json);
-        if (!st) printf("summary JSON written to %s\n", json);
-    }
+    if (!st && xlsx) printf("Excel workbook written to %s\n", xlsx);
+    if (!st && json) printf("summary JSON written to %s\n", json);
     poolsim_results_free(r);
-    return poolsim_status_exit(st);
+    return poolsim_cli_exit(st);
 }

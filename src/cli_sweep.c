@@ -13,6 +13,7 @@
 
 #include "poolsim/cli.h"
 #include "poolsim/common.h"
+#include "poolsim/fsio.h"
 #include "poolsim/mpi.h"
 #include "poolsim/sweep.h"
 
@@ -170,21 +171,30 @@ int poolsim_cmd_sweep(int argc, char **argv)
             rc = poolsim_cli_signal_exit();
             goto out;
         }
-        if (st == POOLSIM_OK) st = poolsim_sweep_write(w, base, outpath);
-        if (st == POOLSIM_OK && csv) st = poolsim_sweep_write_atomic(csv, fill_csv, w);
+        /* the sweep file, the CSV and the charts are one set (fsio.h) */
+        if (st == POOLSIM_OK && (st = poolsim_fsio_begin()) == POOLSIM_OK) {
+            st = poolsim_sweep_write(w, base, outpath);
+            if (st == POOLSIM_OK && csv) st = poolsim_sweep_write_atomic(csv, fill_csv, w);
+            if (st == POOLSIM_OK && plotdir)
+                st = poolsim_sweep_plot(w, plotdir, format, quiet ? NULL : stdout);
+            if (st == POOLSIM_OK)
+                st = poolsim_fsio_commit();
+            else
+                poolsim_fsio_abort();
+        }
         if (st != POOLSIM_OK && st != POOLSIM_EINPUT && w) {
             /* HDF5's exit handlers can crash after a failed write: leave at once */
             fflush(stdout);
             fflush(stderr);
-            _exit(poolsim_status_exit(st));
+            int ex = poolsim_cli_exit(st);
+            fflush(stderr);
+            _exit(ex);
         }
         if (st == POOLSIM_OK && !quiet) {
             print_table(w, stdout);
             printf("sweep: %s%s%s\n", outpath, csv ? "  table: " : "", csv ? csv : "");
         }
-        if (st == POOLSIM_OK && plotdir)
-            st = poolsim_sweep_plot(w, plotdir, format, quiet ? NULL : stdout);
-        rc = poolsim_status_exit(st);
+        rc = poolsim_cli_exit(st);
         poolsim_sweep_results_free(w);
         poolsim_results_free(base);
         free(outpath);

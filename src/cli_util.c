@@ -1,5 +1,6 @@
 /* poolsim: helpers shared by the commands (src/cli_*.c): signals, option
  * parsing, the results file of plot/report/summary, default paths. */
+#define _DEFAULT_SOURCE /* realpath */
 #include "poolsim/cli.h"
 
 #include <errno.h>
@@ -8,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "poolsim/common.h"
+#include "poolsim/fsio.h"
 #include "poolsim/plot.h"
 
 static void on_signal(int sig)
@@ -25,6 +28,8 @@ void poolsim_cli_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* a file whose commit finds the flag set is not published */
+    poolsim_fsio_set_stop(&poolsim_stop_signal);
     signal(SIGPIPE, SIG_IGN);
     /* a file size limit must give a write error (EFBIG), not kill us */
     signal(SIGXFSZ, SIG_IGN);
@@ -33,6 +38,53 @@ void poolsim_cli_signals(void)
 int poolsim_cli_signal_exit(void)
 {
     return poolsim_stop_signal == SIGTERM ? POOLSIM_EXIT_SIGTERM : POOLSIM_EXIT_SIGINT;
+}
+
+int poolsim_cli_exit(int status)
+{
+    if (status == POOLSIM_EINTR) {
+        fprintf(stderr, "poolsim: interrupted; no file written\n");
+        return poolsim_cli_signal_exit();
+    }
+    return poolsim_status_exit(status);
+}
+
+/* "<real folder>/<base name>" of a file that may not exist yet. */
+static char *canonical(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    size_t dl = slash ? (size_t)(slash - path) : 0;
+    char *dir = malloc(dl + 2);
+    if (!dir) return NULL;
+    if (!slash) {
+        strcpy(dir, ".");
+    } else {
+        memcpy(dir, path, dl ? dl : 1);
+        dir[dl ? dl : 1] = '\0';
+    }
+    char *real = realpath(dir, NULL);
+    free(dir);
+    if (!real) return NULL;
+    size_t n = strlen(real) + strlen(base) + 2;
+    char *out = malloc(n);
+    if (out) snprintf(out, n, "%s/%s", real, base);
+    free(real);
+    return out;
+}
+
+int poolsim_cli_same_file(const char *a, const char *b)
+{
+    if (!a || !b) return 0;
+    if (strcmp(a, b) == 0) return 1;
+    struct stat sa, sb;
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    char *ca = canonical(a), *cb = canonical(b);
+    int same = ca && cb && strcmp(ca, cb) == 0;
+    free(ca);
+    free(cb);
+    return same;
 }
 
 int poolsim_setlist_add(poolsim_setlist *sl, const char *kv)

@@ -72,6 +72,11 @@ void poolsim_fsio_set_stop(volatile sig_atomic_t *flag)
     stop_flag = flag;
 }
 
+int poolsim_fsio_stopped(void)
+{
+    return stop_flag && *stop_flag;
+}
+
 static char *dup_str(const char *s)
 {
     size_t n = strlen(s) + 1;
@@ -195,8 +200,10 @@ int poolsim_fsio_check_writable(const char *path)
 
 /* ---- committing a set ---- */
 
+/* The open set: depth counts nested begin calls (a library function may
+ * open a set inside a command's); only the outermost commit renames. */
 static struct {
-    int open, n, cap;
+    int depth, failed, n, cap;
     char **tmp, **final;
 } set;
 
@@ -337,7 +344,7 @@ static int stage(const char *tmp, const char *path)
 /* `tmp` is complete and synced: rename it, or stage it in the open set. */
 static int publish_synced(const char *tmp, const char *path)
 {
-    if (set.open && live_find(path) < 0) {
+    if (set.depth > 0 && live_find(path) < 0) {
         int st = stage(tmp, path);
         if (st) unlink(tmp);
         return st;
@@ -404,20 +411,24 @@ static void set_clear(void)
     }
     free(set.tmp);
     free(set.final);
-    memset(&set, 0, sizeof set);
+    set.tmp = set.final = NULL;
+    set.n = set.cap = 0;
 }
 
 int poolsim_fsio_begin(void)
 {
-    if (set.open) POOLSIM_ERROR(POOLSIM_EIO, "internal error: a set of files is already open");
-    set_clear();
-    set.open = 1;
+    if (set.depth++ == 0) {
+        set_clear();
+        set.failed = 0;
+    }
     return POOLSIM_OK;
 }
 
 int poolsim_fsio_commit(void)
 {
-    int st = POOLSIM_OK;
+    if (set.depth == 0) POOLSIM_ERROR(POOLSIM_EIO, "internal error: no set of files is open");
+    if (--set.depth > 0) return set.failed ? POOLSIM_EIO : POOLSIM_OK;
+    int st = set.failed ? POOLSIM_EIO : POOLSIM_OK;
     /* the same destination twice in one set would keep only the last */
     for (int i = 0; i < set.n && !st; i++)
         for (int j = 0; j < i && !st; j++)
@@ -436,6 +447,9 @@ int poolsim_fsio_commit(void)
 
 void poolsim_fsio_abort(void)
 {
+    if (set.depth == 0) return;
     for (int i = 0; i < set.n; i++) unlink(set.tmp[i]);
     set_clear();
+    /* an inner failure fails the whole set */
+    if (--set.depth > 0) set.failed = 1;
 }

@@ -69,6 +69,8 @@ static int run_gnuplot(const char *script, size_t len, const char *what)
     size_t n = fwrite(script, 1, len, g);
     int status = pclose(g);
     signal(SIGPIPE, old);
+    /* a signal (which may have stopped gnuplot too) stops the command */
+    if (poolsim_fsio_stopped()) return POOLSIM_EINTR;
     if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || n != len) {
         if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
             POOLSIM_ERROR(POOLSIM_ETOOL,
@@ -256,12 +258,17 @@ int poolsim_sweep_plot(const poolsim_sweep_results *w, const char *outdir, const
     if (st != POOLSIM_OK) return st;
     if (access(outdir, W_OK) != 0)
         POOLSIM_ERROR(POOLSIM_EIO, "cannot write into %s: %s", outdir, strerror(errno));
-    if (w->K != 2) return draw(w, outdir, "sweep_exhaustion", format, log, line_chart, 0);
-    for (int l = 0; l < w->L; l++) {
+    /* the charts are one set: all drawn, then renamed together */
+    if ((st = poolsim_fsio_begin()) != POOLSIM_OK) return st;
+    if (w->K != 2) st = draw(w, outdir, "sweep_exhaustion", format, log, line_chart, 0);
+    for (int l = 0; w->K == 2 && l < w->L && st == POOLSIM_OK; l++) {
         char name[200];
         snprintf(name, sizeof name, "sweep_exhaustion_%s", w->line_ids[l]);
         st = draw(w, outdir, name, format, log, heat_map, l);
-        if (st != POOLSIM_OK) return st;
     }
-    return POOLSIM_OK;
+    if (st != POOLSIM_OK) {
+        poolsim_fsio_abort();
+        return st;
+    }
+    return poolsim_fsio_commit();
 }

@@ -359,6 +359,8 @@ int poolsim_summary_write_csv(const poolsim_results *r, const char *dir, FILE *l
     table t[POOLSIM_SUMMARY_NTABLES];
     st = build_tables(r, t);
     if (st) return st;
+    /* the nine tables are one set: renamed together once all are written */
+    st = poolsim_fsio_begin();
     for (int i = 0; i < POOLSIM_SUMMARY_NTABLES && !st; i++) {
         size_t pn = strlen(dir) + strlen(t[i].name) + 8;
         char *path = malloc(pn);
@@ -373,6 +375,10 @@ int poolsim_summary_write_csv(const poolsim_results *r, const char *dir, FILE *l
         free(path);
         free(text);
     }
+    if (!st)
+        st = poolsim_fsio_commit();
+    else
+        poolsim_fsio_abort();
     free_tables(t);
     return st;
 }

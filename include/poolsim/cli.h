@@ -32,6 +32,13 @@ int poolsim_cmd_compare(int argc, char **argv);
 void poolsim_cli_signals(void);
 /* Exit code for the signal that set poolsim_cli_stop (130 or 143). */
 int poolsim_cli_signal_exit(void);
+/* Exit code for a command's final status: POOLSIM_EINTR (a write stopped
+ * by a signal) prints "interrupted; no file written" and gives 130 or 143,
+ * anything else poolsim_status_exit. */
+int poolsim_cli_exit(int status);
+/* 1 when the two output paths name the same file (the same string, the
+ * same existing file, or the same name in the same real folder). */
+int poolsim_cli_same_file(const char *a, const char *b);
 
 /* Collects repeated `--set K=V` options. */
 typedef struct {

@@ -60,16 +60,22 @@ void poolsim_fsio_discard(const char *tmp);
  * or replaced under `path` and a message is printed. */
 int poolsim_fsio_write(const char *path, const void *data, size_t n);
 
-/* Open a set (see above). POOLSIM_EIO when one is already open. */
+/* Open a set (see above). Sets nest: a begin/commit pair inside an open
+ * set (a library function writing several files, called by a command
+ * that writes more) joins the outer set; only the outermost commit
+ * renames. */
 int poolsim_fsio_begin(void);
-/* Rename every staged file of the open set and close it. On failure no
- * file of the set is left under its final name (files renamed before the
- * failure are removed again), temporaries are removed. */
+/* Close the innermost set; the outermost renames every staged file. On
+ * failure no file of the set is left under its final name (files renamed
+ * before the failure are removed again), temporaries are removed. */
 int poolsim_fsio_commit(void);
-/* Remove the staged temporaries of the open set and close it. */
+/* Remove the staged temporaries of the open set and close it; inside an
+ * outer set, the outer set fails too (its commit returns POOLSIM_EIO). */
 void poolsim_fsio_abort(void);
 
 /* The flag checked before renaming (NULL: none). */
 void poolsim_fsio_set_stop(volatile sig_atomic_t *flag);
+/* 1 when that flag is set (a long step, e.g. an external tool, can stop). */
+int poolsim_fsio_stopped(void);
 
 #endif

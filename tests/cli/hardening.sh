@@ -53,4 +53,100 @@ for w in "run $S -n 50 -q -o $tmp/p.h5" "run $S -n 50 -q -o $tmp/q.h5 --json $tm
     rm -f "$tmp"/.p.h5.tmp.* "$tmp"/.poolsim-xlsx-*.tmp "$tmp/q.h5"
 done
 
+# ---- 3. signals in every phase: 130 (SIGINT) / 143 (SIGTERM), no file
+# A gnuplot that draws, then signals the poolsim process that started it
+# (found up the parent chain): the signal arrives after the charts are
+# drawn and before they are renamed.
+mkdir "$tmp/sigbin"
+cat >"$tmp/sigbin/gnuplot" <<EOF2
+#!/bin/sh
+/usr/bin/gnuplot "\$@" || exit \$?
+p=\$PPID
+while [ "\$p" -gt 1 ]; do
+    [ "\$(cat /proc/\$p/comm)" = poolsim ] && break
+    p=\$(awk '{print \$4}' /proc/\$p/stat)
+done
+kill -s "\$SIG" "\$p"
+EOF2
+chmod +x "$tmp/sigbin/gnuplot"
+"$P" sweep $S -n 50 -q --set reserve.levy_rate=0.1,0.2 -o "$tmp/sw.h5" >/dev/null || fail "sweep for plot"
+if [ -x /usr/bin/gnuplot ]; then
+    for sig in INT TERM; do
+        want=130; [ $sig = TERM ] && want=143
+        for cmd in "plot $tmp/ok.h5 -o $tmp/sig/charts" "plot $tmp/sw.h5 -o $tmp/sig/charts" \
+            "report $tmp/ok.h5 -o $tmp/sig/r.html" "report $tmp/sw.h5 -o $tmp/sig/r.html" \
+            "sweep $S -n 50 -q --set reserve.levy_rate=0.1,0.2 -o $tmp/sig/s.h5 --csv $tmp/sig/s.csv --plot $tmp/sig/charts"; do
+            rm -rf "$tmp/sig"
+            mkdir -p "$tmp/sig/charts"
+            # shellcheck disable=SC2086
+            SIG=$sig PATH="$tmp/sigbin:$PATH" timeout 120 "$P" $cmd >/dev/null 2>"$tmp/err"
+            rc=$?
+            [ $rc -eq $want ] || fail "SIG$sig after gnuplot in '$cmd': exit $rc, expected $want ($(cat "$tmp/err"))"
+            left=$(find "$tmp/sig" -type f)
+            [ -z "$left" ] || fail "SIG$sig after gnuplot in '$cmd' left files: $left"
+        done
+    done
+fi
+
+# run: a signal in the write phase (the engine's worker thread has stopped
+# using CPU, the file is being built and written) gives 130/143 and no file.
+worker_ticks() { # CPU ticks of every thread but the main one
+    for t in /proc/"$1"/task/*; do
+        [ "${t##*/}" = "$1" ] && continue
+        awk '{print $14 + $15}' "$t/stat" 2>/dev/null
+    done | awk '{s += $1} END {print s + 0}'
+}
+hit=0
+for sig in INT TERM; do
+    want=130; [ $sig = TERM ] && want=143
+    rm -f "$tmp/w.h5" "$tmp/w.json"
+    "$P" run $S -n 200000 -t 2 -q --save-paths -o "$tmp/w.h5" --json "$tmp/w.json" 2>/dev/null &
+    pid=$!
+    prev=-1; busy=0; sent=0
+    while kill -0 $pid 2>/dev/null; do
+        cur=$(worker_ticks $pid)
+        if [ "$cur" -gt 0 ] && [ "$cur" = "$prev" ] && [ $busy -eq 1 ]; then
+            kill -s $sig $pid; sent=1; break
+        fi
+        [ "$prev" -ge 0 ] && [ "$cur" -gt "$prev" ] && busy=1
+        prev=$cur
+        sleep 0.2
+    done
+    wait $pid
+    rc=$?
+    [ $sent -eq 1 ] || continue # finished before the write phase was seen
+    hit=$((hit + 1))
+    [ $rc -eq $want ] || fail "SIG$sig in the write phase: exit $rc, expected $want"
+    [ -e "$tmp/w.h5" ] || [ -e "$tmp/w.json" ] && fail "SIG$sig in the write phase left a file"
+    ls -a "$tmp" | grep -q '\.tmp\.' && fail "SIG$sig in the write phase left a temporary file"
+done
+[ $hit -gt 0 ] || echo "hardening.sh: note: no signal landed in run's write phase"
+
+# ---- 6. sets of files
+# run -o X --json X (same file, however spelled): exit 2, nothing written
+"$P" run $S -n 50 -q -o "$tmp/same.h5" --json "$tmp/../${tmp##*/}/same.h5" 2>"$tmp/err"
+rc=$?
+[ $rc -eq 2 ] || fail "-o X --json X: exit $rc, expected 2"
+grep -q "name the same file" "$tmp/err" || fail "-o X --json X: message was $(cat "$tmp/err")"
+[ -e "$tmp/same.h5" ] && fail "-o X --json X wrote a file"
+# summary --csv: a table that cannot be written (file size limit, like a
+# full disk) leaves the previous nine tables, not a mix of new and old
+"$P" run $S -n 100 -q -s 1 -o "$tmp/s1.h5" || fail "run s1"
+"$P" run $S -n 100 -q -s 2 -o "$tmp/s2.h5" || fail "run s2"
+"$P" summary "$tmp/s1.h5" -q --csv "$tmp/tables" >/dev/null || fail "summary s1"
+"$P" summary "$tmp/s2.h5" -q --csv "$tmp/tables2" >/dev/null || fail "summary s2"
+cp -r "$tmp/tables" "$tmp/tables1"
+big=$(ls -S "$tmp/tables2" | head -1)
+small=$(ls -Sr "$tmp/tables2" | head -1)
+cmp -s "$tmp/tables1/$small" "$tmp/tables2/$small" && fail "the two runs give the same $small"
+lim=$(($(wc -c <"$tmp/tables2/$big") - 1))
+(ulimit -f $((lim / 512)) 2>/dev/null || exit 0
+    "$P" summary "$tmp/s2.h5" -q --csv "$tmp/tables" >/dev/null 2>"$tmp/err"
+    echo $? >"$tmp/rc")
+[ "$(cat "$tmp/rc" 2>/dev/null)" = 3 ] || fail "summary under a file size limit: exit $(cat "$tmp/rc"), expected 3"
+for f in "$tmp"/tables1/*.csv; do
+    cmp -s "$f" "$tmp/tables/${f##*/}" || fail "a failed summary --csv replaced ${f##*/}"
+done
+[ "$(ls -A "$tmp/tables" | wc -l)" -eq 9 ] || fail "temporary tables left: $(ls -A "$tmp/tables")"
+
 echo "hardening.sh: ok"
