@@ -299,7 +299,13 @@ int poolsim_engine_fill_meta(const poolsim_scenario *s, poolsim_results *r)
         for (int t = 0; t < r->T; t++) {
             poolsim_rules_params p;
             poolsim_scenario_rules_params(s, l, r->years[t], &p);
-            r->cap_ratio[(size_t)l * (size_t)r->T + (size_t)t] = p.cap_ratio;
+            size_t i = (size_t)l * (size_t)r->T + (size_t)t;
+            r->cap_ratio[i] = p.cap_ratio;
+            r->pooling_mode[i] = p.pooling_mode;
+            r->gap_city_share[i] = p.city_share;
+            r->gap_key[i] = p.gap_key;
+            r->county_liability[i] = p.county_liability;
+            r->tolerance[i] = p.tolerance;
         }
     }
     for (int c = 0; c < r->C; c++) {

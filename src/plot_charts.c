@@ -31,6 +31,11 @@ typedef struct {
     const char *mean, *p95, *p99, *no_burden;
     const char *heat_title; /* line name */
     const char *heat_cblabel;
+    /* 统收统支 (MODEL.md section 11): a line unified in every year, one
+     * moving to it (%s line name, then the first unified year twice), and
+     * the titles when some line is unified */
+    const char *fan_title_unified, *fan_title_transition, *fan_ylabel_unified;
+    const char *exh_title_unified, *first_title_unified;
 } texts;
 
 static const texts TX[2] = {
@@ -59,6 +64,14 @@ static const texts TX[2] = {
         .no_burden = "No county government burden in any simulated path",
         .heat_title = "%s: probability that a county has a shortfall after its own balance",
         .heat_cblabel = "P(shortfall > 0), %",
+        .fan_title_unified = "%s: pooled fund balance ratio (统收统支: year-end pooled fund "
+                             "balance / the year's financing)",
+        .fan_title_transition = "%s: reserve ratio before %s, pooled fund balance ratio from "
+                                "%s (统收统支)",
+        .fan_ylabel_unified = "Pooled fund balance ratio",
+        .exh_title_unified = "Probability that the fund is exhausted by each year (the risk "
+                             "reserve; the pooled fund in 统收统支 years)",
+        .first_title_unified = "Year in which the fund is first exhausted",
     },
     {
         .year = "年份",
@@ -85,7 +98,30 @@ static const texts TX[2] = {
         .no_burden = "所有模拟路径中县级政府均无负担",
         .heat_title = "%s：各县（市、区）动用自身结余后仍有缺口的概率",
         .heat_cblabel = "出现缺口的概率（%）",
+        .fan_title_unified = "%s：统筹基金累计结余比率（统收统支：年末累计结余 / 当年筹资总额）",
+        .fan_title_transition =
+            "%s：%s年前为风险储备金比率，%s年起为统筹基金累计结余比率（统收统支）",
+        .fan_ylabel_unified = "累计结余比率",
+        .exh_title_unified =
+            "基金截至各年已耗尽的概率（风险储备金；统收统支年份为统筹基金累计结余）",
+        .first_title_unified = "基金首次耗尽的年份",
     }};
+
+/* Years of line l pooled as 统收统支 (0 for results without the row). */
+static int unified_years(const poolsim_results *r, int l)
+{
+    int n = 0;
+    for (int t = 0; t < r->T; t++) n += r->pooling_mode[POOLSIM_LT(r, l, t)] == 1;
+    return n;
+}
+
+/* First unified calendar year of line l (0: none). */
+static int unified_from(const poolsim_results *r, int l)
+{
+    for (int t = 0; t < r->T; t++)
+        if (r->pooling_mode[POOLSIM_LT(r, l, t)] == 1) return r->years[t];
+    return 0;
+}
 
 static const char *const COLORS[] = {"#1f5fa8", "#c8402a", "#2e8b57", "#7b4fa0",
                                      "#d08a00", "#3b9bb3", "#8c564b", "#5c5c5c"};
@@ -173,13 +209,22 @@ int poolsim_plot_charts_list(const poolsim_results *r, int lang, poolsim_chart_s
         c->kind = (k), c->line = (l), c->name = (nm), c->title = (ti);                             \
         ok &= c->name != NULL && c->title != NULL;                                                 \
     } while (0)
+    int any_unified = 0;
     for (int l = 0; l < r->L; l++) {
         const char *ln = poolsim_output_name_or(r->line_names[l], r->line_ids[l]);
+        int nu = unified_years(r, l);
+        char y[16];
+        snprintf(y, sizeof y, "%d", unified_from(r, l));
+        any_unified |= nu > 0;
         ADD(POOLSIM_CHART_FAN, l, safe_name("fan-", r->line_ids[l]),
-            subst(tx->fan_title, ln, NULL, NULL));
+            nu == r->T ? subst(tx->fan_title_unified, ln, NULL, NULL)
+            : nu > 0   ? subst(tx->fan_title_transition, ln, y, y)
+                       : subst(tx->fan_title, ln, NULL, NULL));
     }
-    ADD(POOLSIM_CHART_EXHAUSTION, -1, fmt("exhaustion"), fmt("%s", tx->exh_title));
-    ADD(POOLSIM_CHART_FIRST_YEAR, -1, fmt("first-exhaustion"), fmt("%s", tx->first_title));
+    ADD(POOLSIM_CHART_EXHAUSTION, -1, fmt("exhaustion"),
+        fmt("%s", any_unified ? tx->exh_title_unified : tx->exh_title));
+    ADD(POOLSIM_CHART_FIRST_YEAR, -1, fmt("first-exhaustion"),
+        fmt("%s", any_unified ? tx->first_title_unified : tx->first_title));
     for (int l = 0; l < r->L; l++) {
         const char *ln = poolsim_output_name_or(r->line_names[l], r->line_ids[l]);
         ADD(POOLSIM_CHART_BURDEN, l, safe_name("burden-", r->line_ids[l]),
@@ -216,7 +261,10 @@ static void data_blocks(FILE *f, const poolsim_results *r)
             size_t i = POOLSIM_LT(r, l, t);
             fprintf(f, "%d", r->years[t]);
             for (int k = 1; k <= 5; k++) fprintf(f, " %.10g", 100 * qv(&r->reserve_ratio, i, k));
-            fprintf(f, " %.10g\n", 100 * r->cap_ratio[i]);
+            if (r->pooling_mode[i] == 1)
+                fputs(" NaN\n", f); /* 统收统支: no reserve, no cap */
+            else
+                fprintf(f, " %.10g\n", 100 * r->cap_ratio[i]);
         }
         fputs("EOD\n", f);
     }
@@ -347,18 +395,19 @@ static void body_fan(FILE *f, const poolsim_results *r, int lang, const poolsim_
     for (int t = 0; t < T; t++) {
         size_t i = POOLSIM_LT(r, l, t);
         top = fmax(top, qv(&r->reserve_ratio, i, 5));
-        top = fmax(top, r->cap_ratio[i]);
+        if (r->pooling_mode[i] != 1) top = fmax(top, r->cap_ratio[i]);
         if (r->cap_ratio[i] != cap0) cap_const = 0;
     }
     top = 100 * top * 1.12;
     if (!(top > 0)) top = 1;
     common(f, r, lang, c->title);
     year_axis(f, r, lang, T > 1 ? 0.2 : 0.6);
-    if (T == 1) /* one year: the cap as a segment (a stepped line needs two) */
+    const int no_cap = unified_years(r, l) == T; /* 统收统支 throughout: no reserve cap */
+    if (T == 1 && !no_cap) /* one year: the cap as a segment (a stepped line needs two) */
         fprintf(f, "set arrow from %g,%.10g to %g,%.10g nohead dt 2 lw 2 lc rgb '#d62728' front\n",
                 r->years[0] - 0.5, 100 * cap0, r->years[0] + 0.5, 100 * cap0);
     fprintf(f, "set yrange [0:%.10g]\nset format y '%%g%%%%'\nset ylabel ", top);
-    poolsim_plot_put_quoted(f, tx->fan_ylabel);
+    poolsim_plot_put_quoted(f, unified_years(r, l) == T ? tx->fan_ylabel_unified : tx->fan_ylabel);
     /* bands between the years; with one year, as boxes around it */
     const char *band =
         T > 1 ? "1:2:6 with filledcurves" : "1:4:($1-0.2):($1+0.2):2:6 with boxxyerror";
@@ -372,6 +421,10 @@ static void body_fan(FILE *f, const poolsim_results *r, int lang, const poolsim_
             ", \\\n  $fan%d using 1:4 with linespoints lw 2.5 pt 7 ps 0.6 lc rgb '#08306b' title ",
             l);
     poolsim_plot_put_quoted(f, tx->median);
+    if (no_cap) {
+        fputc('\n', f);
+        return;
+    }
     fprintf(f, ", \\\n  $fan%d using 1:7 with steps lw 2 dt 2 lc rgb '#d62728' title ", l);
     if (cap_const) {
         char pct[32], *s;

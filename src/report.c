@@ -459,8 +459,108 @@ static void section(FILE *f, const rtexts *tx, int i, const char *id)
     fputs("</h2>\n", f);
 }
 
+/* ---- 统收统支 (MODEL.md section 11): the design's own words ---- */
+
+typedef struct {
+    const char *doc_title, *reading, *tab_line_title, *p_exh, *median_ratio, *p05_ratio;
+    const char *s_exh1;  /* as rtexts.s_exh1, for a line with unified years */
+    const char *s_ratio; /* year, median, (nothing), p05 */
+    const char *design;  /* line, first unified year, city %, key, liability %, tolerance % */
+    const char *moved;   /* year: the balances moved up */
+    const char *keys[3]; /* gap_key names */
+} utexts;
+
+static const utexts UT[2] = {
+    {
+        .doc_title = "Risk of the pooled fund (统收统支)",
+        .reading = "<p>Under <b>统收统支</b> (unified pooling) every county's financing goes into "
+                   "one city fund per fund line and every claim is paid from it: there is no "
+                   "county balance, no levy and no separate risk reserve. The fund's accumulated "
+                   "balance (<b>pooled fund balance</b>, 统筹基金累计结余) carries the risk. When "
+                   "it cannot cover a year's deficit the fund is <b>exhausted</b> that year and "
+                   "the gap is shared by the city and the county governments on the terms "
+                   "below. A <b>percentile</b> is a level: the 5th percentile of the balance "
+                   "ratio is the value only 5% of the simulated paths fall below. The "
+                   "<b>balance ratio</b> is the pooled fund balance at the end of a year divided "
+                   "by that year's financing. Money is in yuan.</p>",
+        .tab_line_title = "Pooled fund of each fund line",
+        .p_exh = "P(fund exhausted by then)",
+        .median_ratio = "Median balance ratio",
+        .p05_ratio = "5th percentile of the balance ratio",
+        .s_exh1 = "the fund is exhausted by %s with probability <b>%s</b> (95% interval %s–%s)",
+        .s_ratio = "At the end of %s the median pooled fund balance ratio is %s%s; in 5% of the "
+                   "paths it is below %s.",
+        .design = "<p><b>%s</b>: 统收统支 from %s. A gap of the pooled fund is paid %s by the "
+                  "city government, the rest by the county governments in proportion to their "
+                  "%s; a county government pays %s of its own overspend above %s of its "
+                  "financing into the fund. No levy is collected in these years.",
+        .moved = " At the start of %s the risk reserve and every county's accumulated balance "
+                 "moved up into the pooled fund (上划).",
+        .keys = {"financing", "enrolees", "deficits"},
+    },
+    {
+        .doc_title = "统筹基金风险评估（统收统支）",
+        .reading =
+            "<p>实行<b>统收统支</b>后，各县（市、区）筹资全部纳入市级统筹基金，基金支出全部由"
+            "统筹基金支付：不再保留县级累计结余，不再上解，也不另设风险储备金，由"
+            "<b>统筹基金累计结余</b>承担风险。某年累计结余不足以弥补当年收支缺口时，称为基金"
+            "<b>耗尽</b>，缺口按下述办法由市、县两级政府分担。<b>分位数</b>是一个水平："
+            "累计结余比率的 5% 分位数表示只有 5% 的路径低于该值。<b>累计结余比率</b>为年末统筹"
+            "基金累计结余除以该险种当年筹资总额。金额单位为元。</p>",
+        .tab_line_title = "各险种统筹基金累计结余",
+        .p_exh = "截至该年统筹基金已耗尽的概率",
+        .median_ratio = "累计结余比率中位数",
+        .p05_ratio = "累计结余比率 5% 分位数",
+        .s_exh1 = "截至 %s 年基金已耗尽的概率为 <b>%s</b>（95% 置信区间 %s–%s）",
+        .s_ratio = "%s 年末统筹基金累计结余比率中位数为 %s%s；5% 的路径低于 %s。",
+        .design = "<p><b>%s</b>：%s 年起统收统支。统筹基金出现缺口时，市级财政承担 %s，其余由各县"
+                  "（市、区）政府按%s分担；县级超支超过本县筹资 %s 的部分，由县级政府承担 %s 并"
+                  "缴入统筹基金。统收统支年份不再上解风险储备金。",
+        .moved = "%s 年初，风险储备金和各县累计结余全部上划统筹基金。",
+        .keys = {"筹资额", "参保人数", "赤字"},
+    }};
+
+/* Years of line l pooled as 统收统支 (0 for results without the row). */
+static int report_unified_years(const poolsim_results *r, int l)
+{
+    int n = 0;
+    for (int t = 0; t < r->T; t++) n += r->pooling_mode[POOLSIM_LT(r, l, t)] == 1;
+    return n;
+}
+
+/* One paragraph per line with unified years: the gap-sharing terms in
+ * force in its first unified year and, for a transition, the move up. */
+static void write_pooling(FILE *f, const poolsim_results *r, int lang)
+{
+    const utexts *u = &UT[lang == POOLSIM_LANG_ZH];
+    for (int l = 0; l < r->L; l++) {
+        int t0 = -1;
+        for (int t = 0; t < r->T && t0 < 0; t++)
+            if (r->pooling_mode[POOLSIM_LT(r, l, t)] == 1) t0 = t;
+        if (t0 < 0) continue;
+        size_t i = POOLSIM_LT(r, l, t0);
+        char yr[16], city[32], liab[32], tol[32];
+        snprintf(yr, sizeof yr, "%d", r->years[t0]);
+        snprintf(city, sizeof city, "%g%%", 100 * r->gap_city_share[i]);
+        snprintf(liab, sizeof liab, "%g%%", 100 * r->county_liability[i]);
+        snprintf(tol, sizeof tol, "%g%%", 100 * r->tolerance[i]);
+        int key = (int)r->gap_key[i];
+        char *ln = esc_dup(poolsim_output_name_or(r->line_names[l], r->line_ids[l]));
+        const char *zh_args[] = {ln, yr, city, u->keys[key >= 0 && key <= 2 ? key : 0], tol, liab};
+        const char *en_args[] = {ln, yr, city, u->keys[key >= 0 && key <= 2 ? key : 0], liab, tol};
+        poolsim_output_put_template(f, u->design, 6, lang == POOLSIM_LANG_ZH ? zh_args : en_args);
+        if (t0 > 0) {
+            const char *a[] = {yr};
+            poolsim_output_put_template(f, u->moved, 1, a);
+        }
+        fputs("</p>\n", f);
+        free(ln);
+    }
+}
+
 static void write_summary(FILE *f, const poolsim_results *r, const rtexts *tx, int lang)
 {
+    const utexts *ut = &UT[lang == POOLSIM_LANG_ZH];
     const int T = r->T;
     char a[64], b[64], c[64], d[64];
     fputs("<ul class=\"findings\">\n", f);
@@ -479,7 +579,11 @@ static void write_summary(FILE *f, const poolsim_results *r, const rtexts *tx, i
             const char *args[] = {yr, pct(r->exhaustion_prob[i], a, sizeof a),
                                   pct(r->exhaustion_lo[i], b, sizeof b),
                                   pct(r->exhaustion_hi[i], c, sizeof c)};
-            poolsim_output_put_template(f, k ? tx->s_exh2 : tx->s_exh1, 4, args);
+            poolsim_output_put_template(f,
+                                        k                            ? tx->s_exh2
+                                        : report_unified_years(r, l) ? ut->s_exh1
+                                                                     : tx->s_exh1,
+                                        4, args);
         }
         fputs(tx->s_end, f);
         fputc(' ', f);
@@ -498,10 +602,11 @@ static void write_summary(FILE *f, const poolsim_results *r, const rtexts *tx, i
         size_t last = POOLSIM_LT(r, l, T - 1);
         char yr[16];
         snprintf(yr, sizeof yr, "%d", r->years[T - 1]);
+        const int unified_end = r->pooling_mode[last] == 1; /* no cap under 统收统支 */
         const char *args[] = {yr, pct(r->reserve_ratio.q[last * POOLSIM_NQ + 3], a, sizeof a),
-                              pct(r->cap_ratio[last], b, sizeof b),
+                              unified_end ? NULL : pct(r->cap_ratio[last], b, sizeof b),
                               pct(r->reserve_ratio.q[last * POOLSIM_NQ + 1], d, sizeof d)};
-        poolsim_output_put_template(f, tx->s_ratio, 4, args);
+        poolsim_output_put_template(f, unified_end ? ut->s_ratio : tx->s_ratio, 4, args);
         fputs("</li>\n", f);
 
         /* the three counties with the highest expected burden */
@@ -783,7 +888,20 @@ char *poolsim_report_html(const poolsim_results *r, const poolsim_report_opts *o
                           const poolsim_chart_set *charts, char *const *svg)
 {
     const int lang = o->lang == POOLSIM_LANG_ZH ? POOLSIM_LANG_ZH : POOLSIM_LANG_EN;
-    const rtexts *tx = &RT[lang];
+    /* every line unified in every year: the design's words throughout */
+    rtexts local = RT[lang];
+    int all_unified = r->L > 0;
+    for (int l = 0; l < r->L; l++) all_unified &= report_unified_years(r, l) == r->T;
+    if (all_unified) {
+        const utexts *u = &UT[lang];
+        local.doc_title = u->doc_title;
+        local.reading = u->reading;
+        local.tab_line_title = u->tab_line_title;
+        local.p_exh = u->p_exh;
+        local.median_ratio = u->median_ratio;
+        local.p05_ratio = u->p05_ratio;
+    }
+    const rtexts *tx = &local;
     char *buf = NULL;
     size_t n = 0;
     FILE *f = open_memstream(&buf, &n);
@@ -833,6 +951,7 @@ char *poolsim_report_html(const poolsim_results *r, const poolsim_report_opts *o
 
     section(f, tx, 1, ids[1]);
     fputs(tx->reading, f);
+    write_pooling(f, r, lang);
     fputs("\n</section>\n", f);
 
     section(f, tx, 2, ids[2]);

@@ -96,7 +96,17 @@
     X(burden_total, TAIL, C, REC, 2, "yuan",                                                       \
       "county-government burden over all lines summed over the horizon")                           \
     X(burden_worst_year, TAIL, C, REC, 2, "yuan",                                                  \
-      "the largest yearly county-government burden over all lines of the path")
+      "the largest yearly county-government burden over all lines of the path")                       \
+    X(pooling_mode, VEC, LT, META, 2, "1",                                                         \
+      "pooling design in force: 0 county accounts, 1 unified (统收统支)")                          \
+    X(gap_city_share, VEC, LT, META, 2, "1",                                                       \
+      "unified: share of a fund gap the city government pays (pooling.city_share)")               \
+    X(gap_key, VEC, LT, META, 2, "1",                                                              \
+      "unified: split of the counties' part of a gap: 0 financing, 1 enrolees, 2 deficit")        \
+    X(county_liability, VEC, LT, META, 2, "1",                                                     \
+      "unified: share of its overspend above the tolerance a county government pays")             \
+    X(tolerance, VEC, LT, META, 2, "1",                                                            \
+      "unified: overspend free of charge, as a share of the county's financing")
 
 /* Per-path values kept by `run --save-paths` (HDF5 group /paths), each a
  * copy of a record slot: X(name, record slot, shape, units, description).

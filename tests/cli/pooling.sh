@@ -107,5 +107,22 @@ for f in compare_exhaustion.svg compare_exhaustion.png compare_burden.svg compar
 done
 grep -q '<svg' "$tmp/charts/r.html" || say "the HTML report holds no chart"
 grep -q '统收统支' "$tmp/charts/r.html" || say "the HTML report does not name scenario B"
+# reports and charts speak the design's language (MODEL.md section 11)
+"$POOLSIM" report "$tmp/ru.h5" -o "$tmp/ru.html" --lang zh >/dev/null 2>&1 || say "report failed"
+for w in '统筹基金风险评估（统收统支）' '各险种统筹基金累计结余' '统筹基金累计结余比率（统收统支' \
+    '市级财政承担 50%' '2030 年末统筹基金累计结余比率中位数'; do
+    grep -q "$w" "$tmp/ru.html" || say "the unified report lacks: $w"
+done
+if grep -q '上限比率 30%' "$tmp/ru.html"; then say "the unified report shows a reserve cap"; fi
+"$POOLSIM" run scenarios/transition-2024.yaml -n 200 -t 2 -q -o "$tmp/rt.h5" >/dev/null 2>&1 ||
+    say "transition run failed"
+"$POOLSIM" report "$tmp/rt.h5" -o "$tmp/rt.html" --lang en >/dev/null 2>&1 || say "report failed"
+for w in '统收统支 from 2024' 'moved up into the pooled fund' \
+    'reserve ratio before 2024, pooled fund balance ratio from 2024'; do
+    grep -q "$w" "$tmp/rt.html" || say "the transition report lacks: $w"
+done
+"$POOLSIM" run scenarios/zhuzhou.yaml -n 200 -t 2 -q -o "$tmp/rb.h5" >/dev/null 2>&1
+"$POOLSIM" report "$tmp/rb.h5" -o "$tmp/rb.html" --lang en >/dev/null 2>&1 || say "report failed"
+if grep -q '统收统支' "$tmp/rb.html"; then say "the baseline report mentions 统收统支"; fi
 [ $fail -eq 0 ] && echo "pooling.sh: ok"
 exit $fail
