@@ -120,7 +120,7 @@ static void burden_chart(FILE *g, const poolsim_compare_charts *d, const char *w
     fputs("\nset xtics (", g);
     for (int k = 0; k <= d->C; k++) {
         if (k) fputs(", ", g);
-        poolsim_plot_put_quoted(g, k < d->C ? d->county_names[k] : (zh ? "市级财政" : "city"));
+        poolsim_plot_put_tic(g, k < d->C ? d->county_names[k] : (zh ? "市级财政" : "city"));
         fprintf(g, " %d", k);
     }
     fputs(")\nplot $bur using 2 title ", g);

@@ -51,15 +51,50 @@ poolsim_unit poolsim_plot_unit(double maxabs, int lang)
     return u[n - 1];
 }
 
+/* `s` as a gnuplot string expression: runs of ordinary characters in
+ * single quotes (where gnuplot does no backquote substitution and no
+ * escapes), joined with "'" for a quote and "\n" for a line break, so any
+ * text, one starting with a quote included, reads back as written. Other
+ * control characters become spaces. With `tic`, % is doubled: gnuplot
+ * uses a tic label as a format for the tic's value. */
+static void put_expr(FILE *f, const char *s, int tic)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    int open = 0, pieces = 0;
+    for (; *p; p++) {
+        if (*p == '\'' || *p == '\n') {
+            if (open) fputc('\'', f);
+            if (pieces++) fputc('.', f);
+            fputs(*p == '\'' ? "\"'\"" : "\"\\n\"", f);
+            open = 0;
+            continue;
+        }
+        if (!open) {
+            if (pieces++) fputc('.', f);
+            fputc('\'', f);
+            open = 1;
+        }
+        if (*p < 0x20 || *p == 0x7f)
+            fputc(' ', f);
+        else if (*p == '%' && tic)
+            fputs("%%", f);
+        else
+            fputc(*p, f);
+    }
+    if (open)
+        fputc('\'', f);
+    else if (!pieces)
+        fputs("''", f);
+}
+
 void poolsim_plot_put_quoted(FILE *f, const char *s)
 {
-    fputc('\'', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p < 0x20 || *p == 0x7f) continue; /* line breaks, tabs, escapes */
-        if (*p == '\'') fputc('\'', f);
-        fputc(*p, f);
-    }
-    fputc('\'', f);
+    put_expr(f, s, 0);
+}
+
+void poolsim_plot_put_tic(FILE *f, const char *s)
+{
+    put_expr(f, s, 1);
 }
 
 char *poolsim_plot_quote(const char *s)

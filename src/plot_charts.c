@@ -511,7 +511,7 @@ static void county_tics(FILE *f, const poolsim_results *r)
     fputs("set ytics nomirror (", f);
     for (int c = 0; c < r->C; c++) {
         if (c) fputs(", ", f);
-        poolsim_plot_put_quoted(f, poolsim_output_name_or(r->county_names[c], r->county_ids[c]));
+        poolsim_plot_put_tic(f, poolsim_output_name_or(r->county_names[c], r->county_ids[c]));
         fprintf(f, " %d", r->C - 1 - c);
     }
     fprintf(f, ")\nset yrange [-0.6:%g]\n", r->C - 0.4);

@@ -19,21 +19,19 @@
 #include "poolsim/common.h"
 #include "poolsim/fsio.h"
 #include "poolsim/output.h"
+#include "poolsim/plot.h"
 #include "poolsim/sweep.h"
 
-/* A single-quoted gnuplot string literal. */
+/* A gnuplot string expression (poolsim_plot_put_quoted), and one for a
+ * tic label (% doubled). */
 static void sq(FILE *f, const char *s)
 {
-    fputc('\'', f);
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        if (*p == '\'')
-            fputs("''", f);
-        else if (*p < 0x20 || *p == 0x7f)
-            fputc(' ', f);
-        else
-            fputc(*p, f);
-    }
-    fputc('\'', f);
+    poolsim_plot_put_quoted(f, s);
+}
+
+static void tic(FILE *f, const char *s)
+{
+    poolsim_plot_put_tic(f, s);
 }
 
 static void header(FILE *g, const char *format, const char *tmp)
@@ -174,7 +172,7 @@ static void line_chart(FILE *g, const poolsim_sweep_results *w, int unused)
         for (int i = 0; i < w->N; i++) {
             if (i) fputs(", ", g);
             if (w->K == 1) {
-                sq(g, value_text(w, i, 0));
+                tic(g, value_text(w, i, 0));
             } else {
                 char b[16];
                 snprintf(b, sizeof b, "%d", i + 1);
@@ -220,13 +218,13 @@ static void heat_map(FILE *g, const poolsim_sweep_results *w, int l)
     fputs("\nset xtics (", g);
     for (int i = 0; i < a->n; i++) {
         if (i) fputs(", ", g);
-        sq(g, a->text[i]);
+        tic(g, a->text[i]);
         fprintf(g, " %d", i);
     }
     fputs(")\nset ytics (", g);
     for (int i = 0; i < b->n; i++) {
         if (i) fputs(", ", g);
-        sq(g, b->text[i]);
+        tic(g, b->text[i]);
         fprintf(g, " %d", i);
     }
     fprintf(g, ")\nset xrange [-0.5:%d.5]\nset yrange [-0.5:%d.5]\n", a->n - 1, b->n - 1);

@@ -2,8 +2,8 @@
  * (checked by gnuplot itself), PATH search, format lists, the missing
  * gnuplot error, a full render (files with the right magic bytes,
  * hostile names harmless), and the data gnuplot is given (the inline data
- * blocks of the script against closed forms of the synthetic results). Also the helpers of src/output.c that plot,
- * report and summary share (folders, reading files, templates, display
+ * blocks of the script against closed forms of the synthetic results). Also the helpers of
+ * src/output.c that plot, report and summary share (folders, reading files, templates, display
  * names, argument checks, reading the results file).
  *
  * The suite's fixture (not a test) writes <build>/test_report_results.h5
@@ -77,65 +77,92 @@ static void test_group(void)
 static void test_quote(void)
 {
     char *q = poolsim_plot_quote("a'b");
-    CU_ASSERT_STRING_EQUAL(q, "'a''b'");
+    CU_ASSERT_STRING_EQUAL(q, "'a'.\"'\".'b'");
+    free(q);
+    q = poolsim_plot_quote("'lead"); /* doubling would give '' then 'lead' to gnuplot */
+    CU_ASSERT_STRING_EQUAL(q, "\"'\".'lead'");
     free(q);
     q = poolsim_plot_quote("`rm -rf /`");
     CU_ASSERT_STRING_EQUAL(q, "'`rm -rf /`'"); /* inside single quotes: literal */
     free(q);
     q = poolsim_plot_quote("line1\nline2\r\tend");
-    CU_ASSERT_STRING_EQUAL(q, "'line1line2end'");
+    CU_ASSERT_STRING_EQUAL(q, "'line1'.\"\\n\".'line2  end'");
     free(q);
     q = poolsim_plot_quote("");
     CU_ASSERT_STRING_EQUAL(q, "''");
     free(q);
-    q = poolsim_plot_quote("荷塘区 \"x\" \\n");
-    CU_ASSERT_STRING_EQUAL(q, "'荷塘区 \"x\" \\n'");
+    q = poolsim_plot_quote("''");
+    CU_ASSERT_STRING_EQUAL(q, "\"'\".\"'\"");
     free(q);
+    q = poolsim_plot_quote("荷塘区 \"x\" \\n 10%");
+    CU_ASSERT_STRING_EQUAL(q, "'荷塘区 \"x\" \\n 10%'");
+    free(q);
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    poolsim_plot_put_tic(f, "Top 10% 'x' %s");
+    fclose(f);
+    CU_ASSERT_STRING_EQUAL(buf, "'Top 10%% '.\"'\".'x'.\"'\".' %%s'");
+    free(buf);
 }
 
-/* gnuplot itself reads the quoted strings back as the original text (line
- * breaks dropped) and runs none of the backquoted commands. */
+/* gnuplot itself reads the quoted strings back as the original text and
+ * runs none of the backquoted commands; tic labels with % and names with
+ * quotes are drawn as written. */
 static void test_quote_gnuplot(void)
 {
     char *gp = poolsim_plot_find_program("gnuplot", getenv("PATH"));
     CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
-    char dir[300], script[400], out[400], flag[400];
+    char dir[300], script[400], out[400], flag[400], svg[400];
     testutil_scratch_dir(dir, sizeof dir, "plotq");
     snprintf(script, sizeof script, "%s/q.gp", dir);
-    snprintf(out, sizeof out, "%s/out.txt", dir);
+    snprintf(out, sizeof out, "%s/out\nfile `x`.txt", dir); /* a name gnuplot must keep */
+    snprintf(svg, sizeof svg, "%s/t.svg", dir);
     snprintf(flag, sizeof flag, "%s/PWNED", dir);
-    char hostile[3][1024];
+    char hostile[5][1024];
     snprintf(hostile[0], sizeof hostile[0], "a'b");
     snprintf(hostile[1], sizeof hostile[1], "`touch %s`", flag);
     snprintf(hostile[2], sizeof hostile[2], "x\n`touch %s` '\"$(touch %s)\"'", flag, flag);
+    snprintf(hostile[3], sizeof hostile[3], "'lead and trail''");
+    snprintf(hostile[4], sizeof hostile[4], "Top 10%% %%s %%n");
     FILE *f = fopen(script, "w");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    char *qo = poolsim_plot_quote(out);
-    fprintf(f, "set print %s\n", qo);
-    free(qo);
-    for (int i = 0; i < 3; i++) {
+    fputs("set print ", f);
+    poolsim_plot_put_quoted(f, out);
+    fputc('\n', f);
+    for (int i = 0; i < 5; i++) {
         char *q = poolsim_plot_quote(hostile[i]);
         fprintf(f, "print %s\n", q);
         fprintf(f, "set title %s\n", q);
         free(q);
     }
+    fputs("set print\nset terminal svg noenhanced\nset output ", f);
+    poolsim_plot_put_quoted(f, svg);
+    fputs("\nset ytics (", f);
+    poolsim_plot_put_tic(f, hostile[4]);
+    fputs(" 0, ", f);
+    poolsim_plot_put_tic(f, hostile[3]);
+    fputs(" 1)\nplot x title ", f);
+    poolsim_plot_put_quoted(f, hostile[0]);
+    fputs("\nset output\n", f);
     fclose(f);
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "'%s' '%s' 2>&1", gp, script);
     int rc = system(cmd);
     CU_ASSERT(WIFEXITED(rc) && WEXITSTATUS(rc) == 0);
-    f = fopen(out, "r");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    char line[1200];
-    char want[3][1024];
-    snprintf(want[0], sizeof want[0], "a'b\n");
-    snprintf(want[1], sizeof want[1], "`touch %s`\n", flag);
-    snprintf(want[2], sizeof want[2], "x`touch %s` '\"$(touch %s)\"'\n", flag, flag);
-    for (int i = 0; i < 3; i++) {
-        CU_ASSERT_PTR_NOT_NULL(fgets(line, sizeof line, f));
-        CU_ASSERT_STRING_EQUAL(line, want[i]);
-    }
-    fclose(f);
+    char *got = poolsim_output_read_file(out, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+    char want[5200];
+    snprintf(want, sizeof want, "%s\n%s\n%s\n%s\n%s\n", hostile[0], hostile[1], hostile[2],
+             hostile[3], hostile[4]);
+    CU_ASSERT_STRING_EQUAL(got, want);
+    free(got);
+    char *s = poolsim_output_read_file(svg, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT(strstr(s, ">Top 10% %s %n</text>") != NULL);
+    CU_ASSERT(strstr(s, ">'lead and trail''</text>") != NULL);
+    CU_ASSERT(strstr(s, ">a'b</text>") != NULL);
+    free(s);
     CU_ASSERT(access(flag, F_OK) != 0); /* no command ran */
     free(gp);
     testutil_rm_tree(dir);

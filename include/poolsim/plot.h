@@ -40,13 +40,18 @@ typedef struct {
  * yuan (1e6..1e9), billion yuan (from 1e9). Non-finite or zero: 元 / yuan. */
 poolsim_unit poolsim_plot_unit(double maxabs, int lang);
 
-/* A gnuplot string literal for `s`: single-quoted, every ' doubled, line
- * breaks and other control characters dropped. Safe against gnuplot's
- * backquote command substitution. Caller frees; NULL on allocation failure. */
+/* A gnuplot string expression equal to `s`: runs of text in single quotes
+ * (no backquote substitution, no escapes there), joined by "'" for each
+ * quote and "\n" for each line break, e.g. 'it'."'".'s'; other control
+ * characters become spaces. Caller frees; NULL on allocation failure. */
 char *poolsim_plot_quote(const char *s);
 
-/* The same string literal written to f. */
+/* The same expression written to f. */
 void poolsim_plot_put_quoted(FILE *f, const char *s);
+
+/* The same for a tic label, with every % doubled (gnuplot formats the
+ * tic's value with its label: "Top 10%" must not be a format). */
+void poolsim_plot_put_tic(FILE *f, const char *s);
 
 /* Format v with `decimals` digits after the point and ',' between thousands
  * ("-1,234,567.8"). Returns buf. */

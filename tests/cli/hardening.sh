@@ -122,6 +122,44 @@ for sig in INT TERM; do
 done
 [ $hit -gt 0 ] || echo "hardening.sh: note: no signal landed in run's write phase"
 
+# ---- 4. names that could break a chart draw as written: county names with
+# %, a format (%s, %n), quotes, =, ESC, a line break, backquotes; a line name
+# starting with a quote; an output folder with a line break, a backquote, %
+cat >"$tmp/names.yaml" <<'EOF2'
+name: "hostile 'names' %s"
+start_year: 2021
+horizon_years: 3
+simulation: {paths: 200, seed: 11}
+reserve: {initial: 20000, levy_rate: 0.10, cap_ratio: 0.30}
+lines:
+  - id: res
+    name: "'Resident %n `id` line"
+    classes:
+      - {id: resident, per_capita: 800}
+    benefits:
+      - {id: inpatient, kind: claims, rate: {resident: 0.15}, cost_mean: 5000, cv: 1.5,
+         coinsurance: 0.85, deductible: 500, ceiling: 100000}
+counties:
+  - {id: a, name: "Top 10%", resident: 1000, balance.res: 2000}
+  - {id: b, name: "Town %s", resident: 1000, balance.res: 2000}
+  - {id: c, name: "=HYPERLINK(\"http://x\",\"y\")", resident: 1000, balance.res: 2000}
+  - {id: d, name: "esc\e[31mred", resident: 1000, balance.res: 2000}
+  - {id: e, name: "two\nlines 'q'", resident: 1000, balance.res: 2000}
+  - {id: f, name: "@SUM(A1) `touch PWNED`", resident: 1000, balance.res: 2000}
+EOF2
+"$P" run "$tmp/names.yaml" -q -o "$tmp/names.h5" || fail "run with hostile names"
+cdir="$tmp/$(printf 'charts\n`touch PWNED` %%s')"
+(cd "$tmp" && "$P" plot names.h5 -o "$cdir" -f svg,png >/dev/null 2>"$tmp/err") ||
+    fail "plot with hostile names: $(cat "$tmp/err")"
+[ -e "$tmp/PWNED" ] && fail "a backquoted command ran"
+svg="$cdir/burden-res.svg"
+[ -s "$svg" ] && [ -s "$cdir/burden-res.png" ] || fail "plot did not write into the folder with a line break"
+texts=$(sed -n 's/.*<text[^>]*>\([^<]*\)<\/text>.*/\1/p' "$svg")
+for want in "Top 10%" "Town %s" '=HYPERLINK("http://x","y")' "esc [31mred" "two" "lines 'q'" \
+    '@SUM(A1) `touch PWNED`' "'Resident %n \`id\` line: county government burden, total 2021-2023"; do
+    printf '%s\n' "$texts" | grep -qxF -- "$want" || fail "chart text '$want' not drawn as written"
+done
+
 # ---- 6. sets of files
 # run -o X --json X (same file, however spelled): exit 2, nothing written
 "$P" run $S -n 50 -q -o "$tmp/same.h5" --json "$tmp/../${tmp##*/}/same.h5" 2>"$tmp/err"
