@@ -27,8 +27,9 @@
 #include "poolsim/plot.h"
 
 const char *const poolsim_summary_tables[POOLSIM_SUMMARY_NTABLES] = {
-    "exhaustion", "first_exhaustion", "reserve_ratio",       "reserve_balance", "line_totals",
-    "shortfall",  "county_burden",    "county_burden_total", "county_means"};
+    "exhaustion",   "first_exhaustion",  "reserve_ratio",   "reserve_balance",
+    "line_totals",  "shortfall",         "county_burden",   "county_burden_total",
+    "county_means", "government_burden", "county_all_lines"};
 
 /* ---- terminal width and CSV quoting ---- */
 
@@ -149,7 +150,29 @@ static const col C_SHORT[] = {LINE_COLS,
                               {"lo", "95% interval, low", "95% 置信区间下限", K_PROB},
                               {"hi", "95% interval, high", "95% 置信区间上限", K_PROB}};
 static const col C_BUR[] = {LINE_COLS, COUNTY_COLS, YEAR_COL, TAIL_COLS};
-static const col C_BURT[] = {LINE_COLS, COUNTY_COLS, TAIL_COLS};
+static const col C_BURT[] = {
+    LINE_COLS,
+    COUNTY_COLS,
+    TAIL_COLS,
+    {"worst_year_mean", "Worst year's burden, mean", "最大年度负担均值", K_YUAN},
+    {"worst_year_p95", "Worst year's burden, 95th percentile", "最大年度负担 95% 分位数", K_YUAN},
+    {"worst_year_p99", "Worst year's burden, 99th percentile", "最大年度负担 99% 分位数", K_YUAN}};
+/* who pays (MODEL.md section 11): per line and year, the row with an
+ * empty year is the horizon's total */
+#define WHO_COLS(key, en, zh)                                                                      \
+    {key "_mean", en ", mean", zh "均值", K_YUAN},                                                 \
+        {key "_p95", en ", 95th percentile", zh " 95% 分位数", K_YUAN},                            \
+        {key "_p99", en ", 99th percentile", zh " 99% 分位数", K_YUAN},                            \
+    {                                                                                              \
+        key "_cvar95", en ", mean of the worst 5%", zh "最差 5% 路径均值", K_YUAN                  \
+    }
+static const col C_GOV[] = {LINE_COLS, YEAR_COL,
+                            WHO_COLS("city", "Paid by the city government", "市级财政负担"),
+                            WHO_COLS("government", "Paid by all governments", "各级政府负担合计")};
+static const col C_CALL[] = {
+    COUNTY_COLS, YEAR_COL,
+    WHO_COLS("burden", "County government, all lines", "县级政府负担（各险种）"),
+    WHO_COLS("worst_year", "Worst year's burden (total row only)", "最大年度负担（仅合计行）")};
 static const col C_MEANS[] = {
     LINE_COLS,
     COUNTY_COLS,
@@ -195,6 +218,14 @@ static const struct {
      "预测期内县级政府负担合计"},
     {C_MEANS, NC(C_MEANS), "County flows by year: means with standard errors",
      "各县各年资金流：均值与标准误"},
+    {C_GOV, NC(C_GOV),
+     "Who pays, per line: the city government and all governments (empty year: the horizon's "
+     "total)",
+     "各险种市级财政与各级政府负担（年份为空：预测期合计）"},
+    {C_CALL, NC(C_CALL),
+     "County government burden over all lines, by year (empty year: the horizon's total, with "
+     "the worst year)",
+     "各县（市、区）政府各险种合计负担（年份为空：预测期合计及最大年度负担）"},
 };
 
 static void free_tables(table *t)
@@ -207,8 +238,17 @@ static int build_tables(const poolsim_results *r, table *t /* OUT [NTABLES] */)
 {
     const int T = r->T, L = r->L, C = r->C;
     const size_t lt = (size_t)L * (size_t)T, lct = lt * (size_t)C;
-    const size_t rows[POOLSIM_SUMMARY_NTABLES] = {lt,  (size_t)L * (size_t)(T + 1), lt, lt, lt, lct,
-                                                  lct, (size_t)L * (size_t)C,       lct};
+    const size_t rows[POOLSIM_SUMMARY_NTABLES] = {lt,
+                                                  (size_t)L * (size_t)(T + 1),
+                                                  lt,
+                                                  lt,
+                                                  lt,
+                                                  lct,
+                                                  lct,
+                                                  (size_t)L * (size_t)C,
+                                                  lct,
+                                                  (size_t)L * (size_t)(T + 1),
+                                                  (size_t)C * (size_t)(T + 1)};
     for (int i = 0; i < POOLSIM_SUMMARY_NTABLES; i++) {
         t[i].name = poolsim_summary_tables[i];
         t[i].en = TDEF[i].en;
@@ -289,6 +329,42 @@ static int build_tables(const poolsim_results *r, table *t /* OUT [NTABLES] */)
             NUM(4, r->county_burden_total.mean[j]), NUM(5, r->county_burden_total.se[j]);
             NUM(6, r->county_burden_total.p95[j]), NUM(7, r->county_burden_total.p99[j]);
             NUM(8, r->county_burden_total.cvar95[j]);
+            NUM(9, r->county_burden_worst_year.mean[j]),
+                NUM(10, r->county_burden_worst_year.p95[j]);
+            NUM(11, r->county_burden_worst_year.p99[j]);
+        }
+        for (int y = 0; y <= T; y++) {
+            const poolsim_tailsum *a = y < T ? &r->city_burden : &r->city_burden_total;
+            const poolsim_tailsum *g = y < T ? &r->government_burden : &r->government_burden_total;
+            size_t i = y < T ? POOLSIM_LT(r, l, y) : (size_t)l;
+            ROW(9);
+            TXT(0, lid), TXT(1, lnm);
+            if (y < T)
+                NUM(2, r->years[y]);
+            else
+                TXT(2, never);
+            NUM(3, a->mean[i]), NUM(4, a->p95[i]), NUM(5, a->p99[i]), NUM(6, a->cvar95[i]);
+            NUM(7, g->mean[i]), NUM(8, g->p95[i]), NUM(9, g->p99[i]), NUM(10, g->cvar95[i]);
+        }
+    }
+    for (int k = 0; k < C; k++) {
+        for (int y = 0; y <= T; y++) {
+            const poolsim_tailsum *b = y < T ? &r->burden : &r->burden_total;
+            size_t i = y < T ? (size_t)k * (size_t)T + (size_t)y : (size_t)k;
+            ROW(10);
+            TXT(0, r->county_ids[k]), TXT(1, r->county_names[k]);
+            if (y < T) {
+                NUM(2, r->years[y]);
+            } else {
+                TXT(2, never);
+            }
+            NUM(3, b->mean[i]), NUM(4, b->p95[i]), NUM(5, b->p99[i]), NUM(6, b->cvar95[i]);
+            if (y < T) {
+                TXT(7, never), TXT(8, never), TXT(9, never), TXT(10, never);
+            } else {
+                NUM(7, r->burden_worst_year.mean[k]), NUM(8, r->burden_worst_year.p95[k]);
+                NUM(9, r->burden_worst_year.p99[k]), NUM(10, r->burden_worst_year.cvar95[k]);
+            }
         }
     }
 #undef ROW

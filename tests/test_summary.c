@@ -91,9 +91,10 @@ static void test_csv_files(void)
     char out[400];
     snprintf(out, sizeof out, "%s/csv", dir);
     CU_ASSERT_EQUAL_FATAL(poolsim_summary_write_csv(r, out, NULL), POOLSIM_OK);
-    /* records per table: L*T, L*(T+1), L*T x 3, L*C*T x 2, L*C, L*C*T */
-    const int want[POOLSIM_SUMMARY_NTABLES] = {8, 10, 8, 8, 8, 24, 24, 6, 24};
-    for (int i = 0; i < POOLSIM_SUMMARY_NTABLES; i++) {
+    /* records per table: L*T, L*(T+1), L*T x 3, L*C*T x 2, L*C, L*C*T, L*(T+1); the last
+     * table (county_all_lines, C*(T+1) = 15 records) has no line column */
+    const int want[POOLSIM_SUMMARY_NTABLES] = {8, 10, 8, 8, 8, 24, 24, 6, 24, 10, 15};
+    for (int i = 0; i < POOLSIM_SUMMARY_NTABLES - 1; i++) {
         snprintf(path, sizeof path, "%s/%s.csv", out, poolsim_summary_tables[i]);
         size_t n;
         char *t = poolsim_output_read_file(path, &n);
@@ -125,6 +126,15 @@ static void test_csv_files(void)
         }
         free(t);
     }
+    snprintf(path, sizeof path, "%s/county_all_lines.csv", out);
+    size_t nc;
+    char *tc = poolsim_output_read_file(path, &nc);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(tc);
+    CU_ASSERT(strncmp(tc, POOLSIM_CSV_BOM "county_id,county_name,year,burden_mean,", 42) == 0);
+    int recs = 0;
+    for (size_t i = 0; i < nc; i++) recs += tc[i] == '\n';
+    CU_ASSERT_EQUAL(recs, 1 + want[POOLSIM_SUMMARY_NTABLES - 1]);
+    free(tc);
     /* unwritable folder: a file where the folder should be */
     snprintf(path, sizeof path, "%s/file", dir);
     FILE *f = fopen(path, "w");
@@ -150,8 +160,8 @@ static void test_xlsx(void)
         CU_ASSERT(n > 1000 && memcmp(t, "PK\x03\x04", 4) == 0);
         /* zip entry names are stored uncompressed in the local headers */
         CU_ASSERT(has_bytes(t, n, "xl/worksheets/sheet1.xml"));
-        CU_ASSERT(has_bytes(t, n, "xl/worksheets/sheet10.xml")); /* about + 9 tables */
-        CU_ASSERT(!has_bytes(t, n, "xl/worksheets/sheet11.xml"));
+        CU_ASSERT(has_bytes(t, n, "xl/worksheets/sheet12.xml")); /* about + 11 tables */
+        CU_ASSERT(!has_bytes(t, n, "xl/worksheets/sheet13.xml"));
         free(t);
     }
     CU_ASSERT_EQUAL(testutil_count_entries(dir), 1); /* no temporary file left */

@@ -25,8 +25,9 @@ char *poolsim_summary_csv_quote(const char *s);
 /* Number of summary tables and their names (CSV file base names and sheet
  * names): exhaustion, first_exhaustion, reserve_ratio, reserve_balance,
  * line_totals, shortfall, county_burden, county_burden_total,
- * county_means. */
-#define POOLSIM_SUMMARY_NTABLES 9
+ * county_means, government_burden (who pays per line: the city and all
+ * governments), county_all_lines (each county's burden over all lines). */
+#define POOLSIM_SUMMARY_NTABLES 11
 extern const char *const poolsim_summary_tables[POOLSIM_SUMMARY_NTABLES];
 
 /* The key tables on f (lang: enum poolsim_lang): per line, P(exhausted by

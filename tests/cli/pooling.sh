@@ -124,5 +124,24 @@ done
 "$POOLSIM" run scenarios/zhuzhou.yaml -n 200 -t 2 -q -o "$tmp/rb.h5" >/dev/null 2>&1
 "$POOLSIM" report "$tmp/rb.h5" -o "$tmp/rb.html" --lang en >/dev/null 2>&1 || say "report failed"
 if grep -q '统收统支' "$tmp/rb.html"; then say "the baseline report mentions 统收统支"; fi
+# summary tables of who pays, by hand on tests/data/pooling_det.yaml
+# (tests/test_pooling.c): city 37.8875 in 2024; all governments 100 in
+# 2023, 3151.55 in 2024, 3251.55 in all; county b 2410.246875 in all,
+# worst year 2335.246875
+"$POOLSIM" run tests/data/pooling_det.yaml -q -o "$tmp/det.h5" >/dev/null 2>&1 || say "det run"
+"$POOLSIM" summary "$tmp/det.h5" --csv "$tmp/sum" -q >/dev/null 2>&1 || say "summary failed"
+python3 - "$tmp/sum" <<'PY' || say "summary who-pays tables differ from the hand values"
+import csv, sys
+def rows(name):
+    return list(csv.DictReader(open(sys.argv[1] + "/" + name, encoding="utf-8-sig")))
+near = lambda a, b: abs(float(a) - b) <= 1e-9 * max(1, abs(b))
+g = {r["year"]: r for r in rows("government_burden.csv")}
+assert near(g["2024"]["city_mean"], 37.8875) and near(g["2023"]["government_p95"], 100)
+assert near(g["2024"]["government_mean"], 3151.55) and near(g[""]["government_cvar95"], 3251.55)
+c = [r for r in rows("county_all_lines.csv") if r["county_id"] == "b" and r["year"] == ""][0]
+assert near(c["burden_mean"], 2410.246875) and near(c["worst_year_p95"], 2335.246875)
+t = rows("county_burden_total.csv")[1]
+assert t["county_id"] == "b" and near(t["worst_year_p99"], 2335.246875)
+PY
 [ $fail -eq 0 ] && echo "pooling.sh: ok"
 exit $fail
