@@ -168,7 +168,7 @@ rc=$?
 grep -q "name the same file" "$tmp/err" || fail "-o X --json X: message was $(cat "$tmp/err")"
 [ -e "$tmp/same.h5" ] && fail "-o X --json X wrote a file"
 # summary --csv: a table that cannot be written (file size limit, like a
-# full disk) leaves the previous nine tables, not a mix of new and old
+# full disk) leaves the previous eleven tables, not a mix of new and old
 "$P" run $S -n 100 -q -s 1 -o "$tmp/s1.h5" || fail "run s1"
 "$P" run $S -n 100 -q -s 2 -o "$tmp/s2.h5" || fail "run s2"
 "$P" summary "$tmp/s1.h5" -q --csv "$tmp/tables" >/dev/null || fail "summary s1"
@@ -185,6 +185,6 @@ lim=$(($(wc -c <"$tmp/tables2/$big") - 1))
 for f in "$tmp"/tables1/*.csv; do
     cmp -s "$f" "$tmp/tables/${f##*/}" || fail "a failed summary --csv replaced ${f##*/}"
 done
-[ "$(ls -A "$tmp/tables" | wc -l)" -eq 9 ] || fail "temporary tables left: $(ls -A "$tmp/tables")"
+[ "$(ls -A "$tmp/tables" | wc -l)" -eq 11 ] || fail "temporary tables left: $(ls -A "$tmp/tables")"
 
 echo "hardening.sh: ok"
