@@ -9,6 +9,9 @@
 #                   thread-pool "possibly lost" blocks are reported, not failed)
 #   make coverage   line coverage of the unit suites (gcov), in build-cov/
 #   make check-layers  no call goes from a module to the same or a higher layer (docs/DESIGN.md)
+#   make mutants    scripts/mutants.sh: one-line bugs applied to a scratch copy, tests run,
+#                   killed/survived reported (slow; not part of make test;
+#                   MUTANTS_OPTS="-b 1800 -c 'summary.sh'" and mutant ids pass options)
 #   make clean
 .SUFFIXES:
 
@@ -127,9 +130,13 @@ coverage: deps-test
 check-layers: poolsim
 	scripts/check-layers.sh $(BUILD)
 
+mutants: deps-test
+	$(MAKE) poolsim $(BUILD)/run_tests
+	scripts/mutants.sh $(MUTANTS_OPTS)
+
 clean:
 	rm -rf build build-mpi build-cov poolsim
 
-.PHONY: all deps deps-test demo test bench valgrind coverage check-layers clean FORCE
+.PHONY: all deps deps-test demo test bench valgrind coverage check-layers mutants clean FORCE
 
 -include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/main.d
