@@ -98,6 +98,79 @@ static void test_deterministic(void)
     poolsim_scenario_free(s);
 }
 
+static poolsim_scenario *load_set(const char *path, int n, const char *const *sets)
+{
+    poolsim_load_opts lo = {.nsets = n, .sets = sets, .paths = -1, .seed = -1};
+    poolsim_scenario *s = NULL;
+    CU_ASSERT_EQUAL(poolsim_scenario_load(path, &lo, stderr, &s), POOLSIM_OK);
+    return s;
+}
+
+/* Claims expenditure of county c in year index t (the per-capita benefit of
+ * tests/data/engine_det.yaml, 50 * 1.03^t per resident, taken off). */
+static double claims_part(const poolsim_results *r, int c, int t)
+{
+    const double nres1[2] = {1000, 2000};
+    double nres = nres1[c] * pow(1.01, t);
+    return r->expenditure.mean[POOLSIM_LCT(r, 0, c, t)] - 50 * pow(1.03, t) * nres;
+}
+
+/* Episodes of county c in year index t relative to year 1: rates 0.2 per
+ * resident (growing 1% a year) and 0.1 per worker, util_trend 1%. */
+static double episodes_rel(int c, int t)
+{
+    const double nres1[2] = {1000, 2000}, nw[2] = {200, 100};
+    return (0.2 * nres1[c] * pow(1.01, t) + 0.1 * nw[c]) * pow(1.01, t) /
+           (0.2 * nres1[c] + 0.1 * nw[c]);
+}
+
+/* tests/data/engine_det.yaml again, by two properties rather than formulas:
+ *  - an epidemic every year with sd 0 (J = 1.25 exactly) multiplies the
+ *    claims expenditure of the epidemic-sensitive benefit by 1.25 and
+ *    leaves the per-capita benefit alone;
+ *  - with a deductible and a ceiling indexed to prices (index_limits), the
+ *    payment per episode scales exactly with P[t] = 1.05^(t-1) (payment(P X;
+ *    P d, P u) = P payment(X; d, u)), so year t's claims are year 1's times
+ *    P[t] times the episodes' growth; without indexing they are not. */
+static void test_epidemic_index_limits(void)
+{
+    poolsim_scenario *s0 = load("tests/data/engine_det.yaml");
+    const char *epi[] = {"shocks.epidemic={prob: 1, mean: 1.25, sd: 0}"};
+    poolsim_scenario *s1 = load_set("tests/data/engine_det.yaml", 1, epi);
+    const char *idx[] = {"lines.res.benefits.inpatient.deductible=800",
+                         "lines.res.benefits.inpatient.ceiling=20000",
+                         "lines.res.benefits.inpatient.index_limits=true"};
+    poolsim_scenario *s2 = load_set("tests/data/engine_det.yaml", 3, idx);
+    poolsim_scenario *s3 = load_set("tests/data/engine_det.yaml", 2, idx);
+    CU_ASSERT_FATAL(s0 && s1 && s2 && s3);
+    poolsim_engine_opts o = {.paths = 3, .seed = 7, .threads = 1};
+    poolsim_results *r0 = NULL, *r1 = NULL, *r2 = NULL, *r3 = NULL;
+    CU_ASSERT_EQUAL_FATAL(poolsim_engine_run(s0, &o, &r0, NULL), POOLSIM_OK);
+    CU_ASSERT_EQUAL_FATAL(poolsim_engine_run(s1, &o, &r1, NULL), POOLSIM_OK);
+    CU_ASSERT_EQUAL_FATAL(poolsim_engine_run(s2, &o, &r2, NULL), POOLSIM_OK);
+    CU_ASSERT_EQUAL_FATAL(poolsim_engine_run(s3, &o, &r3, NULL), POOLSIM_OK);
+    double worst_unindexed = 0;
+    for (int c = 0; c < 2; c++)
+        for (int t = 0; t < 8; t++) {
+            CU_ASSERT(close_rel(claims_part(r1, c, t), 1.25 * claims_part(r0, c, t), 1e-12));
+            double want = claims_part(r2, c, 0) * pow(1.05, t) * episodes_rel(c, t);
+            CU_ASSERT(close_rel(claims_part(r2, c, t), want, 1e-9));
+            double plain = claims_part(r3, c, 0) * pow(1.05, t) * episodes_rel(c, t);
+            worst_unindexed = fmax(worst_unindexed, fabs(claims_part(r3, c, t) / plain - 1));
+        }
+    /* unindexed limits: the payment grows faster than prices (the fixed
+     * deductible is worth less each year), by more than 1% by year 8 */
+    CU_ASSERT(worst_unindexed > 0.01);
+    poolsim_results_free(r0);
+    poolsim_results_free(r1);
+    poolsim_results_free(r2);
+    poolsim_results_free(r3);
+    poolsim_scenario_free(s0);
+    poolsim_scenario_free(s1);
+    poolsim_scenario_free(s2);
+    poolsim_scenario_free(s3);
+}
+
 /* Same scenario and seed: every summary array bit-identical for 1, 2 and
  * 4 threads (the default scenario, 700 paths = 3 blocks, the last partial). */
 static void test_thread_invariance(void)
@@ -230,5 +303,6 @@ void poolsim_test_engine(void)
     CU_add_test(s, "deterministic run equals closed-form projection", test_deterministic);
     CU_add_test(s, "bit-identical results for 1, 2, 4 threads", test_thread_invariance);
     CU_add_test(s, "histogram quantiles above 100k paths vs exact", test_histogram_mode);
+    CU_add_test(s, "epidemic factor and price-indexed limits", test_epidemic_index_limits);
     CU_add_test(s, "standard errors match the spread over seeds", test_se_honest);
 }
