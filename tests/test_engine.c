@@ -88,6 +88,12 @@ static void test_deterministic(void)
             CU_ASSERT(close_rel(r->county_burden.mean[i], cty[c].county_share, 1e-12));
             CU_ASSERT(close_rel(r->county_burden.p99[i], cty[c].county_share, 1e-12));
             CU_ASSERT_EQUAL(r->shortfall_prob[i], cty[c].shortfall > 0 ? 1.0 : 0.0);
+            /* its Wilson 95% interval over the 3 paths, by the formula */
+            double k = cty[c].shortfall > 0 ? 3 : 0, z = 1.959963984540054, n = 3;
+            double ctr = (k / n + z * z / (2 * n)) / (1 + z * z / n);
+            double half = z / (1 + z * z / n) * sqrt(k / n * (1 - k / n) / n + z * z / (4 * n * n));
+            CU_ASSERT(close_rel(r->shortfall_lo[i], k == 0 ? 0 : ctr - half, 1e-12));
+            CU_ASSERT(close_rel(r->shortfall_hi[i], k == n ? 1 : ctr + half, 1e-12));
         }
     }
     /* the scenario is built to run county a into shortfalls */

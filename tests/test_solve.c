@@ -121,6 +121,21 @@ static void test_levy_boundary(void)
     CU_ASSERT(r.value >= 0.02 && r.value <= 0.02 + 1e-7);
     CU_ASSERT(r.evaluations <= 30);
     poolsim_solve_result_free(&r);
+    /* a bound the metric reaches exactly: <= 0 holds where P = 0 (levy >=
+     * 0.02), >= 1 where P = 1 (levy < 0.02): the comparisons include the
+     * bound */
+    CU_ASSERT_EQUAL_FATAL(solve("tests/data/solve_levy.yaml", "reserve.levy_rate", 0, 0.1,
+                                "exhaustion_prob[fund,2025] <= 0", 0, &r),
+                          POOLSIM_OK);
+    CU_ASSERT(r.value >= 0.02 && r.value <= 0.02 + 1e-4);
+    CU_ASSERT_EQUAL(r.metric, 0.0);
+    poolsim_solve_result_free(&r);
+    CU_ASSERT_EQUAL_FATAL(solve("tests/data/solve_levy.yaml", "reserve.levy_rate", 0, 0.1,
+                                "exhaustion_prob[fund,2025] >= 1", 0, &r),
+                          POOLSIM_OK);
+    CU_ASSERT(r.value < 0.02 && r.value >= 0.02 - 1e-4);
+    CU_ASSERT_EQUAL(r.metric, 1.0);
+    poolsim_solve_result_free(&r);
 }
 
 static void test_cap_boundary(void)
