@@ -81,7 +81,7 @@ mutants() {
 43 @@ src/sweep.c @@ sweep @@ k @@ sweep/compare CSV: quotes inside a field not doubled @@ s/        if (\*p == '"') fputc('"', f);/        (void)0;/
 44 @@ src/solve.c @@ solve @@ k @@ solve: the wrong end of the metric's interval tested @@ s/return o->target.ge ? r->mlo\[i\] : r->mhi\[i\];/return o->target.ge ? r->mhi[i] : r->mlo[i];/
 45 @@ src/solve.c @@ solve @@ k @@ solve: a target <= X tested as < X @@ s/return o->target.ge ? v >= o->target.bound : v <= o->target.bound;/return o->target.ge ? v >= o->target.bound : v < o->target.bound;/
-46 @@ src/summary.c @@ summary @@ k @@ summary: CJK characters counted one column wide @@ s/        w += wide(c) ? 2 : 1;/        w += wide(c) ? 1 : 1;/
+46 @@ src/text.c @@ summary settle @@ k @@ display width: CJK characters counted one column wide @@ s/w += cw < 0 ? 1 : (size_t)cw;/w += cw < 0 ? 1 : 1;/
 47 @@ src/summary.c @@ summary @@ k @@ summary CSV: quotes inside a field not doubled @@ s/        if (\*p == '"') \*o++ = '"';/        (void)0;/
 48 @@ src/scenario.c @@ scenario @@ k @@ resolved text: util_trend left out @@ s/if (variant \&\& kf \&\& !(kf \& variant)) continue;/if ((variant \&\& kf \&\& !(kf \& variant)) || strcmp(r->key, "util_trend") == 0) continue;/
 49 @@ src/scenario_build.c @@ scenario @@ k @@ collection_rate defaults to 0.9 @@ s/{"collection_rate", K_PARAM, 0, R_01, 1, CP_(collection_rate), NULL, NULL},/{"collection_rate", K_PARAM, 0, R_01, 0.9, CP_(collection_rate), NULL, NULL},/
