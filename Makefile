@@ -12,6 +12,9 @@
 #   make mutants    scripts/mutants.sh: one-line bugs applied to a scratch copy, tests run,
 #                   killed/survived reported (slow; not part of make test;
 #                   MUTANTS_OPTS="-b 1800 -c 'summary.sh'" and mutant ids pass options)
+#   make fuzz [FUZZ_SECONDS=60]  libFuzzer targets of tests/fuzz/ (clang, ASan, UBSan),
+#                   in build-fuzz/, each run for FUZZ_SECONDS from its seed corpus
+#   make asan       ./poolsim and the unit suites with ASan+UBSan, in build-asan/
 #   make clean
 .SUFFIXES:
 
@@ -51,6 +54,10 @@ endif
 ifneq ($(SANITIZE),)
 CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+# coverage instrumentation for libFuzzer (make fuzz: clang only)
+ifeq ($(FUZZ),1)
+CFLAGS += -fsanitize=fuzzer-no-link
 endif
 
 LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
@@ -102,10 +109,33 @@ demo: deps
 	$(MAKE) poolsim
 	scripts/demo.sh $(SCENARIO)
 
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+ASAN_BUILD = $(MAKE) BUILD=build-asan SANITIZE=address,undefined OPT="-O1 -g"
+FUZZ_BUILD = $(MAKE) CC=clang BUILD=build-fuzz FUZZ=1 SANITIZE=address,undefined OPT="-O1 -g"
+
+# the CLI tests run twice: with ./poolsim, then with the ASan+UBSan build
+# (build-asan/); the fuzz targets' smoke run (tests/cli/zz_fuzz_smoke.sh)
+# needs clang and is skipped without it
 test: deps-test
 	$(MAKE) poolsim $(BUILD)/run_tests
 	$(MAKE) MPI=1 build-mpi/poolsim
+	$(ASAN_BUILD) build-asan/poolsim
+	if command -v clang >/dev/null 2>&1; then $(FUZZ_BUILD) fuzz-targets; fi
 	scripts/run-tests.sh $(BUILD)
+
+asan:
+	$(ASAN_BUILD) build-asan/poolsim build-asan/run_tests
+
+fuzz: deps-test
+	$(FUZZ_BUILD) fuzz-targets
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+fuzz-targets: $(FUZZ_TARGETS:%=$(BUILD)/fuzz_%)
+
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $(BUILD)/libpoolsim.a
+	$(CC) $(CFLAGS) -Wno-missing-prototypes -fsanitize=fuzzer $(LDFLAGS) -o $@ $< \
+	  $(BUILD)/libpoolsim.a $(LDLIBS)
 
 bench: deps-test
 	$(MAKE) poolsim $(BUILD)/bench
@@ -135,8 +165,8 @@ mutants: deps-test
 	scripts/mutants.sh $(MUTANTS_OPTS)
 
 clean:
-	rm -rf build build-mpi build-cov poolsim
+	rm -rf build build-mpi build-cov build-asan build-fuzz poolsim
 
-.PHONY: all deps deps-test demo test bench valgrind coverage check-layers mutants clean FORCE
+.PHONY: all deps deps-test demo test asan fuzz fuzz-targets bench valgrind coverage check-layers mutants clean FORCE
 
 -include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/main.d

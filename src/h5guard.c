@@ -55,6 +55,10 @@
 #define MAX_K         1000
 #define MAX_R         1000
 #define STRING_BUDGET ((size_t)2 << 30) /* all strings of one file, parent side */
+/* The child exits 0, or CHILD_STATUS + a POOLSIM_E* status (it printed the
+ * reason); any other exit status is a failure of its own (a sanitizer's
+ * report, an exit() inside a library). */
+#define CHILD_STATUS 100
 
 /* ---- the wire: one function per struct serves both directions ---------- */
 
@@ -472,7 +476,7 @@ static void child_main(enum job job, const char *path, int fd, double seconds)
     FILE *f = fdopen(fd, "w");
     int st = f ? child_job(job, path, f, base) : POOLSIM_ENOMEM;
     fflush(stderr);
-    _exit(st);
+    _exit(st == POOLSIM_OK ? 0 : CHILD_STATUS + st);
 }
 
 /* ---- the parent ------------------------------------------------------------------ */
@@ -602,7 +606,9 @@ static int guarded(enum job job, const char *path, received *got)
     poolsim_sweep_results_free(got->w);
     got->r = NULL;
     got->w = NULL;
-    if (job == JOB_PRESENT) return WIFEXITED(ws) ? POOLSIM_EINPUT : POOLSIM_EIO;
+    int said = WIFEXITED(ws) ? WEXITSTATUS(ws) - CHILD_STATUS : -1; /* the child's status */
+    if (said < POOLSIM_EINPUT || said > POOLSIM_ETOOL) said = -1;
+    if (job == JOB_PRESENT) return said == POOLSIM_EINPUT ? POOLSIM_EINPUT : POOLSIM_EIO;
     if (WIFSIGNALED(ws) && (WTERMSIG(ws) == SIGINT || WTERMSIG(ws) == SIGTERM))
         return POOLSIM_EINTR;
     if (timed_out || (WIFSIGNALED(ws) && (WTERMSIG(ws) == SIGALRM || WTERMSIG(ws) == SIGXCPU)))
@@ -615,12 +621,17 @@ static int guarded(enum job job, const char *path, received *got)
                       "cannot read %s: the HDF5 library crashed reading it (%s): a corrupt or "
                       "hostile file",
                       path, signame(WTERMSIG(ws)));
-    if (WIFEXITED(ws) && WEXITSTATUS(ws) == POOLSIM_ENOMEM)
+    if (said == POOLSIM_ENOMEM)
         POOLSIM_ERROR(POOLSIM_EIO,
                       "cannot read %s: it needs more memory than its sizes allow (a corrupt or "
                       "hostile HDF5 file?)",
                       path);
-    if (WIFEXITED(ws) && WEXITSTATUS(ws) != 0) return POOLSIM_EIO; /* the child said why */
+    if (said > 0) return POOLSIM_EIO; /* the child said why */
+    if (WIFEXITED(ws) && WEXITSTATUS(ws) != 0)
+        POOLSIM_ERROR(POOLSIM_EIO,
+                      "cannot read %s: the HDF5 library failed reading it (its process exited "
+                      "with status %d): a corrupt or hostile file",
+                      path, WEXITSTATUS(ws));
     POOLSIM_ERROR(POOLSIM_EIO, "cannot read %s: the reader's output is malformed", path);
 }
 

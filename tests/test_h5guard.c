@@ -24,6 +24,14 @@
 
 static char dir[512], file[600], errpath[600];
 
+/* Under AddressSanitizer (build-asan/run_tests), a failed malloc returns
+ * NULL as it does without it, so job_greedy's report is the same. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+    return "allocator_may_return_null=1";
+}
+
 /* Run the guard on `job` with stderr into errpath; the status, the message
  * (malloc'ed) and the seconds it took. */
 static int run(int (*job)(const char *), char **msg, double *seconds)
@@ -96,6 +104,13 @@ static int job_greedy(const char *path)
     return POOLSIM_OK;
 }
 
+/* A library that calls exit() (or a sanitizer's report, exit status 1). */
+static int job_exit(const char *path)
+{
+    (void)path;
+    _exit(1);
+}
+
 /* A refused file: the reader's own message and status. */
 static int job_refuse(const char *path)
 {
@@ -135,6 +150,7 @@ static void test_isolation(void)
     expect(job_sleep, POOLSIM_EIO, "reading it took longer than 1 s", 6);
     expect(job_greedy, POOLSIM_EIO, "it needs more memory than its sizes allow", 10);
     expect(job_refuse, POOLSIM_EIO, "/years: missing dataset", 5);
+    expect(job_exit, POOLSIM_EIO, "its process exited with status 1", 5);
     unsetenv("POOLSIM_READ_TIMEOUT");
 
     /* not a regular file: refused before any reading (a FIFO would block) */
