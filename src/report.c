@@ -468,6 +468,7 @@ typedef struct {
     const char *design;  /* line, first unified year, city %, key, liability %, tolerance % */
     const char *moved;   /* year: the balances moved up */
     const char *keys[3]; /* gap_key names */
+    const char *cap_fan, *cap_exh, *cap_first; /* chart captions */
 } utexts;
 
 static const utexts UT[2] = {
@@ -497,6 +498,15 @@ static const utexts UT[2] = {
         .moved = " At the start of %s the risk reserve and every county's accumulated balance "
                  "moved up into the pooled fund (上划).",
         .keys = {"financing", "enrolees", "deficits"},
+        .cap_fan = "The light band holds 90% of the simulated pooled fund balance ratios (5th to "
+                   "95th percentile), the dark band the middle half, the line is the median. "
+                   "There is no levy and no cap under 统收统支; a ratio of 0 means the pooled "
+                   "fund is empty.",
+        .cap_exh = "Share of simulated paths in which the pooled fund has been exhausted in that "
+                   "year or earlier; the shaded band is the 95% interval of this estimate.",
+        .cap_first = "Year in which the pooled fund is exhausted for the first time, as a share "
+                     "of all simulated paths; the legend gives the share of paths in which it is "
+                     "not exhausted within the projection years.",
     },
     {
         .doc_title = "统筹基金风险评估（统收统支）",
@@ -518,6 +528,12 @@ static const utexts UT[2] = {
                   "缴入统筹基金。统收统支年份不再上解风险储备金。",
         .moved = "%s 年初，风险储备金和各县累计结余全部上划统筹基金。",
         .keys = {"筹资额", "参保人数", "赤字"},
+        .cap_fan =
+            "浅色带为 90% 的模拟累计结余比率（5%–95% 分位），深色带为中间 50%，实线为中位数。"
+            "统收统支下不上解、不设上限比率；比率为 0 表示统筹基金累计结余已用完。",
+        .cap_exh = "截至该年统筹基金已耗尽的模拟路径所占比例；阴影为该估计的 95% 置信区间。",
+        .cap_first =
+            "统筹基金首次耗尽的年份（占全部模拟路径的比例）；图例给出预测期内未耗尽的路径比例。",
     }};
 
 /* Years of line l pooled as 统收统支 (0 for results without the row). */
@@ -900,6 +916,9 @@ char *poolsim_report_html(const poolsim_results *r, const poolsim_report_opts *o
         local.p_exh = u->p_exh;
         local.median_ratio = u->median_ratio;
         local.p05_ratio = u->p05_ratio;
+        local.caption[POOLSIM_CHART_FAN] = u->cap_fan;
+        local.caption[POOLSIM_CHART_EXHAUSTION] = u->cap_exh;
+        local.caption[POOLSIM_CHART_FIRST_YEAR] = u->cap_first;
     }
     const rtexts *tx = &local;
     char *buf = NULL;

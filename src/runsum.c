@@ -36,9 +36,19 @@ void poolsim_runsum_print(const poolsim_results *r, int lang, FILE *f)
     for (int l = 0; l < r->L; l++) {
         size_t last = POOLSIM_LT(r, l, T - 1);
         SAY("\n  line %s (%s)\n", "\n  基金 %s（%s）\n", r->line_ids[l], r->line_names[l]);
-        SAY("    P(reserve exhausted by %d)   %.4f  [%.4f, %.4f]\n",
-            "    %d 年前风险储备金耗尽的概率   %.4f  [%.4f, %.4f]\n", r->years[T - 1],
-            r->exhaustion_prob[last], r->exhaustion_lo[last], r->exhaustion_hi[last]);
+        /* 统收统支 in the last year (MODEL.md section 11): the pooled fund */
+        const int unified = r->pooling_mode[last] == 1;
+        if (unified)
+            SAY("    统收统支 (unified pooling): the pooled fund replaces the reserve\n"
+                "    P(fund exhausted by %d)      %.4f  [%.4f, %.4f]\n",
+                "    统收统支：统筹基金累计结余替代风险储备金\n"
+                "    %d 年前统筹基金耗尽的概率   %.4f  [%.4f, %.4f]\n",
+                r->years[T - 1], r->exhaustion_prob[last], r->exhaustion_lo[last],
+                r->exhaustion_hi[last]);
+        else
+            SAY("    P(reserve exhausted by %d)   %.4f  [%.4f, %.4f]\n",
+                "    %d 年前风险储备金耗尽的概率   %.4f  [%.4f, %.4f]\n", r->years[T - 1],
+                r->exhaustion_prob[last], r->exhaustion_lo[last], r->exhaustion_hi[last]);
         int first5 = 0;
         for (int t = 0; t < T && !first5; t++)
             if (r->exhaustion_prob[POOLSIM_LT(r, l, t)] > 0.05) first5 = r->years[t];
@@ -48,9 +58,14 @@ void poolsim_runsum_print(const poolsim_results *r, int lang, FILE *f)
         else
             SAY("    first year P(exhausted) > 5%%  %s\n", "    耗尽概率首次超过 5%% 的年份  %s\n",
                 lz ? "预测期内没有" : "none within the horizon");
-        SAY("    median reserve ratio %d       %.4f (cap %.2f)\n",
-            "    %d 年储备金比率中位数   %.4f（上限 %.2f）\n", r->years[T - 1],
-            r->reserve_ratio.q[last * POOLSIM_NQ + 3], r->cap_ratio[last]);
+        if (unified)
+            SAY("    median pooled balance ratio %d  %.4f\n",
+                "    %d 年统筹基金累计结余比率中位数   %.4f\n", r->years[T - 1],
+                r->reserve_ratio.q[last * POOLSIM_NQ + 3]);
+        else
+            SAY("    median reserve ratio %d       %.4f (cap %.2f)\n",
+                "    %d 年储备金比率中位数   %.4f（上限 %.2f）\n", r->years[T - 1],
+                r->reserve_ratio.q[last * POOLSIM_NQ + 3], r->cap_ratio[last]);
         int top[3];
         top_counties(r, l, top);
         SAY("    highest expected county-government burden over %d years (yuan):\n",

@@ -143,5 +143,11 @@ assert near(c["burden_mean"], 2410.246875) and near(c["worst_year_p95"], 2335.24
 t = rows("county_burden_total.csv")[1]
 assert t["county_id"] == "b" and near(t["worst_year_p99"], 2335.246875)
 PY
+# run's terminal summary names the pooled fund
+"$POOLSIM" run scenarios/unified.yaml -n 100 -t 2 -o "$tmp/rs.h5" >"$tmp/rs.txt" 2>&1 ||
+    say "unified run (summary) failed"
+grep -q '统筹基金耗尽的概率' "$tmp/rs.txt" || { say "run's summary does not name the pooled fund"; cat "$tmp/rs.txt"; }
+grep -q '上限' "$tmp/rs.txt" && say "run's summary shows a cap for a unified line"
+grep -q '统收统支下不上解' "$tmp/ru.html" || say "the unified report's fan caption speaks of the reserve"
 [ $fail -eq 0 ] && echo "pooling.sh: ok"
 exit $fail
