@@ -1,4 +1,7 @@
-/* poolsim: the Monte Carlo engine. */
+/* poolsim: the Monte Carlo engine: one path (drivers, claims, the yearly
+ * rules into a record) and the OpenMP loop over blocks of paths. Saved
+ * per-path values: engine_saved.c; gathering ranks under MPI:
+ * engine_mpi.c. */
 #include "poolsim/common.h"
 #include "poolsim/engine.h"
 
@@ -15,7 +18,10 @@
 #include "poolsim/rng.h"
 #include "poolsim/mpi.h"
 #include "poolsim/qhist.h"
+#include "poolsim/progress.h"
 #include "poolsim/rules.h"
+
+#include "engine_internal.h"
 
 struct poolsim_path_ws {
     gsl_rng *rng;
@@ -208,94 +214,12 @@ int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
     return POOLSIM_OK;
 }
 
-/* The saved arrays of POOLSIM_SAVED with their record slot and whether
- * they are per county ([L][C][P][T]) or per line ([L][P][T]). */
-typedef struct {
-    double **data;
-    size_t slot;
-    int per_county;
-} saved_array;
-
-#define SAVED_MAX 32
-static int saved_arrays(poolsim_saved_paths *sp, const poolsim_stats_layout *lay,
-                        saved_array out[SAVED_MAX])
-{
-    int n = 0;
-#define SAVED_ITEM(name, rslot, shape, units, desc)                                                \
-    out[n++] = (saved_array){&sp->name, lay ? lay->rslot : 0,                                      \
-                             POOLSIM_SHAPE_##shape == POOLSIM_SHAPE_LCT};
-    POOLSIM_SAVED(SAVED_ITEM)
-#undef SAVED_ITEM
-    return n;
-}
-
-void poolsim_saved_paths_free(poolsim_saved_paths *sp)
-{
-    if (!sp) return;
-    saved_array a[SAVED_MAX];
-    int n = saved_arrays(sp, NULL, a);
-    for (int i = 0; i < n; i++) free(*a[i].data);
-    free(sp->first_exhaustion);
-    free(sp);
-}
-
-static poolsim_saved_paths *saved_alloc(long P, int T, int L, int C)
-{
-    poolsim_saved_paths *sp = calloc(1, sizeof *sp);
-    if (!sp) return NULL;
-    sp->P = P;
-    sp->T = T;
-    sp->L = L;
-    sp->C = C;
-    size_t lp = (size_t)L * (size_t)P, lpt = lp * (size_t)T, lcpt = lpt * (size_t)C;
-    int ok = (sp->first_exhaustion = calloc(lp, sizeof(int))) != NULL;
-    saved_array a[SAVED_MAX];
-    int n = saved_arrays(sp, NULL, a);
-    for (int i = 0; ok && i < n; i++)
-        ok = (*a[i].data = calloc(a[i].per_county ? lcpt : lpt, sizeof(double))) != NULL;
-    if (!ok) {
-        poolsim_saved_paths_free(sp);
-        return NULL;
-    }
-    return sp;
-}
-
-static void saved_put(poolsim_saved_paths *sp, const poolsim_stats_layout *lay, long p,
-                      const double *rec)
-{
-    size_t P = (size_t)sp->P, T = (size_t)sp->T, C = (size_t)sp->C, up = (size_t)p;
-    saved_array a[SAVED_MAX];
-    int na = saved_arrays(sp, lay, a);
-    for (size_t l = 0; l < (size_t)sp->L; l++) {
-        sp->first_exhaustion[l * P + up] = (int)rec[lay->first_exh + l];
-        for (int k = 0; k < na; k++) {
-            if (!a[k].per_county) {
-                memcpy(&(*a[k].data)[(l * P + up) * T], &rec[a[k].slot + l * T],
-                       T * sizeof(double));
-                continue;
-            }
-            for (size_t c = 0; c < C; c++)
-                memcpy(&(*a[k].data)[((l * C + c) * P + up) * T], &rec[a[k].slot + (l * C + c) * T],
-                       T * sizeof(double));
-        }
-    }
-}
-
-static char *dupstr(const char *s)
-{
-    if (!s) return NULL;
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
-}
-
 int poolsim_engine_fill_meta(const poolsim_scenario *s, poolsim_results *r)
 {
     for (int t = 0; t < r->T; t++) r->years[t] = poolsim_scenario_year(s, t + 1);
     for (int l = 0; l < r->L; l++) {
-        if (!(r->line_ids[l] = dupstr(s->lines[l].id))) return POOLSIM_ENOMEM;
-        if (!(r->line_names[l] = dupstr(s->lines[l].name))) return POOLSIM_ENOMEM;
+        if (!(r->line_ids[l] = strdup(s->lines[l].id))) return POOLSIM_ENOMEM;
+        if (!(r->line_names[l] = strdup(s->lines[l].name))) return POOLSIM_ENOMEM;
         for (int t = 0; t < r->T; t++) {
             poolsim_rules_params p;
             poolsim_scenario_rules_params(s, l, r->years[t], &p);
@@ -309,162 +233,13 @@ int poolsim_engine_fill_meta(const poolsim_scenario *s, poolsim_results *r)
         }
     }
     for (int c = 0; c < r->C; c++) {
-        if (!(r->county_ids[c] = dupstr(s->counties[c].id))) return POOLSIM_ENOMEM;
-        if (!(r->county_names[c] = dupstr(s->counties[c].name))) return POOLSIM_ENOMEM;
+        if (!(r->county_ids[c] = strdup(s->counties[c].id))) return POOLSIM_ENOMEM;
+        if (!(r->county_names[c] = strdup(s->counties[c].name))) return POOLSIM_ENOMEM;
     }
-    if (!(r->scenario_name = dupstr(s->name))) return POOLSIM_ENOMEM;
-    if (s->path && !(r->scenario_path = dupstr(s->path))) return POOLSIM_ENOMEM;
-    if (!(r->lang = dupstr(s->lang ? s->lang : "en"))) return POOLSIM_ENOMEM;
+    if (!(r->scenario_name = strdup(s->name))) return POOLSIM_ENOMEM;
+    if (s->path && !(r->scenario_path = strdup(s->path))) return POOLSIM_ENOMEM;
+    if (!(r->lang = strdup(s->lang ? s->lang : "en"))) return POOLSIM_ENOMEM;
     r->claims_noise = s->claims_noise;
-    return POOLSIM_OK;
-}
-
-/* Progress bar on stderr (terminal only): bar, paths/s, time left. */
-static void progress_show(long done, long total, double t0, double *last, int final)
-{
-    double now = poolsim_now_seconds();
-    if (!final && now - *last < 0.2) return;
-    *last = now;
-    double el = now - t0, rate = el > 0 ? (double)done / el : 0;
-    double left = rate > 0 ? (double)(total - done) / rate : 0;
-    int width = 30, fill = total > 0 ? (int)(width * (double)done / (double)total) : width;
-    char bar[64];
-    for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
-    bar[width] = 0;
-    fprintf(stderr, "\r[%s] %ld/%ld paths  %.0f paths/s  %s %.0fs   ", bar, done, total, rate,
-            final ? "took" : "left", final ? el : left);
-    if (final) fputc('\n', stderr);
-    fflush(stderr);
-}
-
-/* Copy the saved values of paths [f, e) between sp and a flat buffer
- * (to_buf: sp -> buf, else buf -> sp; buf NULL: only count). Returns the
- * number of doubles. */
-static size_t saved_xfer(poolsim_saved_paths *sp, long f, long e, double *buf, int to_buf)
-{
-    size_t P = (size_t)sp->P, T = (size_t)sp->T, C = (size_t)sp->C, m = (size_t)(e - f), i = 0;
-    size_t uf = (size_t)f;
-    saved_array a[SAVED_MAX];
-    int na = saved_arrays(sp, NULL, a);
-    for (size_t l = 0; l < (size_t)sp->L; l++) {
-        for (size_t p = 0; p < m; p++, i++)
-            if (buf) {
-                if (to_buf)
-                    buf[i] = sp->first_exhaustion[l * P + uf + p];
-                else
-                    sp->first_exhaustion[l * P + uf + p] = (int)buf[i];
-            }
-        for (int k = 0; k < na; k++) {
-            size_t nc = a[k].per_county ? C : 1;
-            for (size_t c = 0; c < nc; c++) {
-                double *ptr = &(*a[k].data)[((l * nc + c) * P + uf) * T];
-                if (buf && to_buf)
-                    memcpy(&buf[i], ptr, m * T * sizeof(double));
-                else if (buf)
-                    memcpy(ptr, &buf[i], m * T * sizeof(double));
-                i += m * T;
-            }
-        }
-    }
-    return i;
-}
-
-enum { TAG_BLOCKS = 11, TAG_VALUES = 12, TAG_HIST = 13, TAG_SAVED = 14 };
-
-/* Send this rank's partial results to rank 0 (rank > 0). */
-static int mpi_send_part(poolsim_stats *stats, poolsim_saved_paths *sp, const double *stash,
-                         long b0, long b1)
-{
-    size_t bps = poolsim_block_packed_size(stats);
-    long f0, e0, f1, e1;
-    poolsim_stats_block_range(stats, b0, &f0, &e0);
-    poolsim_stats_block_range(stats, b1 - 1, &f1, &e1);
-    int st = poolsim_mpi_send_doubles(stash, (size_t)(b1 - b0) * bps, 0, TAG_BLOCKS);
-    if (st == POOLSIM_OK && poolsim_stats_exact(stats)) {
-        size_t nv = poolsim_stats_layout_nq(stats) * (size_t)(e1 - f0);
-        double *buf = malloc((nv ? nv : 1) * sizeof(double));
-        if (!buf) return POOLSIM_ENOMEM;
-        poolsim_stats_values_pack(stats, f0, e1, buf);
-        st = poolsim_mpi_send_doubles(buf, nv, 0, TAG_VALUES);
-        free(buf);
-    } else if (st == POOLSIM_OK) {
-        poolsim_qhist *h = poolsim_stats_hist(stats);
-        size_t n = poolsim_qhist_packed_size(h);
-        int64_t *buf = malloc((n ? n : 1) * sizeof(int64_t));
-        if (!buf) return POOLSIM_ENOMEM;
-        poolsim_qhist_pack(h, buf);
-        st = poolsim_mpi_send_i64(buf, n, 0, TAG_HIST);
-        free(buf);
-    }
-    if (st == POOLSIM_OK && sp) {
-        size_t n = saved_xfer(sp, f0, e1, NULL, 1);
-        double *buf = malloc((n ? n : 1) * sizeof(double));
-        if (!buf) return POOLSIM_ENOMEM;
-        saved_xfer(sp, f0, e1, buf, 1);
-        st = poolsim_mpi_send_doubles(buf, n, 0, TAG_SAVED);
-        free(buf);
-    }
-    return st;
-}
-
-/* On rank 0: receive every other rank's part, in rank order, folding its
- * blocks in block order. */
-static int mpi_recv_parts(poolsim_stats *stats, poolsim_saved_paths *sp, poolsim_block *tmp,
-                          long nblocks, int size)
-{
-    size_t bps = poolsim_block_packed_size(stats);
-    for (int r = 1; r < size; r++) {
-        long b0 = nblocks * r / size, b1 = nblocks * (r + 1) / size;
-        if (b1 <= b0) continue;
-        long f0, e0, f1, e1;
-        poolsim_stats_block_range(stats, b0, &f0, &e0);
-        poolsim_stats_block_range(stats, b1 - 1, &f1, &e1);
-        size_t nb = (size_t)(b1 - b0) * bps;
-        double *buf = malloc(nb * sizeof(double));
-        if (!buf) return POOLSIM_ENOMEM;
-        int st = poolsim_mpi_recv_doubles(buf, nb, r, TAG_BLOCKS);
-        for (long b = b0; st == POOLSIM_OK && b < b1; b++) {
-            poolsim_block_unpack(tmp, buf + (size_t)(b - b0) * bps);
-            st = poolsim_stats_fold(stats, tmp);
-        }
-        free(buf);
-        if (st != POOLSIM_OK) return st;
-        if (poolsim_stats_exact(stats)) {
-            size_t nv = poolsim_stats_layout_nq(stats) * (size_t)(e1 - f0);
-            double *vb = malloc((nv ? nv : 1) * sizeof(double));
-            if (!vb) return POOLSIM_ENOMEM;
-            st = poolsim_mpi_recv_doubles(vb, nv, r, TAG_VALUES);
-            if (st == POOLSIM_OK) poolsim_stats_values_unpack(stats, f0, e1, vb);
-            free(vb);
-        } else {
-            int64_t *hb = NULL;
-            size_t n = 0;
-            st = poolsim_mpi_recv_i64_any(&hb, &n, r, TAG_HIST);
-            if (st == POOLSIM_OK) st = poolsim_qhist_unpack_add(poolsim_stats_hist(stats), hb, n);
-            free(hb);
-        }
-        if (st == POOLSIM_OK && sp) {
-            size_t n = saved_xfer(sp, f0, e1, NULL, 0);
-            double *sb = malloc((n ? n : 1) * sizeof(double));
-            if (!sb) return POOLSIM_ENOMEM;
-            st = poolsim_mpi_recv_doubles(sb, n, r, TAG_SAVED);
-            if (st == POOLSIM_OK) saved_xfer(sp, f0, e1, sb, 0);
-            free(sb);
-        }
-        if (st != POOLSIM_OK) return st;
-    }
-    return POOLSIM_OK;
-}
-
-/* Give every rank rank 0's summary (so sweep and solve decide alike). */
-static int mpi_bcast_results(poolsim_results *r)
-{
-    poolsim_results_array a[POOLSIM_RESULTS_NARRAYS];
-    int n = poolsim_results_arrays(r, a);
-    for (int i = 0; i < n; i++) {
-        int st = poolsim_mpi_bcast_doubles(a[i].data, a[i].n);
-        if (st != POOLSIM_OK) return st;
-    }
     return POOLSIM_OK;
 }
 
@@ -480,7 +255,8 @@ int poolsim_engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
     poolsim_stats_layout_init(&lay, pl->T, pl->L, pl->C);
     poolsim_stats *stats = poolsim_stats_alloc(&lay, o->paths);
     poolsim_results *r = poolsim_results_alloc(pl->T, pl->L, pl->C);
-    poolsim_saved_paths *sp = o->save_paths ? saved_alloc(o->paths, pl->T, pl->L, pl->C) : NULL;
+    poolsim_saved_paths *sp =
+        o->save_paths ? poolsim_engine_saved_alloc(o->paths, pl->T, pl->L, pl->C) : NULL;
     int rank = poolsim_mpi_rank(), size = poolsim_mpi_size();
     long nblocks = stats ? poolsim_stats_nblocks(stats) : 0;
     long b0 = nblocks * rank / size, b1 = nblocks * (rank + 1) / size;
@@ -528,7 +304,7 @@ int poolsim_engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
                 for (long p = first; p < end && mine == POOLSIM_OK; p++) {
                     mine = poolsim_engine_path(pl, &lay, o->seed, (uint32_t)p, w, rec);
                     if (mine == POOLSIM_OK) mine = poolsim_block_add(blk, stats, p, rec);
-                    if (mine == POOLSIM_OK && sp) saved_put(sp, &lay, p, rec);
+                    if (mine == POOLSIM_OK && sp) poolsim_engine_saved_put(sp, &lay, p, rec);
                 }
             }
 #pragma omp ordered
@@ -546,7 +322,7 @@ int poolsim_engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
                     else
                         poolsim_block_pack(blk, stash + (size_t)(b - b0) * bps);
                     done += end - first;
-                    if (show) progress_show(done, mypaths, t0, &last, done == mypaths);
+                    if (show) poolsim_progress_show(done, mypaths, t0, &last, done == mypaths);
                 }
 #pragma omp atomic write
                 status = now;
@@ -569,10 +345,11 @@ int poolsim_engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
     status = poolsim_mpi_max_int(status);
     if (status == POOLSIM_OK && size > 1) {
         if (rank > 0) {
-            status = mpi_send_part(stats, sp, stash, b0, b1);
+            status = poolsim_engine_mpi_send(stats, sp, stash, b0, b1);
         } else {
             poolsim_block *tmpb = poolsim_block_alloc(stats);
-            status = tmpb ? mpi_recv_parts(stats, sp, tmpb, nblocks, size) : POOLSIM_ENOMEM;
+            status =
+                tmpb ? poolsim_engine_mpi_recv(stats, sp, tmpb, nblocks, size) : POOLSIM_ENOMEM;
             poolsim_block_free(tmpb);
         }
         status = poolsim_mpi_max_int(status);
@@ -581,7 +358,7 @@ int poolsim_engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
     if (status == POOLSIM_OK && rank == 0) status = poolsim_stats_finish(stats, nthreads, r);
     if (size > 1) {
         status = poolsim_mpi_max_int(status);
-        if (status == POOLSIM_OK) status = mpi_bcast_results(r);
+        if (status == POOLSIM_OK) status = poolsim_engine_mpi_bcast(r);
     }
     if (status == POOLSIM_OK) status = poolsim_engine_fill_meta(s, r);
     int exact = poolsim_stats_exact(stats);

@@ -77,19 +77,11 @@ int poolsim_fsio_stopped(void)
     return stop_flag && *stop_flag;
 }
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
-}
-
 /* The folder holding `path` ("." for a bare name, "/" for "/x"). */
 static char *folder_of(const char *path)
 {
     const char *slash = strrchr(path, '/');
-    if (!slash) return dup_str(".");
+    if (!slash) return strdup(".");
     size_t k = slash == path ? 1 : (size_t)(slash - path);
     char *d = malloc(k + 1);
     if (d) {
@@ -330,7 +322,7 @@ static int stage(const char *tmp, const char *path)
         if (!t || !f) POOLSIM_ERROR(POOLSIM_ENOMEM, "cannot write %s: out of memory", path);
         set.cap = cap;
     }
-    char *t = dup_str(tmp), *f = dup_str(path);
+    char *t = strdup(tmp), *f = strdup(path);
     if (!t || !f) {
         free(t);
         free(f);

@@ -29,14 +29,6 @@ void poolsim_now_iso(char *buf, size_t n)
     strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static char *dup_or_null(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
-}
-
 int poolsim_provenance_fill(poolsim_results *r, double run_seconds, const char *start_time)
 {
     char build[1024];
@@ -50,10 +42,10 @@ int poolsim_provenance_fill(poolsim_results *r, double run_seconds, const char *
     free(r->git_commit);
     free(r->build_info);
     free(r->start_time);
-    r->version = dup_or_null(POOLSIM_VERSION);
-    r->git_commit = dup_or_null(POOLSIM_GIT_COMMIT);
-    r->build_info = dup_or_null(build);
-    r->start_time = dup_or_null(start_time);
+    r->version = strdup(POOLSIM_VERSION);
+    r->git_commit = strdup(POOLSIM_GIT_COMMIT);
+    r->build_info = strdup(build);
+    r->start_time = strdup(start_time);
     r->run_seconds = run_seconds;
     return (r->version && r->git_commit && r->build_info && r->start_time) ? POOLSIM_OK
                                                                            : POOLSIM_ENOMEM;

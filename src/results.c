@@ -229,19 +229,11 @@ int poolsim_results_check_finite(const poolsim_results *r, const char *what_for)
     return POOLSIM_OK;
 }
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
-}
-
 static char *dup_num(const char *prefix, int i)
 {
     char buf[64];
     snprintf(buf, sizeof buf, "%s%d", prefix, i);
-    return dup_str(buf);
+    return strdup(buf);
 }
 
 /* Rows added after results format 1 (`since` 2): value i of row `row`
@@ -293,25 +285,25 @@ int poolsim_results_fill_test(poolsim_results *r)
                                         "醴陵市", "攸县",   "茶陵县", "炎陵县"};
     const int T = r->T, L = r->L, C = r->C;
     int ok = 1;
-    ok &= (r->scenario_name = dup_str("株洲市测试情景")) != NULL;
-    ok &= (r->scenario_path = dup_str("scenarios/test-数据.yaml")) != NULL;
-    ok &= (r->scenario_text = dup_str(
+    ok &= (r->scenario_name = strdup("株洲市测试情景")) != NULL;
+    ok &= (r->scenario_path = strdup("scenarios/test-数据.yaml")) != NULL;
+    ok &= (r->scenario_text = strdup(
                "name: 株洲市测试情景\nsimulation: {paths: 10000, seed: 20200518}\n")) != NULL;
-    ok &= (r->resolved_text = dup_str("simulation.paths = 10000\nsimulation.seed = 20200518\n")) !=
+    ok &= (r->resolved_text = strdup("simulation.paths = 10000\nsimulation.seed = 20200518\n")) !=
           NULL;
-    ok &= (r->lang = dup_str("zh")) != NULL;
-    ok &= (r->version = dup_str("0.1.0")) != NULL;
-    ok &= (r->git_commit = dup_str("0123456789ab")) != NULL;
-    ok &= (r->build_info = dup_str("test data (poolsim_results_fill_test)")) != NULL;
-    ok &= (r->start_time = dup_str("2024-01-02T03:04:05Z")) != NULL;
-    ok &= (r->quantile_method = dup_str("exact-type7")) != NULL;
+    ok &= (r->lang = strdup("zh")) != NULL;
+    ok &= (r->version = strdup("0.1.0")) != NULL;
+    ok &= (r->git_commit = strdup("0123456789ab")) != NULL;
+    ok &= (r->build_info = strdup("test data (poolsim_results_fill_test)")) != NULL;
+    ok &= (r->start_time = strdup("2024-01-02T03:04:05Z")) != NULL;
+    ok &= (r->quantile_method = strdup("exact-type7")) != NULL;
     for (int l = 0; l < L; l++) {
-        ok &= (r->line_ids[l] = l < 2 ? dup_str(lid[l]) : dup_num("line", l)) != NULL;
-        ok &= (r->line_names[l] = l < 2 ? dup_str(lname[l]) : dup_num("险种", l)) != NULL;
+        ok &= (r->line_ids[l] = l < 2 ? strdup(lid[l]) : dup_num("line", l)) != NULL;
+        ok &= (r->line_names[l] = l < 2 ? strdup(lname[l]) : dup_num("险种", l)) != NULL;
     }
     for (int c = 0; c < C; c++) {
-        ok &= (r->county_ids[c] = c < 9 ? dup_str(cid[c]) : dup_num("county", c)) != NULL;
-        ok &= (r->county_names[c] = c < 9 ? dup_str(cname[c]) : dup_num("县", c)) != NULL;
+        ok &= (r->county_ids[c] = c < 9 ? strdup(cid[c]) : dup_num("county", c)) != NULL;
+        ok &= (r->county_names[c] = c < 9 ? strdup(cname[c]) : dup_num("县", c)) != NULL;
     }
     if (!ok) return POOLSIM_ENOMEM;
     r->run_seconds = 1.25;

@@ -427,5 +427,3 @@ done:
     if (st != POOLSIM_OK) poolsim_solve_result_free(out);
     return st;
 }
-
-/* ---- `poolsim solve` -------------------------------------------------------------------- */
