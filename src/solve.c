@@ -31,12 +31,15 @@
 
 /* ---- target grammar ------------------------------------------------------------- */
 
-static const char *const metric_names[] = {"exhaustion_prob", "county_burden_p95",
-                                           "county_burden_total_p95"};
-static const int metric_args[] = {2, 3, 2};
-static const char *const metric_forms[] = {"exhaustion_prob[LINE,YEAR]",
-                                           "county_burden_p95[LINE,COUNTY,YEAR]",
-                                           "county_burden_total_p95[LINE,COUNTY]"};
+#define NMETRICS 5
+static const char *const metric_names[NMETRICS] = {
+    "exhaustion_prob", "county_burden_p95", "county_burden_total_p95", "city_burden_total_p95",
+    "government_burden_total_p95"};
+static const int metric_args[NMETRICS] = {2, 3, 2, 1, 1};
+static const char *const metric_forms[NMETRICS] = {
+    "exhaustion_prob[LINE,YEAR]", "county_burden_p95[LINE,COUNTY,YEAR]",
+    "county_burden_total_p95[LINE,COUNTY]", "city_burden_total_p95[LINE]",
+    "government_burden_total_p95[LINE]"};
 
 static void skip_ws(const char **p)
 {
@@ -61,8 +64,9 @@ static int ident(const char **p, char *buf, size_t n)
     do {                                                                                           \
         fprintf(stderr, "poolsim: --target '%s': ", text);                                         \
         fprintf(stderr, __VA_ARGS__);                                                              \
-        fprintf(stderr, " (expected %s, %s or %s, then <= or >= and a number)\n", metric_forms[0], \
-                metric_forms[1], metric_forms[2]);                                                 \
+        fprintf(stderr, " (expected %s, %s, %s, %s or %s, then <= or >= and a number)\n",          \
+                metric_forms[0], metric_forms[1], metric_forms[2], metric_forms[3],                \
+                metric_forms[4]);                                                                  \
         return POOLSIM_EINPUT;                                                                     \
     } while (0)
 
@@ -75,7 +79,7 @@ int poolsim_solve_target_parse(const char *text, poolsim_target *out)
     if (!ident(&p, name, sizeof name))
         TARGET_FAIL("no metric name at column %d", (int)(p - text) + 1);
     int m = -1;
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < NMETRICS; i++)
         if (strcmp(name, metric_names[i]) == 0) m = i;
     if (m < 0) TARGET_FAIL("unknown metric '%s'", name);
     out->metric = m;
@@ -148,9 +152,11 @@ int poolsim_solve_target_parse(const char *text, poolsim_target *out)
     else if (m == POOLSIM_TARGET_BURDEN_P95)
         snprintf(out->text, sizeof out->text, "county_burden_p95[%s,%s,%d] %s %s", out->line,
                  out->county, out->year, op, b);
-    else
+    else if (m == POOLSIM_TARGET_BURDEN_TOTAL_P95)
         snprintf(out->text, sizeof out->text, "county_burden_total_p95[%s,%s] %s %s", out->line,
                  out->county, op, b);
+    else
+        snprintf(out->text, sizeof out->text, "%s[%s] %s %s", metric_names[m], out->line, op, b);
     return POOLSIM_OK;
 }
 
@@ -192,7 +198,9 @@ int poolsim_solve_metric(const poolsim_target *tg, const poolsim_sweep_eval *e, 
         fputs(")\n", stderr);
         return POOLSIM_EINPUT;
     }
-    if (tg->metric != POOLSIM_TARGET_EXHAUSTION) {
+    const int county_metric =
+        tg->metric == POOLSIM_TARGET_BURDEN_P95 || tg->metric == POOLSIM_TARGET_BURDEN_TOTAL_P95;
+    if (county_metric) {
         for (int i = 0; i < r->C; i++)
             if (strcmp(r->county_ids[i], tg->county) == 0) c = i;
         if (c < 0) {
@@ -202,7 +210,7 @@ int poolsim_solve_metric(const poolsim_target *tg, const poolsim_sweep_eval *e, 
             return POOLSIM_EINPUT;
         }
     }
-    if (tg->metric != POOLSIM_TARGET_BURDEN_TOTAL_P95) {
+    if (tg->metric == POOLSIM_TARGET_EXHAUSTION || tg->metric == POOLSIM_TARGET_BURDEN_P95) {
         for (int i = 0; i < r->T; i++)
             if (r->years[i] == tg->year) t = i;
         if (t < 0)
@@ -227,6 +235,24 @@ int poolsim_solve_metric(const poolsim_target *tg, const poolsim_sweep_eval *e, 
         size_t T = (size_t)e->T, base = ((size_t)l * (size_t)e->C + (size_t)c) * P;
         for (size_t p = 0; p < P; p++) x[p] = e->saved->county_burden[(base + p) * T + (size_t)t];
         *value = r->county_burden.p95[POOLSIM_LCT(r, l, c, t)];
+    } else if (tg->metric == POOLSIM_TARGET_CITY_TOTAL_P95 ||
+               tg->metric == POOLSIM_TARGET_GOV_TOTAL_P95) {
+        /* who pays (MODEL.md section 11): the city's payment over the
+         * horizon, plus every county government's for the government */
+        if (!e->saved) {
+            free(x);
+            POOLSIM_ERROR(POOLSIM_ENUM, "internal: city burden target without per-path values");
+        }
+        size_t T = (size_t)e->T, C = (size_t)e->C;
+        int gov = tg->metric == POOLSIM_TARGET_GOV_TOTAL_P95;
+        for (size_t p = 0; p < P; p++) {
+            const double *cb = &e->saved->city_burden[((size_t)l * P + p) * T];
+            double v = 0;
+            for (size_t k = 0; k < T; k++) v += cb[k];
+            for (size_t k = 0; gov && k < C; k++) v += e->burden_total[((size_t)l * C + k) * P + p];
+            x[p] = v;
+        }
+        *value = gov ? r->government_burden_total.p95[l] : r->city_burden_total.p95[l];
     } else {
         memcpy(x, e->burden_total + ((size_t)l * (size_t)e->C + (size_t)c) * P, P * sizeof *x);
         *value = r->county_burden_total.p95[POOLSIM_LC(r, l, c)];
@@ -373,7 +399,9 @@ int poolsim_solve_run(const char *scenario, const poolsim_solve_opts *o, FILE *d
         POOLSIM_ERROR(POOLSIM_ENOMEM, "out of memory");
     }
     poolsim_sweep_eval_opts eo = o->eval;
-    eo.keep_saved = o->target.metric == POOLSIM_TARGET_BURDEN_P95;
+    eo.keep_saved = o->target.metric == POOLSIM_TARGET_BURDEN_P95 ||
+                    o->target.metric == POOLSIM_TARGET_CITY_TOTAL_P95 ||
+                    o->target.metric == POOLSIM_TARGET_GOV_TOTAL_P95;
     poolsim_sweep_eval *first = NULL;
     int st = evaluate(scenario, o, &eo, diag, o->lo, &first, out);
     if (st == POOLSIM_OK) st = evaluate(scenario, o, &eo, diag, o->hi, &first, out);

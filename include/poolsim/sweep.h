@@ -193,7 +193,9 @@ int poolsim_sweep_write_atomic(const char *path, int (*fill)(FILE *f, const void
 enum poolsim_target_metric {
     POOLSIM_TARGET_EXHAUSTION = 0,      /* exhaustion_prob[LINE,YEAR] */
     POOLSIM_TARGET_BURDEN_P95 = 1,      /* county_burden_p95[LINE,COUNTY,YEAR] */
-    POOLSIM_TARGET_BURDEN_TOTAL_P95 = 2 /* county_burden_total_p95[LINE,COUNTY] */
+    POOLSIM_TARGET_BURDEN_TOTAL_P95 = 2, /* county_burden_total_p95[LINE,COUNTY] */
+    POOLSIM_TARGET_CITY_TOTAL_P95 = 3,   /* city_burden_total_p95[LINE] */
+    POOLSIM_TARGET_GOV_TOTAL_P95 = 4     /* government_burden_total_p95[LINE] */
 };
 
 /* A target "METRIC[ARGS] <= X" or ">= X". */
@@ -201,7 +203,7 @@ typedef struct {
     int metric;       /* enum poolsim_target_metric */
     char line[128];   /* line id */
     char county[128]; /* county id (burden metrics) */
-    int year;         /* calendar year (0 for county_burden_total_p95) */
+    int year;         /* calendar year (0 for the totals over the horizon) */
     int ge;           /* 0: metric <= bound; 1: metric >= bound */
     double bound;
     char text[512]; /* canonical text, e.g. "exhaustion_prob[resident,2030] <= 0.05" */

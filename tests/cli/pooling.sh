@@ -149,5 +149,23 @@ PY
 grep -q '统筹基金耗尽的概率' "$tmp/rs.txt" || { say "run's summary does not name the pooled fund"; cat "$tmp/rs.txt"; }
 grep -q '上限' "$tmp/rs.txt" && say "run's summary shows a cap for a unified line"
 grep -q '统收统支下不上解' "$tmp/ru.html" || say "the unified report's fan caption speaks of the reserve"
+# solve on who pays, by hand on tests/data/pooling_det.yaml: the city
+# pays city_share x 151.55 (the 2024 gap, which city_share does not
+# change), so city_burden_total_p95[fund] <= 30 holds up to 30 / 151.55 =
+# 0.19795...; all governments pay 3251.55 whatever city_share is
+"$POOLSIM" solve tests/data/pooling_det.yaml --vary pooling.city_share=0:1 -q \
+    --target 'city_burden_total_p95[fund] <= 30' --json "$tmp/sc.json" >/dev/null 2>&1 ||
+    say "solve on city_burden_total_p95 failed"
+python3 - "$tmp/sc.json" <<'PY' || say "solve on the city's burden: boundary not at 30 / 151.55"
+import json, sys
+d = json.load(open(sys.argv[1]))
+x = 30 / 151.55
+assert d["value"] <= x <= d["infeasible_value"], d
+assert abs(d["metric"] - d["value"] * 151.55) < 1e-6
+PY
+"$POOLSIM" solve tests/data/pooling_det.yaml --vary pooling.city_share=0:1 -q \
+    --target 'government_burden_total_p95[fund] <= 3000' >"$tmp/out" 2>&1
+[ $? -eq 2 ] && grep -q 'gives 3251.55' "$tmp/out" ||
+    { say "solve on government_burden_total_p95"; cat "$tmp/out"; }
 [ $fail -eq 0 ] && echo "pooling.sh: ok"
 exit $fail
