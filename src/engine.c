@@ -15,6 +15,7 @@
 #include <omp.h>
 
 #include "poolsim/claims.h"
+#include "poolsim/manage.h"
 #include "poolsim/rng.h"
 #include "poolsim/mpi.h"
 #include "poolsim/qhist.h"
@@ -31,6 +32,10 @@ struct poolsim_path_ws {
     double *balance;           /* [L][C] */
     double *fin_prev;          /* [L][C] */
     double *wts;               /* [C] unified: gap weights (scratch) */
+    /* management rules (MODEL.md section 12) */
+    double *mult;    /* [L][2] multipliers in force: contribution, benefits */
+    double *pending; /* [L][2][T] factors taking effect in year t */
+    int *times;      /* [nrules] firings so far on this path */
 };
 
 poolsim_path_ws *poolsim_path_ws_alloc(const poolsim_plan *pl)
@@ -45,7 +50,11 @@ poolsim_path_ws *poolsim_path_ws_alloc(const poolsim_plan *pl)
     w->balance = calloc(L * C, sizeof(double));
     w->fin_prev = calloc(L * C, sizeof(double));
     w->wts = calloc(C ? C : 1, sizeof(double));
-    if (!w->rng || !w->drv || !w->cty || !w->reserve || !w->balance || !w->fin_prev || !w->wts) {
+    w->mult = calloc(L * 2, sizeof(double));
+    w->pending = calloc(L * 2 * (size_t)pl->T, sizeof(double));
+    w->times = calloc((size_t)pl->s->nrules + 1, sizeof(int));
+    if (!w->rng || !w->drv || !w->cty || !w->reserve || !w->balance || !w->fin_prev || !w->wts ||
+        !w->mult || !w->pending || !w->times) {
         poolsim_path_ws_free(w);
         return NULL;
     }
@@ -62,13 +71,18 @@ void poolsim_path_ws_free(poolsim_path_ws *w)
     free(w->balance);
     free(w->fin_prev);
     free(w->wts);
+    free(w->mult);
+    free(w->pending);
+    free(w->times);
     free(w);
 }
 
 /* Aggregate fund payment for the claims benefits of line l, county c, year
- * index t, including the global budget (MODEL.md section 3). */
+ * index t, including the global budget (MODEL.md section 3). The claims
+ * aggregate is drawn as without management rules, then multiplied by the
+ * benefits multiplier mB (section 12), before the budget. */
 static double claims_paid(const poolsim_plan *pl, unsigned long long seed, uint32_t path, int l,
-                          int c, int t, double F, double lnP, poolsim_path_ws *w)
+                          int c, int t, double F, double lnP, double mB, poolsim_path_ws *w)
 {
     const poolsim_drivers *d = w->drv;
     int T = pl->T, noise = pl->s->claims_noise;
@@ -85,6 +99,7 @@ static double claims_paid(const poolsim_plan *pl, unsigned long long seed, uint3
                 pl->who[((size_t)l * (size_t)pl->C + (size_t)c) * (size_t)pl->K + (size_t)kk]);
         A += poolsim_claims_aggregate(noise, lam, &m, w->rng);
     }
+    if (mB != 1.0) A *= mB;
     double share = pl->budget_share[(size_t)l * (size_t)T + (size_t)t];
     if (share >= 0) {
         double B = share * F;
@@ -113,20 +128,32 @@ int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
         rec[lay->first_exh + (size_t)l] = 0;
         rec[lay->city_burden_total + (size_t)l] = 0;
         rec[lay->government_burden_total + (size_t)l] = 0;
+        w->mult[2 * l] = w->mult[2 * l + 1] = 1.0;
+        for (int k = 0; k < 2 * T; k++) w->pending[(size_t)l * 2 * uT + (size_t)k] = 1.0;
     }
     /* who pays, per county over all lines (MODEL.md section 13) */
     for (int c = 0; c < C; c++) {
         for (int t = 0; t < T; t++) rec[lay->burden + (size_t)c * uT + (size_t)t] = 0;
         rec[lay->burden_total + (size_t)c] = 0;
     }
+    for (int i = 0; i < s->nrules; i++) w->times[i] = 0;
     for (int t = 0; t < T; t++) {
         double lnP = log(w->drv->P[t]);
         for (int l = 0; l < L; l++) {
             poolsim_rules_county *cty = w->cty;
+            /* the multipliers of management rules decided in earlier years */
+            double *mult = &w->mult[2 * l], *pend = &w->pending[(size_t)l * 2 * uT];
+            mult[0] *= pend[t];
+            mult[1] *= pend[uT + (size_t)t];
+            double mC = mult[0], mB = mult[1];
             for (int c = 0; c < C; c++) {
                 size_t i = POOLSIM_PLAN_LCT(pl, l, c, t);
-                double F = pl->fin_fixed[i] + pl->fin_wage[i] * W[t];
-                double E = pl->per_capita_exp[i] + claims_paid(pl, seed, path, l, c, t, F, lnP, w);
+                /* with m_C = 1 exactly the sum of a run without rules */
+                double F =
+                    mC == 1.0 ? pl->fin_fixed[i] + pl->fin_wage[i] * W[t]
+                              : mC * (pl->fin_contrib[i] + pl->fin_wage[i] * W[t]) + pl->fin_sub[i];
+                double E =
+                    pl->per_capita_exp[i] + claims_paid(pl, seed, path, l, c, t, F, lnP, mB, w);
                 if (!isfinite(F) || !isfinite(E)) {
                     poolsim_error_report(
                         __FILE__, __LINE__,
@@ -199,6 +226,25 @@ int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
             rec[lay->government_burden_total + (size_t)l] += gov;
             if (lo.exhausted && rec[lay->first_exh + (size_t)l] == 0)
                 rec[lay->first_exh + (size_t)l] = t + 1;
+            /* fund health (MODEL.md section 11) and management rules (12) */
+            double pb = lo.reserve_end;
+            for (int c = 0; c < C; c++) pb += cty[c].balance_end;
+            poolsim_health h;
+            if (poolsim_manage_health(pb, lo.reserve_end, lo.financing_total, etot, &h) !=
+                POOLSIM_OK) {
+                poolsim_error_report(__FILE__, __LINE__,
+                                     "total expenditure is zero, so the months of payment "
+                                     "covered are undefined for line %s, year %d (path %u)",
+                                     s->lines[l].id, poolsim_scenario_year(s, t + 1), path);
+                return POOLSIM_ENUM;
+            }
+            for (int k = 0; k < s->nrules; k++) {
+                const poolsim_mgmt_rule *ru = &s->rules[k];
+                if (ru->line != l) continue;
+                double v = poolsim_manage_indicator(&h, ru->indicator);
+                if (poolsim_manage_decide(ru, poolsim_scenario_year(s, t + 1), v, &w->times[k]))
+                    poolsim_manage_schedule(ru, t, T, &pend[(size_t)ru->action * uT]);
+            }
         }
     }
     for (int c = 0; c < C; c++) {

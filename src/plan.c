@@ -23,6 +23,8 @@ void poolsim_plan_free(poolsim_plan *p)
     free(p->mode);
     free(p->P_det);
     free(p->fin_fixed);
+    free(p->fin_contrib);
+    free(p->fin_sub);
     free(p->fin_wage);
     free(p->per_capita_exp);
     free(p->enrolees);
@@ -103,7 +105,7 @@ static int plan_county_line(poolsim_plan *pl, int l, int c)
     const poolsim_county *cty = &s->counties[c];
     for (int t = 1; t <= pl->T; t++) {
         int y = poolsim_scenario_year(s, t);
-        double ff = 0, fw = 0, pce = 0, nn = 0;
+        double ff = 0, fw = 0, pce = 0, nn = 0, fc = 0, fs = 0;
         for (int j = 0; j < ln->nclasses; j++) {
             int m = ln->classes[j];
             const poolsim_class_params *cp = &cty->cls[m];
@@ -115,6 +117,8 @@ static int plan_county_line(poolsim_plan *pl, int l, int c)
             double coll = poolsim_param_at(&cp->collection_rate, y);
             double wr = poolsim_param_at(&cp->wage_rate, y);
             ff += n * (pc * coll + sub);
+            fc += n * pc * coll;
+            fs += n * sub;
             fw += n * wr * coll * cty->wage;
         }
         for (int k = 0; k < ln->nbenefits; k++) {
@@ -128,6 +132,8 @@ static int plan_county_line(poolsim_plan *pl, int l, int c)
         }
         size_t i = POOLSIM_PLAN_LCT(pl, l, c, t - 1);
         pl->fin_fixed[i] = ff;
+        pl->fin_contrib[i] = fc;
+        pl->fin_sub[i] = fs;
         pl->fin_wage[i] = fw;
         pl->per_capita_exp[i] = pce;
         pl->enrolees[i] = nn;
@@ -243,6 +249,8 @@ int poolsim_plan_build(const poolsim_scenario *s, poolsim_plan **out)
     ok &= (pl->mode = calloc(L * KK, sizeof(int))) != NULL;
     ok &= (pl->P_det = calloc(T, sizeof(double))) != NULL;
     ok &= (pl->fin_fixed = calloc(L * C * T, sizeof(double))) != NULL;
+    ok &= (pl->fin_contrib = calloc(L * C * T, sizeof(double))) != NULL;
+    ok &= (pl->fin_sub = calloc(L * C * T, sizeof(double))) != NULL;
     ok &= (pl->fin_wage = calloc(L * C * T, sizeof(double))) != NULL;
     ok &= (pl->per_capita_exp = calloc(L * C * T, sizeof(double))) != NULL;
     ok &= (pl->enrolees = calloc(L * C * T, sizeof(double))) != NULL;

@@ -114,6 +114,8 @@ void poolsim_scenario_free(poolsim_scenario *s)
         free(co->has_prior);
     }
     free(s->counties);
+    for (int i = 0; i < s->nrules && s->rules; i++) free(s->rules[i].id);
+    free(s->rules);
     free(s);
 }
 
@@ -477,9 +479,13 @@ static int sub_top(const printer *pr, const sc_row *r, const void *obj)
     const poolsim_scenario *s = obj;
     FILE *f = pr->f;
     int block = is_key(r, "simulation") || is_key(r, "economy") || is_key(r, "shocks") ||
-                is_key(r, "sharing");
-    int list = is_key(r, "lines") || is_key(r, "counties");
+                is_key(r, "sharing") || is_key(r, "health");
+    int list = is_key(r, "lines") || is_key(r, "counties") || is_key(r, "management");
     if (!f || !(block || list)) return block || list;
+    if (is_key(r, "management") && s->nrules == 0) {
+        fputs(" []", f);
+        return 1;
+    }
     fputc('\n', f);
     if (is_key(r, "simulation"))
         put_rows(pr, SC_T_SIMULATION, s, 0, "  ", NULL, NULL, NULL);
@@ -489,6 +495,15 @@ static int sub_top(const printer *pr, const sc_row *r, const void *obj)
         put_rows(pr, SC_T_SHOCKS, s, 0, "  ", NULL, sub_shocks, s);
     else if (is_key(r, "sharing"))
         put_rows(pr, SC_T_SHARING, &s->sharing, 0, "  ", NULL, sub_sharing, &s->sharing);
+    else if (is_key(r, "health"))
+        put_rows(pr, SC_T_HEALTH, s, 0, "  ", NULL, NULL, NULL);
+    else if (is_key(r, "management"))
+        for (int i = 0; i < s->nrules; i++) {
+            sc_rule ru = {s->rules[i], s->lines[s->rules[i].line].id};
+            fputs("  - ", f);
+            put_rows(pr, SC_T_RULE, &ru, 0, NULL, NULL, NULL, NULL);
+            fputc('\n', f);
+        }
     else if (is_key(r, "lines"))
         for (int l = 0; l < s->nlines; l++) {
             line_obj lo = {&s->lines[l], NULL, NULL};

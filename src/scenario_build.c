@@ -30,7 +30,7 @@ static const sc_range ranges[] = {
     [R_GE0] = {0, INFINITY, 0, 0, ">= 0"},          [R_GT0] = {0, INFINITY, 1, 0, "> 0"},
     [R_GTM1] = {-1, INFINITY, 1, 0, "> -1"},        [R_PM1] = {-1, 1, 0, 0, "in -1..1"},
     [R_HORIZON] = {1, 1000, 0, 0, "in 1..1000"},    [R_YEAR] = {1000, 9999, 0, 0, "in 1000..9999"},
-    [R_PATHS] = {1, 1e9, 0, 0, "in 1..1000000000"},
+    [R_PATHS] = {1, 1e9, 0, 0, "in 1..1000000000"},  [R_GE1] = {1, 1e9, 0, 0, "in 1..1000000000"},
 };
 
 #define NROWS(t) (sizeof(t) / sizeof((t)[0]))
@@ -60,6 +60,31 @@ static const sc_row top_rows[] = {
     {"lines", K_SUB, F_REQ, 0, 0, 0, NULL, "a list of fund lines"},
     {"counties", K_SUB, 0, 0, 0, 0, NULL, "a list of counties"},
     {"counties_csv", K_SUB, 0, 0, 0, 0, NULL, "the path of a CSV file"},
+    {"health", K_SUB, 0, 0, 0, 0, NULL, "a map with warn_months"},
+    {"management", K_SUB, 0, 0, 0, 0, NULL, "a list of management rules"},
+};
+
+/* Fund health and management rules (MODEL.md section 11). */
+static const sc_row health_rows[] = {
+    {"warn_months", K_NUM, 0, R_GT0, 6, S_(warn_months), NULL, NULL},
+};
+
+static const char *const indicator_choices[] = {"months_covered", "reserve_ratio", "surplus_rate",
+                                                NULL};
+static const char *const action_choices[] = {"contribution", "benefits", NULL};
+
+/* from_year defaults to 1000, the first year the format allows: no limit */
+#define MR_(f) offsetof(sc_rule, r.f)
+static const sc_row rule_rows[] = {
+    {"id", K_ID, F_REQ, 0, 0, MR_(id), NULL, NULL},
+    {"line", K_ID, F_REQ, 0, 0, offsetof(sc_rule, line_id), NULL, NULL},
+    {"indicator", K_ENUM, F_REQ, 0, 0, MR_(indicator), indicator_choices, NULL},
+    {"below", K_NUM, F_REQ, R_ANY, 0, MR_(below), NULL, NULL},
+    {"action", K_ENUM, F_REQ, 0, 0, MR_(action), action_choices, NULL},
+    {"change", K_NUM, F_REQ, R_GTM1, 0, MR_(change), NULL, NULL},
+    {"max_times", K_INT, 0, R_GE1, 1, MR_(max_times), NULL, NULL},
+    {"lag", K_INT, 0, R_GE1, 1, MR_(lag), NULL, NULL},
+    {"from_year", K_INT, 0, R_YEAR, 1000, MR_(from_year), NULL, NULL},
 };
 
 static const sc_row simulation_rows[] = {
@@ -214,6 +239,8 @@ const sc_row *sc_table(int table, size_t *nrows)
         T_(SC_T_BENEFIT, benefit_rows);
         T_(SC_T_BUDGET, budget_rows);
         T_(SC_T_COUNTY, county_rows);
+        T_(SC_T_HEALTH, health_rows);
+        T_(SC_T_RULE, rule_rows);
     default: *nrows = 0; return NULL;
     }
 #undef T_
@@ -1548,6 +1575,47 @@ static void build_counties(bctx *b, const sc_node *root)
     pop(b, old);
 }
 
+/* ---- fund health, management rules ---------------------------------------------- */
+
+static void build_management(bctx *b, const sc_node *root)
+{
+    poolsim_scenario *s = b->s;
+    group(b, root, "health", health_rows, NROWS(health_rows), s, "a map with warn_months");
+    const sc_node *l = sublist(b, root, "management", "a list of management rules", 0);
+    if (!l || l->n == 0) return;
+    s->rules = xcalloc(b, l->n, sizeof *s->rules);
+    if (!s->rules) return;
+    idlist ids = {0};
+    size_t old = push(b, "management");
+    for (size_t i = 0; i < l->n && !b->c->nomem; i++) {
+        size_t o2;
+        const sc_node *it = map_item(b, l, i, "id, line, indicator, below, action, change, ...", &o2);
+        if (!it) continue;
+        sc_rule t;
+        memset(&t, 0, sizeof t);
+        apply_rows(b, it, rule_rows, NROWS(rule_rows), &t, 1, 0, NULL, NULL);
+        if (t.r.id) idlist_add(b, &ids, t.r.id, sc_map_get(it, "id"));
+        t.r.line = -1;
+        if (t.line_id) {
+            t.r.line = find_line(s, t.line_id);
+            if (t.r.line < 0 && s->nlines > 0) {
+                size_t o3 = push(b, "line");
+                sc_error_at(b->c, sc_map_get(it, "line"), P(b),
+                            "no line '%s' (expected a line id: %s)", t.line_id, all_lines(b));
+                pop(b, o3);
+            }
+            free(t.line_id);
+        }
+        /* kept even when its line is wrong (the load fails then): the id
+         * list holds the id until idlist_check */
+        if (t.r.line < 0) t.r.line = 0;
+        if (t.r.id) s->rules[s->nrules++] = t.r;
+        pop(b, o2);
+    }
+    idlist_check(b, &ids, "management rule");
+    pop(b, old);
+}
+
 /* ---- top level ----------------------------------------------------------------- */
 
 static char *base_name(bctx *b, const char *path)
@@ -1627,6 +1695,7 @@ int sc_build(sc_ctx *c, const sc_node *root, const char *path, poolsim_scenario 
     pop(&b, old);
     build_lines(&b, root, &city, &city_pooling);
     if (!c->nomem) build_counties(&b, root);
+    if (!c->nomem) build_management(&b, root);
     sc_buf_free(&b.path);
     return (int)(c->nerr + c->dropped - before);
 }

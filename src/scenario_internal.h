@@ -194,7 +194,7 @@ int sc_build(sc_ctx *c, const sc_node *root, const char *path, poolsim_scenario 
  * indices (pooling.mode, pooling.gap_key). */
 enum { K_NUM, K_PARAM, K_INT, K_LONG, K_SEED, K_BOOL, K_ENUM, K_LANG, K_STR, K_ID, K_SUB, K_DENUM };
 enum { F_REQ = 1, F_INF = 2, F_CLAIMS = 4, F_PERCAP = 8 };
-enum { R_ANY, R_01, R_GE0, R_GT0, R_GTM1, R_PM1, R_HORIZON, R_YEAR, R_PATHS };
+enum { R_ANY, R_01, R_GE0, R_GT0, R_GTM1, R_PM1, R_HORIZON, R_YEAR, R_PATHS, R_GE1 };
 
 typedef struct {
     const char *key;
@@ -225,6 +225,8 @@ enum {
     SC_T_BENEFIT,     /* poolsim_benefit */
     SC_T_BUDGET,      /* poolsim_global_budget */
     SC_T_COUNTY,      /* poolsim_county */
+    SC_T_HEALTH,      /* poolsim_scenario */
+    SC_T_RULE,        /* sc_rule */
     SC_T_COUNT
 };
 
@@ -232,6 +234,13 @@ enum {
 typedef struct {
     poolsim_param up_to, reserve;
 } sc_bracket;
+
+/* One management rule as read: its line by id (the scenario keeps the
+ * line's index). */
+typedef struct {
+    poolsim_mgmt_rule r;
+    char *line_id;
+} sc_rule;
 
 /* The rows of a table (SC_T_*) and their number. */
 const sc_row *sc_table(int table, size_t *nrows /* OUT */);

@@ -11,9 +11,9 @@
 #define SUITES(X)                                                                                  \
     X(common)                                                                                      \
     X(scenario)                                                                                    \
-    X(rules)                                                                                       \
-    X(settle) X(rng) X(claims) X(drivers) X(plan) X(stats) X(qhist) X(engine) X(h5out) X(h5guard)  \
-        X(jsonout) X(plot) X(report) X(summary) X(sweep) X(solve) X(pooling) X(fsio)
+    X(rules) X(manage) X(settle) X(rng) X(claims) X(drivers) X(plan) X(stats) X(qhist) X(engine)   \
+        X(h5out) X(h5guard) X(jsonout) X(plot) X(report) X(summary) X(sweep) X(solve) X(pooling)   \
+            X(fsio)
 
 #define DECLARE(name) void poolsim_test_##name(void) __attribute__((weak));
 SUITES(DECLARE)

@@ -3,6 +3,9 @@
  *
  * Financing splits into a part independent of wages and a part that
  * scales with the wage index W[t]:   F[c,l,t] = fin_fixed + fin_wage * W[t].
+ * Under a contribution multiplier m_C (management rules, MODEL.md section
+ * 12) F = m_C (fin_contrib + fin_wage W[t]) + fin_sub; fin_fixed is the
+ * same sum with m_C = 1, kept so that runs without rules are unchanged.
  * Claims benefits keep their expected episode count before shocks,
  *   lambda = lam0[c,l,k,t] * U[c,t] * (J[t] if the benefit is epidemic),
  * and the episode-cost base cost0 = cost_mean * cost_index (times P[t]).
@@ -51,6 +54,8 @@ typedef struct {
     int *mode;                  /* [L*K] moments mode per benefit */
     double *P_det;              /* [T] price index when medical_inflation.sd = 0 */
     double *fin_fixed;          /* [L][C][T] */
+    double *fin_contrib;        /* [L][C][T] the contributions in fin_fixed (no subsidy) */
+    double *fin_sub;            /* [L][C][T] the subsidies in fin_fixed */
     double *fin_wage;           /* [L][C][T] */
     double *per_capita_exp;     /* [L][C][T] per_capita benefits, yuan */
     double *enrolees;           /* [L][C][T] members of the line (unified gap_key enrolees) */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "poolsim/common.h"
+#include "poolsim/manage.h"
 #include "poolsim/rules.h"
 
 enum poolsim_noise { POOLSIM_NOISE_COMPOUND = 0, POOLSIM_NOISE_NORMAL = 1, POOLSIM_NOISE_NONE = 2 };
@@ -151,6 +152,10 @@ typedef struct {
     } epidemic; /* prob in [0,1], mean > 0 */
 
     poolsim_sharing_cfg sharing;
+
+    double warn_months;       /* health.warn_months, > 0 (MODEL.md section 11) */
+    int nrules;               /* management rules, in file order (section 12) */
+    poolsim_mgmt_rule *rules; /* [nrules] */
 
     int nlines;
     poolsim_line *lines;
