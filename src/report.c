@@ -49,6 +49,10 @@ typedef struct {
     const char *s_burden;      /* years, list */
     const char *s_burden_item; /* county, mean, p95 */
     const char *s_burden_all;  /* total of the expected burdens */
+    const char *s_drift;       /* line, year 1, ratio 1, last year, last ratio */
+    const char *s_drift_pass;  /* year the ratio passes 1 */
+    const char *s_drift_above; /* first year: already above 1 */
+    const char *s_drift_below; /* stays below 1 within the horizon */
     const char *list_sep;
     const char *footer;
 } rtexts;
@@ -161,6 +165,12 @@ static const rtexts RT[2] = {
         .s_burden = "highest expected county government burden over %s: %s.",
         .s_burden_item = "%s (%s expected; %s at the 95th percentile)",
         .s_burden_all = " All counties together: %s expected.",
+        .s_drift = "<b>%s: spending grows faster than financing.</b> In %s expected expenditure "
+                   "over financing is %s; in %s it is %s",
+        .s_drift_pass = "; it passes 1 in <b>%s</b>, after which the fund spends more than it "
+                        "takes in and lives on its balances.",
+        .s_drift_above = "; it is above 1 from the first year.",
+        .s_drift_below = "; it stays below 1 within the projection years.",
         .list_sep = "; ",
         .footer = "Produced by poolsim from the results file named under Provenance. Illustrative "
                   "scenarios use "
@@ -243,6 +253,10 @@ static const rtexts RT[2] = {
         .s_burden = "%s 年县级政府负担期望值最高的是：%s。",
         .s_burden_item = "%s（期望 %s，95% 分位数 %s）",
         .s_burden_all = "全部县（市、区）合计期望 %s。",
+        .s_drift = "<b>%s：支出增长快于筹资。</b>预期支出与筹资之比从 %s 年的 %s 升至 %s 年的 %s",
+        .s_drift_pass = "，并在 <b>%s</b> 年超过 1，此后基金收不抵支，依靠累计结余运行。",
+        .s_drift_above = "，自第一年起即高于 1。",
+        .s_drift_below = "，预测期内仍低于 1。",
         .list_sep = "；",
         .footer =
             "本报告由 poolsim "
@@ -574,6 +588,45 @@ static void write_pooling(FILE *f, const poolsim_results *r, int lang)
     }
 }
 
+/* When expected spending outgrows expected financing over the horizon (the
+ * ratio of the means is higher in the last year than in the first), say so
+ * and give the first year the ratio is above 1. */
+static void write_drift(FILE *f, const poolsim_results *r, const rtexts *tx, int l)
+{
+    const int T = r->T;
+    double q[2];
+    for (int k = 0; k < 2; k++) {
+        size_t i = POOLSIM_LT(r, l, k ? T - 1 : 0);
+        double fin = r->financing_total.mean[i];
+        q[k] = fin > 0 ? r->expenditure_total.mean[i] / fin : NAN;
+    }
+    if (T < 2 || !(q[1] > q[0])) return;
+    int pass = 0;
+    for (int t = 0; t < T && !pass; t++) {
+        size_t i = POOLSIM_LT(r, l, t);
+        if (r->expenditure_total.mean[i] > r->financing_total.mean[i]) pass = r->years[t];
+    }
+    char y0[16], y1[16], a[32], b[32], yp[16];
+    snprintf(y0, sizeof y0, "%d", r->years[0]);
+    snprintf(y1, sizeof y1, "%d", r->years[T - 1]);
+    snprintf(a, sizeof a, "%.2f", q[0]);
+    snprintf(b, sizeof b, "%.2f", q[1]);
+    snprintf(yp, sizeof yp, "%d", pass);
+    char *ln = esc_dup(poolsim_output_name_or(r->line_names[l], r->line_ids[l]));
+    const char *args[] = {ln, y0, a, y1, b};
+    fputs("<li class=\"drift\">", f);
+    poolsim_output_put_template(f, tx->s_drift, 5, args);
+    if (pass == r->years[0])
+        fputs(tx->s_drift_above, f);
+    else if (pass) {
+        const char *pa[] = {yp};
+        poolsim_output_put_template(f, tx->s_drift_pass, 1, pa);
+    } else
+        fputs(tx->s_drift_below, f);
+    fputs("</li>\n", f);
+    free(ln);
+}
+
 static void write_summary(FILE *f, const poolsim_results *r, const rtexts *tx, int lang)
 {
     const utexts *ut = &UT[lang == POOLSIM_LANG_ZH];
@@ -680,6 +733,7 @@ static void write_summary(FILE *f, const poolsim_results *r, const rtexts *tx, i
         }
         free(ln);
     }
+    for (int l = 0; l < r->L; l++) write_drift(f, r, tx, l);
     fputs("</ul>\n", f);
 }
 

@@ -31,4 +31,36 @@ rc=$?
 grep -q 'total expenditure is zero, so the months of payment covered are undefined for line res, year 2021' "$tmp/err" ||
     fail "zero spending: message was: $(cat "$tmp/err")"
 [ -e "$tmp/z.h5" ] && fail "zero spending left a results file"
+# the report says when expected spending outgrows financing, and the year
+# the ratio of the means passes 1, computed here from the JSON's county means
+"$P" run scenarios/zhuzhou.yaml -n 200 -q -o "$tmp/z.h5" --json "$tmp/z.json" || fail "run zhuzhou"
+"$P" report "$tmp/z.h5" -o "$tmp/z.html" --lang en > /dev/null || fail "report"
+drift=$(python3 - "$tmp/z.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+years = d["years"]
+for lid, ln in d["lines"].items():
+    cs = ln["counties"].values()
+    f = [sum(c["financing"]["mean"][t] for c in cs) for t in range(len(years))]
+    cs = ln["counties"].values()
+    e = [sum(c["expenditure"]["mean"][t] for c in cs) for t in range(len(years))]
+    q = [e[t] / f[t] for t in range(len(years))]
+    if q[-1] > q[0]:
+        cross = [years[t] for t in range(len(years)) if e[t] > f[t]]
+        print(lid, "%.2f" % q[0], "%.2f" % q[-1], cross[0] if cross else "none")
+PY
+)
+# resident: about 0.90 -> 1.08, crossing 1 in 2026 or 2027 (near 1.00 in
+# 2026: the year depends on the paths); employee: 0.82 -> 0.99
+set -- $(echo "$drift" | grep '^resident ')
+[ "$2" = 0.90 ] && [ "$3" = 1.08 ] && { [ "$4" = 2026 ] || [ "$4" = 2027 ]; } ||
+    fail "resident drift not as expected: $drift"
+grep -q "In 2021 expected expenditure over financing is $2; in 2030 it is $3; it passes 1 in <b>$4</b>" "$tmp/z.html" ||
+    fail "report: no resident drift sentence passing 1 in $4"
+echo "$drift" | grep -q '^employee 0.82 0.99 none$' || fail "employee drift: $drift"
+grep -q 'In 2021 expected expenditure over financing is 0.82; in 2030 it is 0.99; it stays below 1' "$tmp/z.html" ||
+    fail "report: no employee drift sentence"
+"$P" report "$tmp/z.h5" -o "$tmp/zh.html" > /dev/null || fail "report zh"
+grep -q "预期支出与筹资之比从 2021 年的 0.90 升至 2030 年的 1.08，并在 <b>$4</b> 年超过 1" "$tmp/zh.html" ||
+    fail "zh report: no resident drift sentence"
 echo "health.sh: ok"
