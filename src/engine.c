@@ -238,12 +238,35 @@ int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
                                      s->lines[l].id, poolsim_scenario_year(s, t + 1), path);
                 return POOLSIM_ENUM;
             }
+            rec[lay->pooled_balance + lt] = pb;
+            rec[lay->months_covered + lt] = h.months_covered;
+            rec[lay->surplus_rate + lt] = h.surplus_rate;
+            rec[lay->low_months + lt] = h.months_covered < s->warn_months;
+            rec[lay->contribution_factor + lt] = mC;
+            rec[lay->benefit_factor + lt] = mB;
+            for (int c = 0; c < C; c++) {
+                size_t i = ((size_t)l * uC + (size_t)c) * uT + (size_t)t;
+                if (!(cty[c].expenditure > 0)) {
+                    poolsim_error_report(__FILE__, __LINE__,
+                                         "expenditure of county %s is zero, so the months of "
+                                         "payment its balance covers are undefined for line %s, "
+                                         "year %d (path %u)",
+                                         s->counties[c].id, s->lines[l].id,
+                                         poolsim_scenario_year(s, t + 1), path);
+                    return POOLSIM_ENUM;
+                }
+                rec[lay->county_months_covered + i] =
+                    12.0 * cty[c].balance_end / cty[c].expenditure;
+            }
             for (int k = 0; k < s->nrules; k++) {
                 const poolsim_mgmt_rule *ru = &s->rules[k];
                 if (ru->line != l) continue;
                 double v = poolsim_manage_indicator(&h, ru->indicator);
                 if (poolsim_manage_decide(ru, poolsim_scenario_year(s, t + 1), v, &w->times[k]))
                     poolsim_manage_schedule(ru, t, T, &pend[(size_t)ru->action * uT]);
+                size_t kt = (size_t)k * uT + (size_t)t;
+                rec[lay->fired + kt] = w->times[k] > 0;
+                rec[lay->times_mean + kt] = w->times[k];
             }
         }
     }
@@ -278,6 +301,10 @@ int poolsim_engine_fill_meta(const poolsim_scenario *s, poolsim_results *r)
             r->tolerance[i] = p.tolerance;
         }
     }
+    for (int k = 0; k < r->R && k < s->nrules; k++) {
+        if (!(r->rule_ids[k] = strdup(s->rules[k].id))) return POOLSIM_ENOMEM;
+        r->rule_line[k] = s->rules[k].line;
+    }
     for (int c = 0; c < r->C; c++) {
         if (!(r->county_ids[c] = strdup(s->counties[c].id))) return POOLSIM_ENOMEM;
         if (!(r->county_names[c] = strdup(s->counties[c].name))) return POOLSIM_ENOMEM;
@@ -298,9 +325,10 @@ int poolsim_engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
     int st = poolsim_plan_build(s, &pl);
     if (st != POOLSIM_OK) return st;
     poolsim_stats_layout lay;
-    poolsim_stats_layout_init(&lay, pl->T, pl->L, pl->C);
+    poolsim_dims dims = {.T = pl->T, .L = pl->L, .C = pl->C, .R = s->nrules};
+    poolsim_stats_layout_init_dims(&lay, &dims);
     poolsim_stats *stats = poolsim_stats_alloc(&lay, o->paths);
-    poolsim_results *r = poolsim_results_alloc(pl->T, pl->L, pl->C);
+    poolsim_results *r = poolsim_results_alloc_dims(&dims);
     poolsim_saved_paths *sp =
         o->save_paths ? poolsim_engine_saved_alloc(o->paths, pl->T, pl->L, pl->C) : NULL;
     int rank = poolsim_mpi_rank(), size = poolsim_mpi_size();

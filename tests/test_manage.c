@@ -149,7 +149,7 @@ typedef struct {
 
 typedef struct {
     double R[8], PB[8], months[8], surplus[8], ratio[8], Ftot[8], Etot[8];
-    double mC[8], mB[8];
+    double mC[8], mB[8], S[8][2], E[8][2];
     int fired_year[4][8], nfired[4];
 } hand_path;
 
@@ -192,6 +192,10 @@ static void hand_projection(const poolsim_scenario *s, const hand_rule *ru, int 
         double F = cty[0].financing + cty[1].financing;
         double E = cty[0].expenditure + cty[1].expenditure;
         h->R[t - 1] = R;
+        for (int c = 0; c < 2; c++) {
+            h->S[t - 1][c] = S[c];
+            h->E[t - 1][c] = cty[c].expenditure;
+        }
         h->PB[t - 1] = R + S[0] + S[1];
         h->Ftot[t - 1] = F;
         h->Etot[t - 1] = E;
@@ -269,7 +273,32 @@ static void test_engine_rules(void)
         double e = r->expenditure.mean[POOLSIM_LCT(r, 0, 0, t)] +
                    r->expenditure.mean[POOLSIM_LCT(r, 0, 1, t)];
         CU_ASSERT(close_rel(e, h.Etot[t], 1e-12));
+        /* the indicators (MODEL.md section 11) and the rules' outputs */
+        CU_ASSERT(close_rel(r->pooled_balance.mean[lt], h.PB[t], 1e-12));
+        CU_ASSERT(close_rel(r->pooled_balance.q[lt * POOLSIM_NQ + 1], h.PB[t], 1e-12));
+        CU_ASSERT(close_rel(r->months_covered.mean[lt], h.months[t], 1e-12));
+        CU_ASSERT(close_rel(r->months_covered.q[lt * POOLSIM_NQ + 3], h.months[t], 1e-12));
+        CU_ASSERT(close_rel(r->surplus_rate.mean[lt], h.surplus[t], 1e-12));
+        /* warn_months 2.5 (set in the data file): low when months < 2.5 */
+        CU_ASSERT_EQUAL(r->low_months_prob[lt], h.months[t] < 2.5 ? 1.0 : 0.0);
+        CU_ASSERT(close_rel(r->contribution_factor.mean[lt], h.mC[t], 1e-12));
+        CU_ASSERT(close_rel(r->benefit_factor.q[lt * POOLSIM_NQ + 5], h.mB[t], 1e-12));
+        for (int c = 0; c < 2; c++)
+            CU_ASSERT(close_rel(r->county_months_covered.mean[POOLSIM_LCT(r, 0, c, t)],
+                                12 * h.S[t][c] / h.E[t][c], 1e-12));
+        for (int k = 0; k < 3; k++) {
+            int n = 0;
+            for (int j = 0; j < h.nfired[k]; j++) n += h.fired_year[k][j] <= 2021 + t;
+            CU_ASSERT_EQUAL(r->fired_prob[(size_t)k * 8 + (size_t)t], n > 0 ? 1.0 : 0.0);
+            CU_ASSERT_EQUAL(r->times_mean[(size_t)k * 8 + (size_t)t], (double)n);
+        }
     }
+    /* low in 2021 (1.33 months) and in 2026-2027 after the rules; the
+     * closed form's own months give the pattern, checked here by hand */
+    CU_ASSERT(h.months[0] < 2.5 && h.months[1] < 2.5 && !(h.months[2] < 2.5));
+    CU_ASSERT_EQUAL(r->R, 3);
+    CU_ASSERT_STRING_EQUAL(r->rule_ids[1], "cut");
+    CU_ASSERT_EQUAL(r->rule_line[1], 0);
     poolsim_results_free(r);
     poolsim_scenario_free(s);
 }
@@ -278,8 +307,9 @@ static void test_engine_rules(void)
  * without rules. */
 static void test_engine_never_fires(void)
 {
-    static const char *const sets[] = {"management.raise.below=-10", "management.cut.below=-10"};
-    poolsim_scenario *s = load_with("tests/data/manage_det.yaml", 2, sets);
+    static const char *const sets[] = {"management.raise.below=-10", "management.cut.below=-10",
+                                       "health.warn_months=6"};
+    poolsim_scenario *s = load_with("tests/data/manage_det.yaml", 3, sets);
     poolsim_scenario *base = load_with("tests/data/engine_det.yaml", 0, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     CU_ASSERT_PTR_NOT_NULL_FATAL(base);
@@ -290,9 +320,14 @@ static void test_engine_never_fires(void)
     int n = poolsim_results_arrays(a, x);
     CU_ASSERT_EQUAL(n, poolsim_results_arrays(b, y));
     for (int k = 0; k < n; k++) {
+        if (x[k].shape == POOLSIM_SHAPE_RT) continue; /* the rules' own outputs */
         int same = x[k].n == y[k].n && memcmp(x[k].data, y[k].data, x[k].n * sizeof(double)) == 0;
         if (!same) fprintf(stderr, "\n  %s differs\n", x[k].name);
         CU_ASSERT(same);
+    }
+    for (size_t i = 0; i < (size_t)a->R * (size_t)a->T; i++) {
+        CU_ASSERT_EQUAL(a->fired_prob[i], 0.0);
+        CU_ASSERT_EQUAL(a->times_mean[i], 0.0);
     }
     /* and the rules that do fire change them */
     poolsim_scenario *f = load_with("tests/data/manage_det.yaml", 0, NULL);

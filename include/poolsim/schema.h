@@ -106,7 +106,23 @@
     X(county_liability, VEC, LT, META, 2, "1",                                                     \
       "unified: share of its overspend above the tolerance a county government pays")             \
     X(tolerance, VEC, LT, META, 2, "1",                                                            \
-      "unified: overspend free of charge, as a share of the county's financing")
+      "unified: overspend free of charge, as a share of the county's financing") \
+    X(pooled_balance, DIST, LT, REC, 2, "yuan",                                                    \
+      "year-end pooled balance PB: reserve plus county balances, R + sum S (MODEL.md section 12)") \
+    X(months_covered, DIST, LT, REC, 2, "months",                                                  \
+      "months of payment covered (可支付月数), 12 PB / sum E, E without the levy")                 \
+    X(surplus_rate, MS, LT, REC, 2, "1",                                                           \
+      "current-year surplus rate (当年结余率), (Ftot - sum E) / Ftot")                             \
+    X(low_months, PROB, LT, REC, 2, "1", "P(months_covered < health.warn_months) in the year")     \
+    X(contribution_factor, DIST, LT, REC, 2, "1",                                                  \
+      "contribution multiplier m_C of the management rules in force in the year (section 12)")    \
+    X(benefit_factor, DIST, LT, REC, 2, "1",                                                       \
+      "benefits multiplier m_B of the management rules in force in the year")                      \
+    X(fired, PROB, RT, REC, 2, "1", "P(the management rule has fired by this year)")               \
+    X(times_mean, RATE, RT, REC, 2, "times",                                                       \
+      "mean over paths of the number of times the rule has fired by this year")                    \
+    X(county_months_covered, DIST, LCT, REC, 2, "months",                                          \
+      "months of its own spending the county's year-end balance covers, 12 S / E")
 
 /* Per-path values kept by `run --save-paths` (HDF5 group /paths), each a
  * copy of a record slot: X(name, record slot, shape, units, description).
