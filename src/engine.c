@@ -299,8 +299,16 @@ int poolsim_engine_fill_meta(const poolsim_scenario *s, poolsim_results *r)
             r->gap_key[i] = p.gap_key;
             r->county_liability[i] = p.county_liability;
             r->tolerance[i] = p.tolerance;
+            /* the readings that change results, for the report's table */
+            int nb = p.nbrackets;
+            r->sharing_marginal[i] = p.sharing_mode == POOLSIM_SHARING_MARGINAL;
+            r->top_bracket_from[i] = nb > 1 ? p.up_to[nb - 2] : 0;
+            r->top_bracket_reserve[i] = nb > 0 ? p.reserve_share[nb - 1] : 0;
+            r->uncovered_city[i] = p.uncovered == POOLSIM_UNCOVERED_CITY;
+            r->cap_top_up[i] = p.cap_mode == POOLSIM_CAP_TOP_UP;
         }
     }
+    for (int l = 0; l < r->L; l++) r->warn_months[l] = s->warn_months;
     for (int k = 0; k < r->R && k < s->nrules; k++) {
         if (!(r->rule_ids[k] = strdup(s->rules[k].id))) return POOLSIM_ENOMEM;
         r->rule_line[k] = s->rules[k].line;

@@ -627,6 +627,243 @@ static void write_drift(FILE *f, const poolsim_results *r, const rtexts *tx, int
     free(ln);
 }
 
+/* ---- fund health, who pays, and the readings that change results ---- */
+
+/* the English or the Chinese text */
+#define TXT(en, zh) (lz ? (zh) : (en))
+
+/* Fund health and who pays, per line, in the last year (MODEL.md sections
+ * 11 and 13): the first thing the report shows. */
+static void write_health(FILE *f, const poolsim_results *r, int lang)
+{
+    const int lz = lang == POOLSIM_LANG_ZH, T = r->T;
+    char a[64], b[64], c[64];
+    double mx = 0;
+    for (int l = 0; l < r->L; l++)
+        for (int cc = 0; cc < r->C; cc++) {
+            size_t i = POOLSIM_LC(r, l, cc);
+            mx = fmax(mx, fmax(r->county_burden_total.p95[i], r->county_burden_total.mean[i]));
+        }
+    poolsim_unit u = poolsim_plot_unit(mx, lang);
+    fprintf(f, "<h3>%s</h3>\n<table class=\"health\">\n<tr><th>%s</th>",
+            TXT("Fund health and who pays", "基金运行状况与负担承担"), TXT("Fund line", "基金"));
+    int hm = r->present[POOLSIM_ROW_months_covered];
+    if (hm)
+        fprintf(f,
+                TXT("<th>Months of payment covered, %d: 5th percentile / median</th>"
+                    "<th>P(fewer than %g months), %d</th>",
+                    "<th>%1$d 年可支付月数：5%% 分位数 / 中位数</th><th>%3$d 年可支付月数低于 "
+                    "%2$g 个月的概率</th>"),
+                r->years[T - 1], r->warn_months[0], r->years[T - 1]);
+    fprintf(f, TXT("<th>P(reserve exhausted by %d)</th>", "<th>截至 %d 年储备金耗尽的概率</th>"),
+            r->years[T - 1]);
+    fprintf(f,
+            TXT("<th>County governments, %d–%d: expected total (%s)</th>"
+                "<th>Highest county, 95th percentile (%s)</th></tr>\n",
+                "<th>%d–%d 年县级政府负担合计期望（%s）</th><th>负担 95%% 分位数最高的县（%s）</th>"
+                "</tr>\n"),
+            r->years[0], r->years[T - 1], u.name, u.name);
+    for (int l = 0; l < r->L; l++) {
+        size_t last = POOLSIM_LT(r, l, T - 1);
+        fputs("<tr><td>", f);
+        ESC(f, poolsim_output_name_or(r->line_names[l], r->line_ids[l]));
+        fputs("</td>", f);
+        if (hm) {
+            const double *q = &r->months_covered.q[last * POOLSIM_NQ];
+            fprintf(f, "<td class=\"n\">%.1f / %.1f</td>", q[1], q[3]);
+            fprintf(f, "<td class=\"n\"><b>%s</b> (%s–%s)</td>",
+                    pct(r->low_months_prob[last], a, sizeof a),
+                    pct(r->low_months_lo[last], b, sizeof b),
+                    pct(r->low_months_hi[last], c, sizeof c));
+        }
+        fprintf(f, "<td class=\"n\"><b>%s</b> (%s–%s)</td>",
+                pct(r->exhaustion_prob[last], a, sizeof a),
+                pct(r->exhaustion_lo[last], b, sizeof b), pct(r->exhaustion_hi[last], c, sizeof c));
+        double all = 0, worst = -1;
+        int wc = -1;
+        for (int cc = 0; cc < r->C; cc++) {
+            size_t i = POOLSIM_LC(r, l, cc);
+            all += r->county_burden_total.mean[i];
+            if (r->county_burden_total.p95[i] > worst)
+                worst = r->county_burden_total.p95[i], wc = cc;
+        }
+        fprintf(f, "<td class=\"n\">%s</td><td>", money(all, u, a, sizeof a));
+        if (wc >= 0) {
+            ESC(f, poolsim_output_name_or(r->county_names[wc], r->county_ids[wc]));
+            fprintf(f, " %s", money(worst, u, b, sizeof b));
+        }
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</table>\n", f);
+}
+
+/* A META series of line l as text: "v" when constant over the years,
+ * else "v (y0–), w (y1–), ...". fmt formats one value into buf. */
+typedef void (*fmt_fn)(double v, int lz, char *buf, size_t n);
+
+static void put_series(FILE *f, const poolsim_results *r, const double *x, int l, int lz,
+                       fmt_fn fmt)
+{
+    char buf[160];
+    int changes = 0;
+    for (int t = 1; t < r->T; t++) changes += x[POOLSIM_LT(r, l, t)] != x[POOLSIM_LT(r, l, t - 1)];
+    for (int t = 0; t < r->T; t++) {
+        double v = x[POOLSIM_LT(r, l, t)];
+        if (t > 0 && v == x[POOLSIM_LT(r, l, t - 1)]) continue;
+        fmt(v, lz, buf, sizeof buf);
+        if (t > 0) fputs(lz ? "；" : "; ", f);
+        ESC(f, buf);
+        if (changes) fprintf(f, lz ? "（%d 年起）" : " (from %d)", r->years[t]);
+    }
+}
+
+static void fmt_sharing(double v, int lz, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s",
+             v != 0 ? TXT("marginal: each slice of a shortfall is shared at its own bracket's "
+                          "rate, like tax brackets",
+                          "分段累进（marginal）：缺口按所在各段分别适用各段比例，类似累进税率")
+                    : TXT("bracket: the whole shortfall is shared at the rate of the bracket "
+                          "holding its size (as the rule's text reads)",
+                          "按档（bracket）：整个缺口按其所在档次的比例分担（按规则原文理解）"));
+}
+
+static void fmt_uncovered(double v, int lz, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s",
+             v != 0 ? TXT("the city's finance", "市级财政")
+                    : TXT("the county government (default)", "县级政府（默认）"));
+}
+
+static void fmt_pooling(double v, int lz, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s",
+             v != 0 ? TXT("unified: one city fund (统收统支)", "统收统支（unified）")
+                    : TXT("county accounts with a city risk reserve (default)",
+                          "县级核算 + 市级风险储备金（默认）"));
+}
+
+/* One reading of the table below for line l (k: the row). */
+static void put_reading(FILE *f, const poolsim_results *r, int k, int l, int lz)
+{
+    const int T = r->T;
+    switch (k) {
+    case 0: put_series(f, r, r->sharing_marginal, l, lz, fmt_sharing); break;
+    case 1:
+        for (int t = 0; t < T; t++) {
+            size_t i = POOLSIM_LT(r, l, t);
+            if (t > 0 && r->top_bracket_from[i] == r->top_bracket_from[i - 1] &&
+                r->top_bracket_reserve[i] == r->top_bracket_reserve[i - 1])
+                continue;
+            if (t > 0) fputs(lz ? "；" : "; ", f);
+            fprintf(f,
+                    TXT("above %g%% of the county's financing the county government pays "
+                        "<b>%g%%</b>, the reserve %g%%",
+                        "超过县级筹资的 %g%% 的缺口：县级政府承担 <b>%g%%</b>，储备金承担 %g%%"),
+                    100 * r->top_bracket_from[i], 100 * (1 - r->top_bracket_reserve[i]),
+                    100 * r->top_bracket_reserve[i]);
+            if (t > 0) fprintf(f, lz ? "（%d 年起）" : " (from %d)", r->years[t]);
+        }
+        break;
+    case 2: put_series(f, r, r->uncovered_city, l, lz, fmt_uncovered); break;
+    case 3:
+        for (int t = 0; t < T; t++) {
+            size_t i = POOLSIM_LT(r, l, t);
+            if (t > 0 && r->cap_top_up[i] == r->cap_top_up[i - 1] &&
+                r->cap_ratio[i] == r->cap_ratio[i - 1])
+                continue;
+            if (t > 0) fputs(lz ? "；" : "; ", f);
+            if (r->cap_top_up[i] != 0)
+                fprintf(f,
+                        TXT("top_up: the levy only tops the reserve up to %g%% of the year's "
+                            "financing",
+                            "补足（top_up）：上解只补足到当年筹资的 %g%%"),
+                        100 * r->cap_ratio[i]);
+            else
+                fprintf(f,
+                        TXT("stop: no levy at all in a year the reserve holds %g%% of the year's "
+                            "financing",
+                            "停止（stop）：储备金达到当年筹资的 %g%% 时当年不再上解"),
+                        100 * r->cap_ratio[i]);
+            if (t > 0) fprintf(f, lz ? "（%d 年起）" : " (from %d)", r->years[t]);
+        }
+        break;
+    case 4: put_series(f, r, r->pooling_mode, l, lz, fmt_pooling); break;
+    case 5: {
+        size_t l0 = POOLSIM_LT(r, l, 0), lT = POOLSIM_LT(r, l, T - 1);
+        double f0 = r->financing_total.mean[l0], fT = r->financing_total.mean[lT];
+        double q0 = f0 > 0 ? r->expenditure_total.mean[l0] / f0 : NAN;
+        double qT = fT > 0 ? r->expenditure_total.mean[lT] / fT : NAN;
+        fprintf(f,
+                TXT("expected expenditure / financing %.2f in %d, %.2f in %d",
+                    "预期支出 / 筹资：%2$d 年 %1$.2f，%4$d 年 %3$.2f"),
+                q0, r->years[0], qT, r->years[T - 1]);
+        break;
+    }
+    case 6: fprintf(f, TXT("%g months", "%g 个月"), r->warn_months[l]); break;
+    default: {
+        int nr = 0;
+        for (int j = 0; j < r->R; j++) {
+            if (r->rule_line[j] != l) continue;
+            if (nr++) fputs(lz ? "、" : ", ", f);
+            ESC(f, r->rule_ids[j]);
+        }
+        if (!nr) fputs(TXT("none", "无"), f);
+        break;
+    }
+    }
+}
+
+/* The readings that change results most, in plain words, with the values
+ * in force for each line, and the horizon. */
+static void write_readings(FILE *f, const poolsim_results *r, int lang)
+{
+    const int lz = lang == POOLSIM_LANG_ZH, T = r->T;
+    static const char *const label[2][8] = {
+        {"How a shortfall is shared between the reserve and the county government (sharing.mode)",
+         "Shortfalls above the last bracket (the source text is cut off above 50%)",
+         "Who pays what an exhausted reserve cannot (reserve.uncovered)",
+         "Levy cap (reserve.cap_mode, cap_ratio)", "Pooling design (pooling.mode)",
+         "Growth of spending against financing",
+         "A fund is low below this many months of payment (health.warn_months)",
+         "Management rules (management)"},
+        {"缺口在储备金与县级政府之间的分担方式（sharing.mode）",
+         "超过最后一档的缺口（原文 50% 以上部分缺失）",
+         "储备金耗尽后未能支付的部分由谁承担（reserve.uncovered）",
+         "上解封顶方式（reserve.cap_mode、cap_ratio）", "统筹模式（pooling.mode）",
+         "支出增长与筹资增长", "可支付月数低于此值视为基金偏低（health.warn_months）",
+         "待遇动态调整规则（management）"}};
+    fprintf(f, "<h3>%s</h3>\n<table class=\"readings\">\n<tr><th>%s</th>",
+            TXT("Readings that change the results", "影响结果的关键假设"), TXT("Reading", "假设"));
+    for (int l = 0; l < r->L; l++) {
+        fputs("<th>", f);
+        ESC(f, poolsim_output_name_or(r->line_names[l], r->line_ids[l]));
+        fputs("</th>", f);
+    }
+    fputs("</tr>\n", f);
+    /* the horizon, common to all lines */
+    fprintf(f, "<tr><th>%s</th><td colspan=\"%d\">", TXT("Horizon", "预测期"), r->L);
+    fprintf(f,
+            TXT("%d–%d (%d years): risks that build up later are not shown",
+                "%d–%d 年（%d 年）：更晚出现的风险不在其中"),
+            r->years[0], r->years[T - 1], T);
+    fputs("</td></tr>\n", f);
+    int meta = r->present[POOLSIM_ROW_sharing_marginal];
+    for (int k = 0; k < 8; k++) {
+        if (!meta && k != 5 && k != 7) continue; /* results of an older poolsim */
+        fputs("<tr><th>", f);
+        ESC(f, label[lz][k]);
+        fputs("</th>", f);
+        for (int l = 0; l < r->L; l++) {
+            fputs("<td>", f);
+            put_reading(f, r, k, l, lz);
+            fputs("</td>", f);
+        }
+        fputs("</tr>\n", f);
+    }
+    fputs("</table>\n", f);
+}
+
 static void write_summary(FILE *f, const poolsim_results *r, const rtexts *tx, int lang)
 {
     const utexts *ut = &UT[lang == POOLSIM_LANG_ZH];
@@ -1018,6 +1255,8 @@ char *poolsim_report_html(const poolsim_results *r, const poolsim_report_opts *o
     fputs("</ol></nav>\n", f);
 
     section(f, tx, 0, ids[0]);
+    write_health(f, r, lang);
+    write_readings(f, r, lang);
     write_summary(f, r, tx, lang);
     write_scenario_table(f, r, tx, lang);
     fputs("</section>\n", f);

@@ -1,6 +1,7 @@
 /* poolsim: `poolsim run`'s terminal summary, in English or Chinese. */
 #include "poolsim/runsum.h"
 
+#include <math.h>
 #include <stdio.h>
 
 #include "poolsim/plot.h"
@@ -36,6 +37,16 @@ void poolsim_runsum_print(const poolsim_results *r, int lang, FILE *f)
     for (int l = 0; l < r->L; l++) {
         size_t last = POOLSIM_LT(r, l, T - 1);
         SAY("\n  line %s (%s)\n", "\n  基金 %s（%s）\n", r->line_ids[l], r->line_names[l]);
+        if (r->present[POOLSIM_ROW_months_covered]) {
+            /* fund health first (MODEL.md section 11) */
+            const double *q = &r->months_covered.q[last * POOLSIM_NQ];
+            SAY("    months of payment covered %d  p05 %.1f, median %.1f\n",
+                "    %d 年可支付月数  p05 %.1f，中位数 %.1f\n", r->years[T - 1], q[1], q[3]);
+            SAY("    P(months covered < %g in %d)  %.4f  [%.4f, %.4f]\n",
+                "    %2$d 年可支付月数低于 %1$g 个月的概率  %3$.4f  [%4$.4f, %5$.4f]\n",
+                r->warn_months[l], r->years[T - 1], r->low_months_prob[last],
+                r->low_months_lo[last], r->low_months_hi[last]);
+        }
         /* 统收统支 in the last year (MODEL.md section 11): the pooled fund */
         const int unified = r->pooling_mode[last] == 1;
         if (unified)
@@ -49,6 +60,21 @@ void poolsim_runsum_print(const poolsim_results *r, int lang, FILE *f)
             SAY("    P(reserve exhausted by %d)   %.4f  [%.4f, %.4f]\n",
                 "    %d 年前风险储备金耗尽的概率   %.4f  [%.4f, %.4f]\n", r->years[T - 1],
                 r->exhaustion_prob[last], r->exhaustion_lo[last], r->exhaustion_hi[last]);
+        /* who pays: the county governments together, and the county with
+         * the highest 95th percentile */
+        double all = 0, worst = -1;
+        int wc = -1;
+        for (int c = 0; c < r->C; c++) {
+            size_t i = POOLSIM_LC(r, l, c);
+            all += r->county_burden_total.mean[i];
+            if (r->county_burden_total.p95[i] > worst)
+                worst = r->county_burden_total.p95[i], wc = c;
+        }
+        poolsim_unit u = poolsim_plot_unit(fmax(all, worst), lang);
+        SAY("    county governments pay over %d-%d: %.2f %s expected; highest p95 %s %.2f %s\n",
+            "    %d-%d 年县级政府合计负担：期望 %.2f %s；p95 最高 %s %.2f %s\n", r->years[0],
+            r->years[T - 1], all / u.div, u.name, wc >= 0 ? r->county_names[wc] : "-",
+            fmax(worst, 0.0) / u.div, u.name);
         int first5 = 0;
         for (int t = 0; t < T && !first5; t++)
             if (r->exhaustion_prob[POOLSIM_LT(r, l, t)] > 0.05) first5 = r->years[t];

@@ -122,7 +122,19 @@
     X(times_mean, RATE, RT, REC, 2, "times",                                                       \
       "mean over paths of the number of times the rule has fired by this year")                    \
     X(county_months_covered, DIST, LCT, REC, 2, "months",                                          \
-      "months of its own spending the county's year-end balance covers, 12 S / E")
+      "months of its own spending the county's year-end balance covers, 12 S / E")               \
+    X(warn_months, VEC, L, META, 2, "months",                                                      \
+      "health.warn_months in force: low_months counts the years below it")                        \
+    X(sharing_marginal, VEC, LT, META, 2, "1",                                                     \
+      "1 when shortfalls are shared by marginal brackets, 0 by the bracket holding the ratio")     \
+    X(top_bracket_from, VEC, LT, META, 2, "1",                                                     \
+      "shortfall / financing above which the last sharing bracket applies")                        \
+    X(top_bracket_reserve, VEC, LT, META, 2, "1",                                                  \
+      "share of a shortfall in the last bracket that the reserve pays (the county the rest)")      \
+    X(uncovered_city, VEC, LT, META, 2, "1",                                                       \
+      "1 when the city pays what an exhausted reserve cannot, 0 when the county government does")  \
+    X(cap_top_up, VEC, LT, META, 2, "1",                                                           \
+      "1 when the levy tops the reserve up to the cap, 0 when the cap stops the whole levy")
 
 /* Per-path values kept by `run --save-paths` (HDF5 group /paths), each a
  * copy of a record slot: X(name, record slot, shape, units, description).

@@ -10,7 +10,7 @@ fail() { echo "health.sh: $*"; exit 1; }
 
 out=$("$P" check tests/data/manage_det.yaml) || fail "check manage_det.yaml"
 echo "$out" | grep -q '^health:$' || fail "check: no health section"
-echo "$out" | grep -q '^  warn_months: 6$' || fail "check: warn_months default is not 6"
+echo "$out" | grep -q '^  warn_months: 2.5$' || fail "check: warn_months is not 2.5"
 echo "$out" | grep -qF -- '- {id: raise, line: res, indicator: surplus_rate, below: 0, action: contribution, change: 0.1, max_times: 2, lag: 2}' ||
     fail "check does not list rule raise"
 echo "$out" | grep -qF -- '- {id: cut, line: res, indicator: months_covered, below: 2.5, action: benefits, change: -0.05, max_times: 1, lag: 1, from_year: 2027}' ||
@@ -21,6 +21,7 @@ echo "$out" | grep -qF -- '- {id: raise, line: res, indicator: surplus_rate, bel
     fail "--set management.raise.below=5 not applied"
 echo "$out" | grep -q '^  warn_months: 9$' || fail "--set health.warn_months=9 not applied"
 "$P" check tests/data/engine_det.yaml | grep -q '^management: \[\]$' || fail "no rules: not 'management: []'"
+"$P" check tests/data/engine_det.yaml | grep -q '^  warn_months: 6$' || fail "warn_months default is not 6"
 
 # no spending in a year: exit 1, the message names the line and the year
 "$P" run tests/data/engine_det.yaml --set lines.res.benefits.inpatient.rate.resident=0 \
@@ -63,4 +64,46 @@ grep -q 'In 2021 expected expenditure over financing is 0.82; in 2030 it is 0.99
 "$P" report "$tmp/z.h5" -o "$tmp/zh.html" > /dev/null || fail "report zh"
 grep -q "预期支出与筹资之比从 2021 年的 0.90 升至 2030 年的 1.08，并在 <b>$4</b> 年超过 1" "$tmp/zh.html" ||
     fail "zh report: no resident drift sentence"
+# the report leads with fund health and who pays, then the readings that
+# change results, with the values in force: defaults, then changed by --set
+h=$(grep -n 'Fund health and who pays' "$tmp/z.html" | head -1 | cut -d: -f1)
+k=$(grep -n 'class="findings"' "$tmp/z.html" | head -1 | cut -d: -f1)
+[ -n "$h" ] && [ -n "$k" ] && [ "$h" -lt "$k" ] || fail "report: fund health does not come first"
+grep -q 'bracket: the whole shortfall is shared at the rate of the bracket holding its size' "$tmp/z.html" ||
+    fail "report: default sharing mode not named"
+grep -q 'above 50% of the county'"'"'s financing the county government pays <b>100%</b>, the reserve 0%' "$tmp/z.html" ||
+    fail "report: default share above 50% not named"
+grep -q '<td>the county government (default)</td>' "$tmp/z.html" || fail "report: default uncovered not named"
+grep -q 'stop: no levy at all in a year the reserve holds 30% of the year'"'"'s financing' "$tmp/z.html" ||
+    fail "report: default cap mode not named"
+grep -q '2021–2030 (10 years)' "$tmp/z.html" || fail "report: horizon not named"
+"$P" run scenarios/zhuzhou.yaml -n 100 -q -o "$tmp/s.h5" --set sharing.mode=marginal \
+    --set sharing.brackets.4.reserve=0.25 --set reserve.uncovered=city --set reserve.cap_mode=top_up \
+    --set reserve.cap_ratio=0.4 --set health.warn_months=8 --set horizon_years=12 --set lang=en ||
+    fail "run with --set readings"
+"$P" report "$tmp/s.h5" -o "$tmp/s.html" > /dev/null || fail "report with --set readings"
+grep -q 'marginal: each slice of a shortfall is shared at its own bracket&#39;s rate' "$tmp/s.html" ||
+    fail "report: --set sharing.mode=marginal not shown"
+grep -q 'the county government pays <b>75%</b>, the reserve 25%' "$tmp/s.html" ||
+    fail "report: --set sharing.brackets.4.reserve=0.25 not shown"
+grep -q '<td>the city&#39;s finance</td>' "$tmp/s.html" || fail "report: --set reserve.uncovered=city not shown"
+grep -q 'top_up: the levy only tops the reserve up to 40% of the year'"'"'s financing' "$tmp/s.html" ||
+    fail "report: --set reserve.cap_mode=top_up not shown"
+grep -q '<td>8 months</td>' "$tmp/s.html" || fail "report: --set health.warn_months=8 not shown"
+grep -q 'P(fewer than 8 months), 2032' "$tmp/s.html" || fail "report: low-months column not at 8 months, 2032"
+grep -q '2021–2032 (12 years)' "$tmp/s.html" || fail "report: --set horizon_years=12 not shown"
+"$P" report "$tmp/s.h5" -o "$tmp/sz.html" --lang zh > /dev/null || fail "report zh"
+grep -q '影响结果的关键假设' "$tmp/sz.html" || fail "zh report: no readings table"
+grep -q '县级政府承担 <b>75%</b>，储备金承担 25%' "$tmp/sz.html" || fail "zh report: share above 50%"
+grep -q '<td>市级财政</td>' "$tmp/sz.html" || fail "zh report: uncovered city"
+# run's terminal summary leads each line with fund health and who pays
+out=$("$P" run scenarios/zhuzhou.yaml -n 100 -o "$tmp/t.h5" --set lang=en 2>/dev/null) || fail "run with summary"
+first=$(echo "$out" | grep -A1 '^  line resident' | tail -1)
+echo "$first" | grep -q '^    months of payment covered 2030  p05 [0-9.]*, median [0-9.]*$' ||
+    fail "summary: the resident line does not start with months covered: $first"
+echo "$out" | grep -q '^    P(months covered < 6 in 2030)  0\.[0-9]*  \[' || fail "summary: no P(months < 6)"
+echo "$out" | grep -q '^    county governments pay over 2021-2030: ' || fail "summary: no county governments' burden"
+out=$("$P" run scenarios/zhuzhou.yaml -n 100 -o "$tmp/t.h5" 2>/dev/null) || fail "run with summary (zh)"
+echo "$out" | grep -q '^    2030 年可支付月数  p05 ' || fail "zh summary: no months covered"
+echo "$out" | grep -q '^    2030 年可支付月数低于 6 个月的概率  ' || fail "zh summary: no P(months < 6)"
 echo "health.sh: ok"
