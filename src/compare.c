@@ -33,6 +33,22 @@ void poolsim_compare_free(poolsim_compare *c)
     free(c->city);
     free(c->gov);
     free(c->county);
+    free(c->low_a);
+    free(c->low_b);
+    free(c->months_a);
+    free(c->months_b);
+    free(c->low);
+    free(c->months);
+    free(c->fin_a);
+    free(c->fin_b);
+    free(c->fin);
+}
+
+/* Per-path value of a saved [L][P][T] array, line l, year t. */
+static void lpt_of(const double *v, const poolsim_saved_paths *sp, int l, int t, double *x)
+{
+    size_t P = (size_t)sp->P, T = (size_t)sp->T;
+    for (size_t p = 0; p < P; p++) x[p] = v[((size_t)l * P + p) * T + (size_t)t];
 }
 
 /* The k-th smallest of x[0..n-1] (0-based), reordering x (quickselect). */
@@ -149,11 +165,24 @@ int poolsim_compare_compute(const poolsim_sweep_eval *a, const poolsim_sweep_eva
     c->city = calloc(L, sizeof *c->city);
     c->gov = calloc(L, sizeof *c->gov);
     c->county = calloc(C, sizeof *c->county);
+    c->low_a = malloc(L * T * sizeof(double));
+    c->low_b = malloc(L * T * sizeof(double));
+    c->months_a = malloc(L * T * sizeof(double));
+    c->months_b = malloc(L * T * sizeof(double));
+    c->low = malloc(L * T * sizeof *c->low);
+    c->months = malloc(L * T * sizeof *c->months);
+    c->fin_a = calloc(L, sizeof(double));
+    c->fin_b = calloc(L, sizeof(double));
+    c->fin = malloc(L * sizeof *c->fin);
     double *xa = malloc(P * sizeof *xa), *xb = malloc(P * sizeof *xb);
     double *ws = malloc((2 * P + NBOOT) * sizeof *ws);
+    double *sa = calloc(P, sizeof *sa), *sb = calloc(P, sizeof *sb);
     if (!c->exh_a || !c->exh_b || !c->exh || !c->ratio_a || !c->ratio_b || !c->ratio ||
         !c->burden_a || !c->burden_b || !c->burden || !xa || !xb || !c->city || !c->gov ||
-        !c->county || !ws) {
+        !c->county || !ws || !c->low_a || !c->low_b || !c->months_a || !c->months_b || !c->low ||
+        !c->months || !c->fin_a || !c->fin_b || !c->fin || !sa || !sb) {
+        free(sa);
+        free(sb);
         free(xa);
         free(xb);
         free(ws);
@@ -178,7 +207,30 @@ int poolsim_compare_compute(const poolsim_sweep_eval *a, const poolsim_sweep_eva
             c->ratio[i] = pr;
             c->ratio_a[i] = a->res->reserve_ratio.mean[i];
             c->ratio_b[i] = b->res->reserve_ratio.mean[i];
+            /* months covered: below each scenario's own warn_months */
+            lpt_of(a->saved->months_covered, a->saved, (int)l, (int)t, xa);
+            lpt_of(b->saved->months_covered, b->saved, (int)l, (int)t, xb);
+            poolsim_sweep_paired(xa, xb, a->P, &c->months[i]);
+            c->months_a[i] = a->res->months_covered.mean[i];
+            c->months_b[i] = b->res->months_covered.mean[i];
+            for (size_t p = 0; p < P; p++) {
+                xa[p] = xa[p] < a->res->warn_months[l];
+                xb[p] = xb[p] < b->res->warn_months[l];
+            }
+            poolsim_sweep_paired(xa, xb, a->P, &c->low[i]);
+            c->low_a[i] = a->res->low_months_prob[i];
+            c->low_b[i] = b->res->low_months_prob[i];
+            /* financing, summed over the years in year order */
+            lpt_of(a->saved->financing_total, a->saved, (int)l, (int)t, xa);
+            lpt_of(b->saved->financing_total, b->saved, (int)l, (int)t, xb);
+            for (size_t p = 0; p < P; p++) {
+                sa[p] = t ? sa[p] + xa[p] : xa[p];
+                sb[p] = t ? sb[p] + xb[p] : xb[p];
+            }
+            c->fin_a[l] += a->res->financing_total.mean[i];
+            c->fin_b[l] += b->res->financing_total.mean[i];
         }
+        poolsim_sweep_paired(sa, sb, a->P, &c->fin[l]);
         for (size_t k = 0; k < C; k++) {
             size_t i = l * C + k;
             poolsim_sweep_paired(a->burden_total + i * P, b->burden_total + i * P, a->P,
@@ -194,7 +246,7 @@ int poolsim_compare_compute(const poolsim_sweep_eval *a, const poolsim_sweep_eva
     y[0] = malloc(P * sizeof(double));
     y[1] = malloc(P * sizeof(double));
     if (!y[0] || !y[1]) {
-        free(y[0]), free(y[1]), free(xa), free(xb), free(ws);
+        free(y[0]), free(y[1]), free(xa), free(xb), free(ws), free(sa), free(sb);
         poolsim_compare_free(c);
         POOLSIM_ERROR(POOLSIM_ENOMEM, "compare: out of memory");
     }
@@ -226,6 +278,8 @@ int poolsim_compare_compute(const poolsim_sweep_eval *a, const poolsim_sweep_eva
     free(ws);
     free(xa);
     free(xb);
+    free(sa);
+    free(sb);
     return POOLSIM_OK;
 }
 
@@ -291,6 +345,18 @@ int poolsim_compare_fill_csv(FILE *f, const void *vctx)
             csv_row(f, r->line_ids[l], "", "reserve_ratio_mean", r->years[t], c->ratio_a[i],
                     c->ratio_b[i], &c->ratio[i]);
         }
+        for (int t = 0; t < c->T; t++) {
+            size_t i = (size_t)l * (size_t)c->T + (size_t)t;
+            csv_row(f, r->line_ids[l], "", "low_months_prob", r->years[t], c->low_a[i], c->low_b[i],
+                    &c->low[i]);
+        }
+        for (int t = 0; t < c->T; t++) {
+            size_t i = (size_t)l * (size_t)c->T + (size_t)t;
+            csv_row(f, r->line_ids[l], "", "months_covered_mean", r->years[t], c->months_a[i],
+                    c->months_b[i], &c->months[i]);
+        }
+        csv_row(f, r->line_ids[l], "", "financing_total_sum_mean", 0, c->fin_a[l], c->fin_b[l],
+                &c->fin[l]);
         for (int k = 0; k < c->C; k++) {
             size_t i = (size_t)l * (size_t)c->C + (size_t)k;
             csv_row(f, r->line_ids[l], r->county_ids[k], "county_burden_total_mean", 0,
@@ -368,6 +434,13 @@ int poolsim_compare_fill_json(FILE *f, const void *vctx)
                             jseries(c->exh_a + o0, c->exh_b + o0, c->exh + o0, (size_t)c->T));
         json_object_set_new(jl, "reserve_ratio_mean",
                             jseries(c->ratio_a + o0, c->ratio_b + o0, c->ratio + o0, (size_t)c->T));
+        json_object_set_new(jl, "low_months_prob",
+                            jseries(c->low_a + o0, c->low_b + o0, c->low + o0, (size_t)c->T));
+        json_object_set_new(
+            jl, "months_covered_mean",
+            jseries(c->months_a + o0, c->months_b + o0, c->months + o0, (size_t)c->T));
+        json_object_set_new(jl, "financing_total_sum_mean",
+                            jpair(c->fin_a[l], c->fin_b[l], &c->fin[l]));
         for (int k = 0; k < c->C; k++) {
             size_t i = (size_t)l * (size_t)c->C + (size_t)k;
             json_t *jc = json_object();
@@ -421,6 +494,24 @@ void poolsim_compare_print(const poolsim_compare_out *o, FILE *f)
                 "(%+.4f, %+.4f)\n",
                 r->years[T - 1], c->ratio_a[i], c->ratio_b[i], d->mean, d->lo, d->hi,
                 d->lo_unpaired, d->hi_unpaired);
+        d = &c->low[i];
+        fprintf(f,
+                "    P(months < %g) %d     A %.4f  B %.4f  diff %+.4f [%+.4f, %+.4f]  "
+                "(%+.4f, %+.4f)\n",
+                r->warn_months[l], r->years[T - 1], c->low_a[i], c->low_b[i], d->mean, d->lo, d->hi,
+                d->lo_unpaired, d->hi_unpaired);
+        d = &c->months[i];
+        fprintf(f,
+                "    mean months covered %d  A %.3f  B %.3f  diff %+.3f [%+.3f, %+.3f]  "
+                "(%+.3f, %+.3f)\n",
+                r->years[T - 1], c->months_a[i], c->months_b[i], d->mean, d->lo, d->hi,
+                d->lo_unpaired, d->hi_unpaired);
+        d = &c->fin[l];
+        fprintf(
+            f,
+            "    financing over %d years, mean (yuan):\n"
+            "                   A %14.0f  B %14.0f  diff %+14.0f [%+.0f, %+.0f]  (%+.0f, %+.0f)\n",
+            T, c->fin_a[l], c->fin_b[l], d->mean, d->lo, d->hi, d->lo_unpaired, d->hi_unpaired);
         fprintf(f, "    county-government burden over %d years, mean (yuan):\n", T);
         for (int k = 0; k < c->C; k++) {
             size_t j = (size_t)l * (size_t)c->C + (size_t)k;

@@ -146,7 +146,9 @@
     X(county_burden, county_burden, LCT, "yuan", "county-government burden")                       \
     X(shortfall, shortfall_amount, LCT, "yuan", "shortfall G after the county's own balance")      \
     X(balance, balance, LCT, "yuan", "year-end county balance S")                                  \
-    X(city_burden, city_burden, LT, "yuan", "city-government payment of the line")
+    X(city_burden, city_burden, LT, "yuan", "city-government payment of the line")                 \
+    X(months_covered, months_covered, LT, "months", "months of payment covered, 12 PB / sum E")    \
+    X(financing_total, financing_total, LT, "yuan", "the line's financing Ftot")
 /* clang-format on */
 
 enum poolsim_schema_kind {

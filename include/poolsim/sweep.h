@@ -318,6 +318,13 @@ typedef struct {
     poolsim_compare_tail *city;   /* [L] */
     poolsim_compare_tail *gov;    /* [L] */
     poolsim_compare_tail *county; /* [C] */
+    /* fund health (MODEL.md section 12): P(months covered < warn_months)
+     * and mean months covered per year; financing summed over the horizon
+     * (what contributors and subsidies pay in) */
+    double *low_a, *low_b, *months_a, *months_b; /* [L][T] */
+    poolsim_paired *low, *months;                /* [L][T] */
+    double *fin_a, *fin_b;                       /* [L] */
+    poolsim_paired *fin;                         /* [L] */
 } poolsim_compare;
 
 /* What the comparison writers and the table read. */

@@ -45,6 +45,28 @@ EOF
 grep -q '"exhaustion_prob"' "$tmp/c.json" || say "JSON lacks exhaustion_prob"
 grep -q 'P(exhausted by 2025)' "$tmp/stdout" || { say "no table"; cat "$tmp/stdout"; }
 
+# management rules (tests/data/manage_det.yaml on engine_det.yaml, both
+# deterministic): contributions x1.1 in 2027 and x1.21 in 2028, so the
+# financing over 2021-2028 rises by 0.1 C(2027) + 0.21 C(2028), with C(t)
+# the contributions of both counties (test_manage.c's closed form):
+#   C = N_res (300 * 1.05^(t-1) * 0.9) + N_worker * 0.05 * wage * 1.04^(t-1)
+"$POOLSIM" compare tests/data/engine_det.yaml tests/data/manage_det.yaml --csv "$tmp/m.csv" \
+    >"$tmp/stdout" 2>"$tmp/stderr" || { say "compare with rules exited $?"; cat "$tmp/stderr"; }
+awk -F, '
+function contrib(t,  g) {
+    g = 300 * 1.05 ^ (t - 1) * 0.9
+    return (1000 + 2000) * 1.01 ^ (t - 1) * g + (200 * 50000 + 100 * 40000) * 0.05 * 1.04 ^ (t - 1)
+}
+function rel(x, y) { d = x - y; if (d < 0) d = -d; return d <= 1e-9 * (y < 0 ? -y : y) }
+$3 == "financing_total_sum_mean" { n++; want = 0.1 * contrib(7) + 0.21 * contrib(8)
+    if (!(rel($7, want) && $8 == 0 && rel($9, want))) { print "financing diff", $7, "want", want; exit 1 } }
+$3 == "low_months_prob" { m++; if ($8 != 0) { print "low_months se", $8; exit 1 } }
+$3 == "months_covered_mean" { k++ }
+END { if (n != 1 || m != 8 || k != 8) { print "rows", n, m, k; exit 1 } }' "$tmp/m.csv" ||
+    { say "management compare differs from the hand computation"; cat "$tmp/m.csv"; }
+grep -q 'P(months < 6) 2028' "$tmp/stdout" || { say "no P(months < 6) in the table"; cat "$tmp/stdout"; }
+grep -q 'financing over 8 years' "$tmp/stdout" || say "no financing line in the table"
+
 "$POOLSIM" compare "$tmp/a.yaml" "$tmp/short.yaml" -q >"$tmp/stdout" 2>"$tmp/stderr"
 rc=$?
 [ "$rc" -eq 2 ] || say "different horizons exited $rc (expected 2)"

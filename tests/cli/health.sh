@@ -106,4 +106,7 @@ echo "$out" | grep -q '^    county governments pay over 2021-2030: ' || fail "su
 out=$("$P" run scenarios/zhuzhou.yaml -n 100 -o "$tmp/t.h5" 2>/dev/null) || fail "run with summary (zh)"
 echo "$out" | grep -q '^    2030 年可支付月数  p05 ' || fail "zh summary: no months covered"
 echo "$out" | grep -q '^    2030 年可支付月数低于 6 个月的概率  ' || fail "zh summary: no P(months < 6)"
+# the stress library's management file loads and lists its rule
+"$P" check scenarios/stress/keep_six_months.yaml | grep -qF -- '- {id: keep_six_months, line: resident, indicator: months_covered, below: 6, action: contribution, change: 0.05, max_times: 10, lag: 1}' ||
+    fail "scenarios/stress/keep_six_months.yaml: rule not listed by check"
 echo "health.sh: ok"
