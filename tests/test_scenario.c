@@ -627,6 +627,14 @@ static int scenario_same(const poolsim_scenario *a, const poolsim_scenario *b, c
         sc_bracket y = {b->sharing.up_to[i], b->sharing.reserve[i]};
         same &= rows_same(SC_T_BRACKET, &x, &y, 0, file, "sharing.brackets.");
     }
+    same &= rows_same(SC_T_HEALTH, a, b, 0, file, "health.");
+    SAME(a->nrules == b->nrules, "the number of management rules");
+    for (int i = 0; same && i < a->nrules; i++) {
+        SAME(a->rules[i].line == b->rules[i].line, "management.line");
+        sc_rule x = {a->rules[i], NULL}, y = {b->rules[i], NULL};
+        x.line_id = y.line_id = (char *)(uintptr_t) "";
+        same &= rows_same(SC_T_RULE, &x, &y, 0, file, "management.");
+    }
     SAME(a->nlines == b->nlines && a->nclasses == b->nclasses && a->ncounties == b->ncounties,
          "the number of lines, classes or counties");
     if (!same) return 0;

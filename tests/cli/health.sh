@@ -11,7 +11,7 @@ fail() { echo "health.sh: $*"; exit 1; }
 out=$("$P" check tests/data/manage_det.yaml) || fail "check manage_det.yaml"
 echo "$out" | grep -q '^health:$' || fail "check: no health section"
 echo "$out" | grep -q '^  warn_months: 2.5$' || fail "check: warn_months is not 2.5"
-echo "$out" | grep -qF -- '- {id: raise, line: res, indicator: surplus_rate, below: 0, action: contribution, change: 0.1, max_times: 2, lag: 2}' ||
+echo "$out" | grep -qF -- '- {id: raise, line: res, indicator: surplus_rate, below: 0, action: contribution, change: 0.1, max_times: 2, lag: 2, from_year: 1000}' ||
     fail "check does not list rule raise"
 echo "$out" | grep -qF -- '- {id: cut, line: res, indicator: months_covered, below: 2.5, action: benefits, change: -0.05, max_times: 1, lag: 1, from_year: 2027}' ||
     fail "check does not list rule cut with its defaults"
@@ -107,6 +107,6 @@ out=$("$P" run scenarios/zhuzhou.yaml -n 100 -o "$tmp/t.h5" 2>/dev/null) || fail
 echo "$out" | grep -q '^    2030 年可支付月数  p05 ' || fail "zh summary: no months covered"
 echo "$out" | grep -q '^    2030 年可支付月数低于 6 个月的概率  ' || fail "zh summary: no P(months < 6)"
 # the stress library's management file loads and lists its rule
-"$P" check scenarios/stress/keep_six_months.yaml | grep -qF -- '- {id: keep_six_months, line: resident, indicator: months_covered, below: 6, action: contribution, change: 0.05, max_times: 10, lag: 1}' ||
+"$P" check scenarios/stress/keep_six_months.yaml | grep -qF -- '- {id: keep_six_months, line: resident, indicator: months_covered, below: 6, action: contribution, change: 0.05, max_times: 10, lag: 1, from_year: 1000}' ||
     fail "scenarios/stress/keep_six_months.yaml: rule not listed by check"
 echo "health.sh: ok"
