@@ -158,6 +158,7 @@ typedef struct {
  * benefits multiplier on claims (not the per-capita premium). */
 static void hand_projection(const poolsim_scenario *s, const hand_rule *ru, int nr, hand_path *h)
 {
+    int unified = 0;
     const double nres1[2] = {1000, 2000}, nw[2] = {200, 100}, wage[2] = {50000, 40000};
     const double ui[2] = {1.2, 0.9}, ci[2] = {1.1, 0.9};
     double R = 0, S[2] = {10000, 50000}, Fprev[2];
@@ -188,7 +189,15 @@ static void hand_projection(const poolsim_scenario *s, const hand_rule *ru, int 
         poolsim_rules_params p;
         poolsim_scenario_rules_params(s, 0, 2020 + t, &p);
         poolsim_rules_line lo;
-        CU_ASSERT_EQUAL(poolsim_rules_year(&p, 2, &R, S, cty, &lo), POOLSIM_OK);
+        if (p.pooling_mode == POOLSIM_POOLING_UNIFIED) {
+            /* one city fund B (kept in R), the balances moved up once */
+            if (!unified) R = poolsim_rules_move_up(2, &R, S);
+            unified = 1;
+            double wts[2];
+            CU_ASSERT_EQUAL(poolsim_rules_unified_year(&p, 2, &R, cty, wts, &lo), POOLSIM_OK);
+        } else {
+            CU_ASSERT_EQUAL(poolsim_rules_year(&p, 2, &R, S, cty, &lo), POOLSIM_OK);
+        }
         double F = cty[0].financing + cty[1].financing;
         double E = cty[0].expenditure + cty[1].expenditure;
         h->R[t - 1] = R;
@@ -244,6 +253,51 @@ static poolsim_results *run_det(const poolsim_scenario *s)
 /* Rules fire in known years with their lags; max_times stops `raise`;
  * from_year holds `cut` back; the engine's balances follow the closed
  * form with the multipliers. */
+/* The engine's outputs against the closed form h (1e-12 relative). */
+static void check_engine(const poolsim_scenario *s, const hand_path *h)
+{
+    poolsim_results *r = run_det(s);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    for (int t = 0; t < 8; t++) {
+        size_t lt = POOLSIM_LT(r, 0, t);
+        CU_ASSERT(close_rel(r->reserve_balance.mean[lt], h->R[t], 1e-12));
+        CU_ASSERT(close_rel(r->financing_total.mean[lt], h->Ftot[t], 1e-12));
+        CU_ASSERT(close_rel(r->expenditure_total.mean[lt], h->Etot[t], 1e-12));
+        CU_ASSERT(close_rel(r->pooled_balance.mean[lt], h->PB[t], 1e-12));
+        CU_ASSERT(close_rel(r->months_covered.mean[lt], h->months[t], 1e-12));
+        CU_ASSERT(close_rel(r->surplus_rate.mean[lt], h->surplus[t], 1e-12));
+        CU_ASSERT(close_rel(r->contribution_factor.mean[lt], h->mC[t], 1e-12));
+        CU_ASSERT(close_rel(r->benefit_factor.mean[lt], h->mB[t], 1e-12));
+        for (int k = 0; k < 3; k++) {
+            int n = 0;
+            for (int j = 0; j < h->nfired[k]; j++) n += h->fired_year[k][j] <= 2021 + t;
+            CU_ASSERT_EQUAL(r->times_mean[(size_t)k * 8 + (size_t)t], (double)n);
+        }
+    }
+    poolsim_results_free(r);
+}
+
+/* Both actions under the unified design (MODEL.md section 10): the same
+ * rules on B, the one city fund; and under a transition in 2024. */
+static void test_engine_rules_unified(void)
+{
+    static const char *const uni[] = {"pooling.mode=unified"};
+    static const char *const tr[] = {"pooling.mode={2021: county_accounts, 2024: unified}"};
+    const char *const *sets[2] = {uni, tr};
+    for (int k = 0; k < 2; k++) {
+        poolsim_scenario *s = load_with("tests/data/manage_det.yaml", 1, sets[k]);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+        hand_path h;
+        hand_projection(s, det_rules, 3, &h);
+        /* both actions take effect on this path */
+        int c = 0, b = 0;
+        for (int t = 0; t < 8; t++) c |= h.mC[t] != 1, b |= h.mB[t] != 1;
+        CU_ASSERT(c && b);
+        check_engine(s, &h);
+        poolsim_scenario_free(s);
+    }
+}
+
 static void test_engine_rules(void)
 {
     poolsim_scenario *s = load_with("tests/data/manage_det.yaml", 0, NULL);
@@ -251,6 +305,7 @@ static void test_engine_rules(void)
     CU_ASSERT_EQUAL_FATAL(s->nrules, 3);
     hand_path h;
     hand_projection(s, det_rules, 3, &h);
+    check_engine(s, &h);
     /* the years stated in the data file */
     CU_ASSERT_EQUAL(h.nfired[0], 2);
     CU_ASSERT_EQUAL(h.fired_year[0][0], 2025);
@@ -353,5 +408,6 @@ void poolsim_test_manage(void)
     CU_add_test(s, "from_year and the horizon", test_from_year_and_horizon);
     CU_add_test(s, "never fires", test_never_fires);
     CU_add_test(s, "engine with rules, closed form", test_engine_rules);
+    CU_add_test(s, "engine with rules, unified pooling", test_engine_rules_unified);
     CU_add_test(s, "rules that never fire change nothing", test_engine_never_fires);
 }
