@@ -213,8 +213,11 @@ static void test_saved_paths(void)
     sp.shortfall = malloc(nlcpt * sizeof(double));
     sp.balance = malloc(nlcpt * sizeof(double));
     sp.city_burden = malloc(nlpt * sizeof(double));
+    sp.months_covered = malloc(nlpt * sizeof(double));
+    sp.financing_total = malloc(nlpt * sizeof(double));
     CU_ASSERT_FATAL(sp.first_exhaustion && sp.reserve_balance && sp.reserve_ratio &&
-                    sp.county_burden && sp.shortfall && sp.balance && sp.city_burden);
+                    sp.county_burden && sp.shortfall && sp.balance && sp.city_burden &&
+                    sp.months_covered && sp.financing_total);
     for (size_t i = 0; i < nlp; i++) sp.first_exhaustion[i] = (int)(i % (size_t)(T + 1));
     for (size_t i = 0; i < nlpt; i++) sp.reserve_balance[i] = 1e6 + (double)i / 3;
     for (size_t i = 0; i < nlpt; i++) sp.reserve_ratio[i] = (double)i / (double)nlpt;
@@ -222,6 +225,8 @@ static void test_saved_paths(void)
     for (size_t i = 0; i < nlcpt; i++) sp.shortfall[i] = (double)i / 7;
     for (size_t i = 0; i < nlcpt; i++) sp.balance[i] = -(double)i;
     for (size_t i = 0; i < nlpt; i++) sp.city_burden[i] = (double)i * 2.25;
+    for (size_t i = 0; i < nlpt; i++) sp.months_covered[i] = (double)i / 11;
+    for (size_t i = 0; i < nlpt; i++) sp.financing_total[i] = 2e9 + (double)i;
     char dir[512], path[600];
     testutil_scratch_dir(dir, sizeof dir, "h5test");
     snprintf(path, sizeof path, "%s/paths.h5", dir);
@@ -232,12 +237,13 @@ static void test_saved_paths(void)
     double *buf = malloc(nlcpt * sizeof(double));
     int *ib = malloc(nlp * sizeof(int));
     CU_ASSERT_FATAL(buf && ib);
-    const char *names[] = {"reserve_balance", "reserve_ratio", "county_burden", "shortfall",
-                           "balance",         "city_burden"};
-    const double *src[] = {sp.reserve_balance, sp.reserve_ratio, sp.county_burden, sp.shortfall,
-                           sp.balance,         sp.city_burden};
-    const size_t cnt[] = {nlpt, nlpt, nlcpt, nlcpt, nlcpt, nlpt};
-    for (int k = 0; k < 6; k++) {
+    const char *names[] = {"reserve_balance", "reserve_ratio", "county_burden",  "shortfall",
+                           "balance",         "city_burden",   "months_covered", "financing_total"};
+    const double *src[] = {sp.reserve_balance, sp.reserve_ratio, sp.county_burden,
+                           sp.shortfall,       sp.balance,       sp.city_burden,
+                           sp.months_covered,  sp.financing_total};
+    const size_t cnt[] = {nlpt, nlpt, nlcpt, nlcpt, nlcpt, nlpt, nlpt, nlpt};
+    for (int k = 0; k < 8; k++) {
         char p[64];
         snprintf(p, sizeof p, "/paths/%s", names[k]);
         hid_t d = H5Dopen2(f, p, H5P_DEFAULT);
@@ -287,6 +293,8 @@ static void test_saved_paths(void)
     free(sp.shortfall);
     free(sp.balance);
     free(sp.city_burden);
+    free(sp.months_covered);
+    free(sp.financing_total);
     poolsim_results_free(r);
     testutil_rm_tree(dir);
 }
@@ -418,8 +426,7 @@ static void test_reader_refuses(void)
     hid_t h = H5Fopen(p, H5F_ACC_RDWR, H5P_DEFAULT);
     CU_ASSERT(H5Ldelete(h, "/lines/resident/counties/lusong/levy/se", H5P_DEFAULT) >= 0);
     H5Fclose(h);
-    expect_refused(dir, p, POOLSIM_EIO,
-                   "/lines/resident/counties/lusong/levy/se: missing dataset");
+    expect_refused(dir, p, POOLSIM_EIO, "/lines/resident/counties/lusong/levy/se: missing dataset");
     /* a dataset of the wrong shape */
     snprintf(p, sizeof p, "%s/shape.h5", dir);
     CU_ASSERT_FATAL(poolsim_h5out_write(r, NULL, p) == POOLSIM_OK);
@@ -488,6 +495,7 @@ static int child_write(void *arg)
         sp.reserve_ratio = malloc(n * sizeof(double));
         sp.county_burden = sp.shortfall = sp.balance = malloc(n * sizeof(double));
         sp.city_burden = sp.reserve_ratio; /* [L][P][T], the same size as the first ones */
+        sp.months_covered = sp.financing_total = sp.reserve_ratio;
         if (!sp.first_exhaustion || !sp.reserve_balance || !sp.reserve_ratio || !sp.balance)
             return 96;
         unsigned long long x = 88172645463325252ULL; /* xorshift64: incompressible */
