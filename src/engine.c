@@ -226,7 +226,7 @@ int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
             rec[lay->government_burden_total + (size_t)l] += gov;
             if (lo.exhausted && rec[lay->first_exh + (size_t)l] == 0)
                 rec[lay->first_exh + (size_t)l] = t + 1;
-            /* fund health (MODEL.md section 11) and management rules (12) */
+            /* fund health and management rules (MODEL.md section 12) */
             double pb = lo.reserve_end;
             for (int c = 0; c < C; c++) pb += cty[c].balance_end;
             poolsim_health h;

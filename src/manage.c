@@ -1,5 +1,5 @@
-/* poolsim: fund-health indicators and management rules (MODEL.md sections
- * 11 and 12). */
+/* poolsim: fund-health indicators and management rules (MODEL.md section
+ * 12). */
 #include "poolsim/manage.h"
 
 #include <math.h>

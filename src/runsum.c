@@ -38,7 +38,7 @@ void poolsim_runsum_print(const poolsim_results *r, int lang, FILE *f)
         size_t last = POOLSIM_LT(r, l, T - 1);
         SAY("\n  line %s (%s)\n", "\n  基金 %s（%s）\n", r->line_ids[l], r->line_names[l]);
         if (r->present[POOLSIM_ROW_months_covered]) {
-            /* fund health first (MODEL.md section 11) */
+            /* fund health first (MODEL.md section 12) */
             const double *q = &r->months_covered.q[last * POOLSIM_NQ];
             SAY("    months of payment covered %d  p05 %.1f, median %.1f\n",
                 "    %d 年可支付月数  p05 %.1f，中位数 %.1f\n", r->years[T - 1], q[1], q[3]);

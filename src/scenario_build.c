@@ -30,7 +30,7 @@ static const sc_range ranges[] = {
     [R_GE0] = {0, INFINITY, 0, 0, ">= 0"},          [R_GT0] = {0, INFINITY, 1, 0, "> 0"},
     [R_GTM1] = {-1, INFINITY, 1, 0, "> -1"},        [R_PM1] = {-1, 1, 0, 0, "in -1..1"},
     [R_HORIZON] = {1, 1000, 0, 0, "in 1..1000"},    [R_YEAR] = {1000, 9999, 0, 0, "in 1000..9999"},
-    [R_PATHS] = {1, 1e9, 0, 0, "in 1..1000000000"},  [R_GE1] = {1, 1e9, 0, 0, "in 1..1000000000"},
+    [R_PATHS] = {1, 1e9, 0, 0, "in 1..1000000000"}, [R_GE1] = {1, 1e9, 0, 0, "in 1..1000000000"},
 };
 
 #define NROWS(t) (sizeof(t) / sizeof((t)[0]))
@@ -1589,7 +1589,8 @@ static void build_management(bctx *b, const sc_node *root)
     size_t old = push(b, "management");
     for (size_t i = 0; i < l->n && !b->c->nomem; i++) {
         size_t o2;
-        const sc_node *it = map_item(b, l, i, "id, line, indicator, below, action, change, ...", &o2);
+        const sc_node *it =
+            map_item(b, l, i, "id, line, indicator, below, action, change, ...", &o2);
         if (!it) continue;
         sc_rule t;
         memset(&t, 0, sizeof t);

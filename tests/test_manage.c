@@ -328,7 +328,7 @@ static void test_engine_rules(void)
         double e = r->expenditure.mean[POOLSIM_LCT(r, 0, 0, t)] +
                    r->expenditure.mean[POOLSIM_LCT(r, 0, 1, t)];
         CU_ASSERT(close_rel(e, h.Etot[t], 1e-12));
-        /* the indicators (MODEL.md section 11) and the rules' outputs */
+        /* the indicators (MODEL.md section 12) and the rules' outputs */
         CU_ASSERT(close_rel(r->pooled_balance.mean[lt], h.PB[t], 1e-12));
         CU_ASSERT(close_rel(r->pooled_balance.q[lt * POOLSIM_NQ + 1], h.PB[t], 1e-12));
         CU_ASSERT(close_rel(r->months_covered.mean[lt], h.months[t], 1e-12));

@@ -1,5 +1,5 @@
-/* poolsim: fund-health indicators and management rules (MODEL.md sections
- * 11 and 12).
+/* poolsim: fund-health indicators and management rules (MODEL.md section
+ * 12).
  *
  * Pure functions on plain structs: no randomness, no I/O, no allocation.
  *
@@ -34,7 +34,7 @@ typedef struct {
     int from_year; /* first calendar year of a decision; 0: no limit */
 } poolsim_mgmt_rule;
 
-/* The fund-health indicators of one line and year (section 11). */
+/* The fund-health indicators of one line and year (MODEL.md section 12). */
 typedef struct {
     double pooled_balance; /* PB = R + sum S (county accounts) or B (unified) */
     double months_covered; /* 12 PB / sum E */

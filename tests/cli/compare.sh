@@ -34,13 +34,14 @@ $3 == "county_burden_total_mean" { n3++; if (!($2 == "a" && $5 == 100000 && $6 =
 END { if (bad != "" || n1 != 5 || n2 != 5 || n3 != 1) { print "rows:" bad, n1, n2, n3; exit 1 } }' "$tmp/c.csv" ||
     { say "CSV values differ from the hand computation"; cat "$tmp/c.csv"; }
 # read as CSV (RFC 4180, the same field writer as the sweep CSV, whose
-# quoting tests/cli/sweep.sh and the sweep suite check): 17 records of 13
+# quoting tests/cli/sweep.sh and the sweep suite check): 28 records of 13
 # fields (5 + 5 + 1 as above; the mean and p95 rows of city_burden_total,
-# government_burden_total and the county's burden_total)
+# government_burden_total and the county's burden_total; low months and
+# months covered per year and the financing total) and the header
 python3 - "$tmp/c.csv" <<'EOF' || say "CSV records"
 import csv, sys
 rows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8")))
-sys.exit(0 if len(rows) == 18 and all(len(r) == 13 for r in rows) else 1)
+sys.exit(0 if len(rows) == 29 and all(len(r) == 13 for r in rows) else 1)
 EOF
 grep -q '"exhaustion_prob"' "$tmp/c.json" || say "JSON lacks exhaustion_prob"
 grep -q 'P(exhausted by 2025)' "$tmp/stdout" || { say "no table"; cat "$tmp/stdout"; }
