@@ -644,6 +644,8 @@ static void write_health(FILE *f, const poolsim_results *r, int lang)
             size_t i = POOLSIM_LC(r, l, cc);
             mx = fmax(mx, fmax(r->county_burden_total.p95[i], r->county_burden_total.mean[i]));
         }
+    for (int l = 0; l < r->L && r->present[POOLSIM_ROW_government_burden_total]; l++)
+        mx = fmax(mx, r->government_burden_total.p95[l]);
     poolsim_unit u = poolsim_plot_unit(mx, lang);
     fprintf(f, "<h3>%s</h3>\n<table class=\"health\">\n<tr><th>%s</th>",
             TXT("Fund health and who pays", "基金运行状况与负担承担"), TXT("Fund line", "基金"));
@@ -657,6 +659,15 @@ static void write_health(FILE *f, const poolsim_results *r, int lang)
                 r->years[T - 1], r->warn_months[0], r->years[T - 1]);
     fprintf(f, TXT("<th>P(reserve exhausted by %d)</th>", "<th>截至 %d 年储备金耗尽的概率</th>"),
             r->years[T - 1]);
+    int gov = r->present[POOLSIM_ROW_government_burden_total] &&
+              r->present[POOLSIM_ROW_city_burden_total];
+    if (gov)
+        fprintf(f,
+                TXT("<th>City and county governments, %d–%d: expected / 95th percentile (%s)</th>"
+                    "<th>of which the city: expected / 95th percentile (%s)</th>",
+                    "<th>%d–%d 年市县两级政府负担：期望 / 95%% 分位数（%s）</th>"
+                    "<th>其中市级：期望 / 95%% 分位数（%s）</th>"),
+                r->years[0], r->years[T - 1], u.name, u.name);
     fprintf(f,
             TXT("<th>County governments, %d–%d: expected total (%s)</th>"
                 "<th>Highest county, 95th percentile (%s)</th></tr>\n",
@@ -686,6 +697,14 @@ static void write_health(FILE *f, const poolsim_results *r, int lang)
             all += r->county_burden_total.mean[i];
             if (r->county_burden_total.p95[i] > worst)
                 worst = r->county_burden_total.p95[i], wc = cc;
+        }
+        if (gov) {
+            fprintf(f, "<td class=\"n\">%s / <b>%s</b></td>",
+                    money(r->government_burden_total.mean[l], u, a, sizeof a),
+                    money(r->government_burden_total.p95[l], u, b, sizeof b));
+            fprintf(f, "<td class=\"n\">%s / %s</td>",
+                    money(r->city_burden_total.mean[l], u, a, sizeof a),
+                    money(r->city_burden_total.p95[l], u, b, sizeof b));
         }
         fprintf(f, "<td class=\"n\">%s</td><td>", money(all, u, a, sizeof a));
         if (wc >= 0) {

@@ -70,11 +70,22 @@ void poolsim_runsum_print(const poolsim_results *r, int lang, FILE *f)
             if (r->county_burden_total.p95[i] > worst)
                 worst = r->county_burden_total.p95[i], wc = c;
         }
-        poolsim_unit u = poolsim_plot_unit(fmax(all, worst), lang);
+        int gov = r->present[POOLSIM_ROW_government_burden_total];
+        double gp95 = gov ? r->government_burden_total.p95[l] : 0;
+        poolsim_unit u = poolsim_plot_unit(fmax(fmax(all, worst), gp95), lang);
         SAY("    county governments pay over %d-%d: %.2f %s expected; highest p95 %s %.2f %s\n",
             "    %d-%d 年县级政府合计负担：期望 %.2f %s；p95 最高 %s %.2f %s\n", r->years[0],
             r->years[T - 1], all / u.div, u.name, wc >= 0 ? r->county_names[wc] : "-",
             fmax(worst, 0.0) / u.div, u.name);
+        if (gov && r->present[POOLSIM_ROW_city_burden_total]) {
+            /* who pays, all governments (MODEL.md section 11) */
+            SAY("    city government: %.2f %s expected, p95 %.2f %s; city and counties together: "
+                "%.2f %s expected, p95 %.2f %s\n",
+                "    市级政府负担：期望 %.2f %s，p95 %.2f %s；市县两级政府合计：期望 %.2f %s，p95 "
+                "%.2f %s\n",
+                r->city_burden_total.mean[l] / u.div, u.name, r->city_burden_total.p95[l] / u.div,
+                u.name, r->government_burden_total.mean[l] / u.div, u.name, gp95 / u.div, u.name);
+        }
         int first5 = 0;
         for (int t = 0; t < T && !first5; t++)
             if (r->exhaustion_prob[POOLSIM_LT(r, l, t)] > 0.05) first5 = r->years[t];

@@ -69,6 +69,8 @@ grep -q "预期支出与筹资之比从 2021 年的 0.90 升至 2030 年的 1.08
 h=$(grep -n 'Fund health and who pays' "$tmp/z.html" | head -1 | cut -d: -f1)
 k=$(grep -n 'class="findings"' "$tmp/z.html" | head -1 | cut -d: -f1)
 [ -n "$h" ] && [ -n "$k" ] && [ "$h" -lt "$k" ] || fail "report: fund health does not come first"
+grep -q '<th>City and county governments, 2021–2030: expected / 95th percentile' "$tmp/z.html" ||
+    fail "report: who pays has no city and county governments column"
 grep -q 'bracket: the whole shortfall is shared at the rate of the bracket holding its size' "$tmp/z.html" ||
     fail "report: default sharing mode not named"
 grep -q 'above 50% of the county'"'"'s financing the county government pays <b>100%</b>, the reserve 0%' "$tmp/z.html" ||
@@ -103,6 +105,8 @@ echo "$first" | grep -q '^    months of payment covered 2030  p05 [0-9.]*, media
     fail "summary: the resident line does not start with months covered: $first"
 echo "$out" | grep -q '^    P(months covered < 6 in 2030)  0\.[0-9]*  \[' || fail "summary: no P(months < 6)"
 echo "$out" | grep -q '^    county governments pay over 2021-2030: ' || fail "summary: no county governments' burden"
+echo "$out" | grep -q '^    city government: .* expected, p95 .*; city and counties together: .* expected, p95 ' ||
+    fail "summary: no city and government burden"
 out=$("$P" run scenarios/zhuzhou.yaml -n 100 -o "$tmp/t.h5" 2>/dev/null) || fail "run with summary (zh)"
 echo "$out" | grep -q '^    2030 年可支付月数  p05 ' || fail "zh summary: no months covered"
 echo "$out" | grep -q '^    2030 年可支付月数低于 6 个月的概率  ' || fail "zh summary: no P(months < 6)"
