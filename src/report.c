@@ -754,14 +754,6 @@ static void fmt_uncovered(double v, int lz, char *buf, size_t n)
                     : TXT("the county government (default)", "县级政府（默认）"));
 }
 
-static void fmt_pooling(double v, int lz, char *buf, size_t n)
-{
-    snprintf(buf, n, "%s",
-             v != 0 ? TXT("unified: one city fund (统收统支)", "统收统支（unified）")
-                    : TXT("county accounts with a city risk reserve (default)",
-                          "县级核算 + 市级风险储备金（默认）"));
-}
-
 /* One reading of the table below for line l (k: the row). */
 static void put_reading(FILE *f, const poolsim_results *r, int k, int l, int lz)
 {
@@ -807,7 +799,28 @@ static void put_reading(FILE *f, const poolsim_results *r, int k, int l, int lz)
             if (t > 0) fprintf(f, lz ? "（%d 年起）" : " (from %d)", r->years[t]);
         }
         break;
-    case 4: put_series(f, r, r->pooling_mode, l, lz, fmt_pooling); break;
+    case 4:
+        for (int t = 0; t < T; t++) {
+            size_t i = POOLSIM_LT(r, l, t);
+            int uni = r->pooling_mode[i] != 0;
+            if (t > 0 && r->pooling_mode[i] == r->pooling_mode[i - 1] &&
+                (!uni || r->gap_city_share[i] == r->gap_city_share[i - 1]))
+                continue;
+            if (t > 0) fputs(lz ? "；" : "; ", f);
+            if (uni)
+                fprintf(
+                    f,
+                    TXT("unified: one city fund (统收统支); the city government pays "
+                        "<b>%g%%</b> of a gap, the counties the rest",
+                        "统收统支（unified）：基金缺口由市级政府承担 <b>%g%%</b>，其余由各县承担"),
+                    100 * r->gap_city_share[i]);
+            else
+                fputs(TXT("county accounts with a city risk reserve (default)",
+                          "县级核算 + 市级风险储备金（默认）"),
+                      f);
+            if (t > 0) fprintf(f, lz ? "（%d 年起）" : " (from %d)", r->years[t]);
+        }
+        break;
     case 5: {
         size_t l0 = POOLSIM_LT(r, l, 0), lT = POOLSIM_LT(r, l, T - 1);
         double f0 = r->financing_total.mean[l0], fT = r->financing_total.mean[lT];

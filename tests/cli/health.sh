@@ -94,6 +94,11 @@ grep -q 'top_up: the levy only tops the reserve up to 40% of the year'"'"'s fina
 grep -q '<td>8 months</td>' "$tmp/s.html" || fail "report: --set health.warn_months=8 not shown"
 grep -q 'P(fewer than 8 months), 2032' "$tmp/s.html" || fail "report: low-months column not at 8 months, 2032"
 grep -q '2021–2032 (12 years)' "$tmp/s.html" || fail "report: --set horizon_years=12 not shown"
+"$P" run scenarios/zhuzhou.yaml -n 100 -q -o "$tmp/u.h5" --set 'pooling.mode={2021: county_accounts, 2025: unified}' \
+    --set pooling.city_share=0.6 --set lang=en || fail "run with a transition"
+"$P" report "$tmp/u.h5" -o "$tmp/u.html" > /dev/null || fail "report with a transition"
+grep -q 'county accounts with a city risk reserve (default); unified: one city fund (统收统支); the city government pays <b>60%</b> of a gap, the counties the rest (from 2025)' "$tmp/u.html" ||
+    fail "report: the pooling transition and city_share not shown"
 "$P" report "$tmp/s.h5" -o "$tmp/sz.html" --lang zh > /dev/null || fail "report zh"
 grep -q '影响结果的关键假设' "$tmp/sz.html" || fail "zh report: no readings table"
 grep -q '县级政府承担 <b>75%</b>，储备金承担 25%' "$tmp/sz.html" || fail "zh report: share above 50%"
@@ -110,6 +115,17 @@ echo "$out" | grep -q '^    city government: .* expected, p95 .*; city and count
 out=$("$P" run scenarios/zhuzhou.yaml -n 100 -o "$tmp/t.h5" 2>/dev/null) || fail "run with summary (zh)"
 echo "$out" | grep -q '^    2030 年可支付月数  p05 ' || fail "zh summary: no months covered"
 echo "$out" | grep -q '^    2030 年可支付月数低于 6 个月的概率  ' || fail "zh summary: no P(months < 6)"
+# a rule's threshold as a sweep lever: below -1 (raise never fires) and 0
+# (fires in 2025 and 2026); the higher contributions lower county a's burden
+"$P" sweep tests/data/manage_det.yaml --set management.raise.below=-1,0 -n 3 -q \
+    -o "$tmp/sw.h5" --csv "$tmp/sw.csv" || fail "sweep over management.raise.below"
+python3 - "$tmp/sw.csv" <<'PY' || fail "sweep over management.raise.below: $(cat "$tmp/sw.csv")"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert [r["management.raise.below"] for r in rows] == ["-1", "0"], rows
+assert float(rows[1]["res.a.burden_total_diff"]) < 0, rows[1]
+PY
+
 # the stress library's management file loads and lists its rule
 "$P" check scenarios/stress/keep_six_months.yaml | grep -qF -- '- {id: keep_six_months, line: resident, indicator: months_covered, below: 6, action: contribution, change: 0.05, max_times: 10, lag: 1, from_year: 1000}' ||
     fail "scenarios/stress/keep_six_months.yaml: rule not listed by check"
