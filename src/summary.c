@@ -693,6 +693,21 @@ void poolsim_summary_print(const poolsim_results *r, int lang, FILE *f)
         static const char *const hzh[5] = {"年份", "截至当年耗尽概率", "95% 置信区间",
                                            "储备金比率中位数", "5% 分位数"};
         for (int k = 0; k < 5; k++) snprintf(cells[k], 64, "%s", zh ? hzh[k] : hen[k]);
+        /* 统收统支 (MODEL.md section 11): the ratio is the pooled fund's */
+        int uy = 0;
+        for (int t = 0; t < T; t++) {
+            size_t i = POOLSIM_LT(r, l, t);
+            if (r->pooling_mode[i] == 1 && !uy) uy = r->years[t];
+        }
+        if (uy)
+            snprintf(cells[3], 64, "%s", zh ? "储备金/统筹基金结余比率中位数" : "fund ratio p50");
+        if (uy && zh)
+            fprintf(f, "  %d 年起统收统支：比率为统筹基金累计结余 / 当年筹资\n", uy);
+        else if (uy)
+            fprintf(f,
+                    "  统收统支 from %d: the ratio is the pooled fund balance / the year's "
+                    "financing\n",
+                    uy);
         for (int t = 0; t < T; t++) {
             size_t i = POOLSIM_LT(r, l, t);
             char(*c)[64] = cells + (size_t)(t + 1) * 5;
@@ -734,6 +749,20 @@ void poolsim_summary_print(const poolsim_results *r, int lang, FILE *f)
             poolsim_plot_group(r->county_burden_total.cvar95[j] / u.div, dec, cl[4], 64);
         }
         print_grid(f, 5, r->C + 1, cells, left5, "  ");
+        /* who pays: the city and all governments over the horizon */
+        const poolsim_tailsum *who[2] = {&r->city_burden_total, &r->government_burden_total};
+        static const char *const wen[2] = {"city government", "all governments"};
+        static const char *const wzh[2] = {"市级财政", "各级政府合计"};
+        fputc('\n', f);
+        for (int k = 0; k < 2; k++) {
+            char m[48], p95[48];
+            poolsim_plot_group(who[k]->mean[l] / u.div, dec, m, sizeof m);
+            poolsim_plot_group(who[k]->p95[l] / u.div, dec, p95, sizeof p95);
+            if (zh)
+                fprintf(f, "  %s：期望值 %s，95%% 分位数 %s\n", wzh[k], m, p95);
+            else
+                fprintf(f, "  %s: mean %s, p95 %s\n", wen[k], m, p95);
+        }
     }
     free(cells);
 }

@@ -167,5 +167,11 @@ PY
     --target 'government_burden_total_p95[fund] <= 3000' >"$tmp/out" 2>&1
 [ $? -eq 2 ] && grep -q 'gives 3251.55' "$tmp/out" ||
     { say "solve on government_burden_total_p95"; cat "$tmp/out"; }
+# summary's terminal tables: the fund ratio and who pays
+"$POOLSIM" summary "$tmp/rt.h5" --lang en >"$tmp/sum.txt" 2>&1 || say "summary (terminal) failed"
+for w in '统收统支 from 2024: the ratio is the pooled fund balance' 'city government: mean' \
+    'all governments: mean'; do
+    grep -q "$w" "$tmp/sum.txt" || { say "summary lacks: $w"; cat "$tmp/sum.txt"; }
+done
 [ $fail -eq 0 ] && echo "pooling.sh: ok"
 exit $fail
