@@ -30,6 +30,7 @@ static void solve_usage(FILE *f)
           "                       county_burden_total_p95[LINE,COUNTY] <= X   (or >=)\n"
           "                       city_burden_total_p95[LINE] <= X\n"
           "                       government_burden_total_p95[LINE] <= X\n"
+          "                       low_months_prob[LINE,YEAR] <= X\n"
           "  --tol X              stop when the bracket is narrower than X\n"
           "                       (default: 0.001 (HI - LO))\n"
           "  --max-evals N        at most N runs, both ends included (default 30)\n"

@@ -31,15 +31,15 @@
 
 /* ---- target grammar ------------------------------------------------------------- */
 
-#define NMETRICS 5
+#define NMETRICS 6
 static const char *const metric_names[NMETRICS] = {
-    "exhaustion_prob", "county_burden_p95", "county_burden_total_p95", "city_burden_total_p95",
-    "government_burden_total_p95"};
-static const int metric_args[NMETRICS] = {2, 3, 2, 1, 1};
+    "exhaustion_prob",       "county_burden_p95",           "county_burden_total_p95",
+    "city_burden_total_p95", "government_burden_total_p95", "low_months_prob"};
+static const int metric_args[NMETRICS] = {2, 3, 2, 1, 1, 2};
 static const char *const metric_forms[NMETRICS] = {
-    "exhaustion_prob[LINE,YEAR]", "county_burden_p95[LINE,COUNTY,YEAR]",
+    "exhaustion_prob[LINE,YEAR]",           "county_burden_p95[LINE,COUNTY,YEAR]",
     "county_burden_total_p95[LINE,COUNTY]", "city_burden_total_p95[LINE]",
-    "government_burden_total_p95[LINE]"};
+    "government_burden_total_p95[LINE]",    "low_months_prob[LINE,YEAR]"};
 
 static void skip_ws(const char **p)
 {
@@ -64,9 +64,9 @@ static int ident(const char **p, char *buf, size_t n)
     do {                                                                                           \
         fprintf(stderr, "poolsim: --target '%s': ", text);                                         \
         fprintf(stderr, __VA_ARGS__);                                                              \
-        fprintf(stderr, " (expected %s, %s, %s, %s or %s, then <= or >= and a number)\n",          \
+        fprintf(stderr, " (expected %s, %s, %s, %s, %s or %s, then <= or >= and a number)\n",      \
                 metric_forms[0], metric_forms[1], metric_forms[2], metric_forms[3],                \
-                metric_forms[4]);                                                                  \
+                metric_forms[4], metric_forms[5]);                                                 \
         return POOLSIM_EINPUT;                                                                     \
     } while (0)
 
@@ -88,8 +88,9 @@ int poolsim_solve_target_parse(const char *text, poolsim_target *out)
     p++;
     for (int a = 0; a < metric_args[m]; a++) {
         skip_ws(&p);
-        int is_year = (m == POOLSIM_TARGET_EXHAUSTION && a == 1) ||
-                      (m == POOLSIM_TARGET_BURDEN_P95 && a == 2);
+        int is_year =
+            ((m == POOLSIM_TARGET_EXHAUSTION || m == POOLSIM_TARGET_LOW_MONTHS) && a == 1) ||
+            (m == POOLSIM_TARGET_BURDEN_P95 && a == 2);
         if (is_year) {
             if (!isdigit((unsigned char)*p))
                 TARGET_FAIL("a calendar year expected at column %d", (int)(p - text) + 1);
@@ -141,14 +142,15 @@ int poolsim_solve_target_parse(const char *text, poolsim_target *out)
     if (errno || *end || !isfinite(out->bound)) TARGET_FAIL("'%s' is not a finite number", buf);
     skip_ws(&p);
     if (*p) TARGET_FAIL("unexpected '%s' at column %d", p, (int)(p - text) + 1);
-    if (m == POOLSIM_TARGET_EXHAUSTION && (out->bound < 0 || out->bound > 1))
+    if ((m == POOLSIM_TARGET_EXHAUSTION || m == POOLSIM_TARGET_LOW_MONTHS) &&
+        (out->bound < 0 || out->bound > 1))
         TARGET_FAIL("a probability bound must be in 0..1, not %s", buf);
     char b[40];
     poolsim_format_double(out->bound, b, sizeof b);
     const char *op = out->ge ? ">=" : "<=";
-    if (m == POOLSIM_TARGET_EXHAUSTION)
-        snprintf(out->text, sizeof out->text, "exhaustion_prob[%s,%d] %s %s", out->line, out->year,
-                 op, b);
+    if (m == POOLSIM_TARGET_EXHAUSTION || m == POOLSIM_TARGET_LOW_MONTHS)
+        snprintf(out->text, sizeof out->text, "%s[%s,%d] %s %s", metric_names[m], out->line,
+                 out->year, op, b);
     else if (m == POOLSIM_TARGET_BURDEN_P95)
         snprintf(out->text, sizeof out->text, "county_burden_p95[%s,%s,%d] %s %s", out->line,
                  out->county, out->year, op, b);
@@ -210,7 +212,8 @@ int poolsim_solve_metric(const poolsim_target *tg, const poolsim_sweep_eval *e, 
             return POOLSIM_EINPUT;
         }
     }
-    if (tg->metric == POOLSIM_TARGET_EXHAUSTION || tg->metric == POOLSIM_TARGET_BURDEN_P95) {
+    if (tg->metric == POOLSIM_TARGET_EXHAUSTION || tg->metric == POOLSIM_TARGET_BURDEN_P95 ||
+        tg->metric == POOLSIM_TARGET_LOW_MONTHS) {
         for (int i = 0; i < r->T; i++)
             if (r->years[i] == tg->year) t = i;
         if (t < 0)
@@ -222,6 +225,14 @@ int poolsim_solve_metric(const poolsim_target *tg, const poolsim_sweep_eval *e, 
         *value = r->exhaustion_prob[i];
         *lo = r->exhaustion_lo[i];
         *hi = r->exhaustion_hi[i];
+        return POOLSIM_OK;
+    }
+    if (tg->metric == POOLSIM_TARGET_LOW_MONTHS) {
+        /* fund health (MODEL.md section 12): P(months covered < warn_months) */
+        size_t i = POOLSIM_LT(r, l, t);
+        *value = r->low_months_prob[i];
+        *lo = r->low_months_lo[i];
+        *hi = r->low_months_hi[i];
         return POOLSIM_OK;
     }
     size_t P = (size_t)e->P;

@@ -49,6 +49,11 @@ static void test_target_parse(void)
     CU_ASSERT_EQUAL(t.metric, POOLSIM_TARGET_BURDEN_TOTAL_P95);
     CU_ASSERT_EQUAL(t.year, 0);
     CU_ASSERT_EQUAL(t.bound, 2.5e7);
+    CU_ASSERT_EQUAL(poolsim_solve_target_parse("low_months_prob[resident,2030]<=0.3", &t),
+                    POOLSIM_OK);
+    CU_ASSERT_EQUAL(t.metric, POOLSIM_TARGET_LOW_MONTHS);
+    CU_ASSERT_EQUAL(t.year, 2030);
+    CU_ASSERT_STRING_EQUAL(t.text, "low_months_prob[resident,2030] <= 0.3");
     const char *bad[] = {
         "",                                              /* nothing */
         "exhaustion[resident,2030] <= 0.05",             /* unknown metric */
@@ -67,6 +72,8 @@ static void test_target_parse(void)
         "county_burden_total_p95[resident,a,2030] <= 1", /* year not taken */
         "exhaustion_prob[1resident,2030] <= 0.05",       /* bad id */
         "exhaustion_prob[resident,2030] <= 0.05 and more",
+        "low_months_prob[resident] <= 0.3",      /* year missing */
+        "low_months_prob[resident,2030] <= 1.5", /* not a probability */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         CU_ASSERT_EQUAL(poolsim_solve_target_parse(bad[i], &t), POOLSIM_EINPUT);

@@ -195,7 +195,8 @@ enum poolsim_target_metric {
     POOLSIM_TARGET_BURDEN_P95 = 1,      /* county_burden_p95[LINE,COUNTY,YEAR] */
     POOLSIM_TARGET_BURDEN_TOTAL_P95 = 2, /* county_burden_total_p95[LINE,COUNTY] */
     POOLSIM_TARGET_CITY_TOTAL_P95 = 3,   /* city_burden_total_p95[LINE] */
-    POOLSIM_TARGET_GOV_TOTAL_P95 = 4     /* government_burden_total_p95[LINE] */
+    POOLSIM_TARGET_GOV_TOTAL_P95 = 4,    /* government_burden_total_p95[LINE] */
+    POOLSIM_TARGET_LOW_MONTHS = 5        /* low_months_prob[LINE,YEAR] */
 };
 
 /* A target "METRIC[ARGS] <= X" or ">= X". */
@@ -214,7 +215,7 @@ typedef struct {
 int poolsim_solve_target_parse(const char *text, poolsim_target *out /* OUT */);
 
 /* The target's metric in an evaluation, with its 95% interval: Wilson for
- * exhaustion_prob; for a p95 the distribution-free order-statistic
+ * exhaustion_prob and low_months_prob; for a p95 the distribution-free order-statistic
  * interval [x_(j), x_(k)], j, k = n q -+ z sqrt(n q (1 - q)) (rounded
  * outwards, clamped to 1..n). Yearly burden targets need e->saved.
  * POOLSIM_EINPUT (message) for an unknown line or county or a year outside

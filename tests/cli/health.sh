@@ -126,6 +126,22 @@ assert [r["management.raise.below"] for r in rows] == ["-1", "0"], rows
 assert float(rows[1]["res.a.burden_total_diff"]) < 0, rows[1]
 PY
 
+# solve a rule's threshold for a fund-health target: in manage_det.yaml the
+# 2028 fund is low (months < 2.5) unless raise fires in 2025, i.e. unless
+# below exceeds the 2025 surplus rate, -0.021647619772150965 by the closed
+# form of test_manage.c; the bisection must bracket that value
+out=$("$P" solve tests/data/manage_det.yaml --vary management.raise.below=-1:0 \
+    --target 'low_months_prob[res,2028] <= 0' -n 3 --tol 1e-6 -q 2>&1) || fail "solve: $out"
+echo "$out" | python3 -c '
+import re, sys
+t = sys.stdin.read()
+m = re.search(r"= (-?[0-9.e-]+) +\(target holds here; fails at (-?[0-9.e-]+)\)", t)
+assert m, t
+hold, fails = float(m.group(1)), float(m.group(2))
+s = -0.021647619772150965
+assert fails <= s < hold and hold - fails < 1e-5, (fails, s, hold)
+' || fail "solve over management.raise.below: $out"
+
 # the stress library's management file loads and lists its rule
 "$P" check scenarios/stress/keep_six_months.yaml | grep -qF -- '- {id: keep_six_months, line: resident, indicator: months_covered, below: 6, action: contribution, change: 0.05, max_times: 10, lag: 1, from_year: 1000}' ||
     fail "scenarios/stress/keep_six_months.yaml: rule not listed by check"
