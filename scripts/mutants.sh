@@ -85,6 +85,10 @@ mutants() {
 47 @@ src/summary.c @@ summary @@ k @@ summary CSV: quotes inside a field not doubled @@ s/        if (\*p == '"') \*o++ = '"';/        (void)0;/
 48 @@ src/scenario.c @@ scenario @@ k @@ resolved text: util_trend left out @@ s/if (variant \&\& kf \&\& !(kf \& variant)) continue;/if ((variant \&\& kf \&\& !(kf \& variant)) || strcmp(r->key, "util_trend") == 0) continue;/
 49 @@ src/scenario_build.c @@ scenario @@ k @@ collection_rate defaults to 0.9 @@ s/{"collection_rate", K_PARAM, 0, R_01, 1, CP_(collection_rate), NULL, NULL},/{"collection_rate", K_PARAM, 0, R_01, 0.9, CP_(collection_rate), NULL, NULL},/
+50 @@ src/scenario_build.c @@ scenario @@ k @@ values "in 0..1" accepted up to 2 @@ s/\[R_01\] = {0, 1, 0, 0, "in 0..1"}/[R_01] = {0, 2, 0, 0, "in 0..1"}/
+51 @@ src/h5in.c @@ h5out @@ k @@ HDF5 reader: threads read from the ranks attribute @@ s/attr_num(rd, file, "threads", H5T_NATIVE_INT, \&r->threads);/attr_num(rd, file, "ranks", H5T_NATIVE_INT, \&r->threads);/
+52 @@ src/qhist.c @@ qhist engine @@ k @@ histogram quantile interpolated the wrong way @@ s/return a + frac \* (b - a);/return a + frac * (a - b);/
+53 @@ src/sweep.c @@ sweep @@ k @@ paired difference taken the wrong way round (A - B) @@ s/for (long p = 0; p < n; p++) s += x1\[p\] - x0\[p\];/for (long p = 0; p < n; p++) s += x0[p] - x1[p];/
 EOF
 }
 
