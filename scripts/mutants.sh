@@ -77,8 +77,8 @@ mutants() {
 39 @@ src/plot_charts.c @@ plot @@ k @@ fan chart: quantiles p01..p75 instead of p05..p95 @@ s/for (int k = 1; k <= 5; k++) fprintf(f, " %.10g", 100 \* qv(\&r->reserve_ratio, i, k));/for (int k = 0; k < 5; k++) fprintf(f, " %.10g", 100 * qv(\&r->reserve_ratio, i, k));/
 40 @@ src/plot_charts.c @@ plot @@ k @@ exhaustion chart: the upper end drawn as the lower @@ s/100 \* r->exhaustion_lo\[i\],/100 * r->exhaustion_hi[i],/
 41 @@ src/plot_charts.c @@ plot @@ k @@ burden chart: p95 and p99 swapped @@ s/r->county_burden_total.p95\[j\] \/ div, r->county_burden_total.p99\[j\] \/ div/r->county_burden_total.p99[j] \/ div, r->county_burden_total.p95[j] \/ div/
-42 @@ src/sweep.c @@ sweep @@ k @@ unpaired SE from one variant only @@ s/out->se_unpaired = sqrt(se0 \* se0 + se1 \* se1);/out->se_unpaired = se1;/
-43 @@ src/sweep.c @@ sweep @@ k @@ sweep/compare CSV: quotes inside a field not doubled @@ s/        if (\*p == '"') fputc('"', f);/        (void)0;/
+42 @@ src/sweep_eval.c @@ sweep @@ k @@ unpaired SE from one variant only @@ s/out->se_unpaired = sqrt(se0 \* se0 + se1 \* se1);/out->se_unpaired = se1;/
+43 @@ src/sweep_eval.c @@ sweep @@ k @@ sweep/compare CSV: quotes inside a field not doubled @@ s/        if (\*p == '"') fputc('"', f);/        (void)0;/
 44 @@ src/solve.c @@ solve @@ k @@ solve: the wrong end of the metric's interval tested @@ s/return o->target.ge ? r->mlo\[i\] : r->mhi\[i\];/return o->target.ge ? r->mhi[i] : r->mlo[i];/
 45 @@ src/solve.c @@ solve @@ k @@ solve: a target <= X tested as < X @@ s/return o->target.ge ? v >= o->target.bound : v <= o->target.bound;/return o->target.ge ? v >= o->target.bound : v < o->target.bound;/
 46 @@ src/text.c @@ summary settle @@ k @@ display width: CJK characters counted one column wide @@ s/w += cw < 0 ? 1 : (size_t)cw;/w += cw < 0 ? 1 : 1;/
@@ -88,7 +88,7 @@ mutants() {
 50 @@ src/scenario_build.c @@ scenario @@ k @@ values "in 0..1" accepted up to 2 @@ s/\[R_01\] = {0, 1, 0, 0, "in 0..1"}/[R_01] = {0, 2, 0, 0, "in 0..1"}/
 51 @@ src/h5in.c @@ h5out @@ k @@ HDF5 reader: threads read from the ranks attribute @@ s/attr_num(rd, file, "threads", H5T_NATIVE_INT, \&r->threads);/attr_num(rd, file, "ranks", H5T_NATIVE_INT, \&r->threads);/
 52 @@ src/qhist.c @@ qhist engine @@ k @@ histogram quantile interpolated the wrong way @@ s/return a + frac \* (b - a);/return a + frac * (a - b);/
-53 @@ src/sweep.c @@ sweep @@ k @@ paired difference taken the wrong way round (A - B) @@ s/for (long p = 0; p < n; p++) s += x1\[p\] - x0\[p\];/for (long p = 0; p < n; p++) s += x0[p] - x1[p];/
+53 @@ src/sweep_eval.c @@ sweep @@ k @@ paired difference taken the wrong way round (A - B) @@ s/for (long p = 0; p < n; p++) s += x1\[p\] - x0\[p\];/for (long p = 0; p < n; p++) s += x0[p] - x1[p];/
 EOF
 }
 
