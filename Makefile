@@ -14,7 +14,8 @@
 #                   MUTANTS_OPTS="-b 1800 -c 'summary.sh'" and mutant ids pass options)
 #   make fuzz [FUZZ_SECONDS=60]  libFuzzer targets of tests/fuzz/ (clang, ASan, UBSan),
 #                   in build-fuzz/, each run for FUZZ_SECONDS from its seed corpus
-#   make asan       ./poolsim and the unit suites with ASan+UBSan, in build-asan/
+#   make asan       ./poolsim, the unit suites and the allocation-failure loop
+#                   (tests/oom/) with ASan+UBSan, in build-asan/
 #   make clean
 .SUFFIXES:
 
@@ -120,18 +121,25 @@ FUZZ_BUILD = $(MAKE) CC=clang BUILD=build-fuzz FUZZ=1 SANITIZE=address,undefined
 test: deps-test
 	$(MAKE) poolsim $(BUILD)/run_tests
 	$(MAKE) MPI=1 build-mpi/poolsim
-	$(ASAN_BUILD) build-asan/poolsim
+	$(ASAN_BUILD) build-asan/poolsim build-asan/oom_tests
 	if command -v clang >/dev/null 2>&1; then $(FUZZ_BUILD) fuzz-targets; fi
 	scripts/run-tests.sh $(BUILD)
 
 asan:
-	$(ASAN_BUILD) build-asan/poolsim build-asan/run_tests
+	$(ASAN_BUILD) build-asan/poolsim build-asan/run_tests build-asan/oom_tests
 
 fuzz: deps-test
 	$(FUZZ_BUILD) fuzz-targets
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 fuzz-targets: $(FUZZ_TARGETS:%=$(BUILD)/fuzz_%)
+
+# allocation-failure injection (tests/oom/oom_tests.c): poolsim's own
+# malloc, calloc, realloc, strdup and strndup calls go through wrappers
+OOM_WRAP = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup
+$(BUILD)/oom_tests: tests/oom/oom_tests.c $(BUILD)/libpoolsim.a
+	$(CC) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) $(OOM_WRAP) -o $@ $< \
+	  $(BUILD)/libpoolsim.a $(LDLIBS)
 
 $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $(BUILD)/libpoolsim.a
 	$(CC) $(CFLAGS) -Wno-missing-prototypes -fsanitize=fuzzer $(LDFLAGS) -o $@ $< \

@@ -23,11 +23,11 @@ done
 
 # The command-line tests again with the AddressSanitizer + UBSan build
 # (make test builds build-asan/poolsim): any sanitizer report fails them.
-# Skipped: the fresh clone (it builds its own binary), MPI (build-mpi) and
-# the fuzz smoke run (sanitized already).
+# Skipped: the fresh clone (it builds its own binary), MPI (build-mpi), the
+# fuzz smoke run and the allocation-failure loop (sanitized already).
 if [ -x build-asan/poolsim ]; then
     for t in tests/cli/*.sh; do
-        case "$t" in *fresh_clone.sh | *mpi.sh | *zz_fuzz_smoke.sh) continue ;; esac
+        case "$t" in *fresh_clone.sh | *mpi.sh | *zz_fuzz_smoke.sh | *oom.sh) continue ;; esac
         echo "== $t (ASan+UBSan)"
         if POOLSIM="$PWD/build-asan/poolsim" BUILD="$build" \
             ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}" \

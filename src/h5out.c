@@ -360,7 +360,7 @@ static unsigned char *build_image(poolsim_h5w *w, const poolsim_results *r,
     }
     if (p && !w->failed && H5Zfilter_avail(H5Z_FILTER_DEFLATE) <= 0)
         poolsim_h5util_fail_msg(w, "this HDF5 library has no deflate filter");
-    contents(w, file, r, p, buf);
+    if (!w->failed) contents(w, file, r, p, buf); /* buf may be NULL after a failure */
     poolsim_h5util_attr_int(w, file, "complete", 1); /* last: marks a finished file */
     if (!w->failed && H5Fflush(file, H5F_SCOPE_GLOBAL) < 0)
         poolsim_h5util_fail(w, file, "flushing", "file");

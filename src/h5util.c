@@ -182,6 +182,7 @@ void poolsim_h5util_pairs(poolsim_h5w *w, hid_t loc, const char *name, const dou
                           const double *hi, size_t n, double *buf, const char *units,
                           const char *description)
 {
+    if (w->failed) return; /* buf may be the allocation that failed */
     for (size_t i = 0; i < n; i++) buf[2 * i] = lo[i], buf[2 * i + 1] = hi[i];
     hsize_t dims[2] = {n, 2};
     poolsim_h5util_dataset(w, loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dims, w->dcpl, buf,

@@ -258,7 +258,7 @@ static int build_tables(const poolsim_results *r, table *t /* OUT [NTABLES] */)
         t[i].nrow = rows[i];
         t[i].cells = calloc(rows[i] * (size_t)TDEF[i].ncol + 1, sizeof(cell));
         if (!t[i].cells) {
-            free_tables(t);
+            while (i-- > 0) free(t[i].cells); /* the later tables are not set */
             return POOLSIM_ENOMEM;
         }
     }
@@ -431,9 +431,11 @@ static char *csv_text(const table *t)
 int poolsim_summary_write_csv(const poolsim_results *r, const char *dir, FILE *log)
 {
     int st = poolsim_output_make_dirs(dir);
-    if (st) return st;
     table t[POOLSIM_SUMMARY_NTABLES];
-    st = build_tables(r, t);
+    if (!st) st = build_tables(r, t);
+    if (st == POOLSIM_ENOMEM)
+        poolsim_error_report(__FILE__, __LINE__, "cannot write the tables in %s: out of memory",
+                             dir);
     if (st) return st;
     /* the nine tables are one set: renamed together once all are written */
     st = poolsim_fsio_begin();
@@ -455,6 +457,9 @@ int poolsim_summary_write_csv(const poolsim_results *r, const char *dir, FILE *l
         st = poolsim_fsio_commit();
     else
         poolsim_fsio_abort();
+    if (st == POOLSIM_ENOMEM)
+        poolsim_error_report(__FILE__, __LINE__, "cannot write the tables in %s: out of memory",
+                             dir);
     free_tables(t);
     return st;
 }
