@@ -88,11 +88,7 @@ int poolsim_cmd_compare(int argc, char **argv)
     }
     {
         const char *pa = argv[optind], *pb = argv[optind + 1];
-        poolsim_cli_size_env_threads(&size);
-        eo.paths = size.paths;
-        eo.seed_given = size.seed_given;
-        eo.seed = size.seed;
-        eo.threads = size.threads;
+        poolsim_cli_size_to_eval(&size, &eo);
         if (plotdir && poolsim_output_make_dirs(plotdir) != POOLSIM_OK) {
             poolsim_setlist_free(&sets);
             return POOLSIM_EXIT_IO;

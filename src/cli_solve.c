@@ -208,11 +208,7 @@ int poolsim_cmd_solve(int argc, char **argv)
         so.eval.progress = 0;
         so.eval.stop = &poolsim_cli_stop;
         so.log = quiet || !root ? NULL : stderr;
-        poolsim_cli_size_env_threads(&size);
-        so.eval.paths = size.paths;
-        so.eval.seed_given = size.seed_given;
-        so.eval.seed = size.seed;
-        so.eval.threads = size.threads;
+        poolsim_cli_size_to_eval(&size, &so.eval);
         if (json && poolsim_results_check_writable(json) != POOLSIM_OK) {
             rc = POOLSIM_EXIT_IO;
             goto out;

@@ -133,11 +133,7 @@ int poolsim_cmd_sweep(int argc, char **argv)
         so.eval.progress = !quiet;
         so.eval.stop = &poolsim_cli_stop;
         so.log = quiet || !root ? NULL : stderr;
-        poolsim_cli_size_env_threads(&size);
-        so.eval.paths = size.paths;
-        so.eval.seed_given = size.seed_given;
-        so.eval.seed = size.seed;
-        so.eval.threads = size.threads;
+        poolsim_cli_size_to_eval(&size, &so.eval);
         char *outpath = output ? strdup(output) : poolsim_cli_default_output(scen, "-sweep.h5");
         if (!outpath) {
             rc = POOLSIM_EXIT_FAIL;

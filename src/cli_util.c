@@ -14,6 +14,7 @@
 #include "poolsim/common.h"
 #include "poolsim/fsio.h"
 #include "poolsim/plot.h"
+#include "poolsim/sweep.h"
 
 static void on_signal(int sig)
 {
@@ -176,6 +177,15 @@ void poolsim_cli_size_env_threads(poolsim_cli_size *o)
     long v;
     if (env && *env && poolsim_cli_parse_long("OMP_NUM_THREADS", env, 1, 1024, &v) == 0)
         o->threads = (int)v;
+}
+
+void poolsim_cli_size_to_eval(poolsim_cli_size *size, poolsim_sweep_eval_opts *o)
+{
+    poolsim_cli_size_env_threads(size);
+    o->paths = size->paths;
+    o->seed_given = size->seed_given;
+    o->seed = size->seed;
+    o->threads = size->threads;
 }
 
 int poolsim_cli_check_args(const char *cmd, int nargs, const char *lang, void (*usage)(FILE *))

@@ -372,7 +372,6 @@ static int row_stored(hid_t loc, int row)
 static void read_rows(reader *rd, hid_t loc, poolsim_results *r, int a, int b, size_t index,
                       double *buf)
 {
-    size_t T = (size_t)r->T;
     for (int row = 0; row < POOLSIM_SCHEMA_NROWS && rd->status == POOLSIM_OK; row++) {
         int sh = poolsim_schema[row].shape;
         if ((sh != a && sh != b) || !r->present[row]) continue;
@@ -380,13 +379,9 @@ static void read_rows(reader *rd, hid_t loc, poolsim_results *r, int a, int b, s
             r->present[row] = 0;
             continue;
         }
-        switch (sh) {
-        case POOLSIM_SHAPE_LT1: read_row(rd, loc, r, row, index * (T + 1), T + 1, 0, buf); break;
-        case POOLSIM_SHAPE_L:
-        case POOLSIM_SHAPE_LC:
-        case POOLSIM_SHAPE_C: read_row(rd, loc, r, row, index, 1, 1, buf); break;
-        default: read_row(rd, loc, r, row, index * T, T, 0, buf); break;
-        }
+        size_t off, n;
+        int one = poolsim_schema_span(sh, index, r->T, &off, &n);
+        read_row(rd, loc, r, row, off, n, one, buf);
     }
 }
 

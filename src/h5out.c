@@ -105,18 +105,13 @@ static void write_row(poolsim_h5w *w, hid_t loc, const poolsim_results *r, int r
 static void write_rows(poolsim_h5w *w, hid_t loc, const poolsim_results *r, int a, int b,
                        size_t index, double *buf)
 {
-    size_t T = (size_t)r->T;
     for (int row = 0; row < POOLSIM_SCHEMA_NROWS; row++) {
         int sh = poolsim_schema[row].shape;
         if (sh != a && sh != b) continue;
         if (!r->present[row]) continue;
-        switch (sh) {
-        case POOLSIM_SHAPE_LT1: write_row(w, loc, r, row, index * (T + 1), T + 1, 0, buf); break;
-        case POOLSIM_SHAPE_L:
-        case POOLSIM_SHAPE_LC:
-        case POOLSIM_SHAPE_C: write_row(w, loc, r, row, index, 1, 1, buf); break;
-        default: write_row(w, loc, r, row, index * T, T, 0, buf); break;
-        }
+        size_t off, n;
+        int one = poolsim_schema_span(sh, index, r->T, &off, &n);
+        write_row(w, loc, r, row, off, n, one, buf);
     }
 }
 

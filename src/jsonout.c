@@ -132,18 +132,13 @@ static int add_row(json_t *j, const poolsim_results *r, int row, size_t off, siz
 /* Every row of shapes a, b (-1: none) at location index `index`. */
 static int add_rows(json_t *j, const poolsim_results *r, int a, int b, size_t index, double *buf)
 {
-    size_t T = (size_t)r->T;
     int ok = 1;
     for (int row = 0; ok && row < POOLSIM_SCHEMA_NROWS; row++) {
         int sh = poolsim_schema[row].shape;
         if ((sh != a && sh != b) || !r->present[row]) continue;
-        switch (sh) {
-        case POOLSIM_SHAPE_LT1: ok = add_row(j, r, row, index * (T + 1), T + 1, 0, buf); break;
-        case POOLSIM_SHAPE_L:
-        case POOLSIM_SHAPE_LC:
-        case POOLSIM_SHAPE_C: ok = add_row(j, r, row, index, 1, 1, buf); break;
-        default: ok = add_row(j, r, row, index * T, T, 0, buf); break;
-        }
+        size_t off, n;
+        int one = poolsim_schema_span(sh, index, r->T, &off, &n);
+        ok = add_row(j, r, row, off, n, one, buf);
     }
     return ok;
 }

@@ -1,7 +1,6 @@
 /* poolsim: the results schema table (schema.h) and its small helpers. */
 #include "poolsim/schema.h"
 
-
 #define POOLSIM_SCHEMA_ROW(name, kind, shape, src, since, units, desc)                             \
     {#name, POOLSIM_KIND_##kind, POOLSIM_SHAPE_##shape, POOLSIM_SRC_##src, since, units, desc},
 const poolsim_schema_row poolsim_schema[POOLSIM_SCHEMA_NROWS] = {
@@ -22,6 +21,18 @@ size_t poolsim_schema_shape_size(int shape, const poolsim_dims *d)
     case POOLSIM_SHAPE_RT: return R * T;
     case POOLSIM_SHAPE_LTQ: return L * T * POOLSIM_NQ;
     default: return 0;
+    }
+}
+
+int poolsim_schema_span(int shape, size_t index, int T, size_t *off, size_t *n)
+{
+    size_t uT = (size_t)T;
+    switch (shape) {
+    case POOLSIM_SHAPE_LT1: *off = index * (uT + 1), *n = uT + 1; return 0;
+    case POOLSIM_SHAPE_L:
+    case POOLSIM_SHAPE_LC:
+    case POOLSIM_SHAPE_C: *off = index, *n = 1; return 1;
+    default: *off = index * uT, *n = uT; return 0;
     }
 }
 

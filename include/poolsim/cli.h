@@ -9,6 +9,7 @@
 
 #include "poolsim/results.h"
 #include "poolsim/scenario.h"
+#include "poolsim/sweep.h"
 
 int poolsim_cli_main(int argc, char **argv);
 
@@ -71,6 +72,10 @@ int poolsim_cli_size_option(int c, const char *arg, poolsim_cli_size *o /* OUT *
  * holds a whole number in 1..1024 (else a message on stderr when it is set
  * but not one, and o->threads unchanged). */
 void poolsim_cli_size_env_threads(poolsim_cli_size *o);
+
+/* The same, then the size into the options of sweep, solve and compare
+ * evaluations. */
+void poolsim_cli_size_to_eval(poolsim_cli_size *size, poolsim_sweep_eval_opts *o /* OUT */);
 
 /* plot, report, summary: exactly one RESULTS.h5 argument and a valid
  * --lang (NULL: not given); else a message (and usage) on stderr, -1. */

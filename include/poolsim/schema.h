@@ -199,6 +199,12 @@ typedef struct {
 /* Number of values of a shape (POOLSIM_SHAPE_LTQ included). */
 size_t poolsim_schema_shape_size(int shape, const poolsim_dims *d);
 
+/* The values of a row of `shape` at location `index` (line l, line and
+ * county l*C + c, county c or rule k, as the shape says) in a run of T
+ * years: they start at *off and there are *n of them; returns 1 when the
+ * location holds a single value (shapes L, LC, C: stored as scalars). */
+int poolsim_schema_span(int shape, size_t index, int T, size_t *off /* OUT */, size_t *n /* OUT */);
+
 /* The component arrays of a kind, in storage order, and their names
  * ("mean", "se", "p95", ...; for DIST the quantiles are one component "q"
  * of POOLSIM_NQ values per element). Returns the count (at most 5). */
