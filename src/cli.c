@@ -20,6 +20,8 @@ static const struct {
      poolsim_cmd_check},
     {"settle", "settle SCENARIO FLOWS.csv [--csv OUT] apply the rules to actual yearly figures",
      poolsim_cmd_settle},
+    {"fit", "fit FLOWS.csv --scenario BASE -o OUT  calibrate a scenario from 5+ years of flows",
+     poolsim_cmd_fit},
     {"run", "run SCENARIO [options]                Monte Carlo projection -> results/*.h5",
      poolsim_cmd_run},
     {"plot", "plot RESULTS.h5 [-o DIR]             charts (gnuplot)", poolsim_cmd_plot},

@@ -13,7 +13,7 @@
     X(scenario)                                                                                    \
     X(rules) X(manage) X(settle) X(rng) X(claims) X(drivers) X(plan) X(stats) X(qhist) X(engine)   \
         X(h5out) X(h5guard) X(jsonout) X(plot) X(report) X(summary) X(sweep) X(solve) X(pooling)   \
-            X(fsio)
+            X(fsio) X(fit)
 
 #define DECLARE(name) void poolsim_test_##name(void) __attribute__((weak));
 SUITES(DECLARE)

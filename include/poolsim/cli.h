@@ -17,6 +17,7 @@ int poolsim_cli_main(int argc, char **argv);
 int poolsim_cmd_run(int argc, char **argv);
 int poolsim_cmd_check(int argc, char **argv);
 int poolsim_cmd_settle(int argc, char **argv);
+int poolsim_cmd_fit(int argc, char **argv);
 int poolsim_cmd_schema(int argc, char **argv);
 int poolsim_cmd_plot(int argc, char **argv);
 int poolsim_cmd_report(int argc, char **argv);
