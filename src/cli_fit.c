@@ -13,7 +13,7 @@
 #include "poolsim/cli.h"
 #include "poolsim/fit.h"
 #include "poolsim/fitplot.h"
-#include "poolsim/results.h"
+#include "poolsim/fsio.h"
 
 static void fit_usage(FILE *f)
 {
@@ -156,7 +156,7 @@ int poolsim_cmd_fit(int argc, char **argv)
         st = ref ? poolsim_fit_scenario_text(s, &flows, &fit, ref, flows_path, stderr, &text)
                  : POOLSIM_ENOMEM;
     }
-    if (st == POOLSIM_OK) st = poolsim_results_write_atomic(out, text, strlen(text));
+    if (st == POOLSIM_OK) st = poolsim_fsio_write(out, text, strlen(text));
     if (st == POOLSIM_OK && !quiet) {
         poolsim_fit_print_report(s, &fit, stdout);
         printf("Fitted scenario: %s\n", out);

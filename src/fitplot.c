@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "poolsim/engine.h"
+#include "poolsim/fsio.h"
 #include "poolsim/plan.h"
 #include "poolsim/plot.h"
 #include "poolsim/stats.h"
@@ -124,21 +125,22 @@ int poolsim_fitplot_draw(const poolsim_scenario *base, const poolsim_fit *fit,
     for (size_t i = 0; i < (size_t)L * (size_t)TP * 5; i++) maxv = fmax(maxv, q[i]);
     poolsim_unit u = poolsim_plot_unit(maxv, zh ? POOLSIM_LANG_ZH : POOLSIM_LANG_EN);
 
-    char *tmp = malloc(plen + 32), *buf = NULL;
+    char *tmp = NULL, *buf = NULL;
     size_t len = 0;
+    int fd = -1;
+    st = poolsim_fsio_temp(path, &tmp, &fd);
+    if (st != POOLSIM_OK) {
+        free(q);
+        return st;
+    }
+    close(fd);
     FILE *g = open_memstream(&buf, &len);
-    if (!tmp || !g) {
-        if (g) fclose(g);
-        free(buf), free(tmp), free(q);
+    if (!g) {
+        poolsim_fsio_discard(tmp);
+        free(tmp), free(q);
         fprintf(diag, "poolsim: out of memory drawing %s\n", path);
         return POOLSIM_ENOMEM;
     }
-    const char *slash = strrchr(path, '/');
-    if (slash)
-        snprintf(tmp, plen + 32, "%.*s/.%s.tmp.%ld", (int)(slash - path), path, slash + 1,
-                 (long)getpid());
-    else
-        snprintf(tmp, plen + 32, ".%s.tmp.%ld", path, (long)getpid());
     fprintf(g,
             "set terminal %s size 900,%d noenhanced font 'Noto Sans CJK SC,10' background rgb "
             "'white'\nset encoding utf8\nset output ",
@@ -199,16 +201,16 @@ int poolsim_fitplot_draw(const poolsim_scenario *base, const poolsim_fit *fit,
     fputs("unset multiplot\nset output\n", g);
     free(q);
     if (fclose(g) != 0) {
+        poolsim_fsio_discard(tmp);
         free(buf), free(tmp);
         fprintf(diag, "poolsim: out of memory drawing %s\n", path);
         return POOLSIM_ENOMEM;
     }
     st = run_gnuplot(buf, len, path, diag);
-    if (st == POOLSIM_OK && rename(tmp, path) != 0) {
-        fprintf(diag, "poolsim: cannot write %s: %s\n", path, strerror(errno));
-        st = POOLSIM_EIO;
-    }
-    if (st != POOLSIM_OK) unlink(tmp);
+    if (st == POOLSIM_OK)
+        st = poolsim_fsio_publish(tmp, path);
+    else
+        poolsim_fsio_discard(tmp);
     free(buf);
     free(tmp);
     return st;

@@ -14,8 +14,8 @@
 
 #define POOLSIM_FITPLOT_PATHS 1000
 
-/* Draw the chart to `path` (.png or .svg; written under a temporary name
- * and renamed when gnuplot succeeds). POOLSIM_OK, POOLSIM_EINPUT (an
+/* Draw the chart to `path` (.png or .svg; gnuplot writes a temporary of
+ * poolsim_fsio_temp, published when gnuplot succeeds). POOLSIM_OK, POOLSIM_EINPUT (an
  * unknown extension), POOLSIM_ETOOL (gnuplot missing or failing),
  * POOLSIM_EIO, POOLSIM_ENUM, POOLSIM_ENOMEM; messages on diag. */
 int poolsim_fitplot_draw(const poolsim_scenario *base, const poolsim_fit *fit,
