@@ -8,6 +8,7 @@
 
 #include "poolsim/cli.h"
 #include "poolsim/plan.h"
+#include "poolsim/text.h"
 
 /* Expected year-1 expenditure of county c on line l: per_capita benefits
  * plus, per claims benefit, lambda * E[J] * EY at P = 1 and U = 1 (E[U] = 1),
@@ -85,7 +86,9 @@ int poolsim_cmd_check(int argc, char **argv)
            "price index 1)\n",
            y1, 1.0 + s->epidemic.prob * (s->epidemic.mean - 1.0));
     for (int l = 0; l < s->nlines; l++) {
-        printf("line %s (%s)\n", s->lines[l].id, s->lines[l].name);
+        printf("line %s (", s->lines[l].id);
+        poolsim_text_put_clean(stdout, s->lines[l].name);
+        printf(")\n");
         printf("  %-14s %18s %18s %8s\n", "county", "financing", "expenditure", "ratio");
         double ft = 0, et = 0;
         for (int k = 0; k < s->ncounties; k++) {
@@ -94,8 +97,9 @@ int poolsim_cmd_check(int argc, char **argv)
             double E = expected_expenditure(pl, l, k, F);
             ft += F;
             et += E;
-            printf("  %-14s %18.0f %18.0f %8.4f  %s\n", s->counties[k].id, F, E,
-                   F > 0 ? E / F : 0.0, s->counties[k].name);
+            printf("  %-14s %18.0f %18.0f %8.4f  ", s->counties[k].id, F, E, F > 0 ? E / F : 0.0);
+            poolsim_text_put_clean(stdout, s->counties[k].name);
+            putchar('\n');
         }
         printf("  %-14s %18.0f %18.0f %8.4f\n", "total", ft, et, ft > 0 ? et / ft : 0.0);
     }

@@ -18,6 +18,7 @@
 #include "poolsim/plot.h"
 #include "poolsim/mpi.h"
 #include "poolsim/sweep.h"
+#include "poolsim/text.h"
 
 void poolsim_compare_free(poolsim_compare *c)
 {
@@ -289,9 +290,9 @@ static void csv_row(FILE *f, const char *line, const char *county, const char *q
                     double a, double b, const poolsim_paired *d)
 {
     char buf[40];
-    poolsim_sweep_csv_field(f, line);
+    poolsim_text_csv_field(f, line);
     fputc(',', f);
-    poolsim_sweep_csv_field(f, county);
+    poolsim_text_csv_field(f, county);
     fprintf(f, ",%s,", q);
     if (year) fprintf(f, "%d", year);
     double v[] = {
@@ -311,9 +312,9 @@ static void csv_tail(FILE *f, const char *line, const char *county, const char *
     char name[96], buf[40];
     snprintf(name, sizeof name, "%s_mean", q);
     csv_row(f, line, county, name, 0, t->mean_a, t->mean_b, &t->diff);
-    poolsim_sweep_csv_field(f, line);
+    poolsim_text_csv_field(f, line);
     fputc(',', f);
-    poolsim_sweep_csv_field(f, county);
+    poolsim_text_csv_field(f, county);
     fprintf(f, ",%s_p95,", q);
     double v[] = {t->p95_a, t->p95_b, t->p95_b - t->p95_a};
     for (size_t i = 0; i < 3; i++) {

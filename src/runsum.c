@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "poolsim/plot.h"
 #include "poolsim/text.h"
@@ -32,11 +33,16 @@ static void top_counties(const poolsim_results *r, int l, int top[3])
 void poolsim_runsum_print(const poolsim_results *r, int lang, FILE *f)
 {
     int lz = lang == POOLSIM_LANG_ZH, T = r->T;
+    /* names from the scenario reach the terminal through the one filter */
+    char *nm = poolsim_text_clean_dup(r->scenario_name);
     SAY("\n%s: %ld paths, seed %llu, %d-%d\n", "\n%s：模拟路径 %ld 条，随机种子 %llu，%d-%d 年\n",
-        r->scenario_name, r->paths, r->seed, r->years[0], r->years[T - 1]);
+        nm ? nm : "", r->paths, r->seed, r->years[0], r->years[T - 1]);
+    free(nm);
     for (int l = 0; l < r->L; l++) {
         size_t last = POOLSIM_LT(r, l, T - 1);
-        SAY("\n  line %s (%s)\n", "\n  基金 %s（%s）\n", r->line_ids[l], r->line_names[l]);
+        nm = poolsim_text_clean_dup(r->line_names[l]);
+        SAY("\n  line %s (%s)\n", "\n  基金 %s（%s）\n", r->line_ids[l], nm ? nm : "");
+        free(nm);
         if (r->present[POOLSIM_ROW_months_covered]) {
             /* fund health first (MODEL.md section 12) */
             const double *q = &r->months_covered.q[last * POOLSIM_NQ];
@@ -110,11 +116,13 @@ void poolsim_runsum_print(const poolsim_results *r, int lang, FILE *f)
         for (int k = 0; k < 3 && top[k] >= 0; k++) {
             size_t i = POOLSIM_LC(r, l, top[k]);
             /* pad by display width: CJK characters take two columns */
-            int pad = 10 - (int)poolsim_text_width(r->county_names[top[k]]);
+            nm = poolsim_text_clean_dup(r->county_names[top[k]]);
+            int pad = 10 - (int)poolsim_text_width(nm ? nm : "");
             SAY("      %-12s %s%*s mean %14.0f  p95 %14.0f\n",
-                "      %-12s %s%*s 均值 %14.0f  p95 %14.0f\n", r->county_ids[top[k]],
-                r->county_names[top[k]], pad > 0 ? pad : 0, "", r->county_burden_total.mean[i],
+                "      %-12s %s%*s 均值 %14.0f  p95 %14.0f\n", r->county_ids[top[k]], nm ? nm : "",
+                pad > 0 ? pad : 0, "", r->county_burden_total.mean[i],
                 r->county_burden_total.p95[i]);
+            free(nm);
         }
     }
     fputc('\n', f);

@@ -73,10 +73,11 @@ static void print_block(const poolsim_scenario *s, const poolsim_settle_row *row
     for (int pass = 0; pass < 2; pass++) {
         if (pass == 1) {
             const poolsim_line *ln = &s->lines[l];
-            if (zh)
-                fprintf(f, "%d年  %s（%s）\n", rows[a].year, ln->name ? ln->name : ln->id, ln->id);
-            else
-                fprintf(f, "%d  %s (%s)\n", rows[a].year, ln->name ? ln->name : ln->id, ln->id);
+            fprintf(f, zh ? "%d年  " : "%d  ", rows[a].year);
+            poolsim_text_put_clean(f, ln->name ? ln->name : ln->id);
+            fputs(zh ? "（" : " (", f);
+            poolsim_text_put_clean(f, ln->id);
+            fputs(zh ? "）\n" : ")\n", f);
             for (int j = 0; j < TCOLS; j++) {
                 if (j) fputs("  ", f);
                 put_cell(f, head[j], width[j], j > 0);
@@ -92,6 +93,7 @@ static void print_block(const poolsim_scenario *s, const poolsim_settle_row *row
             const double shares[] = {k->reserve_paid, k->county_share, k->city_share,
                                      k->balance_end};
             copy_utf8(cell[0], cty->name ? cty->name : cty->id, 64);
+            poolsim_text_clean(cell[0]);
             for (int j = 0; j < 5; j++)
                 snprintf(cell[1 + j], sizeof cell[0], "%.2f", in_unit(money[j], unit));
             if (k->bracket > 0)
@@ -147,11 +149,9 @@ int poolsim_settle_print_table(const poolsim_scenario *s, const poolsim_settleme
 {
     const int zh = s->lang && strcmp(s->lang, "zh") == 0;
     const double unit = zh ? 1e4 : 1e3;
-    const char *name = s->name ? s->name : "";
-    if (zh)
-        fprintf(term, "结算：%s（金额单位：万元）\n\n", name);
-    else
-        fprintf(term, "Settlement: %s (money in thousands of yuan)\n\n", name);
+    fputs(zh ? "结算：" : "Settlement: ", term);
+    poolsim_text_put_clean(term, s->name);
+    fputs(zh ? "（金额单位：万元）\n\n" : " (money in thousands of yuan)\n\n", term);
     size_t a = 0;
     while (a < st->n) {
         size_t b = a;

@@ -38,28 +38,6 @@ int poolsim_summary_width(const char *s)
     return (int)poolsim_text_width(s);
 }
 
-char *poolsim_summary_csv_quote(const char *s)
-{
-    size_t n = strlen(s);
-    int q = n > 0 && (s[0] == ' ' || s[n - 1] == ' ');
-    size_t extra = 0;
-    for (const char *p = s; *p; p++) {
-        if (*p == ',' || *p == '\r' || *p == '\n') q = 1;
-        if (*p == '"') q = 1, extra++;
-    }
-    char *out = malloc(n + extra + 3);
-    if (!out) return NULL;
-    char *o = out;
-    if (q) *o++ = '"';
-    for (const char *p = s; *p; p++) {
-        if (*p == '"') *o++ = '"';
-        *o++ = *p;
-    }
-    if (q) *o++ = '"';
-    *o = '\0';
-    return out;
-}
-
 /* ---- the tables ---- */
 
 enum kind { K_TEXT, K_YEAR, K_COUNT, K_PROB, K_RATIO, K_YUAN, K_YUAN_SE };
@@ -390,7 +368,7 @@ static void put_num(FILE *f, double v)
 
 static int write_field(FILE *f, const char *s)
 {
-    char *q = poolsim_summary_csv_quote(s);
+    char *q = poolsim_text_csv_quote(s);
     if (!q) return POOLSIM_ENOMEM;
     fputs(q, f);
     free(q);
@@ -659,18 +637,15 @@ static void pct_cell(char *b, double p)
     snprintf(b, 64, "%.2f%%", 100 * p);
 }
 
-/* Names go to a terminal: control characters (line breaks, escape
- * sequences) become spaces. */
+/* Names go to a terminal: the one filter (text.h). */
 static void clean(char *s)
 {
-    for (unsigned char *p = (unsigned char *)s; *p; p++)
-        if (*p < 0x20 || *p == 0x7f) *p = ' ';
+    poolsim_text_clean(s);
 }
 
 static void put_clean(FILE *f, const char *s)
 {
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++)
-        fputc(*p < 0x20 || *p == 0x7f ? ' ' : *p, f);
+    poolsim_text_put_clean(f, s);
 }
 
 void poolsim_summary_print(const poolsim_results *r, int lang, FILE *f)

@@ -17,6 +17,7 @@
 #include "poolsim/provenance.h"
 #include "poolsim/common.h"
 #include "poolsim/mpi.h"
+#include "poolsim/text.h"
 
 #define MAX_POINTS 100000L
 
@@ -264,7 +265,7 @@ int poolsim_sweep_write_csv(const poolsim_sweep_results *w, FILE *f)
 {
     for (int k = 0; k < w->K; k++) {
         if (k) fputc(',', f);
-        poolsim_sweep_csv_field(f, w->levers[k].key);
+        poolsim_text_csv_field(f, w->levers[k].key);
     }
     fputs(",point", f);
     static const char *const lcols[] = {"exhaustion_prob",
@@ -283,21 +284,21 @@ int poolsim_sweep_write_csv(const poolsim_sweep_results *w, FILE *f)
             fputc(',', f);
             char name[256];
             snprintf(name, sizeof name, "%s.%s", w->line_ids[l], lcols[j]);
-            poolsim_sweep_csv_field(f, name);
+            poolsim_text_csv_field(f, name);
         }
         for (int c = 0; c < w->C; c++)
             for (size_t j = 0; j < sizeof ccols / sizeof ccols[0]; j++) {
                 fputc(',', f);
                 char name[384];
                 snprintf(name, sizeof name, "%s.%s.%s", w->line_ids[l], w->county_ids[c], ccols[j]);
-                poolsim_sweep_csv_field(f, name);
+                poolsim_text_csv_field(f, name);
             }
     }
     fputc('\n', f);
     for (int i = 0; i < w->N; i++) {
         for (int k = 0; k < w->K; k++) {
             if (k) fputc(',', f);
-            poolsim_sweep_csv_field(
+            poolsim_text_csv_field(
                 f, w->levers[k].text[w->grid[(size_t)i * (size_t)w->K + (size_t)k]]);
         }
         fprintf(f, ",%d", i);

@@ -187,16 +187,3 @@ void poolsim_sweep_diag_close(FILE *diag)
     if (diag != stderr) fclose(diag);
 }
 
-void poolsim_sweep_csv_field(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (const char *p = s; *p; p++) {
-        if (*p == '"') fputc('"', f);
-        fputc(*p, f);
-    }
-    fputc('"', f);
-}

@@ -15,6 +15,7 @@
 #include "poolsim/plot.h"
 #include "poolsim/results.h"
 #include "poolsim/summary.h"
+#include "poolsim/text.h"
 #include "test_util.h"
 
 static int has_bytes(const char *hay, size_t n, const char *needle)
@@ -42,6 +43,7 @@ static void test_width(void)
     CU_ASSERT_EQUAL(poolsim_summary_width("–"), 1);        /* en dash U+2013: narrow */
 }
 
+/* One CSV field (text.h): RFC 4180 quoting and the OWASP formula guard. */
 static void test_csv_quote(void)
 {
     struct {
@@ -56,12 +58,54 @@ static void test_csv_quote(void)
              {" lead", "\" lead\""},
              {"trail ", "\"trail \""},
              {"in side", "in side"},
-             {"a'b", "a'b"}};
+             {"a'b", "a'b"},
+             /* formulas: a leading ' and quotes (OWASP CSV injection) */
+             {"=HYPERLINK(\"http://x\",\"y\")", "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""},
+             {"=1+2", "\"'=1+2\""},
+             {"@SUM(A1)", "\"'@SUM(A1)\""},
+             {"+cmd", "\"'+cmd\""},
+             {"-2+3", "\"'-2+3\""},
+             {"\tx", "\"'\tx\""},
+             {"\rx", "\"'\rx\""},
+             {"-inf", "\"'-inf\""},
+             /* plain numbers stay numbers */
+             {"-1", "-1"},
+             {"+5", "+5"},
+             {"-0.25", "-0.25"},
+             {"-1e3", "-1e3"},
+             {"a=b", "a=b"}};
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
-        char *q = poolsim_summary_csv_quote(c[i].in);
+        char *q = poolsim_text_csv_quote(c[i].in);
         CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+        if (strcmp(q, c[i].out) != 0) fprintf(stderr, "\n'%s' -> '%s'", c[i].in, q);
         CU_ASSERT_STRING_EQUAL(q, c[i].out);
         free(q);
+    }
+}
+
+/* The terminal filter (text.h): no control character, C1 control, bidi
+ * override or invalid byte reaches the terminal; text is kept. */
+static void test_clean(void)
+{
+    struct {
+        const char *in, *out;
+    } c[] = {{"plain 荷塘区", "plain 荷塘区"},
+             {"esc\x1b[31mred\x1b[0m", "esc [31mred [0m"},
+             {"two\nlines\r\t", "two lines  "},
+             {"del\x7f", "del "},
+             {"csi\xc2\x9b"
+              "31m",
+              "csi 31m"}, /* U+009B, the 8-bit CSI */
+             {"bidi\xe2\x80\xae"
+              "evil",
+              "bidi evil"}, /* U+202E */
+             {"bad\x9b\xff", "bad??"},
+             {"", ""}};
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        char *d = poolsim_text_clean_dup(c[i].in);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+        CU_ASSERT_STRING_EQUAL(d, c[i].out);
+        free(d);
     }
 }
 
@@ -209,7 +253,8 @@ void poolsim_test_summary(void)
 {
     CU_pSuite s = CU_add_suite("summary", NULL, NULL);
     CU_add_test(s, "terminal width of CJK text", test_width);
-    CU_add_test(s, "CSV quoting (RFC 4180)", test_csv_quote);
+    CU_add_test(s, "CSV quoting (RFC 4180) and formula guard", test_csv_quote);
+    CU_add_test(s, "terminal filter", test_clean);
     CU_add_test(s, "CSV files: BOM, headers, records, values", test_csv_files);
     CU_add_test(s, "Excel workbook", test_xlsx);
     CU_add_test(s, "terminal tables aligned", test_print_aligned);

@@ -21,6 +21,7 @@
 #include "poolsim/scenario.h"
 #include "poolsim/stats.h"
 #include "poolsim/sweep.h"
+#include "poolsim/text.h"
 #include "test_util.h"
 
 #define REL(a, b) CU_ASSERT(fabs((a) - (b)) <= 1e-12 * fmax(1.0, fabs(b)))
@@ -82,9 +83,9 @@ static void test_paired_hand(void)
 
 /* ---- lever parsing ---------------------------------------------------------- */
 
-/* One CSV field as the sweep and compare CSVs write it (RFC 4180): quoted
- * when it holds a comma, a quote, CR or LF, quotes doubled; else as is
- * (leading = + - @ included: no formula guard yet). */
+/* One CSV field as the sweep and compare CSVs write it (text.h, RFC 4180):
+ * quoted when it holds a comma, a quote, CR or LF, quotes doubled; a
+ * formula (leading = + - @, not a plain number) guarded with a '. */
 static void test_csv_field(void)
 {
     const char *cases[][2] = {
@@ -95,7 +96,8 @@ static void test_csv_field(void)
         {"x\ry", "\"x\ry\""},
         {"\"", "\"\"\"\""},
         {"", ""},
-        {"=1+2", "=1+2"},
+        {"=1+2", "\"'=1+2\""},
+        {"@x", "\"'@x\""},
         {"-1", "-1"},
         {"株洲, 市", "\"株洲, 市\""},
     };
@@ -104,7 +106,7 @@ static void test_csv_field(void)
         size_t len = 0;
         FILE *f = open_memstream(&buf, &len);
         CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-        poolsim_sweep_csv_field(f, cases[k][0]);
+        poolsim_text_csv_field(f, cases[k][0]);
         fclose(f);
         if (strcmp(buf, cases[k][1]) != 0)
             fprintf(stderr, "\nCSV field of '%s': got '%s', expected '%s'", cases[k][0], buf,

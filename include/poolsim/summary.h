@@ -14,11 +14,6 @@
  * byte counts 1). */
 int poolsim_summary_width(const char *s);
 
-/* One CSV field (RFC 4180): quoted, with '"' doubled, when s contains a
- * comma, a quote, CR or LF or starts or ends with a space; else as is.
- * Caller frees; NULL on allocation failure. */
-char *poolsim_summary_csv_quote(const char *s);
-
 /* The UTF-8 byte order mark that starts every CSV file. */
 #define POOLSIM_CSV_BOM "\xEF\xBB\xBF"
 

@@ -105,10 +105,6 @@ void poolsim_sweep_eval_pin(poolsim_sweep_eval_opts *o, const poolsim_sweep_eval
 FILE *poolsim_sweep_diag_open(void);
 void poolsim_sweep_diag_close(FILE *diag);
 
-/* One RFC 4180 CSV field: s as is, or double-quoted with '"' doubled when
- * it holds a comma, quote, CR or LF. */
-void poolsim_sweep_csv_field(FILE *f, const char *s);
-
 /* ---- sweep ---------------------------------------------------------------- */
 
 /* One `--set KEY=V1,V2,...`: values are separated by commas outside

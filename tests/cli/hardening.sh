@@ -160,6 +160,34 @@ for want in "Top 10%" "Town %s" '=HYPERLINK("http://x","y")' "esc [31mred" "two"
     printf '%s\n' "$texts" | grep -qxF -- "$want" || fail "chart text '$want' not drawn as written"
 done
 
+# ---- 5. formula and terminal injection: summary CSVs guard formulas
+# (OWASP: a leading ', quoted); check, run, settle and summary print no
+# escape sequence from a name
+"$P" summary "$tmp/names.h5" -q --csv "$tmp/ntab" >/dev/null || fail "summary --csv with hostile names"
+python3 - "$tmp/ntab/county_burden_total.csv" <<'EOF2' || fail "summary CSV formula guard"
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8-sig")))
+col = rows[0].index("county_name")
+names = [r[col] for r in rows[1:]]
+want = ["Top 10%", "Town %s", "'=HYPERLINK(\"http://x\",\"y\")", "esc\x1b[31mred",
+        "two\nlines 'q'", "'@SUM(A1) `touch PWNED`"]
+if names != want:
+    print(names)
+    sys.exit(1)
+EOF2
+printf 'year,county,line,financing,expenditure\n' >"$tmp/nflows.csv"
+for c in a b c d e f; do echo "2021,$c,res,100000,90000" >>"$tmp/nflows.csv"; done
+esc=$(printf '\033')
+for cmd in "check $tmp/names.yaml" "run $tmp/names.yaml -n 50 -o $tmp/n2.h5" \
+    "settle $tmp/names.yaml $tmp/nflows.csv" "summary $tmp/names.h5"; do
+    # shellcheck disable=SC2086
+    "$P" $cmd >"$tmp/out" 2>&1 || fail "$cmd failed: $(cat "$tmp/out")"
+    grep -q "$esc" "$tmp/out" && fail "$cmd printed an escape sequence from a name"
+    case $cmd in run*) ;; # run names only the three highest burdens
+    *) grep -q "esc \[31mred" "$tmp/out" || fail "$cmd did not print the name's text" ;;
+    esac
+done
+
 # ---- 6. sets of files
 # run -o X --json X (same file, however spelled): exit 2, nothing written
 "$P" run $S -n 50 -q -o "$tmp/same.h5" --json "$tmp/../${tmp##*/}/same.h5" 2>"$tmp/err"

@@ -86,16 +86,16 @@ fi
 # CSV quoting (RFC 4180): lever texts with a comma, quotes, a line break
 # and leading = + - @ come back from a CSV reader exactly as given, one
 # record per grid point, every record as wide as the header. `name` does
-# not change the simulation, so every point has the same numbers. (The
-# leading = + - @ are written as they are: nothing guards against formula
-# injection yet.)
+# not change the simulation, so every point has the same numbers. A text
+# starting with = + - @ that is not a number comes back with a leading '
+# (OWASP guard against formula injection: a spreadsheet shows it as text).
 "$POOLSIM" sweep tests/data/sweep_small.yaml -n 50 --set "name=plain,'a, \"b\" c',=1+2,'@x',+y,-z,'x
 y'" -o "$tmp/q.h5" --csv "$tmp/q.csv" -q >"$tmp/stdout" 2>"$tmp/stderr" ||
     { say "sweep over hostile names failed"; cat "$tmp/stderr"; }
 python3 - "$tmp/q.csv" <<'EOF' || say "CSV quoting of lever texts"
 import csv, sys
 rows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8")))
-want = ["plain", "'a, \"b\" c'", "=1+2", "'@x'", "+y", "-z", "'x\ny'"]
+want = ["plain", "'a, \"b\" c'", "'=1+2", "'@x'", "'+y", "'-z", "'x\ny'"]
 ok = rows[0][:2] == ["name", "point"] and len(rows) == 1 + len(want)
 ok = ok and [r[0] for r in rows[1:]] == want and [r[1] for r in rows[1:]] == [str(i) for i in range(7)]
 ok = ok and all(len(r) == len(rows[0]) for r in rows) and all(r[2:] == rows[1][2:] for r in rows[1:])
