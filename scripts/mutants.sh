@@ -78,11 +78,11 @@ mutants() {
 40 @@ src/plot_charts.c @@ plot @@ k @@ exhaustion chart: the upper end drawn as the lower @@ s/100 \* r->exhaustion_lo\[i\],/100 * r->exhaustion_hi[i],/
 41 @@ src/plot_charts.c @@ plot @@ k @@ burden chart: p95 and p99 swapped @@ s/r->county_burden_total.p95\[j\] \/ div, r->county_burden_total.p99\[j\] \/ div/r->county_burden_total.p99[j] \/ div, r->county_burden_total.p95[j] \/ div/
 42 @@ src/sweep_eval.c @@ sweep @@ k @@ unpaired SE from one variant only @@ s/out->se_unpaired = sqrt(se0 \* se0 + se1 \* se1);/out->se_unpaired = se1;/
-43 @@ src/sweep_eval.c @@ sweep @@ k @@ sweep/compare CSV: quotes inside a field not doubled @@ s/        if (\*p == '"') fputc('"', f);/        (void)0;/
+43 @@ src/text.c @@ sweep summary @@ k @@ CSV (sweep, compare, summary): quotes inside a field not doubled @@ s/        if (\*p == '"') fputc('"', f);/        (void)0;/
 44 @@ src/solve.c @@ solve @@ k @@ solve: the wrong end of the metric's interval tested @@ s/return o->target.ge ? r->mlo\[i\] : r->mhi\[i\];/return o->target.ge ? r->mhi[i] : r->mlo[i];/
 45 @@ src/solve.c @@ solve @@ k @@ solve: a target <= X tested as < X @@ s/return o->target.ge ? v >= o->target.bound : v <= o->target.bound;/return o->target.ge ? v >= o->target.bound : v < o->target.bound;/
 46 @@ src/text.c @@ summary settle @@ k @@ display width: CJK characters counted one column wide @@ s/w += cw < 0 ? 1 : (size_t)cw;/w += cw < 0 ? 1 : 1;/
-47 @@ src/summary.c @@ summary @@ k @@ summary CSV: quotes inside a field not doubled @@ s/        if (\*p == '"') \*o++ = '"';/        (void)0;/
+47 @@ src/text.c @@ sweep summary @@ k @@ CSV formula guard: a plain number is guarded too (-5 written as '-5) @@ s/return strchr("=+-@\\t\\r", s\[0\]) \&\& s\[0\] != '\\0' \&\& !plain_number(s);/return strchr("=+-@\\t\\r", s[0]) \&\& s[0] != '\\0';/
 48 @@ src/scenario.c @@ scenario @@ k @@ resolved text: util_trend left out @@ s/if (variant \&\& kf \&\& !(kf \& variant)) continue;/if ((variant \&\& kf \&\& !(kf \& variant)) || strcmp(r->key, "util_trend") == 0) continue;/
 49 @@ src/scenario_build.c @@ scenario @@ k @@ collection_rate defaults to 0.9 @@ s/{"collection_rate", K_PARAM, 0, R_01, 1, CP_(collection_rate), NULL, NULL},/{"collection_rate", K_PARAM, 0, R_01, 0.9, CP_(collection_rate), NULL, NULL},/
 50 @@ src/scenario_build.c @@ scenario @@ k @@ values "in 0..1" accepted up to 2 @@ s/\[R_01\] = {0, 1, 0, 0, "in 0..1"}/[R_01] = {0, 2, 0, 0, "in 0..1"}/
