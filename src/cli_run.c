@@ -51,7 +51,7 @@ int poolsim_cmd_run(int argc, char **argv)
         {"save-paths", no_argument, NULL, 'P'},    {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     long paths = -1, threads = 0;
-    long long seed = -1;
+    poolsim_cli_size size = {0};
     const char *output = NULL, *json = NULL;
     int save = 0, quiet = 0, c;
     poolsim_setlist sets = {0};
@@ -62,19 +62,9 @@ int poolsim_cmd_run(int argc, char **argv)
         case 'n':
             if (poolsim_cli_parse_long("--paths", optarg, 1, 2000000000L, &paths)) goto bad;
             break;
-        case 's': {
-            char *end;
-            errno = 0;
-            unsigned long long u = strtoull(optarg, &end, 10);
-            if (errno || end == optarg || *end || optarg[0] == '-' ||
-                u > (unsigned long long)LLONG_MAX) {
-                fprintf(stderr, "poolsim: --seed: '%s' is not a whole number in 0..%lld\n", optarg,
-                        LLONG_MAX);
-                goto bad;
-            }
-            seed = (long long)u;
+        case 's': /* the one seed parser (0..2^64-1, as simulation.seed) */
+            if (poolsim_cli_size_option('s', optarg, &size)) goto bad;
             break;
-        }
         case 't':
             if (poolsim_cli_parse_long("--threads", optarg, 1, 1024, &v)) goto bad;
             threads = v;
@@ -98,7 +88,12 @@ int poolsim_cmd_run(int argc, char **argv)
         goto bad;
     }
     const char *scen_path = argv[optind];
-    poolsim_load_opts lo = {.nsets = sets.n, .sets = sets.v, .paths = paths, .seed = seed};
+    poolsim_load_opts lo = {.nsets = sets.n,
+                            .sets = sets.v,
+                            .paths = paths,
+                            .seed = -1,
+                            .seed_given = size.seed_given,
+                            .seed_value = size.seed};
     poolsim_scenario *s = NULL;
     int root = poolsim_mpi_rank() == 0;
     FILE *diag = root ? stderr : fopen("/dev/null", "w");

@@ -316,6 +316,27 @@ int poolsim_plan_build(const poolsim_scenario *s, poolsim_plan **out)
                 cty->has_prior[l] ? cty->prior_financing[l] : pl->fin_fixed[i0] + pl->fin_wage[i0];
         }
     }
+    /* A line whose counties have no financing at all in a year has no
+     * reserve ratio: refuse it here (check and run alike, exit 2) rather
+     * than in the middle of a run */
+    for (int l = 0; l < pl->L; l++)
+        for (int t = 0; t < pl->T; t++) {
+            double f = 0;
+            for (int c = 0; c < pl->C; c++) {
+                size_t i = POOLSIM_PLAN_LCT(pl, l, c, t);
+                f += pl->fin_fixed[i] + pl->fin_wage[i];
+            }
+            if (!(f > 0)) {
+                poolsim_error_report(__FILE__, __LINE__,
+                                     "%s: lines: %s: total financing of the line is zero in %d "
+                                     "(expected a per_capita, contribution or subsidy above 0 "
+                                     "for at least one county)",
+                                     s->path ? s->path : "scenario", s->lines[l].id,
+                                     poolsim_scenario_year(s, t + 1));
+                poolsim_plan_free(pl);
+                return POOLSIM_EINPUT;
+            }
+        }
     int st = build_tables(pl);
     if (st != POOLSIM_OK) {
         poolsim_plan_free(pl);

@@ -336,10 +336,11 @@ static void year_axis(FILE *f, const poolsim_results *r, int lang, double pad)
 {
     const texts *tx = &TX[lang == POOLSIM_LANG_ZH];
     int y0 = r->years[0], yT = r->years[r->T - 1];
-    int step = 1;
-    while ((yT - y0) / step > 15) step = step == 1 ? 2 : step == 2 ? 5 : step * 2;
-    fprintf(f, "set xrange [%g:%g]\nset xtics %d format '%%.0f' nomirror out\n", y0 - pad, yT + pad,
-            step);
+    /* in 64 bits: the years of a results file can be any int */
+    long long span = (long long)yT - (long long)y0, step = 1;
+    while (span / step > 15) step = step == 1 ? 2 : step == 2 ? 5 : step * 2;
+    fprintf(f, "set xrange [%g:%g]\nset xtics %lld format '%%.0f' nomirror out\n", y0 - pad,
+            yT + pad, step);
     fputs("set xlabel ", f);
     poolsim_plot_put_quoted(f, tx->year);
     fputc('\n', f);

@@ -542,8 +542,11 @@ int sc_load_tree(sc_ctx *c, const char *path, const poolsim_load_opts *opts, sc_
             sc_buf_printf(&c->source, "# ---- --paths %s\n", num);
             apply_override(c, r, "--paths", "paths", num);
         }
-        if (opts->seed >= 0) {
-            snprintf(num, sizeof num, "%lld", opts->seed);
+        if (opts->seed_given || opts->seed >= 0) {
+            if (opts->seed_given)
+                snprintf(num, sizeof num, "%llu", opts->seed_value);
+            else
+                snprintf(num, sizeof num, "%lld", opts->seed);
             sc_buf_printf(&c->source, "# ---- --seed %s\n", num);
             apply_override(c, r, "--seed", "seed", num);
         }

@@ -11,6 +11,7 @@
  * tests/cli/plot.sh, report.sh and summary.sh, which run after the CUnit
  * suites. */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -536,6 +537,23 @@ static char *chart_script(const poolsim_results *r, int lang)
     return text;
 }
 
+/* Years at the ends of int (a results file is untrusted input): the year
+ * axis step is computed without overflow (UBSan: signed overflow in
+ * yT - y0 before). Span 2^32 - 1: the step is the first of 1, 2, 5, 10,
+ * 20, ... with at most 15 steps, 5 * 2^26 = 335544320 (span / step = 12.8;
+ * 5 * 2^25 gives 25.6). */
+static void test_extreme_years(void)
+{
+    poolsim_results *r = testutil_results(2, 1, 2);
+    r->years[0] = INT_MIN;
+    r->years[1] = INT_MAX;
+    char *text = chart_script(r, POOLSIM_LANG_EN);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "set xtics 335544320 format"));
+    free(text);
+    poolsim_results_free(r);
+}
+
 /* The rows of the inline data block `name` (e.g. "$fan0"): up to maxrows
  * rows of ncol numbers into v; returns the number of rows (-1: no block,
  * or a row without ncol numbers). */
@@ -688,6 +706,7 @@ void poolsim_test_plot(void)
     CU_add_test(s, "gnuplot quoting", test_quote);
     CU_add_test(s, "gnuplot reads quoted hostile text literally", test_quote_gnuplot);
     CU_add_test(s, "PATH search", test_find_program);
+    CU_add_test(s, "year axis of extreme years", test_extreme_years);
     CU_add_test(s, "format lists and language", test_formats_lang);
     CU_add_test(s, "output helpers: mkdir -p", test_make_dirs);
     CU_add_test(s, "output helpers: reading a whole file", test_read_file);

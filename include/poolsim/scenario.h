@@ -169,10 +169,12 @@ typedef struct {
  * and before validation, plus --paths/--seed (negative = not given). */
 typedef struct {
     int nsets;
-    const char *const *sets; /* "KEY=VALUE" strings */
-    long paths;              /* < 0: keep the scenario's */
-    long long seed;          /* < 0: keep the scenario's */
-    int strict;              /* 1: plausibility warnings are errors */
+    const char *const *sets;       /* "KEY=VALUE" strings */
+    long paths;                    /* < 0: keep the scenario's */
+    long long seed;                /* < 0: keep the scenario's (0..2^63-1) */
+    int strict;                    /* 1: plausibility warnings are errors */
+    int seed_given;                /* 1: seed_value replaces the scenario's (any */
+    unsigned long long seed_value; /* 0..2^64-1, as simulation.seed allows) */
 } poolsim_load_opts;
 
 /* Load, merge, override and validate a scenario. On bad input every problem

@@ -215,4 +215,31 @@ for f in "$tmp"/tables1/*.csv; do
 done
 [ "$(ls -A "$tmp/tables" | wc -l)" -eq 11 ] || fail "temporary tables left: $(ls -A "$tmp/tables")"
 
+# ---- 7. smaller items
+# zero financing: refused by check and run alike (exit 2, message, no file)
+sed 's/per_capita: 800/per_capita: 0/' "$tmp/names.yaml" >"$tmp/zero.yaml"
+for cmd in "check $tmp/zero.yaml" "run $tmp/zero.yaml -o $tmp/zero.h5"; do
+    # shellcheck disable=SC2086
+    "$P" $cmd >/dev/null 2>"$tmp/err"
+    rc=$?
+    [ $rc -eq 2 ] || fail "zero financing: $cmd exit $rc, expected 2"
+    grep -q "zero.yaml: lines: res: total financing of the line is zero in 2021" "$tmp/err" ||
+        fail "zero financing: $cmd message was $(cat "$tmp/err")"
+done
+[ -e "$tmp/zero.h5" ] && fail "zero financing: run wrote a file"
+# one --seed parser: 0..2^64-1 (as simulation.seed) everywhere, no sign
+"$P" run $S -n 20 -q -s 18446744073709551615 -o "$tmp/seed.h5" || fail "run -s 2^64-1"
+h5dump -a /seed "$tmp/seed.h5" | grep -q '(0): 18446744073709551615' || fail "seed 2^64-1 not recorded"
+for cmd in "run $S -o $tmp/s.h5" "sweep $S --set reserve.levy_rate=0.1,0.2 -o $tmp/s.h5" \
+    "compare $S $S" "solve $S --vary reserve.levy_rate=0:0.5 --target exhaustion_prob[res,2023]<=0.5"; do
+    for bad in +5 -5 18446744073709551616 5x; do
+        # shellcheck disable=SC2086
+        "$P" $cmd -n 20 -q -s $bad >/dev/null 2>"$tmp/err"
+        rc=$?
+        [ $rc -eq 2 ] || fail "$cmd -s $bad: exit $rc, expected 2"
+        grep -q "^poolsim: --seed: '$bad' is not a whole number in 0..18446744073709551615" "$tmp/err" ||
+            fail "$cmd -s $bad: message was $(head -1 "$tmp/err")"
+    done
+done
+
 echo "hardening.sh: ok"
