@@ -2,6 +2,11 @@
  * src/sweep_h5.c (src/h5util.h). Serial HDF5: one thread only. */
 #include "h5util.h"
 
+#include <stdlib.h>
+#include <string.h>
+
+#include "poolsim/common.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,4 +234,298 @@ const char *poolsim_h5util_string_size(hid_t ftype, size_t n, size_t max_total, 
              "fixed-length strings of %zu bytes x %zu (limits %u bytes each, %zu in all)", sz, n,
              POOLSIM_H5_MAX_STRING, max_total);
     return why;
+}
+
+/* ---- the sticky-error reader (h5util.h) ---- */
+
+/* Sticky-error poolsim_h5r: after the first failure every helper does nothing. */
+
+void poolsim_h5r_fail(poolsim_h5r *rd, int status, hid_t loc, const char *name, const char *why)
+{
+    if (rd->status != POOLSIM_OK) return;
+    rd->status = status;
+    poolsim_h5util_where(loc, name, rd->what, sizeof rd->what);
+    size_t k = strlen(rd->what);
+    snprintf(rd->what + k, sizeof rd->what - k, ": %s", why);
+}
+
+void poolsim_h5r_fail_msg(poolsim_h5r *rd, int status, const char *why)
+{
+    if (rd->status != POOLSIM_OK) return;
+    rd->status = status;
+    snprintf(rd->what, sizeof rd->what, "%s", why);
+}
+
+hid_t poolsim_h5r_group(poolsim_h5r *rd, hid_t loc, const char *name)
+{
+    if (rd->status != POOLSIM_OK) return H5I_INVALID_HID;
+    const char *why = poolsim_h5util_hard_link(loc, name);
+    hid_t g = why ? H5I_INVALID_HID : H5Gopen2(loc, name, H5P_DEFAULT);
+    if (g < 0)
+        poolsim_h5r_fail(rd, POOLSIM_EINPUT, loc, name,
+                         why && strcmp(why, "missing") ? why : "missing group");
+    return g;
+}
+
+/* A string from a string-typed object of one element (attribute or scalar
+ * dataset) or element data; fixed or variable length. Returns a malloc'ed
+ * copy, NULL on failure (recorded). */
+static char *copy_str(poolsim_h5r *rd, hid_t loc, const char *name, const char *s, size_t max)
+{
+    size_t n = strnlen(s, max);
+    char *d = malloc(n + 1);
+    if (!d) {
+        poolsim_h5r_fail(rd, POOLSIM_ENOMEM, loc, name, "out of memory");
+        return NULL;
+    }
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+/* Memory type matching a file string type: same length kind and cset. */
+static hid_t string_memtype(hid_t ftype, size_t *fixed /* OUT: 0 when variable */)
+{
+    hid_t mt = H5Tcopy(H5T_C_S1);
+    if (mt < 0) return mt;
+    htri_t var = H5Tis_variable_str(ftype);
+    size_t sz = H5Tget_size(ftype);
+    H5T_cset_t cs = H5Tget_cset(ftype);
+    if (var < 0 || sz == 0 || cs < 0 || H5Tset_cset(mt, cs) < 0 ||
+        H5Tset_size(mt, var ? H5T_VARIABLE : sz) < 0 ||
+        (!var && H5Tset_strpad(mt, H5Tget_strpad(ftype)) < 0)) {
+        H5Tclose(mt);
+        return H5I_INVALID_HID;
+    }
+    *fixed = var ? 0 : sz;
+    return mt;
+}
+
+/* An open attribute with its file type and dataspace (each
+ * H5I_INVALID_HID when HDF5 could not give it). */
+typedef struct {
+    hid_t id, type, space;
+} attribute;
+
+/* Open attribute `name` of loc. Returns -1 when there is nothing to read
+ * (an earlier failure, or the attribute is missing: recorded), else 0 and
+ * the caller checks h and calls attr_close. */
+static int attr_open(poolsim_h5r *rd, hid_t loc, const char *name, attribute *h /* OUT */)
+{
+    h->id = h->type = h->space = H5I_INVALID_HID;
+    if (rd->status != POOLSIM_OK) return -1;
+    if (H5Aexists(loc, name) <= 0) {
+        poolsim_h5r_fail(rd, POOLSIM_EINPUT, loc, name, "missing attribute");
+        return -1;
+    }
+    h->id = H5Aopen(loc, name, H5P_DEFAULT);
+    if (h->id >= 0) {
+        h->type = H5Aget_type(h->id);
+        h->space = H5Aget_space(h->id);
+    }
+    return 0;
+}
+
+static void attr_close(attribute *h)
+{
+    if (h->space >= 0) H5Sclose(h->space);
+    if (h->type >= 0) H5Tclose(h->type);
+    if (h->id >= 0) H5Aclose(h->id);
+}
+
+void poolsim_h5r_attr_str(poolsim_h5r *rd, hid_t loc, const char *name, char **out /* OUT */)
+{
+    attribute h;
+    if (attr_open(rd, loc, name, &h) < 0) return;
+    size_t fixed = 0;
+    hid_t mt = H5I_INVALID_HID;
+    char why[160];
+    const char *big = NULL;
+    if (h.type < 0 || h.space < 0 || H5Tget_class(h.type) != H5T_STRING ||
+        H5Sget_simple_extent_npoints(h.space) != 1 || (mt = string_memtype(h.type, &fixed)) < 0) {
+        poolsim_h5r_fail(rd, POOLSIM_EINPUT, loc, name, "not a string attribute");
+    } else if ((big = poolsim_h5util_string_size(h.type, 1, POOLSIM_H5_MAX_STRING, why,
+                                                 sizeof why))) {
+        poolsim_h5r_fail(rd, POOLSIM_EINPUT, loc, name, big);
+    } else if (fixed) {
+        char *buf = calloc(fixed + 1, 1);
+        if (!buf)
+            poolsim_h5r_fail(rd, POOLSIM_ENOMEM, loc, name, "out of memory");
+        else if (H5Aread(h.id, mt, buf) < 0)
+            poolsim_h5r_fail(rd, POOLSIM_EIO, loc, name, "cannot read attribute");
+        else
+            *out = copy_str(rd, loc, name, buf, fixed);
+        free(buf);
+    } else {
+        char *s = NULL;
+        if (H5Aread(h.id, mt, &s) < 0)
+            poolsim_h5r_fail(rd, POOLSIM_EIO, loc, name, "cannot read attribute");
+        else
+            *out = copy_str(rd, loc, name, s ? s : "", (size_t)-1);
+        if (s) H5Dvlen_reclaim(mt, h.space, H5P_DEFAULT, &s);
+    }
+    if (mt >= 0) H5Tclose(mt);
+    attr_close(&h);
+}
+
+/* A numeric scalar attribute (integer or float class), converted to mtype. */
+void poolsim_h5r_attr_num(poolsim_h5r *rd, hid_t loc, const char *name, hid_t mtype,
+                          void *out /* OUT */)
+{
+    attribute h;
+    if (attr_open(rd, loc, name, &h) < 0) return;
+    H5T_class_t cls = h.type < 0 ? H5T_NO_CLASS : H5Tget_class(h.type);
+    if (h.space < 0 || (cls != H5T_INTEGER && cls != H5T_FLOAT) ||
+        H5Sget_simple_extent_npoints(h.space) != 1)
+        poolsim_h5r_fail(rd, POOLSIM_EINPUT, loc, name, "not a numeric scalar attribute");
+    else if (H5Aread(h.id, mtype, out) < 0)
+        poolsim_h5r_fail(rd, POOLSIM_EIO, loc, name, "cannot read attribute");
+    attr_close(&h);
+}
+
+/* Open a dataset and check its class and shape (rank 0: scalar). When
+ * dims_out is given the extent is returned instead of checked. */
+hid_t poolsim_h5r_dataset(poolsim_h5r *rd, hid_t loc, const char *name, H5T_class_t cls, int rank,
+                          const hsize_t *dims, hsize_t *dims_out /* OUT */)
+{
+    if (rd->status != POOLSIM_OK) return H5I_INVALID_HID;
+    const char *bad = poolsim_h5util_hard_link(loc, name);
+    hid_t d = bad ? H5I_INVALID_HID : H5Dopen2(loc, name, H5P_DEFAULT);
+    if (d < 0) {
+        poolsim_h5r_fail(rd, POOLSIM_EINPUT, loc, name,
+                         bad && strcmp(bad, "missing") ? bad : "missing dataset");
+        return d;
+    }
+    if ((bad = poolsim_h5util_own_storage(d))) {
+        poolsim_h5r_fail(rd, POOLSIM_EINPUT, loc, name, bad);
+        H5Dclose(d);
+        return H5I_INVALID_HID;
+    }
+    hid_t ft = H5Dget_type(d), sp = H5Dget_space(d);
+    hsize_t got[H5S_MAX_RANK];
+    int ok = ft >= 0 && sp >= 0 && H5Tget_class(ft) == cls;
+    int r = ok ? H5Sget_simple_extent_ndims(sp) : -1;
+    ok = ok && r == rank && H5Sget_simple_extent_dims(sp, got, NULL) == r;
+    for (int i = 0; ok && i < rank; i++) {
+        if (dims_out)
+            dims_out[i] = got[i];
+        else
+            ok = got[i] == dims[i];
+    }
+    if (!ok) {
+        char why[160];
+        const char *kind = cls == H5T_STRING ? "string" : cls == H5T_INTEGER ? "integer" : "float";
+        int m = snprintf(why, sizeof why, "expected a %s dataset of ", kind);
+        if (!dims)
+            snprintf(why + m, sizeof why - (size_t)m, "rank %d", rank);
+        else if (rank == 0)
+            snprintf(why + m, sizeof why - (size_t)m, "one value (scalar)");
+        for (int i = 0; dims && i < rank && m > 0 && (size_t)m < sizeof why; i++)
+            m += snprintf(why + m, sizeof why - (size_t)m, i ? "x%llu" : "shape %llu",
+                          (unsigned long long)dims[i]);
+        poolsim_h5r_fail(rd, POOLSIM_EINPUT, loc, name, why);
+        H5Dclose(d);
+        d = H5I_INVALID_HID;
+    }
+    if (sp >= 0) H5Sclose(sp);
+    if (ft >= 0) H5Tclose(ft);
+    return d;
+}
+
+void poolsim_h5r_read(poolsim_h5r *rd, hid_t loc, const char *name, H5T_class_t cls, hid_t mtype,
+                      int rank, const hsize_t *dims, void *out /* OUT */)
+{
+    hid_t d = poolsim_h5r_dataset(rd, loc, name, cls, rank, dims, NULL);
+    if (d < 0) return;
+    if (H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0)
+        poolsim_h5r_fail(rd, POOLSIM_EIO, loc, name, "cannot read dataset");
+    H5Dclose(d);
+}
+
+/* A 1-D string dataset of n elements into out[n] (malloc'ed copies). */
+void poolsim_h5r_strings(poolsim_h5r *rd, hid_t loc, const char *name, int n, char **out /* OUT */)
+{
+    hsize_t dims[1] = {(hsize_t)n};
+    hid_t d = poolsim_h5r_dataset(rd, loc, name, H5T_STRING, 1, dims, NULL);
+    if (d < 0) return;
+    hid_t ft = H5Dget_type(d), sp = H5Dget_space(d);
+    size_t fixed = 0;
+    hid_t mt = ft < 0 ? H5I_INVALID_HID : string_memtype(ft, &fixed);
+    char why[160];
+    const char *big = NULL;
+    if (mt < 0 || sp < 0) {
+        poolsim_h5r_fail(rd, POOLSIM_EINPUT, loc, name, "unreadable string type");
+    } else if ((big = poolsim_h5util_string_size(ft, (size_t)n, POOLSIM_H5_MAX_STRINGS, why,
+                                                 sizeof why))) {
+        poolsim_h5r_fail(rd, POOLSIM_EINPUT, loc, name, big);
+    } else if (fixed) {
+        char *buf = calloc((size_t)n, fixed);
+        if (!buf)
+            poolsim_h5r_fail(rd, POOLSIM_ENOMEM, loc, name, "out of memory");
+        else if (H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
+            poolsim_h5r_fail(rd, POOLSIM_EIO, loc, name, "cannot read dataset");
+        for (int i = 0; buf && rd->status == POOLSIM_OK && i < n; i++)
+            out[i] = copy_str(rd, loc, name, buf + (size_t)i * fixed, fixed);
+        free(buf);
+    } else {
+        char **s = calloc((size_t)n, sizeof *s);
+        if (!s)
+            poolsim_h5r_fail(rd, POOLSIM_ENOMEM, loc, name, "out of memory");
+        else if (H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, s) < 0)
+            poolsim_h5r_fail(rd, POOLSIM_EIO, loc, name, "cannot read dataset");
+        else {
+            for (int i = 0; rd->status == POOLSIM_OK && i < n; i++)
+                out[i] = copy_str(rd, loc, name, s[i] ? s[i] : "", (size_t)-1);
+            H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, s);
+        }
+        free(s);
+    }
+    if (mt >= 0) H5Tclose(mt);
+    if (sp >= 0) H5Sclose(sp);
+    if (ft >= 0) H5Tclose(ft);
+    H5Dclose(d);
+}
+
+/* Length of a 1-D dataset (0 on failure, recorded). */
+hsize_t poolsim_h5r_length(poolsim_h5r *rd, hid_t loc, const char *name, H5T_class_t cls)
+{
+    hsize_t n[1] = {0};
+    hid_t d = poolsim_h5r_dataset(rd, loc, name, cls, 1, NULL, n);
+    if (d >= 0) H5Dclose(d);
+    return n[0];
+}
+
+/* Open dataset `name` under loc: a hard link to data kept in this file. */
+hid_t poolsim_h5util_open_dataset(hid_t loc, const char *name)
+{
+    hid_t d =
+        poolsim_h5util_hard_link(loc, name) ? H5I_INVALID_HID : H5Dopen2(loc, name, H5P_DEFAULT);
+    if (d >= 0 && poolsim_h5util_own_storage(d)) {
+        H5Dclose(d);
+        d = H5I_INVALID_HID;
+    }
+    return d;
+}
+
+/* Read a dataset of exactly n elements of memory type mtype into buf; the
+ * file type's class must match mtype's (strings: within the size limits). */
+void poolsim_h5r_read_count(poolsim_h5r *r, hid_t loc, const char *name, hid_t mtype, void *buf,
+                            size_t n)
+{
+    if (r->status != POOLSIM_OK) return;
+    hid_t d = poolsim_h5util_open_dataset(loc, name);
+    hid_t sp = d < 0 ? H5I_INVALID_HID : H5Dget_space(d);
+    hid_t ft = d < 0 ? H5I_INVALID_HID : H5Dget_type(d);
+    hssize_t np = sp < 0 ? -1 : H5Sget_simple_extent_npoints(sp);
+    H5T_class_t want = H5Tget_class(mtype), got = ft < 0 ? H5T_NO_CLASS : H5Tget_class(ft);
+    char why[160];
+    int ok = d >= 0 && np == (hssize_t)n && got == want &&
+             (got != H5T_STRING ||
+              !poolsim_h5util_string_size(ft, n, POOLSIM_H5_MAX_STRINGS, why, sizeof why));
+    if (ft >= 0) H5Tclose(ft);
+    if (!ok || H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
+        poolsim_h5r_fail(r, POOLSIM_EINPUT, loc, name,
+                         "missing, or not of the expected type and size");
+    if (sp >= 0) H5Sclose(sp);
+    if (d >= 0) H5Dclose(d);
 }

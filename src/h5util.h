@@ -110,4 +110,44 @@ const char *poolsim_h5util_own_storage(hid_t d);
 const char *poolsim_h5util_string_size(hid_t ftype, size_t n, size_t max_total, char *why,
                                        size_t size);
 
+/* ---- Sticky-error reader (results and sweep files: untrusted input) ----
+ * After the first failure every helper does nothing; `what` then says
+ * "<object path>: <reason>". Links must be plain hard links to objects of
+ * this file (poolsim_h5util_hard_link), datasets keep their data in the
+ * file (poolsim_h5util_own_storage), strings are size-checked
+ * (poolsim_h5util_string_size) before anything is read. */
+typedef struct {
+    int status; /* POOLSIM_OK, or the first failure's code */
+    char what[512];
+} poolsim_h5r;
+
+void poolsim_h5r_fail(poolsim_h5r *rd, int status, hid_t loc, const char *name, const char *why);
+void poolsim_h5r_fail_msg(poolsim_h5r *rd, int status, const char *why);
+/* Group `name` under loc (H5I_INVALID_HID after a failure, recorded). */
+hid_t poolsim_h5r_group(poolsim_h5r *rd, hid_t loc, const char *name);
+/* A string attribute (fixed or variable length) as a malloc'ed copy. */
+void poolsim_h5r_attr_str(poolsim_h5r *rd, hid_t loc, const char *name, char **out /* OUT */);
+/* A numeric scalar attribute (integer or float class) converted to mtype. */
+void poolsim_h5r_attr_num(poolsim_h5r *rd, hid_t loc, const char *name, hid_t mtype,
+                          void *out /* OUT */);
+/* Open a dataset and check its class and shape (rank 0: scalar). When
+ * dims_out is given the extent is returned instead of checked. */
+hid_t poolsim_h5r_dataset(poolsim_h5r *rd, hid_t loc, const char *name, H5T_class_t cls, int rank,
+                          const hsize_t *dims, hsize_t *dims_out /* OUT */);
+/* Read a dataset of class cls and exactly the shape dims into out. */
+void poolsim_h5r_read(poolsim_h5r *rd, hid_t loc, const char *name, H5T_class_t cls, hid_t mtype,
+                      int rank, const hsize_t *dims, void *out /* OUT */);
+/* A 1-D string dataset of n elements into out[n] (malloc'ed copies). */
+void poolsim_h5r_strings(poolsim_h5r *rd, hid_t loc, const char *name, int n, char **out /* OUT */);
+/* Length of a 1-D dataset of class cls (0 on failure, recorded). */
+hsize_t poolsim_h5r_length(poolsim_h5r *rd, hid_t loc, const char *name, H5T_class_t cls);
+/* Dataset `name` under loc: a hard link to data kept in this file
+ * (H5I_INVALID_HID otherwise). */
+hid_t poolsim_h5util_open_dataset(hid_t loc, const char *name);
+/* Read a dataset of exactly n elements (any rank) of memory type mtype
+ * into buf; the file type's class must be mtype's (strings within the size
+ * limits). */
+void poolsim_h5r_read_count(poolsim_h5r *r, hid_t loc, const char *name, hid_t mtype, void *buf,
+                            size_t n);
+
 #endif

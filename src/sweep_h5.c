@@ -382,142 +382,48 @@ int poolsim_sweep_write(const poolsim_sweep_results *s, const poolsim_results *b
 
 /* ---- reader ---------------------------------------------------------------------- */
 
-typedef struct {
-    int failed;
-    char what[512];
-} rd;
+typedef poolsim_h5r rd;
 
 static void rfail(rd *r, const char *what)
 {
-    if (r->failed) return;
-    r->failed = 1;
-    snprintf(r->what, sizeof r->what, "%s", what);
-}
-
-/* A numeric attribute converted to mtype into out. */
-static void rattr_num(rd *r, hid_t loc, const char *name, hid_t mtype, void *out /* OUT */)
-{
-    if (r->failed) return;
-    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-    if (a < 0 || H5Aread(a, mtype, out) < 0) rfail(r, name);
-    if (a >= 0) H5Aclose(a);
+    poolsim_h5r_fail_msg(r, POOLSIM_EINPUT, what);
 }
 
 static int rattr_int(rd *r, hid_t loc, const char *name)
 {
     int v = 0;
-    rattr_num(r, loc, name, H5T_NATIVE_INT, &v);
+    poolsim_h5r_attr_num(r, loc, name, H5T_NATIVE_INT, &v);
     return v;
-}
-
-/* Open group `name` under loc; a failure is recorded as `what`. */
-static hid_t ropen_group(rd *r, hid_t loc, const char *name, const char *what)
-{
-    if (r->failed) return H5I_INVALID_HID;
-    hid_t g =
-        poolsim_h5util_hard_link(loc, name) ? H5I_INVALID_HID : H5Gopen2(loc, name, H5P_DEFAULT);
-    if (g < 0) rfail(r, what);
-    return g;
 }
 
 static char *rattr_str(rd *r, hid_t loc, const char *name)
 {
-    if (r->failed) return NULL;
-    char *out = NULL, *v = NULL;
-    hid_t t = poolsim_h5util_utf8_type();
-    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-    hid_t ft = a < 0 ? H5I_INVALID_HID : H5Aget_type(a);
-    char why[160];
-    if (a < 0 || ft < 0 || H5Tget_class(ft) != H5T_STRING ||
-        poolsim_h5util_string_size(ft, 1, POOLSIM_H5_MAX_STRING, why, sizeof why) ||
-        H5Aread(a, t, &v) < 0)
-        rfail(r, name);
-    else
-        out = strdup(v ? v : "");
-    if (a >= 0 && v) {
-        hid_t sp = H5Aget_space(a);
-        H5Dvlen_reclaim(t, sp, H5P_DEFAULT, &v);
-        H5Sclose(sp);
-    }
-    if (ft >= 0) H5Tclose(ft);
-    if (a >= 0) H5Aclose(a);
-    H5Tclose(t);
-    if (!r->failed && !out) rfail(r, "out of memory");
-    return out;
-}
-
-/* Open dataset `name` under loc: a hard link to data kept in this file. */
-static hid_t ropen_ds(hid_t loc, const char *name)
-{
-    hid_t d =
-        poolsim_h5util_hard_link(loc, name) ? H5I_INVALID_HID : H5Dopen2(loc, name, H5P_DEFAULT);
-    if (d >= 0 && poolsim_h5util_own_storage(d)) {
-        H5Dclose(d);
-        d = H5I_INVALID_HID;
-    }
-    return d;
-}
-
-/* Read a dataset of exactly n elements of memory type mtype into buf; the
- * file type's class must match mtype's (strings: within the size limits). */
-static void rdata(rd *r, hid_t loc, const char *name, hid_t mtype, void *buf, size_t n)
-{
-    if (r->failed) return;
-    hid_t d = ropen_ds(loc, name);
-    hid_t sp = d < 0 ? H5I_INVALID_HID : H5Dget_space(d);
-    hid_t ft = d < 0 ? H5I_INVALID_HID : H5Dget_type(d);
-    hssize_t np = sp < 0 ? -1 : H5Sget_simple_extent_npoints(sp);
-    H5T_class_t want = H5Tget_class(mtype), got = ft < 0 ? H5T_NO_CLASS : H5Tget_class(ft);
-    char why[160];
-    int ok = d >= 0 && np == (hssize_t)n && got == want &&
-             (got != H5T_STRING ||
-              !poolsim_h5util_string_size(ft, n, POOLSIM_H5_MAX_STRINGS, why, sizeof why));
-    if (ft >= 0) H5Tclose(ft);
-    if (!ok || H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) rfail(r, name);
-    if (sp >= 0) H5Sclose(sp);
-    if (d >= 0) H5Dclose(d);
-}
-
-static void rstrs(rd *r, hid_t loc, const char *name, char **out, size_t n)
-{
-    if (r->failed) return;
-    char **v = calloc(n ? n : 1, sizeof *v);
-    hid_t t = poolsim_h5util_utf8_type();
-    if (!v) rfail(r, "out of memory");
-    rdata(r, loc, name, t, v, n);
-    if (!r->failed) {
-        for (size_t i = 0; i < n; i++)
-            if (!(out[i] = strdup(v[i] ? v[i] : ""))) rfail(r, "out of memory");
-        hsize_t dims[1] = {n};
-        hid_t sp = H5Screate_simple(1, dims, NULL);
-        H5Dvlen_reclaim(t, sp, H5P_DEFAULT, v);
-        H5Sclose(sp);
-    }
-    free(v);
-    H5Tclose(t);
+    char *v = NULL;
+    poolsim_h5r_attr_str(r, loc, name, &v);
+    return v;
 }
 
 /* Read a paired group into element (i*stride + off) of a. */
 static void rpaired(rd *r, hid_t loc, const char *name, poolsim_paired_arr *a, size_t N,
                     size_t stride, size_t off, double *b)
 {
-    hid_t g = ropen_group(r, loc, name, name);
+    hid_t g = poolsim_h5r_group(r, loc, name);
     if (g < 0) return;
     struct {
         const char *n;
         double *x;
     } one[] = {{"mean", a->mean}, {"se", a->se}, {"se_unpaired", a->se_unpaired}};
     for (size_t k = 0; k < 3; k++) {
-        rdata(r, g, one[k].n, H5T_NATIVE_DOUBLE, b, N);
-        for (size_t i = 0; i < N && !r->failed; i++) one[k].x[i * stride + off] = b[i];
+        poolsim_h5r_read_count(r, g, one[k].n, H5T_NATIVE_DOUBLE, b, N);
+        for (size_t i = 0; i < N && r->status == POOLSIM_OK; i++) one[k].x[i * stride + off] = b[i];
     }
     struct {
         const char *n;
         double *lo, *hi;
     } two[] = {{"ci", a->lo, a->hi}, {"ci_unpaired", a->lo_unpaired, a->hi_unpaired}};
     for (size_t k = 0; k < 2; k++) {
-        rdata(r, g, two[k].n, H5T_NATIVE_DOUBLE, b, 2 * N);
-        for (size_t i = 0; i < N && !r->failed; i++) {
+        poolsim_h5r_read_count(r, g, two[k].n, H5T_NATIVE_DOUBLE, b, 2 * N);
+        for (size_t i = 0; i < N && r->status == POOLSIM_OK; i++) {
             two[k].lo[i * stride + off] = b[2 * i];
             two[k].hi[i * stride + off] = b[2 * i + 1];
         }
@@ -527,8 +433,8 @@ static void rpaired(rd *r, hid_t loc, const char *name, poolsim_paired_arr *a, s
 
 static int dims_of(rd *r, hid_t loc, const char *name, int rank, hsize_t *dims)
 {
-    if (r->failed) return -1;
-    hid_t d = ropen_ds(loc, name);
+    if (r->status != POOLSIM_OK) return -1;
+    hid_t d = poolsim_h5util_open_dataset(loc, name);
     hid_t sp = d < 0 ? H5I_INVALID_HID : H5Dget_space(d);
     int ok = sp >= 0 && H5Sget_simple_extent_ndims(sp) == rank &&
              H5Sget_simple_extent_dims(sp, dims, NULL) == rank;
@@ -548,8 +454,9 @@ int poolsim_sweep_h5_present(const char *path)
     if (!poolsim_h5util_hard_link(f, "sweep")) {
         hid_t g = H5Gopen2(f, "sweep", H5P_DEFAULT);
         if (g >= 0) {
-            rd r = {0};
-            ok = H5Aexists(g, "complete") > 0 && rattr_int(&r, g, "complete") == 1 && !r.failed;
+            rd r = {.status = POOLSIM_OK};
+            ok = H5Aexists(g, "complete") > 0 && rattr_int(&r, g, "complete") == 1 &&
+                 r.status == POOLSIM_OK;
             H5Gclose(g);
         }
     }
@@ -573,7 +480,7 @@ int poolsim_sweep_h5_read(const char *path, poolsim_sweep_results **out)
                       "`poolsim sweep`)",
                       path);
     }
-    rd r = {0};
+    rd r = {.status = POOLSIM_OK};
     hid_t g = H5Gopen2(f, "sweep", H5P_DEFAULT);
     if (g < 0 || H5Aexists(g, "complete") <= 0 || rattr_int(&r, g, "complete") != 1) {
         if (g >= 0) H5Gclose(g);
@@ -581,37 +488,41 @@ int poolsim_sweep_h5_read(const char *path, poolsim_sweep_results **out)
         POOLSIM_ERROR(POOLSIM_EINPUT, "%s: the /sweep group is incomplete", path);
     }
     char *fmt = rattr_str(&r, g, "format");
-    if (!r.failed && strcmp(fmt, FORMAT) != 0) rfail(&r, "format (expected " FORMAT ")");
+    if (r.status == POOLSIM_OK && strcmp(fmt, FORMAT) != 0)
+        rfail(&r, "format (expected " FORMAT ")");
     free(fmt);
     int N = rattr_int(&r, g, "points"), K = rattr_int(&r, g, "levers");
     hsize_t dy[1] = {0}, dl[1] = {0}, dc[1] = {0};
     dims_of(&r, g, "years", 1, dy);
     dims_of(&r, g, "line_ids", 1, dl);
     dims_of(&r, g, "county_ids", 1, dc);
-    if (!r.failed && (N < 1 || K < 1 || dy[0] < 1 || dl[0] < 1 || dc[0] < 1 || N > 100000 ||
-                      K > 1000 || dy[0] > 1000 || dl[0] > 10000 || dc[0] > 100000))
+    if (r.status == POOLSIM_OK &&
+        (N < 1 || K < 1 || dy[0] < 1 || dl[0] < 1 || dc[0] < 1 || N > 100000 || K > 1000 ||
+         dy[0] > 1000 || dl[0] > 10000 || dc[0] > 100000))
         rfail(&r, "sizes");
     poolsim_sweep_results *s =
-        r.failed ? NULL : poolsim_sweep_results_alloc(N, K, (int)dy[0], (int)dl[0], (int)dc[0]);
-    if (!r.failed && !s) rfail(&r, "out of memory");
+        r.status != POOLSIM_OK
+            ? NULL
+            : poolsim_sweep_results_alloc(N, K, (int)dy[0], (int)dl[0], (int)dc[0]);
+    if (r.status == POOLSIM_OK && !s) rfail(&r, "out of memory");
     double *b = NULL;
     if (s) {
         size_t n = (size_t)N, T = (size_t)s->T, L = (size_t)s->L, C = (size_t)s->C;
         b = malloc(2 * n * T * sizeof *b);
         if (!b) rfail(&r, "out of memory");
         long long paths = 0;
-        rattr_num(&r, g, "paths", H5T_NATIVE_LLONG, &paths);
-        rattr_num(&r, g, "seed", H5T_NATIVE_ULLONG, &s->seed);
+        poolsim_h5r_attr_num(&r, g, "paths", H5T_NATIVE_LLONG, &paths);
+        poolsim_h5r_attr_num(&r, g, "seed", H5T_NATIVE_ULLONG, &s->seed);
         s->paths = (long)paths;
         s->scenario_name = rattr_str(&r, g, "scenario_name");
         s->scenario_path = rattr_str(&r, g, "scenario_path");
         s->lang = rattr_str(&r, g, "lang");
-        rdata(&r, g, "years", H5T_NATIVE_INT, s->years, T);
-        rstrs(&r, g, "line_ids", s->line_ids, L);
-        rstrs(&r, g, "line_names", s->line_names, L);
-        rstrs(&r, g, "county_ids", s->county_ids, C);
-        rstrs(&r, g, "county_names", s->county_names, C);
-        if (!r.failed && !poolsim_h5util_hard_link(g, "fixed")) {
+        poolsim_h5r_read_count(&r, g, "years", H5T_NATIVE_INT, s->years, T);
+        poolsim_h5r_strings(&r, g, "line_ids", (int)(L), s->line_ids);
+        poolsim_h5r_strings(&r, g, "line_names", (int)(L), s->line_names);
+        poolsim_h5r_strings(&r, g, "county_ids", (int)(C), s->county_ids);
+        poolsim_h5r_strings(&r, g, "county_names", (int)(C), s->county_names);
+        if (r.status == POOLSIM_OK && !poolsim_h5util_hard_link(g, "fixed")) {
             hsize_t df[1];
             if (dims_of(&r, g, "fixed", 1, df) == 0 && df[0] > 0 && df[0] < 100000) {
                 s->fixed = calloc(df[0], sizeof *s->fixed);
@@ -619,15 +530,15 @@ int poolsim_sweep_h5_read(const char *path, poolsim_sweep_results **out)
                     rfail(&r, "out of memory");
                 else
                     s->nfixed = (int)df[0];
-                rstrs(&r, g, "fixed", s->fixed, (size_t)s->nfixed);
+                poolsim_h5r_strings(&r, g, "fixed", s->nfixed, s->fixed);
             }
         }
-        rdata(&r, g, "grid", H5T_NATIVE_INT, s->grid, n * (size_t)K);
-        hid_t lv = ropen_group(&r, g, "levers", "levers");
-        for (int k = 0; k < K && !r.failed; k++) {
+        poolsim_h5r_read_count(&r, g, "grid", H5T_NATIVE_INT, s->grid, n * (size_t)K);
+        hid_t lv = poolsim_h5r_group(&r, g, "levers");
+        for (int k = 0; k < K && r.status == POOLSIM_OK; k++) {
             char name[16];
             snprintf(name, sizeof name, "%d", k + 1);
-            hid_t gk = ropen_group(&r, lv, name, "levers/<k>");
+            hid_t gk = poolsim_h5r_group(&r, lv, name);
             if (gk < 0) break;
             poolsim_sweep_lever *x = &s->levers[k];
             x->key = rattr_str(&r, gk, "key");
@@ -635,43 +546,43 @@ int poolsim_sweep_h5_read(const char *path, poolsim_sweep_results **out)
             hsize_t dn[1] = {0};
             if (dims_of(&r, gk, "text", 1, dn) == 0 && (dn[0] < 1 || dn[0] > 100000))
                 rfail(&r, "text");
-            if (!r.failed) {
+            if (r.status == POOLSIM_OK) {
                 x->n = (int)dn[0];
                 x->text = calloc(dn[0], sizeof *x->text);
                 if (!x->text) rfail(&r, "out of memory");
-                rstrs(&r, gk, "text", x->text, dn[0]);
+                poolsim_h5r_strings(&r, gk, "text", (int)(dn[0]), x->text);
                 if (x->numeric) {
                     x->value = malloc(dn[0] * sizeof *x->value);
                     if (!x->value) rfail(&r, "out of memory");
-                    rdata(&r, gk, "value", H5T_NATIVE_DOUBLE, x->value, dn[0]);
+                    poolsim_h5r_read_count(&r, gk, "value", H5T_NATIVE_DOUBLE, x->value, dn[0]);
                 }
             }
             H5Gclose(gk);
         }
         if (lv >= 0) H5Gclose(lv);
-        for (size_t i = 0; i < n * (size_t)K && !r.failed; i++) {
+        for (size_t i = 0; i < n * (size_t)K && r.status == POOLSIM_OK; i++) {
             int k = (int)(i % (size_t)K);
             if (s->grid[i] < 0 || s->grid[i] >= s->levers[k].n)
                 rfail(&r, "grid index out of range");
         }
-        hid_t ls = ropen_group(&r, g, "lines", "lines");
-        for (size_t l = 0; l < L && !r.failed; l++) {
-            hid_t gl = ropen_group(&r, ls, s->line_ids[l], "lines/<line>");
+        hid_t ls = poolsim_h5r_group(&r, g, "lines");
+        for (size_t l = 0; l < L && r.status == POOLSIM_OK; l++) {
+            hid_t gl = poolsim_h5r_group(&r, ls, s->line_ids[l]);
             if (gl < 0) break;
-            rdata(&r, gl, "exhaustion_prob", H5T_NATIVE_DOUBLE, b, n * T);
-            for (size_t i = 0; i < n && !r.failed; i++)
+            poolsim_h5r_read_count(&r, gl, "exhaustion_prob", H5T_NATIVE_DOUBLE, b, n * T);
+            for (size_t i = 0; i < n && r.status == POOLSIM_OK; i++)
                 for (size_t t = 0; t < T; t++)
                     s->exh_prob[POOLSIM_SW_NLT(s, i, l, t)] = b[i * T + t];
-            rdata(&r, gl, "exhaustion_ci", H5T_NATIVE_DOUBLE, b, 2 * n * T);
-            for (size_t i = 0; i < n && !r.failed; i++)
+            poolsim_h5r_read_count(&r, gl, "exhaustion_ci", H5T_NATIVE_DOUBLE, b, 2 * n * T);
+            for (size_t i = 0; i < n && r.status == POOLSIM_OK; i++)
                 for (size_t t = 0; t < T; t++) {
                     s->exh_lo[POOLSIM_SW_NLT(s, i, l, t)] = b[2 * (i * T + t)];
                     s->exh_hi[POOLSIM_SW_NLT(s, i, l, t)] = b[2 * (i * T + t) + 1];
                 }
             rpaired(&r, gl, "exhaustion_diff", &s->exh_diff, n, L, l, b);
-            hid_t cs = ropen_group(&r, gl, "counties", "counties");
-            for (size_t c = 0; c < C && !r.failed; c++) {
-                hid_t gc = ropen_group(&r, cs, s->county_ids[c], "counties/<county>");
+            hid_t cs = poolsim_h5r_group(&r, gl, "counties");
+            for (size_t c = 0; c < C && r.status == POOLSIM_OK; c++) {
+                hid_t gc = poolsim_h5r_group(&r, cs, s->county_ids[c]);
                 if (gc < 0) break;
                 struct {
                     const char *nm;
@@ -680,8 +591,8 @@ int poolsim_sweep_h5_read(const char *path, poolsim_sweep_results **out)
                          {"burden_total_se", s->burden_se},
                          {"burden_total_p95", s->burden_p95}};
                 for (size_t k = 0; k < 3; k++) {
-                    rdata(&r, gc, v[k].nm, H5T_NATIVE_DOUBLE, b, n);
-                    for (size_t i = 0; i < n && !r.failed; i++)
+                    poolsim_h5r_read_count(&r, gc, v[k].nm, H5T_NATIVE_DOUBLE, b, n);
+                    for (size_t i = 0; i < n && r.status == POOLSIM_OK; i++)
                         v[k].x[POOLSIM_SW_NLC(s, i, l, c)] = b[i];
                 }
                 rpaired(&r, gc, "burden_total_diff", &s->burden_diff, n, L * C, l * C + c, b);
@@ -695,7 +606,7 @@ int poolsim_sweep_h5_read(const char *path, poolsim_sweep_results **out)
     free(b);
     H5Gclose(g);
     H5Fclose(f);
-    if (r.failed) {
+    if (r.status != POOLSIM_OK) {
         poolsim_sweep_results_free(s);
         POOLSIM_ERROR(POOLSIM_EINPUT, "%s: cannot read /sweep: %s", path, r.what);
     }
