@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -71,6 +72,7 @@ typedef struct {
     size_t strings; /* bytes of strings read so far */
     int err;        /* 0, or the first failure: */
     int timed_out;  /*   the deadline passed */
+    int stopped;    /*   SIGINT or SIGTERM asked the process to stop */
 } chan;
 
 static double until(const struct timespec *t)
@@ -83,6 +85,10 @@ static double until(const struct timespec *t)
 static int fill(chan *c)
 {
     for (;;) {
+        if (poolsim_stop_signal) {
+            c->stopped = 1;
+            return -1;
+        }
         double left = until(&c->deadline);
         if (left <= 0) {
             c->timed_out = 1;
@@ -458,8 +464,11 @@ static int child_job(enum job job, const char *path, FILE *f, size_t base)
     return c.err || fflush(f) != 0 ? POOLSIM_EIO : POOLSIM_OK;
 }
 
-static void child_main(enum job job, const char *path, int fd, double seconds)
+static void child_main(enum job job, const char *path, int fd, double seconds, pid_t parent)
 {
+    /* die with the parent (killed by a signal before it could kill us) */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(CHILD_STATUS + POOLSIM_EINTR);
     signal(SIGALRM, SIG_DFL);
     signal(SIGXCPU, SIG_DFL);
     signal(SIGINT, SIG_DFL);
@@ -571,7 +580,7 @@ static int guarded(enum job job, const char *path, received *got)
         POOLSIM_ERROR(POOLSIM_EIO, "cannot read %s: cannot create a pipe: %s", path,
                       strerror(errno));
     fflush(NULL);
-    pid_t pid = fork();
+    pid_t self = getpid(), pid = fork();
     if (pid < 0) {
         int err = errno;
         close(fds[0]);
@@ -581,7 +590,7 @@ static int guarded(enum job job, const char *path, received *got)
     }
     if (pid == 0) {
         close(fds[0]);
-        child_main(job, path, fds[1], seconds);
+        child_main(job, path, fds[1], seconds, self);
     }
     close(fds[1]);
     chan *c = calloc(1, sizeof *c);
@@ -594,7 +603,7 @@ static int guarded(enum job job, const char *path, received *got)
         else if (fill(c) == 0) /* the child sends nothing: wait for its end */
             c->err = 1;
     }
-    int bad = !c || c->err, timed_out = c && c->timed_out;
+    int bad = !c || c->err, timed_out = c && c->timed_out, stopped = c && c->stopped;
     if (bad) kill(pid, SIGKILL);
     free(c);
     close(fds[0]);
@@ -609,7 +618,7 @@ static int guarded(enum job job, const char *path, received *got)
     int said = WIFEXITED(ws) ? WEXITSTATUS(ws) - CHILD_STATUS : -1; /* the child's status */
     if (said < POOLSIM_EINPUT || said > POOLSIM_ETOOL) said = -1;
     if (job == JOB_PRESENT) return said == POOLSIM_EINPUT ? POOLSIM_EINPUT : POOLSIM_EIO;
-    if (WIFSIGNALED(ws) && (WTERMSIG(ws) == SIGINT || WTERMSIG(ws) == SIGTERM))
+    if (stopped || (WIFSIGNALED(ws) && (WTERMSIG(ws) == SIGINT || WTERMSIG(ws) == SIGTERM)))
         return POOLSIM_EINTR;
     if (timed_out || (WIFSIGNALED(ws) && (WTERMSIG(ws) == SIGALRM || WTERMSIG(ws) == SIGXCPU)))
         POOLSIM_ERROR(POOLSIM_EIO,

@@ -83,6 +83,22 @@ for f in tests/data/hostile/*.h5; do
     echo "hostile_h5.sh: $f: $(cut -d: -f3- "$tmp/err" | head -1)"
 done
 
+# SIGTERM while the reader's child loops in libhdf5: exit 143 at once, and
+# the child goes with the parent (no process left reading the file)
+cp tests/data/hostile/hdf5-heap-loop.h5 "$tmp/loop-term.h5"
+POOLSIM_READ_TIMEOUT=60 "$POOLSIM" summary -q "$tmp/loop-term.h5" 2> /dev/null &
+pid=$!
+sleep 1
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+[ "$rc" -eq 143 ] || say "SIGTERM during a read: exit $rc (expected 143)"
+sleep 1
+if pgrep -f "$tmp/loop-term.h5" > /dev/null; then
+    say "the reader's child outlived its parent"
+    pkill -KILL -f "$tmp/loop-term.h5"
+fi
+
 # plot and report read through the same guard: exit 3, nothing written
 "$POOLSIM" plot "$tmp/h/external-storage.h5" -o "$tmp/charts" 2> "$tmp/err"
 rc=$?
