@@ -10,37 +10,15 @@
 #include "poolsim/plan.h"
 #include "poolsim/text.h"
 
-/* Expected year-1 expenditure of county c on line l: per_capita benefits
- * plus, per claims benefit, lambda * E[J] * EY at P = 1 and U = 1 (E[U] = 1),
- * then the global budget applied to the expected claims. */
-static double expected_expenditure(const poolsim_plan *pl, int l, int c, double F)
-{
-    const poolsim_scenario *s = pl->s;
-    double ej = 1.0 + s->epidemic.prob * (s->epidemic.mean - 1.0);
-    double A = 0;
-    for (int kk = 0; kk < pl->nclaims[l]; kk++) {
-        const poolsim_plan_claim *q = &POOLSIM_PLAN_CLAIM(pl, l, c, kk, 0);
-        poolsim_claims_moments m;
-        poolsim_plan_moments(pl, pl->mode[l * pl->K + kk], q, 1.0, 0.0, &m);
-        A += q->lam0 * (pl->epidemic[l * pl->K + kk] ? ej : 1.0) * m.ey;
-    }
-    double share = pl->budget_share[(size_t)l * (size_t)pl->T];
-    if (share >= 0) {
-        double B = share * F;
-        A = A <= B ? A + pl->budget_retention[(size_t)l * (size_t)pl->T] * (B - A)
-                   : B + pl->budget_overspend[(size_t)l * (size_t)pl->T] * (A - B);
-    }
-    return pl->per_capita_exp[POOLSIM_PLAN_LCT(pl, l, c, 0)] + A;
-}
-
 int poolsim_cmd_check(int argc, char **argv)
 {
     static const struct option opts[] = {{"set", required_argument, NULL, 'S'},
+                                         {"strict", no_argument, NULL, 'T'},
                                          {"quiet", no_argument, NULL, 'q'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     poolsim_setlist sets = {0};
-    int quiet = 0, c;
+    int quiet = 0, strict = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
         switch (c) {
@@ -48,11 +26,14 @@ int poolsim_cmd_check(int argc, char **argv)
             if (poolsim_setlist_add(&sets, optarg)) return POOLSIM_EXIT_FAIL;
             break;
         case 'q': quiet = 1; break;
+        case 'T': strict = 1; break;
         case 'h':
-            puts("usage: poolsim check SCENARIO [--set KEY=VALUE]... [-q]\n"
+            puts("usage: poolsim check SCENARIO [--set KEY=VALUE]... [--strict] [-q]\n"
                  "Validates the scenario (all errors, exit 2), prints the resolved parameters\n"
                  "and, per county and line, year-1 financing, expected expenditure and ratio.\n"
-                 "-q prints only the ratio table.");
+                 "-q prints only the ratio table. Plausibility warnings (a rate above 0.5 a\n"
+                 "year, a year-1 expenditure/financing ratio outside 0.3..3) go to stderr;\n"
+                 "--strict makes them errors (exit 2).");
             poolsim_setlist_free(&sets);
             return POOLSIM_EXIT_OK;
         default:
@@ -66,7 +47,8 @@ int poolsim_cmd_check(int argc, char **argv)
         fputs("usage: poolsim check SCENARIO [--set KEY=VALUE]... [-q]\n", stderr);
         return POOLSIM_EXIT_INPUT;
     }
-    poolsim_load_opts lo = {.nsets = sets.n, .sets = sets.v, .paths = -1, .seed = -1};
+    poolsim_load_opts lo = {
+        .nsets = sets.n, .sets = sets.v, .paths = -1, .seed = -1, .strict = strict};
     poolsim_scenario *s = NULL;
     int st = poolsim_scenario_load(argv[optind], &lo, stderr, &s);
     poolsim_setlist_free(&sets);
@@ -76,6 +58,11 @@ int poolsim_cmd_check(int argc, char **argv)
     if (st != POOLSIM_OK) {
         poolsim_scenario_free(s);
         return poolsim_status_exit(st);
+    }
+    if (poolsim_cli_ratio_warnings(s, pl, strict, stderr) > 0 && strict) {
+        poolsim_plan_free(pl);
+        poolsim_scenario_free(s);
+        return POOLSIM_EXIT_INPUT;
     }
     if (!quiet) {
         poolsim_scenario_print(s, stdout);
@@ -94,7 +81,7 @@ int poolsim_cmd_check(int argc, char **argv)
         for (int k = 0; k < s->ncounties; k++) {
             size_t i = POOLSIM_PLAN_LCT(pl, l, k, 0);
             double F = pl->fin_fixed[i] + pl->fin_wage[i];
-            double E = expected_expenditure(pl, l, k, F);
+            double E = poolsim_cli_expected_expenditure(pl, l, k, F);
             ft += F;
             et += E;
             printf("  %-14s %18.0f %18.0f %8.4f  ", s->counties[k].id, F, E, F > 0 ? E / F : 0.0);

@@ -32,6 +32,8 @@ static void run_usage(FILE *f)
           "  -o, --output FILE    HDF5 results (default: results/<scenario>.h5)\n"
           "      --json FILE      also write the summary JSON\n"
           "      --save-paths     keep per-path values in the HDF5 file\n"
+          "      --strict         plausibility warnings (rates above 0.5 a year, year-1\n"
+          "                       expenditure/financing outside 0.3..3) are errors\n"
           "  -q, --quiet          no progress bar and no summary\n",
           f);
 }
@@ -44,16 +46,21 @@ static void ensure_results_dir(const char *path)
 
 int poolsim_cmd_run(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"paths", required_argument, NULL, 'n'},   {"seed", required_argument, NULL, 's'},
-        {"threads", required_argument, NULL, 't'}, {"set", required_argument, NULL, 'S'},
-        {"output", required_argument, NULL, 'o'},  {"json", required_argument, NULL, 'j'},
-        {"save-paths", no_argument, NULL, 'P'},    {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"paths", required_argument, NULL, 'n'},
+                                         {"seed", required_argument, NULL, 's'},
+                                         {"threads", required_argument, NULL, 't'},
+                                         {"set", required_argument, NULL, 'S'},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"json", required_argument, NULL, 'j'},
+                                         {"save-paths", no_argument, NULL, 'P'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"strict", no_argument, NULL, 'T'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     long paths = -1, threads = 0;
     poolsim_cli_size size = {0};
     const char *output = NULL, *json = NULL;
-    int save = 0, quiet = 0, c;
+    int save = 0, quiet = 0, strict = 0, c;
     poolsim_setlist sets = {0};
     optind = 1;
     while ((c = getopt_long(argc, argv, "n:s:t:o:qh", opts, NULL)) != -1) {
@@ -75,6 +82,7 @@ int poolsim_cmd_run(int argc, char **argv)
         case 'o': output = optarg; break;
         case 'j': json = optarg; break;
         case 'P': save = 1; break;
+        case 'T': strict = 1; break;
         case 'q': quiet = 1; break;
         case 'h':
             run_usage(stdout);
@@ -93,7 +101,8 @@ int poolsim_cmd_run(int argc, char **argv)
                             .paths = paths,
                             .seed = -1,
                             .seed_given = size.seed_given,
-                            .seed_value = size.seed};
+                            .seed_value = size.seed,
+                            .strict = strict};
     poolsim_scenario *s = NULL;
     int root = poolsim_mpi_rank() == 0;
     FILE *diag = root ? stderr : fopen("/dev/null", "w");
@@ -101,6 +110,18 @@ int poolsim_cmd_run(int argc, char **argv)
     if (!root && diag) fclose(diag);
     poolsim_setlist_free(&sets);
     if (st != POOLSIM_OK) return poolsim_status_exit(st);
+    {
+        /* plausibility of the year-1 ratios (warnings; errors under --strict) */
+        poolsim_plan *pl = NULL;
+        if (poolsim_plan_build(s, &pl) == POOLSIM_OK) {
+            int nw = poolsim_cli_ratio_warnings(s, pl, strict, root ? stderr : NULL);
+            poolsim_plan_free(pl);
+            if (nw > 0 && strict) {
+                poolsim_scenario_free(s);
+                return POOLSIM_EXIT_INPUT;
+            }
+        }
+    }
 
     char *outpath = output ? strdup(output) : poolsim_cli_default_output(scen_path, ".h5");
     if (!outpath) {

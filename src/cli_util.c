@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #include "poolsim/common.h"
 #include "poolsim/fsio.h"
+#include "poolsim/plan.h"
 #include "poolsim/plot.h"
 #include "poolsim/sweep.h"
 
@@ -217,4 +219,52 @@ int poolsim_cli_read_results(const char *in, const char *out, const char *suffix
         return POOLSIM_EXIT_FAIL;
     }
     return POOLSIM_EXIT_OK;
+}
+
+/* Expected year-1 expenditure of county c on line l: per_capita benefits
+ * plus, per claims benefit, lambda * E[J] * EY at P = 1 and U = 1 (E[U] = 1),
+ * then the global budget applied to the expected claims. */
+double poolsim_cli_expected_expenditure(const poolsim_plan *pl, int l, int c, double F)
+{
+    const poolsim_scenario *s = pl->s;
+    double ej = 1.0 + s->epidemic.prob * (s->epidemic.mean - 1.0);
+    double A = 0;
+    for (int kk = 0; kk < pl->nclaims[l]; kk++) {
+        const poolsim_plan_claim *q = &POOLSIM_PLAN_CLAIM(pl, l, c, kk, 0);
+        poolsim_claims_moments m;
+        poolsim_plan_moments(pl, pl->mode[l * pl->K + kk], q, 1.0, 0.0, &m);
+        A += q->lam0 * (pl->epidemic[l * pl->K + kk] ? ej : 1.0) * m.ey;
+    }
+    double share = pl->budget_share[(size_t)l * (size_t)pl->T];
+    if (share >= 0) {
+        double B = share * F;
+        A = A <= B ? A + pl->budget_retention[(size_t)l * (size_t)pl->T] * (B - A)
+                   : B + pl->budget_overspend[(size_t)l * (size_t)pl->T] * (A - B);
+    }
+    return pl->per_capita_exp[POOLSIM_PLAN_LCT(pl, l, c, 0)] + A;
+}
+
+int poolsim_cli_ratio_warnings(const poolsim_scenario *s, const poolsim_plan *pl, int strict,
+                               FILE *diag)
+{
+    int n = 0;
+    for (int l = 0; l < s->nlines; l++)
+        for (int k = 0; k < s->ncounties; k++) {
+            const size_t i = POOLSIM_PLAN_LCT(pl, l, k, 0);
+            const double F = pl->fin_fixed[i] + pl->fin_wage[i];
+            const double E = poolsim_cli_expected_expenditure(pl, l, k, F);
+            const double r = F > 0 ? E / F : INFINITY;
+            if (r >= POOLSIM_RATIO_LO && r <= POOLSIM_RATIO_HI) continue;
+            if (E == 0 && F == 0) continue;
+            n++;
+            if (!diag) continue;
+            fprintf(diag,
+                    "%s: %scounties.%s: line %s: year-1 expected expenditure %.0f over financing "
+                    "%.0f is %.4g, outside %g..%g (money in 万元 instead of yuan, or an "
+                    "enrolment or rate in the wrong unit?)%s\n",
+                    s->path ? s->path : "scenario", strict ? "" : "warning: ", s->counties[k].id,
+                    s->lines[l].id, E, F, r, POOLSIM_RATIO_LO, POOLSIM_RATIO_HI,
+                    strict ? " [--strict]" : "");
+        }
+    return n;
 }

@@ -41,6 +41,8 @@ int poolsim_scenario_load(const char *path, const poolsim_load_opts *opts, FILE 
     c_locale_enter(&loc);
     sc_ctx c;
     memset(&c, 0, sizeof c);
+    c.warn = diag;
+    c.strict = opts && opts->strict;
     sc_node *root = NULL;
     poolsim_scenario *s = NULL;
     int rc = POOLSIM_OK;

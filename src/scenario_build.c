@@ -97,12 +97,12 @@ static const sc_row economy_rows[] = {
     {"medical_inflation", K_SUB, 0, 0, 0, 0, NULL, "a map with mean, ar1, sd"},
     {"wage_growth", K_SUB, 0, 0, 0, 0, NULL, "a map with mean, ar1, sd"},
     {"wage_inflation_corr", K_NUM, 0, R_PM1, 0, S_(wage_inflation_corr), NULL, NULL},
-    {"balance_interest", K_NUM, 0, R_GTM1, 0, S_(balance_interest), NULL, NULL},
+    {"balance_interest", K_NUM, F_RATE, R_GTM1, 0, S_(balance_interest), NULL, NULL},
 };
 
 #define A_(f) offsetof(poolsim_ar1, f)
 static const sc_row ar1_rows[] = {
-    {"mean", K_NUM, 0, R_GTM1, 0, A_(mean), NULL, NULL},
+    {"mean", K_NUM, F_RATE, R_GTM1, 0, A_(mean), NULL, NULL},
     {"ar1", K_NUM, 0, R_PM1, 0, A_(ar1), NULL, NULL},
     {"sd", K_NUM, 0, R_GE0, 0, A_(sd), NULL, NULL},
 };
@@ -129,7 +129,7 @@ static const sc_row reserve_rows[] = {
     {"levy_rate", K_PARAM, 0, R_01, 0.10, RV_(levy_rate), NULL, NULL},
     {"cap_ratio", K_PARAM, 0, R_01, 0.30, RV_(cap_ratio), NULL, NULL},
     {"cap_mode", K_ENUM, 0, 0, POOLSIM_CAP_STOP, RV_(cap_mode), cap_choices, NULL},
-    {"interest", K_PARAM, 0, R_GTM1, 0, RV_(interest), NULL, NULL},
+    {"interest", K_PARAM, F_RATE, R_GTM1, 0, RV_(interest), NULL, NULL},
     {"uncovered", K_ENUM, 0, 0, POOLSIM_UNCOVERED_COUNTY, RV_(uncovered), uncovered_choices, NULL},
     {"initial", K_PARAM, 0, R_GE0, 0, RV_(initial), NULL, NULL},
 };
@@ -173,12 +173,12 @@ static const sc_row line_rows[] = {
 static const sc_row class_rows[] = {
     {"id", K_SUB, F_REQ, 0, 0, 0, NULL, "an identifier [A-Za-z_][A-Za-z0-9_-]*"},
     {"per_capita", K_PARAM, 0, R_GE0, 0, CP_(per_capita), NULL, NULL},
-    {"per_capita_growth", K_PARAM, 0, R_GTM1, 0, CP_(per_capita_growth), NULL, NULL},
+    {"per_capita_growth", K_PARAM, F_RATE, R_GTM1, 0, CP_(per_capita_growth), NULL, NULL},
     {"wage_rate", K_PARAM, 0, R_01, 0, CP_(wage_rate), NULL, NULL},
     {"collection_rate", K_PARAM, 0, R_01, 1, CP_(collection_rate), NULL, NULL},
-    {"enrol_growth", K_PARAM, 0, R_GTM1, 0, CP_(enrol_growth), NULL, NULL},
+    {"enrol_growth", K_PARAM, F_RATE, R_GTM1, 0, CP_(enrol_growth), NULL, NULL},
     {"subsidy", K_PARAM, 0, R_GE0, 0, CP_(subsidy), NULL, NULL},
-    {"subsidy_growth", K_PARAM, 0, R_GTM1, 0, CP_(subsidy_growth), NULL, NULL},
+    {"subsidy_growth", K_PARAM, F_RATE, R_GTM1, 0, CP_(subsidy_growth), NULL, NULL},
 };
 
 #define B_(f) offsetof(poolsim_benefit, f)
@@ -192,11 +192,11 @@ static const sc_row benefit_rows[] = {
     {"deductible", K_PARAM, F_CLAIMS, R_GE0, 0, B_(deductible), NULL, NULL},
     {"coinsurance", K_PARAM, F_REQ | F_CLAIMS, R_01, 0, B_(coinsurance), NULL, NULL},
     {"ceiling", K_PARAM, F_CLAIMS | F_INF, R_GT0, INFINITY, B_(ceiling), NULL, NULL},
-    {"util_trend", K_PARAM, F_CLAIMS, R_GTM1, 0, B_(util_trend), NULL, NULL},
+    {"util_trend", K_PARAM, F_CLAIMS | F_RATE, R_GTM1, 0, B_(util_trend), NULL, NULL},
     {"epidemic", K_BOOL, F_CLAIMS, 0, 1, B_(epidemic), NULL, NULL},
     {"index_limits", K_BOOL, F_CLAIMS, 0, 0, B_(index_limits), NULL, NULL},
     {"amount", K_PARAM, F_REQ | F_PERCAP, R_GE0, 0, B_(amount), NULL, NULL},
-    {"growth", K_PARAM, F_PERCAP, R_GTM1, 0, B_(growth), NULL, NULL},
+    {"growth", K_PARAM, F_PERCAP | F_RATE, R_GTM1, 0, B_(growth), NULL, NULL},
     {"applies_to", K_SUB, F_PERCAP, 0, 0, 0, NULL, "a list of class ids of the line"},
 };
 
@@ -687,6 +687,15 @@ static void set_default(bctx *b, const sc_row *r, void *dest)
 }
 
 /* Read one value per its row into dest. */
+/* A yearly rate above SC_RATE_WARN: a plausibility warning. */
+static void rate_warning(bctx *b, const sc_node *v, double d)
+{
+    sc_warn_at(b->c, v, P(b),
+               "%g a year is above %g, unusual for a growth, inflation or interest rate "
+               "(written as a percentage? 5%% a year is 0.05)",
+               d, SC_RATE_WARN);
+}
+
 static void read_value(bctx *b, const sc_row *r, const sc_node *v, void *dest)
 {
     sc_ctx *c = b->c;
@@ -694,12 +703,22 @@ static void read_value(bctx *b, const sc_row *r, const sc_node *v, void *dest)
     double d;
     switch (r->type) {
     case K_NUM:
-        if (get_number(b, v, r, &d) == 0) *(double *)(void *)p = d;
+        if (get_number(b, v, r, &d) == 0) {
+            *(double *)(void *)p = d;
+            if ((r->flags & F_RATE) && d > SC_RATE_WARN) rate_warning(b, v, d);
+        }
         break;
     case K_PARAM:
     case K_DENUM: {
         poolsim_param pp;
-        if (get_param(b, v, r, &pp) == 0) *(poolsim_param *)(void *)p = pp;
+        if (get_param(b, v, r, &pp) == 0) {
+            *(poolsim_param *)(void *)p = pp;
+            for (int i = 0; (r->flags & F_RATE) && i < pp.n; i++)
+                if (pp.val[i] > SC_RATE_WARN) {
+                    rate_warning(b, v, pp.val[i]);
+                    break;
+                }
+        }
         break;
     }
     case K_INT:

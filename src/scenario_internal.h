@@ -91,6 +91,8 @@ typedef struct {
     sc_buf source; /* becomes poolsim_scenario.source_text */
     int nomem;     /* an allocation failed */
     int limit;     /* a resource limit was hit: stop */
+    FILE *warn;    /* plausibility warnings (NULL: none printed) */
+    int strict;    /* warnings are errors */
     int nsets;     /* --set arguments (for messages) */
     const char *const *sets;
 } sc_ctx;
@@ -106,6 +108,10 @@ void sc_error(sc_ctx *c, const char *file, int line, int col, const char *fmt, .
     __attribute__((format(printf, 5, 6)));
 /* "FILE:LINE:COL: KEY: message" at node n (KEY may be NULL or empty). */
 void sc_error_at(sc_ctx *c, const sc_node *n, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* A plausibility warning at node n: "FILE:LINE:COL: warning: KEY: message"
+ * on c->warn, or an error (marked [--strict]) when c->strict. */
+void sc_warn_at(sc_ctx *c, const sc_node *n, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* Print the errors (sorted by file, line, column; duplicates dropped) and
  * the count line; returns the number printed. */
@@ -193,7 +199,10 @@ int sc_build(sc_ctx *c, const sc_node *root, const char *path, poolsim_scenario 
 /* K_DENUM: a choice that may be dated, stored as a poolsim_param of choice
  * indices (pooling.mode, pooling.gap_key). */
 enum { K_NUM, K_PARAM, K_INT, K_LONG, K_SEED, K_BOOL, K_ENUM, K_LANG, K_STR, K_ID, K_SUB, K_DENUM };
-enum { F_REQ = 1, F_INF = 2, F_CLAIMS = 4, F_PERCAP = 8 };
+/* F_RATE: a yearly growth, inflation or interest rate: a value above
+ * SC_RATE_WARN draws a plausibility warning ("written as a percentage?") */
+enum { F_REQ = 1, F_INF = 2, F_CLAIMS = 4, F_PERCAP = 8, F_RATE = 16 };
+#define SC_RATE_WARN 0.5
 enum { R_ANY, R_01, R_GE0, R_GT0, R_GTM1, R_PM1, R_HORIZON, R_YEAR, R_PATHS, R_GE1 };
 
 typedef struct {

@@ -182,6 +182,22 @@ void sc_error_at(sc_ctx *c, const sc_node *n, const char *key, const char *fmt, 
     va_end(ap);
 }
 
+void sc_warn_at(sc_ctx *c, const sc_node *n, const char *key, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (c->strict) {
+        sc_error_at(c, n, key, "%s [--strict]", msg);
+        return;
+    }
+    if (!c->warn) return;
+    fprintf(c->warn, "%s:%d:%d: warning: %s%s%s\n", n ? n->file : "?", n ? n->line : 1,
+            n ? n->col : 1, key && *key ? key : "", key && *key ? ": " : "", msg);
+}
+
 static int err_cmp(const void *a, const void *b)
 {
     const sc_err *x = a, *y = b;

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 
+#include "poolsim/plan.h"
 #include "poolsim/results.h"
 #include "poolsim/scenario.h"
 #include "poolsim/sweep.h"
@@ -18,6 +19,20 @@ int poolsim_cmd_run(int argc, char **argv);
 int poolsim_cmd_check(int argc, char **argv);
 int poolsim_cmd_settle(int argc, char **argv);
 int poolsim_cmd_fit(int argc, char **argv);
+
+/* Expected year-1 expenditure of county c on line l with financing F:
+ * per_capita benefits plus, per claims benefit, lambda * E[J] * EY at
+ * P = 1 and U = 1 (E[U] = 1), then the global budget applied to the
+ * expected claims. */
+double poolsim_cli_expected_expenditure(const poolsim_plan *pl, int l, int c, double F);
+
+#define POOLSIM_RATIO_LO 0.3
+#define POOLSIM_RATIO_HI 3.0
+/* Plausibility: each county and line whose year-1 expected expenditure
+ * over financing is outside POOLSIM_RATIO_LO..POOLSIM_RATIO_HI gets a
+ * line on diag ("warning: " unless strict). Returns their number. */
+int poolsim_cli_ratio_warnings(const poolsim_scenario *s, const poolsim_plan *pl, int strict,
+                               FILE *diag);
 int poolsim_cmd_schema(int argc, char **argv);
 int poolsim_cmd_plot(int argc, char **argv);
 int poolsim_cmd_report(int argc, char **argv);
