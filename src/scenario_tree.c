@@ -12,6 +12,8 @@
 
 #include "scenario_internal.h"
 
+#include "poolsim/diag.h"
+
 /* ---- arena ------------------------------------------------------------ */
 
 struct sc_chunk {
@@ -139,21 +141,13 @@ static void add_error(sc_ctx *c, const char *file, int line, int col, const char
         c->errs = e;
         c->errcap = cap;
     }
-    char *body = sc_vsprintf(c, fmt, ap);
-    if (!body) return;
-    char *msg;
-    const char *f = file ? file : "?";
-    if (line <= 0)
-        msg = key && *key ? sc_sprintf(c, "%s: %s: %s", f, key, body)
-                          : sc_sprintf(c, "%s: %s", f, body);
-    else if (key && *key)
-        msg = sc_sprintf(c, "%s:%d:%d: %s: %s", f, line, col, key, body);
-    else
-        msg = sc_sprintf(c, "%s:%d:%d: %s", f, line, col, body);
-    if (!msg) return;
-    /* one message, one line: no control characters from the input */
-    for (char *q = msg; *q; q++)
-        if ((unsigned char)*q < 0x20 || *q == 0x7F) *q = '?';
+    char *line_text = poolsim_diag_vformat(file, line, col, NULL, key, fmt, ap);
+    char *msg = line_text ? sc_strndup(c, line_text, strlen(line_text)) : NULL;
+    free(line_text);
+    if (!msg) {
+        c->nomem = 1;
+        return;
+    }
     sc_err *e = &c->errs[c->nerr];
     e->rank = file_rank(c, file);
     e->line = line;

@@ -19,6 +19,7 @@
 #include <iconv.h>
 
 #include "poolsim/common.h"
+#include "poolsim/diag.h"
 #include "poolsim/fsio.h"
 #include "poolsim/plan.h"
 
@@ -85,10 +86,10 @@ static void flow_error(flows_ctx *x, long line, long col, const char *key, const
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(x->diag, "%s:%ld:%ld: %s: ", x->name, line, col, key);
-    vfprintf(x->diag, fmt, ap);
-    fputc('\n', x->diag);
+    char *m = poolsim_diag_vformat(x->name, line, col, NULL, key, fmt, ap);
     va_end(ap);
+    fprintf(x->diag, "%s\n", m ? m : "poolsim: out of memory formatting a message");
+    free(m);
     x->nerrors++;
 }
 
@@ -101,11 +102,12 @@ static void flow_warning(flows_ctx *x, long line, long col, const char *key, con
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(x->diag, "%s:%ld:%ld: %s%s: ", x->name, line, col, x->strict ? "" : "warning: ", key);
-    vfprintf(x->diag, fmt, ap);
-    if (x->strict) fputs(" [--strict]", x->diag);
-    fputc('\n', x->diag);
+    char *m =
+        poolsim_diag_vformat(x->name, line, col, x->strict ? NULL : "warning: ", key, fmt, ap);
     va_end(ap);
+    fprintf(x->diag, "%s%s\n", m ? m : "poolsim: out of memory formatting a message",
+            x->strict ? " [--strict]" : "");
+    free(m);
     if (x->strict)
         x->nerrors++;
     else
