@@ -227,6 +227,25 @@ for cmd in "check $tmp/zero.yaml" "run $tmp/zero.yaml -o $tmp/zero.h5"; do
         fail "zero financing: $cmd message was $(cat "$tmp/err")"
 done
 [ -e "$tmp/zero.h5" ] && fail "zero financing: run wrote a file"
+# counties CSV duplicate-header check in n log n: 200,000 columns (89 s
+# with the pairwise check) take well under a second of it
+cp tests/data/ext-base.yaml "$tmp/wide.yaml"
+sed -i 's/^counties_csv: .*/counties_csv: wide.csv/' "$tmp/wide.yaml"
+python3 - "$tmp/wide.csv" <<'EOF2'
+import sys
+cols = ["id", "name", "active", "retired", "resident"] + ["x%d" % i for i in range(200000)] + ["x7"]
+with open(sys.argv[1], "w") as f:
+    f.write(",".join(cols) + "\n")
+    f.write(",".join(["a", "A", "1", "1", "1"] + ["0"] * 200001) + "\n")
+EOF2
+t0=$(date +%s)
+timeout 60 "$P" check "$tmp/wide.yaml" >/dev/null 2>"$tmp/err"
+rc=$?
+t1=$(date +%s)
+[ $rc -eq 2 ] || fail "wide counties CSV: exit $rc, expected 2"
+grep -q "wide.csv:1:.*: counties: duplicate column 'x7' (first at column " "$tmp/err" ||
+    fail "wide counties CSV: message was $(head -3 "$tmp/err")"
+[ $((t1 - t0)) -le 20 ] || fail "wide counties CSV took $((t1 - t0)) s"
 # one --seed parser: 0..2^64-1 (as simulation.seed) everywhere, no sign
 "$P" run $S -n 20 -q -s 18446744073709551615 -o "$tmp/seed.h5" || fail "run -s 2^64-1"
 h5dump -a /seed "$tmp/seed.h5" | grep -q '(0): 18446744073709551615' || fail "seed 2^64-1 not recorded"
