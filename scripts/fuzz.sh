@@ -33,6 +33,9 @@ fail=0
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 export POOLSIM_FUZZ_SCENARIO=$root/scenarios/zhuzhou.yaml
+# the targets' scratch folders (one per fuzzing process) go with $work
+mkdir -p "$work/tmp"
+export TMPDIR=$work/tmp
 
 for t in $targets; do
     bin=$root/build-fuzz/fuzz_$t

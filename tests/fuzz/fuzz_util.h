@@ -15,12 +15,14 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-/* A private folder for this process's files. */
+/* A private folder for this process's files, under $TMPDIR (scripts/fuzz.sh
+ * points it into its own work folder, removed at the end) or /tmp. */
 static inline const char *fuzz_dir(void)
 {
-    static char dir[64];
+    static char dir[512];
     if (!dir[0]) {
-        snprintf(dir, sizeof dir, "/tmp/poolsim-fuzz-XXXXXX");
+        const char *t = getenv("TMPDIR");
+        snprintf(dir, sizeof dir, "%s/poolsim-fuzz-XXXXXX", t && *t ? t : "/tmp");
         if (!mkdtemp(dir)) abort();
     }
     return dir;
