@@ -25,6 +25,9 @@ void poolsim_settle_format_number(double x, char *buf /* OUT */, size_t size)
 
 static void put_num(FILE *f, double x)
 {
+    /* an undefined value (shortfall_ratio without financing) is an empty
+     * field: spreadsheets and CSV readers take "inf" for text */
+    if (!isfinite(x)) return;
     char b[40];
     poolsim_settle_format_number(x, b, sizeof b);
     fputs(b, f);
