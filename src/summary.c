@@ -444,6 +444,34 @@ int poolsim_summary_write_csv(const poolsim_results *r, const char *dir, FILE *l
 
 /* ---- Excel ---- */
 
+/* A text cell. Excel holds at most 32,767 characters in a cell and
+ * libxlsxwriter refuses a longer string (the cell stayed empty, silently):
+ * a longer text is cut to 32,766 characters and "…", with one warning. */
+#define XLSX_MAX_CHARS 32767
+static int xlsx_cut;
+
+static lxw_error put_str(lxw_worksheet *ws, lxw_row_t rr, lxw_col_t cc, const char *s,
+                         lxw_format *fmt)
+{
+    size_t chars = 0, cut = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if ((*p & 0xC0) != 0x80 && ++chars == XLSX_MAX_CHARS)
+            cut = (size_t)(p - (const unsigned char *)s);
+    if (chars <= XLSX_MAX_CHARS) return worksheet_write_string(ws, rr, cc, s, fmt);
+    char *t = malloc(cut + 4);
+    if (!t) return LXW_ERROR_MEMORY_MALLOC_FAILED;
+    memcpy(t, s, cut);
+    memcpy(t + cut, "\xe2\x80\xa6", 4); /* U+2026 and the terminator */
+    lxw_error e = worksheet_write_string(ws, rr, cc, t, fmt);
+    free(t);
+    if (!xlsx_cut++)
+        fprintf(stderr,
+                "poolsim: warning: a text of %zu characters is cut to %d in the workbook "
+                "(Excel's limit for a cell)\n",
+                chars, XLSX_MAX_CHARS);
+    return e;
+}
+
 static const char *unit_of(int kind, int zh)
 {
     switch (kind) {
@@ -482,7 +510,7 @@ static int xlsx_fill(lxw_workbook *wb, const poolsim_results *r, const table *t,
     if (!ws) return -1;
     int row = 0;
     char buf[64];
-    worksheet_write_string(ws, (lxw_row_t)row++, 0, r->scenario_name ? r->scenario_name : "", bold);
+    put_str(ws, (lxw_row_t)row++, 0, r->scenario_name ? r->scenario_name : "", bold);
     const poolsim_output_labels *lb = &poolsim_output_label[zh ? POOLSIM_LANG_ZH : POOLSIM_LANG_EN];
     struct {
         const char *k, *v;
@@ -491,26 +519,26 @@ static int xlsx_fill(lxw_workbook *wb, const poolsim_results *r, const table *t,
               {lb->quantiles, r->quantile_method},   {lb->build, r->build_info}};
     row++;
     snprintf(buf, sizeof buf, "%llu", r->seed);
-    worksheet_write_string(ws, (lxw_row_t)row, 0, lb->seed, bold);
-    worksheet_write_string(ws, (lxw_row_t)row++, 1, buf, NULL);
-    worksheet_write_string(ws, (lxw_row_t)row, 0, lb->paths, bold);
+    put_str(ws, (lxw_row_t)row, 0, lb->seed, bold);
+    put_str(ws, (lxw_row_t)row++, 1, buf, NULL);
+    put_str(ws, (lxw_row_t)row, 0, lb->paths, bold);
     worksheet_write_number(ws, (lxw_row_t)row++, 1, (double)r->paths, nf[K_COUNT]);
     snprintf(buf, sizeof buf, "%d-%d", r->years[0], r->years[r->T - 1]);
-    worksheet_write_string(ws, (lxw_row_t)row, 0, lb->years, bold);
-    worksheet_write_string(ws, (lxw_row_t)row++, 1, buf, NULL);
+    put_str(ws, (lxw_row_t)row, 0, lb->years, bold);
+    put_str(ws, (lxw_row_t)row++, 1, buf, NULL);
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
-        worksheet_write_string(ws, (lxw_row_t)row, 0, kv[i].k, bold);
-        worksheet_write_string(ws, (lxw_row_t)row++, 1, kv[i].v ? kv[i].v : "", wrap);
+        put_str(ws, (lxw_row_t)row, 0, kv[i].k, bold);
+        put_str(ws, (lxw_row_t)row++, 1, kv[i].v ? kv[i].v : "", wrap);
     }
     row++;
-    worksheet_write_string(ws, (lxw_row_t)row, 0, zh ? "工作表" : "Sheet", head);
-    worksheet_write_string(ws, (lxw_row_t)row++, 1,
-                           zh ? "内容（金额单位：元；概率为 0–1 之间的比例）"
-                              : "Contents (money in yuan; probabilities as shares 0-1)",
-                           head);
+    put_str(ws, (lxw_row_t)row, 0, zh ? "工作表" : "Sheet", head);
+    put_str(ws, (lxw_row_t)row++, 1,
+            zh ? "内容（金额单位：元；概率为 0–1 之间的比例）"
+               : "Contents (money in yuan; probabilities as shares 0-1)",
+            head);
     for (int i = 0; i < POOLSIM_SUMMARY_NTABLES; i++) {
-        worksheet_write_string(ws, (lxw_row_t)row, 0, t[i].name, NULL);
-        worksheet_write_string(ws, (lxw_row_t)row++, 1, zh ? t[i].zh : t[i].en, wrap);
+        put_str(ws, (lxw_row_t)row, 0, t[i].name, NULL);
+        put_str(ws, (lxw_row_t)row++, 1, zh ? t[i].zh : t[i].en, wrap);
     }
     worksheet_set_column(ws, 0, 0, 24, NULL);
     worksheet_set_column(ws, 1, 1, 90, NULL);
@@ -522,7 +550,7 @@ static int xlsx_fill(lxw_workbook *wb, const poolsim_results *r, const table *t,
             const col *cd = &t[i].cols[k];
             char h[160];
             snprintf(h, sizeof h, "%s%s", zh ? cd->zh : cd->en, unit_of(cd->kind, zh));
-            worksheet_write_string(ws, 0, (lxw_col_t)k, h, head);
+            put_str(ws, 0, (lxw_col_t)k, h, head);
             double width = 8;
             if (cd->kind == K_TEXT) {
                 for (size_t j = 0; j < t[i].nrow; j++) {
@@ -544,7 +572,7 @@ static int xlsx_fill(lxw_workbook *wb, const poolsim_results *r, const table *t,
                 lxw_row_t rr = (lxw_row_t)(j + 1);
                 lxw_col_t cc = (lxw_col_t)k;
                 if (c[k].s) {
-                    if (c[k].s[0]) worksheet_write_string(ws, rr, cc, c[k].s, NULL);
+                    if (c[k].s[0]) put_str(ws, rr, cc, c[k].s, NULL);
                 } else {
                     worksheet_write_number(ws, rr, cc, c[k].v, nf[t[i].cols[k].kind]);
                 }

@@ -246,6 +246,21 @@ t1=$(date +%s)
 grep -q "wide.csv:1:.*: counties: duplicate column 'x7' (first at column " "$tmp/err" ||
     fail "wide counties CSV: message was $(head -3 "$tmp/err")"
 [ $((t1 - t0)) -le 20 ] || fail "wide counties CSV took $((t1 - t0)) s"
+# XLSX: a name over Excel's 32,767 characters is cut (with a warning), not
+# dropped from the workbook
+python3 - "$tmp/names.yaml" "$tmp/long.yaml" <<'EOF2'
+import sys
+s = open(sys.argv[1], encoding="utf-8").read().replace('name: "Top 10%"', 'name: "' + "长" * 40000 + '"')
+open(sys.argv[2], "w", encoding="utf-8").write(s)
+EOF2
+"$P" run "$tmp/long.yaml" -n 20 -q -o "$tmp/long.h5" || fail "run with a long name"
+"$P" summary "$tmp/long.h5" -q --xlsx "$tmp/long.xlsx" >/dev/null 2>"$tmp/err" || fail "summary --xlsx long name"
+grep -q "warning: a text of 40000 characters is cut to 32767" "$tmp/err" || fail "no warning for the long name"
+python3 - "$tmp/long.xlsx" <<'EOF2' || fail "the long name is not in the workbook, cut to 32,767 characters"
+import re, sys, zipfile
+s = zipfile.ZipFile(sys.argv[1]).read("xl/sharedStrings.xml").decode("utf-8")
+sys.exit(0 if [len(x) for x in re.findall("长+…", s)] == [32767] else 1)
+EOF2
 # one --seed parser: 0..2^64-1 (as simulation.seed) everywhere, no sign
 "$P" run $S -n 20 -q -s 18446744073709551615 -o "$tmp/seed.h5" || fail "run -s 2^64-1"
 h5dump -a /seed "$tmp/seed.h5" | grep -q '(0): 18446744073709551615' || fail "seed 2^64-1 not recorded"
