@@ -18,7 +18,6 @@
 #include <time.h>
 
 #include <gsl/gsl_errno.h>
-#include <gsl/gsl_randist.h>
 #include <omp.h>
 
 #include "poolsim/common.h"
@@ -58,7 +57,7 @@ static double time_sim(const poolsim_plan *pl, const poolsim_stats_layout *lay, 
 static double time_replay(const poolsim_plan *pl, long n, unsigned long long seed, double *checksum)
 {
     const poolsim_scenario *s = pl->s;
-    gsl_rng *r = gsl_rng_alloc(poolsim_rng_type());
+    poolsim_rng rr, *r = &rr;
     poolsim_drivers *d = poolsim_drivers_alloc(s);
     int noise = s->claims_noise;
     size_t per = (size_t)pl->T * (size_t)pl->L * (size_t)pl->C * (size_t)pl->K;
@@ -87,17 +86,18 @@ static double time_replay(const poolsim_plan *pl, long n, unsigned long long see
                 for (int c = 0; c < pl->C; c++)
                     for (int kk = 0; kk < pl->nclaims[l]; kk++, i++) {
                         if (noise == POOLSIM_NOISE_NONE) continue;
-                        poolsim_rng_reset(
+                        poolsim_rng_set(
                             r, seed, (uint32_t)p, POOLSIM_STREAM_CLAIMS, (uint32_t)(t + 1),
                             pl->who[((size_t)l * (size_t)pl->C + (size_t)c) * (size_t)pl->K +
                                     (size_t)kk]);
                         if (noise == POOLSIM_NOISE_NORMAL) {
-                            cs += gsl_ran_gaussian_ziggurat(r, 1.0);
+                            cs += poolsim_rng_normal(r);
                         } else {
                             unsigned long k = poolsim_claims_poisson(r, lam[i]);
                             if (k > 0 && mo[i].vy > 0)
-                                cs += gsl_ran_gamma(r, (double)k * mo[i].ey * mo[i].ey / mo[i].vy,
-                                                    mo[i].vy / mo[i].ey);
+                                cs +=
+                                    poolsim_rng_gamma(r, (double)k * mo[i].ey * mo[i].ey / mo[i].vy,
+                                                      mo[i].vy / mo[i].ey);
                         }
                     }
     }
@@ -106,7 +106,6 @@ static double time_replay(const poolsim_plan *pl, long n, unsigned long long see
     free(lam);
     free(mo);
     poolsim_drivers_free(d);
-    gsl_rng_free(r);
     return t;
 }
 

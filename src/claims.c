@@ -9,7 +9,6 @@
 #include <math.h>
 
 #include <gsl/gsl_cdf.h>
-#include <gsl/gsl_randist.h>
 
 #include "poolsim/scenario.h"
 
@@ -123,9 +122,9 @@ static double lnfact(double k)
 /* Inversion by sequential search from 0 (mu < 10): at most a few dozen
  * steps since P(N > 60 | mu < 10) < 1e-25; the step cap only guards against
  * an endless loop if the pmf underflows. */
-static unsigned long poisson_inversion(gsl_rng *r, double mu)
+static unsigned long poisson_inversion(poolsim_rng *r, double mu)
 {
-    double u = gsl_rng_uniform(r);
+    double u = poolsim_rng_uniform(r);
     double p = exp(-mu);
     double F = p;
     unsigned long k = 0;
@@ -141,60 +140,83 @@ static unsigned long poisson_inversion(gsl_rng *r, double mu)
  * transformed rejection method for generating Poisson random variables",
  * Insurance: Mathematics and Economics 12, 39-45 (valid for mu >= 10).
  *   setup: b = 0.931 + 2.53 sqrt(mu), a = -0.059 + 0.02483 b,
- *          1/alpha = 1.1239 + 1.1328/(b - 3.4), v_r = 0.9277 - 3.6224/(b - 2);
+ *          1/alpha = 1.1239 + 1.1328/(b - 3.4), v_r = 0.9277 - 3.6224/(b - 2)
+ *          (poolsim_claims_compound_prepare);
  *   1. U ~ U(-1/2, 1/2), V ~ U(0,1), us = 1/2 - |U|,
  *      k = floor((2a/us + b) U + mu + 0.43);
  *   2. if us >= 0.07 and V <= v_r: accept k (squeeze, most draws);
  *   3. if k < 0 or (us < 0.013 and V > us): reject;
  *   4. accept if ln(V (1/alpha) / (a/us^2 + b)) <= -mu + k ln mu - ln k!.
- * k < 0 is rejected before the squeeze (it never passes it for mu >= 10;
- * testing first keeps the conversion to unsigned well defined). */
-static unsigned long poisson_ptrs(gsl_rng *r, double mu)
+ * k < 0 (y < 0 before the floor) is rejected before the squeeze (it never
+ * passes it for mu >= 10; testing first keeps the conversion to unsigned
+ * well defined). The uniforms lie strictly inside (0,1), so us > 0.
+ * 1/alpha and ln mu are needed only in step 4 and computed when reached. */
+static double poisson_ptrs(poolsim_rng *r, double mu, double b, double a, double vr)
 {
-    double smu = sqrt(mu);
-    double lmu = log(mu);
-    double b = 0.931 + 2.53 * smu;
-    double a = -0.059 + 0.02483 * b;
-    double inv_alpha = 1.1239 + 1.1328 / (b - 3.4);
-    double vr = 0.9277 - 3.6224 / (b - 2);
+    double inv_alpha = 0, lmu = 0;
     for (;;) {
-        double U = gsl_rng_uniform(r) - 0.5;
-        double V = gsl_rng_uniform(r);
+        double U = poolsim_rng_uniform(r) - 0.5;
+        double V = poolsim_rng_uniform(r);
         double us = 0.5 - fabs(U);
-        if (us <= 0) continue; /* U = -1/2 exactly: (2a/us) U is -inf */
-        double k = floor((2 * a / us + b) * U + mu + 0.43);
-        if (k < 0) continue;
-        if (us >= 0.07 && V <= vr) return (unsigned long)k;
+        double y = (2 * a / us + b) * U + mu + 0.43;
+        if (y < 0) continue;
+        /* floor(y), without a libm call below 2^63 */
+        double k = y < 0x1p63 ? (double)(unsigned long long)y : floor(y);
+        if (us >= 0.07 && V <= vr) return k;
         if (us < 0.013 && V > us) continue;
-        if (log(V * inv_alpha / (a / (us * us) + b)) <= -mu + k * lmu - lnfact(k))
-            return (unsigned long)k;
+        if (inv_alpha == 0) {
+            inv_alpha = 1.1239 + 1.1328 / (b - 3.4);
+            lmu = log(mu);
+        }
+        if (log(V * inv_alpha / (a / (us * us) + b)) <= -mu + k * lmu - lnfact(k)) return k;
     }
 }
 
-unsigned long poolsim_claims_poisson(gsl_rng *r, double mu)
+unsigned long poolsim_claims_poisson(poolsim_rng *r, double mu)
 {
-    if (!(mu > 0)) return 0;
-    return mu < 10 ? poisson_inversion(r, mu) : poisson_ptrs(r, mu);
+    poolsim_claims_draw q = {.lambda = mu};
+    poolsim_claims_compound_prepare(&q);
+    poolsim_claims_compound_count(&q, r);
+    return (unsigned long)q.n;
+}
+
+void poolsim_claims_compound_count(poolsim_claims_draw *q, poolsim_rng *r)
+{
+    double mu = q->lambda;
+    if (!(mu > 0))
+        q->n = 0;
+    else if (mu < 10)
+        q->n = (double)poisson_inversion(r, mu);
+    else
+        q->n = poisson_ptrs(r, mu, q->b, q->a, q->vr);
+}
+
+double poolsim_claims_compound_amount(const poolsim_claims_draw *q, poolsim_rng *r)
+{
+    if (q->n == 0) return 0.0;
+    if (!(q->m.vy > 0)) return q->n * q->m.ey;
+    double g = poolsim_rng_gamma_mt(r, q->gd, q->gc);
+    if (q->ginv > 0) g *= pow(poolsim_rng_uniform(r), q->ginv);
+    return g * q->scale;
 }
 
 /* ---- Aggregate claims (MODEL.md section 3 table) ----------------------- */
 
 double poolsim_claims_aggregate(int mode, double lambda, const poolsim_claims_moments *m,
-                                gsl_rng *r)
+                                poolsim_rng *r)
 {
     switch (mode) {
     case POOLSIM_NOISE_NONE: return lambda * m->ey;
     case POOLSIM_NOISE_NORMAL: {
-        double z = gsl_ran_gaussian_ziggurat(r, 1.0);
+        double z = poolsim_rng_normal(r);
         return fmax(0.0, lambda * m->ey + sqrt(lambda * m->ey2) * z);
     }
     default: /* POOLSIM_NOISE_COMPOUND */ break;
     }
     if (!(lambda > 0) || !(m->ey > 0)) return 0.0;
-    unsigned long n = poolsim_claims_poisson(r, lambda);
-    if (n == 0) return 0.0;
-    double dn = (double)n;
-    if (!(m->vy > 0)) return dn * m->ey;
-    /* Gamma with mean n EY and variance n VY */
-    return gsl_ran_gamma(r, dn * m->ey * m->ey / m->vy, m->vy / m->ey);
+    poolsim_claims_draw q = {.lambda = lambda, .m = *m};
+    poolsim_claims_compound_prepare(&q);
+    poolsim_claims_compound_count(&q, r);
+    poolsim_claims_compound_shape(&q);
+    return poolsim_claims_compound_amount(&q, r);
 }

@@ -9,15 +9,13 @@
  *                                     so changing `prob` leaves the size of
  *                                     an epidemic unchanged (common random
  *                                     numbers across scenarios).
- * All normals are gsl_ran_gaussian_ziggurat. A driver whose sd is 0 is
+ * All normals are poolsim_rng_normal (ziggurat). A driver whose sd is 0 is
  * exactly deterministic: pi[t] = mean, P[t] = prod (1 + mean), U = exp(0) = 1,
  * J = mean in an epidemic year. */
 #include "poolsim/drivers.h"
 
 #include <math.h>
 #include <stdlib.h>
-
-#include <gsl/gsl_randist.h>
 
 #include "poolsim/rng.h"
 
@@ -59,7 +57,7 @@ void poolsim_drivers_free(poolsim_drivers *d)
 /* Price and wage indices: pi[1] = mean, P[1] = 1; for t >= 2
  * pi[t] = mean + ar1 (pi[t-1] - mean) + sd eps[t], P[t] = P[t-1] (1 + pi[t]). */
 static void draw_economy(const poolsim_scenario *s, unsigned long long seed, uint32_t path,
-                         gsl_rng *r, poolsim_drivers *d)
+                         poolsim_rng *r, poolsim_drivers *d)
 {
     const poolsim_ar1 *mp = &s->medical_inflation, *wp = &s->wage_growth;
     double corr = s->wage_inflation_corr;
@@ -68,9 +66,9 @@ static void draw_economy(const poolsim_scenario *s, unsigned long long seed, uin
     d->P[0] = 1;
     d->W[0] = 1;
     for (int t = 2; t <= d->T; t++) {
-        poolsim_rng_reset(r, seed, path, POOLSIM_STREAM_ECONOMY, (uint32_t)t, 0);
-        double z1 = gsl_ran_gaussian_ziggurat(r, 1.0);
-        double z2 = gsl_ran_gaussian_ziggurat(r, 1.0);
+        poolsim_rng_set(r, seed, path, POOLSIM_STREAM_ECONOMY, (uint32_t)t, 0);
+        double z1 = poolsim_rng_normal(r);
+        double z2 = poolsim_rng_normal(r);
         double eps_w = corr * z1 + corr_c * z2;
         pi = mp->mean + mp->ar1 * (pi - mp->mean) + mp->sd * z1;
         g = wp->mean + wp->ar1 * (g - wp->mean) + wp->sd * eps_w;
@@ -84,7 +82,7 @@ static void draw_economy(const poolsim_scenario *s, unsigned long long seed, uin
  * U[c,t] = exp(x[c,t] - v[t]/2), v[t] = sd^2 sum_{j<t} ar1^(2j)
  * (= ar1^2 v[t-1] + sd^2), so E[U[c,t]] = 1. */
 static void draw_utilisation(const poolsim_scenario *s, unsigned long long seed, uint32_t path,
-                             gsl_rng *r, poolsim_drivers *d)
+                             poolsim_rng *r, poolsim_drivers *d)
 {
     double ar1 = s->utilisation.ar1, sd = s->utilisation.sd, rho = s->utilisation.rho;
     double wc = sqrt(rho), wi = sqrt(1 - rho);
@@ -93,11 +91,11 @@ static void draw_utilisation(const poolsim_scenario *s, unsigned long long seed,
     for (int c = 0; c < d->C; c++) d->x[c] = 0;
     for (int t = 1; t <= T; t++) {
         v = ar1 * ar1 * v + sd * sd;
-        poolsim_rng_reset(r, seed, path, POOLSIM_STREAM_UTIL_COMMON, (uint32_t)t, 0);
-        double z = gsl_ran_gaussian_ziggurat(r, 1.0);
+        poolsim_rng_set(r, seed, path, POOLSIM_STREAM_UTIL_COMMON, (uint32_t)t, 0);
+        double z = poolsim_rng_normal(r);
         for (int c = 0; c < d->C; c++) {
-            poolsim_rng_reset(r, seed, path, POOLSIM_STREAM_UTIL_COUNTY, (uint32_t)t, d->who[c]);
-            double e = gsl_ran_gaussian_ziggurat(r, 1.0);
+            poolsim_rng_set(r, seed, path, POOLSIM_STREAM_UTIL_COUNTY, (uint32_t)t, d->who[c]);
+            double e = poolsim_rng_normal(r);
             d->x[c] = ar1 * d->x[c] + sd * (wc * z + wi * e);
             d->U[c * T + t - 1] = exp(d->x[c] - 0.5 * v);
         }
@@ -107,15 +105,15 @@ static void draw_utilisation(const poolsim_scenario *s, unsigned long long seed,
 /* Epidemic: J[t] = lognormal with mean `mean` and sd `sd` when u < prob,
  * else 1; s^2 = ln(1 + (sd/mean)^2), m = ln(mean) - s^2/2. */
 static void draw_epidemic(const poolsim_scenario *s, unsigned long long seed, uint32_t path,
-                          gsl_rng *r, poolsim_drivers *d)
+                          poolsim_rng *r, poolsim_drivers *d)
 {
     double prob = s->epidemic.prob, mean = s->epidemic.mean, sd = s->epidemic.sd;
     double cv = sd / mean;
     double s2 = log1p(cv * cv), sl = sqrt(s2), m = log(mean) - 0.5 * s2;
     for (int t = 1; t <= d->T; t++) {
-        poolsim_rng_reset(r, seed, path, POOLSIM_STREAM_EPIDEMIC, (uint32_t)t, 0);
-        double u = gsl_rng_uniform(r);
-        double z = gsl_ran_gaussian_ziggurat(r, 1.0);
+        poolsim_rng_set(r, seed, path, POOLSIM_STREAM_EPIDEMIC, (uint32_t)t, 0);
+        double u = poolsim_rng_uniform(r);
+        double z = poolsim_rng_normal(r);
         if (u < prob)
             d->J[t - 1] = sd > 0 ? exp(m + sl * z) : mean;
         else
@@ -124,14 +122,14 @@ static void draw_epidemic(const poolsim_scenario *s, unsigned long long seed, ui
 }
 
 void poolsim_drivers_draw_seed(const poolsim_scenario *s, unsigned long long seed, uint32_t path,
-                               gsl_rng *r, poolsim_drivers *d /* OUT */)
+                               poolsim_rng *r, poolsim_drivers *d /* OUT */)
 {
     draw_economy(s, seed, path, r, d);
     draw_utilisation(s, seed, path, r, d);
     draw_epidemic(s, seed, path, r, d);
 }
 
-void poolsim_drivers_draw(const poolsim_scenario *s, uint32_t path, gsl_rng *r,
+void poolsim_drivers_draw(const poolsim_scenario *s, uint32_t path, poolsim_rng *r,
                           poolsim_drivers *d /* OUT */)
 {
     poolsim_drivers_draw_seed(s, s->seed, path, r, d);

@@ -25,13 +25,18 @@
 #include "engine_internal.h"
 
 struct poolsim_path_ws {
-    gsl_rng *rng;
+    poolsim_rng rng;
     poolsim_drivers *drv;
-    poolsim_rules_county *cty; /* [C] */
-    double *reserve;           /* [L] */
-    double *balance;           /* [L][C] */
-    double *fin_prev;          /* [L][C] */
-    double *wts;               /* [C] unified: gap weights (scratch) */
+    /* claims of one path, indexed like POOLSIM_PLAN_CLAIM (l, c, k, t) */
+    poolsim_rng *crng;          /* [L][C][K][T] sub-streams */
+    poolsim_claims_draw *cdraw; /* [L][C][K][T] expected count, moments, draw constants */
+    double *claims;             /* [L][C][T] claims drawn (before rules' multipliers, budget) */
+    double *lnP;                /* [T] ln P[t] */
+    poolsim_rules_county *cty;  /* [C] */
+    double *reserve;            /* [L] */
+    double *balance;            /* [L][C] */
+    double *fin_prev;           /* [L][C] */
+    double *wts;                /* [C] unified: gap weights (scratch) */
     /* management rules (MODEL.md section 12) */
     double *mult;    /* [L][2] multipliers in force: contribution, benefits */
     double *pending; /* [L][2][T] factors taking effect in year t */
@@ -43,8 +48,13 @@ poolsim_path_ws *poolsim_path_ws_alloc(const poolsim_plan *pl)
     poolsim_path_ws *w = calloc(1, sizeof *w);
     if (!w) return NULL;
     size_t L = (size_t)pl->L, C = (size_t)pl->C;
-    w->rng = gsl_rng_alloc(poolsim_rng_type());
+    size_t K = (size_t)pl->K, T = (size_t)pl->T;
+    size_t n = L * C * K * T > 0 ? L * C * K * T : 1;
     w->drv = poolsim_drivers_alloc(pl->s);
+    w->crng = malloc(n * sizeof *w->crng);
+    w->cdraw = malloc(n * sizeof *w->cdraw);
+    w->claims = calloc(L * C * T > 0 ? L * C * T : 1, sizeof *w->claims);
+    w->lnP = malloc((T > 0 ? T : 1) * sizeof *w->lnP);
     w->cty = calloc(C, sizeof *w->cty);
     w->reserve = calloc(L, sizeof(double));
     w->balance = calloc(L * C, sizeof(double));
@@ -53,8 +63,8 @@ poolsim_path_ws *poolsim_path_ws_alloc(const poolsim_plan *pl)
     w->mult = calloc(L * 2, sizeof(double));
     w->pending = calloc(L * 2 * (size_t)pl->T, sizeof(double));
     w->times = calloc((size_t)pl->s->nrules + 1, sizeof(int));
-    if (!w->rng || !w->drv || !w->cty || !w->reserve || !w->balance || !w->fin_prev || !w->wts ||
-        !w->mult || !w->pending || !w->times) {
+    if (!w->drv || !w->crng || !w->cdraw || !w->claims || !w->lnP || !w->cty || !w->reserve ||
+        !w->balance || !w->fin_prev || !w->wts || !w->mult || !w->pending || !w->times) {
         poolsim_path_ws_free(w);
         return NULL;
     }
@@ -64,8 +74,11 @@ poolsim_path_ws *poolsim_path_ws_alloc(const poolsim_plan *pl)
 void poolsim_path_ws_free(poolsim_path_ws *w)
 {
     if (!w) return;
-    if (w->rng) gsl_rng_free(w->rng);
     poolsim_drivers_free(w->drv);
+    free(w->crng);
+    free(w->cdraw);
+    free(w->claims);
+    free(w->lnP);
     free(w->cty);
     free(w->reserve);
     free(w->balance);
@@ -77,33 +90,83 @@ void poolsim_path_ws_free(poolsim_path_ws *w)
     free(w);
 }
 
-/* Aggregate fund payment for the claims benefits of line l, county c, year
- * index t, including the global budget (MODEL.md section 3). The claims
- * aggregate is drawn as without management rules, then multiplied by the
- * benefits multiplier mB (section 12), before the budget. */
-static double claims_paid(const poolsim_plan *pl, unsigned long long seed, uint32_t path, int l,
-                          int c, int t, double F, double lnP, double mB, poolsim_path_ws *w)
+/* Claims drawn for every line, county and year of path `path` (MODEL.md
+ * section 3), into w->claims[l][c][t]: the aggregates summed over the
+ * line's claims benefits, before the benefits multiplier of management
+ * rules and the global budget (applied year by year with the rules). The
+ * drivers must have been drawn. The draws do not depend on the yearly
+ * rules, so they are all taken before them, in passes over every claims
+ * benefit of the path, each a loop of independent iterations which the
+ * processor overlaps: expected count and payment moments, with the
+ * sub-stream positioned and its first Philox block computed; then
+ * (compound) the Poisson constants, the counts, the gamma constants and
+ * the amounts, as poolsim_claims_aggregate would draw them one by one;
+ * then the sum per line, county and year. */
+static void claims_draw(const poolsim_plan *pl, unsigned long long seed, uint32_t path,
+                        poolsim_path_ws *w)
 {
     const poolsim_drivers *d = w->drv;
-    int T = pl->T, noise = pl->s->claims_noise;
-    double u = d->U[(size_t)c * (size_t)T + (size_t)t];
-    double A = 0;
-    for (int kk = 0; kk < pl->nclaims[l]; kk++) {
-        const poolsim_plan_claim *q = &POOLSIM_PLAN_CLAIM(pl, l, c, kk, t);
-        double lam = q->lam0 * u * (pl->epidemic[l * pl->K + kk] ? d->J[t] : 1.0);
-        poolsim_claims_moments m;
-        poolsim_plan_moments(pl, pl->mode[l * pl->K + kk], q, d->P[t], lnP, &m);
-        if (noise != POOLSIM_NOISE_NONE)
-            poolsim_rng_reset(
-                w->rng, seed, path, POOLSIM_STREAM_CLAIMS, (uint32_t)(t + 1),
-                pl->who[((size_t)l * (size_t)pl->C + (size_t)c) * (size_t)pl->K + (size_t)kk]);
-        A += poolsim_claims_aggregate(noise, lam, &m, w->rng);
+    int T = pl->T, L = pl->L, C = pl->C, K = pl->K, noise = pl->s->claims_noise;
+    size_t uT = (size_t)T, n = 0;
+    poolsim_claims_draw *q = w->cdraw;
+    poolsim_rng *r = w->crng;
+    for (int t = 0; t < T; t++) w->lnP[t] = log(d->P[t]);
+    /* pass 1: i runs over (l, c, k, t) in POOLSIM_PLAN_CLAIM order,
+     * compacted to the line's claims benefits */
+    for (int l = 0; l < L; l++)
+        for (int c = 0; c < C; c++)
+            for (int kk = 0; kk < pl->nclaims[l]; kk++) {
+                int mode = pl->mode[l * K + kk], epi = pl->epidemic[l * K + kk];
+                uint32_t who =
+                    pl->who[((size_t)l * (size_t)C + (size_t)c) * (size_t)K + (size_t)kk];
+                const double *U = &d->U[(size_t)c * uT];
+                const poolsim_plan_claim *pc = &POOLSIM_PLAN_CLAIM(pl, l, c, kk, 0);
+                for (int t = 0; t < T; t++, n++) {
+                    q[n].lambda = pc[t].lam0 * U[t] * (epi ? d->J[t] : 1.0);
+                    poolsim_plan_moments(pl, mode, &pc[t], d->P[t], w->lnP[t], &q[n].m);
+                    if (noise != POOLSIM_NOISE_NONE) {
+                        poolsim_rng_set(&r[n], seed, path, POOLSIM_STREAM_CLAIMS, (uint32_t)(t + 1),
+                                        who);
+                        poolsim_rng_refill(&r[n]);
+                    }
+                }
+            }
+    if (noise == POOLSIM_NOISE_COMPOUND) {
+        for (size_t i = 0; i < n; i++) poolsim_claims_compound_prepare(&q[i]);
+        for (size_t i = 0; i < n; i++)
+            if (q[i].lambda > 0 && q[i].m.ey > 0) poolsim_claims_compound_count(&q[i], &r[i]);
+        for (size_t i = 0; i < n; i++)
+            if (q[i].lambda > 0 && q[i].m.ey > 0 && q[i].n > 0)
+                poolsim_claims_compound_shape(&q[i]);
+        for (size_t i = 0; i < n; i++)
+            q[i].lambda = q[i].lambda > 0 && q[i].m.ey > 0
+                              ? poolsim_claims_compound_amount(&q[i], &r[i])
+                              : 0.0; /* lambda now holds the amount */
+    } else {
+        for (size_t i = 0; i < n; i++)
+            q[i].lambda = poolsim_claims_aggregate(noise, q[i].lambda, &q[i].m, &r[i]);
     }
+    n = 0;
+    for (int l = 0; l < L; l++)
+        for (int c = 0; c < C; c++) {
+            double *A = &w->claims[((size_t)l * (size_t)C + (size_t)c) * uT];
+            for (int t = 0; t < T; t++) A[t] = 0;
+            for (int kk = 0; kk < pl->nclaims[l]; kk++)
+                for (int t = 0; t < T; t++, n++) A[t] += q[n].lambda;
+        }
+}
+
+/* Claims paid by the fund for line l, county c, year index t given the
+ * drawn aggregate A (MODEL.md section 3): multiplied by the benefits
+ * multiplier mB of management rules (section 12), then the global budget
+ * with the county's financing F. */
+static double claims_paid(const poolsim_plan *pl, int l, int t, double A, double F, double mB)
+{
     if (mB != 1.0) A *= mB;
-    double share = pl->budget_share[(size_t)l * (size_t)T + (size_t)t];
+    size_t i = (size_t)l * (size_t)pl->T + (size_t)t;
+    double share = pl->budget_share[i];
     if (share >= 0) {
         double B = share * F;
-        size_t i = (size_t)l * (size_t)T + (size_t)t;
         A = A <= B ? A + pl->budget_retention[i] * (B - A) : B + pl->budget_overspend[i] * (A - B);
     }
     return A;
@@ -115,7 +178,8 @@ int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
     const poolsim_scenario *s = pl->s;
     int T = pl->T, L = pl->L, C = pl->C;
     size_t uT = (size_t)T, uC = (size_t)C;
-    poolsim_drivers_draw_seed(s, seed, path, w->rng, w->drv);
+    poolsim_drivers_draw_seed(s, seed, path, &w->rng, w->drv);
+    claims_draw(pl, seed, path, w);
     const double *W = w->drv->W;
     for (int l = 0; l < L; l++) {
         w->reserve[l] = pl->reserve_initial[l];
@@ -138,7 +202,6 @@ int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
     }
     for (int i = 0; i < s->nrules; i++) w->times[i] = 0;
     for (int t = 0; t < T; t++) {
-        double lnP = log(w->drv->P[t]);
         for (int l = 0; l < L; l++) {
             poolsim_rules_county *cty = w->cty;
             /* the multipliers of management rules decided in earlier years */
@@ -152,8 +215,7 @@ int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
                 double F =
                     mC == 1.0 ? pl->fin_fixed[i] + pl->fin_wage[i] * W[t]
                               : mC * (pl->fin_contrib[i] + pl->fin_wage[i] * W[t]) + pl->fin_sub[i];
-                double E =
-                    pl->per_capita_exp[i] + claims_paid(pl, seed, path, l, c, t, F, lnP, mB, w);
+                double E = pl->per_capita_exp[i] + claims_paid(pl, l, t, w->claims[i], F, mB);
                 if (!isfinite(F) || !isfinite(E)) {
                     poolsim_error_report(
                         __FILE__, __LINE__,

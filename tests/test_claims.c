@@ -14,10 +14,10 @@
 #include "poolsim/rng.h"
 #include "poolsim/scenario.h"
 
-static gsl_rng *new_rng(uint32_t path)
+static poolsim_rng *new_rng(uint32_t path)
 {
-    gsl_rng *r = gsl_rng_alloc(poolsim_rng_type());
-    if (r) poolsim_rng_reset(r, 12345, path, POOLSIM_STREAM_CLAIMS, 1, 0);
+    poolsim_rng *r = malloc(sizeof *r);
+    if (r) poolsim_rng_set(r, 12345, path, POOLSIM_STREAM_CLAIMS, 1, 0);
     return r;
 }
 
@@ -128,7 +128,7 @@ static void test_lev_quadrature(void)
  * until each expects >= 5 draws (the usual validity condition of the
  * chi-square approximation). Returns the p-value; also the sample mean and
  * variance. */
-static double poisson_gof(gsl_rng *r, double mu, int n, double *mean, double *var)
+static double poisson_gof(poolsim_rng *r, double mu, int n, double *mean, double *var)
 {
     double half = 10 * sqrt(mu) + 10;
     long lo = (long)fmax(0.0, floor(mu - half)), hi = (long)ceil(mu + half);
@@ -179,18 +179,18 @@ static void test_poisson(void)
 {
     const double mus[] = {3, 9.99, 10, 37.5, 1e3, 1e4, 1e6, 1e8};
     const int n = 200000;
-    gsl_rng *r = new_rng(1);
+    poolsim_rng *r = new_rng(1);
     CU_ASSERT_FATAL(r != NULL);
     for (size_t i = 0; i < sizeof mus / sizeof mus[0]; i++) {
         double mu = mus[i], mean, var;
-        poolsim_rng_reset(r, 777, (uint32_t)i, POOLSIM_STREAM_CLAIMS, 1, 0);
+        poolsim_rng_set(r, 777, (uint32_t)i, POOLSIM_STREAM_CLAIMS, 1, 0);
         double p = poisson_gof(r, mu, n, &mean, &var);
         CU_ASSERT(p > 1e-4);
         CU_ASSERT(fabs(mean - mu) < 5 * sqrt(mu / n));
         CU_ASSERT(fabs(var - mu) < 5 * sqrt((mu * (1 + 3 * mu) - mu * mu) / n));
     }
     CU_ASSERT_EQUAL(poolsim_claims_poisson(r, 0.0), 0);
-    gsl_rng_free(r);
+    free(r);
 }
 
 /* ---- aggregate draws ---------------------------------------------------- */
@@ -222,7 +222,7 @@ static void test_compound(void)
     const double lambdas[] = {0.4, 3, 25, 4000};
     const int n = 200000;
     double *a = malloc(n * sizeof *a);
-    gsl_rng *r = new_rng(2);
+    poolsim_rng *r = new_rng(2);
     CU_ASSERT_FATAL(a != NULL && r != NULL);
     poolsim_claims_moments m;
     poolsim_claims_payment_moments(8000, 1.5, 800, 100000, 0.7, &m);
@@ -255,7 +255,7 @@ static void test_compound(void)
     CU_ASSERT_EQUAL(poolsim_claims_aggregate(POOLSIM_NOISE_COMPOUND, 0.0, &m, r), 0.0);
     poolsim_claims_moments zero = {0, 0, 0};
     CU_ASSERT_EQUAL(poolsim_claims_aggregate(POOLSIM_NOISE_COMPOUND, 50.0, &zero, r), 0.0);
-    gsl_rng_free(r);
+    free(r);
     free(a);
 }
 
@@ -268,7 +268,7 @@ static void test_normal(void)
     const double lambdas[] = {0.5, 4000};
     const int n = 200000;
     double *a = malloc(n * sizeof *a);
-    gsl_rng *r = new_rng(3);
+    poolsim_rng *r = new_rng(3);
     CU_ASSERT_FATAL(a != NULL && r != NULL);
     poolsim_claims_moments m;
     poolsim_claims_payment_moments(8000, 1.5, 800, 100000, 0.7, &m);
@@ -284,21 +284,21 @@ static void test_normal(void)
         CU_ASSERT(fabs(s.mean - ea) < 5 * sqrt(va / n));
         CU_ASSERT(fabs(s.var - va) < 5 * sqrt((s.m4 - s.var * s.var) / n));
     }
-    gsl_rng_free(r);
+    free(r);
     free(a);
 }
 
 /* none: exactly lambda EY, and no draw is taken from the generator. */
 static void test_none(void)
 {
-    gsl_rng *r = new_rng(4), *r2 = new_rng(4);
+    poolsim_rng *r = new_rng(4), *r2 = new_rng(4);
     CU_ASSERT_FATAL(r != NULL && r2 != NULL);
     poolsim_claims_moments m;
     poolsim_claims_payment_moments(8000, 1.5, 800, 100000, 0.7, &m);
     CU_ASSERT_EQUAL(poolsim_claims_aggregate(POOLSIM_NOISE_NONE, 1234.5, &m, r), 1234.5 * m.ey);
-    CU_ASSERT_EQUAL(gsl_rng_get(r), gsl_rng_get(r2));
-    gsl_rng_free(r);
-    gsl_rng_free(r2);
+    CU_ASSERT_EQUAL(poolsim_rng_u32(r), poolsim_rng_u32(r2));
+    free(r);
+    free(r2);
 }
 
 void poolsim_test_claims(void)

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include <CUnit/CUnit.h>
-#include <gsl/gsl_rng.h>
 
 #include "poolsim/drivers.h"
 #include "poolsim/rng.h"
@@ -68,7 +67,7 @@ static void test_deterministic(void)
     s.epidemic.prob = 0;
     s.epidemic.sd = 0;
     poolsim_drivers *d = poolsim_drivers_alloc(&s);
-    gsl_rng *r = gsl_rng_alloc(poolsim_rng_type());
+    poolsim_rng rr, *r = &rr;
     CU_ASSERT_FATAL(d != NULL && r != NULL);
     for (uint32_t path = 0; path < 3; path++) {
         poolsim_drivers_draw(&s, path, r, d);
@@ -88,7 +87,6 @@ static void test_deterministic(void)
     s.epidemic.prob = 1;
     poolsim_drivers_draw(&s, 5, r, d);
     for (int t = 0; t < T; t++) CU_ASSERT_EQUAL(d->J[t], 1.15);
-    gsl_rng_free(r);
     poolsim_drivers_free(d);
 }
 
@@ -102,7 +100,7 @@ static void test_reproducible(void)
     poolsim_county cs[NC];
     make_scenario(&s, cs, T);
     poolsim_drivers *d1 = poolsim_drivers_alloc(&s), *d2 = poolsim_drivers_alloc(&s);
-    gsl_rng *r = gsl_rng_alloc(poolsim_rng_type());
+    poolsim_rng rr, *r = &rr;
     CU_ASSERT_FATAL(d1 != NULL && d2 != NULL && r != NULL);
     poolsim_drivers_draw(&s, 11, r, d1);
     poolsim_drivers_draw(&s, 11, r, d2);
@@ -129,7 +127,6 @@ static void test_reproducible(void)
     CU_ASSERT(memcmp(d1->P, d2->P, T * sizeof(double)) == 0);
     CU_ASSERT(memcmp(d1->W, d2->W, T * sizeof(double)) == 0);
     CU_ASSERT(memcmp(d1->U, d2->U, NC * T * sizeof(double)) == 0);
-    gsl_rng_free(r);
     poolsim_drivers_free(d1);
     poolsim_drivers_free(d2);
     poolsim_drivers_free(d3);
@@ -148,7 +145,7 @@ static void test_utilisation(void)
     poolsim_county cs[NC];
     make_scenario(&s, cs, T);
     poolsim_drivers *d = poolsim_drivers_alloc(&s);
-    gsl_rng *r = gsl_rng_alloc(poolsim_rng_type());
+    poolsim_rng rr, *r = &rr;
     double *xs = malloc((size_t)n * NC * 3 * sizeof *xs),
            *us = malloc((size_t)n * NC * 3 * sizeof *us);
     CU_ASSERT_FATAL(d != NULL && r != NULL && xs != NULL && us != NULL);
@@ -200,7 +197,6 @@ static void test_utilisation(void)
     }
     free(xs);
     free(us);
-    gsl_rng_free(r);
     poolsim_drivers_free(d);
 }
 
@@ -219,7 +215,7 @@ static void test_economy(void)
     s.medical_inflation.ar1 = 0;
     s.wage_growth.ar1 = 0;
     poolsim_drivers *d = poolsim_drivers_alloc(&s);
-    gsl_rng *r = gsl_rng_alloc(poolsim_rng_type());
+    poolsim_rng rr, *r = &rr;
     CU_ASSERT_FATAL(d != NULL && r != NULL);
     double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
     int base_ok = 1;
@@ -255,7 +251,6 @@ static void test_economy(void)
     m /= n;
     CU_ASSERT(fabs(m - 0.05) < 5 * sqrt(want / n));
     CU_ASSERT(fabs(m2 / n - want) < 5 * want * sqrt(2.0 / n));
-    gsl_rng_free(r);
     poolsim_drivers_free(d);
 }
 
@@ -272,7 +267,7 @@ static void test_epidemic(void)
     s2 = s;
     s2.epidemic.prob = 0.3;
     poolsim_drivers *d = poolsim_drivers_alloc(&s), *d2 = poolsim_drivers_alloc(&s2);
-    gsl_rng *r = gsl_rng_alloc(poolsim_rng_type());
+    poolsim_rng rr, *r = &rr;
     CU_ASSERT_FATAL(d != NULL && d2 != NULL && r != NULL);
     long k = 0, k2 = 0, kept = 0, changed = 0;
     double sj = 0, sjj = 0;
@@ -299,7 +294,6 @@ static void test_epidemic(void)
     CU_ASSERT(fabs(sjj / (double)k - 0.0025) < 5 * 0.0025 * sqrt(2.1 / (double)k));
     CU_ASSERT_EQUAL(kept, k);
     CU_ASSERT_EQUAL(changed, 0);
-    gsl_rng_free(r);
     poolsim_drivers_free(d);
     poolsim_drivers_free(d2);
 }

@@ -7,8 +7,11 @@
 #include <CUnit/CUnit.h>
 #include <gsl/gsl_cdf.h>
 
+#include "poolsim/claims.h"
 #include "poolsim/engine.h"
+#include "poolsim/plan.h"
 #include "poolsim/qhist.h"
+#include "poolsim/rng.h"
 #include "poolsim/rules.h"
 #include "poolsim/scenario.h"
 
@@ -303,11 +306,70 @@ static void test_se_honest(void)
     poolsim_scenario_free(s);
 }
 
+/* The engine draws all claims of a path in batched passes: each county,
+ * line and year's expenditure must equal, bit for bit, the per-capita
+ * benefits plus the one-by-one draws of poolsim_claims_aggregate on each
+ * benefit's documented sub-stream (MODEL.md section 6), with the
+ * expected count and the payment moments at the path's own drivers, for
+ * the default scenario in compound and normal modes (no global budget). */
+static void test_claims_one_by_one(void)
+{
+    const char *modes[2] = {"simulation.claims_noise=compound", "simulation.claims_noise=normal"};
+    for (int m = 0; m < 2; m++) {
+        const char *sets[1] = {modes[m]};
+        poolsim_load_opts lo = {.nsets = 1, .sets = sets, .paths = -1, .seed = -1};
+        poolsim_scenario *s = NULL;
+        CU_ASSERT_EQUAL_FATAL(poolsim_scenario_load("scenarios/zhuzhou.yaml", &lo, stderr, &s),
+                              POOLSIM_OK);
+        poolsim_plan *pl = NULL;
+        CU_ASSERT_EQUAL_FATAL(poolsim_plan_build(s, &pl), POOLSIM_OK);
+        poolsim_stats_layout lay;
+        poolsim_stats_layout_init(&lay, pl->T, pl->L, pl->C);
+        poolsim_path_ws *w = poolsim_path_ws_alloc(pl);
+        poolsim_drivers *d = poolsim_drivers_alloc(s);
+        double *rec = malloc(lay.n * sizeof(double));
+        CU_ASSERT_FATAL(w != NULL && d != NULL && rec != NULL);
+        long differ = 0;
+        for (uint32_t p = 0; p < 5; p++) {
+            CU_ASSERT_EQUAL(poolsim_engine_path(pl, &lay, s->seed, p, w, rec), POOLSIM_OK);
+            poolsim_rng r;
+            poolsim_drivers_draw(s, p, &r, d);
+            for (int l = 0; l < pl->L; l++)
+                for (int c = 0; c < pl->C; c++)
+                    for (int t = 0; t < pl->T; t++) {
+                        double A = 0;
+                        for (int k = 0; k < pl->nclaims[l]; k++) {
+                            const poolsim_plan_claim *q = &POOLSIM_PLAN_CLAIM(pl, l, c, k, t);
+                            double lam = q->lam0 * d->U[c * pl->T + t] *
+                                         (pl->epidemic[l * pl->K + k] ? d->J[t] : 1.0);
+                            poolsim_claims_moments mo;
+                            poolsim_plan_moments(pl, pl->mode[l * pl->K + k], q, d->P[t],
+                                                 log(d->P[t]), &mo);
+                            poolsim_rng_set(
+                                &r, s->seed, p, POOLSIM_STREAM_CLAIMS, (uint32_t)(t + 1),
+                                poolsim_rng_who(s->counties[c].id, s->lines[l].id,
+                                                s->lines[l].benefits[pl->claim_benefit[l][k]].id));
+                            A += poolsim_claims_aggregate(s->claims_noise, lam, &mo, &r);
+                        }
+                        size_t i = POOLSIM_PLAN_LCT(pl, l, c, t);
+                        differ += rec[lay.exp + i] != pl->per_capita_exp[i] + A;
+                    }
+        }
+        CU_ASSERT_EQUAL(differ, 0);
+        free(rec);
+        poolsim_drivers_free(d);
+        poolsim_path_ws_free(w);
+        poolsim_plan_free(pl);
+        poolsim_scenario_free(s);
+    }
+}
+
 void poolsim_test_engine(void)
 {
     CU_pSuite s = CU_add_suite("engine", NULL, NULL);
     CU_add_test(s, "deterministic run equals closed-form projection", test_deterministic);
     CU_add_test(s, "bit-identical results for 1, 2, 4 threads", test_thread_invariance);
+    CU_add_test(s, "batched claims equal one-by-one draws", test_claims_one_by_one);
     CU_add_test(s, "histogram quantiles above 100k paths vs exact", test_histogram_mode);
     CU_add_test(s, "epidemic factor and price-indexed limits", test_epidemic_index_limits);
     CU_add_test(s, "standard errors match the spread over seeds", test_se_honest);

@@ -4,7 +4,9 @@
 #ifndef POOLSIM_CLAIMS_H
 #define POOLSIM_CLAIMS_H
 
-#include <gsl/gsl_rng.h>
+#include <math.h>
+
+#include "poolsim/rng.h"
 
 /* Moments of the fund's payment per episode, Y = c (min(X,u) - d)^+. */
 typedef struct {
@@ -28,10 +30,52 @@ void poolsim_claims_payment_moments(double mean_x, double cv, double d, double u
  * (mode: enum poolsim_noise). `none` draws nothing; `normal` draws one
  * standard normal; `compound` draws n ~ Poisson(lambda), then a gamma. */
 double poolsim_claims_aggregate(int mode, double lambda, const poolsim_claims_moments *m,
-                                gsl_rng *r);
+                                poolsim_rng *r);
+
+/* The compound draw in four steps, for callers drawing many at once (the
+ * engine runs each step over all claims benefits of a path, so that the
+ * processor overlaps their square roots and divisions). Given lambda and m:
+ *   prepare: the Poisson sampler's constants (square root, division);
+ *   count:   n ~ Poisson(lambda) from r;
+ *   shape:   the gamma's constants for shape n EY^2/VY, scale VY/EY;
+ *   amount:  the gamma variate from r (0 when n = 0, n EY when VY = 0).
+ * The four steps draw exactly what poolsim_claims_aggregate draws, which
+ * calls them in turn (lambda > 0 and EY > 0; otherwise it draws nothing). */
+typedef struct {
+    double lambda;            /* expected episodes */
+    poolsim_claims_moments m; /* payment moments per episode */
+    double b, a, vr;          /* PTRS constants when lambda >= 10 */
+    double n;                 /* episodes drawn */
+    double gd, gc; /* Marsaglia-Tsang d = a' - 1/3, c = 1/sqrt(9d), a' = max(shape, shape + 1) */
+    double ginv;   /* 1/shape when shape < 1, else 0 */
+    double scale;  /* VY/EY */
+} poolsim_claims_draw;
+
+static inline void poolsim_claims_compound_prepare(poolsim_claims_draw *q)
+{
+    double b = 0.931 + 2.53 * sqrt(q->lambda > 10 ? q->lambda : 10);
+    q->b = b;
+    q->a = -0.059 + 0.02483 * b;
+    q->vr = 0.9277 - 3.6224 / (b - 2);
+}
+
+void poolsim_claims_compound_count(poolsim_claims_draw *q, poolsim_rng *r);
+
+static inline void poolsim_claims_compound_shape(poolsim_claims_draw *q)
+{
+    double ey = q->m.ey, vy = q->m.vy;
+    double shape = vy > 0 ? q->n * ey * ey / vy : 1;
+    double a1 = shape < 1 ? shape + 1 : shape;
+    q->gd = a1 - 1.0 / 3;
+    q->gc = 1 / sqrt(9 * q->gd);
+    q->ginv = shape < 1 && shape > 0 ? 1 / shape : 0;
+    q->scale = vy > 0 ? vy / ey : 0;
+}
+
+double poolsim_claims_compound_amount(const poolsim_claims_draw *q, poolsim_rng *r);
 
 /* Poisson variate with mean mu >= 0: inversion for mu < 10, PTRS
  * (Hoermann 1993, transformed rejection with squeeze) for mu >= 10. */
-unsigned long poolsim_claims_poisson(gsl_rng *r, double mu);
+unsigned long poolsim_claims_poisson(poolsim_rng *r, double mu);
 
 #endif

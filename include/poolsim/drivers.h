@@ -4,7 +4,7 @@
 #ifndef POOLSIM_DRIVERS_H
 #define POOLSIM_DRIVERS_H
 
-#include <gsl/gsl_rng.h>
+#include "poolsim/rng.h"
 
 #include "poolsim/scenario.h"
 
@@ -23,14 +23,14 @@ typedef struct {
 poolsim_drivers *poolsim_drivers_alloc(const poolsim_scenario *s);
 void poolsim_drivers_free(poolsim_drivers *d);
 
-/* Draw every driver of path `path` (seed s->seed) using generator r (of
- * type poolsim_rng_type()). Deterministic given (scenario, path). */
-void poolsim_drivers_draw(const poolsim_scenario *s, uint32_t path, gsl_rng *r,
+/* Draw every driver of path `path` (seed s->seed) using generator r (positioned
+ * on each sub-stream here). Deterministic given (scenario, path). */
+void poolsim_drivers_draw(const poolsim_scenario *s, uint32_t path, poolsim_rng *r,
                           poolsim_drivers *d /* OUT */);
 
 /* The same with the seed given (the run's seed, which `sweep --seed` and
  * the engine options may set apart from simulation.seed). */
 void poolsim_drivers_draw_seed(const poolsim_scenario *s, unsigned long long seed, uint32_t path,
-                               gsl_rng *r, poolsim_drivers *d /* OUT */);
+                               poolsim_rng *r, poolsim_drivers *d /* OUT */);
 
 #endif

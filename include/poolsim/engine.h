@@ -7,8 +7,6 @@
 
 #include <signal.h>
 
-#include <gsl/gsl_rng.h>
-
 #include "poolsim/drivers.h"
 #include "poolsim/plan.h"
 #include "poolsim/results.h"
