@@ -8,6 +8,8 @@
  *     year a Poisson count and a gamma, or one normal), without financing,
  *     rules or statistics;
  *   - the 2-thread speedup of a whole run;
+ *   - whole runs (engine and statistics) of the two cases of
+ *     docs/PERFORMANCE.md at 20,000 paths on 2 threads;
  *   - peak resident memory.
  * Usage: build/bench [SCENARIO] [PATHS] */
 #include <math.h>
@@ -50,61 +52,75 @@ static double time_sim(const poolsim_plan *pl, const poolsim_stats_layout *lay, 
     return t;
 }
 
-/* Draws-only replay of the same variates, one thread. An untimed first
- * pass computes, per path, the parameters of every claims draw exactly as
- * the engine does (lambda, and the payment moments at the path's price
- * index); the timed pass then repeats only the drivers and the draws. */
+/* Draws-only replay of the same variates, one thread: the floor set by
+ * the random numbers. An untimed first pass computes, per path, the
+ * parameters of every claims draw exactly as the engine does (lambda, and
+ * the payment moments at the path's price index); the timed pass then
+ * repeats only the drivers and the draws, in the engine's batched order
+ * (sub-streams positioned, then the Poisson counts, the gamma constants
+ * and the gamma variates over all benefits of the path). */
 static double time_replay(const poolsim_plan *pl, long n, unsigned long long seed, double *checksum)
 {
     const poolsim_scenario *s = pl->s;
-    poolsim_rng rr, *r = &rr;
+    poolsim_rng rr;
     poolsim_drivers *d = poolsim_drivers_alloc(s);
     int noise = s->claims_noise;
     size_t per = (size_t)pl->T * (size_t)pl->L * (size_t)pl->C * (size_t)pl->K;
-    double *lam = calloc(per * (size_t)n, sizeof(double));
+    double *lam = calloc(per * (size_t)n, sizeof *lam);
     poolsim_claims_moments *mo = calloc(per * (size_t)n, sizeof *mo);
+    uint32_t *who = calloc(per, sizeof *who);
+    uint32_t *year = calloc(per, sizeof *year);
+    poolsim_rng *r = calloc(per, sizeof *r);
+    poolsim_claims_draw *q = calloc(per, sizeof *q);
+    size_t m = 0; /* draws per path */
     for (long p = 0; p < n; p++) {
-        poolsim_drivers_draw(s, (uint32_t)p, r, d);
-        size_t i = per * (size_t)p;
-        for (int t = 0; t < pl->T; t++)
-            for (int l = 0; l < pl->L; l++)
-                for (int c = 0; c < pl->C; c++)
-                    for (int kk = 0; kk < pl->nclaims[l]; kk++, i++) {
-                        const poolsim_plan_claim *q = &POOLSIM_PLAN_CLAIM(pl, l, c, kk, t);
-                        lam[i] = q->lam0 * d->U[(size_t)c * (size_t)pl->T + (size_t)t] *
+        poolsim_drivers_draw(s, (uint32_t)p, &rr, d);
+        size_t i = per * (size_t)p, j = 0;
+        for (int l = 0; l < pl->L; l++)
+            for (int c = 0; c < pl->C; c++)
+                for (int kk = 0; kk < pl->nclaims[l]; kk++)
+                    for (int t = 0; t < pl->T; t++, i++, j++) {
+                        const poolsim_plan_claim *pc = &POOLSIM_PLAN_CLAIM(pl, l, c, kk, t);
+                        lam[i] = pc->lam0 * d->U[(size_t)c * (size_t)pl->T + (size_t)t] *
                                  (pl->epidemic[l * pl->K + kk] ? d->J[t] : 1.0);
-                        poolsim_plan_moments(pl, pl->mode[l * pl->K + kk], q, d->P[t], log(d->P[t]),
-                                             &mo[i]);
+                        poolsim_plan_moments(pl, pl->mode[l * pl->K + kk], pc, d->P[t],
+                                             log(d->P[t]), &mo[i]);
+                        who[j] = pl->who[((size_t)l * (size_t)pl->C + (size_t)c) * (size_t)pl->K +
+                                         (size_t)kk];
+                        year[j] = (uint32_t)(t + 1);
                     }
+        m = j;
     }
     double t0 = poolsim_now_seconds(), cs = 0;
     for (long p = 0; p < n; p++) {
-        poolsim_drivers_draw(s, (uint32_t)p, r, d);
-        size_t i = per * (size_t)p;
-        for (int t = 0; t < pl->T; t++)
-            for (int l = 0; l < pl->L; l++)
-                for (int c = 0; c < pl->C; c++)
-                    for (int kk = 0; kk < pl->nclaims[l]; kk++, i++) {
-                        if (noise == POOLSIM_NOISE_NONE) continue;
-                        poolsim_rng_set(
-                            r, seed, (uint32_t)p, POOLSIM_STREAM_CLAIMS, (uint32_t)(t + 1),
-                            pl->who[((size_t)l * (size_t)pl->C + (size_t)c) * (size_t)pl->K +
-                                    (size_t)kk]);
-                        if (noise == POOLSIM_NOISE_NORMAL) {
-                            cs += poolsim_rng_normal(r);
-                        } else {
-                            unsigned long k = poolsim_claims_poisson(r, lam[i]);
-                            if (k > 0 && mo[i].vy > 0)
-                                cs +=
-                                    poolsim_rng_gamma(r, (double)k * mo[i].ey * mo[i].ey / mo[i].vy,
-                                                      mo[i].vy / mo[i].ey);
-                        }
-                    }
+        poolsim_drivers_draw(s, (uint32_t)p, &rr, d);
+        if (noise == POOLSIM_NOISE_NONE) continue;
+        for (size_t j = 0; j < m; j++) {
+            q[j].lambda = lam[per * (size_t)p + j];
+            q[j].m = mo[per * (size_t)p + j];
+        }
+        for (size_t j = 0; j < m; j++) {
+            poolsim_rng_set(&r[j], seed, (uint32_t)p, POOLSIM_STREAM_CLAIMS, year[j], who[j]);
+            poolsim_rng_refill(&r[j]);
+        }
+        if (noise == POOLSIM_NOISE_NORMAL) {
+            for (size_t j = 0; j < m; j++) cs += poolsim_rng_normal(&r[j]);
+            continue;
+        }
+        for (size_t j = 0; j < m; j++) poolsim_claims_compound_prepare(&q[j]);
+        for (size_t j = 0; j < m; j++) poolsim_claims_compound_count(&q[j], &r[j]);
+        for (size_t j = 0; j < m; j++)
+            if (q[j].n > 0) poolsim_claims_compound_shape(&q[j]);
+        for (size_t j = 0; j < m; j++) cs += poolsim_claims_compound_amount(&q[j], &r[j]);
     }
     double t = poolsim_now_seconds() - t0;
     *checksum = cs;
     free(lam);
     free(mo);
+    free(q);
+    free(r);
+    free(who);
+    free(year);
     poolsim_drivers_free(d);
     return t;
 }
@@ -231,6 +247,20 @@ int main(int argc, char **argv)
                t2 > 0 ? t1 / t2 : 0.0);
         if (cs1 != cs1 || cs2 != cs2) printf("  (checksum is NaN)\n");
         poolsim_plan_free(pl);
+        poolsim_scenario_free(s);
+    }
+    /* the two cases of docs/PERFORMANCE.md: engine and statistics, no file */
+    const char *cases[2] = {path, "bench/four-counties.yaml"};
+    for (int k = 0; k < 2; k++) {
+        poolsim_scenario *s = NULL;
+        poolsim_load_opts lo = {.paths = -1, .seed = -1};
+        if (poolsim_scenario_load(cases[k], &lo, stderr, &s) != POOLSIM_OK) return 2;
+        double t[3];
+        for (int i = 0; i < 3; i++) t[i] = time_run(s, 20000, 2);
+        qsort(t, 3, sizeof(double), cmp_d);
+        printf("whole run, 20,000 paths, 2 threads, median of 3 (no process start or file): "
+               "%.3f s  %s\n",
+               t[1], cases[k]);
         poolsim_scenario_free(s);
     }
     printf("peak resident memory: %.1f MiB; cores: %d\n", peak_mib(), omp_get_num_procs());
