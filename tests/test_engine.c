@@ -352,7 +352,7 @@ static void test_claims_one_by_one(void)
                             A += poolsim_claims_aggregate(s->claims_noise, lam, &mo, &r);
                         }
                         size_t i = POOLSIM_PLAN_LCT(pl, l, c, t);
-                        differ += rec[lay.exp + i] != pl->per_capita_exp[i] + A;
+                        differ += rec[lay.expenditure + i] != pl->per_capita_exp[i] + A;
                     }
         }
         CU_ASSERT_EQUAL(differ, 0);
