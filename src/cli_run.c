@@ -26,6 +26,9 @@ static void run_usage(FILE *f)
 {
     fputs("usage: poolsim run SCENARIO [options]\n"
           "  -n, --paths N        number of paths (default: simulation.paths)\n"
+          "      --target-ci H    add paths (1,000, 2,000, 4,000, ...) until the 95% half-width\n"
+          "                       of every P(exhausted by year) is <= H (instead of -n)\n"
+          "      --max-paths M    at most M paths with --target-ci (default 1000000)\n"
           "  -s, --seed S         random seed (default: simulation.seed)\n"
           "  -t, --threads T      threads (default: OMP_NUM_THREADS, else all cores)\n"
           "      --set KEY=VALUE  override a scenario key (repeatable)\n"
@@ -56,8 +59,11 @@ int poolsim_cmd_run(int argc, char **argv)
                                          {"quiet", no_argument, NULL, 'q'},
                                          {"strict", no_argument, NULL, 'T'},
                                          {"help", no_argument, NULL, 'h'},
+                                         {"target-ci", required_argument, NULL, 'C'},
+                                         {"max-paths", required_argument, NULL, 'M'},
                                          {NULL, 0, NULL, 0}};
-    long paths = -1, threads = 0;
+    long paths = -1, threads = 0, max_paths = -1;
+    double target_ci = 0;
     poolsim_cli_size size = {0};
     const char *output = NULL, *json = NULL;
     int save = 0, quiet = 0, strict = 0, c;
@@ -75,6 +81,12 @@ int poolsim_cmd_run(int argc, char **argv)
         case 't':
             if (poolsim_cli_parse_long("--threads", optarg, 1, 1024, &v)) goto bad;
             threads = v;
+            break;
+        case 'C':
+            if (poolsim_cli_parse_double("--target-ci", optarg, 0, 0.5, &target_ci)) goto bad;
+            break;
+        case 'M':
+            if (poolsim_cli_parse_long("--max-paths", optarg, 1, 2000000000L, &max_paths)) goto bad;
             break;
         case 'S':
             if (poolsim_setlist_add(&sets, optarg)) goto bad;
@@ -95,6 +107,16 @@ int poolsim_cmd_run(int argc, char **argv)
         fprintf(stderr, "poolsim run: expected one SCENARIO argument\n");
         goto bad;
     }
+    if (target_ci > 0 && paths > 0) {
+        fprintf(stderr, "poolsim run: --target-ci chooses the number of paths: give it or -n, "
+                        "not both\n");
+        goto bad;
+    }
+    if (max_paths > 0 && !(target_ci > 0)) {
+        fprintf(stderr, "poolsim run: --max-paths needs --target-ci\n");
+        goto bad;
+    }
+    if (target_ci > 0 && max_paths < 0) max_paths = POOLSIM_CI_MAX_PATHS;
     const char *scen_path = argv[optind];
     poolsim_load_opts lo = {.nsets = sets.n,
                             .sets = sets.v,
@@ -161,7 +183,23 @@ int poolsim_cmd_run(int argc, char **argv)
                               .stop = &poolsim_cli_stop};
     poolsim_results *r = NULL;
     poolsim_saved_paths *sp = NULL;
-    st = poolsim_engine_run(s, &eo, &r, save ? &sp : NULL);
+    double halfwidth = 0;
+    if (target_ci > 0) {
+        /* runs of 1,000, 2,000, 4,000, ... paths, each extending the one before */
+        for (int k = 0;; k++) {
+            eo.paths = poolsim_engine_ci_paths(k, max_paths);
+            poolsim_results_free(r);
+            poolsim_saved_paths_free(sp);
+            r = NULL;
+            sp = NULL;
+            st = poolsim_engine_run(s, &eo, &r, save ? &sp : NULL);
+            if (st != POOLSIM_OK || poolsim_cli_stop) break;
+            halfwidth = poolsim_engine_exhaustion_halfwidth(r);
+            if (halfwidth <= target_ci || eo.paths >= max_paths) break;
+        }
+    } else {
+        st = poolsim_engine_run(s, &eo, &r, save ? &sp : NULL);
+    }
     /* peak resident memory of every rank, for the closing line */
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -223,9 +261,23 @@ int poolsim_cmd_run(int argc, char **argv)
         fflush(stderr);
         _exit(ex);
     }
+    if (target_ci > 0 && halfwidth > target_ci)
+        fprintf(stderr,
+                "poolsim: warning: --target-ci %g not reached with --max-paths %ld: the largest "
+                "95%% half-width of P(exhausted by year) is %.4g\n",
+                target_ci, max_paths, halfwidth);
     if (!quiet) {
         int zh = poolsim_plot_lang(r, NULL) == POOLSIM_LANG_ZH;
         poolsim_runsum_print(r, zh ? POOLSIM_LANG_ZH : POOLSIM_LANG_EN, stdout);
+        if (target_ci > 0)
+            printf(zh ? "精度：--target-ci %g %s，用了 %ld 条路径（P(到该年已耗尽) 的 95%% "
+                        "区间最大半宽 %.4g）\n"
+                      : "precision: --target-ci %g %s with %ld paths (largest 95%% half-width "
+                        "of P(exhausted by year): %.4g)\n",
+                   target_ci,
+                   halfwidth <= target_ci ? (zh ? "已达到" : "reached")
+                                          : (zh ? "未达到" : "NOT reached"),
+                   r->paths, halfwidth);
         printf(zh ? "结果：%s%s%s（%.1f 秒，每秒 %ld 条路径，内存峰值"
                   : "results: %s%s%s  (%.1f s, %ld paths/s, peak memory",
                outpath, json ? (zh ? "  摘要：" : "  summary: ") : "", json ? json : "", secs,

@@ -42,6 +42,12 @@ static void solve_usage(FILE *f)
           "  -t, --threads T      threads\n"
           "      --json FILE      {\"value\", \"metric\", \"ci\", \"evaluations\", ...}\n"
           "  -q, --quiet          no progress\n"
+          "      --target-ci H    solve on 1,000, 2,000, 4,000, ... paths until the metric's\n"
+          "                       95% interval at the answer has half-width <= H (not with -n)\n"
+          "      --max-paths M    at most M paths with --target-ci (default 1000000)\n"
+          "      --no-reuse       simulate every path at every value (by default a lever\n"
+          "                       that changes only the yearly rules reuses the first run's\n"
+          "                       draws: the same results, faster)\n"
           "exit status 2 when the target holds at both ends or at neither.\n",
           f);
 }
@@ -115,6 +121,11 @@ static int fill_json(FILE *f, const void *vctx)
                           r->monotone, "paths", (json_int_t)r->paths, "seed", "", "points", pts);
     if (!j) return POOLSIM_ENOMEM;
     json_object_set_new(j, "conservative", json_boolean(c->o->conservative));
+    if (c->o->target_ci > 0) {
+        json_object_set_new(j, "target_ci", json_real(c->o->target_ci));
+        json_object_set_new(j, "halfwidth", json_real(r->halfwidth));
+        json_object_set_new(j, "solves", json_integer(r->rounds));
+    }
     if (r->seed <= (unsigned long long)LLONG_MAX) {
         json_object_set_new(j, "seed", json_integer((json_int_t)r->seed));
     } else {
@@ -141,6 +152,9 @@ int poolsim_cmd_solve(int argc, char **argv)
                                          {"json", required_argument, NULL, 'j'},
                                          {"quiet", no_argument, NULL, 'q'},
                                          {"conservative", no_argument, NULL, 'C'},
+                                         {"no-reuse", no_argument, NULL, 'R'},
+                                         {"target-ci", required_argument, NULL, 'I'},
+                                         {"max-paths", required_argument, NULL, 'M'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     poolsim_solve_opts so = {0};
@@ -184,6 +198,14 @@ int poolsim_cmd_solve(int argc, char **argv)
         case 'j': json = optarg; break;
         case 'q': quiet = 1; break;
         case 'C': so.conservative = 1; break;
+        case 'R': so.eval.no_reuse = 1; break;
+        case 'I':
+            if (poolsim_cli_parse_double("--target-ci", optarg, 0, 0.5, &so.target_ci)) goto bad;
+            break;
+        case 'M':
+            if (poolsim_cli_parse_long("--max-paths", optarg, 1, 2000000000L, &v)) goto bad;
+            so.max_paths = v;
+            break;
         case 'h':
             solve_usage(stdout);
             rc = POOLSIM_EXIT_OK;
@@ -197,6 +219,15 @@ int poolsim_cmd_solve(int argc, char **argv)
     }
     if (!key || !have_target) {
         fprintf(stderr, "poolsim solve: --vary KEY=LO:HI and --target EXPR are required\n");
+        goto bad;
+    }
+    if (so.target_ci > 0 && size.paths > 0) {
+        fprintf(stderr, "poolsim solve: --target-ci chooses the number of paths: give it or -n, "
+                        "not both\n");
+        goto bad;
+    }
+    if (so.max_paths > 0 && !(so.target_ci > 0)) {
+        fprintf(stderr, "poolsim solve: --max-paths needs --target-ci\n");
         goto bad;
     }
     {
@@ -249,6 +280,17 @@ int poolsim_cmd_solve(int argc, char **argv)
             printf("  evaluations %d  (%ld paths each, seed %llu, common random numbers)%s%s\n",
                    r.evaluations, r.paths, r.seed, r.converged ? "" : "  NOT CONVERGED",
                    r.monotone ? "" : "  NOT MONOTONE");
+            if (so.target_ci > 0) {
+                long cap = so.max_paths > 0 ? so.max_paths : POOLSIM_CI_MAX_PATHS;
+                printf("  precision   --target-ci %g %s with %ld paths (%d solves; 95%% "
+                       "half-width %.4g)\n",
+                       so.target_ci, r.halfwidth <= so.target_ci ? "reached" : "NOT reached",
+                       r.paths, r.rounds, r.halfwidth);
+                if (r.halfwidth > so.target_ci)
+                    fprintf(stderr,
+                            "poolsim: warning: --target-ci %g not reached with --max-paths %ld\n",
+                            so.target_ci, cap);
+            }
             poolsim_solve_result_free(&r);
         }
         rc = poolsim_status_exit(st);

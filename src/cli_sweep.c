@@ -34,7 +34,10 @@ static void sweep_usage(FILE *f)
           "      --csv FILE       also a CSV table, one row per grid point\n"
           "      --plot DIR       also draw the chart into DIR (gnuplot)\n"
           "      --format F       chart format: png (default) or svg\n"
-          "  -q, --quiet          no progress and no table\n",
+          "  -q, --quiet          no progress and no table\n"
+          "      --no-reuse       simulate every path at every point (by default points that\n"
+          "                       change only the yearly rules reuse point 0's draws: the\n"
+          "                       same results, faster)\n",
           f);
 }
 
@@ -72,17 +75,13 @@ static int fill_csv(FILE *f, const void *ctx)
 
 int poolsim_cmd_sweep(int argc, char **argv)
 {
-    static const struct option opts[] = {{"paths", required_argument, NULL, 'n'},
-                                         {"seed", required_argument, NULL, 's'},
-                                         {"threads", required_argument, NULL, 't'},
-                                         {"set", required_argument, NULL, 'S'},
-                                         {"output", required_argument, NULL, 'o'},
-                                         {"csv", required_argument, NULL, 'c'},
-                                         {"plot", required_argument, NULL, 'p'},
-                                         {"format", required_argument, NULL, 'f'},
-                                         {"quiet", no_argument, NULL, 'q'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"paths", required_argument, NULL, 'n'},   {"seed", required_argument, NULL, 's'},
+        {"threads", required_argument, NULL, 't'}, {"set", required_argument, NULL, 'S'},
+        {"output", required_argument, NULL, 'o'},  {"csv", required_argument, NULL, 'c'},
+        {"plot", required_argument, NULL, 'p'},    {"format", required_argument, NULL, 'f'},
+        {"quiet", no_argument, NULL, 'q'},         {"no-reuse", no_argument, NULL, 'R'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     poolsim_sweep_opts so = {0};
     poolsim_sweep_lever *levers = calloc((size_t)argc + 1, sizeof *levers);
     const char *output = NULL, *csv = NULL, *plotdir = NULL, *format = "png";
@@ -112,6 +111,7 @@ int poolsim_cmd_sweep(int argc, char **argv)
             format = optarg;
             break;
         case 'q': quiet = 1; break;
+        case 'R': so.eval.no_reuse = 1; break;
         case 'h':
             sweep_usage(stdout);
             rc = POOLSIM_EXIT_OK;

@@ -123,6 +123,23 @@ int poolsim_cli_parse_long(const char *opt, const char *text, long lo, long hi, 
     return 0;
 }
 
+int poolsim_cli_parse_double(const char *opt, const char *text, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    int ok = *text != 0;
+    for (const char *p = text; *p; p++)
+        if (!strchr("0123456789+-.eE", *p)) ok = 0;
+    double v = ok ? strtod(text, &end) : 0;
+    if (!ok || errno || end == text || *end || !isfinite(v) || !(v > lo) || v > hi) {
+        fprintf(stderr, "poolsim: %s: '%s' is not a decimal number above %g and at most %g\n", opt,
+                text, lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
 char *poolsim_cli_default_output(const char *scenario_path, const char *suffix)
 {
     const char *base = strrchr(scenario_path, '/');

@@ -28,15 +28,16 @@ struct poolsim_path_ws {
     poolsim_rng rng;
     poolsim_drivers *drv;
     /* claims of one path, indexed like POOLSIM_PLAN_CLAIM (l, c, k, t) */
-    poolsim_rng *crng;          /* [L][C][K][T] sub-streams */
-    poolsim_claims_draw *cdraw; /* [L][C][K][T] expected count, moments, draw constants */
-    double *claims;             /* [L][C][T] claims drawn (before rules' multipliers, budget) */
-    double *lnP;                /* [T] ln P[t] */
-    poolsim_rules_county *cty;  /* [C] */
-    double *reserve;            /* [L] */
-    double *balance;            /* [L][C] */
-    double *fin_prev;           /* [L][C] */
-    double *wts;                /* [C] unified: gap weights (scratch) */
+    poolsim_rng *crng;           /* [L][C][K][T] sub-streams */
+    poolsim_claims_draw *cdraw;  /* [L][C][K][T] expected count, moments, draw constants */
+    double *claims;              /* [L][C][T] claims drawn (before rules' multipliers, budget) */
+    double *lnP;                 /* [T] ln P[t] */
+    poolsim_engine_cache *cache; /* draws kept between runs, or NULL */
+    poolsim_rules_county *cty;   /* [C] */
+    double *reserve;             /* [L] */
+    double *balance;             /* [L][C] */
+    double *fin_prev;            /* [L][C] */
+    double *wts;                 /* [C] unified: gap weights (scratch) */
     /* management rules (MODEL.md section 12) */
     double *mult;    /* [L][2] multipliers in force: contribution, benefits */
     double *pending; /* [L][2][T] factors taking effect in year t */
@@ -172,14 +173,198 @@ static double claims_paid(const poolsim_plan *pl, int l, int t, double A, double
     return A;
 }
 
+/* ---- draws kept between runs (sweep and solve over rule-only levers) ----
+ *
+ * A path's random part is its wage index W[t] and its claims drawn
+ * A[l][c][t] (before management multipliers and the global budget): the
+ * yearly rules take them as given. They are determined by the seed, the
+ * path and the inputs serialised by cache_signature (the drivers'
+ * parameters, the ids that address the sub-streams, and every plan term
+ * that enters A); the rules' parameters (levy, cap, brackets, uncovered,
+ * pooling terms, management rules, budget, initial reserve, balances) and
+ * the financing terms (applied to W each year) are not among them. A run
+ * whose signature equals the cache's reuses the kept W and A of every
+ * cached path, and only the rest runs again: the results are bit for bit
+ * those of a full simulation. Any new input of W or A must be added to
+ * the signature. */
+struct poolsim_engine_cache {
+    size_t max_bytes;
+    unsigned char *sig; /* signature of the kept draws */
+    size_t nsig;
+    size_t per;          /* doubles per path: T + L C T */
+    long cap;            /* paths kept: [0, cap) */
+    double *data;        /* [cap][per]: W then A */
+    unsigned char *have; /* [cap] 1: path kept */
+};
+
+poolsim_engine_cache *poolsim_engine_cache_alloc(size_t max_bytes)
+{
+    poolsim_engine_cache *c = calloc(1, sizeof *c);
+    if (c) c->max_bytes = max_bytes;
+    return c;
+}
+
+void poolsim_engine_cache_free(poolsim_engine_cache *c)
+{
+    if (!c) return;
+    free(c->sig);
+    free(c->data);
+    free(c->have);
+    free(c);
+}
+
+long poolsim_engine_cache_paths(const poolsim_engine_cache *c)
+{
+    long n = 0;
+    for (long p = 0; c && p < c->cap; p++) n += c->have[p];
+    return n;
+}
+
+typedef struct {
+    unsigned char *b;
+    size_t n, cap;
+    int fail;
+} sigbuf;
+
+static void sig_put(sigbuf *s, const void *x, size_t n)
+{
+    if (s->fail || n == 0) return;
+    if (s->n + n > s->cap) {
+        size_t nc = (s->n + n) * 2 + 256;
+        unsigned char *nb = realloc(s->b, nc);
+        if (!nb) {
+            s->fail = 1;
+            return;
+        }
+        s->b = nb;
+        s->cap = nc;
+    }
+    memcpy(s->b + s->n, x, n);
+    s->n += n;
+}
+
+static void sig_d(sigbuf *s, double x)
+{
+    sig_put(s, &x, sizeof x);
+}
+
+static void sig_i(sigbuf *s, long long x)
+{
+    sig_put(s, &x, sizeof x);
+}
+
+static unsigned char *cache_signature(const poolsim_plan *pl, unsigned long long seed, size_t *n)
+{
+    const poolsim_scenario *s = pl->s;
+    sigbuf b = {0};
+    size_t LK = (size_t)pl->L * (size_t)pl->K, LCK = LK * (size_t)pl->C;
+    sig_i(&b, (long long)seed);
+    sig_i(&b, pl->T);
+    sig_i(&b, pl->L);
+    sig_i(&b, pl->C);
+    sig_i(&b, pl->K);
+    sig_i(&b, s->claims_noise);
+    const poolsim_ar1 *ar[2] = {&s->medical_inflation, &s->wage_growth};
+    for (int i = 0; i < 2; i++) {
+        sig_d(&b, ar[i]->mean);
+        sig_d(&b, ar[i]->ar1);
+        sig_d(&b, ar[i]->sd);
+    }
+    sig_d(&b, s->wage_inflation_corr);
+    sig_d(&b, s->utilisation.ar1);
+    sig_d(&b, s->utilisation.sd);
+    sig_d(&b, s->utilisation.rho);
+    sig_d(&b, s->epidemic.prob);
+    sig_d(&b, s->epidemic.mean);
+    sig_d(&b, s->epidemic.sd);
+    for (int c = 0; c < pl->C; c++) sig_i(&b, poolsim_rng_who(s->counties[c].id, NULL, NULL));
+    sig_put(&b, pl->P_det, (size_t)pl->T * sizeof(double));
+    sig_put(&b, pl->nclaims, (size_t)pl->L * sizeof(int));
+    sig_put(&b, pl->mode, LK * sizeof(int));
+    sig_put(&b, pl->epidemic, LK * sizeof(int));
+    sig_put(&b, pl->who, LCK * sizeof(uint32_t));
+    for (size_t i = 0; i < LCK * (size_t)pl->T; i++) {
+        const poolsim_plan_claim *q = &pl->claims[i];
+        double v[10] = {q->lam0,    q->cost0,       q->lncost0, q->cv,    q->deductible,
+                        q->ceiling, q->coinsurance, q->m.ey,    q->m.ey2, q->m.vy};
+        sig_put(&b, v, sizeof v);
+    }
+    if (b.fail) {
+        free(b.b);
+        return NULL;
+    }
+    *n = b.n;
+    return b.b;
+}
+
+/* Make c hold draws for pl and seed, for paths [0, min(paths, what fits)):
+ * kept draws stay when the signature is unchanged, else all are dropped. */
+static int cache_prepare(poolsim_engine_cache *c, const poolsim_plan *pl, unsigned long long seed,
+                         long paths)
+{
+    size_t n = 0;
+    unsigned char *sig = cache_signature(pl, seed, &n);
+    if (!sig) return POOLSIM_ENOMEM;
+    size_t per = (size_t)pl->T + (size_t)pl->L * (size_t)pl->C * (size_t)pl->T;
+    if (!c->sig || c->nsig != n || memcmp(c->sig, sig, n) != 0 || c->per != per) {
+        free(c->sig);
+        free(c->data);
+        free(c->have);
+        c->sig = sig;
+        c->nsig = n;
+        c->per = per;
+        c->cap = 0;
+        c->data = NULL;
+        c->have = NULL;
+    } else {
+        free(sig);
+    }
+    long fit = per > 0 ? (long)(c->max_bytes / (per * sizeof(double))) : 0;
+    long want = paths < fit ? paths : fit;
+    if (want > c->cap) {
+        /* on failure keep what there is: the other paths are simulated */
+        double *nd = realloc(c->data, (size_t)want * per * sizeof(double));
+        if (!nd) return POOLSIM_OK;
+        c->data = nd;
+        unsigned char *nh = realloc(c->have, (size_t)want);
+        if (!nh) return POOLSIM_OK;
+        memset(nh + c->cap, 0, (size_t)(want - c->cap));
+        c->have = nh;
+        c->cap = want;
+    }
+    return POOLSIM_OK;
+}
+
+/* W into w->drv->W and the drawn claims into w->claims: from the cache when
+ * kept, else drawn (and kept when the cache has room for the path). */
+static void path_draws(const poolsim_plan *pl, unsigned long long seed, uint32_t path,
+                       poolsim_path_ws *w)
+{
+    poolsim_engine_cache *c = w->cache;
+    size_t T = (size_t)pl->T, n = (size_t)pl->L * (size_t)pl->C * T;
+    if (c && (long)path < c->cap && c->have[path]) {
+        const double *src = c->data + (size_t)path * c->per;
+        memcpy(w->drv->W, src, T * sizeof(double));
+        memcpy(w->claims, src + T, n * sizeof(double));
+        return;
+    }
+    poolsim_drivers_draw_seed(pl->s, seed, path, &w->rng, w->drv);
+    claims_draw(pl, seed, path, w);
+    if (c && (long)path < c->cap) {
+        double *dst = c->data + (size_t)path * c->per;
+        memcpy(dst, w->drv->W, T * sizeof(double));
+        memcpy(dst + T, w->claims, n * sizeof(double));
+        c->have[path] = 1;
+    }
+}
+
 int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
                         unsigned long long seed, uint32_t path, poolsim_path_ws *w, double *rec)
 {
     const poolsim_scenario *s = pl->s;
     int T = pl->T, L = pl->L, C = pl->C;
     size_t uT = (size_t)T, uC = (size_t)C;
-    poolsim_drivers_draw_seed(s, seed, path, &w->rng, w->drv);
-    claims_draw(pl, seed, path, w);
+    path_draws(pl, seed, path, w);
     const double *W = w->drv->W;
     for (int l = 0; l < L; l++) {
         w->reserve[l] = pl->reserve_initial[l];
@@ -415,6 +600,8 @@ int poolsim_engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
         POOLSIM_ERROR(POOLSIM_ENOMEM, "out of memory allocating results for %ld paths", o->paths);
     }
     int nthreads = o->threads > 0 ? o->threads : omp_get_max_threads();
+    poolsim_engine_cache *cache =
+        o->cache && cache_prepare(o->cache, pl, o->seed, o->paths) == POOLSIM_OK ? o->cache : NULL;
     int show = o->progress && rank == 0 && isatty(STDERR_FILENO);
     long myfirst, myend, tmp;
     poolsim_stats_block_range(stats, b0, &myfirst, &tmp);
@@ -427,6 +614,7 @@ int poolsim_engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
 #pragma omp parallel num_threads(nthreads) shared(status, done, last)
     {
         poolsim_path_ws *w = poolsim_path_ws_alloc(pl);
+        if (w) w->cache = cache;
         poolsim_block *blk = poolsim_block_alloc(stats);
         double *rec = malloc(lay.n * sizeof(double));
         int mine = (w && blk && rec) ? POOLSIM_OK : POOLSIM_ENOMEM;
@@ -527,4 +715,19 @@ int poolsim_engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
     else
         poolsim_saved_paths_free(sp);
     return r->quantile_method ? POOLSIM_OK : POOLSIM_ENOMEM;
+}
+
+long poolsim_engine_ci_paths(int k, long max_paths)
+{
+    long p = POOLSIM_CI_FIRST;
+    for (int i = 0; i < k && p < max_paths; i++) p = p > max_paths / 2 ? max_paths : 2 * p;
+    return p < max_paths ? p : max_paths;
+}
+
+double poolsim_engine_exhaustion_halfwidth(const poolsim_results *r)
+{
+    double h = 0;
+    for (size_t i = 0; i < (size_t)r->L * (size_t)r->T; i++)
+        h = fmax(h, 0.5 * (r->exhaustion_hi[i] - r->exhaustion_lo[i]));
+    return h;
 }

@@ -391,7 +391,7 @@ static int check_monotone(const poolsim_solve_opts *o, const poolsim_solve_resul
     return ok;
 }
 
-int poolsim_solve_run(const char *scenario, const poolsim_solve_opts *o, FILE *diag,
+static int solve_once(const char *scenario, const poolsim_solve_opts *o, FILE *diag,
                       poolsim_solve_result *out)
 {
     memset(out, 0, sizeof *out);
@@ -410,6 +410,10 @@ int poolsim_solve_run(const char *scenario, const poolsim_solve_opts *o, FILE *d
         POOLSIM_ERROR(POOLSIM_ENOMEM, "out of memory");
     }
     poolsim_sweep_eval_opts eo = o->eval;
+    /* values of a lever that changes only the yearly rules reuse the draws */
+    poolsim_engine_cache *cache = NULL;
+    if (!eo.no_reuse && !eo.cache)
+        eo.cache = cache = poolsim_engine_cache_alloc(POOLSIM_ENGINE_CACHE_BYTES);
     eo.keep_saved = o->target.metric == POOLSIM_TARGET_BURDEN_P95 ||
                     o->target.metric == POOLSIM_TARGET_CITY_TOTAL_P95 ||
                     o->target.metric == POOLSIM_TARGET_GOV_TOTAL_P95;
@@ -463,6 +467,40 @@ int poolsim_solve_run(const char *scenario, const poolsim_solve_opts *o, FILE *d
                 out->n, fmin(good, bad), fmax(good, bad), tol);
 done:
     poolsim_sweep_eval_free(first);
+    poolsim_engine_cache_free(cache);
     if (st != POOLSIM_OK) poolsim_solve_result_free(out);
+    return st;
+}
+
+int poolsim_solve_run(const char *scenario, const poolsim_solve_opts *o, FILE *diag,
+                      poolsim_solve_result *out)
+{
+    if (!(o->target_ci > 0)) {
+        int st = solve_once(scenario, o, diag, out);
+        if (st == POOLSIM_OK) {
+            out->rounds = 1;
+            out->halfwidth = 0.5 * (out->hi - out->lo);
+        }
+        return st;
+    }
+    /* precision on request: the whole solve again on 1,000, 2,000, 4,000, ...
+     * paths; the draws of the paths already simulated are kept (rule-only
+     * levers) */
+    long max_paths = o->max_paths > 0 ? o->max_paths : POOLSIM_CI_MAX_PATHS;
+    poolsim_solve_opts so = *o;
+    poolsim_engine_cache *cache = NULL;
+    if (!so.eval.no_reuse && !so.eval.cache)
+        so.eval.cache = cache = poolsim_engine_cache_alloc(POOLSIM_ENGINE_CACHE_BYTES);
+    int st = POOLSIM_OK;
+    for (int k = 0;; k++) {
+        so.eval.paths = poolsim_engine_ci_paths(k, max_paths);
+        st = solve_once(scenario, &so, diag, out);
+        if (st != POOLSIM_OK) break;
+        out->rounds = k + 1;
+        out->halfwidth = 0.5 * (out->hi - out->lo);
+        if (out->halfwidth <= o->target_ci || so.eval.paths >= max_paths) break;
+        poolsim_solve_result_free(out);
+    }
+    poolsim_engine_cache_free(cache);
     return st;
 }

@@ -155,11 +155,15 @@ int poolsim_sweep_run(const char *scenario, const poolsim_sweep_opts *o, FILE *d
     poolsim_sweep_eval *e0 = NULL;
     double *x0 = NULL, *x1 = NULL;
     int st = POOLSIM_OK;
+    poolsim_sweep_eval_opts eo = o->eval;
+    /* points that change only the yearly rules reuse point 0's draws */
+    poolsim_engine_cache *cache = NULL;
+    if (!eo.no_reuse && !eo.cache)
+        eo.cache = cache = poolsim_engine_cache_alloc(POOLSIM_ENGINE_CACHE_BYTES);
     if (!sets || !owned || !idx) {
         st = POOLSIM_ENOMEM;
         goto done;
     }
-    poolsim_sweep_eval_opts eo = o->eval;
     eo.keep_saved = 0;
     for (long i = 0; i < N && st == POOLSIM_OK; i++) {
         /* value indices of point i: the last lever varies fastest */
@@ -248,6 +252,7 @@ done:
         poolsim_sweep_results_free(w);
     }
     poolsim_sweep_eval_free(e0);
+    poolsim_engine_cache_free(cache);
     return st;
 }
 

@@ -102,7 +102,8 @@ int poolsim_sweep_eval_run(const char *scenario, int nsets, const char *const *s
                               .threads = o->threads,
                               .save_paths = 1,
                               .progress = o->progress,
-                              .stop = o->stop};
+                              .stop = o->stop,
+                              .cache = o->cache};
     st = poolsim_engine_run(e->s, &eo, &e->res, &e->saved);
     if (st == POOLSIM_OK && o->stop && *o->stop) st = POOLSIM_EINTR;
     if (st == POOLSIM_OK) st = fill_texts(e->s, e->res, poolsim_now_seconds() - t0, start);

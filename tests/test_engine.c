@@ -364,12 +364,85 @@ static void test_claims_one_by_one(void)
     }
 }
 
+/* Draws kept between runs: runs that differ only in the yearly rules (levy,
+ * cap) reuse the cached financing and claims and give results bit for bit
+ * equal to full runs; a run that changes a driver (utilisation sd) or the
+ * seed refills the cache and equals its own full run; a cache too small
+ * for every path keeps the first ones and simulates the rest. */
+static int same_results(const poolsim_results *a, const poolsim_results *b)
+{
+    poolsim_results_array x[POOLSIM_RESULTS_NARRAYS], y[POOLSIM_RESULTS_NARRAYS];
+    int n = poolsim_results_arrays((poolsim_results *)a, x);
+    if (poolsim_results_arrays((poolsim_results *)b, y) != n) return 0;
+    for (int k = 0; k < n; k++)
+        if (x[k].n != y[k].n || memcmp(x[k].data, y[k].data, x[k].n * sizeof(double)) != 0) {
+            fprintf(stderr, "\n  %s differs\n", x[k].name);
+            return 0;
+        }
+    return 1;
+}
+
+static poolsim_results *run_with(const char *set, unsigned long long seed, poolsim_engine_cache *c)
+{
+    const char *sets[1] = {set};
+    poolsim_load_opts lo = {.nsets = set ? 1 : 0, .sets = sets, .paths = -1, .seed = -1};
+    poolsim_scenario *s = NULL;
+    if (poolsim_scenario_load("scenarios/zhuzhou.yaml", &lo, stderr, &s) != POOLSIM_OK) return NULL;
+    poolsim_engine_opts o = {.paths = 300, .seed = seed, .threads = 2, .cache = c};
+    poolsim_results *r = NULL;
+    int st = poolsim_engine_run(s, &o, &r, NULL);
+    poolsim_scenario_free(s);
+    return st == POOLSIM_OK ? r : NULL;
+}
+
+static void test_cache_reuse(void)
+{
+    poolsim_engine_cache *c = poolsim_engine_cache_alloc(POOLSIM_ENGINE_CACHE_BYTES);
+    CU_ASSERT_FATAL(c != NULL);
+    const char *sets[4] = {"reserve.levy_rate=0.10", "reserve.levy_rate=0.04",
+                           "reserve.cap_ratio=0.12", "shocks.utilisation.sd=0.07"};
+    poolsim_results *base = run_with(sets[0], 5, c);
+    CU_ASSERT_FATAL(base != NULL);
+    CU_ASSERT_EQUAL(poolsim_engine_cache_paths(c), 300);
+    for (int i = 1; i < 4; i++) {
+        poolsim_results *a = run_with(sets[i], 5, c), *b = run_with(sets[i], 5, NULL);
+        CU_ASSERT_FATAL(a != NULL && b != NULL);
+        CU_ASSERT(same_results(a, b));
+        /* the rules changed the outcome, so a stale reuse would show */
+        CU_ASSERT(memcmp(a->reserve_balance.mean, base->reserve_balance.mean,
+                         (size_t)a->L * (size_t)a->T * sizeof(double)) != 0);
+        poolsim_results_free(a);
+        poolsim_results_free(b);
+    }
+    /* another seed: the cache is refilled */
+    poolsim_results *a = run_with(sets[1], 6, c), *b = run_with(sets[1], 6, NULL);
+    CU_ASSERT_FATAL(a != NULL && b != NULL);
+    CU_ASSERT(same_results(a, b));
+    poolsim_results_free(a);
+    poolsim_results_free(b);
+    poolsim_engine_cache_free(c);
+    /* room for 100 paths (T + L C T doubles each): the first 100 are kept */
+    c = poolsim_engine_cache_alloc(100 * (10 + 2 * 10 * 10) * sizeof(double));
+    CU_ASSERT_FATAL(c != NULL);
+    poolsim_results_free(run_with(sets[0], 5, c));
+    CU_ASSERT_EQUAL(poolsim_engine_cache_paths(c), 100);
+    a = run_with(sets[2], 5, c);
+    b = run_with(sets[2], 5, NULL);
+    CU_ASSERT_FATAL(a != NULL && b != NULL);
+    CU_ASSERT(same_results(a, b));
+    poolsim_results_free(a);
+    poolsim_results_free(b);
+    poolsim_engine_cache_free(c);
+    poolsim_results_free(base);
+}
+
 void poolsim_test_engine(void)
 {
     CU_pSuite s = CU_add_suite("engine", NULL, NULL);
     CU_add_test(s, "deterministic run equals closed-form projection", test_deterministic);
     CU_add_test(s, "bit-identical results for 1, 2, 4 threads", test_thread_invariance);
     CU_add_test(s, "batched claims equal one-by-one draws", test_claims_one_by_one);
+    CU_add_test(s, "draws kept between rule-only runs", test_cache_reuse);
     CU_add_test(s, "histogram quantiles above 100k paths vs exact", test_histogram_mode);
     CU_add_test(s, "epidemic factor and price-indexed limits", test_epidemic_index_limits);
     CU_add_test(s, "standard errors match the spread over seeds", test_se_honest);

@@ -70,6 +70,11 @@ void poolsim_setlist_free(poolsim_setlist *sl);
 int poolsim_cli_parse_long(const char *opt, const char *text, long lo, long hi,
                            long *out /* OUT */);
 
+/* Parse a plain decimal number v with lo < v <= hi (no nan, inf or hex);
+ * prints "poolsim: OPTION: ..." and returns -1 on failure. */
+int poolsim_cli_parse_double(const char *opt, const char *text, double lo, double hi,
+                             double *out /* OUT */);
+
 /* -n/--paths, -s/--seed, -t/--threads as every command takes them. */
 typedef struct {
     long paths;     /* <= 0: not given */

@@ -13,6 +13,9 @@
 #include "poolsim/scenario.h"
 #include "poolsim/stats.h"
 
+/* Draws kept between runs (see poolsim_engine_cache_alloc). */
+typedef struct poolsim_engine_cache poolsim_engine_cache;
+
 typedef struct {
     long paths; /* >= 1 */
     unsigned long long seed;
@@ -20,7 +23,24 @@ typedef struct {
     int save_paths;              /* keep per-path values (poolsim_saved_paths) */
     int progress;                /* 1: progress bar on stderr when it is a terminal */
     volatile sig_atomic_t *stop; /* set by a signal handler: stop soon; may be NULL */
+    poolsim_engine_cache *cache; /* reuse and keep paths' draws; may be NULL */
 } poolsim_engine_opts;
+
+/* Runs that differ only in the yearly rules' parameters (levy, cap,
+ * brackets, uncovered, pooling terms, management rules, budget, initial
+ * reserve and balances) or in financing terms share every path's drawn
+ * wage index and claims. A cache given to poolsim_engine_run keeps them
+ * for paths [0, N) with N as many as fit in max_bytes (T + L C T doubles
+ * a path); a later run with the same draws' inputs (seed, drivers,
+ * enrolment and benefit terms: compared exactly) takes them
+ * from it and runs only the rules for those paths, with results bit for
+ * bit equal to a full simulation. A run with other inputs empties it. Use
+ * from one run at a time. */
+#define POOLSIM_ENGINE_CACHE_BYTES ((size_t)1 << 30) /* default bound: 1 GiB */
+poolsim_engine_cache *poolsim_engine_cache_alloc(size_t max_bytes);
+void poolsim_engine_cache_free(poolsim_engine_cache *c);
+/* Paths whose draws c holds. */
+long poolsim_engine_cache_paths(const poolsim_engine_cache *c);
 
 /* Per-thread workspace for simulating paths (allocated once per thread). */
 typedef struct poolsim_path_ws poolsim_path_ws;
@@ -42,6 +62,20 @@ int poolsim_engine_run(const poolsim_scenario *s, const poolsim_engine_opts *opt
                        poolsim_results **res /* OUT */, poolsim_saved_paths **saved /* OUT */);
 
 void poolsim_saved_paths_free(poolsim_saved_paths *sp);
+
+/* Precision on request (`run --target-ci H`, `solve --target-ci H`): runs
+ * of POOLSIM_CI_FIRST, 2x, 4x, ... paths (the k-th count, k = 0, 1, ...,
+ * capped at max_paths), until the metric's 95% half-width is <= H or the
+ * cap is reached. Paths are keyed by their global index, so each run
+ * extends the one before, and the result depends only on scenario, seed,
+ * H and the cap, never on threads or ranks. */
+#define POOLSIM_CI_FIRST     1000L
+#define POOLSIM_CI_MAX_PATHS 1000000L /* default cap */
+long poolsim_engine_ci_paths(int k, long max_paths);
+
+/* Largest half-width (hi - lo) / 2 of the Wilson 95% intervals of
+ * P(exhausted by year) over every line and year of r. */
+double poolsim_engine_exhaustion_halfwidth(const poolsim_results *r);
 
 /* Fill the structure metadata of r from s (years, ids, names, cap ratios). */
 int poolsim_engine_fill_meta(const poolsim_scenario *s, poolsim_results *r);

@@ -78,6 +78,8 @@ typedef struct {
     int progress;                /* progress bar on a terminal */
     int keep_saved;              /* keep eval->saved (else freed after reduction) */
     volatile sig_atomic_t *stop; /* may be NULL */
+    poolsim_engine_cache *cache; /* paths' draws shared by evaluations; may be NULL */
+    int no_reuse;                /* sweep/solve: 1 = no cache (--no-reuse) */
 } poolsim_sweep_eval_opts;
 
 /* Load `scenario` with the overrides sets[0..nsets-1] (applied in order,
@@ -230,7 +232,11 @@ typedef struct {
     int nsets;        /* fixed overrides, applied before the varied key */
     const char *const *sets;
     poolsim_sweep_eval_opts eval;
-    FILE *log; /* one line per evaluation; NULL: none */
+    FILE *log;        /* one line per evaluation; NULL: none */
+    double target_ci; /* > 0: solve again with 1,000, 2,000, 4,000, ... paths (the
+                         engine's --target-ci schedule) until the metric's 95% interval
+                         at the answer has half-width (hi - lo)/2 <= target_ci */
+    long max_paths;   /* cap of that schedule (<= 0: POOLSIM_CI_MAX_PATHS) */
 } poolsim_solve_opts;
 
 typedef struct {
@@ -244,6 +250,8 @@ typedef struct {
     unsigned long long seed;
     int n;                     /* evaluated points, in evaluation order */
     double *x, *m, *mlo, *mhi; /* [n] value, metric, interval */
+    int rounds;                /* solves made (1 without target_ci) */
+    double halfwidth;          /* (hi - lo) / 2 at the answer */
 } poolsim_solve_result;
 
 /* Bisection on common random numbers (every evaluation runs the seed and
