@@ -45,8 +45,7 @@ static void test_kat_block(void)
 }
 
 /* The inline block function against Random123's own, on the KAT inputs
- * and on 1,000 more counters and keys; the two-block function gives blocks
- * b and b + 1. */
+ * and on 1,000 more counters and keys. */
 static void test_inline_block(void)
 {
     for (int i = 0; i < 3; i++) {
@@ -57,18 +56,14 @@ static void test_inline_block(void)
     uint32_t x = 12345;
     int bad = 0;
     for (int n = 0; n < 1000; n++) {
-        uint32_t ctr[4], key[2], one[4], two[8];
+        uint32_t ctr[4], key[2], one[4];
         for (int j = 0; j < 4; j++) ctr[j] = x = x * 1664525u + 1013904223u;
         for (int j = 0; j < 2; j++) key[j] = x = x * 1664525u + 1013904223u;
         philox4x32_ctr_t c = {{ctr[0], ctr[1], ctr[2], ctr[3]}};
         philox4x32_key_t k = {{key[0], key[1]}};
         philox4x32_ctr_t y = philox4x32(c, k);
-        c.v[3]++;
-        philox4x32_ctr_t y2 = philox4x32(c, k);
         poolsim_philox4x32(ctr, key, one);
-        poolsim_philox4x32_2(ctr, key, two);
-        for (int j = 0; j < 4; j++)
-            bad += one[j] != y.v[j] || two[j] != y.v[j] || two[4 + j] != y2.v[j];
+        for (int j = 0; j < 4; j++) bad += one[j] != y.v[j];
     }
     CU_ASSERT_EQUAL(bad, 0);
 }

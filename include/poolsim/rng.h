@@ -13,7 +13,7 @@
  * counter = (path, kind << 24 | year, who, block index). One sub-stream
  * holds up to 4 * 2^32 32-bit words. Positioning a stream
  * (poolsim_rng_set) only writes the counter: no block is computed until
- * the first draw; blocks are then computed two at a time.
+ * the first draw.
  *
  * Samplers (exact, see rng.c): uniforms on the open interval (0,1) with
  * 32-bit resolution, standard normals by a 128-layer ziggurat (one word in
@@ -36,8 +36,8 @@ enum poolsim_stream {
 typedef struct {
     uint32_t ctr[4]; /* counter of the NEXT block: (path, kind<<24|year, who, block) */
     uint32_t key[2]; /* (seed low, seed high) */
-    uint32_t buf[8]; /* words of the current two blocks */
-    uint32_t left;   /* words of buf not yet used (taken from buf[8 - left]) */
+    uint32_t buf[4]; /* words of the current block */
+    uint32_t left;   /* words of buf not yet used (taken from buf[4 - left]) */
 } poolsim_rng;
 
 /* One Philox4x32-10 block: out = philox4x32_10(ctr, key). */
@@ -45,6 +45,7 @@ static inline void poolsim_philox4x32(const uint32_t ctr[4], const uint32_t key[
                                       uint32_t out[4] /* OUT */)
 {
     uint32_t c0 = ctr[0], c1 = ctr[1], c2 = ctr[2], c3 = ctr[3], k0 = key[0], k1 = key[1];
+#pragma GCC unroll 10
     for (int i = 0; i < 10; i++) {
         uint64_t p0 = (uint64_t)0xD2511F53u * c0, p1 = (uint64_t)0xCD9E8D57u * c2;
         uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0, n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;
@@ -61,43 +62,6 @@ static inline void poolsim_philox4x32(const uint32_t ctr[4], const uint32_t key[
     out[3] = c3;
 }
 
-/* Two consecutive blocks (counter word 3 = b and b + 1) computed side by
- * side: the rounds of one block are a serial chain of multiplications, so
- * two chains take about the time of one. out[0..3] is block b, out[4..7]
- * block b + 1. */
-static inline void poolsim_philox4x32_2(const uint32_t ctr[4], const uint32_t key[2],
-                                        uint32_t out[8] /* OUT */)
-{
-    uint32_t a0 = ctr[0], a1 = ctr[1], a2 = ctr[2], a3 = ctr[3];
-    uint32_t b0 = a0, b1 = a1, b2 = a2, b3 = a3 + 1;
-    uint32_t k0 = key[0], k1 = key[1];
-#pragma GCC unroll 10
-    for (int i = 0; i < 10; i++) {
-        uint64_t p0 = (uint64_t)0xD2511F53u * a0, p1 = (uint64_t)0xCD9E8D57u * a2;
-        uint64_t q0 = (uint64_t)0xD2511F53u * b0, q1 = (uint64_t)0xCD9E8D57u * b2;
-        uint32_t n0 = (uint32_t)(p1 >> 32) ^ a1 ^ k0, n2 = (uint32_t)(p0 >> 32) ^ a3 ^ k1;
-        uint32_t m0 = (uint32_t)(q1 >> 32) ^ b1 ^ k0, m2 = (uint32_t)(q0 >> 32) ^ b3 ^ k1;
-        a1 = (uint32_t)p1;
-        a3 = (uint32_t)p0;
-        a0 = n0;
-        a2 = n2;
-        b1 = (uint32_t)q1;
-        b3 = (uint32_t)q0;
-        b0 = m0;
-        b2 = m2;
-        k0 += 0x9E3779B9u;
-        k1 += 0xBB67AE85u;
-    }
-    out[0] = a0;
-    out[1] = a1;
-    out[2] = a2;
-    out[3] = a3;
-    out[4] = b0;
-    out[5] = b1;
-    out[6] = b2;
-    out[7] = b3;
-}
-
 /* Position r at the start of a sub-stream. year is the projection year
  * (1..T, < 2^24); who is 0 or a poolsim_rng_who hash. */
 static inline void poolsim_rng_set(poolsim_rng *r, uint64_t seed, uint32_t path, uint32_t kind,
@@ -109,20 +73,20 @@ static inline void poolsim_rng_set(poolsim_rng *r, uint64_t seed, uint32_t path,
     r->ctr[3] = 0;
     r->key[0] = (uint32_t)(seed & 0xffffffffu);
     r->key[1] = (uint32_t)(seed >> 32);
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < 4; i++)
         r->buf[i] = 0; /* not read before a refill; keeps gcc's
                           -Wmaybe-uninitialized quiet */
     r->left = 0;
 }
 
-/* Compute the next two blocks when every word of the current ones has
- * been used (or none computed yet): calling it early changes no value. */
+/* Compute the next block when every word of the current one has been used
+ * (or none computed yet): calling it early changes no value. */
 static inline void poolsim_rng_refill(poolsim_rng *r)
 {
     if (r->left == 0) {
-        poolsim_philox4x32_2(r->ctr, r->key, r->buf);
-        r->ctr[3] += 2;
-        r->left = 8;
+        poolsim_philox4x32(r->ctr, r->key, r->buf);
+        r->ctr[3]++;
+        r->left = 4;
     }
 }
 
@@ -130,7 +94,7 @@ static inline void poolsim_rng_refill(poolsim_rng *r)
 static inline uint32_t poolsim_rng_u32(poolsim_rng *r)
 {
     poolsim_rng_refill(r);
-    return r->buf[8 - r->left--];
+    return r->buf[4 - r->left--];
 }
 
 /* Uniform on (0,1): (k + 1/2) / 2^32 for the next word k, so never 0 or 1. */
