@@ -90,6 +90,8 @@ fi
 
 # run: a signal in the write phase (the engine's worker thread has stopped
 # using CPU, the file is being built and written) gives 130/143 and no file.
+# 1,000,000 paths so that the write phase outlasts the 0.2 s polling below
+# (at 200,000 it took about 0.1 s once the engine drew faster, issue 14).
 worker_ticks() { # CPU ticks of every thread but the main one
     for t in /proc/"$1"/task/*; do
         [ "${t##*/}" = "$1" ] && continue
@@ -100,7 +102,7 @@ hit=0
 for sig in INT TERM; do
     want=130; [ $sig = TERM ] && want=143
     rm -f "$tmp/w.h5" "$tmp/w.json"
-    "$P" run $S -n 200000 -t 2 -q --save-paths -o "$tmp/w.h5" --json "$tmp/w.json" 2>/dev/null &
+    "$P" run $S -n 1000000 -t 2 -q --save-paths -o "$tmp/w.h5" --json "$tmp/w.json" 2>/dev/null &
     pid=$!
     prev=-1; busy=0; sent=0
     while kill -0 $pid 2>/dev/null; do
