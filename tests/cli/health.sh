@@ -52,18 +52,27 @@ for lid, ln in d["lines"].items():
 PY
 )
 # resident: about 0.90 -> 1.08, crossing 1 in 2026 or 2027 (near 1.00 in
-# 2026: the year depends on the paths); employee: 0.82 -> 0.99
+# 2026: the year depends on the paths); employee: 0.82 -> about 1.00 (on
+# these 200 paths 0.99 with the generator before issue 14, which stayed
+# below 1, and 1.00 after it, passing 1 in 2030): the report's sentences
+# must say what the JSON's means say
+"$P" report "$tmp/z.h5" -o "$tmp/zh.html" > /dev/null || fail "report zh"
 set -- $(echo "$drift" | grep '^resident ')
-[ "$2" = 0.90 ] && [ "$3" = 1.08 ] && { [ "$4" = 2026 ] || [ "$4" = 2027 ]; } ||
+[ "$2" = 0.90 ] && { [ "$3" = 1.08 ] || [ "$3" = 1.09 ]; } && { [ "$4" = 2026 ] || [ "$4" = 2027 ]; } ||
     fail "resident drift not as expected: $drift"
 grep -q "In 2021 expected expenditure over financing is $2; in 2030 it is $3; it passes 1 in <b>$4</b>" "$tmp/z.html" ||
     fail "report: no resident drift sentence passing 1 in $4"
-echo "$drift" | grep -q '^employee 0.82 0.99 none$' || fail "employee drift: $drift"
-grep -q 'In 2021 expected expenditure over financing is 0.82; in 2030 it is 0.99; it stays below 1' "$tmp/z.html" ||
-    fail "report: no employee drift sentence"
-"$P" report "$tmp/z.h5" -o "$tmp/zh.html" > /dev/null || fail "report zh"
-grep -q "预期支出与筹资之比从 2021 年的 0.90 升至 2030 年的 1.08，并在 <b>$4</b> 年超过 1" "$tmp/zh.html" ||
+grep -q "预期支出与筹资之比从 2021 年的 $2 升至 2030 年的 $3，并在 <b>$4</b> 年超过 1" "$tmp/zh.html" ||
     fail "zh report: no resident drift sentence"
+set -- $(echo "$drift" | grep '^employee ')
+[ "$2" = 0.82 ] && { [ "$3" = 0.99 ] || [ "$3" = 1.00 ]; } || fail "employee drift: $drift"
+if [ "$4" = none ]; then
+    grep -q "In 2021 expected expenditure over financing is $2; in 2030 it is $3; it stays below 1" "$tmp/z.html" ||
+        fail "report: no employee drift sentence"
+else
+    grep -q "In 2021 expected expenditure over financing is $2; in 2030 it is $3; it passes 1 in <b>$4</b>" "$tmp/z.html" ||
+        fail "report: no employee drift sentence passing 1 in $4"
+fi
 # the report leads with fund health and who pays, then the readings that
 # change results, with the values in force: defaults, then changed by --set
 h=$(grep -n 'Fund health and who pays' "$tmp/z.html" | head -1 | cut -d: -f1)
