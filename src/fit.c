@@ -817,6 +817,16 @@ static void ci_comment(FILE *f, const poolsim_fit_value *v)
     fprintf(f, "# 95%% interval %.4g .. %.4g (bootstrap se %.2g)", v->lo, v->hi, v->se);
 }
 
+/* `lead`, then the estimate rounded to 1/scale, then its interval as a
+ * YAML comment. */
+static void put_fitted(FILE *f, const char *lead, const poolsim_fit_value *v, double scale)
+{
+    fputs(lead, f);
+    put_g(f, round(v->est * scale) / scale);
+    fputs("   ", f);
+    ci_comment(f, v);
+}
+
 int poolsim_fit_scenario_text(const poolsim_scenario *s, const poolsim_flows *f,
                               const poolsim_fit *fit, const char *base_ref, const char *flows_name,
                               FILE *diag, char **text /* OUT */)
@@ -964,26 +974,11 @@ int poolsim_fit_scenario_text(const poolsim_scenario *s, const poolsim_flows *f,
         free(nm);
     }
     fprintf(o, "start_year: %d   # the year after the history\n\n", start);
-    fputs("economy:\n  medical_inflation:\n    mean: ", o);
-    put_g(o, round(fit->infl_mean.est * 1e6) / 1e6);
-    fputs("   ", o);
-    ci_comment(o, &fit->infl_mean);
-    fputs("\n    ar1: ", o);
-    put_g(o, round(fit->infl_ar1.est * 1e4) / 1e4);
-    fputs("   ", o);
-    ci_comment(o, &fit->infl_ar1);
-    fputs("\n    sd: ", o);
-    put_g(o, round(fit->infl_sd.est * 1e6) / 1e6);
-    fputs("   ", o);
-    ci_comment(o, &fit->infl_sd);
-    fputs("\n\nshocks:\n  utilisation:\n    ar1: ", o);
-    put_g(o, round(fit->util_ar1.est * 1e4) / 1e4);
-    fputs("   ", o);
-    ci_comment(o, &fit->util_ar1);
-    fputs("\n    sd: ", o);
-    put_g(o, round(fit->util_sd.est * 1e6) / 1e6);
-    fputs("   ", o);
-    ci_comment(o, &fit->util_sd);
+    put_fitted(o, "economy:\n  medical_inflation:\n    mean: ", &fit->infl_mean, 1e6);
+    put_fitted(o, "\n    ar1: ", &fit->infl_ar1, 1e4);
+    put_fitted(o, "\n    sd: ", &fit->infl_sd, 1e6);
+    put_fitted(o, "\n\nshocks:\n  utilisation:\n    ar1: ", &fit->util_ar1, 1e4);
+    put_fitted(o, "\n    sd: ", &fit->util_sd, 1e6);
     fprintf(o,
             "\n    rho: 0   # common variation is in medical_inflation; the cross-county "
             "correlation\n"
