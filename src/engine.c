@@ -583,9 +583,14 @@ int poolsim_engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
     poolsim_dims dims = {.T = pl->T, .L = pl->L, .C = pl->C, .R = s->nrules};
     poolsim_stats_layout_init_dims(&lay, &dims);
     poolsim_stats *stats = poolsim_stats_alloc(&lay, o->paths);
+    if (stats && o->rows && poolsim_stats_select(stats, o->rows) != POOLSIM_OK) {
+        poolsim_stats_free(stats);
+        stats = NULL;
+    }
     poolsim_results *r = poolsim_results_alloc_dims(&dims);
     poolsim_saved_paths *sp =
-        o->save_paths ? poolsim_engine_saved_alloc(o->paths, pl->T, pl->L, pl->C) : NULL;
+        o->save_paths ? poolsim_engine_saved_alloc(o->paths, pl->T, pl->L, pl->C, o->saved_only)
+                      : NULL;
     int rank = poolsim_mpi_rank(), size = poolsim_mpi_size();
     long nblocks = stats ? poolsim_stats_nblocks(stats) : 0;
     long b0 = nblocks * rank / size, b1 = nblocks * (rank + 1) / size;
@@ -693,6 +698,9 @@ int poolsim_engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
         if (status == POOLSIM_OK) status = poolsim_engine_mpi_bcast(r);
     }
     if (status == POOLSIM_OK) status = poolsim_engine_fill_meta(s, r);
+    /* rows not computed: not present on every rank (rank 0's finish marks its own) */
+    for (int row = 0; o->rows && row < POOLSIM_SCHEMA_NROWS; row++)
+        if (!o->rows[row] && poolsim_schema[row].source == POOLSIM_SRC_REC) r->present[row] = 0;
     int exact = poolsim_stats_exact(stats);
     poolsim_stats_free(stats);
     poolsim_plan_free(pl);

@@ -7,8 +7,10 @@
 
 #include "poolsim/engine.h"
 
-/* Saved per-path values for P paths (zeroed), NULL on failure. */
-poolsim_saved_paths *poolsim_engine_saved_alloc(long P, int T, int L, int C);
+/* Saved per-path values for P paths (zeroed), NULL on failure. only: 0,
+ * every array; else only those whose POOLSIM_SAVED_BIT is set (the others
+ * NULL, and skipped by _put and _xfer). */
+poolsim_saved_paths *poolsim_engine_saved_alloc(long P, int T, int L, int C, unsigned only);
 /* Copy path p's record slots into sp. */
 void poolsim_engine_saved_put(poolsim_saved_paths *sp, const poolsim_stats_layout *lay, long p,
                               const double *rec);

@@ -39,7 +39,7 @@ void poolsim_saved_paths_free(poolsim_saved_paths *sp)
     free(sp);
 }
 
-poolsim_saved_paths *poolsim_engine_saved_alloc(long P, int T, int L, int C)
+poolsim_saved_paths *poolsim_engine_saved_alloc(long P, int T, int L, int C, unsigned only)
 {
     poolsim_saved_paths *sp = calloc(1, sizeof *sp);
     if (!sp) return NULL;
@@ -52,7 +52,8 @@ poolsim_saved_paths *poolsim_engine_saved_alloc(long P, int T, int L, int C)
     saved_array a[SAVED_MAX];
     int n = saved_arrays(sp, NULL, a);
     for (int i = 0; ok && i < n; i++)
-        ok = (*a[i].data = calloc(a[i].per_county ? lcpt : lpt, sizeof(double))) != NULL;
+        if (!only || (only & (1u << i)))
+            ok = (*a[i].data = calloc(a[i].per_county ? lcpt : lpt, sizeof(double))) != NULL;
     if (!ok) {
         poolsim_saved_paths_free(sp);
         return NULL;
@@ -69,6 +70,7 @@ void poolsim_engine_saved_put(poolsim_saved_paths *sp, const poolsim_stats_layou
     for (size_t l = 0; l < (size_t)sp->L; l++) {
         sp->first_exhaustion[l * P + up] = (int)rec[lay->first_exh + l];
         for (int k = 0; k < na; k++) {
+            if (!*a[k].data) continue; /* not kept */
             if (!a[k].per_county) {
                 memcpy(&(*a[k].data)[(l * P + up) * T], &rec[a[k].slot + l * T],
                        T * sizeof(double));
@@ -99,6 +101,7 @@ size_t poolsim_engine_saved_xfer(poolsim_saved_paths *sp, long f, long e, double
                     sp->first_exhaustion[l * P + uf + p] = (int)buf[i];
             }
         for (int k = 0; k < na; k++) {
+            if (!*a[k].data) continue; /* not kept */
             size_t nc = a[k].per_county ? C : 1;
             for (size_t c = 0; c < nc; c++) {
                 double *ptr = &(*a[k].data)[((l * nc + c) * P + uf) * T];

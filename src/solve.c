@@ -417,6 +417,18 @@ static int solve_once(const char *scenario, const poolsim_solve_opts *o, FILE *d
     eo.keep_saved = o->target.metric == POOLSIM_TARGET_BURDEN_P95 ||
                     o->target.metric == POOLSIM_TARGET_CITY_TOTAL_P95 ||
                     o->target.metric == POOLSIM_TARGET_GOV_TOTAL_P95;
+    /* only the summaries and per-path values the metric reads: the
+     * exhaustion probabilities always, one row for the others */
+    unsigned char rows[POOLSIM_SCHEMA_NROWS] = {0};
+    static const int metric_row[NMETRICS] = {-1,
+                                             POOLSIM_ROW_county_burden,
+                                             POOLSIM_ROW_county_burden_total,
+                                             POOLSIM_ROW_city_burden_total,
+                                             POOLSIM_ROW_government_burden_total,
+                                             POOLSIM_ROW_low_months};
+    if (metric_row[o->target.metric] >= 0) rows[metric_row[o->target.metric]] = 1;
+    eo.rows = rows;
+    eo.saved_only = POOLSIM_SAVED_BIT(county_burden) | POOLSIM_SAVED_BIT(city_burden);
     poolsim_sweep_eval *first = NULL;
     int st = evaluate(scenario, o, &eo, diag, o->lo, &first, out);
     if (st == POOLSIM_OK) st = evaluate(scenario, o, &eo, diag, o->hi, &first, out);

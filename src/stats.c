@@ -35,6 +35,12 @@ struct poolsim_stats {
     double *mean, *m2;    /* [lay.n] */
     int64_t *first_count; /* [L][T+1] */
     long next_block;      /* next block to fold */
+    /* rows whose summaries are computed (poolsim_stats_select): the record
+     * ranges [off, off + len) whose moments are accumulated, and the
+     * quantile rows (channel, record offset, channels) whose values are kept */
+    unsigned char want[POOLSIM_SCHEMA_NROWS];
+    size_t (*mr)[2], nmr;
+    size_t (*qr)[3], nqr;
 };
 
 void poolsim_stats_layout_init_dims(poolsim_stats_layout *lay, const poolsim_dims *d)
@@ -99,17 +105,57 @@ poolsim_stats *poolsim_stats_alloc(const poolsim_stats_layout *lay, long paths)
     st->exact = paths <= POOLSIM_STATS_EXACT_MAX &&
                 8.0 * (double)lay->nq * (double)paths <= POOLSIM_STATS_EXACT_BYTES;
     if (st->exact)
-        st->qv = malloc(lay->nq * (size_t)paths * sizeof(double));
+        st->qv = calloc(lay->nq * (size_t)paths, sizeof(double)); /* zero: rows not selected */
     else
         st->hist = poolsim_qhist_alloc(lay->nq);
     st->mean = calloc(lay->n, sizeof(double));
     st->m2 = calloc(lay->n, sizeof(double));
     st->first_count = calloc((size_t)lay->L * (size_t)(lay->T + 1), sizeof(int64_t));
-    if ((st->exact ? !st->qv : !st->hist) || !st->mean || !st->m2 || !st->first_count) {
+    if ((st->exact ? !st->qv : !st->hist) || !st->mean || !st->m2 || !st->first_count ||
+        poolsim_stats_select(st, NULL) != POOLSIM_OK) {
         poolsim_stats_free(st);
         return NULL;
     }
     return st;
+}
+
+int poolsim_stats_select(poolsim_stats *st, const unsigned char *rows)
+{
+    const poolsim_stats_layout *lay = &st->lay;
+    size_t(*mr)[2] = malloc((POOLSIM_SCHEMA_NROWS + 1) * sizeof *mr);
+    size_t(*qr)[3] = malloc((POOLSIM_SCHEMA_NROWS + 1) * sizeof *qr);
+    if (!mr || !qr) {
+        free(mr);
+        free(qr);
+        return POOLSIM_ENOMEM;
+    }
+    size_t nmr = 0, nqr = 0;
+    for (int row = 0; row < POOLSIM_SCHEMA_NROWS; row++) {
+        st->want[row] = !rows || rows[row];
+        if (!st->want[row] || lay->slot[row] == POOLSIM_NO_SLOT) continue;
+        size_t o = lay->slot[row], n = row_size(lay, row);
+        if (nmr > 0 && mr[nmr - 1][0] + mr[nmr - 1][1] == o)
+            mr[nmr - 1][1] += n; /* adjacent: one range */
+        else
+            mr[nmr][0] = o, mr[nmr++][1] = n;
+        if (lay->qchan[row] != POOLSIM_NO_SLOT) {
+            qr[nqr][0] = lay->qchan[row];
+            qr[nqr][1] = o;
+            qr[nqr++][2] = n;
+        }
+    }
+    if (!rows) { /* every slot, including those that feed no summary */
+        mr[0][0] = 0;
+        mr[0][1] = lay->n;
+        nmr = 1;
+    }
+    free(st->mr);
+    free(st->qr);
+    st->mr = mr;
+    st->nmr = nmr;
+    st->qr = qr;
+    st->nqr = nqr;
+    return POOLSIM_OK;
 }
 
 void poolsim_stats_free(poolsim_stats *st)
@@ -120,6 +166,8 @@ void poolsim_stats_free(poolsim_stats *st)
     free(st->mean);
     free(st->m2);
     free(st->first_count);
+    free(st->mr);
+    free(st->qr);
     free(st);
 }
 
@@ -183,14 +231,26 @@ void poolsim_block_reset(poolsim_block *b, long index)
     memset(b->first_count, 0, (size_t)b->L * (size_t)(b->T + 1) * sizeof(int64_t));
 }
 
+/* s1 += x - shift, s2 += (x - shift)^2 element by element (vectorised:
+ * each element's arithmetic is the same as one at a time) */
+static void add_moments(double *restrict s1, double *restrict s2, const double *restrict shift,
+                        const double *restrict x, size_t n)
+{
+#pragma omp simd
+    for (size_t i = 0; i < n; i++) {
+        double d = x[i] - shift[i];
+        s1[i] += d;
+        s2[i] += d * d;
+    }
+}
+
 int poolsim_block_add(poolsim_block *b, poolsim_stats *st, long path, const double *rec)
 {
     const poolsim_stats_layout *lay = &st->lay;
     if (b->count == 0) memcpy(b->shift, rec, b->n * sizeof(double));
-    for (size_t i = 0; i < b->n; i++) {
-        double d = rec[i] - b->shift[i];
-        b->s1[i] += d;
-        b->s2[i] += d * d;
+    for (size_t k = 0; k < st->nmr; k++) {
+        size_t o = st->mr[k][0];
+        add_moments(b->s1 + o, b->s2 + o, b->shift + o, rec + o, st->mr[k][1]);
     }
     for (int l = 0; l < lay->L; l++) {
         int fe = (int)rec[lay->first_exh + (size_t)l];
@@ -198,9 +258,8 @@ int poolsim_block_add(poolsim_block *b, poolsim_stats *st, long path, const doub
         b->first_count[(size_t)l * (size_t)(lay->T + 1) + (size_t)slot]++;
     }
     b->count++;
-    FOR_QROWS(lay, row)
-    {
-        size_t q0 = lay->qchan[row], o = lay->slot[row], n = row_size(lay, row);
+    for (size_t k = 0; k < st->nqr; k++) {
+        size_t q0 = st->qr[k][0], o = st->qr[k][1], n = st->qr[k][2];
         for (size_t i = 0; i < n; i++) {
             if (st->exact) {
                 st->qv[(q0 + i) * (size_t)st->paths + (size_t)path] = rec[o + i];
@@ -336,6 +395,10 @@ int poolsim_stats_finish(poolsim_stats *st, int threads, poolsim_results *r)
     for (int row = 0; row < POOLSIM_SCHEMA_NROWS; row++) {
         const poolsim_schema_row *w = &poolsim_schema[row];
         if (w->source != POOLSIM_SRC_REC) continue;
+        if (!st->want[row]) {
+            r->present[row] = 0; /* not computed (poolsim_stats_select) */
+            continue;
+        }
         double *c[POOLSIM_SCHEMA_MAXCOMP];
         poolsim_results_row(r, row, c);
         size_t o = lay->slot[row], cnt = row_size(lay, row);
@@ -379,6 +442,7 @@ int poolsim_stats_finish(poolsim_stats *st, int threads, poolsim_results *r)
     int sort_status = POOLSIM_OK;
 #pragma omp parallel for schedule(dynamic, 4) num_threads(threads > 0 ? threads : 1)
     for (long q = 0; q < nq; q++) {
+        if (!st->want[qchan_row(lay, (size_t)q)]) continue;
         double *x = st->exact ? st->qv + (size_t)q * n : NULL;
         if (x && sort_doubles(x, n) != POOLSIM_OK) {
 #pragma omp atomic write

@@ -165,6 +165,9 @@ int poolsim_sweep_run(const char *scenario, const poolsim_sweep_opts *o, FILE *d
         goto done;
     }
     eo.keep_saved = 0;
+    eo.saved_only = POOLSIM_SAVED_BIT(county_burden);
+    unsigned char point_rows[POOLSIM_SCHEMA_NROWS] = {0};
+    point_rows[POOLSIM_ROW_county_burden_total] = 1;
     for (long i = 0; i < N && st == POOLSIM_OK; i++) {
         /* value indices of point i: the last lever varies fastest */
         long rest = i;
@@ -200,6 +203,9 @@ int poolsim_sweep_run(const char *scenario, const poolsim_sweep_opts *o, FILE *d
         if (i == 0) {
             e0 = e;
             poolsim_sweep_eval_pin(&eo, e0);
+            /* point 0's summary is the base (every row); the others
+             * give only exhaustion and county burden totals */
+            eo.rows = point_rows;
             w = poolsim_sweep_results_alloc((int)N, K, e0->T, e0->L, e0->C);
             size_t LP = (size_t)e0->L * (size_t)e0->P;
             x0 = malloc(LP * sizeof *x0);

@@ -97,13 +97,16 @@ int poolsim_sweep_eval_run(const char *scenario, int nsets, const char *const *s
     char start[32];
     poolsim_now_iso(start, sizeof start);
     double t0 = poolsim_now_seconds();
-    poolsim_engine_opts eo = {.paths = o->paths > 0 ? o->paths : e->s->paths,
-                              .seed = o->seed_given ? o->seed : e->s->seed,
-                              .threads = o->threads,
-                              .save_paths = 1,
-                              .progress = o->progress,
-                              .stop = o->stop,
-                              .cache = o->cache};
+    poolsim_engine_opts eo = {
+        .paths = o->paths > 0 ? o->paths : e->s->paths,
+        .seed = o->seed_given ? o->seed : e->s->seed,
+        .threads = o->threads,
+        .save_paths = 1,
+        .progress = o->progress,
+        .stop = o->stop,
+        .cache = o->cache,
+        .rows = o->rows,
+        .saved_only = o->saved_only ? o->saved_only | POOLSIM_SAVED_BIT(county_burden) : 0};
     st = poolsim_engine_run(e->s, &eo, &e->res, &e->saved);
     if (st == POOLSIM_OK && o->stop && *o->stop) st = POOLSIM_EINTR;
     if (st == POOLSIM_OK) st = fill_texts(e->s, e->res, poolsim_now_seconds() - t0, start);
@@ -187,4 +190,3 @@ void poolsim_sweep_diag_close(FILE *diag)
 {
     if (diag != stderr) fclose(diag);
 }
-

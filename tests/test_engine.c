@@ -436,6 +436,61 @@ static void test_cache_reuse(void)
     poolsim_results_free(base);
 }
 
+/* Summaries of selected rows only (what sweep and solve read): those rows
+ * and the exhaustion figures are bit for bit those of the full run, every
+ * other record row is marked not present, and only the asked per-path
+ * arrays are kept. The paths must be identical, so a row computed from a
+ * wrong record range or a quantile of another channel would show. */
+static void test_selected_rows(void)
+{
+    poolsim_scenario *s = load("scenarios/zhuzhou.yaml");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    unsigned char rows[POOLSIM_SCHEMA_NROWS] = {0};
+    const int pick[3] = {POOLSIM_ROW_county_burden_total, POOLSIM_ROW_low_months,
+                         POOLSIM_ROW_county_months_covered};
+    for (int i = 0; i < 3; i++) rows[pick[i]] = 1;
+    poolsim_engine_opts o = {.paths = 600, .seed = 11, .threads = 2, .save_paths = 1};
+    poolsim_results *full = NULL, *sel = NULL;
+    poolsim_saved_paths *sfull = NULL, *ssel = NULL;
+    CU_ASSERT_EQUAL_FATAL(poolsim_engine_run(s, &o, &full, &sfull), POOLSIM_OK);
+    o.rows = rows;
+    o.saved_only = POOLSIM_SAVED_BIT(county_burden);
+    o.threads = 3;
+    CU_ASSERT_EQUAL_FATAL(poolsim_engine_run(s, &o, &sel, &ssel), POOLSIM_OK);
+    for (int row = 0; row < POOLSIM_SCHEMA_NROWS; row++) {
+        const poolsim_schema_row *w = &poolsim_schema[row];
+        int want = w->source != POOLSIM_SRC_REC || rows[row];
+        CU_ASSERT_EQUAL(sel->present[row], want);
+        if (!want) continue;
+        double *a[POOLSIM_SCHEMA_MAXCOMP], *b[POOLSIM_SCHEMA_MAXCOMP];
+        int n = poolsim_results_row(full, row, a);
+        poolsim_results_row(sel, row, b);
+        const char *names[POOLSIM_SCHEMA_MAXCOMP];
+        int nc = poolsim_schema_components(w->kind, names);
+        CU_ASSERT_EQUAL(n, nc);
+        poolsim_dims d = {full->T, full->L, full->C, full->R};
+        size_t m = poolsim_schema_shape_size(w->shape, &d);
+        for (int k = 0; k < n; k++) {
+            size_t len = m * (w->kind == POOLSIM_KIND_DIST && k == 2 ? POOLSIM_NQ : 1);
+            int same = memcmp(a[k], b[k], len * sizeof(double)) == 0;
+            if (!same) fprintf(stderr, "\n  %s.%s differs\n", w->name, names[k]);
+            CU_ASSERT(same);
+        }
+    }
+    size_t L = (size_t)full->L, C = (size_t)full->C, T = (size_t)full->T, P = 600;
+    CU_ASSERT(memcmp(full->exhaustion_prob, sel->exhaustion_prob, L * T * sizeof(double)) == 0);
+    CU_ASSERT(memcmp(sfull->county_burden, ssel->county_burden, L * C * P * T * sizeof(double)) ==
+              0);
+    CU_ASSERT(memcmp(sfull->first_exhaustion, ssel->first_exhaustion, L * P * sizeof(int)) == 0);
+    CU_ASSERT_PTR_NULL(ssel->balance);
+    CU_ASSERT_PTR_NULL(ssel->city_burden);
+    poolsim_saved_paths_free(sfull);
+    poolsim_saved_paths_free(ssel);
+    poolsim_results_free(full);
+    poolsim_results_free(sel);
+    poolsim_scenario_free(s);
+}
+
 void poolsim_test_engine(void)
 {
     CU_pSuite s = CU_add_suite("engine", NULL, NULL);
@@ -443,6 +498,7 @@ void poolsim_test_engine(void)
     CU_add_test(s, "bit-identical results for 1, 2, 4 threads", test_thread_invariance);
     CU_add_test(s, "batched claims equal one-by-one draws", test_claims_one_by_one);
     CU_add_test(s, "draws kept between rule-only runs", test_cache_reuse);
+    CU_add_test(s, "selected rows equal the full run's", test_selected_rows);
     CU_add_test(s, "histogram quantiles above 100k paths vs exact", test_histogram_mode);
     CU_add_test(s, "epidemic factor and price-indexed limits", test_epidemic_index_limits);
     CU_add_test(s, "standard errors match the spread over seeds", test_se_honest);

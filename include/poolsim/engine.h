@@ -24,6 +24,15 @@ typedef struct {
     int progress;                /* 1: progress bar on stderr when it is a terminal */
     volatile sig_atomic_t *stop; /* set by a signal handler: stop soon; may be NULL */
     poolsim_engine_cache *cache; /* reuse and keep paths' draws; may be NULL */
+    /* NULL: every summary; else only those of the schema rows with
+     * rows[row] != 0 (POOLSIM_SCHEMA_NROWS flags), the others marked not
+     * present; exhaustion probabilities and counts always (what sweep and
+     * solve read, at a fraction of the cost) */
+    const unsigned char *rows;
+    /* with save_paths: 0 keeps every per-path array, else only first
+     * exhaustion and the POOLSIM_SAVED arrays whose bit
+     * (POOLSIM_SAVED_BIT(name)) is set; the others stay NULL */
+    unsigned saved_only;
 } poolsim_engine_opts;
 
 /* Runs that differ only in the yearly rules' parameters (levy, cap,

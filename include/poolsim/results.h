@@ -83,7 +83,8 @@ typedef struct {
     POOLSIM_SCHEMA(POOLSIM_FIELD)
 #undef POOLSIM_FIELD
     /* present[row]: 1 (as allocated), 0 when a row of `since` 2 was
-     * missing from the file read back (written by an older poolsim) */
+     * missing from the file read back (written by an older poolsim), or
+     * was not computed (poolsim_engine_opts.rows: sweep and solve runs) */
     unsigned char present[POOLSIM_SCHEMA_NROWS];
 } poolsim_results;
 

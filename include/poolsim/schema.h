@@ -151,6 +151,12 @@
     X(financing_total, financing_total, LT, "yuan", "the line's financing Ftot")
 /* clang-format on */
 
+/* Index of each POOLSIM_SAVED array, and its bit for poolsim_engine_opts.saved_only. */
+#define POOLSIM_SAVED_ENUM(name, slot, shape, units, desc) POOLSIM_SAVED_##name,
+enum poolsim_saved_id { POOLSIM_SAVED(POOLSIM_SAVED_ENUM) POOLSIM_SAVED_N };
+#undef POOLSIM_SAVED_ENUM
+#define POOLSIM_SAVED_BIT(name) (1u << POOLSIM_SAVED_##name)
+
 enum poolsim_schema_kind {
     POOLSIM_KIND_VEC,
     POOLSIM_KIND_RATE,

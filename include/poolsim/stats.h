@@ -69,6 +69,13 @@ struct poolsim_qhist;
 /* Accumulator for `paths` paths. Block size and count depend only on paths. */
 poolsim_stats *poolsim_stats_alloc(const poolsim_stats_layout *lay, long paths);
 void poolsim_stats_free(poolsim_stats *st);
+/* Compute only the summaries of the schema rows with rows[row] != 0 (rows:
+ * POOLSIM_SCHEMA_NROWS flags; NULL: every row, the default): the moments
+ * and quantile values of the other rows are not accumulated, and
+ * poolsim_stats_finish marks them not present (r->present[row] = 0). The
+ * first exhaustion counts are always kept. Call before adding paths.
+ * POOLSIM_ENOMEM or POOLSIM_OK. */
+int poolsim_stats_select(poolsim_stats *st, const unsigned char *rows);
 long poolsim_stats_nblocks(const poolsim_stats *st);
 void poolsim_stats_block_range(const poolsim_stats *st, long b, long *first /* OUT */,
                                long *end /* OUT */);

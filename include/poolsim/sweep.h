@@ -80,6 +80,13 @@ typedef struct {
     volatile sig_atomic_t *stop; /* may be NULL */
     poolsim_engine_cache *cache; /* paths' draws shared by evaluations; may be NULL */
     int no_reuse;                /* sweep/solve: 1 = no cache (--no-reuse) */
+    /* NULL: every summary in eval->res; else only the schema rows flagged
+     * (poolsim_engine_opts.rows; exhaustion always) */
+    const unsigned char *rows;
+    /* 0: eval->saved keeps every per-path array; else only first exhaustion,
+     * county_burden (for burden_total) and the arrays of these
+     * POOLSIM_SAVED_BIT bits */
+    unsigned saved_only;
 } poolsim_sweep_eval_opts;
 
 /* Load `scenario` with the overrides sets[0..nsets-1] (applied in order,
