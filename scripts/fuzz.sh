@@ -7,8 +7,8 @@
 # The results-file target runs libhdf5 in-process and libhdf5 (not
 # instrumented) can crash on crafted metadata by itself: it runs with
 # -fork=1 -ignore_crashes=1, and every crash it finds is then
-#   - classified by its sanitizer report: a frame in poolsim's src/ is a
-#     poolsim finding (fails), otherwise a libhdf5 one;
+#   - classified by its sanitizer report (scripts/fuzz-owner.sh): a
+#     poolsim finding (fails) or a libhdf5 one;
 #   - read with `poolsim summary`, which must contain it (exit 3, no
 #     signal, a message naming the file).
 # A finding in the other targets fails at once. Exit status 1 when any
@@ -66,17 +66,9 @@ for t in $targets; do
         (cd "$work/$t" && ASAN_OPTIONS=$ASAN_OPTIONS:fast_unwind_on_malloc=0 \
             timeout -s KILL 60 "$bin" -timeout=$unit "$a" > "$a.report" 2>&1)
         replay=$?
-        # the innermost frame that is not the sanitizers' own (malloc,
-        # memcpy, ... in the fuzz binary) says whose bug it is; memory of
-        # variable-length strings that HDF5 converted for poolsim is
-        # poolsim's to free
-        first=$(grep -E '^ *#[0-9]+ ' "$a.report" | grep -vE 'in (__interceptor_|__asan|__sanitizer|__lsan|__ubsan|malloc|calloc|realloc|free|strdup)|build-fuzz/fuzz_|libc\.so' | head -1)
+        # whose bug it is (scripts/fuzz-owner.sh says how it is decided)
         kind=theirs
-        case "$first" in
-            *"$root/src/"*|*"$root/tests/fuzz/"*) kind=ours ;;
-            *libhdf5*) grep -q 'LeakSanitizer' "$a.report" && grep -q 'H5T__conv_vlen' "$a.report" && kind=ours ;;
-            *) kind=ours ;;
-        esac
+        [ "$("$root/scripts/fuzz-owner.sh" "$a.report" "$root")" = poolsim ] && kind=ours
         [ "$t" != results ] && kind=ours
         # fork mode can name an input that does not fail on its own
         [ "$replay" -eq 0 ] && kind=flaky
