@@ -477,12 +477,21 @@ static void section(FILE *f, const rtexts *tx, int i, const char *id)
 
 typedef struct {
     const char *doc_title, *reading, *tab_line_title, *p_exh, *median_ratio, *p05_ratio;
-    const char *s_exh1;  /* as rtexts.s_exh1, for a line with unified years */
-    const char *s_ratio; /* year, median, (nothing), p05 */
-    const char *design;  /* line, first unified year, city %, key, liability %, tolerance % */
-    const char *moved;   /* year: the balances moved up */
-    const char *keys[3]; /* gap_key names */
+    const char *s_exh1;      /* as rtexts.s_exh1, for a line with unified years */
+    const char *s_ratio;     /* year, median, (nothing), p05 */
+    const char *design;      /* line, first unified year, city %, key */
+    const char *design_from; /* a later change of the terms: year, city %, key */
+    const char *liab;        /* liability %, tolerance % (zh: tolerance %, liability %) */
+    const char *tail;        /* no levy in these years */
+    const char *moved;       /* year: the balances moved up */
+    const char *keys[3];     /* gap_key names */
     const char *cap_fan, *cap_exh, *cap_first; /* chart captions */
+    const char *no_liab; /* as the liability clause of design when the liability is 0 */
+    /* some lines or years under county accounts, others unified (a
+     * transition): words that cover both */
+    const char *mx_doc_title, *mx_tab_line_title, *mx_p_exh, *mx_median_ratio, *mx_p05_ratio;
+    const char *mx_cap_exh, *mx_cap_first;
+    const char *h_p_exh, *mx_h_p_exh; /* the health table's column: year */
 } utexts;
 
 static const utexts UT[2] = {
@@ -507,8 +516,12 @@ static const utexts UT[2] = {
                    "paths it is below %s.",
         .design = "<p><b>%s</b>: 统收统支 from %s. A gap of the pooled fund is paid %s by the "
                   "city government, the rest by the county governments in proportion to their "
-                  "%s; a county government pays %s of its own overspend above %s of its "
-                  "financing into the fund. No levy is collected in these years.",
+                  "%s",
+        .design_from = " From %s a gap is paid %s by the city government, the rest by the "
+                       "county governments in proportion to their %s",
+        .liab = "; a county government pays %s of its own overspend above %s of its "
+                "financing into the fund.",
+        .tail = " No levy is collected in these years.",
         .moved = " At the start of %s the risk reserve and every county's accumulated balance "
                  "moved up into the pooled fund (上划).",
         .keys = {"financing", "enrolees", "deficits"},
@@ -521,6 +534,21 @@ static const utexts UT[2] = {
         .cap_first = "Year in which the pooled fund is exhausted for the first time, as a share "
                      "of all simulated paths; the legend gives the share of paths in which it is "
                      "not exhausted within the projection years.",
+        .no_liab = "; county governments are not liable for their own overspend.",
+        .mx_doc_title = "Risk of the city risk reserve and of the pooled fund (统收统支)",
+        .mx_tab_line_title = "Reserve, or pooled fund in 统收统支 years, of each fund line",
+        .mx_p_exh = "P(reserve, or pooled fund in 统收统支 years, exhausted by then)",
+        .mx_median_ratio = "Median reserve or pooled balance ratio",
+        .mx_p05_ratio = "Reserve or pooled balance ratio, 5th percentile",
+        .mx_cap_exh = "Share of simulated paths in which the fund (the reserve, or the pooled "
+                      "fund in 统收统支 years) has been exhausted in that year or earlier; the "
+                      "shaded band is the 95% interval of this estimate.",
+        .mx_cap_first = "Year in which the fund (the reserve, or the pooled fund in 统收统支 "
+                        "years) is exhausted for the first time, as a share of all simulated "
+                        "paths; the legend gives the share of paths in which it is not exhausted "
+                        "within the projection years.",
+        .h_p_exh = "P(pooled fund exhausted by %s)",
+        .mx_h_p_exh = "P(reserve, or pooled fund in 统收统支 years, exhausted by %s)",
     },
     {
         .doc_title = "统筹基金风险评估（统收统支）",
@@ -538,8 +566,10 @@ static const utexts UT[2] = {
         .s_exh1 = "截至 %s 年基金已耗尽的概率为 <b>%s</b>（95% 置信区间 %s–%s）",
         .s_ratio = "%s 年末统筹基金累计结余比率中位数为 %s%s；5% 的路径低于 %s。",
         .design = "<p><b>%s</b>：%s 年起统收统支。统筹基金出现缺口时，市级财政承担 %s，其余由各县"
-                  "（市、区）政府按%s分担；县级超支超过本县筹资 %s 的部分，由县级政府承担 %s 并"
-                  "缴入统筹基金。统收统支年份不再上解风险储备金。",
+                  "（市、区）政府按%s分担",
+        .design_from = "%s 年起，缺口由市级财政承担 %s，其余由各县（市、区）政府按%s分担",
+        .liab = "；县级超支超过本县筹资 %s 的部分，由县级政府承担 %s 并缴入统筹基金。",
+        .tail = "统收统支年份不再上解风险储备金。",
         .moved = "%s 年初，风险储备金和各县累计结余全部上划统筹基金。",
         .keys = {"筹资额", "参保人数", "赤字"},
         .cap_fan =
@@ -548,6 +578,18 @@ static const utexts UT[2] = {
         .cap_exh = "截至该年统筹基金已耗尽的模拟路径所占比例；阴影为该估计的 95% 置信区间。",
         .cap_first =
             "统筹基金首次耗尽的年份（占全部模拟路径的比例）；图例给出预测期内未耗尽的路径比例。",
+        .no_liab = "；县级政府不承担本县超支责任。",
+        .mx_doc_title = "市级风险储备金与统筹基金（统收统支）风险评估",
+        .mx_tab_line_title = "各险种风险储备金（统收统支年份为统筹基金累计结余）",
+        .mx_p_exh = "截至该年基金已耗尽的概率（风险储备金；统收统支年份为统筹基金）",
+        .mx_median_ratio = "储备金比率或累计结余比率中位数",
+        .mx_p05_ratio = "储备金比率或累计结余比率 5% 分位数",
+        .mx_cap_exh = "截至该年基金（风险储备金；统收统支年份为统筹基金）已耗尽的模拟路径所占比例；"
+                      "阴影为该估计的 95% 置信区间。",
+        .mx_cap_first = "基金（风险储备金；统收统支年份为统筹基金）首次耗尽的年份（占全部模拟路径的"
+                        "比例）；图例给出预测期内未耗尽的路径比例。",
+        .h_p_exh = "截至 %s 年统筹基金耗尽的概率",
+        .mx_h_p_exh = "截至 %s 年基金（风险储备金；统收统支年份为统筹基金）耗尽的概率",
     }};
 
 /* Years of line l pooled as 统收统支 (0 for results without the row). */
@@ -559,7 +601,8 @@ static int report_unified_years(const poolsim_results *r, int l)
 }
 
 /* One paragraph per line with unified years: the gap-sharing terms in
- * force in its first unified year and, for a transition, the move up. */
+ * force from its first unified year, each later change of them with its
+ * year, and, for a transition, the move up. */
 static void write_pooling(FILE *f, const poolsim_results *r, int lang)
 {
     const utexts *u = &UT[lang == POOLSIM_LANG_ZH];
@@ -568,18 +611,43 @@ static void write_pooling(FILE *f, const poolsim_results *r, int lang)
         for (int t = 0; t < r->T && t0 < 0; t++)
             if (r->pooling_mode[POOLSIM_LT(r, l, t)] == 1) t0 = t;
         if (t0 < 0) continue;
-        size_t i = POOLSIM_LT(r, l, t0);
-        char yr[16], city[32], liab[32], tol[32];
-        snprintf(yr, sizeof yr, "%d", r->years[t0]);
-        snprintf(city, sizeof city, "%g%%", 100 * r->gap_city_share[i]);
-        snprintf(liab, sizeof liab, "%g%%", 100 * r->county_liability[i]);
-        snprintf(tol, sizeof tol, "%g%%", 100 * r->tolerance[i]);
-        int key = (int)r->gap_key[i];
         char *ln = esc_dup(poolsim_output_name_or(r->line_names[l], r->line_ids[l]));
-        const char *zh_args[] = {ln, yr, city, u->keys[key >= 0 && key <= 2 ? key : 0], tol, liab};
-        const char *en_args[] = {ln, yr, city, u->keys[key >= 0 && key <= 2 ? key : 0], liab, tol};
-        poolsim_output_put_template(f, u->design, 6, lang == POOLSIM_LANG_ZH ? zh_args : en_args);
+        for (int t = t0; t < r->T; t++) {
+            size_t i = POOLSIM_LT(r, l, t);
+            if (r->pooling_mode[i] != 1) continue;
+            if (t > t0) {
+                size_t p = POOLSIM_LT(r, l, t - 1);
+                if (r->gap_city_share[i] == r->gap_city_share[p] &&
+                    r->gap_key[i] == r->gap_key[p] &&
+                    r->county_liability[i] == r->county_liability[p] &&
+                    r->tolerance[i] == r->tolerance[p])
+                    continue;
+            }
+            char yr[16], city[32], liab[32], tol[32];
+            snprintf(yr, sizeof yr, "%d", r->years[t]);
+            snprintf(city, sizeof city, "%g%%", 100 * r->gap_city_share[i]);
+            snprintf(liab, sizeof liab, "%g%%", 100 * r->county_liability[i]);
+            snprintf(tol, sizeof tol, "%g%%", 100 * r->tolerance[i]);
+            int key = (int)r->gap_key[i];
+            const char *kn = u->keys[key >= 0 && key <= 2 ? key : 0];
+            if (t == t0) {
+                const char *a[] = {ln, yr, city, kn};
+                poolsim_output_put_template(f, u->design, 4, a);
+            } else {
+                const char *a[] = {yr, city, kn};
+                poolsim_output_put_template(f, u->design_from, 3, a);
+            }
+            if (r->county_liability[i] > 0) {
+                const char *zh[] = {tol, liab}, *en[] = {liab, tol};
+                poolsim_output_put_template(f, u->liab, 2, lang == POOLSIM_LANG_ZH ? zh : en);
+            } else {
+                fputs(u->no_liab, f);
+            }
+        }
+        fputs(u->tail, f);
         if (t0 > 0) {
+            char yr[16];
+            snprintf(yr, sizeof yr, "%d", r->years[t0]);
             const char *a[] = {yr};
             poolsim_output_put_template(f, u->moved, 1, a);
         }
@@ -657,8 +725,21 @@ static void write_health(FILE *f, const poolsim_results *r, int lang)
                     "<th>%1$d 年可支付月数：5%% 分位数 / 中位数</th><th>%3$d 年可支付月数低于 "
                     "%2$g 个月的概率</th>"),
                 r->years[T - 1], r->warn_months[0], r->years[T - 1]);
-    fprintf(f, TXT("<th>P(reserve exhausted by %d)</th>", "<th>截至 %d 年储备金耗尽的概率</th>"),
-            r->years[T - 1]);
+    /* the fund the probability is about in the last year */
+    int nu = 0;
+    for (int l = 0; l < r->L; l++) nu += r->pooling_mode[POOLSIM_LT(r, l, T - 1)] == 1;
+    const utexts *ut = &UT[lang == POOLSIM_LANG_ZH];
+    fputs("<th>", f);
+    if (nu == 0)
+        fprintf(f, TXT("P(reserve exhausted by %d)", "截至 %d 年储备金耗尽的概率"),
+                r->years[T - 1]);
+    else {
+        char yl[16];
+        snprintf(yl, sizeof yl, "%d", r->years[T - 1]);
+        const char *ya[] = {yl};
+        poolsim_output_put_template(f, nu == r->L ? ut->h_p_exh : ut->mx_h_p_exh, 1, ya);
+    }
+    fputs("</th>", f);
     int gov = r->present[POOLSIM_ROW_government_burden_total] &&
               r->present[POOLSIM_ROW_city_burden_total];
     if (gov)
@@ -1230,7 +1311,11 @@ char *poolsim_report_html(const poolsim_results *r, const poolsim_report_opts *o
     /* every line unified in every year: the design's words throughout */
     rtexts local = RT[lang];
     int all_unified = r->L > 0;
-    for (int l = 0; l < r->L; l++) all_unified &= report_unified_years(r, l) == r->T;
+    int any_unified = 0;
+    for (int l = 0; l < r->L; l++) {
+        all_unified &= report_unified_years(r, l) == r->T;
+        any_unified |= report_unified_years(r, l) > 0;
+    }
     if (all_unified) {
         const utexts *u = &UT[lang];
         local.doc_title = u->doc_title;
@@ -1242,6 +1327,16 @@ char *poolsim_report_html(const poolsim_results *r, const poolsim_report_opts *o
         local.caption[POOLSIM_CHART_FAN] = u->cap_fan;
         local.caption[POOLSIM_CHART_EXHAUSTION] = u->cap_exh;
         local.caption[POOLSIM_CHART_FIRST_YEAR] = u->cap_first;
+    } else if (any_unified) {
+        /* a transition, or lines under different designs */
+        const utexts *u = &UT[lang];
+        local.doc_title = u->mx_doc_title;
+        local.tab_line_title = u->mx_tab_line_title;
+        local.p_exh = u->mx_p_exh;
+        local.median_ratio = u->mx_median_ratio;
+        local.p05_ratio = u->mx_p05_ratio;
+        local.caption[POOLSIM_CHART_EXHAUSTION] = u->mx_cap_exh;
+        local.caption[POOLSIM_CHART_FIRST_YEAR] = u->mx_cap_first;
     }
     const rtexts *tx = &local;
     char *buf = NULL;

@@ -121,6 +121,25 @@ for w in '统收统支 from 2024' 'moved up into the pooled fund' \
     'reserve ratio before 2024, pooled fund balance ratio from 2024'; do
     grep -q "$w" "$tmp/rt.html" || say "the transition report lacks: $w"
 done
+# a transition's headings name both funds, never the reserve alone
+for w in 'Risk of the city risk reserve and of the pooled fund' \
+    '<th>P(pooled fund exhausted by 2030)</th>' \
+    '<th>P(reserve, or pooled fund in 统收统支 years, exhausted by then)</th>' \
+    'county governments are not liable for their own overspend'; do
+    grep -qF "$w" "$tmp/rt.html" || say "the transition report lacks: $w"
+done
+for w in '<th>P(reserve exhausted by' 'Reserve of each fund line'; do
+    if grep -qF "$w" "$tmp/rt.html"; then say "the transition report says: $w"; fi
+done
+# terms that change in a later unified year are stated with their year
+"$POOLSIM" run scenarios/transition-2024.yaml -n 200 -q -o "$tmp/rt2.h5" \
+    --set 'pooling.city_share={2024: 0.5, 2027: 0.3}' \
+    --set lines.resident.pooling.county_liability=0.2 \
+    --set lines.resident.pooling.tolerance=0.05 >/dev/null 2>&1 || say "dated terms run failed"
+"$POOLSIM" report "$tmp/rt2.h5" -o "$tmp/rt2.html" --lang zh >/dev/null 2>&1 || say "report failed"
+for w in '2027 年起，缺口由市级财政承担 30%' '县级超支超过本县筹资 5% 的部分，由县级政府承担 20%'; do
+    grep -qF "$w" "$tmp/rt2.html" || say "the dated-terms report lacks: $w"
+done
 "$POOLSIM" run scenarios/zhuzhou.yaml -n 200 -t 2 -q -o "$tmp/rb.h5" >/dev/null 2>&1
 "$POOLSIM" report "$tmp/rb.h5" -o "$tmp/rb.html" --lang en >/dev/null 2>&1 || say "report failed"
 if grep -q '统收统支' "$tmp/rb.html"; then say "the baseline report mentions 统收统支"; fi
