@@ -60,9 +60,9 @@ static void report_overflow(const poolsim_scenario *s, int l, int year,
             s->lines[l].id, year, ln->reserve_end);
 }
 
-/* Members of line l in county c in calendar year y (the scenario's
- * projection; years before start_year use the first year's), the weights
- * of gap_key: enrolees. */
+/* Members of line l in county c in calendar year y by the scenario's
+ * projection (years before start_year use the first year's): the weights
+ * of gap_key: enrolees when the flows have no enrolment column. */
 static double settle_enrolees(const poolsim_scenario *s, int c, int l, int y)
 {
     const poolsim_line *ln = &s->lines[l];
@@ -212,9 +212,13 @@ int poolsim_settle_compute_from(const poolsim_scenario *s, const poolsim_flows *
                  * (kept in `reserve`); the mode never goes back */
                 if (!pooled) reserve = poolsim_rules_move_up(nc, &reserve, bal);
                 pooled = 1;
+                /* gap_key: enrolees weighs by the members the flows give
+                 * (the optional enrolment column), else the projection */
                 if (p.gap_key == POOLSIM_GAP_ENROLEES)
                     for (size_t c = 0; c < nc; c++)
-                        cty[c].enrolees = settle_enrolees(s, (int)c, l, year);
+                        cty[c].enrolees = isnan(cur[c].enrolment)
+                                              ? settle_enrolees(s, (int)c, l, year)
+                                              : cur[c].enrolment;
                 rc = poolsim_rules_unified_year(&p, nc, &reserve, cty, wts, &ln);
             } else {
                 rc = poolsim_rules_year(&p, nc, &reserve, bal, cty, &ln);

@@ -66,4 +66,26 @@ if [ "$rc" -ne 0 ] || ! grep -q '^2023,a,fund,1100000,100000,' "$tmp/ca.csv"; th
     echo "settle_transition.sh: --set pooling.mode=county_accounts did not settle 2023 with a levy"
     cat "$tmp/stderr"; fail=1
 fi
+# gap_key: enrolees weighs the 2024 gap by the flows' enrolment column when
+# it is there (a 300, b 100 members: 3/4 and 1/4 of the counties' 32,722.5
+# and of the city's 32,722.5 -> 24,541.875 and 8,180.625, to the fen
+# 24,541.88 and 8,180.63; county_share a 475,000 + 24,541.88, b 150,000 +
+# 8,180.63), and by the scenario's projection without it (a 1,000, b 2,000
+# members: 1/3 and 2/3 -> 10,907.5 and 21,815)
+awk -F, 'NR == 1 { print $0 ",enrolment"; next } { print $0 "," ($2 == "a" ? 300 : 100) }' \
+    tests/data/settle_transition_flows.csv > "$tmp/enrol.csv"
+for v in "enrol.csv:2024,a,fund,1000000,0,2000000,-1000000,0,1000000,1,0,0,499541.88,24541.88,0,0,0" \
+    "enrol.csv:2024,b,fund,2000000,0,2400000,-400000,0,400000,0.2,0,0,158180.63,8180.63,0,0,0" \
+    "proj:2024,a,fund,1000000,0,2000000,-1000000,0,1000000,1,0,0,485907.5,10907.5,0,0,0" \
+    "proj:2024,b,fund,2000000,0,2400000,-400000,0,400000,0.2,0,0,171815,21815,0,0,0"; do
+    flows=${v%%:*}
+    row=${v#*:}
+    if [ "$flows" = proj ]; then flows=tests/data/settle_transition_flows.csv; else flows=$tmp/$flows; fi
+    "$POOLSIM" settle tests/data/settle_transition.yaml "$flows" --set pooling.gap_key=enrolees \
+        --csv "$tmp/en.csv" >/dev/null 2>"$tmp/stderr"
+    if ! grep -qx "$row" "$tmp/en.csv"; then
+        echo "settle_transition.sh: gap_key enrolees ($(basename "$flows")): no row $row"
+        grep '^2024' "$tmp/en.csv"; cat "$tmp/stderr"; fail=1
+    fi
+done
 exit $fail
