@@ -13,6 +13,9 @@
 #include <unistd.h>
 
 #include <omp.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "poolsim/claims.h"
 #include "poolsim/manage.h"
@@ -91,6 +94,74 @@ void poolsim_path_ws_free(poolsim_path_ws *w)
     free(w);
 }
 
+/* poolsim_claims_compound_prepare and _shape over q[0..n), two at a time
+ * with SSE2 (every x86-64 processor has it): the same operations in the
+ * same order, each correctly rounded, so the same bits as one at a time;
+ * `c ? x : y` is a mask and a blend, `x > 10 ? x : 10` maxpd (which, like
+ * the comparison, gives 10 when x is NaN). The shape constants are
+ * computed for every benefit, also where no gamma is drawn (n = 0 or
+ * VY = 0: poolsim_claims_compound_amount then reads none of them). */
+static void compound_prepare_all(poolsim_claims_draw *q, size_t n)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128d ten = _mm_set1_pd(10), c0 = _mm_set1_pd(0.931), c1 = _mm_set1_pd(2.53);
+    const __m128d a0 = _mm_set1_pd(-0.059), a1 = _mm_set1_pd(0.02483);
+    const __m128d v0 = _mm_set1_pd(0.9277), v1 = _mm_set1_pd(3.6224), two = _mm_set1_pd(2);
+    for (; i + 2 <= n; i += 2) {
+        __m128d lam = _mm_set_pd(q[i + 1].lambda, q[i].lambda);
+        __m128d b = _mm_add_pd(c0, _mm_mul_pd(c1, _mm_sqrt_pd(_mm_max_pd(lam, ten))));
+        __m128d a = _mm_add_pd(a0, _mm_mul_pd(a1, b));
+        __m128d vr = _mm_sub_pd(v0, _mm_div_pd(v1, _mm_sub_pd(b, two)));
+        _mm_storel_pd(&q[i].b, b);
+        _mm_storeh_pd(&q[i + 1].b, b);
+        _mm_storel_pd(&q[i].a, a);
+        _mm_storeh_pd(&q[i + 1].a, a);
+        _mm_storel_pd(&q[i].vr, vr);
+        _mm_storeh_pd(&q[i + 1].vr, vr);
+    }
+#endif
+    for (; i < n; i++) poolsim_claims_compound_prepare(&q[i]);
+}
+
+#ifdef __SSE2__
+static inline __m128d blend(__m128d mask, __m128d x, __m128d y)
+{
+    return _mm_or_pd(_mm_and_pd(mask, x), _mm_andnot_pd(mask, y));
+}
+#endif
+
+static void compound_shape_all(poolsim_claims_draw *q, size_t n)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128d zero = _mm_setzero_pd(), one = _mm_set1_pd(1), nine = _mm_set1_pd(9);
+    const __m128d third = _mm_set1_pd(1.0 / 3);
+    for (; i + 2 <= n; i += 2) {
+        __m128d ey = _mm_set_pd(q[i + 1].m.ey, q[i].m.ey);
+        __m128d vy = _mm_set_pd(q[i + 1].m.vy, q[i].m.vy);
+        __m128d nn = _mm_set_pd(q[i + 1].n, q[i].n);
+        __m128d pos = _mm_cmpgt_pd(vy, zero);
+        __m128d shape = blend(pos, _mm_div_pd(_mm_mul_pd(_mm_mul_pd(nn, ey), ey), vy), one);
+        __m128d lt1 = _mm_cmplt_pd(shape, one);
+        __m128d gd = _mm_sub_pd(blend(lt1, _mm_add_pd(shape, one), shape), third);
+        __m128d gc = _mm_div_pd(one, _mm_sqrt_pd(_mm_mul_pd(nine, gd)));
+        __m128d ginv =
+            blend(_mm_and_pd(lt1, _mm_cmpgt_pd(shape, zero)), _mm_div_pd(one, shape), zero);
+        __m128d scale = blend(pos, _mm_div_pd(vy, ey), zero);
+        _mm_storel_pd(&q[i].gd, gd);
+        _mm_storeh_pd(&q[i + 1].gd, gd);
+        _mm_storel_pd(&q[i].gc, gc);
+        _mm_storeh_pd(&q[i + 1].gc, gc);
+        _mm_storel_pd(&q[i].ginv, ginv);
+        _mm_storeh_pd(&q[i + 1].ginv, ginv);
+        _mm_storel_pd(&q[i].scale, scale);
+        _mm_storeh_pd(&q[i + 1].scale, scale);
+    }
+#endif
+    for (; i < n; i++) poolsim_claims_compound_shape(&q[i]);
+}
+
 /* Claims drawn for every line, county and year of path `path` (MODEL.md
  * section 3), into w->claims[l][c][t]: the aggregates summed over the
  * line's claims benefits, before the benefits multiplier of management
@@ -133,12 +204,13 @@ static void claims_draw(const poolsim_plan *pl, unsigned long long seed, uint32_
                 }
             }
     if (noise == POOLSIM_NOISE_COMPOUND) {
-        for (size_t i = 0; i < n; i++) poolsim_claims_compound_prepare(&q[i]);
+        compound_prepare_all(q, n);
         for (size_t i = 0; i < n; i++)
-            if (q[i].lambda > 0 && q[i].m.ey > 0) poolsim_claims_compound_count(&q[i], &r[i]);
-        for (size_t i = 0; i < n; i++)
-            if (q[i].lambda > 0 && q[i].m.ey > 0 && q[i].n > 0)
-                poolsim_claims_compound_shape(&q[i]);
+            if (q[i].lambda > 0 && q[i].m.ey > 0)
+                poolsim_claims_compound_count(&q[i], &r[i]);
+            else
+                q[i].n = 0;
+        compound_shape_all(q, n);
         for (size_t i = 0; i < n; i++)
             q[i].lambda = q[i].lambda > 0 && q[i].m.ey > 0
                               ? poolsim_claims_compound_amount(&q[i], &r[i])

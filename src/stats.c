@@ -11,7 +11,8 @@
  * bit-identical for any thread or rank count.
  *
  * Quantiles. The values of the quantile channels are kept per path at the
- * path's own index, then sorted: the type-7 quantile at p is
+ * path's own index; of their sorted order only the positions read are
+ * computed (see "order statistics" below): the type-7 quantile at p is
  *   h = (n - 1) p, x[floor h] + (h - floor h) (x[floor h + 1] - x[floor h]),
  * and CVaR95 is the mean of the largest ceil(0.05 n) values. */
 #include "poolsim/stats.h"
@@ -304,51 +305,115 @@ int poolsim_stats_fold(poolsim_stats *st, const poolsim_block *b)
     return POOLSIM_OK;
 }
 
-/* Sort finite doubles ascending: LSD radix sort on order-preserving 64-bit
- * keys (sign bit flipped for positives, all bits for negatives), one
- * pass per byte, passes where every key shares the byte skipped. Returns
- * POOLSIM_ENOMEM when the work buffers cannot be allocated. */
-static int sort_doubles(double *x, size_t n)
+/* ---- order statistics ------------------------------------------------------
+ *
+ * The quantiles and the CVaR read a few positions of the sorted values of
+ * a channel: x[lo] and x[lo + 1] for each probability, and the largest
+ * ceil(0.05 n) values in ascending order. Those positions are filled
+ * exactly as a full sort would fill them, without sorting the rest:
+ * doubles are mapped to order-preserving 64-bit keys (sign bit flipped
+ * for positives, all bits for negatives: -0 sorts before +0, as in a sort
+ * on the keys), the keys are distributed into 2^11 buckets by the 11 bits
+ * below the highest bit in which the smallest and largest key differ
+ * (a stable counting pass), and only the buckets holding a wanted position
+ * are treated again, down to buckets of equal keys or of at most 32 keys
+ * (insertion sort). Keys in a later bucket are larger, so every wanted
+ * position ends with its order statistic; equal keys are equal doubles,
+ * so the values read are bit for bit those of a full sort. */
+
+static inline uint64_t dkey(double x)
 {
-    if (n < 2) return POOLSIM_OK;
-    uint64_t *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
-    size_t(*cnt)[256] = calloc(8, sizeof *cnt);
-    if (!a || !b || !cnt) {
-        free(a);
-        free(b);
-        free(cnt);
-        return POOLSIM_ENOMEM;
-    }
-    for (size_t i = 0; i < n; i++) {
-        uint64_t k;
-        memcpy(&k, &x[i], sizeof k);
-        k = (k >> 63) ? ~k : (k | 0x8000000000000000ull);
-        a[i] = k;
-        for (int d = 0; d < 8; d++) cnt[d][(k >> (8 * d)) & 0xff]++;
-    }
-    for (int d = 0; d < 8; d++) {
-        size_t *c = cnt[d];
-        if (c[(a[0] >> (8 * d)) & 0xff] == n) continue; /* all keys share this byte */
-        size_t pos = 0;
-        for (int v = 0; v < 256; v++) {
-            size_t t = c[v];
-            c[v] = pos;
-            pos += t;
+    uint64_t k;
+    memcpy(&k, &x, sizeof k);
+    return (k >> 63) ? ~k : (k | 0x8000000000000000ull);
+}
+
+static inline double dval(uint64_t k)
+{
+    k = (k >> 63) ? (k & 0x7fffffffffffffffull) : ~k;
+    double x;
+    memcpy(&x, &k, sizeof x);
+    return x;
+}
+
+#define SEL_BITS 11
+
+/* Put into each position need[j] - base (need ascending, within
+ * [base, base + n)) of a[0..n) the key a sorted a would hold there; the
+ * other positions keep the remaining keys. tmp: n scratch keys. */
+static void select_keys(uint64_t *a, uint64_t *tmp, size_t n, const size_t *need, size_t nn,
+                        size_t base)
+{
+    if (nn == 0 || n < 2) return;
+    if (n <= 32) {
+        for (size_t i = 1; i < n; i++) {
+            uint64_t v = a[i];
+            size_t j = i;
+            for (; j > 0 && a[j - 1] > v; j--) a[j] = a[j - 1];
+            a[j] = v;
         }
-        for (size_t i = 0; i < n; i++) b[c[(a[i] >> (8 * d)) & 0xff]++] = a[i];
-        uint64_t *t = a;
-        a = b;
-        b = t;
+        return;
     }
-    for (size_t i = 0; i < n; i++) {
-        uint64_t k = a[i];
-        k = (k >> 63) ? (k & 0x7fffffffffffffffull) : ~k;
-        memcpy(&x[i], &k, sizeof k);
+    uint64_t lo = a[0], hi = a[0];
+    for (size_t i = 1; i < n; i++) {
+        lo = a[i] < lo ? a[i] : lo;
+        hi = a[i] > hi ? a[i] : hi;
     }
-    free(a);
-    free(b);
-    free(cnt);
-    return POOLSIM_OK;
+    if (lo == hi) return; /* all equal: every position holds its statistic */
+    int bits = 64 - __builtin_clzll(hi - lo), shift = bits > SEL_BITS ? bits - SEL_BITS : 0;
+    size_t start[(1 << SEL_BITS) + 1];
+    memset(start, 0, sizeof start);
+    for (size_t i = 0; i < n; i++) start[((a[i] - lo) >> shift) + 1]++;
+    for (int v = 0; v < (1 << SEL_BITS); v++) start[v + 1] += start[v];
+    size_t pos[1 << SEL_BITS];
+    memcpy(pos, start, sizeof pos);
+    for (size_t i = 0; i < n; i++) tmp[pos[(a[i] - lo) >> shift]++] = a[i];
+    memcpy(a, tmp, n * sizeof *a);
+    size_t j = 0, v = 0;
+    while (j < nn) {
+        size_t p = need[j] - base;
+        while (start[v + 1] <= p) v++;
+        size_t m = j;
+        while (m < nn && need[m] - base < start[v + 1]) m++;
+        select_keys(a + start[v], tmp, start[v + 1] - start[v], need + j, m - j, base + start[v]);
+        j = m;
+    }
+}
+
+/* Positions of the sorted values read by poolsim_quantile7 at probs[0..np)
+ * (ascending) and, when tail > 0, by poolsim_cvar_upper(x, n, tail): into
+ * need (room for 2 np + n), ascending; returns their number. */
+static size_t order_positions(size_t n, const double *probs, int np, double tail, size_t *need)
+{
+    size_t m = 0, top = n;
+    if (tail > 0) {
+        size_t k = (size_t)ceil(tail * (double)n - 1e-9);
+        if (k < 1) k = 1;
+        if (k > n) k = n;
+        top = n - k;
+    }
+    for (int i = 0; i < np; i++) {
+        double h = (double)(n - 1) * probs[i];
+        size_t lo = (size_t)floor(h);
+        if (lo >= n - 1) lo = n - 1;
+        for (size_t p = lo; p <= lo + 1 && p < n; p++)
+            if (p < top && (m == 0 || need[m - 1] < p)) need[m++] = p;
+    }
+    for (size_t p = top; p < n; p++) need[m++] = p;
+    return m;
+}
+
+/* Fill the positions of x[0..n) that poolsim_quantile7 and
+ * poolsim_cvar_upper read (see order_positions) with the sorted values;
+ * a, tmp: n scratch keys each, need: 2 np + n positions. */
+static void order_stats(double *x, size_t n, const double *probs, int np, double tail, uint64_t *a,
+                        uint64_t *tmp, size_t *need)
+{
+    if (n < 2) return;
+    size_t m = order_positions(n, probs, np, tail, need);
+    for (size_t i = 0; i < n; i++) a[i] = dkey(x[i]);
+    select_keys(a, tmp, n, need, m, 0);
+    for (size_t j = 0; j < m; j++) x[need[j]] = dval(a[need[j]]);
 }
 
 double poolsim_quantile7(const double *x, size_t n, double p)
@@ -440,32 +505,51 @@ int poolsim_stats_finish(poolsim_stats *st, int threads, poolsim_results *r)
      * from the merged histograms */
     long nq = (long)lay->nq;
     int sort_status = POOLSIM_OK;
-#pragma omp parallel for schedule(dynamic, 4) num_threads(threads > 0 ? threads : 1)
-    for (long q = 0; q < nq; q++) {
-        if (!st->want[qchan_row(lay, (size_t)q)]) continue;
-        double *x = st->exact ? st->qv + (size_t)q * n : NULL;
-        if (x && sort_doubles(x, n) != POOLSIM_OK) {
+    static const double tail_probs[2] = {0.95, 0.99};
+#pragma omp parallel num_threads(threads > 0 ? threads : 1)
+    {
+        /* per thread: keys, scratch and positions for the exact order statistics */
+        uint64_t *a = NULL, *tmp = NULL;
+        size_t *need = NULL;
+        if (st->exact) {
+            a = malloc((n ? n : 1) * sizeof *a);
+            tmp = malloc((n ? n : 1) * sizeof *tmp);
+            need = malloc((2 * POOLSIM_NQ + n + 1) * sizeof *need);
+            if (!a || !tmp || !need) {
 #pragma omp atomic write
-            sort_status = POOLSIM_ENOMEM;
+                sort_status = POOLSIM_ENOMEM;
+            }
         }
-        size_t uq = (size_t)q;
-        int row = qchan_row(lay, uq);
-        size_t i = uq - lay->qchan[row];
-        double *c[POOLSIM_SCHEMA_MAXCOMP];
-        poolsim_results_row(r, row, c);
-        if (poolsim_schema[row].kind == POOLSIM_KIND_DIST) {
-            for (int k = 0; k < POOLSIM_NQ; k++)
-                c[2][i * POOLSIM_NQ + (size_t)k] =
-                    x ? poolsim_quantile7(x, n, poolsim_quantile_probs[k])
-                      : poolsim_qhist_quantile7(st->hist, uq, poolsim_quantile_probs[k]);
-        } else {
-            c[2][i] =
-                x ? poolsim_quantile7(x, n, 0.95) : poolsim_qhist_quantile7(st->hist, uq, 0.95);
-            c[3][i] =
-                x ? poolsim_quantile7(x, n, 0.99) : poolsim_qhist_quantile7(st->hist, uq, 0.99);
-            c[4][i] =
-                x ? poolsim_cvar_upper(x, n, 0.05) : poolsim_qhist_cvar_upper(st->hist, uq, 0.05);
+#pragma omp for schedule(dynamic, 4)
+        for (long q = 0; q < nq; q++) {
+            size_t uq = (size_t)q;
+            int row = qchan_row(lay, uq);
+            if (!st->want[row] || (st->exact && !need)) continue;
+            int dist = poolsim_schema[row].kind == POOLSIM_KIND_DIST;
+            double *x = st->exact ? st->qv + uq * n : NULL;
+            if (x)
+                order_stats(x, n, dist ? poolsim_quantile_probs : tail_probs, dist ? POOLSIM_NQ : 2,
+                            dist ? 0 : 0.05, a, tmp, need);
+            size_t i = uq - lay->qchan[row];
+            double *c[POOLSIM_SCHEMA_MAXCOMP];
+            poolsim_results_row(r, row, c);
+            if (dist) {
+                for (int k = 0; k < POOLSIM_NQ; k++)
+                    c[2][i * POOLSIM_NQ + (size_t)k] =
+                        x ? poolsim_quantile7(x, n, poolsim_quantile_probs[k])
+                          : poolsim_qhist_quantile7(st->hist, uq, poolsim_quantile_probs[k]);
+            } else {
+                c[2][i] =
+                    x ? poolsim_quantile7(x, n, 0.95) : poolsim_qhist_quantile7(st->hist, uq, 0.95);
+                c[3][i] =
+                    x ? poolsim_quantile7(x, n, 0.99) : poolsim_qhist_quantile7(st->hist, uq, 0.99);
+                c[4][i] = x ? poolsim_cvar_upper(x, n, 0.05)
+                            : poolsim_qhist_cvar_upper(st->hist, uq, 0.05);
+            }
         }
+        free(a);
+        free(tmp);
+        free(need);
     }
     return sort_status;
 }

@@ -120,10 +120,92 @@ static void test_moments_fold(void)
     poolsim_stats_free(st);
 }
 
+/* Values of one kind for the order-statistics test: ties, zeros of both
+ * signs, values far apart and close together. */
+static double os_value(int kind, long p)
+{
+    double u = sin((double)p * 12.9898) * 43758.5453;
+    u -= floor(u); /* in [0, 1) */
+    switch (kind) {
+    case 0: return u * 1e9;                                    /* spread */
+    case 1: return p % 10 ? 0.0 : u * 1e6;                     /* mostly zeros */
+    case 2: return (p % 3 == 0 ? -0.0 : 0.0) + (p % 7 == 0);   /* -0, +0 and 1 */
+    case 3: return 1e8 + u * 1e-6;                             /* close together */
+    case 4: return (u - 0.5) * pow(10, (double)(p % 40) - 20); /* huge range, both signs */
+    default: return 5.0;                                       /* all equal */
+    }
+}
+
+/* The exact quantiles and CVaR come from a partial selection of order
+ * statistics: they must equal, bit for bit, those of the fully sorted
+ * values (qsort here), for several kinds of values and path counts
+ * (including a single path, the smallest buckets and partial blocks). */
+static void test_order_statistics(void)
+{
+    const long counts[] = {1, 2, 3, 31, 33, 100, 257, 1000, 4099};
+    for (int kind = 0; kind < 6; kind++)
+        for (size_t ci = 0; ci < sizeof counts / sizeof *counts; ci++) {
+            long P = counts[ci];
+            poolsim_stats_layout lay;
+            poolsim_stats_layout_init(&lay, 1, 1, 1);
+            poolsim_stats *st = poolsim_stats_alloc(&lay, P);
+            poolsim_block *b = poolsim_block_alloc(st);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+            double *rec = calloc(lay.n, sizeof(double));
+            double *v = malloc((size_t)P * sizeof(double));
+            for (long p = 0; p < P; p++) v[p] = os_value(kind, p);
+            for (long bi = 0; bi < poolsim_stats_nblocks(st); bi++) {
+                long f, e;
+                poolsim_stats_block_range(st, bi, &f, &e);
+                poolsim_block_reset(b, bi);
+                for (long p = f; p < e; p++) {
+                    rec[lay.reserve_balance] = v[p];
+                    rec[lay.county_burden] = v[p];
+                    poolsim_block_add(b, st, p, rec);
+                }
+                CU_ASSERT_EQUAL(poolsim_stats_fold(st, b), 0);
+            }
+            poolsim_results *r = poolsim_results_alloc(1, 1, 1);
+            CU_ASSERT_EQUAL_FATAL(poolsim_stats_finish(st, 2, r), 0);
+            qsort(v, (size_t)P, sizeof(double), cmp_d);
+            /* qsort leaves -0 and +0 in any order; the program orders -0 first */
+            for (long p = 0, z = 0; p <= P; p++) {
+                if (p < P && v[p] == 0) continue;
+                long neg = 0; /* the run of zeros [z, p) */
+                for (long k = z; k < p; k++) neg += signbit(v[k]) != 0;
+                for (long k = z; k < p; k++) v[k] = k - z < neg ? -0.0 : 0.0;
+                z = p + 1;
+            }
+            size_t n = (size_t)P;
+            double want[POOLSIM_NQ + 3];
+            for (int k = 0; k < POOLSIM_NQ; k++)
+                want[k] = poolsim_quantile7(v, n, poolsim_quantile_probs[k]);
+            want[POOLSIM_NQ] = poolsim_quantile7(v, n, 0.95);
+            want[POOLSIM_NQ + 1] = poolsim_quantile7(v, n, 0.99);
+            want[POOLSIM_NQ + 2] = poolsim_cvar_upper(v, n, 0.05);
+            double got[POOLSIM_NQ + 3];
+            memcpy(got, r->reserve_balance.q, POOLSIM_NQ * sizeof(double));
+            got[POOLSIM_NQ] = r->county_burden.p95[0];
+            got[POOLSIM_NQ + 1] = r->county_burden.p99[0];
+            got[POOLSIM_NQ + 2] = r->county_burden.cvar95[0];
+            int same = memcmp(got, want, sizeof got) == 0;
+            if (!same)
+                fprintf(stderr, "\n  kind %d, %ld paths: order statistics differ\n", kind, P);
+            CU_ASSERT(same);
+            poolsim_results_free(r);
+            free(v);
+            free(rec);
+            poolsim_block_free(b);
+            poolsim_stats_free(st);
+        }
+}
+
 void poolsim_test_stats(void)
 {
     CU_pSuite s = CU_add_suite("stats", NULL, NULL);
     CU_add_test(s, "Wilson interval vs closed form", test_wilson);
     CU_add_test(s, "type-7 quantiles and CVaR by hand", test_quantile7);
     CU_add_test(s, "block-ordered moments vs two-pass", test_moments_fold);
+    CU_add_test(s, "selected order statistics equal a full sort", test_order_statistics);
 }

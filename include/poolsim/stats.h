@@ -122,7 +122,8 @@ size_t poolsim_stats_layout_nq(const poolsim_stats *st);
 struct poolsim_qhist *poolsim_stats_hist(poolsim_stats *st);
 
 /* Combine block moments in block order and compute every summary into r
- * (r allocated for the same T, L, C). Quantile values are sorted in place. */
+ * (r allocated for the same T, L, C). Quantile values are rearranged in place
+ * (the positions read hold the sorted values; see stats.c). */
 int poolsim_stats_finish(poolsim_stats *st, int threads, poolsim_results *r /* OUT */);
 
 /* Type-7 quantile of sorted x[0..n-1] at probability p (R's default). */
