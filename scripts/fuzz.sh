@@ -7,7 +7,7 @@
 # The results-file target runs libhdf5 in-process and libhdf5 (not
 # instrumented) can crash on crafted metadata by itself: it runs with
 # -fork=1 -ignore_crashes=1, and every crash it finds is then
-#   - classified by its sanitizer report (scripts/fuzz-owner.sh): a
+#   - classified by its sanitizer report (scripts/sanitizer-owner.sh): a
 #     poolsim finding (fails) or a libhdf5 one;
 #   - read with `poolsim summary`, which must contain it (exit 3, no
 #     signal, a message naming the file).
@@ -66,9 +66,9 @@ for t in $targets; do
         (cd "$work/$t" && ASAN_OPTIONS=$ASAN_OPTIONS:fast_unwind_on_malloc=0 \
             timeout -s KILL 60 "$bin" -timeout=$unit "$a" > "$a.report" 2>&1)
         replay=$?
-        # whose bug it is (scripts/fuzz-owner.sh says how it is decided)
+        # whose bug it is (scripts/sanitizer-owner.sh says how it is decided)
         kind=theirs
-        [ "$("$root/scripts/fuzz-owner.sh" "$a.report" "$root")" = poolsim ] && kind=ours
+        [ "$("$root/scripts/sanitizer-owner.sh" "$a.report" "$root")" = poolsim ] && kind=ours
         [ "$t" != results ] && kind=ours
         # fork mode can name an input that does not fail on its own
         [ "$replay" -eq 0 ] && kind=flaky

@@ -352,17 +352,14 @@ static double extent_of(hid_t file, const char *path)
     return n;
 }
 
+/* A numeric scalar attribute as a number, 0 when it is missing or not one
+ * (an array attribute must not be read into one int). */
 static double int_attr(hid_t loc, const char *name)
 {
     int v = 0;
-    if (H5Aexists(loc, name) > 0) {
-        hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-        if (a >= 0) {
-            if (H5Aread(a, H5T_NATIVE_INT, &v) < 0) v = 0;
-            H5Aclose(a);
-        }
-    }
-    return v;
+    poolsim_h5r rd = {.status = POOLSIM_OK};
+    if (H5Aexists(loc, name) > 0) poolsim_h5r_attr_num(&rd, loc, name, H5T_NATIVE_INT, &v);
+    return rd.status == POOLSIM_OK ? v : 0;
 }
 
 static double clamp(double x, double hi)

@@ -440,7 +440,10 @@ static int dims_of(rd *r, hid_t loc, const char *name, int rank, hsize_t *dims)
              H5Sget_simple_extent_dims(sp, dims, NULL) == rank;
     if (sp >= 0) H5Sclose(sp);
     if (d >= 0) H5Dclose(d);
-    if (!ok) rfail(r, name);
+    if (!ok)
+        poolsim_h5r_fail(r, POOLSIM_EINPUT, loc, name,
+                         rank == 1 ? "missing, or not a 1-D dataset"
+                                   : "missing, or not of the expected rank");
     return ok ? 0 : -1;
 }
 
@@ -451,15 +454,9 @@ int poolsim_sweep_h5_present(const char *path)
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) return 0;
     int ok = 0;
-    if (!poolsim_h5util_hard_link(f, "sweep")) {
-        hid_t g = H5Gopen2(f, "sweep", H5P_DEFAULT);
-        if (g >= 0) {
-            rd r = {.status = POOLSIM_OK};
-            ok = H5Aexists(g, "complete") > 0 && rattr_int(&r, g, "complete") == 1 &&
-                 r.status == POOLSIM_OK;
-            H5Gclose(g);
-        }
-    }
+    /* a /sweep group that is not complete is present: reading it then
+     * says what is wrong rather than the charts leaving it out silently */
+    if (!poolsim_h5util_hard_link(f, "sweep")) ok = 1;
     H5Fclose(f);
     return ok;
 }
@@ -485,11 +482,14 @@ int poolsim_sweep_h5_read(const char *path, poolsim_sweep_results **out)
     if (g < 0 || H5Aexists(g, "complete") <= 0 || rattr_int(&r, g, "complete") != 1) {
         if (g >= 0) H5Gclose(g);
         H5Fclose(f);
-        POOLSIM_ERROR(POOLSIM_EINPUT, "%s: the /sweep group is incomplete", path);
+        POOLSIM_ERROR(POOLSIM_EINPUT,
+                      "cannot read %s: /sweep: incomplete (no attribute `complete` of 1, "
+                      "which `poolsim sweep` writes last)",
+                      path);
     }
     char *fmt = rattr_str(&r, g, "format");
     if (r.status == POOLSIM_OK && strcmp(fmt, FORMAT) != 0)
-        rfail(&r, "format (expected " FORMAT ")");
+        rfail(&r, "/sweep: attribute format is not " FORMAT);
     free(fmt);
     int N = rattr_int(&r, g, "points"), K = rattr_int(&r, g, "levers");
     hsize_t dy[1] = {0}, dl[1] = {0}, dc[1] = {0};
@@ -498,8 +498,15 @@ int poolsim_sweep_h5_read(const char *path, poolsim_sweep_results **out)
     dims_of(&r, g, "county_ids", 1, dc);
     if (r.status == POOLSIM_OK &&
         (N < 1 || K < 1 || dy[0] < 1 || dl[0] < 1 || dc[0] < 1 || N > 100000 || K > 1000 ||
-         dy[0] > 1000 || dl[0] > 10000 || dc[0] > 100000))
-        rfail(&r, "sizes");
+         dy[0] > 1000 || dl[0] > 10000 || dc[0] > 100000)) {
+        char why[200];
+        snprintf(why, sizeof why,
+                 "/sweep: sizes out of range: %d points, %d levers, %llu years, %llu lines, "
+                 "%llu counties",
+                 N, K, (unsigned long long)dy[0], (unsigned long long)dl[0],
+                 (unsigned long long)dc[0]);
+        rfail(&r, why);
+    }
     poolsim_sweep_results *s =
         r.status != POOLSIM_OK
             ? NULL
@@ -545,7 +552,8 @@ int poolsim_sweep_h5_read(const char *path, poolsim_sweep_results **out)
             x->numeric = rattr_int(&r, gk, "numeric");
             hsize_t dn[1] = {0};
             if (dims_of(&r, gk, "text", 1, dn) == 0 && (dn[0] < 1 || dn[0] > 100000))
-                rfail(&r, "text");
+                poolsim_h5r_fail(&r, POOLSIM_EINPUT, gk, "text",
+                                 "number of lever values out of range (1..100000)");
             if (r.status == POOLSIM_OK) {
                 x->n = (int)dn[0];
                 x->text = calloc(dn[0], sizeof *x->text);
@@ -563,7 +571,7 @@ int poolsim_sweep_h5_read(const char *path, poolsim_sweep_results **out)
         for (size_t i = 0; i < n * (size_t)K && r.status == POOLSIM_OK; i++) {
             int k = (int)(i % (size_t)K);
             if (s->grid[i] < 0 || s->grid[i] >= s->levers[k].n)
-                rfail(&r, "grid index out of range");
+                rfail(&r, "/sweep/grid: a lever value index out of range");
         }
         hid_t ls = poolsim_h5r_group(&r, g, "lines");
         for (size_t l = 0; l < L && r.status == POOLSIM_OK; l++) {
@@ -608,7 +616,7 @@ int poolsim_sweep_h5_read(const char *path, poolsim_sweep_results **out)
     H5Fclose(f);
     if (r.status != POOLSIM_OK) {
         poolsim_sweep_results_free(s);
-        POOLSIM_ERROR(POOLSIM_EINPUT, "%s: cannot read /sweep: %s", path, r.what);
+        POOLSIM_ERROR(POOLSIM_EINPUT, "cannot read %s: %s", path, r.what);
     }
     *out = s;
     return POOLSIM_OK;

@@ -284,7 +284,8 @@ int poolsim_sweep_write(const poolsim_sweep_results *w, const poolsim_results *b
  * the path), POOLSIM_EINPUT (no complete /sweep group: message). */
 int poolsim_sweep_read(const char *path, poolsim_sweep_results **out /* OUT */);
 
-/* 1 when `path` is an HDF5 file with a complete /sweep group, else 0
+/* 1 when `path` is an HDF5 file with a /sweep group (complete or not:
+ * poolsim_sweep_read then refuses an incomplete one with a message), else 0
  * (silent). */
 int poolsim_sweep_present(const char *path);
 
