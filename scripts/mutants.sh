@@ -56,11 +56,11 @@ mutants() {
 18 @@ src/engine.c @@ engine @@ k @@ global budget: the retention of an underspend ignored @@ s/A = A <= B ? A + pl->budget_retention\[i\] \* (B - A)/A = A <= B ? A/
 19 @@ src/engine.c @@ engine @@ k @@ the epidemic factor is not applied to claims @@ s/? d->J\[t\] : 1.0)/? 1.0 : 1.0)/
 20 @@ src/engine.c @@ engine @@ k @@ the reserve ratio from the opening reserve @@ s/rec\[lay->reserve_ratio + lt\] = lo.reserve_end \/ lo.financing_total;/rec[lay->reserve_ratio + lt] = lo.reserve_open \/ lo.financing_total;/
-21 @@ src/engine.c @@ engine @@ k @@ the drivers drawn on simulation.seed instead of the run's seed @@ s/poolsim_drivers_draw_seed(s, seed, path, w->rng, w->drv);/poolsim_drivers_draw(s, path, w->rng, w->drv);/
+21 @@ src/engine.c @@ engine @@ k @@ the drivers drawn on simulation.seed instead of the run's seed @@ s/poolsim_drivers_draw_seed(pl->s, seed, path, \&w->rng, w->drv);/poolsim_drivers_draw(pl->s, path, \&w->rng, w->drv);/
 22 @@ src/plan.c @@ engine @@ k @@ the deductible not indexed with prices @@ s/poolsim_claims_payment_moments(q->cost0 \* P, q->cv, q->deductible \* scale,/poolsim_claims_payment_moments(q->cost0 * P, q->cv, q->deductible,/
 23 @@ src/stats.c @@ stats engine @@ k @@ standard error too large by sqrt(2) @@ s/c\[1\]\[i\] = n > 1 ? sqrt(st->m2\[o + i\] \/ (dn - 1) \/ dn) : 0.0;/c[1][i] = n > 1 ? sqrt(2 * st->m2[o + i] \/ (dn - 1) \/ dn) : 0.0;/
-24 @@ src/stats.c @@ stats @@ k @@ quantile index rounded up @@ s/size_t lo = (size_t)floor(h);/size_t lo = (size_t)ceil(h);/
-25 @@ src/stats.c @@ stats @@ k @@ CVaR over one value too many @@ s/    if (k > n) k = n;/    if (++k > n) k = n;/
+24 @@ src/stats.c @@ stats @@ k @@ quantile index rounded up @@ s/^    size_t lo = (size_t)floor(h);/    size_t lo = (size_t)ceil(h);/
+25 @@ src/stats.c @@ stats @@ k @@ CVaR over one value too many @@ s/^    if (k > n) k = n;/    if (++k > n) k = n;/
 26 @@ src/stats.c @@ stats @@ k @@ P(exhausted by year t) without the earlier years @@ s/cum += st->first_count\[l \* (T + 1) + t\];/cum = st->first_count[l * (T + 1) + t];/
 27 @@ src/stats.c @@ stats @@ k @@ Wilson interval of a shortfall share: lo and hi swapped @@ s/poolsim_wilson(k, dn, \&c\[1\]\[i\], \&c\[2\]\[i\]);/poolsim_wilson(k, dn, \&c[2][i], \&c[1][i]);/
 28 @@ src/results.c @@ stats plot @@ k @@ Wilson z of a 90% interval instead of 95% @@ s/const double z = 1.959963984540054;/const double z = 1.6448536269514722;/
