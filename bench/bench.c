@@ -9,7 +9,10 @@
  *     rules or statistics;
  *   - the 2-thread speedup of a whole run;
  *   - whole runs (engine and statistics) of the two cases of
- *     docs/PERFORMANCE.md at 20,000 paths on 2 threads;
+ *     docs/PERFORMANCE.md at 20,000 paths on 2 threads, wall and CPU
+ *     seconds (the CPU figure stays meaningful on a busy machine);
+ *   - the resident levy solve of the default scenario (issue 14: 20,000
+ *     paths, 2 threads, draws reused), wall and CPU seconds and answer;
  *   - peak resident memory.
  * Usage: build/bench [SCENARIO] [PATHS] */
 #include <math.h>
@@ -26,6 +29,7 @@
 #include "poolsim/claims.h"
 #include "poolsim/engine.h"
 #include "poolsim/rng.h"
+#include "poolsim/sweep.h"
 
 static double peak_mib(void)
 {
@@ -125,15 +129,53 @@ static double time_replay(const poolsim_plan *pl, long n, unsigned long long see
     return t;
 }
 
-static double time_run(const poolsim_scenario *s, long paths, int threads)
+/* CPU seconds (user + system) of the process so far */
+static double cpu_seconds(void)
+{
+    struct rusage u;
+    if (getrusage(RUSAGE_SELF, &u) != 0) return 0;
+    return (double)u.ru_utime.tv_sec + 1e-6 * (double)u.ru_utime.tv_usec +
+           (double)u.ru_stime.tv_sec + 1e-6 * (double)u.ru_stime.tv_usec;
+}
+
+/* Wall seconds of a whole run (engine and statistics); *cpu its CPU seconds. */
+static double time_run_cpu(const poolsim_scenario *s, long paths, int threads, double *cpu)
 {
     poolsim_engine_opts o = {.paths = paths, .seed = s->seed, .threads = threads};
     poolsim_results *res = NULL;
-    double t0 = poolsim_now_seconds();
+    double c0 = cpu_seconds(), t0 = poolsim_now_seconds();
     int st = poolsim_engine_run(s, &o, &res, NULL);
     double t = poolsim_now_seconds() - t0;
+    if (cpu) *cpu = cpu_seconds() - c0;
     poolsim_results_free(res);
     return st == POOLSIM_OK ? t : -1;
+}
+
+static double time_run(const poolsim_scenario *s, long paths, int threads)
+{
+    return time_run_cpu(s, paths, threads, NULL);
+}
+
+/* The resident levy solve of issue 14 on the default scenario: wall
+ * seconds, *cpu CPU seconds, *value the answer (NAN on failure). */
+static double time_solve(const char *path, double *cpu, double *value)
+{
+    poolsim_solve_opts so = {.key = "reserve.levy_rate", .lo = 0, .hi = 0.3};
+    so.eval.threads = 2;
+    so.eval.paths = 20000;
+    *value = NAN;
+    if (poolsim_solve_target_parse("exhaustion_prob[resident,2030] <= 0.05", &so.target) !=
+        POOLSIM_OK)
+        return -1;
+    poolsim_solve_result r;
+    double c0 = cpu_seconds(), t0 = poolsim_now_seconds();
+    int st = poolsim_solve_run(path, &so, stderr, &r);
+    double t = poolsim_now_seconds() - t0;
+    *cpu = cpu_seconds() - c0;
+    if (st != POOLSIM_OK) return -1;
+    *value = r.value;
+    poolsim_solve_result_free(&r);
+    return t;
 }
 
 static int cmp_d(const void *a, const void *b)
@@ -255,13 +297,20 @@ int main(int argc, char **argv)
         poolsim_scenario *s = NULL;
         poolsim_load_opts lo = {.paths = -1, .seed = -1};
         if (poolsim_scenario_load(cases[k], &lo, stderr, &s) != POOLSIM_OK) return 2;
-        double t[3];
-        for (int i = 0; i < 3; i++) t[i] = time_run(s, 20000, 2);
+        double t[3], c[3];
+        for (int i = 0; i < 3; i++) t[i] = time_run_cpu(s, 20000, 2, &c[i]);
         qsort(t, 3, sizeof(double), cmp_d);
+        qsort(c, 3, sizeof(double), cmp_d);
         printf("whole run, 20,000 paths, 2 threads, median of 3 (no process start or file): "
-               "%.3f s  %s\n",
-               t[1], cases[k]);
+               "%.3f s (CPU %.3f s)  %s\n",
+               t[1], c[1], cases[k]);
         poolsim_scenario_free(s);
+    }
+    if (strcmp(path, "scenarios/zhuzhou.yaml") == 0) {
+        double cpu = 0, value = 0, t = time_solve(path, &cpu, &value);
+        printf("solve reserve.levy_rate=0:0.3 for exhaustion_prob[resident,2030] <= 0.05, 20,000 "
+               "paths, 2 threads: %.3f s (CPU %.3f s), answer %.10g\n",
+               t, cpu, value);
     }
     printf("peak resident memory: %.1f MiB; cores: %d\n", peak_mib(), omp_get_num_procs());
     return 0;
