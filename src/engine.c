@@ -407,17 +407,18 @@ static int cache_prepare(poolsim_engine_cache *c, const poolsim_plan *pl, unsign
     return POOLSIM_OK;
 }
 
-/* W into w->drv->W and the drawn claims into w->claims: from the cache when
- * kept, else drawn (and kept when the cache has room for the path). */
+/* The path's wage index (*W, [T]) and drawn claims (*A, [L][C][T]): read in
+ * place from the cache when kept, else drawn into w (and kept when the
+ * cache has room for the path). */
 static void path_draws(const poolsim_plan *pl, unsigned long long seed, uint32_t path,
-                       poolsim_path_ws *w)
+                       poolsim_path_ws *w, const double **W, const double **A)
 {
     poolsim_engine_cache *c = w->cache;
     size_t T = (size_t)pl->T, n = (size_t)pl->L * (size_t)pl->C * T;
     if (c && (long)path < c->cap && c->have[path]) {
         const double *src = c->data + (size_t)path * c->per;
-        memcpy(w->drv->W, src, T * sizeof(double));
-        memcpy(w->claims, src + T, n * sizeof(double));
+        *W = src;
+        *A = src + T;
         return;
     }
     poolsim_drivers_draw_seed(pl->s, seed, path, &w->rng, w->drv);
@@ -428,6 +429,8 @@ static void path_draws(const poolsim_plan *pl, unsigned long long seed, uint32_t
         memcpy(dst + T, w->claims, n * sizeof(double));
         c->have[path] = 1;
     }
+    *W = w->drv->W;
+    *A = w->claims;
 }
 
 int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
@@ -436,8 +439,8 @@ int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
     const poolsim_scenario *s = pl->s;
     int T = pl->T, L = pl->L, C = pl->C;
     size_t uT = (size_t)T, uC = (size_t)C;
-    path_draws(pl, seed, path, w);
-    const double *W = w->drv->W;
+    const double *W, *A;
+    path_draws(pl, seed, path, w, &W, &A);
     for (int l = 0; l < L; l++) {
         w->reserve[l] = pl->reserve_initial[l];
         for (int c = 0; c < C; c++) {
@@ -472,7 +475,7 @@ int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
                 double F =
                     mC == 1.0 ? pl->fin_fixed[i] + pl->fin_wage[i] * W[t]
                               : mC * (pl->fin_contrib[i] + pl->fin_wage[i] * W[t]) + pl->fin_sub[i];
-                double E = pl->per_capita_exp[i] + claims_paid(pl, l, t, w->claims[i], F, mB);
+                double E = pl->per_capita_exp[i] + claims_paid(pl, l, t, A[i], F, mB);
                 if (!isfinite(F) || !isfinite(E)) {
                     poolsim_error_report(
                         __FILE__, __LINE__,

@@ -428,7 +428,14 @@ static int solve_once(const char *scenario, const poolsim_solve_opts *o, FILE *d
                                              POOLSIM_ROW_low_months};
     if (metric_row[o->target.metric] >= 0) rows[metric_row[o->target.metric]] = 1;
     eo.rows = rows;
-    eo.saved_only = POOLSIM_SAVED_BIT(county_burden) | POOLSIM_SAVED_BIT(city_burden);
+    static const unsigned metric_saved[NMETRICS] = {0,
+                                                    POOLSIM_SAVED_BIT(county_burden),
+                                                    POOLSIM_SAVED_BIT(county_burden),
+                                                    POOLSIM_SAVED_BIT(city_burden),
+                                                    POOLSIM_SAVED_BIT(city_burden) |
+                                                        POOLSIM_SAVED_BIT(county_burden),
+                                                    0};
+    eo.saved_only = POOLSIM_SAVED_SELECT | metric_saved[o->target.metric];
     poolsim_sweep_eval *first = NULL;
     int st = evaluate(scenario, o, &eo, diag, o->lo, &first, out);
     if (st == POOLSIM_OK) st = evaluate(scenario, o, &eo, diag, o->hi, &first, out);

@@ -165,7 +165,7 @@ int poolsim_sweep_run(const char *scenario, const poolsim_sweep_opts *o, FILE *d
         goto done;
     }
     eo.keep_saved = 0;
-    eo.saved_only = POOLSIM_SAVED_BIT(county_burden);
+    eo.saved_only = POOLSIM_SAVED_SELECT | POOLSIM_SAVED_BIT(county_burden);
     unsigned char point_rows[POOLSIM_SCHEMA_NROWS] = {0};
     point_rows[POOLSIM_ROW_county_burden_total] = 1;
     for (long i = 0; i < N && st == POOLSIM_OK; i++) {

@@ -97,16 +97,15 @@ int poolsim_sweep_eval_run(const char *scenario, int nsets, const char *const *s
     char start[32];
     poolsim_now_iso(start, sizeof start);
     double t0 = poolsim_now_seconds();
-    poolsim_engine_opts eo = {
-        .paths = o->paths > 0 ? o->paths : e->s->paths,
-        .seed = o->seed_given ? o->seed : e->s->seed,
-        .threads = o->threads,
-        .save_paths = 1,
-        .progress = o->progress,
-        .stop = o->stop,
-        .cache = o->cache,
-        .rows = o->rows,
-        .saved_only = o->saved_only ? o->saved_only | POOLSIM_SAVED_BIT(county_burden) : 0};
+    poolsim_engine_opts eo = {.paths = o->paths > 0 ? o->paths : e->s->paths,
+                              .seed = o->seed_given ? o->seed : e->s->seed,
+                              .threads = o->threads,
+                              .save_paths = 1,
+                              .progress = o->progress,
+                              .stop = o->stop,
+                              .cache = o->cache,
+                              .rows = o->rows,
+                              .saved_only = o->saved_only};
     st = poolsim_engine_run(e->s, &eo, &e->res, &e->saved);
     if (st == POOLSIM_OK && o->stop && *o->stop) st = POOLSIM_EINTR;
     if (st == POOLSIM_OK) st = fill_texts(e->s, e->res, poolsim_now_seconds() - t0, start);
@@ -121,14 +120,15 @@ int poolsim_sweep_eval_run(const char *scenario, int nsets, const char *const *s
     e->C = sp->C;
     size_t P = (size_t)sp->P, T = (size_t)sp->T, L = (size_t)sp->L, C = (size_t)sp->C;
     e->first_exh = malloc(L * P * sizeof *e->first_exh);
-    e->burden_total = malloc(L * C * P * sizeof *e->burden_total);
-    if (!e->first_exh || !e->burden_total) {
+    /* burden totals from the yearly county burdens, when kept */
+    e->burden_total = sp->county_burden ? malloc(L * C * P * sizeof *e->burden_total) : NULL;
+    if (!e->first_exh || (sp->county_burden && !e->burden_total)) {
         poolsim_sweep_eval_free(e);
         POOLSIM_ERROR(POOLSIM_ENOMEM, "out of memory keeping per-path values of %ld paths",
                       (long)P);
     }
     memcpy(e->first_exh, sp->first_exhaustion, L * P * sizeof *e->first_exh);
-    for (size_t lc = 0; lc < L * C; lc++)
+    for (size_t lc = 0; e->burden_total && lc < L * C; lc++)
         for (size_t p = 0; p < P; p++) {
             const double *b = &sp->county_burden[(lc * P + p) * T];
             double s = 0;

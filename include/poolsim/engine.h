@@ -31,7 +31,8 @@ typedef struct {
     const unsigned char *rows;
     /* with save_paths: 0 keeps every per-path array, else only first
      * exhaustion and the POOLSIM_SAVED arrays whose bit
-     * (POOLSIM_SAVED_BIT(name)) is set; the others stay NULL */
+     * (POOLSIM_SAVED_BIT(name)) is set, the others NULL
+     * (POOLSIM_SAVED_SELECT alone: none) */
     unsigned saved_only;
 } poolsim_engine_opts;
 

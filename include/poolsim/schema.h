@@ -156,6 +156,8 @@
 enum poolsim_saved_id { POOLSIM_SAVED(POOLSIM_SAVED_ENUM) POOLSIM_SAVED_N };
 #undef POOLSIM_SAVED_ENUM
 #define POOLSIM_SAVED_BIT(name) (1u << POOLSIM_SAVED_##name)
+/* with the bits of the arrays kept: the selection is given (it may keep none) */
+#define POOLSIM_SAVED_SELECT (1u << 31)
 
 enum poolsim_schema_kind {
     POOLSIM_KIND_VEC,

@@ -83,9 +83,9 @@ typedef struct {
     /* NULL: every summary in eval->res; else only the schema rows flagged
      * (poolsim_engine_opts.rows; exhaustion always) */
     const unsigned char *rows;
-    /* 0: eval->saved keeps every per-path array; else only first exhaustion,
-     * county_burden (for burden_total) and the arrays of these
-     * POOLSIM_SAVED_BIT bits */
+    /* 0: eval->saved keeps every per-path array; else only first exhaustion
+     * and the arrays of these POOLSIM_SAVED_BIT bits (as
+     * poolsim_engine_opts.saved_only); eval->burden_total needs county_burden */
     unsigned saved_only;
 } poolsim_sweep_eval_opts;
 
