@@ -94,6 +94,20 @@ void poolsim_path_ws_free(poolsim_path_ws *w)
     free(w);
 }
 
+#ifdef __SSE2__
+static inline __m128d blend(__m128d mask, __m128d x, __m128d y)
+{
+    return _mm_or_pd(_mm_and_pd(mask, x), _mm_andnot_pd(mask, y));
+}
+
+/* the two lanes of v into *x0 and *x1 */
+static inline void put2(double *x0, double *x1, __m128d v)
+{
+    _mm_storel_pd(x0, v);
+    _mm_storeh_pd(x1, v);
+}
+#endif
+
 /* poolsim_claims_compound_prepare and _shape over q[0..n), two at a time
  * with SSE2 (every x86-64 processor has it): the same operations in the
  * same order, each correctly rounded, so the same bits as one at a time;
@@ -113,23 +127,13 @@ static void compound_prepare_all(poolsim_claims_draw *q, size_t n)
         __m128d b = _mm_add_pd(c0, _mm_mul_pd(c1, _mm_sqrt_pd(_mm_max_pd(lam, ten))));
         __m128d a = _mm_add_pd(a0, _mm_mul_pd(a1, b));
         __m128d vr = _mm_sub_pd(v0, _mm_div_pd(v1, _mm_sub_pd(b, two)));
-        _mm_storel_pd(&q[i].b, b);
-        _mm_storeh_pd(&q[i + 1].b, b);
-        _mm_storel_pd(&q[i].a, a);
-        _mm_storeh_pd(&q[i + 1].a, a);
-        _mm_storel_pd(&q[i].vr, vr);
-        _mm_storeh_pd(&q[i + 1].vr, vr);
+        put2(&q[i].b, &q[i + 1].b, b);
+        put2(&q[i].a, &q[i + 1].a, a);
+        put2(&q[i].vr, &q[i + 1].vr, vr);
     }
 #endif
     for (; i < n; i++) poolsim_claims_compound_prepare(&q[i]);
 }
-
-#ifdef __SSE2__
-static inline __m128d blend(__m128d mask, __m128d x, __m128d y)
-{
-    return _mm_or_pd(_mm_and_pd(mask, x), _mm_andnot_pd(mask, y));
-}
-#endif
 
 static void compound_shape_all(poolsim_claims_draw *q, size_t n)
 {
@@ -149,14 +153,10 @@ static void compound_shape_all(poolsim_claims_draw *q, size_t n)
         __m128d ginv =
             blend(_mm_and_pd(lt1, _mm_cmpgt_pd(shape, zero)), _mm_div_pd(one, shape), zero);
         __m128d scale = blend(pos, _mm_div_pd(vy, ey), zero);
-        _mm_storel_pd(&q[i].gd, gd);
-        _mm_storeh_pd(&q[i + 1].gd, gd);
-        _mm_storel_pd(&q[i].gc, gc);
-        _mm_storeh_pd(&q[i + 1].gc, gc);
-        _mm_storel_pd(&q[i].ginv, ginv);
-        _mm_storeh_pd(&q[i + 1].ginv, ginv);
-        _mm_storel_pd(&q[i].scale, scale);
-        _mm_storeh_pd(&q[i + 1].scale, scale);
+        put2(&q[i].gd, &q[i + 1].gd, gd);
+        put2(&q[i].gc, &q[i + 1].gc, gc);
+        put2(&q[i].ginv, &q[i + 1].ginv, ginv);
+        put2(&q[i].scale, &q[i + 1].scale, scale);
     }
 #endif
     for (; i < n; i++) poolsim_claims_compound_shape(&q[i]);
