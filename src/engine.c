@@ -13,9 +13,6 @@
 #include <unistd.h>
 
 #include <omp.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "poolsim/claims.h"
 #include "poolsim/manage.h"
@@ -94,74 +91,6 @@ void poolsim_path_ws_free(poolsim_path_ws *w)
     free(w);
 }
 
-#ifdef __SSE2__
-static inline __m128d blend(__m128d mask, __m128d x, __m128d y)
-{
-    return _mm_or_pd(_mm_and_pd(mask, x), _mm_andnot_pd(mask, y));
-}
-
-/* the two lanes of v into *x0 and *x1 */
-static inline void put2(double *x0, double *x1, __m128d v)
-{
-    _mm_storel_pd(x0, v);
-    _mm_storeh_pd(x1, v);
-}
-#endif
-
-/* poolsim_claims_compound_prepare and _shape over q[0..n), two at a time
- * with SSE2 (every x86-64 processor has it): the same operations in the
- * same order, each correctly rounded, so the same bits as one at a time;
- * `c ? x : y` is a mask and a blend, `x > 10 ? x : 10` maxpd (which, like
- * the comparison, gives 10 when x is NaN). The shape constants are
- * computed for every benefit, also where no gamma is drawn (n = 0 or
- * VY = 0: poolsim_claims_compound_amount then reads none of them). */
-static void compound_prepare_all(poolsim_claims_draw *q, size_t n)
-{
-    size_t i = 0;
-#ifdef __SSE2__
-    const __m128d ten = _mm_set1_pd(10), c0 = _mm_set1_pd(0.931), c1 = _mm_set1_pd(2.53);
-    const __m128d a0 = _mm_set1_pd(-0.059), a1 = _mm_set1_pd(0.02483);
-    const __m128d v0 = _mm_set1_pd(0.9277), v1 = _mm_set1_pd(3.6224), two = _mm_set1_pd(2);
-    for (; i + 2 <= n; i += 2) {
-        __m128d lam = _mm_set_pd(q[i + 1].lambda, q[i].lambda);
-        __m128d b = _mm_add_pd(c0, _mm_mul_pd(c1, _mm_sqrt_pd(_mm_max_pd(lam, ten))));
-        __m128d a = _mm_add_pd(a0, _mm_mul_pd(a1, b));
-        __m128d vr = _mm_sub_pd(v0, _mm_div_pd(v1, _mm_sub_pd(b, two)));
-        put2(&q[i].b, &q[i + 1].b, b);
-        put2(&q[i].a, &q[i + 1].a, a);
-        put2(&q[i].vr, &q[i + 1].vr, vr);
-    }
-#endif
-    for (; i < n; i++) poolsim_claims_compound_prepare(&q[i]);
-}
-
-static void compound_shape_all(poolsim_claims_draw *q, size_t n)
-{
-    size_t i = 0;
-#ifdef __SSE2__
-    const __m128d zero = _mm_setzero_pd(), one = _mm_set1_pd(1), nine = _mm_set1_pd(9);
-    const __m128d third = _mm_set1_pd(1.0 / 3);
-    for (; i + 2 <= n; i += 2) {
-        __m128d ey = _mm_set_pd(q[i + 1].m.ey, q[i].m.ey);
-        __m128d vy = _mm_set_pd(q[i + 1].m.vy, q[i].m.vy);
-        __m128d nn = _mm_set_pd(q[i + 1].n, q[i].n);
-        __m128d pos = _mm_cmpgt_pd(vy, zero);
-        __m128d shape = blend(pos, _mm_div_pd(_mm_mul_pd(_mm_mul_pd(nn, ey), ey), vy), one);
-        __m128d lt1 = _mm_cmplt_pd(shape, one);
-        __m128d gd = _mm_sub_pd(blend(lt1, _mm_add_pd(shape, one), shape), third);
-        __m128d gc = _mm_div_pd(one, _mm_sqrt_pd(_mm_mul_pd(nine, gd)));
-        __m128d ginv =
-            blend(_mm_and_pd(lt1, _mm_cmpgt_pd(shape, zero)), _mm_div_pd(one, shape), zero);
-        __m128d scale = blend(pos, _mm_div_pd(vy, ey), zero);
-        put2(&q[i].gd, &q[i + 1].gd, gd);
-        put2(&q[i].gc, &q[i + 1].gc, gc);
-        put2(&q[i].ginv, &q[i + 1].ginv, ginv);
-        put2(&q[i].scale, &q[i + 1].scale, scale);
-    }
-#endif
-    for (; i < n; i++) poolsim_claims_compound_shape(&q[i]);
-}
-
 /* Claims drawn for every line, county and year of path `path` (MODEL.md
  * section 3), into w->claims[l][c][t]: the aggregates summed over the
  * line's claims benefits, before the benefits multiplier of management
@@ -171,9 +100,10 @@ static void compound_shape_all(poolsim_claims_draw *q, size_t n)
  * benefit of the path, each a loop of independent iterations which the
  * processor overlaps: expected count and payment moments, with the
  * sub-stream positioned and its first Philox block computed; then
- * (compound) the Poisson constants, the counts, the gamma constants and
- * the amounts, as poolsim_claims_aggregate would draw them one by one;
- * then the sum per line, county and year. */
+ * (compound) the Poisson constants and the counts, the gamma constants
+ * and the amounts (poolsim_claims_compound_count_all, _amount_all: four
+ * at a time with AVX2), as poolsim_claims_aggregate would draw them one
+ * by one; then the sum per line, county and year. */
 static void claims_draw(const poolsim_plan *pl, unsigned long long seed, uint32_t path,
                         poolsim_path_ws *w)
 {
@@ -204,17 +134,8 @@ static void claims_draw(const poolsim_plan *pl, unsigned long long seed, uint32_
                 }
             }
     if (noise == POOLSIM_NOISE_COMPOUND) {
-        compound_prepare_all(q, n);
-        for (size_t i = 0; i < n; i++)
-            if (q[i].lambda > 0 && q[i].m.ey > 0)
-                poolsim_claims_compound_count(&q[i], &r[i]);
-            else
-                q[i].n = 0;
-        compound_shape_all(q, n);
-        for (size_t i = 0; i < n; i++)
-            q[i].lambda = q[i].lambda > 0 && q[i].m.ey > 0
-                              ? poolsim_claims_compound_amount(&q[i], &r[i])
-                              : 0.0; /* lambda now holds the amount */
+        poolsim_claims_compound_count_all(q, r, n);
+        poolsim_claims_compound_amount_all(q, r, n); /* lambda now holds the amount */
     } else {
         for (size_t i = 0; i < n; i++)
             q[i].lambda = poolsim_claims_aggregate(noise, q[i].lambda, &q[i].m, &r[i]);

@@ -3,7 +3,9 @@
  * pmf, and the three aggregate modes against their exact mean and variance.
  * Statistical checks use fixed seeds and accept within 5 standard errors. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <CUnit/CUnit.h>
 #include <gsl/gsl_cdf.h>
@@ -301,6 +303,109 @@ static void test_none(void)
     free(r2);
 }
 
+/* ---- many draws at once --------------------------------------------------
+ *
+ * poolsim_claims_compound_count_all / _amount_all, with AVX2 (first tries
+ * four at a time) and with the scalar loops, against poolsim_claims_aggregate
+ * one draw at a time from a copy of the same stream: the counts, the
+ * amounts and the streams' positions afterwards must be the same bits.
+ * Parameters are drawn at random over the cases the samplers distinguish:
+ * lambda 0, below 10 (inversion), exactly 10, up to 1e7 (PTRS); EY 0 or
+ * positive; VY 0, small (large gamma shapes), or large (shape < 1, the
+ * power of a uniform); n = 0; streams with 0 to 4 words of their block
+ * used. 4,099 draws: several chunks and a partial group of four. */
+enum { NBATCH = 4099 };
+
+static void batch_params(poolsim_rng *pr, poolsim_claims_draw *q, poolsim_rng *r, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        double u = poolsim_rng_uniform(pr), lam;
+        int kind = (int)(poolsim_rng_u32(pr) % 8u);
+        if (kind == 0)
+            lam = 0;
+        else if (kind == 1)
+            lam = 10 * u; /* inversion (and lambda near 0) */
+        else if (kind == 2)
+            lam = 10;
+        else
+            lam = 10 * pow(1e6, u); /* PTRS, 10 .. 1e7 */
+        double ey = poolsim_rng_u32(pr) % 16u == 0 ? 0 : 50 + 5000 * poolsim_rng_uniform(pr);
+        double vy;
+        switch (poolsim_rng_u32(pr) % 4u) {
+        case 0: vy = 0; break;
+        case 1: vy = ey * ey * 1e-3 * poolsim_rng_uniform(pr); break;
+        case 2: vy = ey * ey * 4 * poolsim_rng_uniform(pr); break;
+        default: vy = ey * ey * 1e3 * poolsim_rng_uniform(pr); break; /* shape < 1 often */
+        }
+        q[i] = (poolsim_claims_draw){.lambda = lam, .m = {ey, vy + ey * ey, vy}};
+        poolsim_rng_set(&r[i], 777, (uint32_t)i, POOLSIM_STREAM_CLAIMS, 3, 0xabcdu);
+        poolsim_rng_refill(&r[i]);
+        unsigned used = poolsim_rng_u32(pr) % 8u; /* mostly a fresh block */
+        for (unsigned k = 0; used <= 4 && k < used; k++) (void)poolsim_rng_u32(&r[i]);
+    }
+}
+
+static void test_batch_simd(void)
+{
+    poolsim_claims_draw *q = malloc(NBATCH * sizeof *q), *q2 = malloc(NBATCH * sizeof *q2);
+    poolsim_rng *r = malloc(NBATCH * sizeof *r), *r2 = malloc(NBATCH * sizeof *r2);
+    poolsim_rng *r1 = malloc(NBATCH * sizeof *r1);
+    double *cnt = malloc(NBATCH * sizeof *cnt), *amt = malloc(NBATCH * sizeof *amt);
+    CU_ASSERT_FATAL(q && q2 && r && r2 && r1 && cnt && amt);
+    int was = poolsim_claims_simd(-1);
+    poolsim_claims_simd(1);
+    int avx2 = poolsim_claims_simd(-1);
+    if (!avx2) fprintf(stderr, "\n  (no AVX2 on this processor: scalar loops only) ");
+    long ptrs = 0, gam = 0, diff_n = 0, diff_a = 0, diff_r = 0;
+    for (uint32_t rep = 0; rep < 6; rep++) {
+        poolsim_rng pr;
+        poolsim_rng_set(&pr, 99, rep, POOLSIM_STREAM_ECONOMY, 1, 0);
+        batch_params(&pr, q, r, NBATCH);
+        /* reference: the four steps one draw at a time, as
+         * poolsim_claims_aggregate takes them */
+        memcpy(r1, r, NBATCH * sizeof *r);
+        for (size_t i = 0; i < NBATCH; i++) {
+            poolsim_claims_draw d = q[i];
+            cnt[i] = amt[i] = 0;
+            if (!(d.lambda > 0 && d.m.ey > 0)) continue;
+            poolsim_claims_compound_prepare(&d);
+            poolsim_claims_compound_count(&d, &r1[i]);
+            poolsim_claims_compound_shape(&d);
+            cnt[i] = d.n;
+            amt[i] = poolsim_claims_compound_amount(&d, &r1[i]);
+            ptrs += d.lambda >= 10;
+            gam += d.n > 0 && d.m.vy > 0 && d.ginv == 0;
+        }
+        for (int mode = 0; mode < 2; mode++) {
+            poolsim_claims_simd(mode ? avx2 : 0);
+            memcpy(q2, q, NBATCH * sizeof *q);
+            memcpy(r2, r, NBATCH * sizeof *r);
+            poolsim_claims_compound_count_all(q2, r2, NBATCH);
+            for (size_t i = 0; i < NBATCH; i++)
+                diff_n += memcmp(&q2[i].n, &cnt[i], sizeof(double)) != 0;
+            poolsim_claims_compound_amount_all(q2, r2, NBATCH);
+            for (size_t i = 0; i < NBATCH; i++) {
+                diff_a += memcmp(&q2[i].lambda, &amt[i], sizeof(double)) != 0;
+                diff_r += memcmp(&r2[i], &r1[i], sizeof r2[i]) != 0;
+            }
+        }
+    }
+    poolsim_claims_simd(was);
+    CU_ASSERT_EQUAL(diff_n, 0);
+    CU_ASSERT_EQUAL(diff_a, 0);
+    CU_ASSERT_EQUAL(diff_r, 0);
+    /* every case is there in numbers */
+    CU_ASSERT(ptrs > 6 * NBATCH / 2);
+    CU_ASSERT(gam > 6 * NBATCH / 4);
+    free(q);
+    free(q2);
+    free(r);
+    free(r2);
+    free(r1);
+    free(cnt);
+    free(amt);
+}
+
 void poolsim_test_claims(void)
 {
     CU_pSuite s = CU_add_suite("claims", NULL, NULL);
@@ -310,4 +415,5 @@ void poolsim_test_claims(void)
     CU_add_test(s, "compound aggregate moments", test_compound);
     CU_add_test(s, "normal aggregate moments", test_normal);
     CU_add_test(s, "none aggregate exact", test_none);
+    CU_add_test(s, "AVX2 compound draws equal the scalar ones", test_batch_simd);
 }

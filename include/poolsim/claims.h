@@ -5,6 +5,7 @@
 #define POOLSIM_CLAIMS_H
 
 #include <math.h>
+#include <stddef.h>
 
 #include "poolsim/rng.h"
 
@@ -73,6 +74,23 @@ static inline void poolsim_claims_compound_shape(poolsim_claims_draw *q)
 }
 
 double poolsim_claims_compound_amount(const poolsim_claims_draw *q, poolsim_rng *r);
+
+/* The four steps over q[0..n) (lambda and m set), draw i from r[i] where
+ * q[i].lambda > 0 and q[i].m.ey > 0 (else no draw: n = 0, amount 0):
+ *   count_all:  prepare, then q[i].n as poolsim_claims_compound_count;
+ *   amount_all: shape, then q[i].lambda := the amount of
+ *               poolsim_claims_compound_amount.
+ * Bit for bit the one-at-a-time results; on processors with AVX2 the
+ * samplers' first tries are taken four at a time (claims.c). */
+void poolsim_claims_compound_count_all(poolsim_claims_draw *q, poolsim_rng *r, size_t n);
+void poolsim_claims_compound_amount_all(poolsim_claims_draw *q, poolsim_rng *r, size_t n);
+
+/* Select the scalar loops (on = 0) or the AVX2 ones where the processor
+ * has AVX2 (on = 1; on < 0 changes nothing); returns the previous setting
+ * (1 when AVX2 was in use). Default: AVX2 when available, unless the
+ * environment variable POOLSIM_SIMD is "0" at start. Not thread-safe: for
+ * tests, outside parallel regions. */
+int poolsim_claims_simd(int on);
 
 /* Poisson variate with mean mu >= 0: inversion for mu < 10, PTRS
  * (Hoermann 1993, transformed rejection with squeeze) for mu >= 10. */
