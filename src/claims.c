@@ -487,9 +487,12 @@ AVX2 static void amount_all_avx2(poolsim_claims_draw *q, poolsim_rng *r, size_t 
             __m256d d =
                 _mm256_sub_pd(_mm256_blendv_pd(shape, _mm256_add_pd(shape, one), lt1), third);
             __m256d c = _mm256_div_pd(one, _mm256_sqrt_pd(_mm256_mul_pd(nine, d)));
-            __m256d ginv =
-                _mm256_blendv_pd(zero, _mm256_div_pd(one, shape),
-                                 _mm256_and_pd(lt1, _mm256_cmp_pd(shape, zero, _CMP_GT_OQ)));
+            /* 1/shape only where shape < 1 (seldom): the division is skipped
+             * when no lane needs it */
+            __m256d inv = _mm256_and_pd(lt1, _mm256_cmp_pd(shape, zero, _CMP_GT_OQ));
+            __m256d ginv = _mm256_movemask_pd(inv)
+                               ? _mm256_blendv_pd(zero, _mm256_div_pd(one, shape), inv)
+                               : zero;
             __m256d sc = _mm256_blendv_pd(zero, _mm256_div_pd(vy, ey), pos);
             PUT4(g, gd, d);
             PUT4(g, gc, c);
