@@ -129,6 +129,7 @@ asan:
 	$(ASAN_BUILD) build-asan/poolsim build-asan/run_tests build-asan/oom_tests
 
 fuzz: deps-test
+	$(MAKE) poolsim
 	$(FUZZ_BUILD) fuzz-targets
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 

@@ -2,7 +2,8 @@
 # Run the libFuzzer targets of tests/fuzz/ (built by `make fuzz` into
 # build-fuzz/) for SECONDS each (default 60), from copies of their seed
 # corpora in tests/fuzz/corpus/ (the seeds in the repository are not
-# changed). Prints per target the executions and findings.
+# changed); the results-file target's seed is written by ./poolsim from
+# tests/fuzz/results-seed.yaml. Prints per target the executions and findings.
 #
 # The results-file target runs libhdf5 in-process and libhdf5 (not
 # instrumented) can crash on crafted metadata by itself: it runs with
@@ -44,10 +45,20 @@ for t in $targets; do
         exit 1
     fi
     mkdir -p "$work/$t/corpus" "$work/$t/art"
-    cp "$root/tests/fuzz/corpus/$t/"* "$work/$t/corpus/"
-    opts="-max_total_time=$secs -timeout=$unit -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1"
+    opts="-max_total_time=$secs -timeout=$unit -rss_limit_mb=2048 -print_final_stats=1"
     if [ "$t" = results ]; then
-        opts="$opts -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1"
+        # the seed: a complete results file of the current layout, written
+        # now by poolsim (about 120 KB, hence the larger max_len)
+        if ! "$poolsim" run "$root/tests/fuzz/results-seed.yaml" -n 20 -q \
+            -o "$work/$t/corpus/seed.h5" > /dev/null 2> "$work/$t/seed.err"; then
+            echo "fuzz.sh: cannot write the results seed with $poolsim:" >&2
+            cat "$work/$t/seed.err" >&2
+            exit 1
+        fi
+        opts="$opts -max_len=262144 -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1"
+    else
+        cp "$root/tests/fuzz/corpus/$t/"* "$work/$t/corpus/"
+        opts="$opts -max_len=65536"
     fi
     # shellcheck disable=SC2086
     (cd "$work/$t" && "$bin" $opts -artifact_prefix="$work/$t/art/" "$work/$t/corpus" > "$work/$t/log" 2>&1)

@@ -3,7 +3,8 @@
  * what is fuzzed. libhdf5 is not instrumented and can crash on crafted
  * metadata by itself: scripts/fuzz.sh runs this target with -fork and
  * -ignore_crashes, then checks that `poolsim summary` contains every crash
- * found (exit 3). Seeds: tests/fuzz/corpus/results. */
+ * found (exit 3). Seed: a results file that scripts/fuzz.sh writes from
+ * tests/fuzz/results-seed.yaml. */
 #include <hdf5.h>
 
 #include "poolsim/common.h"
