@@ -396,6 +396,20 @@ AVX2 static inline void put4(double *x0, double *x1, double *x2, double *x3, __m
 #define PUT4(g, f, v) put4(&(g)[0].f, &(g)[1].f, &(g)[2].f, &(g)[3].f, v)
 #define GET4(g, f)    _mm256_set_pd((g)[3].f, (g)[2].f, (g)[1].f, (g)[0].f)
 
+/* The lanes kept (bit j of keep: lane j) have used two words of their
+ * streams s[j]; the others are listed in redo[nr..], to be drawn again by
+ * the scalar code. Returns the new length of the list. */
+static inline size_t keep_lanes(int keep, size_t i, poolsim_rng *s, uint32_t *redo, size_t nr)
+{
+    for (int j = 0; j < 4; j++) {
+        unsigned kj = (unsigned)keep >> j & 1u;
+        s[j].left -= 2 * kj;
+        redo[nr] = (uint32_t)(i + (size_t)j);
+        nr += 1 - kj;
+    }
+    return nr;
+}
+
 /* Draws of a chunk are taken in two passes: the first tries of all (four
  * at a time, no branch on their outcome), then the scalar code for the
  * draws whose first try was not kept, listed in `redo`. */
@@ -447,13 +461,8 @@ AVX2 static void count_all_avx2(poolsim_claims_draw *q, poolsim_rng *r, size_t n
             int keep = _mm256_movemask_pd(ok) & two_left4(s);
             double kk[4];
             _mm256_storeu_pd(kk, k);
-            for (int j = 0; j < 4; j++) {
-                unsigned kj = (unsigned)keep >> j & 1u;
-                g[j].n = kk[j]; /* a lane not kept is drawn again below */
-                s[j].left -= 2 * kj;
-                redo[nr] = (uint32_t)(i + (size_t)j);
-                nr += 1 - kj;
-            }
+            for (int j = 0; j < 4; j++) g[j].n = kk[j]; /* a lane not kept is drawn again below */
+            nr = keep_lanes(keep, i, s, redo, nr);
         }
         for (; i < end; i++) {
             poolsim_claims_compound_prepare(&q[i]);
@@ -530,14 +539,9 @@ AVX2 static void amount_all_avx2(poolsim_claims_draw *q, poolsim_rng *r, size_t 
             int keep = _mm256_movemask_pd(ok) & two_left4(s);
             double av[4];
             _mm256_storeu_pd(av, amt);
-            for (int j = 0; j < 4; j++) {
-                unsigned kj = (unsigned)keep >> j & 1u;
-                /* a lane not kept keeps its lambda (read by amount_one) */
-                g[j].lambda = kj ? av[j] : g[j].lambda;
-                s[j].left -= 2 * kj;
-                redo[nr] = (uint32_t)(i + (size_t)j);
-                nr += 1 - kj;
-            }
+            /* a lane not kept keeps its lambda (read by amount_one) */
+            for (int j = 0; j < 4; j++) g[j].lambda = (keep >> j & 1) ? av[j] : g[j].lambda;
+            nr = keep_lanes(keep, i, s, redo, nr);
         }
         for (; i < end; i++) {
             poolsim_claims_compound_shape(&q[i]);
