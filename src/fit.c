@@ -393,6 +393,24 @@ static double mean_of(const double *v, int n)
     return s / n;
 }
 
+/* The B replicates of each parameter (reps[j*B + b]) around their mean,
+ * their deviations multiplied by Di (the inverse slopes): the spread an
+ * interval is read from. */
+static void rescale_spread(double *reps, int B, const double Di[NPAR][NPAR])
+{
+    double mu[NPAR];
+    for (int j = 0; j < NPAR; j++) mu[j] = mean_of(reps + (size_t)j * B, B);
+    for (int b = 0; b < B; b++) {
+        double dv[NPAR], m2[NPAR];
+        for (int j = 0; j < NPAR; j++) dv[j] = reps[(size_t)j * B + b] - mu[j];
+        for (int i = 0; i < NPAR; i++) {
+            m2[i] = 0;
+            for (int j = 0; j < NPAR; j++) m2[i] += Di[i][j] * dv[j];
+        }
+        for (int j = 0; j < NPAR; j++) reps[(size_t)j * B + b] = mu[j] + m2[j];
+    }
+}
+
 /* An interval from replicates: est, and est - (q(0.975) - mean) / slope ..
  * est - (q(0.025) - mean) / slope, clamped. v is sorted in place. */
 static poolsim_fit_value interval(double raw, double est, double *v, int B, double slope, double lo,
@@ -473,17 +491,7 @@ static int bootstrap(poolsim_fit *fit, const poolsim_fit_point *p0, int B, unsig
     /* the spread at th, with fresh random numbers, divided by the slopes */
     for (size_t i = 0; i < (size_t)B * nz; i++) z[i] = gsl_ran_gaussian_ziggurat(r, 1.0);
     replicate(fit, th, p0->a, z, nz, B, y, &p, reps);
-    double mu[NPAR];
-    for (int j = 0; j < NPAR; j++) mu[j] = mean_of(reps + (size_t)j * B, B);
-    for (int b = 0; b < B; b++) {
-        double dv[NPAR], m2[NPAR];
-        for (int j = 0; j < NPAR; j++) dv[j] = reps[(size_t)j * B + b] - mu[j];
-        for (int i = 0; i < NPAR; i++) {
-            m2[i] = 0;
-            for (int j = 0; j < NPAR; j++) m2[i] += Di[i][j] * dv[j];
-        }
-        for (int j = 0; j < NPAR; j++) reps[(size_t)j * B + b] = mu[j] + m2[j];
-    }
+    rescale_spread(reps, B, Di);
     /* the AR(1) coefficients are bounded and their estimators far from
      * normal in short histories: their intervals by test inversion, the
      * values whose simulated estimates (2.5% .. 97.5%) hold the data's,
@@ -564,16 +572,7 @@ static int bootstrap(poolsim_fit *fit, const poolsim_fit_point *p0, int B, unsig
         }
     replicate_ar(fit, th, p0->a, z, nz, B, y, &p, reps, ar);
     free(ar);
-    for (int j = 0; j < NPAR; j++) mu[j] = mean_of(reps + (size_t)j * B, B);
-    for (int b = 0; b < B; b++) {
-        double dv[NPAR], m2[NPAR];
-        for (int j = 0; j < NPAR; j++) dv[j] = reps[(size_t)j * B + b] - mu[j];
-        for (int i = 0; i < NPAR; i++) {
-            m2[i] = 0;
-            for (int j = 0; j < NPAR; j++) m2[i] += Di[i][j] * dv[j];
-        }
-        for (int j = 0; j < NPAR; j++) reps[(size_t)j * B + b] = mu[j] + m2[j];
-    }
+    rescale_spread(reps, B, Di);
     /* engine scale: 1 + pi = exp(log growth) */
     const double em = exp(th[0]);
     double *v = reps;
