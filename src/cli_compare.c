@@ -39,13 +39,16 @@ static void compare_usage(FILE *f)
 
 int poolsim_cmd_compare(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"paths", required_argument, NULL, 'n'},   {"seed", required_argument, NULL, 's'},
-        {"threads", required_argument, NULL, 't'}, {"set", required_argument, NULL, 'S'},
-        {"json", required_argument, NULL, 'j'},    {"csv", required_argument, NULL, 'c'},
-        {"plot", required_argument, NULL, 'P'},    {"format", required_argument, NULL, 'F'},
-        {"html", required_argument, NULL, 'H'},    {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {POOLSIM_CLI_SIZE_LONGOPTS,
+                                         {"set", required_argument, NULL, 'S'},
+                                         {"json", required_argument, NULL, 'j'},
+                                         {"csv", required_argument, NULL, 'c'},
+                                         {"plot", required_argument, NULL, 'P'},
+                                         {"format", required_argument, NULL, 'F'},
+                                         {"html", required_argument, NULL, 'H'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     poolsim_sweep_eval_opts eo = {0};
     poolsim_setlist sets = {0};
     const char *json = NULL, *csv = NULL, *plotdir = NULL, *html = NULL;

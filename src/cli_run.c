@@ -49,9 +49,7 @@ static void ensure_results_dir(const char *path)
 
 int poolsim_cmd_run(int argc, char **argv)
 {
-    static const struct option opts[] = {{"paths", required_argument, NULL, 'n'},
-                                         {"seed", required_argument, NULL, 's'},
-                                         {"threads", required_argument, NULL, 't'},
+    static const struct option opts[] = {POOLSIM_CLI_SIZE_LONGOPTS,
                                          {"set", required_argument, NULL, 'S'},
                                          {"output", required_argument, NULL, 'o'},
                                          {"json", required_argument, NULL, 'j'},

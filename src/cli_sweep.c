@@ -75,13 +75,16 @@ static int fill_csv(FILE *f, const void *ctx)
 
 int poolsim_cmd_sweep(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"paths", required_argument, NULL, 'n'},   {"seed", required_argument, NULL, 's'},
-        {"threads", required_argument, NULL, 't'}, {"set", required_argument, NULL, 'S'},
-        {"output", required_argument, NULL, 'o'},  {"csv", required_argument, NULL, 'c'},
-        {"plot", required_argument, NULL, 'p'},    {"format", required_argument, NULL, 'f'},
-        {"quiet", no_argument, NULL, 'q'},         {"no-reuse", no_argument, NULL, 'R'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {POOLSIM_CLI_SIZE_LONGOPTS,
+                                         {"set", required_argument, NULL, 'S'},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"csv", required_argument, NULL, 'c'},
+                                         {"plot", required_argument, NULL, 'p'},
+                                         {"format", required_argument, NULL, 'f'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"no-reuse", no_argument, NULL, 'R'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     poolsim_sweep_opts so = {0};
     poolsim_sweep_lever *levers = calloc((size_t)argc + 1, sizeof *levers);
     const char *output = NULL, *csv = NULL, *plotdir = NULL, *format = "png";

@@ -89,6 +89,14 @@ typedef struct {
  * message on stderr for a bad value; 1 when c is none of them. */
 int poolsim_cli_size_option(int c, const char *arg, poolsim_cli_size *o /* OUT */);
 
+/* Those three in a command's getopt_long table (with <getopt.h>). */
+/* clang-format off */
+#define POOLSIM_CLI_SIZE_LONGOPTS \
+    {"paths", required_argument, NULL, 'n'}, \
+    {"seed", required_argument, NULL, 's'}, \
+    {"threads", required_argument, NULL, 't'}
+/* clang-format on */
+
 /* When o->threads <= 0 (not given): o->threads from OMP_NUM_THREADS when it
  * holds a whole number in 1..1024 (else a message on stderr when it is set
  * but not one, and o->threads unchanged). */
