@@ -15,14 +15,8 @@ cd "$(dirname "$0")/../.." || exit 1
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/poolsim-cli-golden-pre.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 fail=0
-# Debian's python3-h5py installs into the system interpreter
-h5py=""
-for p in /usr/bin/python3 python3; do
-    if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import h5py' 2>/dev/null; then
-        h5py=$p
-        break
-    fi
-done
+. tests/cli/lib/h5py.sh
+h5py=$(h5py_python)
 
 for sc in scenarios/zhuzhou.yaml tests/data/engine_small.yaml tests/data/full.yaml \
     scenarios/stress/dated_policy.yaml scenarios/stress/global_budget.yaml; do

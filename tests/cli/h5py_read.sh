@@ -18,16 +18,8 @@ done
 
 h5dump -H "$h5" >/dev/null
 
-# Debian's python3-h5py installs into the system interpreter, which may not
-# be the first python3 on PATH.
-py=""
-for p in /usr/bin/python3 python3; do
-    if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import h5py' 2>/dev/null; then
-        py=$p
-        break
-    fi
-done
-if [ -z "$py" ]; then
+. "$(dirname "$0")/lib/h5py.sh"
+if ! py=$(h5py_python); then
     echo "h5py_read.sh: no python3 with h5py (Debian package python3-h5py)" >&2
     exit 1
 fi

@@ -12,14 +12,8 @@ if [ ! -f "$good" ]; then
     echo "hostile_h5.sh: $good is missing (written by $build/run_tests plot)" >&2
     exit 1
 fi
-py=""
-for p in /usr/bin/python3 python3; do
-    if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import h5py' 2>/dev/null; then
-        py=$p
-        break
-    fi
-done
-if [ -z "$py" ]; then
+. "$(dirname "$0")/lib/h5py.sh"
+if ! py=$(h5py_python); then
     echo "hostile_h5.sh: no python3 with h5py (Debian package python3-h5py)" >&2
     exit 1
 fi

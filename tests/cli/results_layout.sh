@@ -24,11 +24,8 @@ fi
 
 "$poolsim" run tests/data/engine_det.yaml -o "$tmp/det.h5" --json "$tmp/det.json" >/dev/null 2>&1
 
-py=""
-for p in /usr/bin/python3 python3; do
-    if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import h5py' 2>/dev/null; then py=$p; break; fi
-done
-[ -n "$py" ] || { echo "results_layout.sh: no python3 with h5py" >&2; exit 1; }
+. "$(dirname "$0")/lib/h5py.sh"
+py=$(h5py_python) || { echo "results_layout.sh: no python3 with h5py" >&2; exit 1; }
 
 "$py" - "$tmp/det.h5" "$tmp/doc.md" "$tmp/det.json" <<'EOF'
 import json, re, sys
