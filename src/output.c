@@ -94,6 +94,20 @@ const char *poolsim_output_name_or(const char *s, const char *fallback)
     return s && s[0] ? s : fallback;
 }
 
+int poolsim_output_unified_years(const poolsim_results *r, int l)
+{
+    int n = 0;
+    for (int t = 0; t < r->T; t++) n += r->pooling_mode[POOLSIM_LT(r, l, t)] == 1;
+    return n;
+}
+
+int poolsim_output_first_unified(const poolsim_results *r, int l)
+{
+    for (int t = 0; t < r->T; t++)
+        if (r->pooling_mode[POOLSIM_LT(r, l, t)] == 1) return t;
+    return -1;
+}
+
 void poolsim_output_put_template(FILE *f, const char *t, int n, const char *const *args)
 {
     int k = 0;

@@ -107,22 +107,6 @@ static const texts TX[2] = {
         .first_title_unified = "基金首次耗尽的年份",
     }};
 
-/* Years of line l pooled as 统收统支 (0 for results without the row). */
-static int unified_years(const poolsim_results *r, int l)
-{
-    int n = 0;
-    for (int t = 0; t < r->T; t++) n += r->pooling_mode[POOLSIM_LT(r, l, t)] == 1;
-    return n;
-}
-
-/* First unified calendar year of line l (0: none). */
-static int unified_from(const poolsim_results *r, int l)
-{
-    for (int t = 0; t < r->T; t++)
-        if (r->pooling_mode[POOLSIM_LT(r, l, t)] == 1) return r->years[t];
-    return 0;
-}
-
 static const char *const COLORS[] = {"#1f5fa8", "#c8402a", "#2e8b57", "#7b4fa0",
                                      "#d08a00", "#3b9bb3", "#8c564b", "#5c5c5c"};
 #define NCOLORS (sizeof COLORS / sizeof COLORS[0])
@@ -212,9 +196,9 @@ int poolsim_plot_charts_list(const poolsim_results *r, int lang, poolsim_chart_s
     int any_unified = 0;
     for (int l = 0; l < r->L; l++) {
         const char *ln = poolsim_output_name_or(r->line_names[l], r->line_ids[l]);
-        int nu = unified_years(r, l);
+        int nu = poolsim_output_unified_years(r, l), t0 = poolsim_output_first_unified(r, l);
         char y[16];
-        snprintf(y, sizeof y, "%d", unified_from(r, l));
+        snprintf(y, sizeof y, "%d", t0 >= 0 ? r->years[t0] : 0);
         any_unified |= nu > 0;
         ADD(POOLSIM_CHART_FAN, l, safe_name("fan-", r->line_ids[l]),
             nu == r->T ? subst(tx->fan_title_unified, ln, NULL, NULL)
@@ -403,12 +387,14 @@ static void body_fan(FILE *f, const poolsim_results *r, int lang, const poolsim_
     if (!(top > 0)) top = 1;
     common(f, r, lang, c->title);
     year_axis(f, r, lang, T > 1 ? 0.2 : 0.6);
-    const int no_cap = unified_years(r, l) == T; /* 统收统支 throughout: no reserve cap */
+    const int no_cap =
+        poolsim_output_unified_years(r, l) == T; /* 统收统支 throughout: no reserve cap */
     if (T == 1 && !no_cap) /* one year: the cap as a segment (a stepped line needs two) */
         fprintf(f, "set arrow from %g,%.10g to %g,%.10g nohead dt 2 lw 2 lc rgb '#d62728' front\n",
                 r->years[0] - 0.5, 100 * cap0, r->years[0] + 0.5, 100 * cap0);
     fprintf(f, "set yrange [0:%.10g]\nset format y '%%g%%%%'\nset ylabel ", top);
-    poolsim_plot_put_quoted(f, unified_years(r, l) == T ? tx->fan_ylabel_unified : tx->fan_ylabel);
+    poolsim_plot_put_quoted(f, poolsim_output_unified_years(r, l) == T ? tx->fan_ylabel_unified
+                                                                       : tx->fan_ylabel);
     /* bands between the years; with one year, as boxes around it */
     const char *band =
         T > 1 ? "1:2:6 with filledcurves" : "1:4:($1-0.2):($1+0.2):2:6 with boxxyerror";

@@ -592,14 +592,6 @@ static const utexts UT[2] = {
         .mx_h_p_exh = "截至 %s 年基金（风险储备金；统收统支年份为统筹基金）耗尽的概率",
     }};
 
-/* Years of line l pooled as 统收统支 (0 for results without the row). */
-static int report_unified_years(const poolsim_results *r, int l)
-{
-    int n = 0;
-    for (int t = 0; t < r->T; t++) n += r->pooling_mode[POOLSIM_LT(r, l, t)] == 1;
-    return n;
-}
-
 /* One paragraph per line with unified years: the gap-sharing terms in
  * force from its first unified year, each later change of them with its
  * year, and, for a transition, the move up. */
@@ -607,9 +599,7 @@ static void write_pooling(FILE *f, const poolsim_results *r, int lang)
 {
     const utexts *u = &UT[lang == POOLSIM_LANG_ZH];
     for (int l = 0; l < r->L; l++) {
-        int t0 = -1;
-        for (int t = 0; t < r->T && t0 < 0; t++)
-            if (r->pooling_mode[POOLSIM_LT(r, l, t)] == 1) t0 = t;
+        const int t0 = poolsim_output_first_unified(r, l);
         if (t0 < 0) continue;
         char *ln = esc_dup(poolsim_output_name_or(r->line_names[l], r->line_ids[l]));
         for (int t = t0; t < r->T; t++) {
@@ -999,9 +989,9 @@ static void write_summary(FILE *f, const poolsim_results *r, const rtexts *tx, i
                                   pct(r->exhaustion_lo[i], b, sizeof b),
                                   pct(r->exhaustion_hi[i], c, sizeof c)};
             poolsim_output_put_template(f,
-                                        k                            ? tx->s_exh2
-                                        : report_unified_years(r, l) ? ut->s_exh1
-                                                                     : tx->s_exh1,
+                                        k                                    ? tx->s_exh2
+                                        : poolsim_output_unified_years(r, l) ? ut->s_exh1
+                                                                             : tx->s_exh1,
                                         4, args);
         }
         fputs(tx->s_end, f);
@@ -1313,8 +1303,8 @@ char *poolsim_report_html(const poolsim_results *r, const poolsim_report_opts *o
     int all_unified = r->L > 0;
     int any_unified = 0;
     for (int l = 0; l < r->L; l++) {
-        all_unified &= report_unified_years(r, l) == r->T;
-        any_unified |= report_unified_years(r, l) > 0;
+        all_unified &= poolsim_output_unified_years(r, l) == r->T;
+        any_unified |= poolsim_output_unified_years(r, l) > 0;
     }
     if (all_unified) {
         const utexts *u = &UT[lang];

@@ -35,6 +35,11 @@ extern const poolsim_output_labels poolsim_output_label[2];
  * or county's name, else its id). */
 const char *poolsim_output_name_or(const char *s, const char *fallback);
 
+/* Years of line l of r pooled as 统收统支 (pooling_mode 1), and the index
+ * of the first of them (-1: none): what charts and reports word by. */
+int poolsim_output_unified_years(const poolsim_results *r, int l);
+int poolsim_output_first_unified(const poolsim_results *r, int l);
+
 /* Write the template `t` to f with its successive "%s" replaced by
  * args[0], args[1], ... (a NULL argument, or one beyond n, as nothing).
  * There is no other directive: a lone '%' is literal. */
