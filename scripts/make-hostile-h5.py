@@ -2,6 +2,7 @@
 """Write hostile HDF5 results files for the reader's regression tests.
 
 Usage: make-hostile-h5.py GOOD.h5 OUTDIR [FLIPS]
+       make-hostile-h5.py --sweep SWEEP.h5 OUTDIR
 
 GOOD.h5 is a complete poolsim results file (any size); OUTDIR receives one
 file per attack, named for it, and a list `cases.txt` (one name a line).
@@ -9,6 +10,17 @@ FLIPS (default 24) copies with random bytes flipped are added, from fixed
 seeds, so every run writes the same files. Every file must make
 `poolsim summary FILE` exit 3 with a message naming the file, within the
 read time limit, and never crash (tests/cli/hostile_h5.sh).
+
+With --sweep, SWEEP.h5 is a complete file written by `poolsim sweep`, and
+the attacks are on the /sweep group that `poolsim plot` draws: for every
+dataset of /sweep outside the per-county groups, and every dataset of the
+first county group of the first line, a copy with that dataset deleted,
+given an extent of 2^41 elements (no data stored), made a string (numbers
+only), given one more dimension, and made 3 elements longer; for every
+attribute of /sweep but its prose `description`, copies with it deleted and
+made an array of 1000 numbers; a group replaced by a dataset, a soft link
+loop. Every file must make `poolsim plot FILE` exit 3 with a message naming
+the file and write no chart.
 
 Needs Debian's python3-h5py (scripts/install-deps.sh --test).
 """
@@ -220,7 +232,112 @@ def attacks(good, out):
     return cases
 
 
+def sweep_datasets(f):
+    """Paths of the /sweep datasets to attack, in a fixed order."""
+    out = []
+
+    def visit(name, obj):
+        if isinstance(obj, h5py.Dataset):
+            out.append("/sweep/" + name)
+
+    f["sweep"].visititems(visit)
+    lines = sorted(f["sweep/lines"].keys())
+    first = None
+    if lines and "counties" in f["sweep/lines/" + lines[0]]:
+        cs = sorted(f["sweep/lines/%s/counties" % lines[0]].keys())
+        if cs:
+            first = "/sweep/lines/%s/counties/%s/" % (lines[0], cs[0])
+    return sorted(p for p in out if "/counties/" not in p or (first and p.startswith(first)))
+
+
+def sweep_attacks(f):
+    """(name, function(h5py.File)) for the /sweep group of the good sweep
+    file f (read only here)."""
+    cases = []
+    for p in sweep_datasets(f):
+        tag = p[len("/sweep/"):].replace("/", "-")
+        parent, name = p.rsplit("/", 1)
+        d = f[p]
+        shape, dtype = d.shape, d.dtype
+
+        def drop(h, parent=parent, name=name):
+            del h[parent][name]
+
+        def huge(h, parent=parent, name=name, dtype=dtype):
+            del h[parent][name]
+            huge_extent(h[parent], name, 1 << 41, dtype if dtype.kind != "O" else "<f8")
+
+        def string(h, parent=parent, name=name, shape=shape):
+            del h[parent][name]
+            h[parent].create_dataset(name, data=np.full(shape, "x", dtype=object),
+                                     dtype=h5py.string_dtype())
+
+        def rank(h, parent=parent, name=name, shape=shape):
+            del h[parent][name]
+            h[parent].create_dataset(name, data=np.zeros(shape + (2,)))
+
+        def longer(h, p=p, parent=parent, name=name):
+            data = h[p][()]
+            del h[parent][name]
+            if data.dtype.kind == "O":
+                h[parent].create_dataset(name, data=list(data) + ["x"] * 3,
+                                         dtype=h5py.string_dtype())
+            else:
+                extra = np.zeros((3,) + data.shape[1:], dtype=data.dtype)
+                h[parent].create_dataset(name, data=np.concatenate([data, extra]))
+
+        for kind, fn in (("missing", drop), ("extent-2e12", huge), ("string", string),
+                         ("rank-up", rank), ("longer", longer)):
+            # strings replaced by strings of the same shape are still valid
+            if kind == "string" and dtype.kind == "O":
+                continue
+            cases.append(("sweep-%s-%s" % (tag, kind), fn))
+    # `description` is prose for people; the reader does not need it
+    for a in sorted(k for k in f["sweep"].attrs.keys() if k != "description"):
+        def drop_attr(h, a=a):
+            del h["sweep"].attrs[a]
+
+        def array_attr(h, a=a):
+            g = h["sweep"]
+            del g.attrs[a]
+            g.attrs[a] = np.arange(1000.0)
+
+        cases.append(("sweep-attr-%s-missing" % a, drop_attr))
+        cases.append(("sweep-attr-%s-array" % a, array_attr))
+
+    def group_as_dataset(h):
+        del h["sweep"]["levers"]
+        h["sweep"].create_dataset("levers", data=np.zeros(3))
+
+    def link_loop(h):
+        g = h["sweep"]["lines"]
+        first = sorted(g.keys())[0]
+        del g[first]
+        g[first] = h5py.SoftLink("/sweep/lines/" + first)
+
+    cases.append(("sweep-levers-dataset", group_as_dataset))
+    cases.append(("sweep-line-soft-loop", link_loop))
+    return cases
+
+
+def main_sweep(good, out):
+    os.makedirs(out, exist_ok=True)
+    with h5py.File(good, "r") as f:
+        cases = sweep_attacks(f)
+    names = []
+    for name, fn in cases:
+        p = os.path.join(out, name + ".h5")
+        shutil.copyfile(good, p)
+        with h5py.File(p, "r+") as h:
+            fn(h)
+        names.append(name)
+    with open(os.path.join(out, "cases.txt"), "w") as fh:
+        fh.write("\n".join(names) + "\n")
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--sweep":
+        return main_sweep(sys.argv[2], sys.argv[3])
     if len(sys.argv) not in (3, 4):
         sys.exit(__doc__)
     good, out = sys.argv[1], sys.argv[2]

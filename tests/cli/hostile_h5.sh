@@ -105,14 +105,14 @@ if pgrep -f "$tmp/loop-term.h5" > /dev/null; then
     pkill -KILL -f "$tmp/loop-term.h5"
 fi
 
-# sweep files: every variant of scripts/make-hostile-sweep.py (a /sweep
+# sweep files: every variant of scripts/make-hostile-h5.py --sweep (a /sweep
 # dataset missing, of 2^41 elements, a string, of one more dimension or
 # longer; an attribute missing or an array; a group made a dataset, a soft
 # link loop) makes `plot` exit 3 with a message naming the file and draw
 # no chart
 "$POOLSIM" sweep tests/data/sweep_small.yaml -n 50 --set reserve.cap_ratio=0.2,0.3 \
     -o "$tmp/sweep.h5" -q > /dev/null 2>&1 || say "the sweep for the hostile sweep files failed"
-"$py" scripts/make-hostile-sweep.py "$tmp/sweep.h5" "$tmp/s" || say "the sweep generator failed"
+"$py" scripts/make-hostile-h5.py --sweep "$tmp/sweep.h5" "$tmp/s" || say "the sweep generator failed"
 ns=0
 for c in $(cat "$tmp/s/cases.txt"); do
     ns=$((ns + 1))
