@@ -17,6 +17,7 @@
  *   short     "<doing> <name>", "out of memory writing <name>"  (sweep) */
 typedef struct {
     hid_t gcpl, dcpl; /* creation properties without timestamps */
+    hid_t compact;    /* dcpl with the data kept in the object header */
     hid_t str;        /* variable-length UTF-8 string */
     int detailed;     /* message style, above */
     int failed;
@@ -63,7 +64,11 @@ void poolsim_h5util_attr_str(poolsim_h5w *w, hid_t loc, const char *name, const 
 void poolsim_h5util_attr_int(poolsim_h5w *w, hid_t loc, const char *name, int v);
 
 /* A dataset of `rank` dims (rank 0: scalar) with string attributes `units`
- * and `description`. dcpl: w->dcpl, or a chunked copy of it. */
+ * and `description`. dcpl: w->dcpl, or a chunked copy of it. With w->dcpl a
+ * small dataset (at most POOLSIM_H5UTIL_COMPACT_BYTES of data) is stored
+ * compact, in its object header: the same data and shape for any reader,
+ * and a quarter of the file's datasets written in less time. */
+#define POOLSIM_H5UTIL_COMPACT_BYTES 8192
 void poolsim_h5util_dataset(poolsim_h5w *w, hid_t loc, const char *name, hid_t ftype, hid_t mtype,
                             int rank, const hsize_t *dims, hid_t dcpl, const void *data,
                             const char *units, const char *description);
