@@ -58,8 +58,22 @@ static int32_t *page_get(qchan *q, int ei)
     return q->page[ei];
 }
 
-static void bucket_of(double x, int *ei, int *sub)
+/* The bucket of x > 0 (finite): x = m 2^e with m in [0.5, 1) as frexp
+ * gives them, sub = floor((m - 0.5) 2048). For a normal x, whose biased
+ * exponent field is E and fraction field f (52 bits), m = (1 + f 2^-52) / 2
+ * and e = E - 1022, so (m - 0.5) 2048 = f 2^-42 and sub is the top 10 bits
+ * of f: read from the bits, without frexp's call. Subnormals go through
+ * frexp (tests/test_qhist.c compares both over every exponent). */
+void poolsim_qhist_bucket(double x, int *ei, int *sub)
 {
+    uint64_t u;
+    memcpy(&u, &x, sizeof u);
+    int E = (int)((u >> 52) & 0x7ff);
+    if (E != 0) {
+        *ei = E - 1022 - POOLSIM_QHIST_EMIN;
+        *sub = (int)((u >> 42) & (POOLSIM_QHIST_SUB - 1));
+        return;
+    }
     int e;
     double m = frexp(x, &e); /* x = m 2^e, m in [0.5, 1) */
     int s = (int)((m - 0.5) * (2.0 * POOLSIM_QHIST_SUB));
@@ -86,7 +100,7 @@ int poolsim_qhist_add(poolsim_qhist *h, size_t chan, double x)
         return POOLSIM_OK;
     }
     int ei, sub;
-    bucket_of(x, &ei, &sub);
+    poolsim_qhist_bucket(x, &ei, &sub);
     int32_t *pg = page_get(q, ei);
     if (!pg) return POOLSIM_ENOMEM;
     pg[sub]++;

@@ -1,7 +1,10 @@
 /* Tests of src/qhist.c: accuracy of histogram quantiles against exact
  * type-7 order statistics, and exact merging. */
+#include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <CUnit/CUnit.h>
 #include <gsl/gsl_randist.h>
@@ -84,9 +87,60 @@ static void test_merge(void)
     poolsim_qhist_free(viapack);
 }
 
+/* The bucket by the definition in qhist.h, with frexp */
+static void bucket_ref(double x, int *ei, int *sub)
+{
+    int e;
+    double m = frexp(x, &e);
+    double s = floor((m - 0.5) * 2048.0);
+    *ei = e - POOLSIM_QHIST_EMIN;
+    *sub = s > 1023 ? 1023 : (int)s;
+}
+
+static int bucket_matches(double x)
+{
+    int e1, s1, e2, s2;
+    poolsim_qhist_bucket(x, &e1, &s1);
+    bucket_ref(x, &e2, &s2);
+    return e1 == e2 && s1 == s2 && e1 >= 0 && e1 < POOLSIM_QHIST_NEXP && s1 >= 0 &&
+           s1 < POOLSIM_QHIST_SUB;
+}
+
+/* The bucket read from the bits equals frexp's definition: at every binary
+ * exponent (subnormals included) for the smallest, largest and a random
+ * mantissa and their neighbours, at the sub-bucket edges, and for a
+ * million random bit patterns of positive finite doubles. */
+static void test_bucket(void)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 777);
+    long bad = 0;
+    for (int e = -1074; e <= 1023; e++) {
+        double p = ldexp(1.0, e);
+        double xs[] = {p, nextafter(p, 0), nextafter(p, INFINITY), p * (1 + gsl_rng_uniform(r)),
+                       p * (1 + 1.0 / 1024), p * (1 + 1.0 / 1024) - ldexp(1.0, e - 52),
+                       p * (2 - ldexp(1.0, -52))};
+        for (size_t i = 0; i < sizeof xs / sizeof xs[0]; i++)
+            if (xs[i] > 0 && isfinite(xs[i]) && !bucket_matches(xs[i])) bad++;
+    }
+    for (long i = 0; i < 1000000; i++) {
+        uint64_t u = ((uint64_t)gsl_rng_get(r) << 32 | (uint64_t)gsl_rng_get(r)) >> 1;
+        double x;
+        memcpy(&x, &u, sizeof x);
+        if (x > 0 && isfinite(x) && !bucket_matches(x)) bad++;
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_TRUE(bucket_matches(DBL_MAX));
+    CU_ASSERT_TRUE(bucket_matches(DBL_TRUE_MIN));
+    CU_ASSERT_TRUE(bucket_matches(DBL_MIN));
+    CU_ASSERT_TRUE(bucket_matches(1.0));
+    gsl_rng_free(r);
+}
+
 void poolsim_test_qhist(void)
 {
     CU_pSuite s = CU_add_suite("qhist", NULL, NULL);
     CU_add_test(s, "histogram quantiles within 0.049% of exact", test_accuracy);
     CU_add_test(s, "exact merge and pack/unpack", test_merge);
+    CU_add_test(s, "buckets from the bits equal frexp's", test_bucket);
 }

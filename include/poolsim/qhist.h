@@ -31,6 +31,10 @@ void poolsim_qhist_free(poolsim_qhist *h);
  * page cannot be allocated, POOLSIM_ENUM for a negative or non-finite x. */
 int poolsim_qhist_add(poolsim_qhist *h, size_t chan, double x);
 
+/* The bucket of x (finite, > 0): exponent index ei (e - POOLSIM_QHIST_EMIN)
+ * and sub-bucket, as described above (exposed for tests). */
+void poolsim_qhist_bucket(double x, int *ei, int *sub);
+
 /* dst += src (same channel count). */
 int poolsim_qhist_merge(poolsim_qhist *dst, const poolsim_qhist *src);
 
