@@ -107,6 +107,32 @@ int poolsim_qhist_add(poolsim_qhist *h, size_t chan, double x)
     return POOLSIM_OK;
 }
 
+int poolsim_qhist_add_many(poolsim_qhist *h, size_t chan, const double *x, size_t n, size_t stride)
+{
+    qchan *q = &h->ch[chan];
+    int32_t *pg = NULL;
+    int pe = -1;
+    for (size_t j = 0; j < n; j++) {
+        double v = x[j * stride];
+        if (!(v >= 0) || !isfinite(v)) return POOLSIM_ENUM;
+        q->total++;
+        if (v < q->min) q->min = v;
+        if (v > q->max) q->max = v;
+        if (v == 0) {
+            q->zeros++;
+            continue;
+        }
+        int ei, sub;
+        poolsim_qhist_bucket(v, &ei, &sub);
+        if (ei != pe) { /* values of one channel mostly share an exponent */
+            if (!(pg = page_get(q, ei))) return POOLSIM_ENOMEM;
+            pe = ei;
+        }
+        pg[sub]++;
+    }
+    return POOLSIM_OK;
+}
+
 int poolsim_qhist_merge(poolsim_qhist *dst, const poolsim_qhist *src)
 {
     if (dst->nchan != src->nchan) return POOLSIM_ENUM;

@@ -10,6 +10,7 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
+#include "poolsim/common.h"
 #include "poolsim/qhist.h"
 #include "poolsim/stats.h"
 
@@ -87,6 +88,50 @@ static void test_merge(void)
     poolsim_qhist_free(viapack);
 }
 
+static int same_hist(const poolsim_qhist *a, const poolsim_qhist *b)
+{
+    size_t na = poolsim_qhist_packed_size(a), nb = poolsim_qhist_packed_size(b);
+    if (na != nb) return 0;
+    int64_t *pa = malloc(na * sizeof *pa), *pb = malloc(nb * sizeof *pb);
+    poolsim_qhist_pack(a, pa);
+    poolsim_qhist_pack(b, pb);
+    int same = memcmp(pa, pb, na * sizeof *pa) == 0;
+    free(pa);
+    free(pb);
+    return same;
+}
+
+/* Counting a strided run of values at once gives the histogram of counting
+ * them one by one: zeros, values alternating between exponents (the page
+ * looked up again), runs within one exponent; a negative value stops both
+ * at the same place with POOLSIM_ENUM. */
+static void test_add_many(void)
+{
+    enum { N = 3000, STRIDE = 3 };
+    double *x = calloc((size_t)N * STRIDE, sizeof *x);
+    for (int i = 0; i < N; i++)
+        x[(size_t)i * STRIDE] = i % 7 == 0  ? 0.0
+                                : i % 2     ? ldexp(1.0 + (i % 97) / 97.0, i % 5)
+                                : i < N / 2 ? 1e6 + i
+                                            : 3.5e-300 * i;
+    poolsim_qhist *one = poolsim_qhist_alloc(2), *many = poolsim_qhist_alloc(2);
+    for (int i = 0; i < N; i++)
+        CU_ASSERT_EQUAL(poolsim_qhist_add(one, 1, x[(size_t)i * STRIDE]), 0);
+    CU_ASSERT_EQUAL(poolsim_qhist_add_many(many, 1, x, 1000, STRIDE), 0);
+    CU_ASSERT_EQUAL(poolsim_qhist_add_many(many, 1, x + 1000 * STRIDE, N - 1000, STRIDE), 0);
+    CU_ASSERT_TRUE(same_hist(one, many));
+    CU_ASSERT_EQUAL(poolsim_qhist_count(many, 1), N);
+    CU_ASSERT_EQUAL(poolsim_qhist_count(many, 0), 0);
+    x[(size_t)10 * STRIDE] = -1.0;
+    for (int i = 0; i < 10; i++) poolsim_qhist_add(one, 0, x[(size_t)i * STRIDE]);
+    CU_ASSERT_EQUAL(poolsim_qhist_add(one, 0, -1.0), POOLSIM_ENUM);
+    CU_ASSERT_EQUAL(poolsim_qhist_add_many(many, 0, x, 20, STRIDE), POOLSIM_ENUM);
+    CU_ASSERT_TRUE(same_hist(one, many));
+    poolsim_qhist_free(one);
+    poolsim_qhist_free(many);
+    free(x);
+}
+
 /* The bucket by the definition in qhist.h, with frexp */
 static void bucket_ref(double x, int *ei, int *sub)
 {
@@ -117,8 +162,12 @@ static void test_bucket(void)
     long bad = 0;
     for (int e = -1074; e <= 1023; e++) {
         double p = ldexp(1.0, e);
-        double xs[] = {p, nextafter(p, 0), nextafter(p, INFINITY), p * (1 + gsl_rng_uniform(r)),
-                       p * (1 + 1.0 / 1024), p * (1 + 1.0 / 1024) - ldexp(1.0, e - 52),
+        double xs[] = {p,
+                       nextafter(p, 0),
+                       nextafter(p, INFINITY),
+                       p * (1 + gsl_rng_uniform(r)),
+                       p * (1 + 1.0 / 1024),
+                       p * (1 + 1.0 / 1024) - ldexp(1.0, e - 52),
                        p * (2 - ldexp(1.0, -52))};
         for (size_t i = 0; i < sizeof xs / sizeof xs[0]; i++)
             if (xs[i] > 0 && isfinite(xs[i]) && !bucket_matches(xs[i])) bad++;
@@ -143,4 +192,5 @@ void poolsim_test_qhist(void)
     CU_add_test(s, "histogram quantiles within 0.049% of exact", test_accuracy);
     CU_add_test(s, "exact merge and pack/unpack", test_merge);
     CU_add_test(s, "buckets from the bits equal frexp's", test_bucket);
+    CU_add_test(s, "counting a strided run equals one by one", test_add_many);
 }

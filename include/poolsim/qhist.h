@@ -31,6 +31,11 @@ void poolsim_qhist_free(poolsim_qhist *h);
  * page cannot be allocated, POOLSIM_ENUM for a negative or non-finite x. */
 int poolsim_qhist_add(poolsim_qhist *h, size_t chan, double x);
 
+/* Count x[0], x[stride], ..., x[(n - 1) stride] in channel chan: the same
+ * counts as n calls of poolsim_qhist_add (the values before a bad one are
+ * counted), with the channel's pages looked up once per exponent run. */
+int poolsim_qhist_add_many(poolsim_qhist *h, size_t chan, const double *x, size_t n, size_t stride);
+
 /* The bucket of x (finite, > 0): exponent index ei (e - POOLSIM_QHIST_EMIN)
  * and sub-bucket, as described above (exposed for tests). */
 void poolsim_qhist_bucket(double x, int *ei, int *sub);
