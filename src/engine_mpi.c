@@ -24,7 +24,7 @@ int poolsim_engine_mpi_send(poolsim_stats *stats, poolsim_saved_paths *sp, const
     poolsim_stats_block_range(stats, b1 - 1, &f1, &e1);
     int st = poolsim_mpi_send_doubles(stash, (size_t)(b1 - b0) * bps, 0, TAG_BLOCKS);
     if (st == POOLSIM_OK && poolsim_stats_exact(stats)) {
-        size_t nv = poolsim_stats_layout_nq(stats) * (size_t)(e1 - f0);
+        size_t nv = poolsim_stats_values_packed_size(stats, f0, e1);
         double *buf = malloc((nv ? nv : 1) * sizeof(double));
         if (!buf) return POOLSIM_ENOMEM;
         poolsim_stats_values_pack(stats, f0, e1, buf);
@@ -73,7 +73,7 @@ int poolsim_engine_mpi_recv(poolsim_stats *stats, poolsim_saved_paths *sp, pools
         free(buf);
         if (st != POOLSIM_OK) return st;
         if (poolsim_stats_exact(stats)) {
-            size_t nv = poolsim_stats_layout_nq(stats) * (size_t)(e1 - f0);
+            size_t nv = poolsim_stats_values_packed_size(stats, f0, e1);
             double *vb = malloc((nv ? nv : 1) * sizeof(double));
             if (!vb) return POOLSIM_ENOMEM;
             st = poolsim_mpi_recv_doubles(vb, nv, r, TAG_VALUES);

@@ -10,11 +10,18 @@
  * The fold is the same whoever computed the blocks, so results are
  * bit-identical for any thread or rank count.
  *
- * Quantiles. The values of the quantile channels are kept per path at the
- * path's own index; of their sorted order only the positions read are
- * computed (see "order statistics" below): the type-7 quantile at p is
+ * Quantiles. The type-7 quantile at p of the sorted values x[0..n) is
  *   h = (n - 1) p, x[floor h] + (h - floor h) (x[floor h + 1] - x[floor h]),
- * and CVaR95 is the mean of the largest ceil(0.05 n) values. */
+ * and CVaR95 is the mean of the largest ceil(0.05 n) values. The values of
+ * the quantile channels of DIST rows (seven quantiles from p01 to p99) are
+ * kept per path at the path's own index; of their sorted order only the
+ * positions read are computed (see "order statistics" below). TAIL rows
+ * (p95, p99, CVaR95) read only the largest K values of a channel (K, about
+ * 0.05 n, from the positions read): each block accumulator keeps, per
+ * channel, candidates that include the K largest values it has seen (see
+ * "tail candidates"), and those of every thread and rank are merged. The
+ * K largest of n values are the same multiset whatever the order they
+ * arrive in, so the results do not depend on thread or rank counts. */
 #include "poolsim/stats.h"
 
 #include <math.h>
@@ -28,9 +35,13 @@
 struct poolsim_stats {
     poolsim_stats_layout lay;
     long paths, nblocks, bsize;
-    int exact;           /* 1: keep every value (qv); 0: histograms (hist) */
-    double *qv;          /* [nq][paths] */
-    poolsim_qhist *hist; /* nq channels, merged from the blocks' histograms */
+    int exact;                    /* 1: exact order statistics (qv, tail); 0: histograms (hist) */
+    double *qv;                   /* [nd][paths]: the DIST channels' values */
+    struct poolsim_tailset *tail; /* the TAIL channels' largest values, merged */
+    size_t nd, nt;                /* DIST and TAIL quantile channels */
+    size_t *col;                  /* [nq] column of each channel in qv (DIST) or in tail (TAIL) */
+    size_t tk;                    /* largest values read per TAIL channel */
+    poolsim_qhist *hist;          /* nq channels, merged from the blocks' histograms */
     /* run totals, folded in block order */
     double n;
     double *mean, *m2;    /* [lay.n] */
@@ -38,272 +49,12 @@ struct poolsim_stats {
     long next_block;      /* next block to fold */
     /* rows whose summaries are computed (poolsim_stats_select): the record
      * ranges [off, off + len) whose moments are accumulated, and the
-     * quantile rows (channel, record offset, channels) whose values are kept */
+     * quantile rows (channel, record offset, channels, 1 for TAIL, column)
+     * whose values are kept */
     unsigned char want[POOLSIM_SCHEMA_NROWS];
     size_t (*mr)[2], nmr;
-    size_t (*qr)[3], nqr;
+    size_t (*qr)[5], nqr;
 };
-
-void poolsim_stats_layout_init_dims(poolsim_stats_layout *lay, const poolsim_dims *d)
-{
-    memset(lay, 0, sizeof *lay);
-    lay->T = d->T;
-    lay->L = d->L;
-    lay->C = d->C;
-    lay->R = d->R;
-    size_t o = 0, q = 0;
-    for (int row = 0; row < POOLSIM_SCHEMA_NROWS; row++) {
-        const poolsim_schema_row *w = &poolsim_schema[row];
-        lay->slot[row] = lay->qchan[row] = POOLSIM_NO_SLOT;
-        if (w->source != POOLSIM_SRC_REC) continue;
-        size_t n = poolsim_schema_shape_size(w->shape, d);
-        lay->slot[row] = o;
-        o += n;
-        if (w->kind == POOLSIM_KIND_DIST || w->kind == POOLSIM_KIND_TAIL) {
-            lay->qchan[row] = q;
-            q += n;
-        }
-    }
-#define POOLSIM_LAYOUT_SET(name, kind, shape, src, since, units, desc)                             \
-    lay->name = lay->slot[POOLSIM_ROW_##name];
-    POOLSIM_SCHEMA(POOLSIM_LAYOUT_SET)
-#undef POOLSIM_LAYOUT_SET
-    lay->shortfall_amount = o, o += (size_t)d->L * (size_t)d->C * (size_t)d->T;
-    lay->first_exh = o, o += (size_t)d->L;
-    lay->n = o;
-    lay->nq = q;
-}
-
-void poolsim_stats_layout_init(poolsim_stats_layout *lay, int T, int L, int C)
-{
-    poolsim_dims d = {T, L, C, 0};
-    poolsim_stats_layout_init_dims(lay, &d);
-}
-
-/* Calls f(channel, record offset, n, arg) for each run of quantile
- * channels: the DIST and TAIL rows, in schema order. */
-#define FOR_QROWS(lay, row)                                                                        \
-    for (int row = 0; row < POOLSIM_SCHEMA_NROWS; row++)                                           \
-        if ((lay)->qchan[row] != POOLSIM_NO_SLOT)
-
-static size_t row_size(const poolsim_stats_layout *lay, int row)
-{
-    poolsim_dims d = {lay->T, lay->L, lay->C, lay->R};
-    return poolsim_schema_shape_size(poolsim_schema[row].shape, &d);
-}
-
-poolsim_stats *poolsim_stats_alloc(const poolsim_stats_layout *lay, long paths)
-{
-    poolsim_stats *st = calloc(1, sizeof *st);
-    if (!st) return NULL;
-    st->lay = *lay;
-    st->paths = paths;
-    /* blocks of 256 paths, grown in steps of 256 so there are at most 1024 */
-    long unit = POOLSIM_STATS_BLOCK_UNIT, maxb = POOLSIM_STATS_MAX_BLOCKS;
-    st->bsize = unit * ((paths + unit * maxb - 1) / (unit * maxb));
-    if (st->bsize < unit) st->bsize = unit;
-    st->nblocks = (paths + st->bsize - 1) / st->bsize;
-    st->exact = paths <= POOLSIM_STATS_EXACT_MAX &&
-                8.0 * (double)lay->nq * (double)paths <= POOLSIM_STATS_EXACT_BYTES;
-    if (st->exact)
-        st->qv = calloc(lay->nq * (size_t)paths, sizeof(double)); /* zero: rows not selected */
-    else
-        st->hist = poolsim_qhist_alloc(lay->nq);
-    st->mean = calloc(lay->n, sizeof(double));
-    st->m2 = calloc(lay->n, sizeof(double));
-    st->first_count = calloc((size_t)lay->L * (size_t)(lay->T + 1), sizeof(int64_t));
-    if ((st->exact ? !st->qv : !st->hist) || !st->mean || !st->m2 || !st->first_count ||
-        poolsim_stats_select(st, NULL) != POOLSIM_OK) {
-        poolsim_stats_free(st);
-        return NULL;
-    }
-    return st;
-}
-
-int poolsim_stats_select(poolsim_stats *st, const unsigned char *rows)
-{
-    const poolsim_stats_layout *lay = &st->lay;
-    size_t(*mr)[2] = malloc((POOLSIM_SCHEMA_NROWS + 1) * sizeof *mr);
-    size_t(*qr)[3] = malloc((POOLSIM_SCHEMA_NROWS + 1) * sizeof *qr);
-    if (!mr || !qr) {
-        free(mr);
-        free(qr);
-        return POOLSIM_ENOMEM;
-    }
-    size_t nmr = 0, nqr = 0;
-    for (int row = 0; row < POOLSIM_SCHEMA_NROWS; row++) {
-        st->want[row] = !rows || rows[row];
-        if (!st->want[row] || lay->slot[row] == POOLSIM_NO_SLOT) continue;
-        size_t o = lay->slot[row], n = row_size(lay, row);
-        if (nmr > 0 && mr[nmr - 1][0] + mr[nmr - 1][1] == o)
-            mr[nmr - 1][1] += n; /* adjacent: one range */
-        else
-            mr[nmr][0] = o, mr[nmr++][1] = n;
-        if (lay->qchan[row] != POOLSIM_NO_SLOT) {
-            qr[nqr][0] = lay->qchan[row];
-            qr[nqr][1] = o;
-            qr[nqr++][2] = n;
-        }
-    }
-    if (!rows) { /* every slot, including those that feed no summary */
-        mr[0][0] = 0;
-        mr[0][1] = lay->n;
-        nmr = 1;
-    }
-    free(st->mr);
-    free(st->qr);
-    st->mr = mr;
-    st->nmr = nmr;
-    st->qr = qr;
-    st->nqr = nqr;
-    return POOLSIM_OK;
-}
-
-void poolsim_stats_free(poolsim_stats *st)
-{
-    if (!st) return;
-    free(st->qv);
-    poolsim_qhist_free(st->hist);
-    free(st->mean);
-    free(st->m2);
-    free(st->first_count);
-    free(st->mr);
-    free(st->qr);
-    free(st);
-}
-
-long poolsim_stats_nblocks(const poolsim_stats *st)
-{
-    return st->nblocks;
-}
-
-void poolsim_stats_block_range(const poolsim_stats *st, long b, long *first, long *end)
-{
-    *first = b * st->bsize;
-    *end = *first + st->bsize;
-    if (*end > st->paths) *end = st->paths;
-}
-
-int poolsim_stats_exact(const poolsim_stats *st)
-{
-    return st->exact;
-}
-
-poolsim_block *poolsim_block_alloc(const poolsim_stats *st)
-{
-    const poolsim_stats_layout *lay = &st->lay;
-    poolsim_block *b = calloc(1, sizeof *b);
-    if (!b) return NULL;
-    if (!st->exact && !(b->hist = poolsim_qhist_alloc(lay->nq))) {
-        free(b);
-        return NULL;
-    }
-    b->n = lay->n;
-    b->L = lay->L;
-    b->T = lay->T;
-    b->shift = calloc(lay->n, sizeof(double));
-    b->s1 = calloc(lay->n, sizeof(double));
-    b->s2 = calloc(lay->n, sizeof(double));
-    b->first_count = calloc((size_t)lay->L * (size_t)(lay->T + 1), sizeof(int64_t));
-    if (!b->shift || !b->s1 || !b->s2 || !b->first_count) {
-        poolsim_block_free(b);
-        return NULL;
-    }
-    return b;
-}
-
-void poolsim_block_free(poolsim_block *b)
-{
-    if (!b) return;
-    free(b->shift);
-    free(b->s1);
-    free(b->s2);
-    free(b->first_count);
-    poolsim_qhist_free(b->hist);
-    free(b);
-}
-
-void poolsim_block_reset(poolsim_block *b, long index)
-{
-    b->index = index;
-    b->count = 0;
-    memset(b->s1, 0, b->n * sizeof(double));
-    memset(b->s2, 0, b->n * sizeof(double));
-    memset(b->first_count, 0, (size_t)b->L * (size_t)(b->T + 1) * sizeof(int64_t));
-}
-
-/* s1 += x - shift, s2 += (x - shift)^2 element by element (vectorised:
- * each element's arithmetic is the same as one at a time) */
-static void add_moments(double *restrict s1, double *restrict s2, const double *restrict shift,
-                        const double *restrict x, size_t n)
-{
-#pragma omp simd
-    for (size_t i = 0; i < n; i++) {
-        double d = x[i] - shift[i];
-        s1[i] += d;
-        s2[i] += d * d;
-    }
-}
-
-int poolsim_block_add(poolsim_block *b, poolsim_stats *st, long path, const double *rec)
-{
-    const poolsim_stats_layout *lay = &st->lay;
-    if (b->count == 0) memcpy(b->shift, rec, b->n * sizeof(double));
-    for (size_t k = 0; k < st->nmr; k++) {
-        size_t o = st->mr[k][0];
-        add_moments(b->s1 + o, b->s2 + o, b->shift + o, rec + o, st->mr[k][1]);
-    }
-    for (int l = 0; l < lay->L; l++) {
-        int fe = (int)rec[lay->first_exh + (size_t)l];
-        int slot = fe == 0 ? lay->T : fe - 1;
-        b->first_count[(size_t)l * (size_t)(lay->T + 1) + (size_t)slot]++;
-    }
-    b->count++;
-    for (size_t k = 0; k < st->nqr; k++) {
-        size_t q0 = st->qr[k][0], o = st->qr[k][1], n = st->qr[k][2];
-        for (size_t i = 0; i < n; i++) {
-            if (st->exact) {
-                st->qv[(q0 + i) * (size_t)st->paths + (size_t)path] = rec[o + i];
-            } else {
-                int rc = poolsim_qhist_add(b->hist, q0 + i, rec[o + i]);
-                if (rc != POOLSIM_OK) return rc;
-            }
-        }
-    }
-    return POOLSIM_OK;
-}
-
-int poolsim_stats_absorb(poolsim_stats *st, const poolsim_block *b)
-{
-    if (st->exact || !b->hist) return POOLSIM_OK;
-    return poolsim_qhist_merge(st->hist, b->hist);
-}
-
-int poolsim_stats_fold(poolsim_stats *st, const poolsim_block *b)
-{
-    if (b->index != st->next_block) return POOLSIM_ENUM; /* caller bug: out of order */
-    double nb = (double)b->count, na = st->n, n = na + nb;
-    if (b->count > 0) {
-        for (size_t i = 0; i < b->n; i++) {
-            double mb = b->shift[i] + b->s1[i] / nb;
-            double m2b = b->s2[i] - b->s1[i] * b->s1[i] / nb;
-            if (m2b < 0) m2b = 0;
-            if (na == 0) {
-                st->mean[i] = mb;
-                st->m2[i] = m2b;
-            } else {
-                double delta = mb - st->mean[i];
-                st->mean[i] += delta * nb / n;
-                st->m2[i] += m2b + delta * delta * na * nb / n;
-            }
-        }
-        size_t nf = (size_t)st->lay.L * (size_t)(st->lay.T + 1);
-        for (size_t i = 0; i < nf; i++) st->first_count[i] += b->first_count[i];
-    }
-    st->n = n;
-    st->next_block++;
-    return POOLSIM_OK;
-}
 
 /* ---- order statistics ------------------------------------------------------
  *
@@ -416,6 +167,414 @@ static void order_stats(double *x, size_t n, const double *probs, int np, double
     for (size_t j = 0; j < m; j++) x[need[j]] = dval(a[need[j]]);
 }
 
+/* ---- tail candidates -------------------------------------------------------
+ *
+ * For each TAIL channel, keys (dkey) of values among which are the K
+ * largest seen: a key is added unless the channel has been pruned and the
+ * key is at most the smallest key kept then (the K kept are all at least
+ * as large, and an equal key is the same double, so the K largest stay
+ * the same multiset); when a channel holds cap = 2K keys it is pruned to
+ * its K largest (select_keys). Any order of the same values leaves the
+ * same K largest among the candidates. */
+
+typedef struct poolsim_tailset {
+    size_t nt, K, cap;
+    uint64_t *key;         /* [nt][cap] */
+    size_t *cnt;           /* [nt] keys held */
+    uint64_t *thr;         /* [nt] smallest key kept at the last pruning */
+    unsigned char *pruned; /* [nt] */
+    uint64_t *tmp;         /* [cap] scratch */
+} poolsim_tailset;
+
+static void tailset_free(poolsim_tailset *ts)
+{
+    if (!ts) return;
+    free(ts->key);
+    free(ts->cnt);
+    free(ts->thr);
+    free(ts->pruned);
+    free(ts->tmp);
+    free(ts);
+}
+
+static poolsim_tailset *tailset_alloc(size_t nt, size_t K)
+{
+    poolsim_tailset *ts = calloc(1, sizeof *ts);
+    if (!ts) return NULL;
+    ts->nt = nt;
+    ts->K = K;
+    ts->cap = 2 * K > 2 ? 2 * K : 2;
+    ts->key = malloc((nt ? nt : 1) * ts->cap * sizeof *ts->key);
+    ts->cnt = calloc(nt ? nt : 1, sizeof *ts->cnt);
+    ts->thr = calloc(nt ? nt : 1, sizeof *ts->thr);
+    ts->pruned = calloc(nt ? nt : 1, 1);
+    ts->tmp = malloc(ts->cap * sizeof *ts->tmp);
+    if (!ts->key || !ts->cnt || !ts->thr || !ts->pruned || !ts->tmp) {
+        tailset_free(ts);
+        return NULL;
+    }
+    return ts;
+}
+
+/* Keep the K largest keys of channel j (the first K of its buffer). */
+static void tail_prune(poolsim_tailset *ts, size_t j)
+{
+    uint64_t *a = ts->key + j * ts->cap;
+    size_t n = ts->cnt[j], K = ts->K, p = n - K;
+    select_keys(a, ts->tmp, n, &p, 1, 0); /* a[p] in place, a[p..n) the largest */
+    memmove(a, a + p, K * sizeof *a);
+    ts->cnt[j] = K;
+    ts->thr[j] = a[0];
+    ts->pruned[j] = 1;
+}
+
+static inline void tail_put(poolsim_tailset *ts, size_t j, uint64_t key)
+{
+    if (ts->pruned[j] && key <= ts->thr[j]) return;
+    ts->key[j * ts->cap + ts->cnt[j]++] = key;
+    if (ts->cnt[j] == ts->cap) tail_prune(ts, j);
+}
+
+static void tail_merge(poolsim_tailset *dst, const poolsim_tailset *src)
+{
+    for (size_t j = 0; j < src->nt; j++)
+        for (size_t i = 0; i < src->cnt[j]; i++) tail_put(dst, j, src->key[j * src->cap + i]);
+}
+
+/* Into x[n - K..n) the K largest values of channel j in ascending order:
+ * there the sorted values of the n added are read (tail_keep). tmp: cap
+ * keys, need: K positions. POOLSIM_ENUM when fewer than K are held (not
+ * every value added and merged). */
+static int tail_sorted(poolsim_tailset *ts, size_t j, size_t n, double *x, uint64_t *tmp,
+                       size_t *need)
+{
+    uint64_t *a = ts->key + j * ts->cap;
+    size_t m = ts->cnt[j], K = ts->K;
+    if (m < K || K > n) return POOLSIM_ENUM;
+    for (size_t i = 0; i < K; i++) need[i] = m - K + i;
+    select_keys(a, tmp, m, need, K, 0);
+    for (size_t i = 0; i < K; i++) x[n - K + i] = dval(a[m - K + i]);
+    return POOLSIM_OK;
+}
+
+/* The largest values read by poolsim_quantile7 at 0.95 and 0.99 and by
+ * poolsim_cvar_upper at 0.05 among n values: n minus the first position
+ * read (order_positions). */
+static const double tail_probs[2] = {0.95, 0.99};
+#define TAIL_ALPHA 0.05
+
+static size_t tail_keep(size_t n)
+{
+    if (n < 2) return n;
+    size_t *need = malloc((4 + n) * sizeof *need);
+    if (!need) return 0;
+    order_positions(n, tail_probs, 2, TAIL_ALPHA, need);
+    size_t K = n - need[0];
+    free(need);
+    return K;
+}
+
+void poolsim_stats_layout_init_dims(poolsim_stats_layout *lay, const poolsim_dims *d)
+{
+    memset(lay, 0, sizeof *lay);
+    lay->T = d->T;
+    lay->L = d->L;
+    lay->C = d->C;
+    lay->R = d->R;
+    size_t o = 0, q = 0;
+    for (int row = 0; row < POOLSIM_SCHEMA_NROWS; row++) {
+        const poolsim_schema_row *w = &poolsim_schema[row];
+        lay->slot[row] = lay->qchan[row] = POOLSIM_NO_SLOT;
+        if (w->source != POOLSIM_SRC_REC) continue;
+        size_t n = poolsim_schema_shape_size(w->shape, d);
+        lay->slot[row] = o;
+        o += n;
+        if (w->kind == POOLSIM_KIND_DIST || w->kind == POOLSIM_KIND_TAIL) {
+            lay->qchan[row] = q;
+            q += n;
+        }
+    }
+#define POOLSIM_LAYOUT_SET(name, kind, shape, src, since, units, desc)                             \
+    lay->name = lay->slot[POOLSIM_ROW_##name];
+    POOLSIM_SCHEMA(POOLSIM_LAYOUT_SET)
+#undef POOLSIM_LAYOUT_SET
+    lay->shortfall_amount = o, o += (size_t)d->L * (size_t)d->C * (size_t)d->T;
+    lay->first_exh = o, o += (size_t)d->L;
+    lay->n = o;
+    lay->nq = q;
+}
+
+void poolsim_stats_layout_init(poolsim_stats_layout *lay, int T, int L, int C)
+{
+    poolsim_dims d = {T, L, C, 0};
+    poolsim_stats_layout_init_dims(lay, &d);
+}
+
+/* Calls f(channel, record offset, n, arg) for each run of quantile
+ * channels: the DIST and TAIL rows, in schema order. */
+#define FOR_QROWS(lay, row)                                                                        \
+    for (int row = 0; row < POOLSIM_SCHEMA_NROWS; row++)                                           \
+        if ((lay)->qchan[row] != POOLSIM_NO_SLOT)
+
+static size_t row_size(const poolsim_stats_layout *lay, int row)
+{
+    poolsim_dims d = {lay->T, lay->L, lay->C, lay->R};
+    return poolsim_schema_shape_size(poolsim_schema[row].shape, &d);
+}
+
+poolsim_stats *poolsim_stats_alloc(const poolsim_stats_layout *lay, long paths)
+{
+    poolsim_stats *st = calloc(1, sizeof *st);
+    if (!st) return NULL;
+    st->lay = *lay;
+    st->paths = paths;
+    /* blocks of 256 paths, grown in steps of 256 so there are at most 1024 */
+    long unit = POOLSIM_STATS_BLOCK_UNIT, maxb = POOLSIM_STATS_MAX_BLOCKS;
+    st->bsize = unit * ((paths + unit * maxb - 1) / (unit * maxb));
+    if (st->bsize < unit) st->bsize = unit;
+    st->nblocks = (paths + st->bsize - 1) / st->bsize;
+    st->exact = paths <= POOLSIM_STATS_EXACT_MAX &&
+                8.0 * (double)lay->nq * (double)paths <= POOLSIM_STATS_EXACT_BYTES;
+    /* columns: DIST channels in qv, TAIL channels in the tail sets */
+    st->col = malloc((lay->nq ? lay->nq : 1) * sizeof *st->col);
+    int bad = !st->col;
+    FOR_QROWS(lay, row)
+    {
+        int tail = poolsim_schema[row].kind == POOLSIM_KIND_TAIL;
+        for (size_t i = 0, n = row_size(lay, row); !bad && i < n; i++)
+            st->col[lay->qchan[row] + i] = tail ? st->nt++ : st->nd++;
+    }
+    if (!bad && st->exact) {
+        st->tk = tail_keep((size_t)paths);
+        /* zero: rows not selected */
+        st->qv = calloc((st->nd ? st->nd : 1) * (size_t)paths, sizeof(double));
+        st->tail = tailset_alloc(st->nt, st->tk);
+        bad = !st->qv || !st->tail || (paths >= 2 && st->tk == 0);
+    } else if (!bad) {
+        bad = !(st->hist = poolsim_qhist_alloc(lay->nq));
+    }
+    st->mean = calloc(lay->n, sizeof(double));
+    st->m2 = calloc(lay->n, sizeof(double));
+    st->first_count = calloc((size_t)lay->L * (size_t)(lay->T + 1), sizeof(int64_t));
+    if (bad || !st->mean || !st->m2 || !st->first_count ||
+        poolsim_stats_select(st, NULL) != POOLSIM_OK) {
+        poolsim_stats_free(st);
+        return NULL;
+    }
+    return st;
+}
+
+int poolsim_stats_select(poolsim_stats *st, const unsigned char *rows)
+{
+    const poolsim_stats_layout *lay = &st->lay;
+    size_t(*mr)[2] = malloc((POOLSIM_SCHEMA_NROWS + 1) * sizeof *mr);
+    size_t(*qr)[5] = malloc((POOLSIM_SCHEMA_NROWS + 1) * sizeof *qr);
+    if (!mr || !qr) {
+        free(mr);
+        free(qr);
+        return POOLSIM_ENOMEM;
+    }
+    size_t nmr = 0, nqr = 0;
+    for (int row = 0; row < POOLSIM_SCHEMA_NROWS; row++) {
+        st->want[row] = !rows || rows[row];
+        if (!st->want[row] || lay->slot[row] == POOLSIM_NO_SLOT) continue;
+        size_t o = lay->slot[row], n = row_size(lay, row);
+        if (nmr > 0 && mr[nmr - 1][0] + mr[nmr - 1][1] == o)
+            mr[nmr - 1][1] += n; /* adjacent: one range */
+        else
+            mr[nmr][0] = o, mr[nmr++][1] = n;
+        if (lay->qchan[row] != POOLSIM_NO_SLOT) {
+            int tail = poolsim_schema[row].kind == POOLSIM_KIND_TAIL;
+            qr[nqr][0] = lay->qchan[row];
+            qr[nqr][1] = o;
+            qr[nqr][2] = n;
+            qr[nqr][3] = (size_t)tail;
+            qr[nqr++][4] = st->col[lay->qchan[row]];
+        }
+    }
+    if (!rows) { /* every slot, including those that feed no summary */
+        mr[0][0] = 0;
+        mr[0][1] = lay->n;
+        nmr = 1;
+    }
+    free(st->mr);
+    free(st->qr);
+    st->mr = mr;
+    st->nmr = nmr;
+    st->qr = qr;
+    st->nqr = nqr;
+    return POOLSIM_OK;
+}
+
+void poolsim_stats_free(poolsim_stats *st)
+{
+    if (!st) return;
+    free(st->qv);
+    tailset_free(st->tail);
+    free(st->col);
+    poolsim_qhist_free(st->hist);
+    free(st->mean);
+    free(st->m2);
+    free(st->first_count);
+    free(st->mr);
+    free(st->qr);
+    free(st);
+}
+
+long poolsim_stats_nblocks(const poolsim_stats *st)
+{
+    return st->nblocks;
+}
+
+void poolsim_stats_block_range(const poolsim_stats *st, long b, long *first, long *end)
+{
+    *first = b * st->bsize;
+    *end = *first + st->bsize;
+    if (*end > st->paths) *end = st->paths;
+}
+
+int poolsim_stats_exact(const poolsim_stats *st)
+{
+    return st->exact;
+}
+
+poolsim_block *poolsim_block_alloc(const poolsim_stats *st)
+{
+    const poolsim_stats_layout *lay = &st->lay;
+    poolsim_block *b = calloc(1, sizeof *b);
+    if (!b) return NULL;
+    if (!st->exact && !(b->hist = poolsim_qhist_alloc(lay->nq))) {
+        free(b);
+        return NULL;
+    }
+    b->n = lay->n;
+    b->L = lay->L;
+    b->T = lay->T;
+    b->shift = calloc(lay->n, sizeof(double));
+    b->s1 = calloc(lay->n, sizeof(double));
+    b->s2 = calloc(lay->n, sizeof(double));
+    b->first_count = calloc((size_t)lay->L * (size_t)(lay->T + 1), sizeof(int64_t));
+    if (st->exact) b->tail = tailset_alloc(st->nt, st->tk);
+    if (!b->shift || !b->s1 || !b->s2 || !b->first_count || (st->exact && !b->tail)) {
+        poolsim_block_free(b);
+        return NULL;
+    }
+    return b;
+}
+
+void poolsim_block_free(poolsim_block *b)
+{
+    if (!b) return;
+    free(b->shift);
+    free(b->s1);
+    free(b->s2);
+    free(b->first_count);
+    tailset_free(b->tail);
+    poolsim_qhist_free(b->hist);
+    free(b);
+}
+
+void poolsim_block_reset(poolsim_block *b, long index)
+{
+    b->index = index;
+    b->count = 0;
+    memset(b->s1, 0, b->n * sizeof(double));
+    memset(b->s2, 0, b->n * sizeof(double));
+    memset(b->first_count, 0, (size_t)b->L * (size_t)(b->T + 1) * sizeof(int64_t));
+}
+
+/* s1 += x - shift, s2 += (x - shift)^2 element by element (vectorised:
+ * each element's arithmetic is the same as one at a time) */
+static void add_moments(double *restrict s1, double *restrict s2, const double *restrict shift,
+                        const double *restrict x, size_t n)
+{
+#pragma omp simd
+    for (size_t i = 0; i < n; i++) {
+        double d = x[i] - shift[i];
+        s1[i] += d;
+        s2[i] += d * d;
+    }
+}
+
+/* Exact mode: the path's DIST values go to qv at the path's index, its
+ * TAIL values to the block's tail candidates. */
+static void exact_add(poolsim_block *b, poolsim_stats *st, long path, const double *rec)
+{
+    for (size_t k = 0; k < st->nqr; k++) {
+        size_t o = st->qr[k][1], n = st->qr[k][2], c0 = st->qr[k][4];
+        if (st->qr[k][3]) {
+            for (size_t i = 0; i < n; i++) tail_put(b->tail, c0 + i, dkey(rec[o + i]));
+        } else {
+            double *x = st->qv + c0 * (size_t)st->paths + (size_t)path;
+            for (size_t i = 0; i < n; i++) x[i * (size_t)st->paths] = rec[o + i];
+        }
+    }
+}
+
+int poolsim_block_add(poolsim_block *b, poolsim_stats *st, long path, const double *rec)
+{
+    const poolsim_stats_layout *lay = &st->lay;
+    if (b->count == 0) memcpy(b->shift, rec, b->n * sizeof(double));
+    for (size_t k = 0; k < st->nmr; k++) {
+        size_t o = st->mr[k][0];
+        add_moments(b->s1 + o, b->s2 + o, b->shift + o, rec + o, st->mr[k][1]);
+    }
+    for (int l = 0; l < lay->L; l++) {
+        int fe = (int)rec[lay->first_exh + (size_t)l];
+        int slot = fe == 0 ? lay->T : fe - 1;
+        b->first_count[(size_t)l * (size_t)(lay->T + 1) + (size_t)slot]++;
+    }
+    b->count++;
+    if (st->exact) {
+        exact_add(b, st, path, rec);
+        return POOLSIM_OK;
+    }
+    for (size_t k = 0; k < st->nqr; k++) {
+        size_t q0 = st->qr[k][0], o = st->qr[k][1], n = st->qr[k][2];
+        for (size_t i = 0; i < n; i++) {
+            int rc = poolsim_qhist_add(b->hist, q0 + i, rec[o + i]);
+            if (rc != POOLSIM_OK) return rc;
+        }
+    }
+    return POOLSIM_OK;
+}
+
+int poolsim_stats_absorb(poolsim_stats *st, const poolsim_block *b)
+{
+    if (st->exact) {
+        if (b->tail) tail_merge(st->tail, b->tail);
+        return POOLSIM_OK;
+    }
+    if (!b->hist) return POOLSIM_OK;
+    return poolsim_qhist_merge(st->hist, b->hist);
+}
+
+int poolsim_stats_fold(poolsim_stats *st, const poolsim_block *b)
+{
+    if (b->index != st->next_block) return POOLSIM_ENUM; /* caller bug: out of order */
+    double nb = (double)b->count, na = st->n, n = na + nb;
+    if (b->count > 0) {
+        for (size_t i = 0; i < b->n; i++) {
+            double mb = b->shift[i] + b->s1[i] / nb;
+            double m2b = b->s2[i] - b->s1[i] * b->s1[i] / nb;
+            if (m2b < 0) m2b = 0;
+            if (na == 0) {
+                st->mean[i] = mb;
+                st->m2[i] = m2b;
+            } else {
+                double delta = mb - st->mean[i];
+                st->mean[i] += delta * nb / n;
+                st->m2[i] += m2b + delta * delta * na * nb / n;
+            }
+        }
+        size_t nf = (size_t)st->lay.L * (size_t)(st->lay.T + 1);
+        for (size_t i = 0; i < nf; i++) st->first_count[i] += b->first_count[i];
+    }
+    st->n = n;
+    st->next_block++;
+    return POOLSIM_OK;
+}
+
 double poolsim_quantile7(const double *x, size_t n, double p)
 {
     if (n == 0) return NAN;
@@ -505,17 +664,22 @@ int poolsim_stats_finish(poolsim_stats *st, int threads, poolsim_results *r)
      * from the merged histograms */
     long nq = (long)lay->nq;
     int sort_status = POOLSIM_OK;
-    static const double tail_probs[2] = {0.95, 0.99};
 #pragma omp parallel num_threads(threads > 0 ? threads : 1)
     {
-        /* per thread: keys, scratch and positions for the exact order statistics */
+        /* per thread: keys, scratch and positions for the exact order
+         * statistics, values of a TAIL channel */
         uint64_t *a = NULL, *tmp = NULL;
         size_t *need = NULL;
+        double *xs = NULL;
         if (st->exact) {
+            size_t nt = n > st->tail->cap ? n : st->tail->cap;
             a = malloc((n ? n : 1) * sizeof *a);
-            tmp = malloc((n ? n : 1) * sizeof *tmp);
+            tmp = malloc(nt * sizeof *tmp);
             need = malloc((2 * POOLSIM_NQ + n + 1) * sizeof *need);
-            if (!a || !tmp || !need) {
+            xs = malloc((n ? n : 1) * sizeof *xs);
+            if (!a || !tmp || !need || !xs) {
+                free(need);
+                need = NULL;
 #pragma omp atomic write
                 sort_status = POOLSIM_ENOMEM;
             }
@@ -526,10 +690,18 @@ int poolsim_stats_finish(poolsim_stats *st, int threads, poolsim_results *r)
             int row = qchan_row(lay, uq);
             if (!st->want[row] || (st->exact && !need)) continue;
             int dist = poolsim_schema[row].kind == POOLSIM_KIND_DIST;
-            double *x = st->exact ? st->qv + uq * n : NULL;
-            if (x)
-                order_stats(x, n, dist ? poolsim_quantile_probs : tail_probs, dist ? POOLSIM_NQ : 2,
-                            dist ? 0 : 0.05, a, tmp, need);
+            double *x = NULL;
+            if (st->exact && dist) {
+                x = st->qv + st->col[uq] * n;
+                order_stats(x, n, poolsim_quantile_probs, POOLSIM_NQ, 0, a, tmp, need);
+            } else if (st->exact) {
+                x = xs;
+                if (tail_sorted(st->tail, st->col[uq], n, x, tmp, need) != POOLSIM_OK) {
+#pragma omp atomic write
+                    sort_status = POOLSIM_ENUM;
+                    continue;
+                }
+            }
             size_t i = uq - lay->qchan[row];
             double *c[POOLSIM_SCHEMA_MAXCOMP];
             poolsim_results_row(r, row, c);
@@ -543,13 +715,14 @@ int poolsim_stats_finish(poolsim_stats *st, int threads, poolsim_results *r)
                     x ? poolsim_quantile7(x, n, 0.95) : poolsim_qhist_quantile7(st->hist, uq, 0.95);
                 c[3][i] =
                     x ? poolsim_quantile7(x, n, 0.99) : poolsim_qhist_quantile7(st->hist, uq, 0.99);
-                c[4][i] = x ? poolsim_cvar_upper(x, n, 0.05)
-                            : poolsim_qhist_cvar_upper(st->hist, uq, 0.05);
+                c[4][i] = x ? poolsim_cvar_upper(x, n, TAIL_ALPHA)
+                            : poolsim_qhist_cvar_upper(st->hist, uq, TAIL_ALPHA);
             }
         }
         free(a);
         free(tmp);
         free(need);
+        free(xs);
     }
     return sort_status;
 }
@@ -583,26 +756,38 @@ void poolsim_block_unpack(poolsim_block *b, const double *buf)
     for (size_t k = 0; k < nf; k++) b->first_count[k] = (int64_t)buf[i++];
 }
 
+size_t poolsim_stats_values_packed_size(const poolsim_stats *st, long first, long end)
+{
+    return st->nd * (size_t)(end - first) + st->nt * (1 + st->tail->cap);
+}
+
 void poolsim_stats_values_pack(const poolsim_stats *st, long first, long end, double *buf)
 {
-    size_t m = (size_t)(end - first);
-    for (size_t q = 0; q < st->lay.nq; q++)
+    size_t m = (size_t)(end - first), i = st->nd * m;
+    for (size_t q = 0; q < st->nd; q++)
         memcpy(&buf[q * m], &st->qv[q * (size_t)st->paths + (size_t)first], m * sizeof(double));
+    const poolsim_tailset *ts = st->tail;
+    for (size_t j = 0; j < ts->nt; j++) {
+        buf[i++] = (double)ts->cnt[j];
+        for (size_t k = 0; k < ts->cap; k++)
+            buf[i++] = k < ts->cnt[j] ? dval(ts->key[j * ts->cap + k]) : 0.0;
+    }
 }
 
 void poolsim_stats_values_unpack(poolsim_stats *st, long first, long end, const double *buf)
 {
-    size_t m = (size_t)(end - first);
-    for (size_t q = 0; q < st->lay.nq; q++)
+    size_t m = (size_t)(end - first), i = st->nd * m;
+    for (size_t q = 0; q < st->nd; q++)
         memcpy(&st->qv[q * (size_t)st->paths + (size_t)first], &buf[q * m], m * sizeof(double));
+    poolsim_tailset *ts = st->tail;
+    for (size_t j = 0; j < ts->nt; j++) {
+        size_t c = (size_t)buf[i];
+        for (size_t k = 0; k < c && k < ts->cap; k++) tail_put(ts, j, dkey(buf[i + 1 + k]));
+        i += 1 + ts->cap;
+    }
 }
 
 struct poolsim_qhist *poolsim_stats_hist(poolsim_stats *st)
 {
     return st->hist;
-}
-
-size_t poolsim_stats_layout_nq(const poolsim_stats *st)
-{
-    return st->lay.nq;
 }

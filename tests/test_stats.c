@@ -91,6 +91,7 @@ static void test_moments_fold(void)
         }
         CU_ASSERT_EQUAL(poolsim_stats_fold(st, b), 0);
     }
+    CU_ASSERT_EQUAL(poolsim_stats_absorb(st, b), 0);
     poolsim_results *r = poolsim_results_alloc(2, 1, 1);
     CU_ASSERT_EQUAL(poolsim_stats_finish(st, 2, r), 0);
     /* mean of a large offset plus small variation: relative accuracy 1e-15 */
@@ -127,47 +128,120 @@ static double os_value(int kind, long p)
     double u = sin((double)p * 12.9898) * 43758.5453;
     u -= floor(u); /* in [0, 1) */
     switch (kind) {
-    case 0: return u * 1e9;                                    /* spread */
-    case 1: return p % 10 ? 0.0 : u * 1e6;                     /* mostly zeros */
-    case 2: return (p % 3 == 0 ? -0.0 : 0.0) + (p % 7 == 0);   /* -0, +0 and 1 */
-    case 3: return 1e8 + u * 1e-6;                             /* close together */
-    case 4: return (u - 0.5) * pow(10, (double)(p % 40) - 20); /* huge range, both signs */
-    default: return 5.0;                                       /* all equal */
+    case 0: return u * 1e9;                                  /* spread */
+    case 1: return p % 10 ? 0.0 : u * 1e6;                   /* mostly zeros */
+    case 2: return (p % 3 == 0 ? -0.0 : 0.0) + (p % 7 == 0); /* -0, +0 and 1 */
+    case 3: return 1e8 + u * 1e-6;                           /* close together */
+    case 4:
+        return (u - 0.5) * pow(10, (double)(p % 40) - 20); /* huge range, both signs */
+    /* 100 paths keep the largest 6 values and prune at 12 candidates: 0..11
+     * leave 6..11, then 6.5 must still be taken (it is among the largest 6) */
+    case 5: return p < 12 ? (double)p : p == 12 ? 6.5 : -1.0;
+    default: return 5.0; /* all equal */
     }
 }
 
+/* Run P paths of one DIST channel (reserve_balance[0]) and one TAIL
+ * channel (county_burden[0]) holding v[p] through the accumulators as
+ * the engine may: `nacc` block accumulators (threads) taking the blocks
+ * in a scrambled order, and `ranks` accumulators of their own (ranks),
+ * each with its contiguous range of blocks, whose values rank 0 unpacks;
+ * blocks are folded in block order from their packed form. Into got:
+ * the seven quantiles, then p95, p99 and CVaR95. Returns 0 on success. */
+static int grouped_run(const double *v, long P, int nacc, int ranks, double *got)
+{
+    poolsim_stats_layout lay;
+    poolsim_stats_layout_init(&lay, 1, 1, 1);
+    poolsim_stats *st[3] = {NULL, NULL, NULL};
+    poolsim_block *acc[3] = {NULL, NULL, NULL};
+    int bad = ranks > 3 || nacc > 3;
+    for (int k = 0; !bad && k < ranks; k++) bad = !(st[k] = poolsim_stats_alloc(&lay, P));
+    for (int a = 0; !bad && a < nacc; a++) bad = !(acc[a] = poolsim_block_alloc(st[0]));
+    poolsim_block *tmp = bad ? NULL : poolsim_block_alloc(st[0]);
+    long nb = bad ? 0 : poolsim_stats_nblocks(st[0]);
+    size_t bps = bad ? 0 : poolsim_block_packed_size(st[0]);
+    double *stash = malloc(((size_t)nb * bps + 1) * sizeof(double));
+    double *rec = calloc(lay.n, sizeof(double));
+    poolsim_results *r = poolsim_results_alloc(1, 1, 1);
+    bad = bad || !tmp || !stash || !rec || !r;
+    for (int k = 0; !bad && k < ranks; k++) {
+        long b0 = nb * k / ranks, b1 = nb * (k + 1) / ranks, m = b1 - b0;
+        /* blocks in the order b0 + (i * 7 mod m): every block once when m is
+         * not a multiple of 7, else in order */
+        for (long i = 0; i < m; i++) {
+            long bi = b0 + (m % 7 ? (i * 7) % m : i), f, e;
+            poolsim_block *b = acc[i % nacc];
+            poolsim_stats_block_range(st[k], bi, &f, &e);
+            poolsim_block_reset(b, bi);
+            for (long p = f; p < e; p++) {
+                rec[lay.reserve_balance] = v[p];
+                rec[lay.county_burden] = v[p];
+                bad |= poolsim_block_add(b, st[k], p, rec) != 0;
+            }
+            poolsim_block_pack(b, stash + (size_t)bi * bps);
+        }
+        for (int a = 0; a < nacc; a++) {
+            bad |= poolsim_stats_absorb(st[k], acc[a]) != 0;
+            /* the next rank's accumulators start empty */
+            poolsim_block_free(acc[a]);
+            acc[a] = poolsim_block_alloc(st[0]);
+            bad |= !acc[a];
+        }
+        if (k > 0 && m > 0) {
+            long f0, e0, f1, e1;
+            poolsim_stats_block_range(st[k], b0, &f0, &e0);
+            poolsim_stats_block_range(st[k], b1 - 1, &f1, &e1);
+            size_t nv = poolsim_stats_values_packed_size(st[k], f0, e1);
+            double *buf = malloc((nv + 1) * sizeof(double));
+            bad |= !buf;
+            if (buf) {
+                poolsim_stats_values_pack(st[k], f0, e1, buf);
+                poolsim_stats_values_unpack(st[0], f0, e1, buf);
+            }
+            free(buf);
+        }
+    }
+    for (long bi = 0; !bad && bi < nb; bi++) {
+        poolsim_block_unpack(tmp, stash + (size_t)bi * bps);
+        bad |= poolsim_stats_fold(st[0], tmp) != 0;
+    }
+    bad = bad || poolsim_stats_finish(st[0], 2, r) != 0;
+    if (!bad) {
+        memcpy(got, r->reserve_balance.q, POOLSIM_NQ * sizeof(double));
+        got[POOLSIM_NQ] = r->county_burden.p95[0];
+        got[POOLSIM_NQ + 1] = r->county_burden.p99[0];
+        got[POOLSIM_NQ + 2] = r->county_burden.cvar95[0];
+    }
+    poolsim_results_free(r);
+    free(rec);
+    free(stash);
+    poolsim_block_free(tmp);
+    for (int a = 0; a < 3; a++) poolsim_block_free(acc[a]);
+    for (int k = 0; k < 3; k++) poolsim_stats_free(st[k]);
+    return bad;
+}
+
 /* The exact quantiles and CVaR come from a partial selection of order
- * statistics: they must equal, bit for bit, those of the fully sorted
+ * statistics (DIST rows) and from the candidates for the largest values
+ * (TAIL rows): they must equal, bit for bit, those of the fully sorted
  * values (qsort here), for several kinds of values and path counts
- * (including a single path, the smallest buckets and partial blocks). */
+ * (including a single path, the smallest buckets, partial blocks and
+ * counts where the candidates are pruned many times), however the blocks
+ * are spread over threads and ranks. */
 static void test_order_statistics(void)
 {
-    const long counts[] = {1, 2, 3, 31, 33, 100, 257, 1000, 4099};
-    for (int kind = 0; kind < 6; kind++)
+    const long counts[] = {1, 2, 3, 31, 33, 100, 257, 1000, 4099, 20000};
+    const int groupings[][2] = {{1, 1}, {3, 1}, {2, 3}}; /* accumulators, ranks */
+    for (int kind = 0; kind < 7; kind++)
         for (size_t ci = 0; ci < sizeof counts / sizeof *counts; ci++) {
             long P = counts[ci];
-            poolsim_stats_layout lay;
-            poolsim_stats_layout_init(&lay, 1, 1, 1);
-            poolsim_stats *st = poolsim_stats_alloc(&lay, P);
-            poolsim_block *b = poolsim_block_alloc(st);
-            CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-            CU_ASSERT_PTR_NOT_NULL_FATAL(b);
-            double *rec = calloc(lay.n, sizeof(double));
             double *v = malloc((size_t)P * sizeof(double));
+            CU_ASSERT_PTR_NOT_NULL_FATAL(v);
             for (long p = 0; p < P; p++) v[p] = os_value(kind, p);
-            for (long bi = 0; bi < poolsim_stats_nblocks(st); bi++) {
-                long f, e;
-                poolsim_stats_block_range(st, bi, &f, &e);
-                poolsim_block_reset(b, bi);
-                for (long p = f; p < e; p++) {
-                    rec[lay.reserve_balance] = v[p];
-                    rec[lay.county_burden] = v[p];
-                    poolsim_block_add(b, st, p, rec);
-                }
-                CU_ASSERT_EQUAL(poolsim_stats_fold(st, b), 0);
-            }
-            poolsim_results *r = poolsim_results_alloc(1, 1, 1);
-            CU_ASSERT_EQUAL_FATAL(poolsim_stats_finish(st, 2, r), 0);
+            double got[3][POOLSIM_NQ + 3];
+            for (int g = 0; g < 3; g++)
+                CU_ASSERT_EQUAL_FATAL(grouped_run(v, P, groupings[g][0], groupings[g][1], got[g]),
+                                      0);
             qsort(v, (size_t)P, sizeof(double), cmp_d);
             /* qsort leaves -0 and +0 in any order; the program orders -0 first */
             for (long p = 0, z = 0; p <= P; p++) {
@@ -184,20 +258,16 @@ static void test_order_statistics(void)
             want[POOLSIM_NQ] = poolsim_quantile7(v, n, 0.95);
             want[POOLSIM_NQ + 1] = poolsim_quantile7(v, n, 0.99);
             want[POOLSIM_NQ + 2] = poolsim_cvar_upper(v, n, 0.05);
-            double got[POOLSIM_NQ + 3];
-            memcpy(got, r->reserve_balance.q, POOLSIM_NQ * sizeof(double));
-            got[POOLSIM_NQ] = r->county_burden.p95[0];
-            got[POOLSIM_NQ + 1] = r->county_burden.p99[0];
-            got[POOLSIM_NQ + 2] = r->county_burden.cvar95[0];
-            int same = memcmp(got, want, sizeof got) == 0;
-            if (!same)
-                fprintf(stderr, "\n  kind %d, %ld paths: order statistics differ\n", kind, P);
-            CU_ASSERT(same);
-            poolsim_results_free(r);
+            for (int g = 0; g < 3; g++) {
+                int same = memcmp(got[g], want, sizeof want) == 0;
+                if (!same)
+                    fprintf(stderr,
+                            "\n  kind %d, %ld paths, %d accumulators, %d ranks: order statistics "
+                            "differ\n",
+                            kind, P, groupings[g][0], groupings[g][1]);
+                CU_ASSERT(same);
+            }
             free(v);
-            free(rec);
-            poolsim_block_free(b);
-            poolsim_stats_free(st);
         }
 }
 

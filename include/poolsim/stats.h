@@ -7,8 +7,10 @@
  * path order (Welford); blocks are combined in block order (Chan et al.'s
  * pairwise update), so the result never depends on which thread or rank
  * ran which block. Up to POOLSIM_STATS_EXACT_MAX paths, quantiles are exact
- * type-7 order statistics over all paths (the values are kept per path, at
- * the path's own index); above it they come from mergeable logarithmic
+ * type-7 order statistics over all paths (the values of DIST rows are kept
+ * per path, at the path's own index; of TAIL rows, which read only the
+ * largest 5%, candidates that include the largest values seen, merged
+ * across threads and ranks); above it they come from mergeable logarithmic
  * histograms (qhist.h: relative error at most 0.049%) and memory no longer
  * grows with the number of paths. */
 #ifndef POOLSIM_STATS_H
@@ -65,6 +67,7 @@ typedef struct {
 
 typedef struct poolsim_stats poolsim_stats;
 struct poolsim_qhist;
+struct poolsim_tailset;
 
 /* Accumulator for `paths` paths. Block size and count depend only on paths. */
 poolsim_stats *poolsim_stats_alloc(const poolsim_stats_layout *lay, long paths);
@@ -90,6 +93,9 @@ typedef struct {
     double *s1, *s2;            /* [n] sums of (x - shift) and (x - shift)^2 */
     int64_t *first_count;       /* [L][T+1] first exhaustion year counts; [T] = never */
     struct poolsim_qhist *hist; /* histogram mode: this thread's counts (kept across blocks) */
+    /* exact mode: candidates for the largest values of the TAIL channels
+     * (kept across blocks, merged by poolsim_stats_absorb) */
+    struct poolsim_tailset *tail;
 } poolsim_block;
 
 /* 1 when quantiles are exact (paths <= POOLSIM_STATS_EXACT_MAX). */
@@ -98,10 +104,13 @@ poolsim_block *poolsim_block_alloc(const poolsim_stats *st);
 void poolsim_block_free(poolsim_block *b);
 void poolsim_block_reset(poolsim_block *b, long index);
 /* Add one path's record (paths of a block in path order, by one thread);
- * also stores its quantile-channel values at the path's index in st. */
+ * also stores its quantile-channel values: in exact mode those of DIST
+ * rows at the path's index in st, those of TAIL rows among the block's
+ * tail candidates (poolsim_stats_absorb merges them). */
 int poolsim_block_add(poolsim_block *b, poolsim_stats *st, long path, const double *rec);
-/* Histogram mode: merge a thread's block histogram into the run's (exact,
- * order-independent); call once per block accumulator, serialised. */
+/* Merge a thread's block histogram (histogram mode) or TAIL candidates
+ * (exact mode) into the run's (order-independent); call once per block
+ * accumulator, serialised, after its last block. */
 int poolsim_stats_absorb(poolsim_stats *st, const poolsim_block *b);
 /* Fold a finished block into the run totals. Blocks must be folded in
  * block order 0, 1, 2, ...; POOLSIM_ENUM otherwise. */
@@ -109,15 +118,16 @@ int poolsim_stats_fold(poolsim_stats *st, const poolsim_block *b);
 
 /* Transfer between processes: a block as a flat array of doubles
  * (poolsim_block_packed_size of them), and the exact-mode values of paths
- * [first, end) as [nq][end - first] doubles. */
+ * [first, end) (poolsim_stats_values_packed_size doubles: the DIST
+ * channels' values [channel][end - first], then the TAIL channels'
+ * candidates); unpacking merges the candidates into st's. */
 size_t poolsim_block_packed_size(const poolsim_stats *st);
 void poolsim_block_pack(const poolsim_block *b, double *buf /* OUT */);
 void poolsim_block_unpack(poolsim_block *b /* OUT */, const double *buf);
+size_t poolsim_stats_values_packed_size(const poolsim_stats *st, long first, long end);
 void poolsim_stats_values_pack(const poolsim_stats *st, long first, long end,
                                double *buf /* OUT */);
 void poolsim_stats_values_unpack(poolsim_stats *st, long first, long end, const double *buf);
-/* Quantile channels per path. */
-size_t poolsim_stats_layout_nq(const poolsim_stats *st);
 /* Histogram mode: the run's merged histogram (NULL in exact mode). */
 struct poolsim_qhist *poolsim_stats_hist(poolsim_stats *st);
 
