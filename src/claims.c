@@ -230,14 +230,19 @@ double poolsim_claims_compound_amount(const poolsim_claims_draw *q, poolsim_rng 
  * Each value is made by the same IEEE operations in the same order as in
  * the scalar code (no fused multiply-add: the build uses
  * -ffp-contract=off and no FMA intrinsic appears; division and square
- * root are correctly rounded in both), so it is the same double. A draw
- * whose first try is not kept, or which needs another path (lambda < 10,
- * shape < 1, VY = 0, fewer than two words left in the block), is drawn by
- * the scalar code from its untouched stream: the same words in the same
- * order. So the results are bit for bit those of the scalar loops; the
- * unit test "AVX2 compound draws equal the scalar ones" compares both on
- * random parameters. POOLSIM_SIMD=0 in the environment (read once, before
- * main) or poolsim_claims_simd(0) selects the scalar loops. */
+ * root are correctly rounded in both), so it is the same double. A first
+ * try that fails its squeeze goes to the samplers' logarithmic test,
+ * decided in lanes too where that is safe ("The log tests in lanes"
+ * below): kept, or rejected (the scalar code then draws on from the
+ * stream after the first try's two words), or left to the scalar code. A
+ * draw whose first try is not decided, or which needs another path
+ * (lambda < 10, shape < 1, VY = 0, fewer than two words left in the
+ * block, the ziggurat's slow cases), is drawn by the scalar code from its
+ * untouched stream: the same words in the same order. So the results are
+ * bit for bit those of the scalar loops; the unit test "AVX2 compound
+ * draws equal the scalar ones" compares both on random parameters.
+ * POOLSIM_SIMD=0 in the environment (read once, before main) or
+ * poolsim_claims_simd(0) selects the scalar loops. */
 
 static int simd_level; /* 0: scalar loops, 1: AVX2 first tries */
 
@@ -261,6 +266,24 @@ int poolsim_claims_simd(int on)
 #endif
     }
     return was;
+}
+
+/* Scale of the log tests' margins (1; tests only: see
+ * poolsim_claims_simd_margin) and, when simd_stats is set, the number of
+ * lanes per outcome of those tests. */
+static double margin_scale = 1;
+static poolsim_claims_simd_counts *simd_stats;
+
+double poolsim_claims_simd_margin(double scale)
+{
+    double was = margin_scale;
+    if (scale >= 0) margin_scale = scale;
+    return was;
+}
+
+void poolsim_claims_simd_count(poolsim_claims_simd_counts *c)
+{
+    simd_stats = c;
 }
 
 #ifdef __SSE2__
@@ -396,37 +419,255 @@ AVX2 static inline void put4(double *x0, double *x1, double *x2, double *x3, __m
 #define PUT4(g, f, v) put4(&(g)[0].f, &(g)[1].f, &(g)[2].f, &(g)[3].f, v)
 #define GET4(g, f)    _mm256_set_pd((g)[3].f, (g)[2].f, (g)[1].f, (g)[0].f)
 
-/* The lanes kept (bit j of keep: lane j) have used two words of their
- * streams s[j]; the others are listed in redo[nr..], to be drawn again by
- * the scalar code. Returns the new length of the list. */
-static inline size_t keep_lanes(int keep, size_t i, poolsim_rng *s, uint32_t *redo, size_t nr)
+/* ---- The log tests in lanes ----------------------------------------------
+ *
+ * About a fifth of the first tries fail their squeeze. Then the scalar code
+ * takes a logarithmic test (PTRS step 4, Marsaglia-Tsang's ln u < ...) with
+ * glibc's log, whose bits no vector logarithm reproduces. The AVX2 loops
+ * decide that test in lanes anyway, with log4 below, but only where the
+ * answer cannot differ from the scalar code's: each side of the test is a
+ * function of doubles both codes share bit for bit; D, the vector value of
+ * right side minus left side, and the scalar code's difference (whose sign
+ * decides, the comparison itself being exact) both differ from the exact
+ * value of that function by at most a bound computed per lane; M covers the
+ * sum of both bounds. D > M: the scalar code accepts; D < -M: it rejects and
+ * draws again; otherwise (or NaN) the lane goes back to the scalar code with
+ * its stream untouched. A rejected first try has used two words and the
+ * samplers' loops keep no state between tries (PTRS's 1/alpha and ln mu are
+ * functions of mu), so the scalar code continues from the stream after them.
+ *
+ * Error bounds, u = 2^-53, every operation correctly rounded (relative
+ * error <= u), glibc's log within 1 ulp (<= 2u |ln x|), log4 within
+ * 2^-50 |ln x| = 8u |ln x|; |.| of computed values (they differ from the
+ * exact ones by relative O(u), absorbed in the factor of 2.5 below).
+ *
+ * PTRS, D = (-mu + k ln mu - LF(k)) - ln(V ia / (a / us^2 + b)), where
+ * ia = 1.1239 + 1.1328 / (b - 3.4) is computed by the same operations as in
+ * poisson_ptrs (the same double) and LF(k) is lnfact's table entry for
+ * k < 10, else (k + 1/2) ln k - k + C + series(1/k).
+ *   left side: the argument is made by five operations on positive values
+ *     (relative error <= 5u, i.e. <= 5u absolute after the log), then the
+ *     log: scalar 5u + 2u |L|, vector 5u + 8u |L|;
+ *   k ln mu: scalar 2u k |ln mu| + u |m1|, vector 8u k |ln mu| + u |m1|;
+ *   (k + 1/2) ln k (k + 1/2 exact for k < 2^50): the same with ln k;
+ *   each later sum (m2 = m1 - mu, f3 = f2 - k, f4 = f3 + C, f5 = f4 +
+ *     series, R = m2 - LF) u of its result per code; D's subtraction u |D|
+ *     (vector only); the series (< 0.0084) well below u in both codes.
+ *   Total <= 12u (k |ln mu| + (k + 1/2) |ln k|) + 2u (|m2| + |f3| + |f4| +
+ *     |f5| + |R|) + 10u |L| + u |D| + 10u + u, so
+ *   M = 2^-48 (k |ln mu| + (k + 1/2) |ln k| + |m2| + |f3| + |f4| + |f5| +
+ *     |R| + |L| + |D| + 1) (2^-48 = 32u) covers it with a factor >= 2.6.
+ *   (With lambda up to 1e7 M stays below 1e-6, against a spread of D of
+ *   order 1: the near lanes are a few in a million.)
+ * Marsaglia-Tsang, D = (x^2/2 + d (1 - v + ln v)) - ln u, with d, x^2, v, u
+ * shared (x^2/2 exact):
+ *   ln u: scalar 2u |L|, vector 8u |L|; ln v: (2u + 8u) d |ln v|;
+ *   t = 1 - v: u |t| per code (0 when 1/2 <= v <= 2), times d;
+ *   g = t + ln v: u |g| per code, times d (the cancellation near v = 1
+ *     only makes |g| small; the absolute errors above stay);
+ *   p = d g, R = x^2/2 + p: u of each per code; D: u |D|.
+ *   M = 2^-48 (|L| + d (|ln v| + |t| + |g|) + |p| + |R| + |D| + 1), a
+ *   factor >= 3 above the total.
+ * The unit tests check log4 against logl and log, D against the scalar
+ * code's own difference (|D - D_scalar| / M stays far below 1), and the
+ * loops against the one-draw functions with the margin as derived, scaled
+ * up (more lanes near) and scaled to 0. */
+
+/* ln x for four positive normal doubles: x = 2^e m, m in [sqrt(1/2),
+ * sqrt(2)) (from the bits), f = m - 1 (exact: Sterbenz), s = f / (m + 1),
+ * ln m = 2 atanh s = 2 s (1 + z/3 + z^2/5 + ... + z^10/21) with z = s^2 <=
+ * 0.0295 (the next terms add less than z^11/23/(1 - z) < 7e-19 relative),
+ * ln x = e ln2_hi + (e ln2_lo + ln m) with e ln2_hi exact (ln2_hi has 21
+ * trailing zero bits, |e| <= 1075). Error: s within 2u (relative), ln m
+ * within 2u * 1.02 + 0.1u (the series' rounding) + u, so 3.3u |ln m| when
+ * e = 0; for e != 0 |ln x| >= 0.346 >= |ln m| and the two sums add u each:
+ * <= 5.5u |ln x|. Documented bound 2^-50 |ln x| = 8u |ln x|. */
+AVX2 static inline __m256d log4(__m256d x)
 {
-    for (int j = 0; j < 4; j++) {
-        unsigned kj = (unsigned)keep >> j & 1u;
-        s[j].left -= 2 * kj;
-        redo[nr] = (uint32_t)(i + (size_t)j);
-        nr += 1 - kj;
+    const __m256d one = _mm256_set1_pd(1), half = _mm256_set1_pd(0.5);
+    const __m256d sqrt2 = _mm256_set1_pd(1.41421356237309504880);
+    const __m256d ln2hi = _mm256_set1_pd(6.93147180369123816490e-01); /* 0x3fe62e42fee00000 */
+    const __m256d ln2lo = _mm256_set1_pd(1.90821492927058770002e-10); /* 0x3dea39ef35793c76 */
+    const __m256i mant = _mm256_set1_epi64x(0x000fffffffffffffLL);
+    const __m256i onebits = _mm256_set1_epi64x(0x3ff0000000000000LL);
+    const __m256i magic = _mm256_set1_epi64x(0x4330000000000000LL); /* 2^52 */
+    __m256i bits = _mm256_castpd_si256(x);
+    __m256d m = _mm256_castsi256_pd(_mm256_or_si256(_mm256_and_si256(bits, mant), onebits));
+    /* biased exponent (1..2046) as a double: 2^52 + it, minus 2^52 */
+    __m256d e =
+        _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(_mm256_srli_epi64(bits, 52), magic)),
+                      _mm256_set1_pd(0x1p52));
+    __m256d big = _mm256_cmp_pd(m, sqrt2, _CMP_GT_OQ);
+    m = _mm256_mul_pd(m, _mm256_blendv_pd(one, half, big));
+    e = _mm256_sub_pd(e, _mm256_blendv_pd(_mm256_set1_pd(1023), _mm256_set1_pd(1022), big));
+    __m256d s = _mm256_div_pd(_mm256_sub_pd(m, one), _mm256_add_pd(m, one));
+    __m256d z = _mm256_mul_pd(s, s);
+    /* 1/3 + z/5 + ... + z^9/21 by Estrin's scheme (every term positive) */
+    __m256d z2 = _mm256_mul_pd(z, z), z4 = _mm256_mul_pd(z2, z2);
+#define PAIR(c0, c1) _mm256_add_pd(_mm256_set1_pd(c0), _mm256_mul_pd(_mm256_set1_pd(c1), z))
+    __m256d p01 = PAIR(1.0 / 3, 1.0 / 5), p23 = PAIR(1.0 / 7, 1.0 / 9);
+    __m256d p45 = PAIR(1.0 / 11, 1.0 / 13), p67 = PAIR(1.0 / 15, 1.0 / 17);
+    __m256d p89 = PAIR(1.0 / 19, 1.0 / 21);
+#undef PAIR
+    __m256d p03 = _mm256_add_pd(p01, _mm256_mul_pd(p23, z2));
+    __m256d p47 = _mm256_add_pd(p45, _mm256_mul_pd(p67, z2));
+    __m256d p49 = _mm256_add_pd(p47, _mm256_mul_pd(p89, z4));
+    __m256d p = _mm256_add_pd(p03, _mm256_mul_pd(p49, z4));
+    __m256d s2 = _mm256_add_pd(s, s);
+    __m256d lm = _mm256_add_pd(s2, _mm256_mul_pd(s2, _mm256_mul_pd(z, p)));
+    __m256d y = _mm256_add_pd(_mm256_mul_pd(e, ln2hi), _mm256_add_pd(_mm256_mul_pd(e, ln2lo), lm));
+    /* NaN (all bits set) outside [DBL_MIN, DBL_MAX]: the test is then undecided */
+    __m256d out =
+        _mm256_or_pd(_mm256_cmp_pd(x, _mm256_set1_pd(0x1p-1022), _CMP_NGE_UQ),
+                     _mm256_cmp_pd(x, _mm256_set1_pd(0x1.fffffffffffffp1023), _CMP_GT_OQ));
+    return _mm256_or_pd(y, out);
+}
+
+AVX2 static inline __m256d abs4(__m256d x)
+{
+    return _mm256_and_pd(x, _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL)));
+}
+
+/* PTRS step 4 for four lanes (see above): *D and *M */
+AVX2 static inline void ptrs_test4(__m256d mu, __m256d b, __m256d a, __m256d V, __m256d us,
+                                   __m256d k, __m256d *D /* OUT */, __m256d *M /* OUT */)
+{
+    const __m256d one = _mm256_set1_pd(1), half = _mm256_set1_pd(0.5), ten = _mm256_set1_pd(10);
+    __m256d ia =
+        _mm256_add_pd(_mm256_set1_pd(1.1239),
+                      _mm256_div_pd(_mm256_set1_pd(1.1328), _mm256_sub_pd(b, _mm256_set1_pd(3.4))));
+    __m256d arg = _mm256_div_pd(_mm256_mul_pd(V, ia),
+                                _mm256_add_pd(_mm256_div_pd(a, _mm256_mul_pd(us, us)), b));
+    __m256d L = log4(arg), lmu = log4(mu);
+    __m256d m1 = _mm256_mul_pd(k, lmu), m2 = _mm256_sub_pd(m1, mu);
+    __m256d kk = _mm256_max_pd(k, ten), lk = log4(kk);
+    __m256d r = _mm256_div_pd(one, kk), r2 = _mm256_mul_pd(r, r);
+    __m256d ser =
+        _mm256_sub_pd(_mm256_set1_pd(1.0 / 1680), _mm256_mul_pd(r2, _mm256_set1_pd(1.0 / 1188)));
+    ser = _mm256_sub_pd(_mm256_set1_pd(1.0 / 1260), _mm256_mul_pd(r2, ser));
+    ser = _mm256_sub_pd(_mm256_set1_pd(1.0 / 360), _mm256_mul_pd(r2, ser));
+    ser = _mm256_mul_pd(r, _mm256_sub_pd(_mm256_set1_pd(1.0 / 12), _mm256_mul_pd(r2, ser)));
+    __m256d kh = _mm256_add_pd(kk, half), f2 = _mm256_mul_pd(kh, lk);
+    __m256d f3 = _mm256_sub_pd(f2, kk);
+    __m256d f4 = _mm256_add_pd(f3, _mm256_set1_pd(0.91893853320467274178));
+    __m256d f5 = _mm256_add_pd(f4, ser);
+    __m128i ki = _mm256_cvttpd_epi32(_mm256_min_pd(k, _mm256_set1_pd(9)));
+    __m256d lf = _mm256_blendv_pd(f5, _mm256_i32gather_pd(lnfact_small, ki, 8),
+                                  _mm256_cmp_pd(k, ten, _CMP_LT_OQ));
+    __m256d R = _mm256_sub_pd(m2, lf), d = _mm256_sub_pd(R, L);
+    __m256d S = _mm256_add_pd(_mm256_mul_pd(k, abs4(lmu)), _mm256_mul_pd(kh, abs4(lk)));
+    S = _mm256_add_pd(S, _mm256_add_pd(abs4(m2), abs4(f3)));
+    S = _mm256_add_pd(S, _mm256_add_pd(abs4(f4), abs4(f5)));
+    S = _mm256_add_pd(S, _mm256_add_pd(abs4(R), abs4(L)));
+    S = _mm256_add_pd(S, _mm256_add_pd(abs4(d), one));
+    *D = d;
+    *M = _mm256_mul_pd(S, _mm256_set1_pd(0x1p-48 * margin_scale));
+}
+
+/* Marsaglia-Tsang's log test for four lanes (see above): *D and *M */
+AVX2 static inline void mt_test4(__m256d d, __m256d x2, __m256d v, __m256d u, __m256d *D /* OUT */,
+                                 __m256d *M /* OUT */)
+{
+    const __m256d one = _mm256_set1_pd(1);
+    __m256d L = log4(u), lv = log4(v);
+    __m256d t = _mm256_sub_pd(one, v), g = _mm256_add_pd(t, lv), p = _mm256_mul_pd(d, g);
+    __m256d R = _mm256_add_pd(_mm256_mul_pd(_mm256_set1_pd(0.5), x2), p);
+    __m256d dd = _mm256_sub_pd(R, L);
+    __m256d S = _mm256_mul_pd(d, _mm256_add_pd(abs4(lv), _mm256_add_pd(abs4(t), abs4(g))));
+    S = _mm256_add_pd(S, _mm256_add_pd(abs4(L), abs4(p)));
+    S = _mm256_add_pd(S, _mm256_add_pd(abs4(R), abs4(dd)));
+    S = _mm256_add_pd(S, one);
+    *D = dd;
+    *M = _mm256_mul_pd(S, _mm256_set1_pd(0x1p-48 * margin_scale));
+}
+
+/* bits of the lanes with D > M and with D < -M */
+AVX2 static inline void decide4(__m256d D, __m256d M, int *acc /* OUT */, int *rej /* OUT */)
+{
+    *acc = _mm256_movemask_pd(_mm256_cmp_pd(D, M, _CMP_GT_OQ));
+    *rej = _mm256_movemask_pd(_mm256_cmp_pd(D, _mm256_sub_pd(_mm256_setzero_pd(), M), _CMP_LT_OQ));
+}
+
+/* Draws of a chunk are taken in passes: the first tries of all (four at a
+ * time, no branch on their outcome); the log tests of the first tries
+ * that failed their squeeze, listed in `cand` (four at a time); then the
+ * scalar code for the draws listed in `redo`. */
+#define CHUNK 256
+
+/* pack[m]: the positions of the set bits of m (0 <= m < 16), first to
+ * last (then zeros) */
+static const int32_t pack_lut[16][4] = {
+    {0, 0, 0, 0}, {0, 0, 0, 0}, {1, 0, 0, 0}, {0, 1, 0, 0}, {2, 0, 0, 0}, {0, 2, 0, 0},
+    {1, 2, 0, 0}, {0, 1, 2, 0}, {3, 0, 0, 0}, {0, 3, 0, 0}, {1, 3, 0, 0}, {0, 1, 3, 0},
+    {2, 3, 0, 0}, {0, 2, 3, 0}, {1, 2, 3, 0}, {0, 1, 2, 3},
+};
+
+/* Append i + j for the lanes j set in mask m to list[len..] (which has
+ * room for four entries from len); returns the new length. */
+AVX2 static inline size_t append4(uint32_t *list, size_t len, size_t i, unsigned m)
+{
+    __m128i v =
+        _mm_add_epi32(_mm_set1_epi32((int)i), _mm_loadu_si128((const __m128i *)pack_lut[m]));
+    _mm_storeu_si128((__m128i *)&list[len], v);
+    return len + (size_t)__builtin_popcount(m);
+}
+
+/* lane j all ones where bit j of m is set */
+AVX2 static inline __m256d mask4(unsigned m)
+{
+    __m256i bit = _mm256_set_epi64x(8, 4, 2, 1);
+    __m256i v = _mm256_and_si256(_mm256_set1_epi64x((long long)m), bit);
+    return _mm256_castsi256_pd(_mm256_cmpeq_epi64(v, bit));
+}
+
+/* two words used in the streams of the lanes set in m */
+static inline void used2(poolsim_rng *s, unsigned m)
+{
+    s[0].left -= (m & 1u) << 1;
+    s[1].left -= m & 2u;
+    s[2].left -= m >> 1 & 2u;
+    s[3].left -= m >> 2 & 2u;
+}
+
+/* four entries of list[c..c+m) (m <= 4; the last repeated) */
+static inline void four_of(const uint32_t *list, size_t c, size_t m, uint32_t ix[4] /* OUT */)
+{
+    for (size_t j = 0; j < 4; j++) ix[j] = list[c + (j < m ? j : m - 1)];
+}
+
+/* After the log test of candidates ix[0..m): accepted lanes (acc) keep
+ * their first try, rejected ones (rej) have used two words and are drawn
+ * on by the scalar code, the others drawn again from their untouched
+ * streams. Returns the new length of redo. */
+static inline size_t after_test(const uint32_t ix[4], size_t m, int acc, int rej, poolsim_rng *r,
+                                uint32_t *redo, size_t nr)
+{
+    for (size_t j = 0; j < m; j++) {
+        unsigned aj = (unsigned)acc >> j & 1u, rj = (unsigned)rej >> j & 1u;
+        r[ix[j]].left -= 2 * (aj | rj);
+        redo[nr] = ix[j];
+        nr += 1 - aj;
     }
     return nr;
 }
-
-/* Draws of a chunk are taken in two passes: the first tries of all (four
- * at a time, no branch on their outcome), then the scalar code for the
- * draws whose first try was not kept, listed in `redo`. */
-#define CHUNK 256
 
 AVX2 static void count_all_avx2(poolsim_claims_draw *q, poolsim_rng *r, size_t n)
 {
     const __m256d half = _mm256_set1_pd(0.5), two = _mm256_set1_pd(2);
     const __m256d c043 = _mm256_set1_pd(0.43), c007 = _mm256_set1_pd(0.07);
+    const __m256d c0013 = _mm256_set1_pd(0.013), k50 = _mm256_set1_pd(0x1p50);
     const __m256d zero = _mm256_setzero_pd(), ten = _mm256_set1_pd(10);
     const __m256d c0931 = _mm256_set1_pd(0.931), c253 = _mm256_set1_pd(2.53);
     const __m256d cm059 = _mm256_set1_pd(-0.059), c02483 = _mm256_set1_pd(0.02483);
     const __m256d c9277 = _mm256_set1_pd(0.9277), c36224 = _mm256_set1_pd(3.6224);
     const __m256d absmask = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
-    uint32_t redo[CHUNK];
+    uint32_t redo[CHUNK], cand[CHUNK];
+    _Alignas(32) double cV[CHUNK], cus[CHUNK];
+    _Alignas(32) double pmu[CHUNK], pb[CHUNK], pa[CHUNK], pk[CHUNK], pV[CHUNK], pus[CHUNK];
+    _Alignas(32) double pD[CHUNK], pM[CHUNK];
+    long nsq = 0, nacc = 0, nrej = 0, nnear = 0;
     for (size_t i0 = 0; i0 < n; i0 += CHUNK) {
-        size_t end = n - i0 < CHUNK ? n : i0 + CHUNK, i = i0, nr = 0;
+        size_t end = n - i0 < CHUNK ? n : i0 + CHUNK, i = i0, nr = 0, nc = 0;
         for (; i + 4 <= end; i += 4) {
             poolsim_claims_draw *g = &q[i];
             poolsim_rng *s = &r[i];
@@ -453,25 +694,78 @@ AVX2 static void count_all_avx2(poolsim_claims_draw *q, poolsim_rng *r, size_t n
              * which is floor; above, the scalar code calls floor. (y is never
              * -0: y = z + 0.43 is +0 when z = -0.43.) */
             __m256d k = _mm256_round_pd(y, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
-            __m256d ok = _mm256_and_pd(_mm256_cmp_pd(mu, ten, _CMP_GE_OQ),
-                                       _mm256_cmp_pd(ey, zero, _CMP_GT_OQ));
-            ok = _mm256_and_pd(ok, _mm256_cmp_pd(y, zero, _CMP_GE_OQ));
-            ok = _mm256_and_pd(ok, _mm256_cmp_pd(us, c007, _CMP_GE_OQ));
-            ok = _mm256_and_pd(ok, _mm256_cmp_pd(V, vr, _CMP_LE_OQ));
-            int keep = _mm256_movemask_pd(ok) & two_left4(s);
-            double kk[4];
-            _mm256_storeu_pd(kk, k);
-            for (int j = 0; j < 4; j++) g[j].n = kk[j]; /* a lane not kept is drawn again below */
-            nr = keep_lanes(keep, i, s, redo, nr);
+            __m256d ptrs = _mm256_and_pd(_mm256_cmp_pd(mu, ten, _CMP_GE_OQ),
+                                         _mm256_cmp_pd(ey, zero, _CMP_GT_OQ));
+            int elig = _mm256_movemask_pd(ptrs) & two_left4(s);
+            int neg = _mm256_movemask_pd(_mm256_cmp_pd(y, zero, _CMP_LT_OQ));
+            /* step 2, the squeeze */
+            int keep = elig & ~neg &
+                       _mm256_movemask_pd(_mm256_and_pd(_mm256_cmp_pd(us, c007, _CMP_GE_OQ),
+                                                        _mm256_cmp_pd(V, vr, _CMP_LE_OQ)));
+            /* y < 0, or step 3: rejected */
+            int rej = elig & ~keep &
+                      (neg | _mm256_movemask_pd(_mm256_and_pd(_mm256_cmp_pd(us, c0013, _CMP_LT_OQ),
+                                                              _mm256_cmp_pd(V, us, _CMP_GT_OQ))));
+            /* step 4 in the log-test pass (k < 2^50: k + 1/2 exact) */
+            int cnd = elig & ~keep & ~rej & _mm256_movemask_pd(_mm256_cmp_pd(k, k50, _CMP_LT_OQ));
+            /* n: kept, or the candidate's k; a lane not kept is drawn again below */
+            PUT4(g, n, k);
+            _mm256_store_pd(&cV[i - i0], V);
+            _mm256_store_pd(&cus[i - i0], us);
+            used2(s, (unsigned)(keep | rej));
+            nr = append4(redo, nr, i, 15u & ~(unsigned)(keep | cnd));
+            nc = append4(cand, nc, i, (unsigned)cnd);
+            nsq += __builtin_popcount((unsigned)keep);
         }
         for (; i < end; i++) {
             poolsim_claims_compound_prepare(&q[i]);
             redo[nr++] = (uint32_t)i;
         }
+        /* the log tests: inputs packed, four at a time, then decided */
+        for (size_t c = 0; c < nc; c++) {
+            uint32_t ix = cand[c];
+            pmu[c] = q[ix].lambda;
+            pb[c] = q[ix].b;
+            pa[c] = q[ix].a;
+            pk[c] = q[ix].n;
+            pV[c] = cV[ix - i0];
+            pus[c] = cus[ix - i0];
+        }
+        for (size_t c = nc; c % 4; c++) {
+            pmu[c] = pb[c] = pa[c] = 20;
+            pk[c] = 20;
+            pV[c] = pus[c] = 0.25;
+        }
+        for (size_t c = 0; c < nc; c += 4) {
+            __m256d D, M;
+            ptrs_test4(_mm256_load_pd(&pmu[c]), _mm256_load_pd(&pb[c]), _mm256_load_pd(&pa[c]),
+                       _mm256_load_pd(&pV[c]), _mm256_load_pd(&pus[c]), _mm256_load_pd(&pk[c]), &D,
+                       &M);
+            _mm256_store_pd(&pD[c], D);
+            _mm256_store_pd(&pM[c], M);
+        }
+        for (size_t c = 0; c < nc; c++) {
+            uint32_t ix = cand[c];
+            unsigned aj = pD[c] > pM[c], rj = pD[c] < -pM[c];
+            r[ix].left -= 2 * (aj | rj);
+            redo[nr] = ix;
+            nr += 1 - aj;
+            nacc += aj;
+            nrej += rj;
+            nnear += 1 - (aj | rj);
+        }
         for (size_t j = 0; j < nr; j++) count_one(&q[redo[j]], &r[redo[j]]);
+    }
+    if (simd_stats) {
+        simd_stats->ptrs_squeeze += nsq;
+        simd_stats->ptrs_accept += nacc;
+        simd_stats->ptrs_reject += nrej;
+        simd_stats->ptrs_near += nnear;
     }
 }
 
+#define Q4(f) _mm256_set_pd(q[ix[3]].f, q[ix[2]].f, q[ix[1]].f, q[ix[0]].f)
+#define C4(a) _mm256_set_pd(a[ix[3] - i0], a[ix[2] - i0], a[ix[1] - i0], a[ix[0] - i0])
 AVX2 static void amount_all_avx2(poolsim_claims_draw *q, poolsim_rng *r, size_t n)
 {
     const __m256d one = _mm256_set1_pd(1), zero = _mm256_setzero_pd();
@@ -480,9 +774,11 @@ AVX2 static void amount_all_avx2(poolsim_claims_draw *q, poolsim_rng *r, size_t 
     const __m256d third = _mm256_set1_pd(1.0 / 3);
     const __m128i m127 = _mm_set1_epi32(127), m2 = _mm_set1_epi32(2), i1 = _mm_set1_epi32(1);
     const double *X = poolsim_rng_zig_x;
-    uint32_t redo[CHUNK];
+    uint32_t redo[CHUNK], cand[CHUNK];
+    _Alignas(32) double cx2[CHUNK], cv[CHUNK], cu[CHUNK];
+    long nsq = 0, nacc = 0, nrej = 0, nnear = 0, nrefill = 0;
     for (size_t i0 = 0; i0 < n; i0 += CHUNK) {
-        size_t end = n - i0 < CHUNK ? n : i0 + CHUNK, i = i0, nr = 0;
+        size_t end = n - i0 < CHUNK ? n : i0 + CHUNK, i = i0, nr = 0, nc = 0;
         for (; i + 4 <= end; i += 4) {
             poolsim_claims_draw *g = &q[i];
             poolsim_rng *s = &r[i];
@@ -507,8 +803,6 @@ AVX2 static void amount_all_avx2(poolsim_claims_draw *q, poolsim_rng *r, size_t 
             PUT4(g, gc, c);
             PUT4(g, ginv, ginv);
             PUT4(g, scale, sc);
-            __m128i w0, w1;
-            words4(s, &w0, &w1);
             /* lanes whose amount is a gamma variate of shape >= 1 (no power
              * of a uniform after it) */
             __m256d ok = _mm256_and_pd(_mm256_cmp_pd(lam, zero, _CMP_GT_OQ),
@@ -516,6 +810,20 @@ AVX2 static void amount_all_avx2(poolsim_claims_draw *q, poolsim_rng *r, size_t 
             ok = _mm256_and_pd(ok, _mm256_cmp_pd(nn, zero, _CMP_NEQ_UQ));
             ok = _mm256_and_pd(ok, pos);
             ok = _mm256_and_pd(ok, _mm256_cmp_pd(ginv, zero, _CMP_NGT_UQ));
+            /* Such a lane draws a word first thing: a stream whose block
+             * is used up (the count took two tries) gets its next block now
+             * rather than in the scalar code (the same block: refilling
+             * early changes nothing). */
+            int draws = _mm256_movemask_pd(ok);
+            int empty = (s[0].left == 0) | (s[1].left == 0) << 1 | (s[2].left == 0) << 2 |
+                        (s[3].left == 0) << 3;
+            if (draws & empty) {
+                for (int j = 0; j < 4; j++)
+                    if ((draws & empty) >> j & 1) poolsim_rng_refill(&s[j]);
+                nrefill += __builtin_popcount((unsigned)(draws & empty));
+            }
+            __m128i w0, w1;
+            words4(s, &w0, &w1);
             /* ziggurat normal: layer w & 127, sign bit 7, position w >> 8,
              * kept inside the layer's rectangle */
             __m128i li = _mm_and_si128(w0, m127);
@@ -534,23 +842,124 @@ AVX2 static void amount_all_avx2(poolsim_claims_draw *q, poolsim_rng *r, size_t 
             v = _mm256_mul_pd(_mm256_mul_pd(v, v), v);
             __m256d u = uniform4(w1), x2 = _mm256_mul_pd(x, x);
             __m256d lim = _mm256_sub_pd(one, _mm256_mul_pd(_mm256_mul_pd(c0331, x2), x2));
-            ok = _mm256_and_pd(ok, _mm256_cmp_pd(u, lim, _CMP_LT_OQ));
+            int first = _mm256_movemask_pd(ok) & two_left4(s);
+            int keep = first & _mm256_movemask_pd(_mm256_cmp_pd(u, lim, _CMP_LT_OQ));
+            int cnd = first & ~keep; /* to the log test */
             __m256d amt = _mm256_mul_pd(_mm256_mul_pd(d, v), sc);
-            int keep = _mm256_movemask_pd(ok) & two_left4(s);
-            double av[4];
-            _mm256_storeu_pd(av, amt);
             /* a lane not kept keeps its lambda (read by amount_one) */
-            for (int j = 0; j < 4; j++) g[j].lambda = (keep >> j & 1) ? av[j] : g[j].lambda;
-            nr = keep_lanes(keep, i, s, redo, nr);
+            PUT4(g, lambda, _mm256_blendv_pd(lam, amt, mask4((unsigned)keep)));
+            _mm256_store_pd(&cx2[i - i0], x2);
+            _mm256_store_pd(&cv[i - i0], v);
+            _mm256_store_pd(&cu[i - i0], u);
+            used2(s, (unsigned)keep);
+            nr = append4(redo, nr, i, 15u & ~(unsigned)(keep | cnd));
+            nc = append4(cand, nc, i, (unsigned)cnd);
+            nsq += __builtin_popcount((unsigned)keep);
         }
         for (; i < end; i++) {
             poolsim_claims_compound_shape(&q[i]);
             redo[nr++] = (uint32_t)i;
         }
+        for (size_t c = 0; c < nc; c += 4) {
+            size_t m = nc - c < 4 ? nc - c : 4;
+            uint32_t ix[4];
+            four_of(cand, c, m, ix);
+            __m256d d = Q4(gd), v = C4(cv), D, M;
+            mt_test4(d, C4(cx2), v, C4(cu), &D, &M);
+            __m256d amt = _mm256_mul_pd(_mm256_mul_pd(d, v), Q4(scale));
+            int acc, rej, lanes = (1 << m) - 1;
+            decide4(D, M, &acc, &rej);
+            acc &= lanes;
+            rej &= lanes;
+            double av[4];
+            _mm256_storeu_pd(av, amt);
+            for (size_t j = 0; j < m; j++)
+                q[ix[j]].lambda = (acc >> j & 1) ? av[j] : q[ix[j]].lambda;
+            nacc += __builtin_popcount((unsigned)acc);
+            nrej += __builtin_popcount((unsigned)rej);
+            nnear += (long)m - __builtin_popcount((unsigned)(acc | rej));
+            nr = after_test(ix, m, acc, rej, r, redo, nr);
+        }
+#undef Q4
+#undef C4
         for (size_t j = 0; j < nr; j++) amount_one(&q[redo[j]], &r[redo[j]]);
     }
+    if (simd_stats) {
+        simd_stats->mt_squeeze += nsq;
+        simd_stats->mt_accept += nacc;
+        simd_stats->mt_reject += nrej;
+        simd_stats->mt_near += nnear;
+        simd_stats->refill += nrefill;
+    }
+}
+
+AVX2 static void log_avx2(const double *x, double *y, size_t n)
+{
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) _mm256_storeu_pd(&y[i], log4(_mm256_loadu_pd(&x[i])));
+    if (i < n) {
+        double xb[4] = {1, 1, 1, 1}, yb[4];
+        memcpy(xb, &x[i], (n - i) * sizeof *x);
+        _mm256_storeu_pd(yb, log4(_mm256_loadu_pd(xb)));
+        memcpy(&y[i], yb, (n - i) * sizeof *y);
+    }
+}
+
+AVX2 static void ptrs_test1(double mu, double b, double a, double V, double us, double k, double *D,
+                            double *M)
+{
+    __m256d d4, m4;
+    ptrs_test4(_mm256_set1_pd(mu), _mm256_set1_pd(b), _mm256_set1_pd(a), _mm256_set1_pd(V),
+               _mm256_set1_pd(us), _mm256_set1_pd(k), &d4, &m4);
+    *D = _mm256_cvtsd_f64(d4);
+    *M = _mm256_cvtsd_f64(m4);
+}
+
+AVX2 static void mt_test1(double d, double x2, double v, double u, double *D, double *M)
+{
+    __m256d d4, m4;
+    mt_test4(_mm256_set1_pd(d), _mm256_set1_pd(x2), _mm256_set1_pd(v), _mm256_set1_pd(u), &d4, &m4);
+    *D = _mm256_cvtsd_f64(d4);
+    *M = _mm256_cvtsd_f64(m4);
 }
 #endif
+
+int poolsim_claims_simd_log(const double *x, double *y, size_t n)
+{
+#if POOLSIM_CLAIMS_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        log_avx2(x, y, n);
+        return 1;
+    }
+#endif
+    (void)x, (void)y, (void)n;
+    return 0;
+}
+
+int poolsim_claims_simd_ptrs_test(double mu, double b, double a, double V, double us, double k,
+                                  double *D, double *M)
+{
+#if POOLSIM_CLAIMS_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        ptrs_test1(mu, b, a, V, us, k, D, M);
+        return 1;
+    }
+#endif
+    (void)mu, (void)b, (void)a, (void)V, (void)us, (void)k, (void)D, (void)M;
+    return 0;
+}
+
+int poolsim_claims_simd_mt_test(double d, double x2, double v, double u, double *D, double *M)
+{
+#if POOLSIM_CLAIMS_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        mt_test1(d, x2, v, u, D, M);
+        return 1;
+    }
+#endif
+    (void)d, (void)x2, (void)v, (void)u, (void)D, (void)M;
+    return 0;
+}
 
 void poolsim_claims_compound_count_all(poolsim_claims_draw *q, poolsim_rng *r, size_t n)
 {

@@ -345,6 +345,12 @@ static void batch_params(poolsim_rng *pr, poolsim_claims_draw *q, poolsim_rng *r
     }
 }
 
+/* Runs of the batch test: the margin scale of the AVX2 log tests (1: as
+ * derived; 1e9 and 1e12 send more and more lanes back to the scalar code
+ * as "near"; 1e300 all of them) */
+static const double margin_scales[] = {1, 1e9, 1e12, 1e300};
+enum { NSCALE = 4, NREP = 25 };
+
 static void test_batch_simd(void)
 {
     poolsim_claims_draw *q = malloc(NBATCH * sizeof *q), *q2 = malloc(NBATCH * sizeof *q2);
@@ -357,7 +363,9 @@ static void test_batch_simd(void)
     int avx2 = poolsim_claims_simd(-1);
     if (!avx2) fprintf(stderr, "\n  (no AVX2 on this processor: scalar loops only) ");
     long ptrs = 0, gam = 0, diff_n = 0, diff_a = 0, diff_r = 0;
-    for (uint32_t rep = 0; rep < 6; rep++) {
+    poolsim_claims_simd_counts st[NSCALE];
+    memset(st, 0, sizeof st);
+    for (uint32_t rep = 0; rep < NREP; rep++) {
         poolsim_rng pr;
         poolsim_rng_set(&pr, 99, rep, POOLSIM_STREAM_ECONOMY, 1, 0);
         batch_params(&pr, q, r, NBATCH);
@@ -376,8 +384,10 @@ static void test_batch_simd(void)
             ptrs += d.lambda >= 10;
             gam += d.n > 0 && d.m.vy > 0 && d.ginv == 0;
         }
-        for (int mode = 0; mode < 2; mode++) {
+        for (int mode = 0; mode < 1 + NSCALE; mode++) {
             poolsim_claims_simd(mode ? avx2 : 0);
+            double was_scale = poolsim_claims_simd_margin(mode ? margin_scales[mode - 1] : 1);
+            poolsim_claims_simd_count(mode ? &st[mode - 1] : NULL);
             memcpy(q2, q, NBATCH * sizeof *q);
             memcpy(r2, r, NBATCH * sizeof *r);
             poolsim_claims_compound_count_all(q2, r2, NBATCH);
@@ -388,15 +398,38 @@ static void test_batch_simd(void)
                 diff_a += memcmp(&q2[i].lambda, &amt[i], sizeof(double)) != 0;
                 diff_r += memcmp(&r2[i], &r1[i], sizeof r2[i]) != 0;
             }
+            poolsim_claims_simd_count(NULL);
+            poolsim_claims_simd_margin(was_scale);
         }
     }
     poolsim_claims_simd(was);
+    if (avx2) {
+        /* every outcome of the vector log tests is there in numbers (with
+         * the derived margin no lane of these is near the boundary) */
+        CU_ASSERT(st[0].ptrs_squeeze > NREP * NBATCH / 4);
+        CU_ASSERT(st[0].ptrs_accept > 5000);
+        CU_ASSERT(st[0].ptrs_reject > 5000);
+        CU_ASSERT(st[0].mt_squeeze > NREP * NBATCH / 8);
+        CU_ASSERT(st[0].mt_accept > 2000);
+        CU_ASSERT(st[0].refill > 1000);
+        CU_ASSERT(st[1].ptrs_near > 100 && st[1].ptrs_accept > 5000);
+        CU_ASSERT(st[1].mt_near > 20 && st[1].mt_accept > 1000);
+        CU_ASSERT(st[2].ptrs_near > st[1].ptrs_near && st[2].mt_near > st[1].mt_near);
+        CU_ASSERT(st[3].ptrs_accept + st[3].ptrs_reject + st[3].mt_accept + st[3].mt_reject == 0);
+        for (int k = 0; k < NSCALE; k++)
+            fprintf(stderr,
+                    "\n  margin x%g: PTRS squeeze %ld, log test accept %ld reject %ld near %ld; "
+                    "gamma squeeze %ld, accept %ld reject %ld near %ld; refills %ld",
+                    margin_scales[k], st[k].ptrs_squeeze, st[k].ptrs_accept, st[k].ptrs_reject,
+                    st[k].ptrs_near, st[k].mt_squeeze, st[k].mt_accept, st[k].mt_reject,
+                    st[k].mt_near, st[k].refill);
+    }
     CU_ASSERT_EQUAL(diff_n, 0);
     CU_ASSERT_EQUAL(diff_a, 0);
     CU_ASSERT_EQUAL(diff_r, 0);
     /* every case is there in numbers */
-    CU_ASSERT(ptrs > 6 * NBATCH / 2);
-    CU_ASSERT(gam > 6 * NBATCH / 4);
+    CU_ASSERT(ptrs > NREP * NBATCH / 2);
+    CU_ASSERT(gam > NREP * NBATCH / 4);
     free(q);
     free(q2);
     free(r);
@@ -404,6 +437,193 @@ static void test_batch_simd(void)
     free(r1);
     free(cnt);
     free(amt);
+}
+
+/* ---- the AVX2 loops' logarithm and log tests -----------------------------
+ *
+ * The vector logarithm against logl (x87 extended precision, 64-bit
+ * significand: its own error, about 2^-64 relative, is far below the bound)
+ * and against glibc's log, over points near 1, around sqrt(2) and the powers
+ * of two, tiny and huge, the sampler's uniforms, and 10^6 random doubles:
+ * |y - ln x| <= 2^-50 |ln x| (claims.c). glibc's log is checked within one
+ * ulp of logl on the same points (the margins assume it). */
+enum { NLOG = 1 << 20 };
+
+static void test_simd_log(void)
+{
+    double *x = malloc(NLOG * sizeof *x), *y = malloc(NLOG * sizeof *y);
+    CU_ASSERT_FATAL(x && y);
+    size_t n = 0;
+    x[n++] = 1;
+    for (int j = 1; j <= 2000; j++) {
+        x[n++] = 1 + j * 0x1p-52;
+        x[n++] = 1 - j * 0x1p-53;
+    }
+    for (int k = 1; k <= 15; k++)
+        for (int j = 1; j <= 9; j++) {
+            x[n++] = 1 + j * pow(10, -k);
+            x[n++] = 1 - j * pow(10, -k);
+        }
+    for (int e = -1022; e <= 1023; e++) {
+        double p2 = ldexp(1, e);
+        x[n++] = p2;
+        x[n++] = nextafter(p2, 0);
+        x[n++] = nextafter(p2, INFINITY);
+        double r2 = ldexp(1.41421356237309504880, e); /* the reduction's boundary */
+        x[n++] = r2;
+        x[n++] = nextafter(r2, 0);
+        x[n++] = nextafter(r2, INFINITY);
+    }
+    x[n++] = 0x1p-1022;
+    x[n++] = 0x1.fffffffffffffp1023;
+    x[n++] = 1e-300;
+    x[n++] = 1e300;
+    for (uint32_t w = 0; w < 4096; w++) /* the sampler's uniforms (w + 1/2) 2^-32, both ends */
+    {
+        x[n++] = ((double)w + 0.5) * 0x1p-32;
+        x[n++] = ((double)(0xffffffffu - w) + 0.5) * 0x1p-32;
+    }
+    poolsim_rng pr;
+    poolsim_rng_set(&pr, 4321, 0, POOLSIM_STREAM_ECONOMY, 1, 0);
+    while (n < NLOG) {
+        uint64_t bits = (uint64_t)poolsim_rng_u32(&pr) << 32 | poolsim_rng_u32(&pr);
+        uint64_t e = 1 + (bits >> 52) % 2046; /* normal, positive */
+        bits = (bits & 0x000fffffffffffffULL) | e << 52;
+        double v;
+        memcpy(&v, &bits, sizeof v);
+        /* a quarter of them within 2^-10 of 1 */
+        x[n] = n % 4 == 0 ? 1 + (v / 0x1p1023 - 0.5) * 0x1p-9 : v;
+        n++;
+    }
+    if (!poolsim_claims_simd_log(x, y, n)) {
+        fprintf(stderr, "\n  (no AVX2 on this processor: nothing to test) ");
+        free(x);
+        free(y);
+        return;
+    }
+    long bad = 0, bad_glibc = 0, bad_ref = 0;
+    double worst = 0; /* largest |y - ln x| / (2^-53 |ln x|) */
+    for (size_t i = 0; i < n; i++) {
+        long double L = logl((long double)x[i]);
+        long double err = fabsl((long double)y[i] - L), mag = fabsl(L);
+        if (mag == 0) {
+            bad += y[i] != 0;
+            continue;
+        }
+        if (err > 0x1p-50L * mag * (1 - 0x1p-10L)) bad++;
+        if (err / (0x1p-53L * mag) > worst) worst = (double)(err / (0x1p-53L * mag));
+        double g = log(x[i]);
+        bad_ref += fabsl((long double)g - L) > 0x1p-52L * mag;
+        bad_glibc += fabs(y[i] - g) > (0x1p-50 + 0x1p-52) * fabs(g);
+    }
+    fprintf(stderr, "\n  %zu points, largest error %.2f x 2^-53 |ln x| ", n, worst);
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_EQUAL(bad_glibc, 0);
+    CU_ASSERT_EQUAL(bad_ref, 0);
+    CU_ASSERT(worst > 0.1); /* the comparison measures something */
+    /* outside the positive normal doubles: NaN (the log test undecided) */
+    double odd[8] = {0, -1, 0x1p-1074, 0x0.fffffffffffffp-1022, INFINITY, NAN, -INFINITY, 1}, ly[8];
+    poolsim_claims_simd_log(odd, ly, 8);
+    for (int i = 0; i < 7; i++) CU_ASSERT(isnan(ly[i]));
+    CU_ASSERT_EQUAL(ly[7], 0.0);
+    free(x);
+    free(y);
+}
+
+/* ln k! as poisson_ptrs takes it (claims.c lnfact) */
+static double lnfact_ref(double k)
+{
+    static const double small[10] = {
+        0.0,
+        0.0,
+        0.69314718055994530942,
+        1.79175946922805500081,
+        3.17805383034794561965,
+        4.78749174278204599425,
+        6.57925121201010099506,
+        8.52516136106541430017,
+        10.60460290274525022842,
+        12.80182748008146961121,
+    };
+    if (k < 10) return small[(int)k];
+    double r = 1.0 / k, r2 = r * r;
+    double series =
+        r * (1.0 / 12 - r2 * (1.0 / 360 - r2 * (1.0 / 1260 - r2 * (1.0 / 1680 - r2 / 1188))));
+    return (k + 0.5) * log(k) - k + 0.91893853320467274178 + series;
+}
+
+/* The log tests' D and margin M against the scalar code's own difference
+ * (right side minus left side, computed here with glibc's log exactly as
+ * poisson_ptrs and poolsim_rng_gamma_mt compute each side): |D - D_scalar|
+ * must stay below M, on random first tries that fail their squeeze
+ * (lambda 10 .. 1e7 and the gamma's d 2/3 .. 1e7) and on first tries put
+ * right at the boundary (V or u solved from the other side). The largest
+ * |D - D_scalar| / M found is printed: how much room the margin leaves. */
+static void test_simd_margin(void)
+{
+    double D, M;
+    if (!poolsim_claims_simd_ptrs_test(100, 26, 0.6, 0.5, 0.3, 100, &D, &M)) {
+        fprintf(stderr, "\n  (no AVX2 on this processor: nothing to test) ");
+        return;
+    }
+    poolsim_rng pr;
+    poolsim_rng_set(&pr, 2468, 0, POOLSIM_STREAM_ECONOMY, 1, 0);
+    long n_ptrs = 0, n_mt = 0, n_edge = 0, outside = 0, wrong = 0;
+    double worst = 0;
+    for (int i = 0; i < 400000; i++) {
+        int edge = i % 2; /* odd i: solve V (u) for a first try on the boundary */
+        double D_s, L_s, R_s;
+        if (i % 4 < 2) {
+            double mu = i % 64 < 2 ? 10 + (i % 64) * 0.5 : 10 * pow(1e6, poolsim_rng_uniform(&pr));
+            poolsim_claims_draw q = {.lambda = mu};
+            poolsim_claims_compound_prepare(&q);
+            double U = poolsim_rng_uniform(&pr) - 0.5, V = poolsim_rng_uniform(&pr);
+            double us = 0.5 - fabs(U), b = q.b, a = q.a;
+            double y = (2 * a / us + b) * U + mu + 0.43;
+            if (y < 0 || y >= 0x1p50) continue;
+            double k = floor(y);
+            double ia = 1.1239 + 1.1328 / (b - 3.4);
+            R_s = -mu + k * log(mu) - lnfact_ref(k);
+            if (edge) {
+                V = exp(R_s) * (a / (us * us) + b) / ia;
+                V = nextafter(V, poolsim_rng_u32(&pr) & 1 ? 0 : 1);
+                if (!(V >= 0x1p-33 && V < 1)) continue; /* the uniforms' range */
+            }
+            if ((us >= 0.07 && V <= q.vr) || (us < 0.013 && V > us)) continue;
+            L_s = log(V * ia / (a / (us * us) + b));
+            CU_ASSERT_FATAL(poolsim_claims_simd_ptrs_test(mu, b, a, V, us, k, &D, &M));
+            n_ptrs++;
+            wrong += (D > M && !(L_s <= R_s)) || (D < -M && L_s <= R_s);
+        } else {
+            double d = i % 64 < 4 ? 2.0 / 3 + (i % 64) * 0.1 : pow(1e7, poolsim_rng_uniform(&pr));
+            double c = 1 / sqrt(9 * d), x = poolsim_rng_normal(&pr), v = 1 + c * x;
+            if (v <= 0) continue;
+            v = v * v * v;
+            double u = poolsim_rng_uniform(&pr), x2 = x * x;
+            R_s = 0.5 * x2 + d * (1 - v + log(v));
+            if (edge) {
+                u = nextafter(exp(R_s), poolsim_rng_u32(&pr) & 1 ? 0 : 1);
+                if (!(u >= 0x1p-33 && u < 1)) continue;
+            }
+            if (u < 1 - 0.0331 * x2 * x2) continue;
+            L_s = log(u);
+            CU_ASSERT_FATAL(poolsim_claims_simd_mt_test(d, x2, v, u, &D, &M));
+            n_mt++;
+            wrong += (D > M && !(L_s < R_s)) || (D < -M && L_s < R_s);
+        }
+        n_edge += edge;
+        D_s = R_s - L_s;
+        double ratio = fabs(D - D_s) / M;
+        outside += !(ratio <= 1);
+        if (ratio > worst) worst = ratio;
+    }
+    fprintf(stderr,
+            "\n  %ld PTRS, %ld gamma log tests (%ld on the boundary): largest "
+            "|D - D_scalar| = %.3g M ",
+            n_ptrs, n_mt, n_edge, worst);
+    CU_ASSERT(n_ptrs > 50000 && n_mt > 50000 && n_edge > 50000);
+    CU_ASSERT_EQUAL(outside, 0);
+    CU_ASSERT_EQUAL(wrong, 0);
 }
 
 void poolsim_test_claims(void)
@@ -416,4 +636,6 @@ void poolsim_test_claims(void)
     CU_add_test(s, "normal aggregate moments", test_normal);
     CU_add_test(s, "none aggregate exact", test_none);
     CU_add_test(s, "AVX2 compound draws equal the scalar ones", test_batch_simd);
+    CU_add_test(s, "AVX2 logarithm within its bound", test_simd_log);
+    CU_add_test(s, "AVX2 log tests' margins cover both codes", test_simd_margin);
 }

@@ -81,7 +81,8 @@ double poolsim_claims_compound_amount(const poolsim_claims_draw *q, poolsim_rng 
  *   amount_all: shape, then q[i].lambda := the amount of
  *               poolsim_claims_compound_amount.
  * Bit for bit the one-at-a-time results; on processors with AVX2 the
- * samplers' first tries are taken four at a time (claims.c). */
+ * samplers' first tries, with their logarithmic tests, are taken four at a
+ * time (claims.c). */
 void poolsim_claims_compound_count_all(poolsim_claims_draw *q, poolsim_rng *r, size_t n);
 void poolsim_claims_compound_amount_all(poolsim_claims_draw *q, poolsim_rng *r, size_t n);
 
@@ -91,6 +92,37 @@ void poolsim_claims_compound_amount_all(poolsim_claims_draw *q, poolsim_rng *r, 
  * environment variable POOLSIM_SIMD is "0" at start. Not thread-safe: for
  * tests, outside parallel regions. */
 int poolsim_claims_simd(int on);
+
+/* For tests of the AVX2 loops' log tests (claims.c), not thread-safe:
+ * poolsim_claims_simd_margin multiplies the margins by scale >= 0 (1 is
+ * the derived margin; a huge scale sends every tested lane to the scalar
+ * code; scale < 0 changes nothing) and returns the previous scale;
+ * poolsim_claims_simd_count(c) adds the lanes of each outcome to *c from
+ * then on (NULL stops). */
+typedef struct {
+    long ptrs_squeeze;                        /* PTRS first tries kept by the squeeze */
+    long ptrs_accept, ptrs_reject, ptrs_near; /* PTRS log test: kept, rejected, too close */
+    long mt_squeeze;                          /* gamma first tries kept by the squeeze */
+    long mt_accept, mt_reject, mt_near;       /* gamma log test */
+    long refill;                              /* blocks computed early for a gamma first try */
+} poolsim_claims_simd_counts;
+double poolsim_claims_simd_margin(double scale);
+void poolsim_claims_simd_count(poolsim_claims_simd_counts *c);
+
+/* ln x for the positive normal doubles x[0..n) into y[0..n) by the AVX2
+ * loops' logarithm (|y - ln x| <= 2^-50 |ln x|); returns 0 (and computes
+ * nothing) without AVX2. For tests. */
+int poolsim_claims_simd_log(const double *x, double *y, size_t n);
+
+/* The log tests on one lane, for tests: D approximates the scalar code's
+ * right side minus left side (PTRS step 4 from mu, b, a of prepare and the
+ * first try's V, us, k; Marsaglia-Tsang from d, x^2, v, u), M is the
+ * margin: the scalar code accepts when D > M and rejects when D < -M.
+ * Return 0 (and set nothing) without AVX2. */
+int poolsim_claims_simd_ptrs_test(double mu, double b, double a, double V, double us, double k,
+                                  double *D /* OUT */, double *M /* OUT */);
+int poolsim_claims_simd_mt_test(double d, double x2, double v, double u, double *D /* OUT */,
+                                double *M /* OUT */);
 
 /* Poisson variate with mean mu >= 0: inversion for mu < 10, PTRS
  * (Hoermann 1993, transformed rejection with squeeze) for mu >= 10. */
