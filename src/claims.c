@@ -551,7 +551,9 @@ AVX2 static inline void ptrs_test4(__m256d mu, __m256d b, __m256d a, __m256d V, 
     __m256d f3 = _mm256_sub_pd(f2, kk);
     __m256d f4 = _mm256_add_pd(f3, _mm256_set1_pd(0.91893853320467274178));
     __m256d f5 = _mm256_add_pd(f4, ser);
-    __m128i ki = _mm256_cvttpd_epi32(_mm256_min_pd(k, _mm256_set1_pd(9)));
+    /* table index: k clamped to [0, 9] (9 also for NaN), whatever the lane holds */
+    __m128i ki = _mm256_cvttpd_epi32(
+        _mm256_max_pd(_mm256_min_pd(k, _mm256_set1_pd(9)), _mm256_setzero_pd()));
     __m256d lf = _mm256_blendv_pd(f5, _mm256_i32gather_pd(lnfact_small, ki, 8),
                                   _mm256_cmp_pd(k, ten, _CMP_LT_OQ));
     __m256d R = _mm256_sub_pd(m2, lf), d = _mm256_sub_pd(R, L);
@@ -827,8 +829,10 @@ AVX2 static void amount_all_avx2(poolsim_claims_draw *q, poolsim_rng *r, size_t 
             /* ziggurat normal: layer w & 127, sign bit 7, position w >> 8,
              * kept inside the layer's rectangle */
             __m128i li = _mm_and_si128(w0, m127);
-            __m256d xi = _mm256_i32gather_pd(X, li, 8);
-            __m256d xi1 = _mm256_i32gather_pd(X, _mm_add_epi32(li, i1), 8);
+            _Alignas(16) int32_t lj[4];
+            _mm_store_si128((__m128i *)lj, li);
+            __m256d xi = _mm256_set_pd(X[lj[3]], X[lj[2]], X[lj[1]], X[lj[0]]);
+            __m256d xi1 = _mm256_set_pd(X[lj[3] + 1], X[lj[2] + 1], X[lj[1] + 1], X[lj[0] + 1]);
             __m256d jpos = _mm256_cvtepi32_pd(_mm_srli_epi32(w0, 8));
             __m256d x = _mm256_mul_pd(_mm256_mul_pd(_mm256_add_pd(jpos, half), c24), xi);
             ok = _mm256_and_pd(ok, _mm256_cmp_pd(x, xi1, _CMP_LT_OQ));
