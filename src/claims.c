@@ -417,7 +417,53 @@ AVX2 static inline void put4(double *x0, double *x1, double *x2, double *x3, __m
     _mm_storeh_pd(x3, hi);
 }
 #define PUT4(g, f, v) put4(&(g)[0].f, &(g)[1].f, &(g)[2].f, &(g)[3].f, v)
-#define GET4(g, f)    _mm256_set_pd((g)[3].f, (g)[2].f, (g)[1].f, (g)[0].f)
+
+/* 4 x 4 transpose: lane j of *x_i becomes lane i of *x_j */
+AVX2 static inline void transpose4(__m256d *x0, __m256d *x1, __m256d *x2, __m256d *x3)
+{
+    __m256d t0 = _mm256_unpacklo_pd(*x0, *x1), t1 = _mm256_unpackhi_pd(*x0, *x1);
+    __m256d t2 = _mm256_unpacklo_pd(*x2, *x3), t3 = _mm256_unpackhi_pd(*x2, *x3);
+    *x0 = _mm256_permute2f128_pd(t0, t2, 0x20);
+    *x1 = _mm256_permute2f128_pd(t1, t3, 0x20);
+    *x2 = _mm256_permute2f128_pd(t0, t2, 0x31);
+    *x3 = _mm256_permute2f128_pd(t1, t3, 0x31);
+}
+
+/* Four consecutive fields (f, f + 1, f + 2, f + 3 doubles) of g[0..3]
+ * loaded as four vectors (field by field), and stored back. */
+AVX2 static inline void get4x4(const double *f0, __m256d *x0, __m256d *x1, __m256d *x2, __m256d *x3)
+{
+    const size_t st = sizeof(poolsim_claims_draw) / sizeof(double);
+    *x0 = _mm256_loadu_pd(f0);
+    *x1 = _mm256_loadu_pd(f0 + st);
+    *x2 = _mm256_loadu_pd(f0 + 2 * st);
+    *x3 = _mm256_loadu_pd(f0 + 3 * st);
+    transpose4(x0, x1, x2, x3);
+}
+
+AVX2 static inline void put4x4(double *f0, __m256d x0, __m256d x1, __m256d x2, __m256d x3)
+{
+    const size_t st = sizeof(poolsim_claims_draw) / sizeof(double);
+    transpose4(&x0, &x1, &x2, &x3);
+    _mm256_storeu_pd(f0, x0);
+    _mm256_storeu_pd(f0 + st, x1);
+    _mm256_storeu_pd(f0 + 2 * st, x2);
+    _mm256_storeu_pd(f0 + 3 * st, x3);
+}
+/* the fields these are used on, in this order, without padding */
+_Static_assert(sizeof(poolsim_claims_draw) == 12 * sizeof(double) &&
+                   offsetof(poolsim_claims_draw, m.ey) == 1 * sizeof(double) &&
+                   offsetof(poolsim_claims_draw, m.vy) == 3 * sizeof(double) &&
+                   offsetof(poolsim_claims_draw, b) == 4 * sizeof(double) &&
+                   offsetof(poolsim_claims_draw, a) == 5 * sizeof(double) &&
+                   offsetof(poolsim_claims_draw, vr) == 6 * sizeof(double) &&
+                   offsetof(poolsim_claims_draw, n) == 7 * sizeof(double) &&
+                   offsetof(poolsim_claims_draw, gd) == 8 * sizeof(double) &&
+                   offsetof(poolsim_claims_draw, gc) == 9 * sizeof(double) &&
+                   offsetof(poolsim_claims_draw, ginv) == 10 * sizeof(double) &&
+                   offsetof(poolsim_claims_draw, scale) == 11 * sizeof(double),
+               "poolsim_claims_draw layout");
+#define GET4(g, f) _mm256_set_pd((g)[3].f, (g)[2].f, (g)[1].f, (g)[0].f)
 
 /* ---- The log tests in lanes ----------------------------------------------
  *
@@ -680,9 +726,6 @@ AVX2 static void count_all_avx2(poolsim_claims_draw *q, poolsim_rng *r, size_t n
                 _mm256_add_pd(c0931, _mm256_mul_pd(c253, _mm256_sqrt_pd(_mm256_max_pd(mu, ten))));
             __m256d a = _mm256_add_pd(cm059, _mm256_mul_pd(c02483, b));
             __m256d vr = _mm256_sub_pd(c9277, _mm256_div_pd(c36224, _mm256_sub_pd(b, two)));
-            PUT4(g, b, b);
-            PUT4(g, a, a);
-            PUT4(g, vr, vr);
             __m128i w0, w1;
             words4(s, &w0, &w1);
             /* PTRS step 1 (lanes with lambda >= 10 and EY > 0 take PTRS;
@@ -711,7 +754,7 @@ AVX2 static void count_all_avx2(poolsim_claims_draw *q, poolsim_rng *r, size_t n
             /* step 4 in the log-test pass (k < 2^50: k + 1/2 exact) */
             int cnd = elig & ~keep & ~rej & _mm256_movemask_pd(_mm256_cmp_pd(k, k50, _CMP_LT_OQ));
             /* n: kept, or the candidate's k; a lane not kept is drawn again below */
-            PUT4(g, n, k);
+            put4x4(&g[0].b, b, a, vr, k);
             _mm256_store_pd(&cV[i - i0], V);
             _mm256_store_pd(&cus[i - i0], us);
             used2(s, (unsigned)(keep | rej));
@@ -784,7 +827,8 @@ AVX2 static void amount_all_avx2(poolsim_claims_draw *q, poolsim_rng *r, size_t 
         for (; i + 4 <= end; i += 4) {
             poolsim_claims_draw *g = &q[i];
             poolsim_rng *s = &r[i];
-            __m256d lam = GET4(g, lambda), ey = GET4(g, m.ey), vy = GET4(g, m.vy);
+            __m256d lam, ey, ey2, vy;
+            get4x4(&g[0].lambda, &lam, &ey, &ey2, &vy);
             __m256d nn = GET4(g, n);
             /* poolsim_claims_compound_shape (`c ? x : y` is a blend) */
             __m256d pos = _mm256_cmp_pd(vy, zero, _CMP_GT_OQ);
@@ -801,10 +845,7 @@ AVX2 static void amount_all_avx2(poolsim_claims_draw *q, poolsim_rng *r, size_t 
                                ? _mm256_blendv_pd(zero, _mm256_div_pd(one, shape), inv)
                                : zero;
             __m256d sc = _mm256_blendv_pd(zero, _mm256_div_pd(vy, ey), pos);
-            PUT4(g, gd, d);
-            PUT4(g, gc, c);
-            PUT4(g, ginv, ginv);
-            PUT4(g, scale, sc);
+            put4x4(&g[0].gd, d, c, ginv, sc);
             /* lanes whose amount is a gamma variate of shape >= 1 (no power
              * of a uniform after it) */
             __m256d ok = _mm256_and_pd(_mm256_cmp_pd(lam, zero, _CMP_GT_OQ),
