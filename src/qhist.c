@@ -109,26 +109,42 @@ int poolsim_qhist_add(poolsim_qhist *h, size_t chan, double x)
 
 int poolsim_qhist_add_many(poolsim_qhist *h, size_t chan, const double *x, size_t n, size_t stride)
 {
+    enum { CHUNK = 64 };
     qchan *q = &h->ch[chan];
+    int32_t *cell[CHUNK]; /* the counts to increment, prefetched before the increments */
     int32_t *pg = NULL;
     int pe = -1;
-    for (size_t j = 0; j < n; j++) {
-        double v = x[j * stride];
-        if (!(v >= 0) || !isfinite(v)) return POOLSIM_ENUM;
-        q->total++;
-        if (v < q->min) q->min = v;
-        if (v > q->max) q->max = v;
-        if (v == 0) {
-            q->zeros++;
-            continue;
+    for (size_t j0 = 0; j0 < n; j0 += CHUNK) {
+        size_t m = n - j0 < CHUNK ? n - j0 : CHUNK, k = 0;
+        int rc = POOLSIM_OK;
+        for (size_t j = j0; j < j0 + m; j++) {
+            double v = x[j * stride];
+            if (!(v >= 0) || !isfinite(v)) {
+                rc = POOLSIM_ENUM;
+                break;
+            }
+            q->total++;
+            if (v < q->min) q->min = v;
+            if (v > q->max) q->max = v;
+            if (v == 0) {
+                q->zeros++;
+                continue;
+            }
+            int ei, sub;
+            poolsim_qhist_bucket(v, &ei, &sub);
+            if (ei != pe) { /* values of one channel mostly share an exponent */
+                if (!(pg = page_get(q, ei))) {
+                    rc = POOLSIM_ENOMEM;
+                    break;
+                }
+                pe = ei;
+            }
+            cell[k] = &pg[sub];
+            __builtin_prefetch(cell[k], 1);
+            k++;
         }
-        int ei, sub;
-        poolsim_qhist_bucket(v, &ei, &sub);
-        if (ei != pe) { /* values of one channel mostly share an exponent */
-            if (!(pg = page_get(q, ei))) return POOLSIM_ENOMEM;
-            pe = ei;
-        }
-        pg[sub]++;
+        for (size_t i = 0; i < k; i++) (*cell[i])++;
+        if (rc != POOLSIM_OK) return rc;
     }
     return POOLSIM_OK;
 }

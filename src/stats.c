@@ -443,7 +443,10 @@ poolsim_block *poolsim_block_alloc(const poolsim_stats *st)
     const poolsim_stats_layout *lay = &st->lay;
     poolsim_block *b = calloc(1, sizeof *b);
     if (!b) return NULL;
-    if (!st->exact && !(b->hist = poolsim_qhist_alloc(lay->nq))) {
+    if (!st->exact &&
+        (!(b->hist = poolsim_qhist_alloc(lay->nq)) ||
+         !(b->hstage = malloc(POOLSIM_STATS_HSTAGE * (lay->nq ? lay->nq : 1) * sizeof(double))))) {
+        poolsim_qhist_free(b->hist);
         free(b);
         return NULL;
     }
@@ -471,6 +474,7 @@ void poolsim_block_free(poolsim_block *b)
     free(b->first_count);
     tailset_free(b->tail);
     poolsim_qhist_free(b->hist);
+    free(b->hstage);
     free(b);
 }
 
@@ -511,6 +515,21 @@ static void exact_add(poolsim_block *b, poolsim_stats *st, long path, const doub
     }
 }
 
+/* Histogram mode: count the staged values, channel by channel. */
+static int hist_flush(poolsim_block *b, poolsim_stats *st)
+{
+    size_t at = 0, m = b->hcount;
+    b->hcount = 0;
+    for (size_t k = 0; k < st->nqr; k++) {
+        size_t q0 = st->qr[k][0], n = st->qr[k][2];
+        for (size_t i = 0; i < n; i++, at++) {
+            int rc = poolsim_qhist_add_many(b->hist, q0 + i, b->hstage + at, m, st->lay.nq);
+            if (rc != POOLSIM_OK) return rc;
+        }
+    }
+    return POOLSIM_OK;
+}
+
 int poolsim_block_add(poolsim_block *b, poolsim_stats *st, long path, const double *rec)
 {
     const poolsim_stats_layout *lay = &st->lay;
@@ -529,24 +548,24 @@ int poolsim_block_add(poolsim_block *b, poolsim_stats *st, long path, const doub
         exact_add(b, st, path, rec);
         return POOLSIM_OK;
     }
+    double *row = b->hstage + b->hcount * st->lay.nq;
     for (size_t k = 0; k < st->nqr; k++) {
-        size_t q0 = st->qr[k][0], o = st->qr[k][1], n = st->qr[k][2];
-        for (size_t i = 0; i < n; i++) {
-            int rc = poolsim_qhist_add(b->hist, q0 + i, rec[o + i]);
-            if (rc != POOLSIM_OK) return rc;
-        }
+        size_t o = st->qr[k][1], n = st->qr[k][2];
+        memcpy(row, rec + o, n * sizeof(double));
+        row += n;
     }
-    return POOLSIM_OK;
+    return ++b->hcount == POOLSIM_STATS_HSTAGE ? hist_flush(b, st) : POOLSIM_OK;
 }
 
-int poolsim_stats_absorb(poolsim_stats *st, const poolsim_block *b)
+int poolsim_stats_absorb(poolsim_stats *st, poolsim_block *b)
 {
     if (st->exact) {
         if (b->tail) tail_merge(st->tail, b->tail);
         return POOLSIM_OK;
     }
     if (!b->hist) return POOLSIM_OK;
-    return poolsim_qhist_merge(st->hist, b->hist);
+    int rc = hist_flush(b, st);
+    return rc != POOLSIM_OK ? rc : poolsim_qhist_merge(st->hist, b->hist);
 }
 
 int poolsim_stats_fold(poolsim_stats *st, const poolsim_block *b)

@@ -6,6 +6,7 @@
 #include <CUnit/CUnit.h>
 
 #include "poolsim/results.h"
+#include "poolsim/qhist.h"
 #include "poolsim/stats.h"
 
 static void test_wilson(void)
@@ -271,6 +272,53 @@ static void test_order_statistics(void)
         }
 }
 
+/* Histogram mode (more paths than POOLSIM_STATS_EXACT_MAX): two block
+ * accumulators (threads) taking alternate blocks, the last one partial and
+ * the paths not a multiple of the staging size. Every channel must have
+ * counted every path, and the reserve channel's quantiles must be those of
+ * a histogram filled value by value. */
+static void test_hist_mode(void)
+{
+    poolsim_stats_layout lay;
+    poolsim_stats_layout_init(&lay, 1, 1, 1);
+    long P = POOLSIM_STATS_EXACT_MAX + 101;
+    poolsim_stats *st = poolsim_stats_alloc(&lay, P);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_FALSE(poolsim_stats_exact(st));
+    poolsim_block *acc[2] = {poolsim_block_alloc(st), poolsim_block_alloc(st)};
+    poolsim_qhist *direct = poolsim_qhist_alloc(1);
+    double *rec = calloc(lay.n, sizeof(double));
+    CU_ASSERT_FATAL(acc[0] && acc[1] && direct && rec);
+    for (long bi = 0; bi < poolsim_stats_nblocks(st); bi++) {
+        long f, e;
+        poolsim_block *b = acc[bi % 2];
+        poolsim_stats_block_range(st, bi, &f, &e);
+        poolsim_block_reset(b, bi);
+        for (long p = f; p < e; p++) {
+            double v = p % 11 == 0 ? 0.0 : os_value(0, p) + (p >= P - 40 ? 1e10 : 0.0);
+            rec[lay.reserve_balance] = v;
+            CU_ASSERT_EQUAL(poolsim_qhist_add(direct, 0, v), 0);
+            CU_ASSERT_EQUAL(poolsim_block_add(b, st, p, rec), 0);
+        }
+        CU_ASSERT_EQUAL(poolsim_stats_fold(st, b), 0);
+    }
+    for (int a = 0; a < 2; a++) CU_ASSERT_EQUAL(poolsim_stats_absorb(st, acc[a]), 0);
+    poolsim_qhist *h = poolsim_stats_hist(st);
+    long short_counts = 0;
+    for (size_t c = 0; c < lay.nq; c++) short_counts += poolsim_qhist_count(h, c) != P;
+    CU_ASSERT_EQUAL(short_counts, 0);
+    poolsim_results *r = poolsim_results_alloc(1, 1, 1);
+    CU_ASSERT_EQUAL(poolsim_stats_finish(st, 1, r), 0);
+    for (int k = 0; k < POOLSIM_NQ; k++)
+        CU_ASSERT_EQUAL(r->reserve_balance.q[k],
+                        poolsim_qhist_quantile7(direct, 0, poolsim_quantile_probs[k]));
+    poolsim_results_free(r);
+    free(rec);
+    poolsim_qhist_free(direct);
+    for (int a = 0; a < 2; a++) poolsim_block_free(acc[a]);
+    poolsim_stats_free(st);
+}
+
 void poolsim_test_stats(void)
 {
     CU_pSuite s = CU_add_suite("stats", NULL, NULL);
@@ -278,4 +326,5 @@ void poolsim_test_stats(void)
     CU_add_test(s, "type-7 quantiles and CVaR by hand", test_quantile7);
     CU_add_test(s, "block-ordered moments vs two-pass", test_moments_fold);
     CU_add_test(s, "selected order statistics equal a full sort", test_order_statistics);
+    CU_add_test(s, "histogram mode counts every path of every channel", test_hist_mode);
 }

@@ -83,6 +83,10 @@ long poolsim_stats_nblocks(const poolsim_stats *st);
 void poolsim_stats_block_range(const poolsim_stats *st, long b, long *first /* OUT */,
                                long *end /* OUT */);
 
+/* Paths whose histogram-mode values are counted together, channel by
+ * channel (each channel's histogram pages stay in cache for the run). */
+#define POOLSIM_STATS_HSTAGE 64
+
 /* A block accumulator (one per thread, reused block after block). */
 typedef struct {
     long index; /* block number */
@@ -93,6 +97,11 @@ typedef struct {
     double *s1, *s2;            /* [n] sums of (x - shift) and (x - shift)^2 */
     int64_t *first_count;       /* [L][T+1] first exhaustion year counts; [T] = never */
     struct poolsim_qhist *hist; /* histogram mode: this thread's counts (kept across blocks) */
+    /* histogram mode: the quantile-channel values of up to
+     * POOLSIM_STATS_HSTAGE paths not yet counted, path by path (rows of
+     * lay.nq, channels in the order of the selected rows) */
+    double *hstage;
+    size_t hcount;
     /* exact mode: candidates for the largest values of the TAIL channels
      * (kept across blocks, merged by poolsim_stats_absorb) */
     struct poolsim_tailset *tail;
@@ -111,7 +120,7 @@ int poolsim_block_add(poolsim_block *b, poolsim_stats *st, long path, const doub
 /* Merge a thread's block histogram (histogram mode) or TAIL candidates
  * (exact mode) into the run's (order-independent); call once per block
  * accumulator, serialised, after its last block. */
-int poolsim_stats_absorb(poolsim_stats *st, const poolsim_block *b);
+int poolsim_stats_absorb(poolsim_stats *st, poolsim_block *b);
 /* Fold a finished block into the run totals. Blocks must be folded in
  * block order 0, 1, 2, ...; POOLSIM_ENUM otherwise. */
 int poolsim_stats_fold(poolsim_stats *st, const poolsim_block *b);
