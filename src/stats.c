@@ -235,10 +235,22 @@ static inline void tail_put(poolsim_tailset *ts, size_t j, uint64_t key)
     if (ts->cnt[j] == ts->cap) tail_prune(ts, j);
 }
 
+/* Add src's candidates to dst's (same K); into an empty channel they are
+ * copied with their threshold (the same candidates, without adding them
+ * one by one). */
 static void tail_merge(poolsim_tailset *dst, const poolsim_tailset *src)
 {
-    for (size_t j = 0; j < src->nt; j++)
-        for (size_t i = 0; i < src->cnt[j]; i++) tail_put(dst, j, src->key[j * src->cap + i]);
+    for (size_t j = 0; j < src->nt; j++) {
+        const uint64_t *a = src->key + j * src->cap;
+        if (dst->cnt[j] == 0) {
+            memcpy(dst->key + j * dst->cap, a, src->cnt[j] * sizeof *a);
+            dst->cnt[j] = src->cnt[j];
+            dst->thr[j] = src->thr[j];
+            dst->pruned[j] = src->pruned[j];
+            continue;
+        }
+        for (size_t i = 0; i < src->cnt[j]; i++) tail_put(dst, j, a[i]);
+    }
 }
 
 /* Into x[n - K..n) the K largest values of channel j in ascending order:

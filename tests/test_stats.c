@@ -138,6 +138,14 @@ static double os_value(int kind, long p)
     /* 100 paths keep the largest 6 values and prune at 12 candidates: 0..11
      * leave 6..11, then 6.5 must still be taken (it is among the largest 6) */
     case 5: return p < 12 ? (double)p : p == 12 ? 6.5 : -1.0;
+    /* 1000 paths keep the largest 51 and prune at 102: block 0 leaves
+     * 1000..1050 (the smallest kept 1000), then block 1 (another
+     * accumulator or rank) brings the next double above 1000, which must be
+     * among the largest 51 */
+    case 6:
+        if (p < 51) return 1000.0 + (double)p;
+        if (p < 102) return 0.001 * (double)p;
+        return p == 256 ? nextafter(1000.0, 2000.0) : -1.0;
     default: return 5.0; /* all equal */
     }
 }
@@ -233,7 +241,7 @@ static void test_order_statistics(void)
 {
     const long counts[] = {1, 2, 3, 31, 33, 100, 257, 1000, 4099, 20000};
     const int groupings[][2] = {{1, 1}, {3, 1}, {2, 3}}; /* accumulators, ranks */
-    for (int kind = 0; kind < 7; kind++)
+    for (int kind = 0; kind < 8; kind++)
         for (size_t ci = 0; ci < sizeof counts / sizeof *counts; ci++) {
             long P = counts[ci];
             double *v = malloc((size_t)P * sizeof(double));
