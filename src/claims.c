@@ -503,8 +503,9 @@ _Static_assert(sizeof(poolsim_claims_draw) == 12 * sizeof(double) &&
  *     |f5| + |R|) + 10u |L| + u |D| + 10u + u, so
  *   M = 2^-48 (k |ln mu| + (k + 1/2) |ln k| + |m2| + |f3| + |f4| + |f5| +
  *     |R| + |L| + |D| + 1) (2^-48 = 32u) covers it with a factor >= 2.6.
- *   (With lambda up to 1e7 M stays below 1e-6, against a spread of D of
- *   order 1: the near lanes are a few in a million.)
+ *   (M is about 2e-9 at lambda = 1e4, 3e-7 at 1e6, 3e-6 at 1e7, against a
+ *   spread of D of order 1: in the default scenario 2 of 2.66 million
+ *   PTRS log tests were too close to call.)
  * Marsaglia-Tsang, D = (x^2/2 + d (1 - v + ln v)) - ln u, with d, x^2, v, u
  * shared (x^2/2 exact):
  *   ln u: scalar 2u |L|, vector 8u |L|; ln v: (2u + 8u) d |ln v|;
