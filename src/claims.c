@@ -700,6 +700,56 @@ static inline size_t after_test(const uint32_t ix[4], size_t m, int acc, int rej
     return nr;
 }
 
+/* poolsim_rng_refill for the streams r[list[0..n)], whose blocks are all
+ * used up, four at a time: Philox4x32-10 (rng.h) in the 64-bit lanes of
+ * AVX2 registers (_mm256_mul_epu32 gives the full 32 x 32 -> 64-bit
+ * products; the upper halves of the other lanes' words are don't-cares
+ * that no product or result reads). The same words as the scalar blocks.
+ * A list shorter than a multiple of four repeats its last stream in the
+ * unused lanes (computed, not stored). */
+AVX2 static void refill_all(poolsim_rng *r, const uint32_t *list, size_t n)
+{
+    const __m256i m0 = _mm256_set1_epi64x(0xD2511F53), m1 = _mm256_set1_epi64x(0xCD9E8D57);
+    const __m256i w0 = _mm256_set1_epi64x(0x9E3779B9), w1 = _mm256_set1_epi64x(0xBB67AE85);
+    const __m256i lo32 = _mm256_set1_epi64x(0xffffffff);
+    for (size_t c = 0; c < n; c += 4) {
+        size_t m = n - c < 4 ? n - c : 4;
+        uint32_t ix[4];
+        four_of(list, c, m, ix);
+        poolsim_rng *s0 = &r[ix[0]], *s1 = &r[ix[1]], *s2 = &r[ix[2]], *s3 = &r[ix[3]];
+#define LANES(f) _mm256_set_epi64x(s3->f, s2->f, s1->f, s0->f)
+        __m256i c0 = LANES(ctr[0]), c1 = LANES(ctr[1]), c2 = LANES(ctr[2]), c3 = LANES(ctr[3]);
+        __m256i k0 = LANES(key[0]), k1 = LANES(key[1]);
+#undef LANES
+        for (int i = 0; i < 10; i++) {
+            __m256i p0 = _mm256_mul_epu32(c0, m0), p1 = _mm256_mul_epu32(c2, m1);
+            __m256i n0 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p1, 32), c1), k0);
+            __m256i n2 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p0, 32), c3), k1);
+            c1 = p1;
+            c3 = p0;
+            c0 = n0;
+            c2 = n2;
+            k0 = _mm256_add_epi64(k0, w0);
+            k1 = _mm256_add_epi64(k1, w1);
+        }
+        /* words (c0, c1, c2, c3) of lane j: the low halves, transposed */
+        __m256i a = _mm256_or_si256(_mm256_and_si256(c0, lo32), _mm256_slli_epi64(c1, 32));
+        __m256i b = _mm256_or_si256(_mm256_and_si256(c2, lo32), _mm256_slli_epi64(c3, 32));
+        __m256i x01 = _mm256_unpacklo_epi64(a, b), x23 = _mm256_unpackhi_epi64(a, b);
+        /* x01 = lanes 0 and 2 (128 bits each), x23 = lanes 1 and 3 */
+        _Alignas(32) uint32_t out[16];
+        _mm256_store_si256((__m256i *)&out[0], x01);
+        _mm256_store_si256((__m256i *)&out[8], x23);
+        poolsim_rng *sj[4] = {s0, s1, s2, s3};
+        const int at[4] = {0, 8, 4, 12};
+        for (size_t j = 0; j < m; j++) { /* the first m are distinct */
+            memcpy(sj[j]->buf, &out[at[j]], sizeof sj[j]->buf);
+            sj[j]->ctr[3]++;
+            sj[j]->left = 4;
+        }
+    }
+}
+
 AVX2 static void count_all_avx2(poolsim_claims_draw *q, poolsim_rng *r, size_t n)
 {
     const __m256d half = _mm256_set1_pd(0.5), two = _mm256_set1_pd(2);
@@ -710,11 +760,11 @@ AVX2 static void count_all_avx2(poolsim_claims_draw *q, poolsim_rng *r, size_t n
     const __m256d cm059 = _mm256_set1_pd(-0.059), c02483 = _mm256_set1_pd(0.02483);
     const __m256d c9277 = _mm256_set1_pd(0.9277), c36224 = _mm256_set1_pd(3.6224);
     const __m256d absmask = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
-    uint32_t redo[CHUNK], cand[CHUNK];
+    uint32_t redo[CHUNK], cand[CHUNK], empty[CHUNK];
     _Alignas(32) double cV[CHUNK], cus[CHUNK];
     _Alignas(32) double pmu[CHUNK], pb[CHUNK], pa[CHUNK], pk[CHUNK], pV[CHUNK], pus[CHUNK];
     _Alignas(32) double pD[CHUNK], pM[CHUNK];
-    long nsq = 0, nacc = 0, nrej = 0, nnear = 0;
+    long nsq = 0, nacc = 0, nrej = 0, nnear = 0, nrefill = 0;
     for (size_t i0 = 0; i0 < n; i0 += CHUNK) {
         size_t end = n - i0 < CHUNK ? n : i0 + CHUNK, i = i0, nr = 0, nc = 0;
         for (; i + 4 <= end; i += 4) {
@@ -800,9 +850,23 @@ AVX2 static void count_all_avx2(poolsim_claims_draw *q, poolsim_rng *r, size_t n
             nrej += rj;
             nnear += 1 - (aj | rj);
         }
-        for (size_t j = 0; j < nr; j++) count_one(&q[redo[j]], &r[redo[j]]);
+        /* The scalar draws; then, for amount_all, the next blocks of the
+         * streams they used up whose amount is drawn (a gamma variate, its
+         * first word taken from that block): computed here four at a time
+         * rather than one by one when the amount needs them (the same
+         * blocks: refilling early changes no value). */
+        size_t ne = 0;
+        for (size_t j = 0; j < nr; j++) {
+            uint32_t ix = redo[j];
+            count_one(&q[ix], &r[ix]);
+            empty[ne] = ix;
+            ne += r[ix].left == 0 && q[ix].n != 0 && q[ix].m.vy > 0;
+        }
+        refill_all(r, empty, ne);
+        nrefill += (long)ne;
     }
     if (simd_stats) {
+        simd_stats->refill += nrefill;
         simd_stats->ptrs_squeeze += nsq;
         simd_stats->ptrs_accept += nacc;
         simd_stats->ptrs_reject += nrej;

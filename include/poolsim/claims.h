@@ -82,7 +82,9 @@ double poolsim_claims_compound_amount(const poolsim_claims_draw *q, poolsim_rng 
  *               poolsim_claims_compound_amount.
  * Bit for bit the one-at-a-time results; on processors with AVX2 the
  * samplers' first tries, with their logarithmic tests, are taken four at a
- * time (claims.c). */
+ * time (claims.c), and count_all may already compute the next block of a
+ * stream it used up whose amount draws a gamma variate (as
+ * poolsim_rng_refill: the words drawn afterwards are the same). */
 void poolsim_claims_compound_count_all(poolsim_claims_draw *q, poolsim_rng *r, size_t n);
 void poolsim_claims_compound_amount_all(poolsim_claims_draw *q, poolsim_rng *r, size_t n);
 
