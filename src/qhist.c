@@ -10,8 +10,13 @@
 typedef struct {
     int64_t zeros, total;
     double min, max; /* exact extremes of the values counted */
-    int32_t **page;  /* [POOLSIM_QHIST_NEXP] pages of POOLSIM_QHIST_SUB counts, or NULL
-                      * (32-bit: a bucket never counts more than the run's paths) */
+    /* pages of POOLSIM_QHIST_SUB counts (32-bit: a bucket never counts more
+     * than the run's paths) for the exponent indices lo .. lo + n - 1 seen so
+     * far, NULL where no value fell: a channel's values span a few binary
+     * exponents, so the window stays small (a table over all 2,100 would
+     * take 16.8 KB per channel) */
+    int32_t **page;
+    int lo, n;
 } qchan;
 
 struct poolsim_qhist {
@@ -40,22 +45,37 @@ void poolsim_qhist_free(poolsim_qhist *h)
 {
     if (!h) return;
     for (size_t c = 0; c < h->nchan; c++) {
-        if (!h->ch[c].page) continue;
-        for (int e = 0; e < POOLSIM_QHIST_NEXP; e++) free(h->ch[c].page[e]);
+        for (int i = 0; i < h->ch[c].n; i++) free(h->ch[c].page[i]);
         free(h->ch[c].page);
     }
     free(h->ch);
     free(h);
 }
 
-static int32_t *page_get(qchan *q, int ei)
+/* The page of exponent index e, or NULL when no value fell there. */
+static int32_t *page_at(const qchan *q, int e)
 {
-    if (!q->page) {
-        q->page = calloc(POOLSIM_QHIST_NEXP, sizeof(int32_t *));
-        if (!q->page) return NULL;
+    return e >= q->lo && e < q->lo + q->n ? q->page[e - q->lo] : NULL;
+}
+
+/* The page of exponent index e, allocated (and the window widened) when
+ * new; NULL when out of memory. */
+static int32_t *page_get(qchan *q, int e)
+{
+    if (e < q->lo || e >= q->lo + q->n) {
+        int lo = q->n == 0 || e < q->lo ? e : q->lo;
+        int hi = q->n > 0 && q->lo + q->n > e + 1 ? q->lo + q->n : e + 1;
+        int32_t **pg = calloc((size_t)(hi - lo), sizeof *pg);
+        if (!pg) return NULL;
+        if (q->n > 0) memcpy(pg + (q->lo - lo), q->page, (size_t)q->n * sizeof *pg);
+        free(q->page);
+        q->page = pg;
+        q->lo = lo;
+        q->n = hi - lo;
     }
-    if (!q->page[ei]) q->page[ei] = calloc(POOLSIM_QHIST_SUB, sizeof(int32_t));
-    return q->page[ei];
+    int32_t **slot = &q->page[e - q->lo];
+    if (!*slot) *slot = calloc(POOLSIM_QHIST_SUB, sizeof(int32_t));
+    return *slot;
 }
 
 /* The bucket of x > 0 (finite): x = m 2^e with m in [0.5, 1) as frexp
@@ -159,12 +179,12 @@ int poolsim_qhist_merge(poolsim_qhist *dst, const poolsim_qhist *src)
         d->total += s->total;
         if (s->min < d->min) d->min = s->min;
         if (s->max > d->max) d->max = s->max;
-        if (!s->page) continue;
-        for (int e = 0; e < POOLSIM_QHIST_NEXP; e++) {
-            if (!s->page[e]) continue;
+        for (int e = s->lo; e < s->lo + s->n; e++) {
+            const int32_t *sp = page_at(s, e);
+            if (!sp) continue;
             int32_t *pg = page_get(d, e);
             if (!pg) return POOLSIM_ENOMEM;
-            for (int k = 0; k < POOLSIM_QHIST_SUB; k++) pg[k] += s->page[e][k];
+            for (int k = 0; k < POOLSIM_QHIST_SUB; k++) pg[k] += sp[k];
         }
     }
     return POOLSIM_OK;
@@ -185,8 +205,8 @@ static double order_stat(const qchan *q, int64_t k)
 {
     if (k < q->zeros) return 0.0;
     int64_t cum = q->zeros;
-    for (int e = 0; q->page && e < POOLSIM_QHIST_NEXP; e++) {
-        const int32_t *pg = q->page[e];
+    for (int e = q->lo; e < q->lo + q->n; e++) {
+        const int32_t *pg = page_at(q, e);
         if (!pg) continue;
         for (int s = 0; s < POOLSIM_QHIST_SUB; s++) {
             cum += pg[s];
@@ -221,8 +241,8 @@ double poolsim_qhist_cvar_upper(const poolsim_qhist *h, size_t chan, double alph
     /* walk down from the top bucket; what is left after the buckets is zeros */
     double sum = 0;
     int64_t need = k;
-    for (int e = POOLSIM_QHIST_NEXP - 1; need > 0 && q->page && e >= 0; e--) {
-        const int32_t *pg = q->page[e];
+    for (int e = q->lo + q->n - 1; need > 0 && e >= q->lo; e--) {
+        const int32_t *pg = page_at(q, e);
         if (!pg) continue;
         for (int s = POOLSIM_QHIST_SUB - 1; s >= 0 && need > 0; s--) {
             if (pg[s] == 0) continue;
@@ -239,8 +259,8 @@ size_t poolsim_qhist_packed_size(const poolsim_qhist *h)
     size_t n = 0;
     for (size_t c = 0; c < h->nchan; c++) {
         n += 5;
-        for (int e = 0; h->ch[c].page && e < POOLSIM_QHIST_NEXP; e++)
-            if (h->ch[c].page[e]) n += 1 + POOLSIM_QHIST_SUB;
+        for (int i = 0; i < h->ch[c].n; i++)
+            if (h->ch[c].page[i]) n += 1 + POOLSIM_QHIST_SUB;
     }
     return n;
 }
@@ -265,16 +285,17 @@ void poolsim_qhist_pack(const poolsim_qhist *h, int64_t *buf)
     for (size_t c = 0; c < h->nchan; c++) {
         const qchan *q = &h->ch[c];
         int64_t np = 0;
-        for (int e = 0; q->page && e < POOLSIM_QHIST_NEXP; e++) np += q->page[e] != NULL;
+        for (int j = 0; j < q->n; j++) np += q->page[j] != NULL;
         buf[i++] = q->zeros;
         buf[i++] = q->total;
         buf[i++] = dbits(q->min);
         buf[i++] = dbits(q->max);
         buf[i++] = np;
-        for (int e = 0; q->page && e < POOLSIM_QHIST_NEXP; e++) {
-            if (!q->page[e]) continue;
+        for (int e = q->lo; e < q->lo + q->n; e++) {
+            const int32_t *pg = page_at(q, e);
+            if (!pg) continue;
             buf[i++] = e;
-            for (int k = 0; k < POOLSIM_QHIST_SUB; k++) buf[i + (size_t)k] = q->page[e][k];
+            for (int k = 0; k < POOLSIM_QHIST_SUB; k++) buf[i + (size_t)k] = pg[k];
             i += POOLSIM_QHIST_SUB;
         }
     }
