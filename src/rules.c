@@ -6,6 +6,7 @@
 #include "poolsim/rules.h"
 
 #include <assert.h>
+#include <float.h>
 #include <math.h>
 
 /* max and min of finite numbers, inlined (libm's fmax/fmin are calls) */
@@ -35,6 +36,35 @@ void poolsim_rules_interest(const poolsim_rules_params *p, size_t n, double *res
  *           total = min(sum due, max(0, cap_ratio * Ftot - reserve)),
  *           shared pro rata to what each county owes.
  * Returns the total actually paid (the sum of cty[c].levy). */
+/* The levy of one county given the line's decision (levy_mode below):
+ * nothing (stopped), in full, or in full times frac (top_up, scaled). */
+enum { LEVY_NONE, LEVY_FULL, LEVY_SCALED };
+
+/* Decide the line's levy from Ftot, the sum due and the reserve after
+ * interest; *frac is set for LEVY_SCALED. */
+static int levy_mode(const poolsim_rules_params *p, double ftot, double due, double reserve,
+                     double *frac /* OUT */)
+{
+    const double cap = p->cap_ratio * ftot;
+    *frac = 1.0;
+    if (p->cap_mode == POOLSIM_CAP_TOP_UP) {
+        const double room = dmax(0.0, cap - reserve);
+        /* the whole levy fits under the cap: everybody pays in full */
+        if (due <= room) return LEVY_FULL;
+        /* due > room >= 0, so due > 0 and the division is safe */
+        *frac = room / due;
+        return LEVY_SCALED;
+    }
+    return reserve >= cap ? LEVY_NONE : LEVY_FULL;
+}
+
+static inline double levy_one(const poolsim_rules_params *p, int mode, double frac, double basis)
+{
+    if (mode == LEVY_NONE) return 0.0;
+    if (mode == LEVY_FULL) return p->levy_rate * basis;
+    return p->levy_rate * basis * frac;
+}
+
 double poolsim_rules_levy(const poolsim_rules_params *p, size_t n, double reserve,
                           poolsim_rules_county *cty /* IN-OUT [n] */)
 {
@@ -43,31 +73,12 @@ double poolsim_rules_levy(const poolsim_rules_params *p, size_t n, double reserv
         ftot += cty[c].financing;
         due += p->levy_rate * cty[c].levy_basis;
     }
-    const double cap = p->cap_ratio * ftot;
+    double frac;
+    const int mode = levy_mode(p, ftot, due, reserve, &frac);
     double total = 0.0;
-
-    if (p->cap_mode == POOLSIM_CAP_TOP_UP) {
-        const double room = dmax(0.0, cap - reserve);
-        if (due <= room) {
-            /* the whole levy fits under the cap: everybody pays in full */
-            for (size_t c = 0; c < n; c++) {
-                cty[c].levy = p->levy_rate * cty[c].levy_basis;
-                total += cty[c].levy;
-            }
-        } else {
-            /* due > room >= 0, so due > 0 and the division is safe */
-            const double frac = room / due;
-            for (size_t c = 0; c < n; c++) {
-                cty[c].levy = p->levy_rate * cty[c].levy_basis * frac;
-                total += cty[c].levy;
-            }
-        }
-    } else {
-        const int stopped = reserve >= cap;
-        for (size_t c = 0; c < n; c++) {
-            cty[c].levy = stopped ? 0.0 : p->levy_rate * cty[c].levy_basis;
-            total += cty[c].levy;
-        }
+    for (size_t c = 0; c < n; c++) {
+        cty[c].levy = levy_one(p, mode, frac, cty[c].levy_basis);
+        total += cty[c].levy;
     }
     return total;
 }
@@ -108,23 +119,17 @@ double poolsim_rules_levy(const poolsim_rules_params *p, size_t n, double reserv
  *    computed as such rather than as inf * 0.
  * r is clamped to [0, G] so that rounding in the marginal sum can never
  * make the reserve owe more than the shortfall. */
-double poolsim_rules_share(const poolsim_rules_params *p, double shortfall, double financing,
-                           int *bracket /* OUT */)
+/* The share for G > 0 with q = G / F (or +inf when F = 0) already
+ * computed, as poolsim_rules_share below and poolsim_rules_year use it. */
+static inline double share_q(const poolsim_rules_params *p, double g, double f, double q,
+                             int *bracket /* OUT */)
 {
-    const double g = shortfall;
-    const double f = financing;
     const int nb = p->nbrackets;
-    assert(nb >= 1 && nb <= 16);
-    assert(isinf(p->up_to[nb - 1]) && p->up_to[nb - 1] > 0);
-    assert(g >= 0 && f >= 0);
-
-    if (!(g > 0)) {
-        *bracket = 0;
-        return 0.0;
-    }
-    const double q = f > 0 ? g / f : INFINITY;
+    /* the first i with q <= up_to[i] (the last one, +inf, if none): as
+     * up_to ascends, the brackets below q are a prefix; counted without
+     * branches */
     int i = 0;
-    while (i < nb - 1 && !(q <= p->up_to[i])) i++;
+    for (int k = 0; k < nb - 1; k++) i += !(q <= p->up_to[k]);
     *bracket = i + 1;
 
     double r;
@@ -140,6 +145,24 @@ double poolsim_rules_share(const poolsim_rules_params *p, double shortfall, doub
         r = p->reserve_share[i] * g;
     }
     return dmin(dmax(r, 0.0), g);
+}
+
+double poolsim_rules_share(const poolsim_rules_params *p, double shortfall, double financing,
+                           int *bracket /* OUT */)
+{
+    const double g = shortfall;
+    const double f = financing;
+    const int nb = p->nbrackets;
+    assert(nb >= 1 && nb <= 16);
+    assert(isinf(p->up_to[nb - 1]) && p->up_to[nb - 1] > 0);
+    assert(g >= 0 && f >= 0);
+    (void)nb;
+
+    if (!(g > 0)) {
+        *bracket = 0;
+        return 0.0;
+    }
+    return share_q(p, g, f, f > 0 ? g / f : INFINITY, bracket);
 }
 
 /* Step 5 (MODEL.md 5.5). Reads cty[c].shortfall (G) and cty[c].reserve_due
@@ -178,9 +201,15 @@ int poolsim_rules_pay(const poolsim_rules_params *p, size_t n, double *reserve /
     return exhausted;
 }
 
-static int bad_amount(double x)
+/* !isfinite(x) || x < 0, without branches (NaN fails both comparisons) */
+static inline int bad_amount(double x)
 {
-    return !isfinite(x) || x < 0;
+    return !((x >= 0) & (x <= DBL_MAX));
+}
+
+static inline int is_fin(double x)
+{
+    return fabs(x) <= DBL_MAX;
 }
 
 /* Invariants of one county's year (SQLite-style: checked in debug builds). */
@@ -197,84 +226,139 @@ static void check_county(const poolsim_rules_county *k)
     assert((k->shortfall > 0) == (k->bracket > 0));
 }
 
+/* check_county's conditions as one flag, without branches */
+static inline int county_ok(const poolsim_rules_county *k)
+{
+    return (k->balance_end >= 0) & (k->levy >= 0) & (k->balance_used >= 0) & (k->shortfall >= 0) &
+           (k->reserve_paid >= 0) & (k->reserve_paid <= k->reserve_due) &
+           (k->reserve_due <= k->shortfall) & (k->miss >= 0) & (k->county_share >= 0) &
+           (k->city_share >= 0) & (k->bracket >= 0) & (k->bracket <= 16) &
+           ((k->shortfall > 0) == (k->bracket > 0));
+}
+
 /* The whole year, steps 0-5, for one line (MODEL.md section 5).
  * Inputs per county: financing, levy_basis, expenditure (yuan, finite,
  * >= 0); opening reserve and balances (finite, >= 0). Any other input
  * gives POOLSIM_ENUM with nothing changed. POOLSIM_ENUM is also returned
  * when the year's figures overflow to a non-finite value (inputs near
- * DBL_MAX); the outputs are then unspecified. */
+ * DBL_MAX); the outputs are then unspecified.
+ *
+ * The steps are those of poolsim_rules_interest, _levy, _share and _pay,
+ * fused into two passes over the counties with the same operations in
+ * the same order (so the same bits): the line's sums (levy due, Ftot),
+ * then per county interest, levy, result, own balance and share, then
+ * per county the payment. */
 int poolsim_rules_year(const poolsim_rules_params *p, size_t n, double *reserve /* IN-OUT */,
                        double *balance /* IN-OUT [n] */, poolsim_rules_county *cty /* IN-OUT [n] */,
                        poolsim_rules_line *line /* OUT */)
 {
-    if (bad_amount(*reserve)) return POOLSIM_ENUM;
-    for (size_t c = 0; c < n; c++)
-        if (bad_amount(balance[c]) || bad_amount(cty[c].financing) ||
-            bad_amount(cty[c].levy_basis) || bad_amount(cty[c].expenditure))
-            return POOLSIM_ENUM;
-
-    line->reserve_open = *reserve;
-    poolsim_rules_interest(p, n, reserve, balance);
-
-    line->levy_due = 0.0;
-    line->financing_total = 0.0;
+    /* inputs, and the line's sums for step 1 */
+    const double rate = p->levy_rate;
+    double due = 0.0, ftot = 0.0;
+    int bad = bad_amount(*reserve);
     for (size_t c = 0; c < n; c++) {
-        line->levy_due += p->levy_rate * cty[c].levy_basis;
-        line->financing_total += cty[c].financing;
+        const double f = cty[c].financing, lb = cty[c].levy_basis;
+        bad |= bad_amount(balance[c]) | bad_amount(f) | bad_amount(lb) |
+               bad_amount(cty[c].expenditure);
+        due += rate * lb;
+        ftot += f;
     }
-    line->levy_total = poolsim_rules_levy(p, n, *reserve, cty);
-    *reserve += line->levy_total;
+    if (bad) return POOLSIM_ENUM;
+    assert(p->nbrackets >= 1 && p->nbrackets <= 16);
+    assert(isinf(p->up_to[p->nbrackets - 1]) && p->up_to[p->nbrackets - 1] > 0);
 
+    /* step 0 on the reserve (the balances' in the county pass) */
+    const double R0 = *reserve;
+    double R = R0 * (1.0 + p->reserve_interest);
+    const double gb = 1.0 + p->balance_interest;
+
+    /* step 1: the line's decision */
+    double frac;
+    const int mode = levy_mode(p, ftot, due, R, &frac);
+
+    /* steps 0-4 per county */
+    double levy_total = 0.0, rdue = 0.0;
     for (size_t c = 0; c < n; c++) {
         poolsim_rules_county *k = &cty[c];
-        k->result = k->financing - k->levy - k->expenditure;
-        if (k->result >= 0) {
-            balance[c] += k->result;
-            k->balance_used = 0.0;
-            k->shortfall = 0.0;
+        const double F = k->financing, E = k->expenditure;
+        const double levy = mode == LEVY_NONE   ? 0.0
+                            : mode == LEVY_FULL ? rate * k->levy_basis
+                                                : rate * k->levy_basis * frac;
+        const double d = F - levy - E;
+        double b = balance[c] * gb, used = 0.0, g = 0.0;
+        if (d >= 0) {
+            b += d;
         } else {
-            const double x = -k->result;
-            k->balance_used = dmin(balance[c], x);
-            balance[c] -= k->balance_used;
-            k->shortfall = x - k->balance_used;
+            const double x = -d;
+            used = dmin(b, x);
+            b -= used;
+            g = x - used;
         }
-        if (k->shortfall > 0)
-            k->shortfall_ratio = k->financing > 0 ? k->shortfall / k->financing : INFINITY;
-        else
-            k->shortfall_ratio = 0.0;
-        k->reserve_due = poolsim_rules_share(p, k->shortfall, k->financing, &k->bracket);
+        double q = 0.0, r = 0.0;
+        int bracket = 0;
+        if (g > 0) {
+            q = F > 0 ? g / F : INFINITY;
+            r = share_q(p, g, F, q, &bracket);
+        }
+        levy_total += levy;
+        rdue += r;
+        balance[c] = b;
+        k->levy = levy;
+        k->result = d;
+        k->balance_used = used;
+        k->shortfall = g;
+        k->shortfall_ratio = q;
+        k->bracket = bracket;
+        k->reserve_due = r;
         k->overspend = k->liability = k->gap_share = 0.0;
     }
+    R += levy_total;
 
-    line->exhausted = poolsim_rules_pay(p, n, reserve, cty);
-
-    line->reserve_due = 0.0;
-    line->reserve_paid = 0.0;
+    /* step 5, as poolsim_rules_pay */
+    const int exhausted = R < rdue;
+    const int city = p->uncovered == POOLSIM_UNCOVERED_CITY;
+    double paid = 0.0, cburden = 0.0;
+    int fin = 1, ok = 1;
     for (size_t c = 0; c < n; c++) {
-        cty[c].balance_end = balance[c];
-        line->reserve_due += cty[c].reserve_due;
-        line->reserve_paid += cty[c].reserve_paid;
+        poolsim_rules_county *k = &cty[c];
+        const double g = k->shortfall, r = k->reserve_due, b = balance[c];
+        const double gov = g - r;
+        const double rp = exhausted ? dmin(r * R / rdue, r) : r;
+        const double miss = r - rp;
+        const double cs = city ? gov : gov + miss, ys = city ? miss : 0.0;
+        paid += rp;
+        cburden += ys;
+        fin &= is_fin(k->levy) & is_fin(k->result) & is_fin(g) & is_fin(r) & is_fin(rp) &
+               is_fin(cs) & is_fin(ys) & is_fin(b);
+        k->county_gov = gov;
+        k->reserve_paid = rp;
+        k->miss = miss;
+        k->county_share = cs;
+        k->city_share = ys;
+        k->balance_end = b;
+        ok &= county_ok(k);
     }
+    /* have >= due implies have - due >= 0 in IEEE arithmetic */
+    *reserve = exhausted ? 0.0 : R - rdue;
+    line->reserve_open = R0;
+    line->levy_due = due;
+    line->financing_total = ftot;
+    line->levy_total = levy_total;
+    line->exhausted = exhausted;
+    line->reserve_due = rdue;
+    line->reserve_paid = paid;
     line->reserve_end = *reserve;
     line->gap = 0.0;
-    line->city_burden = 0.0;
-    for (size_t c = 0; c < n; c++) line->city_burden += cty[c].city_share;
+    line->city_burden = cburden;
 
     /* overflow check: every money figure must be finite */
-    if (!isfinite(*reserve) || !isfinite(line->levy_due) || !isfinite(line->levy_total) ||
-        !isfinite(line->financing_total) || !isfinite(line->reserve_due) ||
-        !isfinite(line->reserve_paid))
+    if (!(fin & is_fin(*reserve) & is_fin(due) & is_fin(levy_total) & is_fin(ftot) & is_fin(rdue) &
+          is_fin(paid)))
         return POOLSIM_ENUM;
-    for (size_t c = 0; c < n; c++) {
-        const poolsim_rules_county *k = &cty[c];
-        if (!isfinite(k->levy) || !isfinite(k->result) || !isfinite(k->shortfall) ||
-            !isfinite(k->reserve_due) || !isfinite(k->reserve_paid) || !isfinite(k->county_share) ||
-            !isfinite(k->city_share) || !isfinite(k->balance_end))
-            return POOLSIM_ENUM;
-    }
 
     assert(*reserve >= 0);
-    for (size_t c = 0; c < n; c++) check_county(&cty[c]);
+    if (!ok)
+        for (size_t c = 0; c < n; c++) check_county(&cty[c]);
     return POOLSIM_OK;
 }
 

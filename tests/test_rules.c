@@ -458,6 +458,21 @@ static void test_bad_input(void)
     s = -1;
     CU_ASSERT_EQUAL(poolsim_rules_year(&p, 1, &r, &s, &c, &line), POOLSIM_ENUM);
     CU_ASSERT(r == 100 && s == -1);
+    s = 50;
+    c.levy_basis = NAN;
+    CU_ASSERT_EQUAL(poolsim_rules_year(&p, 1, &r, &s, &c, &line), POOLSIM_ENUM);
+    c.levy_basis = 1000;
+    r = INFINITY;
+    CU_ASSERT_EQUAL(poolsim_rules_year(&p, 1, &r, &s, &c, &line), POOLSIM_ENUM);
+    r = -1e-300;
+    CU_ASSERT_EQUAL(poolsim_rules_year(&p, 1, &r, &s, &c, &line), POOLSIM_ENUM);
+    CU_ASSERT(r == -1e-300 && s == 50 && c.financing == 1000);
+    /* -0 is an amount >= 0: accepted (R = -0 < cap 300: levy 100) */
+    r = -0.0;
+    c.expenditure = -0.0;
+    CU_ASSERT_EQUAL(poolsim_rules_year(&p, 1, &r, &s, &c, &line), POOLSIM_OK);
+    EQ(c.levy, 100);
+    EQ(s, 950); /* 50 + 1000 - 100 - 0 */
     /* finite inputs whose total overflows: Ftot = 2 * 1.7e308 = inf */
     poolsim_rules_county two[2];
     memset(two, 0, sizeof two);
@@ -465,6 +480,128 @@ static void test_bad_input(void)
     double s2[2] = {0, 0};
     r = 0;
     CU_ASSERT_EQUAL(poolsim_rules_year(&p, 2, &r, s2, two, &line), POOLSIM_ENUM);
+}
+
+/* poolsim_rules_year fuses the steps into two passes over the counties.
+ * The second method: the steps one after the other through the step
+ * functions tested by hand above, as MODEL.md section 5 orders them. */
+static void ref_year(const poolsim_rules_params *p, size_t n, double *reserve, double *balance,
+                     poolsim_rules_county *cty, poolsim_rules_line *line)
+{
+    line->reserve_open = *reserve;
+    poolsim_rules_interest(p, n, reserve, balance);
+    line->levy_due = line->financing_total = 0.0;
+    for (size_t c = 0; c < n; c++) {
+        line->levy_due += p->levy_rate * cty[c].levy_basis;
+        line->financing_total += cty[c].financing;
+    }
+    line->levy_total = poolsim_rules_levy(p, n, *reserve, cty);
+    *reserve += line->levy_total;
+    for (size_t c = 0; c < n; c++) {
+        poolsim_rules_county *k = &cty[c];
+        k->result = k->financing - k->levy - k->expenditure;
+        k->balance_used = k->result >= 0 ? 0.0 : fmin(balance[c], -k->result);
+        balance[c] += k->result >= 0 ? k->result : -k->balance_used;
+        k->shortfall = k->result >= 0 ? 0.0 : -k->result - k->balance_used;
+        k->shortfall_ratio = !(k->shortfall > 0) ? 0.0
+                             : k->financing > 0  ? k->shortfall / k->financing
+                                                 : INFINITY;
+        k->reserve_due = poolsim_rules_share(p, k->shortfall, k->financing, &k->bracket);
+        k->balance_end = balance[c];
+    }
+    line->exhausted = poolsim_rules_pay(p, n, reserve, cty);
+    line->reserve_due = line->reserve_paid = line->city_burden = 0.0;
+    for (size_t c = 0; c < n; c++) {
+        line->reserve_due += cty[c].reserve_due;
+        line->reserve_paid += cty[c].reserve_paid;
+        line->city_burden += cty[c].city_share;
+    }
+    line->reserve_end = *reserve;
+    line->gap = 0.0;
+}
+
+static int same_bits(double a, double b)
+{
+    return memcmp(&a, &b, sizeof a) == 0;
+}
+
+static double uni(unsigned long long *x) /* [0, 1) */
+{
+    *x = *x * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(*x >> 11) * 0x1p-53;
+}
+
+/* 20,000 random years in every variant (cap stop/top_up, uncovered
+ * county/city, bracket/marginal): reserves below, at and above the cap,
+ * counties with surpluses, covered and uncovered deficits, zero
+ * financing, exhaustion. Every field, bit for bit. */
+static void test_year_steps(void)
+{
+    unsigned long long x = 20201;
+    long bad = 0, exh = 0, shortfalls = 0, scaled = 0;
+    for (int it = 0; it < 20000; it++) {
+        poolsim_rules_params p = zhuzhou();
+        p.cap_mode = it & 1 ? POOLSIM_CAP_TOP_UP : POOLSIM_CAP_STOP;
+        p.uncovered = it & 2 ? POOLSIM_UNCOVERED_CITY : POOLSIM_UNCOVERED_COUNTY;
+        p.sharing_mode = it & 4 ? POOLSIM_SHARING_MARGINAL : POOLSIM_SHARING_BRACKET;
+        p.levy_rate = 0.2 * uni(&x);
+        p.reserve_interest = 0.05 * uni(&x) - 0.01;
+        p.balance_interest = 0.05 * uni(&x) - 0.01;
+        size_t n = 1 + (size_t)(9 * uni(&x));
+        poolsim_rules_county a[9], b[9];
+        double sa[9], sb[9], ftot = 0;
+        memset(a, 0, sizeof a);
+        for (size_t c = 0; c < n; c++) {
+            a[c].financing = uni(&x) < 0.05 ? 0 : 1e6 * uni(&x);
+            a[c].levy_basis = a[c].financing * (0.8 + 0.4 * uni(&x));
+            a[c].expenditure = (a[c].financing + 1000) * (0.6 + uni(&x));
+            a[c].enrolees = 1000 * uni(&x);
+            sa[c] = uni(&x) < 0.3 ? 0 : 2e5 * uni(&x);
+            ftot += a[c].financing;
+        }
+        double v = uni(&x);
+        double ra = v < 0.1    ? 0
+                    : v < 0.15 ? p.cap_ratio * ftot
+                               : p.cap_ratio * ftot * 1.5 * uni(&x);
+        double rb = ra;
+        memcpy(b, a, sizeof a);
+        memcpy(sb, sa, sizeof sa);
+        poolsim_rules_line la, lb;
+        memset(&la, 0, sizeof la);
+        memset(&lb, 0, sizeof lb);
+        CU_ASSERT_EQUAL_FATAL(poolsim_rules_year(&p, n, &ra, sa, a, &la), POOLSIM_OK);
+        ref_year(&p, n, &rb, sb, b, &lb);
+        int same = same_bits(ra, rb);
+        for (size_t c = 0; c < n; c++) {
+            const poolsim_rules_county *k = &a[c], *m = &b[c];
+            same &= same_bits(sa[c], sb[c]) & same_bits(k->levy, m->levy) &
+                    same_bits(k->result, m->result) & same_bits(k->balance_used, m->balance_used) &
+                    same_bits(k->shortfall, m->shortfall) &
+                    same_bits(k->shortfall_ratio, m->shortfall_ratio) & (k->bracket == m->bracket) &
+                    same_bits(k->reserve_due, m->reserve_due) &
+                    same_bits(k->reserve_paid, m->reserve_paid) &
+                    same_bits(k->county_gov, m->county_gov) & same_bits(k->miss, m->miss) &
+                    same_bits(k->county_share, m->county_share) &
+                    same_bits(k->city_share, m->city_share) &
+                    same_bits(k->balance_end, m->balance_end) & same_bits(k->overspend, 0.0) &
+                    same_bits(k->liability, 0.0) & same_bits(k->gap_share, 0.0) &
+                    same_bits(k->enrolees, m->enrolees);
+            shortfalls += k->shortfall > 0;
+        }
+        same &= same_bits(la.reserve_open, lb.reserve_open) & same_bits(la.levy_due, lb.levy_due) &
+                same_bits(la.levy_total, lb.levy_total) &
+                same_bits(la.financing_total, lb.financing_total) &
+                same_bits(la.reserve_due, lb.reserve_due) &
+                same_bits(la.reserve_paid, lb.reserve_paid) &
+                same_bits(la.reserve_end, lb.reserve_end) & (la.exhausted == lb.exhausted) &
+                same_bits(la.city_burden, lb.city_burden) & same_bits(la.gap, lb.gap);
+        bad += !same;
+        exh += la.exhausted;
+        scaled += la.levy_total > 0 && la.levy_total < la.levy_due;
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    /* the variants were all reached */
+    CU_ASSERT(exh > 1000 && shortfalls > 10000 && scaled > 1000);
 }
 
 void poolsim_test_rules(void)
@@ -479,5 +616,6 @@ void poolsim_test_rules(void)
     CU_add_test(s, "own balance first", test_own_balance);
     CU_add_test(s, "reserve pays, pro rata exhaustion", test_pay);
     CU_add_test(s, "full year, three counties", test_year);
+    CU_add_test(s, "full year = the steps one by one", test_year_steps);
     CU_add_test(s, "bad input", test_bad_input);
 }
