@@ -298,6 +298,97 @@ static void test_epidemic(void)
     poolsim_drivers_free(d2);
 }
 
+/* The drivers as MODEL.md section 4 defines them, each sub-stream
+ * positioned with poolsim_rng_set and drawn from with rng.h's samplers
+ * one by one (the arithmetic written in the same order as drivers.c, so
+ * the values must be equal bit for bit); slow[0] counts the county
+ * streams whose first normal needs more than the first word, slow[1]
+ * those where it needs more than the first block. */
+static void reference_draw(const poolsim_scenario *s, unsigned long long seed, uint32_t path,
+                           const uint32_t *who, double *P, double *W, double *J, double *U,
+                           long slow[2])
+{
+    int T = s->horizon_years, C = s->ncounties;
+    poolsim_rng r;
+    const poolsim_ar1 *mp = &s->medical_inflation, *wp = &s->wage_growth;
+    double corr = s->wage_inflation_corr, corr_c = sqrt(fmax(0.0, 1 - corr * corr));
+    double pi = mp->mean, g = wp->mean;
+    P[0] = W[0] = 1;
+    for (int t = 2; t <= T; t++) {
+        poolsim_rng_set(&r, seed, path, POOLSIM_STREAM_ECONOMY, (uint32_t)t, 0);
+        double z1 = poolsim_rng_normal(&r), z2 = poolsim_rng_normal(&r);
+        double eps_w = corr * z1 + corr_c * z2;
+        pi = mp->mean + mp->ar1 * (pi - mp->mean) + mp->sd * z1;
+        g = wp->mean + wp->ar1 * (g - wp->mean) + wp->sd * eps_w;
+        P[t - 1] = P[t - 2] * (1 + pi);
+        W[t - 1] = W[t - 2] * (1 + g);
+    }
+    double ar1 = s->utilisation.ar1, sd = s->utilisation.sd, rho = s->utilisation.rho;
+    double wc = sqrt(rho), wi = sqrt(1 - rho), v = 0, x[NC] = {0};
+    for (int t = 1; t <= T; t++) {
+        v = ar1 * ar1 * v + sd * sd;
+        poolsim_rng_set(&r, seed, path, POOLSIM_STREAM_UTIL_COMMON, (uint32_t)t, 0);
+        double z = poolsim_rng_normal(&r);
+        for (int c = 0; c < C; c++) {
+            poolsim_rng_set(&r, seed, path, POOLSIM_STREAM_UTIL_COUNTY, (uint32_t)t, who[c]);
+            double e = poolsim_rng_normal(&r);
+            slow[0] += r.left < 3 || r.ctr[3] > 1;
+            slow[1] += r.ctr[3] > 1;
+            x[c] = ar1 * x[c] + sd * (wc * z + wi * e);
+            U[c * T + t - 1] = exp(x[c] - 0.5 * v);
+        }
+    }
+    double cv = s->epidemic.sd / s->epidemic.mean, s2 = log1p(cv * cv);
+    double sl = sqrt(s2), m = log(s->epidemic.mean) - 0.5 * s2;
+    for (int t = 1; t <= T; t++) {
+        poolsim_rng_set(&r, seed, path, POOLSIM_STREAM_EPIDEMIC, (uint32_t)t, 0);
+        double u = poolsim_rng_uniform(&r), z = poolsim_rng_normal(&r);
+        J[t - 1] = u < s->epidemic.prob ? exp(m + sl * z) : 1;
+    }
+}
+
+/* Every driver value equals the reference's bit for bit, with the first
+ * blocks computed four at a time (AVX2, when the processor has it) and
+ * one by one, for horizons whose number of sub-streams is and is not a
+ * multiple of four, a seed using both key words, and enough paths that
+ * the ziggurat's slow cases occur in county streams, some of them beyond
+ * the first block. */
+static void test_streams(void)
+{
+    poolsim_scenario s;
+    poolsim_county cs[NC];
+    int was = poolsim_drivers_simd(-1);
+    for (int T = 1; T <= 8; T++) {
+        int n = T == 8 ? 12000 : 400;
+        make_scenario(&s, cs, T);
+        s.epidemic.prob = 0.4;
+        unsigned long long seed = T % 2 ? 0x9E3779B97F4A7C15ull : 20240601ull;
+        poolsim_drivers *d = poolsim_drivers_alloc(&s);
+        double *ref = malloc((size_t)(3 + NC) * (size_t)T * sizeof *ref);
+        CU_ASSERT_FATAL(d != NULL && ref != NULL);
+        double *P = ref, *W = P + T, *J = W + T, *U = J + T;
+        long slow[2] = {0, 0}, bad = 0;
+        poolsim_rng r;
+        for (int simd = 0; simd <= 1; simd++) {
+            poolsim_drivers_simd(simd);
+            for (uint32_t p = 0; p < (uint32_t)n; p++) {
+                reference_draw(&s, seed, p, d->who, P, W, J, U, slow);
+                poolsim_drivers_draw_seed(&s, seed, p, &r, d);
+                bad += memcmp(P, d->P, (size_t)T * sizeof *P) != 0;
+                bad += memcmp(W, d->W, (size_t)T * sizeof *W) != 0;
+                bad += memcmp(J, d->J, (size_t)T * sizeof *J) != 0;
+                bad += memcmp(U, d->U, (size_t)(NC * T) * sizeof *U) != 0;
+            }
+        }
+        CU_ASSERT_EQUAL(bad, 0);
+        if (T >= 4) CU_ASSERT(slow[0] > 0);
+        if (T == 8) CU_ASSERT(slow[1] > 0);
+        free(ref);
+        poolsim_drivers_free(d);
+    }
+    poolsim_drivers_simd(was);
+}
+
 void poolsim_test_drivers(void)
 {
     CU_pSuite s = CU_add_suite("drivers", NULL, NULL);
@@ -307,4 +398,5 @@ void poolsim_test_drivers(void)
     CU_add_test(s, "utilisation moments and correlation", test_utilisation);
     CU_add_test(s, "price and wage shocks", test_economy);
     CU_add_test(s, "epidemic frequency, size and common random numbers", test_epidemic);
+    CU_add_test(s, "sub-streams and first blocks, one by one and four at a time", test_streams);
 }

@@ -17,6 +17,10 @@ typedef struct {
     double *U;     /* [C*T] utilisation shock, U[c*T + t-1] */
     double *x;     /* [C] workspace: AR(1) state of the utilisation factor */
     uint32_t *who; /* [C] sub-stream address of each county */
+    /* workspace of the county utilisation streams, [T][C] year-major:
+     * their counter words 1 and 2 (the same on every path) and first
+     * Philox blocks (4 words each) */
+    uint32_t *c1, *c2, *blk;
 } poolsim_drivers;
 
 /* Allocate for scenario s (T years, C counties). NULL on failure. */
@@ -32,5 +36,13 @@ void poolsim_drivers_draw(const poolsim_scenario *s, uint32_t path, poolsim_rng 
  * the engine options may set apart from simulation.seed). */
 void poolsim_drivers_draw_seed(const poolsim_scenario *s, unsigned long long seed, uint32_t path,
                                poolsim_rng *r, poolsim_drivers *d /* OUT */);
+
+/* The first Philox blocks of a path's sub-streams are computed four at a
+ * time with AVX2 when the processor has it, unless the environment
+ * variable POOLSIM_SIMD is "0" at start (the same values either way).
+ * poolsim_drivers_simd(0) selects the one-by-one loop, (1) AVX2 where
+ * available, (-1) changes nothing; returns the previous setting. Not
+ * thread-safe: for tests. */
+int poolsim_drivers_simd(int on);
 
 #endif
