@@ -226,16 +226,6 @@ static void check_county(const poolsim_rules_county *k)
     assert((k->shortfall > 0) == (k->bracket > 0));
 }
 
-/* check_county's conditions as one flag, without branches */
-static inline int county_ok(const poolsim_rules_county *k)
-{
-    return (k->balance_end >= 0) & (k->levy >= 0) & (k->balance_used >= 0) & (k->shortfall >= 0) &
-           (k->reserve_paid >= 0) & (k->reserve_paid <= k->reserve_due) &
-           (k->reserve_due <= k->shortfall) & (k->miss >= 0) & (k->county_share >= 0) &
-           (k->city_share >= 0) & (k->bracket >= 0) & (k->bracket <= 16) &
-           ((k->shortfall > 0) == (k->bracket > 0));
-}
-
 /* The whole year, steps 0-5, for one line (MODEL.md section 5).
  * Inputs per county: financing, levy_basis, expenditure (yuan, finite,
  * >= 0); opening reserve and balances (finite, >= 0). Any other input
@@ -244,10 +234,12 @@ static inline int county_ok(const poolsim_rules_county *k)
  * DBL_MAX); the outputs are then unspecified.
  *
  * The steps are those of poolsim_rules_interest, _levy, _share and _pay,
- * fused into two passes over the counties with the same operations in
- * the same order (so the same bits): the line's sums (levy due, Ftot),
- * then per county interest, levy, result, own balance and share, then
- * per county the payment. */
+ * fused into three passes over the counties with the same operations in
+ * the same order (so the same bits): the inputs' checks and the line's
+ * sums (levy due, Ftot); per county interest, levy, result, own balance
+ * and share; per county the payment, with the finite checks and
+ * check_county's invariants folded into running sums, minima and maxima
+ * (check_county itself runs only when they fail). */
 int poolsim_rules_year(const poolsim_rules_params *p, size_t n, double *reserve /* IN-OUT */,
                        double *balance /* IN-OUT [n] */, poolsim_rules_county *cty /* IN-OUT [n] */,
                        poolsim_rules_line *line /* OUT */)
@@ -255,15 +247,18 @@ int poolsim_rules_year(const poolsim_rules_params *p, size_t n, double *reserve 
     /* inputs, and the line's sums for step 1 */
     const double rate = p->levy_rate;
     double due = 0.0, ftot = 0.0;
-    int bad = bad_amount(*reserve);
+    /* every input finite and >= 0: the sum of x - x is 0 (else NaN) and,
+     * then, the least of them is >= 0 */
+    double nfi = 0.0, loi = *reserve;
     for (size_t c = 0; c < n; c++) {
-        const double f = cty[c].financing, lb = cty[c].levy_basis;
-        bad |= bad_amount(balance[c]) | bad_amount(f) | bad_amount(lb) |
-               bad_amount(cty[c].expenditure);
+        const double f = cty[c].financing, lb = cty[c].levy_basis, e = cty[c].expenditure;
+        const double b = balance[c];
+        nfi += ((f - f) + (lb - lb)) + ((e - e) + (b - b));
+        loi = dmin(loi, dmin(dmin(f, lb), dmin(e, b)));
         due += rate * lb;
         ftot += f;
     }
-    if (bad) return POOLSIM_ENUM;
+    if (bad_amount(*reserve) | !(nfi == 0) | !(loi >= 0)) return POOLSIM_ENUM;
     assert(p->nbrackets >= 1 && p->nbrackets <= 16);
     assert(isinf(p->up_to[p->nbrackets - 1]) && p->up_to[p->nbrackets - 1] > 0);
 
@@ -318,7 +313,13 @@ int poolsim_rules_year(const poolsim_rules_params *p, size_t n, double *reserve 
     const int exhausted = R < rdue;
     const int city = p->uncovered == POOLSIM_UNCOVERED_CITY;
     double paid = 0.0, cburden = 0.0;
-    int fin = 1, ok = 1;
+    /* nf: the sum of x - x over every figure checked, 0 when all are
+     * finite, else NaN. When they are, lo is the least of those that
+     * must be >= 0, hi the greater of reserve_paid - reserve_due and
+     * reserve_due - shortfall (> 0 exactly when x > y, as underflow is
+     * gradual) */
+    double nf = 0.0, lo = 0.0, hi = 0.0;
+    int ok = 1;
     for (size_t c = 0; c < n; c++) {
         poolsim_rules_county *k = &cty[c];
         const double g = k->shortfall, r = k->reserve_due, b = balance[c];
@@ -328,15 +329,18 @@ int poolsim_rules_year(const poolsim_rules_params *p, size_t n, double *reserve 
         const double cs = city ? gov : gov + miss, ys = city ? miss : 0.0;
         paid += rp;
         cburden += ys;
-        fin &= is_fin(k->levy) & is_fin(k->result) & is_fin(g) & is_fin(r) & is_fin(rp) &
-               is_fin(cs) & is_fin(ys) & is_fin(b);
+        const double levy = k->levy, d = k->result, used = k->balance_used;
+        nf += ((levy - levy) + (d - d)) + ((g - g) + (r - r)) + ((rp - rp) + (cs - cs)) +
+              ((ys - ys) + (b - b));
+        lo = dmin(lo, dmin(dmin(dmin(b, levy), dmin(used, g)), dmin(dmin(rp, miss), dmin(cs, ys))));
+        hi = dmax(hi, dmax(rp - r, r - g));
+        ok &= ((unsigned)k->bracket <= 16) & ((g > 0) == (k->bracket > 0));
         k->county_gov = gov;
         k->reserve_paid = rp;
         k->miss = miss;
         k->county_share = cs;
         k->city_share = ys;
         k->balance_end = b;
-        ok &= county_ok(k);
     }
     /* have >= due implies have - due >= 0 in IEEE arithmetic */
     *reserve = exhausted ? 0.0 : R - rdue;
@@ -352,12 +356,12 @@ int poolsim_rules_year(const poolsim_rules_params *p, size_t n, double *reserve 
     line->city_burden = cburden;
 
     /* overflow check: every money figure must be finite */
-    if (!(fin & is_fin(*reserve) & is_fin(due) & is_fin(levy_total) & is_fin(ftot) & is_fin(rdue) &
-          is_fin(paid)))
+    if (!((nf == 0) & is_fin(*reserve) & is_fin(due) & is_fin(levy_total) & is_fin(ftot) &
+          is_fin(rdue) & is_fin(paid)))
         return POOLSIM_ENUM;
 
     assert(*reserve >= 0);
-    if (!ok)
+    if (!(ok & (lo >= 0) & (hi <= 0)))
         for (size_t c = 0; c < n; c++) check_county(&cty[c]);
     return POOLSIM_OK;
 }

@@ -467,6 +467,14 @@ static void test_bad_input(void)
     r = -1e-300;
     CU_ASSERT_EQUAL(poolsim_rules_year(&p, 1, &r, &s, &c, &line), POOLSIM_ENUM);
     CU_ASSERT(r == -1e-300 && s == 50 && c.financing == 1000);
+    r = 100;
+    s = INFINITY;
+    CU_ASSERT_EQUAL(poolsim_rules_year(&p, 1, &r, &s, &c, &line), POOLSIM_ENUM);
+    CU_ASSERT(r == 100);
+    s = NAN;
+    CU_ASSERT_EQUAL(poolsim_rules_year(&p, 1, &r, &s, &c, &line), POOLSIM_ENUM);
+    CU_ASSERT(r == 100);
+    s = 50;
     /* -0 is an amount >= 0: accepted (R = -0 < cap 300: levy 100) */
     r = -0.0;
     c.expenditure = -0.0;
@@ -480,6 +488,20 @@ static void test_bad_input(void)
     double s2[2] = {0, 0};
     r = 0;
     CU_ASSERT_EQUAL(poolsim_rules_year(&p, 2, &r, s2, two, &line), POOLSIM_ENUM);
+    /* only a county's figure overflows: its balance 1.7e308 + D = 1.7e308
+     * (R = 1e308 >= cap 5.1e307: no levy) is inf; every line sum is finite */
+    memset(&c, 0, sizeof c);
+    c.financing = 1.7e308;
+    r = 1e308, s = 1.7e308;
+    CU_ASSERT_EQUAL(poolsim_rules_year(&p, 1, &r, &s, &c, &line), POOLSIM_ENUM);
+    /* a deficit of -inf: F = 1, E = levy basis = 1.7e308, levy 1.7e307
+     * as R = 0 < cap 0.3; D = 1 - 1.7e307 - 1.7e308 overflows, and so
+     * does the shortfall (the line's sums are finite) */
+    memset(&c, 0, sizeof c);
+    c.financing = 1;
+    c.levy_basis = c.expenditure = 1.7e308;
+    r = 0, s = 0;
+    CU_ASSERT_EQUAL(poolsim_rules_year(&p, 1, &r, &s, &c, &line), POOLSIM_ENUM);
 }
 
 /* poolsim_rules_year fuses the steps into two passes over the counties.
