@@ -150,18 +150,18 @@ static void claims_draw(const poolsim_plan *pl, unsigned long long seed, uint32_
         }
 }
 
-/* Claims paid by the fund for line l, county c, year index t given the
- * drawn aggregate A (MODEL.md section 3): multiplied by the benefits
- * multiplier mB of management rules (section 12), then the global budget
- * with the county's financing F. */
-static double claims_paid(const poolsim_plan *pl, int l, int t, double A, double F, double mB)
+/* Claims paid by the fund given the drawn aggregate A (MODEL.md section
+ * 3): multiplied by the benefits multiplier mB of management rules
+ * (section 12), then the global budget with the county's financing F;
+ * share, retention and overspend are the line-year's budget terms
+ * (share < 0: no budget). */
+static inline double claims_paid(double A, double F, double mB, double share, double retention,
+                                 double overspend)
 {
     if (mB != 1.0) A *= mB;
-    size_t i = (size_t)l * (size_t)pl->T + (size_t)t;
-    double share = pl->budget_share[i];
     if (share >= 0) {
         double B = share * F;
-        A = A <= B ? A + pl->budget_retention[i] * (B - A) : B + pl->budget_overspend[i] * (A - B);
+        A = A <= B ? A + retention * (B - A) : B + overspend * (A - B);
     }
     return A;
 }
@@ -389,14 +389,21 @@ int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
             double *mult = &w->mult[2 * l], *pend = &w->pending[(size_t)l * 2 * uT];
             mult[0] *= pend[t];
             mult[1] *= pend[uT + (size_t)t];
-            double mC = mult[0], mB = mult[1];
+            const double mC = mult[0], mB = mult[1], Wt = W[t];
+            /* line-year lt; county c's line-county-year POOLSIM_PLAN_LCT is
+             * i0 + c T, the index of its record slots too */
+            const size_t lt = (size_t)l * uT + (size_t)t, i0 = (size_t)l * uC * uT + (size_t)t;
+            const double bshare = pl->budget_share[lt], bret = pl->budget_retention[lt],
+                         bover = pl->budget_overspend[lt];
+            double *fprev = &w->fin_prev[(size_t)l * uC];
             for (int c = 0; c < C; c++) {
-                size_t i = POOLSIM_PLAN_LCT(pl, l, c, t);
+                const size_t i = i0 + (size_t)c * uT;
                 /* with m_C = 1 exactly the sum of a run without rules */
-                double F =
-                    mC == 1.0 ? pl->fin_fixed[i] + pl->fin_wage[i] * W[t]
-                              : mC * (pl->fin_contrib[i] + pl->fin_wage[i] * W[t]) + pl->fin_sub[i];
-                double E = pl->per_capita_exp[i] + claims_paid(pl, l, t, A[i], F, mB);
+                const double F =
+                    mC == 1.0 ? pl->fin_fixed[i] + pl->fin_wage[i] * Wt
+                              : mC * (pl->fin_contrib[i] + pl->fin_wage[i] * Wt) + pl->fin_sub[i];
+                const double E =
+                    pl->per_capita_exp[i] + claims_paid(A[i], F, mB, bshare, bret, bover);
                 if (!isfinite(F) || !isfinite(E)) {
                     poolsim_error_report(
                         __FILE__, __LINE__,
@@ -407,11 +414,13 @@ int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
                 }
                 cty[c].financing = F;
                 cty[c].expenditure = E;
-                cty[c].levy_basis = w->fin_prev[(size_t)l * uC + (size_t)c];
-                w->fin_prev[(size_t)l * uC + (size_t)c] = F;
+                cty[c].levy_basis = fprev[c];
+                fprev[c] = F;
+                rec[lay->financing + i] = F;
+                rec[lay->expenditure + i] = E;
             }
             poolsim_rules_line lo;
-            const poolsim_rules_params *rp = &pl->rules[(size_t)l * uT + (size_t)t];
+            const poolsim_rules_params *rp = &pl->rules[lt];
             const int unified = rp->pooling_mode == POOLSIM_POOLING_UNIFIED;
             int st;
             if (unified) {
@@ -421,8 +430,7 @@ int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
                 if (t == 0 || rp[-1].pooling_mode != POOLSIM_POOLING_UNIFIED)
                     w->reserve[l] =
                         poolsim_rules_move_up(uC, &w->reserve[l], &w->balance[(size_t)l * uC]);
-                for (int c = 0; c < C; c++)
-                    cty[c].enrolees = pl->enrolees[POOLSIM_PLAN_LCT(pl, l, c, t)];
+                for (int c = 0; c < C; c++) cty[c].enrolees = pl->enrolees[i0 + (size_t)c * uT];
                 st = poolsim_rules_unified_year(rp, uC, &w->reserve[l], cty, w->wts, &lo);
             } else {
                 st = poolsim_rules_year(rp, uC, &w->reserve[l], &w->balance[(size_t)l * uC], cty,
@@ -437,30 +445,37 @@ int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
                                      s->lines[l].id, poolsim_scenario_year(s, t + 1), path);
                 return POOLSIM_ENUM;
             }
-            size_t lt = (size_t)l * uT + (size_t)t;
             rec[lay->reserve_balance + lt] = lo.reserve_end;
             rec[lay->reserve_ratio + lt] = lo.reserve_end / lo.financing_total;
             rec[lay->exhaustion_year_prob + lt] = lo.exhausted;
             rec[lay->financing_total + lt] = lo.financing_total;
-            double etot = 0, gov = lo.city_burden;
+            /* the counties' records, with the sums for the line and fund
+             * health (MODEL.md section 12): total expenditure, government
+             * burden, pooled balance */
+            double etot = 0, gov = lo.city_burden, pb = lo.reserve_end;
+            int zero_e = 0;
+            double *cbt = &rec[lay->county_burden_total + (size_t)l * uC];
+            double *cbw = &rec[lay->county_burden_worst_year + (size_t)l * uC];
             for (int c = 0; c < C; c++) {
-                size_t i = ((size_t)l * uC + (size_t)c) * uT + (size_t)t;
+                const size_t i = i0 + (size_t)c * uT;
                 const poolsim_rules_county *k = &cty[c];
-                etot += k->expenditure;
+                const double cs = k->county_share, e = k->expenditure, be = k->balance_end;
+                etot += e;
                 rec[lay->shortfall + i] = k->shortfall > 0;
-                rec[lay->county_burden + i] = k->county_share;
+                rec[lay->county_burden + i] = cs;
                 rec[lay->reserve_paid + i] = k->reserve_paid;
                 rec[lay->levy + i] = k->levy;
                 rec[lay->city_uncovered + i] = unified ? 0.0 : k->city_share; /* 0: no reserve */
-                rec[lay->financing + i] = k->financing;
-                rec[lay->expenditure + i] = k->expenditure;
-                rec[lay->balance + i] = k->balance_end;
+                rec[lay->balance + i] = be;
                 rec[lay->shortfall_amount + i] = k->shortfall;
-                rec[lay->county_burden_total + (size_t)l * uC + (size_t)c] += k->county_share;
-                double *worst = &rec[lay->county_burden_worst_year + (size_t)l * uC + (size_t)c];
-                if (k->county_share > *worst) *worst = k->county_share;
-                rec[lay->burden + (size_t)c * uT + (size_t)t] += k->county_share;
-                gov += k->county_share;
+                cbt[c] += cs;
+                if (cs > cbw[c]) cbw[c] = cs;
+                rec[lay->burden + (size_t)c * uT + (size_t)t] += cs;
+                gov += cs;
+                pb += be;
+                /* an expenditure of zero is reported below */
+                zero_e |= !(e > 0);
+                rec[lay->county_months_covered + i] = 12.0 * be / e;
             }
             rec[lay->expenditure_total + lt] = etot;
             rec[lay->city_burden + lt] = lo.city_burden;
@@ -469,9 +484,6 @@ int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
             rec[lay->government_burden_total + (size_t)l] += gov;
             if (lo.exhausted && rec[lay->first_exh + (size_t)l] == 0)
                 rec[lay->first_exh + (size_t)l] = t + 1;
-            /* fund health and management rules (MODEL.md section 12) */
-            double pb = lo.reserve_end;
-            for (int c = 0; c < C; c++) pb += cty[c].balance_end;
             poolsim_health h;
             if (poolsim_manage_health(pb, lo.reserve_end, lo.financing_total, etot, &h) !=
                 POOLSIM_OK) {
@@ -481,14 +493,7 @@ int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
                                      s->lines[l].id, poolsim_scenario_year(s, t + 1), path);
                 return POOLSIM_ENUM;
             }
-            rec[lay->pooled_balance + lt] = pb;
-            rec[lay->months_covered + lt] = h.months_covered;
-            rec[lay->surplus_rate + lt] = h.surplus_rate;
-            rec[lay->low_months + lt] = h.months_covered < s->warn_months;
-            rec[lay->contribution_factor + lt] = mC;
-            rec[lay->benefit_factor + lt] = mB;
-            for (int c = 0; c < C; c++) {
-                size_t i = ((size_t)l * uC + (size_t)c) * uT + (size_t)t;
+            for (int c = 0; zero_e && c < C; c++)
                 if (!(cty[c].expenditure > 0)) {
                     poolsim_error_report(__FILE__, __LINE__,
                                          "expenditure of county %s is zero, so the months of "
@@ -498,9 +503,12 @@ int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
                                          poolsim_scenario_year(s, t + 1), path);
                     return POOLSIM_ENUM;
                 }
-                rec[lay->county_months_covered + i] =
-                    12.0 * cty[c].balance_end / cty[c].expenditure;
-            }
+            rec[lay->pooled_balance + lt] = pb;
+            rec[lay->months_covered + lt] = h.months_covered;
+            rec[lay->surplus_rate + lt] = h.surplus_rate;
+            rec[lay->low_months + lt] = h.months_covered < s->warn_months;
+            rec[lay->contribution_factor + lt] = mC;
+            rec[lay->benefit_factor + lt] = mB;
             for (int k = 0; k < s->nrules; k++) {
                 const poolsim_mgmt_rule *ru = &s->rules[k];
                 if (ru->line != l) continue;

@@ -32,6 +32,14 @@ rc=$?
 grep -q 'total expenditure is zero, so the months of payment covered are undefined for line res, year 2021' "$tmp/err" ||
     fail "zero spending: message was: $(cat "$tmp/err")"
 [ -e "$tmp/z.h5" ] && fail "zero spending left a results file"
+# one county without spending (the line's total is not zero): the message names it
+"$P" run tests/data/engine_det.yaml --set lines.res.benefits.catastrophic.amount=0 \
+    --set counties.b.util_index=0 -q -o "$tmp/z.h5" 2> "$tmp/err"
+rc=$?
+[ $rc -eq 1 ] || fail "zero county spending: exit $rc, expected 1"
+grep -q 'expenditure of county b is zero, so the months of payment its balance covers are undefined for line res, year 2021' "$tmp/err" ||
+    fail "zero county spending: message was: $(cat "$tmp/err")"
+[ -e "$tmp/z.h5" ] && fail "zero county spending left a results file"
 # the report says when expected spending outgrows financing, and the year
 # the ratio of the means passes 1, computed here from the JSON's county means
 "$P" run scenarios/zhuzhou.yaml -n 200 -q -o "$tmp/z.h5" --json "$tmp/z.json" || fail "run zhuzhou"
