@@ -2,6 +2,7 @@
  * (only the fields the drivers read). Statistical checks use fixed seeds and
  * accept within 5 standard errors. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -389,6 +390,52 @@ static void test_streams(void)
     poolsim_drivers_simd(was);
 }
 
+/* exp four at a time (the utilisation shocks' lanes) against the C
+ * library's exp, bit for bit, on 2^20 points: uniform in (-1, 1) (where
+ * the shocks are), in (-750, 750) (overflow and underflow, exp's own
+ * branches), tiny values around 2^-54 and values around +-512 (the edges
+ * of the main branch), +-0, infinities and a NaN. With glibc 2.28 or
+ * later on a processor with AVX2 and FMA the lanes must be in use (their
+ * start-up check passed); elsewhere they may not be, and the test says
+ * so. */
+static void test_exp_lanes(void)
+{
+    size_t n = (size_t)1 << 20;
+    double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
+    CU_ASSERT_FATAL(x != NULL && y != NULL);
+    uint64_t st = 0x243F6A8885A308D3ull;
+    for (size_t i = 0; i < n; i++) {
+        st = st * 6364136223846793005ull + 1442695040888963407ull;
+        double u = (double)(st >> 11) * 0x1p-53; /* [0, 1) */
+        switch (i % 4) {
+        case 0:
+        case 1: x[i] = 2 * u - 1; break;
+        case 2: x[i] = 1500 * u - 750; break;
+        default:
+            x[i] = (i & 4 ? ldexp(1 + u, -55 + (int)(i >> 3 & 3)) : 510 + 4 * u) * (i & 8 ? -1 : 1);
+        }
+    }
+    const double special[] = {0.0, -0.0, INFINITY, -INFINITY, NAN, 512, -512, 0x1p-54, -0x1p-54};
+    for (size_t i = 0; i < sizeof special / sizeof *special; i++) x[1000 + 4 * i] = special[i];
+    int used = poolsim_drivers_exp_lanes(x, y, n);
+#if defined(__x86_64__) && defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 28)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) CU_ASSERT(used);
+#endif
+    if (!used) {
+        fprintf(stderr, "(exp lanes not in use here) ");
+    } else {
+        size_t bad = 0;
+        for (size_t i = 0; i < n; i++) {
+            double e = exp(x[i]);
+            bad += memcmp(&e, &y[i], sizeof e) != 0 && !(isnan(e) && isnan(y[i]));
+        }
+        CU_ASSERT_EQUAL(bad, 0);
+    }
+    free(x);
+    free(y);
+}
+
 void poolsim_test_drivers(void)
 {
     CU_pSuite s = CU_add_suite("drivers", NULL, NULL);
@@ -399,4 +446,5 @@ void poolsim_test_drivers(void)
     CU_add_test(s, "price and wage shocks", test_economy);
     CU_add_test(s, "epidemic frequency, size and common random numbers", test_epidemic);
     CU_add_test(s, "sub-streams and first blocks, one by one and four at a time", test_streams);
+    CU_add_test(s, "exp four at a time equals the C library's", test_exp_lanes);
 }

@@ -4,6 +4,8 @@
 #ifndef POOLSIM_DRIVERS_H
 #define POOLSIM_DRIVERS_H
 
+#include <stddef.h>
+
 #include "poolsim/rng.h"
 
 #include "poolsim/scenario.h"
@@ -44,5 +46,12 @@ void poolsim_drivers_draw_seed(const poolsim_scenario *s, unsigned long long see
  * available, (-1) changes nothing; returns the previous setting. Not
  * thread-safe: for tests. */
 int poolsim_drivers_simd(int on);
+
+/* Tests: y[i] = exp(x[i]) (i < n) computed four at a time as the
+ * utilisation shocks are (the C library's exp, reproduced bit for bit;
+ * see drivers.c) and 1, or 0 and nothing computed when those lanes are
+ * not in use on this machine (no AVX2 and FMA, or the C library's exp
+ * differs). */
+int poolsim_drivers_exp_lanes(const double *x, double *y, size_t n);
 
 #endif
