@@ -396,6 +396,7 @@ int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
             const double bshare = pl->budget_share[lt], bret = pl->budget_retention[lt],
                          bover = pl->budget_overspend[lt];
             double *fprev = &w->fin_prev[(size_t)l * uC];
+            double nf = 0; /* sum of x - x: NaN once an F or E is not finite */
             for (int c = 0; c < C; c++) {
                 const size_t i = i0 + (size_t)c * uT;
                 /* with m_C = 1 exactly the sum of a run without rules */
@@ -404,6 +405,16 @@ int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
                               : mC * (pl->fin_contrib[i] + pl->fin_wage[i] * Wt) + pl->fin_sub[i];
                 const double E =
                     pl->per_capita_exp[i] + claims_paid(A[i], F, mB, bshare, bret, bover);
+                nf += (F - F) + (E - E);
+                cty[c].financing = F;
+                cty[c].expenditure = E;
+                cty[c].levy_basis = fprev[c];
+                fprev[c] = F;
+                rec[lay->financing + i] = F;
+                rec[lay->expenditure + i] = E;
+            }
+            for (int c = 0; !(nf == 0) && c < C; c++) {
+                const double F = cty[c].financing, E = cty[c].expenditure;
                 if (!isfinite(F) || !isfinite(E)) {
                     poolsim_error_report(
                         __FILE__, __LINE__,
@@ -412,12 +423,6 @@ int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
                         s->lines[l].id, poolsim_scenario_year(s, t + 1), path);
                     return POOLSIM_ENUM;
                 }
-                cty[c].financing = F;
-                cty[c].expenditure = E;
-                cty[c].levy_basis = fprev[c];
-                fprev[c] = F;
-                rec[lay->financing + i] = F;
-                rec[lay->expenditure + i] = E;
             }
             poolsim_rules_line lo;
             const poolsim_rules_params *rp = &pl->rules[lt];

@@ -55,4 +55,12 @@ grep -q "reserve.levy_rate" "$tmp/err" || fail "--set error does not name the ke
 [ -e "$tmp/bad.h5" ] && fail "bad input wrote a file"
 # unwritable destination: exit 3 before running
 "$P" run scenarios/zhuzhou.yaml -n 10 -o /nonexistent-dir/x.h5 2>/dev/null; [ $? -eq 3 ] || fail "missing folder not exit 3"
+# a financing that overflows: exit 1, no file, the county, line and year named (county a's
+# 200 workers pay 5% of 1.75e307 = 1.75e308 yuan in 2021 and, with 4% wage growth, inf in 2022)
+"$P" run tests/data/engine_det.yaml --set counties.a.wage=1.75e307 -q -o "$tmp/inf.h5" 2>"$tmp/err"
+rc=$?
+[ $rc -eq 1 ] || fail "overflowing financing: exit $rc, expected 1"
+grep -q 'financing is not finite for county a, line res, year 2022 (path 0)' "$tmp/err" ||
+    fail "overflowing financing: message was: $(cat "$tmp/err")"
+[ -e "$tmp/inf.h5" ] && fail "overflowing financing left a results file"
 echo "run.sh: ok"
