@@ -237,9 +237,22 @@ static void check_county(const poolsim_rules_county *k)
  * fused into three passes over the counties with the same operations in
  * the same order (so the same bits): the inputs' checks and the line's
  * sums (levy due, Ftot); per county interest, levy, result, own balance
- * and share; per county the payment, with the finite checks and
- * check_county's invariants folded into running sums, minima and maxima
- * (check_county itself runs only when they fail). */
+ * and share; per county the payment.
+ *
+ * The checks are folded into running sums and minima. A sum of terms is
+ * finite only if every term is, so a finite Ftot, levy due, levy total,
+ * sum of r and sum paid vouch for every F, levy basis, levy, r and
+ * reserve_paid (and a finite sum that overflows is an error as before).
+ * D = F - levy - E with those finite is finite unless it overflows: to
+ * -inf, and then G = inf (or NaN), or to +inf, and then the year-end
+ * balance is +inf (or NaN); so checking G and the balance checks D. Of
+ * check_county's invariants, these hold by construction whatever the
+ * parameters: G >= 0 (G = x - min(S, x)), 0 <= r <= G (clamped),
+ * reserve_paid <= r (r, or min(..., r)), hence miss, g and both shares
+ * >= 0, and the bracket is 0 exactly when G = 0; those that rest on the
+ * parameters' ranges (balance interest > -1, reserve interest > -1,
+ * levy rate >= 0) are checked: year-end balance, levy, balance used,
+ * reserve_paid >= 0. check_county runs in full when one fails. */
 int poolsim_rules_year(const poolsim_rules_params *p, size_t n, double *reserve /* IN-OUT */,
                        double *balance /* IN-OUT [n] */, poolsim_rules_county *cty /* IN-OUT [n] */,
                        poolsim_rules_line *line /* OUT */)
@@ -247,18 +260,20 @@ int poolsim_rules_year(const poolsim_rules_params *p, size_t n, double *reserve 
     /* inputs, and the line's sums for step 1 */
     const double rate = p->levy_rate;
     double due = 0.0, ftot = 0.0;
-    /* every input finite and >= 0: the sum of x - x is 0 (else NaN) and,
-     * then, the least of them is >= 0 */
+    /* every input finite and >= 0: F and the levy basis when the sums
+     * are finite (rate * inf and 0 * inf are not); E and S when the sum
+     * of x - x is 0 (else NaN); then the least of them is >= 0 */
     double nfi = 0.0, loi = *reserve;
     for (size_t c = 0; c < n; c++) {
         const double f = cty[c].financing, lb = cty[c].levy_basis, e = cty[c].expenditure;
         const double b = balance[c];
-        nfi += ((f - f) + (lb - lb)) + ((e - e) + (b - b));
+        nfi += (e - e) + (b - b);
         loi = dmin(loi, dmin(dmin(f, lb), dmin(e, b)));
         due += rate * lb;
         ftot += f;
     }
-    if (bad_amount(*reserve) | !(nfi == 0) | !(loi >= 0)) return POOLSIM_ENUM;
+    if (bad_amount(*reserve) | !(nfi == 0) | !(loi >= 0) | !is_fin(due) | !is_fin(ftot))
+        return POOLSIM_ENUM;
     assert(p->nbrackets >= 1 && p->nbrackets <= 16);
     assert(isinf(p->up_to[p->nbrackets - 1]) && p->up_to[p->nbrackets - 1] > 0);
 
@@ -313,13 +328,9 @@ int poolsim_rules_year(const poolsim_rules_params *p, size_t n, double *reserve 
     const int exhausted = R < rdue;
     const int city = p->uncovered == POOLSIM_UNCOVERED_CITY;
     double paid = 0.0, cburden = 0.0;
-    /* nf: the sum of x - x over every figure checked, 0 when all are
-     * finite, else NaN. When they are, lo is the least of those that
-     * must be >= 0, hi the greater of reserve_paid - reserve_due and
-     * reserve_due - shortfall (> 0 exactly when x > y, as underflow is
-     * gradual) */
-    double nf = 0.0, lo = 0.0, hi = 0.0;
-    int ok = 1;
+    /* nf: the sum of x - x over the figures checked, 0 when all are
+     * finite, else NaN; lo: the least of those >= 0 by the parameters */
+    double nf = 0.0, lo = 0.0;
     for (size_t c = 0; c < n; c++) {
         poolsim_rules_county *k = &cty[c];
         const double g = k->shortfall, r = k->reserve_due, b = balance[c];
@@ -329,12 +340,8 @@ int poolsim_rules_year(const poolsim_rules_params *p, size_t n, double *reserve 
         const double cs = city ? gov : gov + miss, ys = city ? miss : 0.0;
         paid += rp;
         cburden += ys;
-        const double levy = k->levy, d = k->result, used = k->balance_used;
-        nf += ((levy - levy) + (d - d)) + ((g - g) + (r - r)) + ((rp - rp) + (cs - cs)) +
-              ((ys - ys) + (b - b));
-        lo = dmin(lo, dmin(dmin(dmin(b, levy), dmin(used, g)), dmin(dmin(rp, miss), dmin(cs, ys))));
-        hi = dmax(hi, dmax(rp - r, r - g));
-        ok &= ((unsigned)k->bracket <= 16) & ((g > 0) == (k->bracket > 0));
+        nf += ((g - g) + (b - b)) + ((cs - cs) + (ys - ys));
+        lo = dmin(lo, dmin(dmin(b, k->levy), dmin(k->balance_used, rp)));
         k->county_gov = gov;
         k->reserve_paid = rp;
         k->miss = miss;
@@ -361,7 +368,7 @@ int poolsim_rules_year(const poolsim_rules_params *p, size_t n, double *reserve 
         return POOLSIM_ENUM;
 
     assert(*reserve >= 0);
-    if (!(ok & (lo >= 0) & (hi <= 0)))
+    if (!(lo >= 0))
         for (size_t c = 0; c < n; c++) check_county(&cty[c]);
     return POOLSIM_OK;
 }

@@ -1,7 +1,11 @@
 /* Tests of src/rules.c (MODEL.md section 5). Every expected figure is hand
  * arithmetic, written out in the comment beside it. */
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <CUnit/CUnit.h>
 
@@ -454,6 +458,10 @@ static void test_bad_input(void)
     c.expenditure = 10;
     c.financing = INFINITY;
     CU_ASSERT_EQUAL(poolsim_rules_year(&p, 1, &r, &s, &c, &line), POOLSIM_ENUM);
+    CU_ASSERT(r == 100 && s == 50);
+    c.financing = NAN;
+    CU_ASSERT_EQUAL(poolsim_rules_year(&p, 1, &r, &s, &c, &line), POOLSIM_ENUM);
+    CU_ASSERT(r == 100 && s == 50);
     c.financing = 1000;
     s = -1;
     CU_ASSERT_EQUAL(poolsim_rules_year(&p, 1, &r, &s, &c, &line), POOLSIM_ENUM);
@@ -461,6 +469,13 @@ static void test_bad_input(void)
     s = 50;
     c.levy_basis = NAN;
     CU_ASSERT_EQUAL(poolsim_rules_year(&p, 1, &r, &s, &c, &line), POOLSIM_ENUM);
+    CU_ASSERT(r == 100 && s == 50);
+    /* inf basis at a levy rate of 0: 0 * inf is NaN, refused too */
+    c.levy_basis = INFINITY;
+    p.levy_rate = 0;
+    CU_ASSERT_EQUAL(poolsim_rules_year(&p, 1, &r, &s, &c, &line), POOLSIM_ENUM);
+    CU_ASSERT(r == 100 && s == 50);
+    p.levy_rate = 0.10;
     c.levy_basis = 1000;
     r = INFINITY;
     CU_ASSERT_EQUAL(poolsim_rules_year(&p, 1, &r, &s, &c, &line), POOLSIM_ENUM);
@@ -626,6 +641,61 @@ static void test_year_steps(void)
     CU_ASSERT(exh > 1000 && shortfalls > 10000 && scaled > 1000);
 }
 
+#ifndef NDEBUG
+/* 1 when poolsim_rules_year with p on one county (F = 1000, levy basis
+ * 1000, S = 100, E and R as given) stops on a failed assertion (SIGABRT)
+ * in a child process, 0 when it returns. */
+static int year_aborts(const poolsim_rules_params *p, double r, double e)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open("/dev/null", O_WRONLY);
+        if (fd >= 0) dup2(fd, 2);
+        poolsim_rules_county c;
+        memset(&c, 0, sizeof c);
+        c.financing = c.levy_basis = 1000;
+        c.expenditure = e;
+        double s = 100;
+        poolsim_rules_line line;
+        poolsim_rules_year(p, 1, &r, &s, &c, &line);
+        _exit(0);
+    }
+    int st = 0;
+    if (pid < 0 || waitpid(pid, &st, 0) != pid) return -1;
+    return WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT;
+}
+#endif
+
+/* Parameters outside their ranges break the invariants that rest on them,
+ * and check_county stops the program (in builds with assertions). */
+static void test_year_invariants(void)
+{
+#ifndef NDEBUG
+    poolsim_rules_params p = zhuzhou();
+    /* in range: R = 10000 >= cap 300, no levy, D = 0, S = 100 */
+    CU_ASSERT_EQUAL(year_aborts(&p, 10000, 1000), 0);
+    /* balance interest -2: S = 100 * (1 - 2) = -100 at year end */
+    p.balance_interest = -2;
+    CU_ASSERT_EQUAL(year_aborts(&p, 10000, 1000), 1);
+    /* and with a deficit (E = 1300): the balance "used" is min(-100, 400) =
+     * -100, leaving S = 0 */
+    CU_ASSERT_EQUAL(year_aborts(&p, 10000, 1300), 1);
+    /* levy rate -0.1: R = 0 < cap 300, levy -100 */
+    p = zhuzhou();
+    p.levy_rate = -0.1;
+    CU_ASSERT_EQUAL(year_aborts(&p, 0, 1000), 1);
+    /* reserve interest -3 on R = 100: -200 after interest, below the cap,
+     * levy 100, R = -100; E = 1300: D = -400, S pays 100, G = 300, q = 0.3,
+     * r = 210 > R: exhaustion, reserve_paid = 210 * -100 / 210 = -100 */
+    p = zhuzhou();
+    p.reserve_interest = -3;
+    CU_ASSERT_EQUAL(year_aborts(&p, 100, 1300), 1);
+    /* the same in range (interest 0): R = 200 < 210, paid 200 */
+    p.reserve_interest = 0;
+    CU_ASSERT_EQUAL(year_aborts(&p, 100, 1300), 0);
+#endif
+}
+
 void poolsim_test_rules(void)
 {
     CU_pSuite s = CU_add_suite("rules", NULL, NULL);
@@ -639,5 +709,6 @@ void poolsim_test_rules(void)
     CU_add_test(s, "reserve pays, pro rata exhaustion", test_pay);
     CU_add_test(s, "full year, three counties", test_year);
     CU_add_test(s, "full year = the steps one by one", test_year_steps);
+    CU_add_test(s, "parameters out of range break invariants", test_year_invariants);
     CU_add_test(s, "bad input", test_bad_input);
 }
