@@ -249,16 +249,17 @@ static void draw_economy(const poolsim_scenario *s, uint32_t path, const uint32_
  * U = exp(x) for a path's C T utilisation values, four at a time with
  * AVX2 and FMA, computed exactly as the C library's exp computes it
  * (glibc 2.28 and later on FMA processors, which take the exp of ARM's
- * optimized routines): x = (k + 128 i) ln2/128 + r with k = round(128 x
- * / ln 2) (by adding 1.5 2^52), r from two FMAs with ln2/128 split in
- * two; exp(x) = 2^i H[k] (1 + T[k] + r + r^2 (C2 + r C3) + r^4 (C4 + r
- * C5)), H[k] the double nearest 2^(k/128) and T[k] the rest relative to
- * it (the table below, computed to 80 digits: equal to glibc's), C2..C5
- * glibc's polynomial; every operation and FMA as glibc's, so the same
- * bits. Values outside 2^-54 <= |x| < 512 (glibc's other branches, e.g.
- * x = 0) are passed to exp itself. The lanes are used only if the C
- * library's exp gives the same bits on a check of 4,096 points spread
- * over every k (exp_init); else, or without AVX2 and FMA, or with
+ * optimized routines): k = round(128 x / ln 2) = 128 i + j (by adding
+ * 1.5 2^52), r = x - k ln2/128 (two FMAs, ln2/128 split in two), and
+ * exp(x) = 2^i H[j] (1 + T[j] + r + r^2 (C2 + r C3) + r^4 (C4 + r C5)),
+ * H[j] the double nearest 2^(j/128), T[j] the rest relative to it (the
+ * table below, printed by scripts/gen-exp-table.py from 80-digit
+ * arithmetic: word for word glibc's), C2..C5 glibc's polynomial; every
+ * operation and FMA as glibc's, so the same bits. Values outside
+ * 2^-54 <= |x| < 512 (glibc's other branches, e.g. x = 0) are passed to
+ * exp itself. The lanes are used only if the C library's exp gives the
+ * same bits on a check of 4,096 points spread over every j (exp_check);
+ * else, or without AVX2 and FMA, or with
  * POOLSIM_SIMD=0, exp is called for each value. */
 
 static const uint64_t exp_tab[256] = {
