@@ -474,7 +474,7 @@ int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
                 rec[lay->balance + i] = be;
                 rec[lay->shortfall_amount + i] = k->shortfall;
                 cbt[c] += cs;
-                if (cs > cbw[c]) cbw[c] = cs;
+                cbw[c] = cs > cbw[c] ? cs : cbw[c];
                 rec[lay->burden + (size_t)c * uT + (size_t)t] += cs;
                 gov += cs;
                 pb += be;
@@ -531,7 +531,7 @@ int poolsim_engine_path(const poolsim_plan *pl, const poolsim_stats_layout *lay,
         double tot = 0, worst = 0;
         for (int t = 0; t < T; t++) {
             tot += b[t];
-            if (b[t] > worst) worst = b[t];
+            worst = b[t] > worst ? b[t] : worst;
         }
         rec[lay->burden_total + (size_t)c] = tot;
         rec[lay->burden_worst_year + (size_t)c] = worst;
