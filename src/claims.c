@@ -15,6 +15,8 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define POOLSIM_CLAIMS_AVX2 1
 #include <immintrin.h>
+
+#include "poolsim/rng_avx2.h"
 #else
 #define POOLSIM_CLAIMS_AVX2 0
 #endif
@@ -701,42 +703,22 @@ static inline size_t after_test(const uint32_t ix[4], size_t m, int acc, int rej
 }
 
 /* poolsim_rng_refill for the streams r[list[0..n)], whose blocks are all
- * used up, four at a time: Philox4x32-10 (rng.h) in the 64-bit lanes of
- * AVX2 registers (_mm256_mul_epu32 gives the full 32 x 32 -> 64-bit
- * products; the upper halves of the other lanes' words are don't-cares
- * that no product or result reads). The same words as the scalar blocks.
+ * used up, four at a time (poolsim_philox4x32_x4, rng_avx2.h): the same
+ * words as the scalar blocks.
  * A list shorter than a multiple of four repeats its last stream in the
  * unused lanes (computed, not stored). */
 AVX2 static void refill_all(poolsim_rng *r, const uint32_t *list, size_t n)
 {
-    const __m256i m0 = _mm256_set1_epi64x(0xD2511F53), m1 = _mm256_set1_epi64x(0xCD9E8D57);
-    const __m256i w0 = _mm256_set1_epi64x(0x9E3779B9), w1 = _mm256_set1_epi64x(0xBB67AE85);
-    const __m256i lo32 = _mm256_set1_epi64x(0xffffffff);
     for (size_t c = 0; c < n; c += 4) {
         size_t m = n - c < 4 ? n - c : 4;
         uint32_t ix[4];
         four_of(list, c, m, ix);
         poolsim_rng *s0 = &r[ix[0]], *s1 = &r[ix[1]], *s2 = &r[ix[2]], *s3 = &r[ix[3]];
 #define LANES(f) _mm256_set_epi64x(s3->f, s2->f, s1->f, s0->f)
-        __m256i c0 = LANES(ctr[0]), c1 = LANES(ctr[1]), c2 = LANES(ctr[2]), c3 = LANES(ctr[3]);
-        __m256i k0 = LANES(key[0]), k1 = LANES(key[1]);
+        __m256i x01, x23;
+        poolsim_philox4x32_x4(LANES(ctr[0]), LANES(ctr[1]), LANES(ctr[2]), LANES(ctr[3]),
+                              LANES(key[0]), LANES(key[1]), &x01, &x23);
 #undef LANES
-        for (int i = 0; i < 10; i++) {
-            __m256i p0 = _mm256_mul_epu32(c0, m0), p1 = _mm256_mul_epu32(c2, m1);
-            __m256i n0 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p1, 32), c1), k0);
-            __m256i n2 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p0, 32), c3), k1);
-            c1 = p1;
-            c3 = p0;
-            c0 = n0;
-            c2 = n2;
-            k0 = _mm256_add_epi64(k0, w0);
-            k1 = _mm256_add_epi64(k1, w1);
-        }
-        /* words (c0, c1, c2, c3) of lane j: the low halves, transposed */
-        __m256i a = _mm256_or_si256(_mm256_and_si256(c0, lo32), _mm256_slli_epi64(c1, 32));
-        __m256i b = _mm256_or_si256(_mm256_and_si256(c2, lo32), _mm256_slli_epi64(c3, 32));
-        __m256i x01 = _mm256_unpacklo_epi64(a, b), x23 = _mm256_unpackhi_epi64(a, b);
-        /* x01 = lanes 0 and 2 (128 bits each), x23 = lanes 1 and 3 */
         _Alignas(32) uint32_t out[16];
         _mm256_store_si256((__m256i *)&out[0], x01);
         _mm256_store_si256((__m256i *)&out[8], x23);

@@ -21,6 +21,8 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define DRIVERS_AVX2 1
 #include <immintrin.h>
+
+#include "poolsim/rng_avx2.h"
 #else
 #define DRIVERS_AVX2 0
 #endif
@@ -141,37 +143,18 @@ int poolsim_drivers_simd(int on)
 
 #if DRIVERS_AVX2
 /* Philox4x32-10 (rng.h) of the counters (path, c1[i], c2[i], 0), i < n,
- * in the 64-bit lanes of AVX2 registers (_mm256_mul_epu32 multiplies the
- * low words; the high words of the other lanes are don't-cares that no
- * product or result reads); out[4 i + j] = word j. n a multiple of 4. */
+ * four at a time (poolsim_philox4x32_x4, rng_avx2.h); out[4 i + j] = word
+ * j. n a multiple of 4. */
 __attribute__((target("avx2"))) static void blocks_avx2(uint32_t path, const uint32_t *key,
                                                         const uint32_t *c1, const uint32_t *c2,
                                                         size_t n, uint32_t *out)
 {
-    const __m256i m0 = _mm256_set1_epi64x(0xD2511F53), m1 = _mm256_set1_epi64x(0xCD9E8D57);
-    const __m256i w0 = _mm256_set1_epi64x(0x9E3779B9), w1 = _mm256_set1_epi64x(0xBB67AE85);
-    const __m256i lo32 = _mm256_set1_epi64x(0xffffffff);
     for (size_t i = 0; i < n; i += 4) {
-        __m256i c0 = _mm256_set1_epi64x(path), c3 = _mm256_setzero_si256();
         __m256i a1 = _mm256_cvtepu32_epi64(_mm_loadu_si128((const __m128i *)&c1[i]));
         __m256i a2 = _mm256_cvtepu32_epi64(_mm_loadu_si128((const __m128i *)&c2[i]));
-        __m256i k0 = _mm256_set1_epi64x(key[0]), k1 = _mm256_set1_epi64x(key[1]);
-        for (int r = 0; r < 10; r++) {
-            __m256i p0 = _mm256_mul_epu32(c0, m0), p1 = _mm256_mul_epu32(a2, m1);
-            __m256i n0 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p1, 32), a1), k0);
-            __m256i n2 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p0, 32), c3), k1);
-            a1 = p1;
-            c3 = p0;
-            c0 = n0;
-            a2 = n2;
-            k0 = _mm256_add_epi64(k0, w0);
-            k1 = _mm256_add_epi64(k1, w1);
-        }
-        /* words (c0, a1, a2, c3) of lane j: the low halves, transposed */
-        __m256i a = _mm256_or_si256(_mm256_and_si256(c0, lo32), _mm256_slli_epi64(a1, 32));
-        __m256i b = _mm256_or_si256(_mm256_and_si256(a2, lo32), _mm256_slli_epi64(c3, 32));
-        __m256i x01 = _mm256_unpacklo_epi64(a, b), x23 = _mm256_unpackhi_epi64(a, b);
-        /* x01 = lanes 0 and 2, x23 = lanes 1 and 3 (128 bits each) */
+        __m256i x01, x23;
+        poolsim_philox4x32_x4(_mm256_set1_epi64x(path), a1, a2, _mm256_setzero_si256(),
+                              _mm256_set1_epi64x(key[0]), _mm256_set1_epi64x(key[1]), &x01, &x23);
         _mm256_storeu2_m128i((__m128i *)&out[4 * i + 8], (__m128i *)&out[4 * i], x01);
         _mm256_storeu2_m128i((__m128i *)&out[4 * i + 12], (__m128i *)&out[4 * i + 4], x23);
     }
