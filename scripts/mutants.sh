@@ -36,24 +36,24 @@ root=$PWD
 # ID @@ FILE @@ OWN SUITES @@ k|s @@ DESCRIPTION @@ SED EXPRESSION
 mutants() {
     cat <<'EOF'
-1 @@ src/rules.c @@ rules @@ k @@ stop mode: the levy stops only strictly above the cap (>= -> >) @@ s/const int stopped = reserve >= cap;/const int stopped = reserve > cap;/
-2 @@ src/rules.c @@ rules @@ k @@ stop mode: the cap is never tested (the levy always paid) @@ s/cty\[c\].levy = stopped ? 0.0 : p->levy_rate \* cty\[c\].levy_basis;/cty[c].levy = 0 * stopped + p->levy_rate * cty[c].levy_basis;/
+1 @@ src/rules.c @@ rules @@ k @@ stop mode: the levy stops only strictly above the cap (>= -> >) @@ s/return reserve >= cap ? LEVY_NONE : LEVY_FULL;/return reserve > cap ? LEVY_NONE : LEVY_FULL;/
+2 @@ src/rules.c @@ rules @@ k @@ stop mode: the cap is never tested (the levy always paid) @@ s/return reserve >= cap ? LEVY_NONE : LEVY_FULL;/return 0 * (reserve >= cap) + LEVY_FULL;/
 3 @@ src/rules.c @@ rules @@ k @@ top_up: the room under the cap ignores the reserve @@ s/const double room = dmax(0.0, cap - reserve);/const double room = dmax(0.0, cap);/
-4 @@ src/rules.c @@ rules @@ k @@ a ratio on a bracket edge goes to the upper bracket (<= -> <) @@ s/while (i < nb - 1 \&\& !(q <= p->up_to\[i\])) i++;/while (i < nb - 1 \&\& !(q < p->up_to[i])) i++;/
+4 @@ src/rules.c @@ rules @@ k @@ a ratio on a bracket edge goes to the upper bracket (<= -> <) @@ s/for (int k = 0; k < nb - 1; k++) i += !(q <= p->up_to\[k\]);/for (int k = 0; k < nb - 1; k++) i += !(q < p->up_to[k]);/
 5 @@ src/rules.c @@ rules @@ k @@ exhausted when the reserve exactly covers what is due (< -> <=) @@ s/const int exhausted = have < due;/const int exhausted = have <= due;/
 6 @@ src/rules.c @@ rules @@ k @@ no interest on the reserve @@ s/\*reserve \*= 1.0 + p->reserve_interest;/*reserve *= 1.0;/
 7 @@ src/rules.c @@ rules @@ k @@ uncovered: city and county swapped @@ s/if (p->uncovered == POOLSIM_UNCOVERED_CITY) {/if (p->uncovered != POOLSIM_UNCOVERED_CITY) {/
 8 @@ src/rules.c @@ rules @@ k @@ marginal sharing: each slice pays on its upper end @@ s/if (hi > lo) r += p->reserve_share\[k\] \* (hi - lo);/if (hi > lo) r += p->reserve_share[k] * hi;/
-9 @@ src/rules.c @@ rules @@ k @@ the county's own balance is not used first @@ s/k->balance_used = dmin(balance\[c\], x);/k->balance_used = 0.0;/
+9 @@ src/rules.c @@ rules @@ k @@ the county's own balance is not used first @@ s/            used = dmin(b, x);/            used = 0.0;/
 10 @@ src/rules.c @@ pooling @@ k @@ gap_key enrolees weighs by financing @@ s/case POOLSIM_GAP_ENROLEES: w\[c\] = cty\[c\].enrolees; break;/case POOLSIM_GAP_ENROLEES: w[c] = cty[c].financing; break;/
 11 @@ src/rules.c @@ pooling @@ k @@ gap_key deficit also weighs surpluses @@ s/case POOLSIM_GAP_DEFICIT: w\[c\] = dmax(0.0, -cty\[c\].result); break;/case POOLSIM_GAP_DEFICIT: w[c] = fabs(cty[c].result); break;/
 12 @@ src/rules.c @@ pooling @@ k @@ the city's and the counties' shares of a gap swapped @@ s/const double city = p->city_share \* g, counties = (1.0 - p->city_share) \* g;/const double city = (1.0 - p->city_share) * g, counties = p->city_share * g;/
 13 @@ src/rules.c @@ pooling @@ k @@ unified: the overspend tolerance ignored @@ s/k->overspend = dmax(0.0, -k->result - p->tolerance \* k->financing);/k->overspend = dmax(0.0, -k->result);/
 14 @@ src/rules.c @@ pooling @@ k @@ transition: the county balances are not moved up @@ s/        b += balance\[c\];/        b += 0.0;/
-15 @@ src/engine.c @@ engine @@ k @@ record: financing stored as the expenditure @@ s/rec\[lay->financing + i\] = k->financing;/rec[lay->financing + i] = k->expenditure;/
+15 @@ src/engine.c @@ engine @@ k @@ record: financing stored as the expenditure @@ s/                rec\[lay->financing + i\] = F;/                rec[lay->financing + i] = E;/
 16 @@ src/engine.c @@ engine @@ k @@ first exhaustion year one too early @@ s/rec\[lay->first_exh + (size_t)l\] = t + 1;/rec[lay->first_exh + (size_t)l] = t;/
-17 @@ src/engine.c @@ engine @@ k @@ the levy basis stays at year 1's @@ s/w->fin_prev\[(size_t)l \* uC + (size_t)c\] = F;/(void)F;/
-18 @@ src/engine.c @@ engine @@ k @@ global budget: the retention of an underspend ignored @@ s/A = A <= B ? A + pl->budget_retention\[i\] \* (B - A)/A = A <= B ? A/
+17 @@ src/engine.c @@ engine @@ k @@ the levy basis stays at year 1's @@ s/                fprev\[c\] = F;/                (void)fprev;/
+18 @@ src/engine.c @@ engine @@ k @@ global budget: the retention of an underspend ignored @@ s/A = A <= B ? A + retention \* (B - A)/A = A <= B ? A/
 19 @@ src/engine.c @@ engine @@ k @@ the epidemic factor is not applied to claims @@ s/? d->J\[t\] : 1.0)/? 1.0 : 1.0)/
 20 @@ src/engine.c @@ engine @@ k @@ the reserve ratio from the opening reserve @@ s/rec\[lay->reserve_ratio + lt\] = lo.reserve_end \/ lo.financing_total;/rec[lay->reserve_ratio + lt] = lo.reserve_open \/ lo.financing_total;/
 21 @@ src/engine.c @@ engine @@ k @@ the drivers drawn on simulation.seed instead of the run's seed @@ s/poolsim_drivers_draw_seed(pl->s, seed, path, \&w->rng, w->drv);/poolsim_drivers_draw(pl->s, path, \&w->rng, w->drv);/
@@ -67,7 +67,7 @@ mutants() {
 29 @@ src/claims.c @@ claims @@ k @@ LEV2 with the first moment's shift @@ s/\*l2 = m2 \* gsl_cdf_ugaussian_P(z - 2 \* s) + x \* x \* q;/*l2 = m2 * gsl_cdf_ugaussian_P(z - s) + x * x * q;/
 30 @@ src/claims.c @@ claims @@ k @@ normal approximation: the sd not scaled by the claim count @@ s/return fmax(0.0, lambda \* m->ey + sqrt(lambda \* m->ey2) \* z);/return fmax(0.0, lambda * m->ey + sqrt(m->ey2) * z);/
 31 @@ src/drivers.c @@ drivers @@ k @@ wage-inflation correlation: the square root dropped @@ s/double corr_c = sqrt(fmax(0.0, 1 - corr \* corr));/double corr_c = fmax(0.0, 1 - corr * corr);/
-32 @@ src/drivers.c @@ drivers @@ k @@ utilisation index not corrected to mean 1 @@ s/d->U\[c \* T + t - 1\] = exp(d->x\[c\] - 0.5 \* v);/d->U[c * T + t - 1] = exp(d->x[c]);/
+32 @@ src/drivers.c @@ drivers @@ k @@ utilisation index not corrected to mean 1 @@ s/d->U\[c \* T + t - 1\] = d->x\[c\] - 0.5 \* v;/d->U[c * T + t - 1] = d->x[c];/
 33 @@ src/drivers.c @@ drivers @@ k @@ prices grow at the mean inflation only @@ s/d->P\[t - 1\] = d->P\[t - 2\] \* (1 + pi);/d->P[t - 1] = d->P[t - 2] * (1 + mp->mean);/
 34 @@ src/drivers.c @@ drivers @@ s @@ an epidemic when u <= prob (equivalent: u = prob exactly has probability about 2^-53 a year) @@ s/if (u < prob)/if (u <= prob)/
 35 @@ src/h5out.c @@ h5out @@ k @@ HDF5 writer: se written from the means @@ s/values(w, g, "se", c\[1\] + off, n, one, sr->units, SE_DESC);/values(w, g, "se", c[0] + off, n, one, sr->units, SE_DESC);/
