@@ -42,7 +42,7 @@ mutants() {
 4 @@ src/rules.c @@ rules @@ k @@ a ratio on a bracket edge goes to the upper bracket (<= -> <) @@ s/for (int k = 0; k < nb - 1; k++) i += !(q <= p->up_to\[k\]);/for (int k = 0; k < nb - 1; k++) i += !(q < p->up_to[k]);/
 5 @@ src/rules.c @@ rules @@ k @@ exhausted when the reserve exactly covers what is due (< -> <=) @@ s/const int exhausted = have < due;/const int exhausted = have <= due;/
 6 @@ src/rules.c @@ rules @@ k @@ no interest on the reserve @@ s/\*reserve \*= 1.0 + p->reserve_interest;/*reserve *= 1.0;/
-7 @@ src/rules.c @@ rules @@ k @@ uncovered: city and county swapped @@ s/if (p->uncovered == POOLSIM_UNCOVERED_CITY) {/if (p->uncovered != POOLSIM_UNCOVERED_CITY) {/
+7 @@ src/rules.c @@ rules @@ k @@ uncovered: city, the unpaid rest charged to the county government as well @@ s/    k->county_share = city ? gov : gov + miss;/    k->county_share = gov + miss;/
 8 @@ src/rules.c @@ rules @@ k @@ marginal sharing: each slice pays on its upper end @@ s/if (hi > lo) r += p->reserve_share\[k\] \* (hi - lo);/if (hi > lo) r += p->reserve_share[k] * hi;/
 9 @@ src/rules.c @@ rules @@ k @@ the county's own balance is not used first @@ s/            used = dmin(b, x);/            used = 0.0;/
 10 @@ src/rules.c @@ pooling @@ k @@ gap_key enrolees weighs by financing @@ s/case POOLSIM_GAP_ENROLEES: w\[c\] = cty\[c\].enrolees; break;/case POOLSIM_GAP_ENROLEES: w[c] = cty[c].financing; break;/

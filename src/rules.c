@@ -28,14 +28,6 @@ void poolsim_rules_interest(const poolsim_rules_params *p, size_t n, double *res
     for (size_t c = 0; c < n; c++) balance[c] *= 1.0 + p->balance_interest;
 }
 
-/* Step 1 (MODEL.md 5.1). Reads cty[c].financing (this year's F, for the cap
- * test) and cty[c].levy_basis; sets cty[c].levy to what is actually paid.
- *   stop:   no levy at all when reserve >= cap_ratio * Ftot, else every
- *           county pays levy_rate * basis in full;
- *   top_up: the levy only fills the gap up to the cap,
- *           total = min(sum due, max(0, cap_ratio * Ftot - reserve)),
- *           shared pro rata to what each county owes.
- * Returns the total actually paid (the sum of cty[c].levy). */
 /* The levy of one county given the line's decision (levy_mode below):
  * nothing (stopped), in full, or in full times frac (top_up, scaled). */
 enum { LEVY_NONE, LEVY_FULL, LEVY_SCALED };
@@ -65,6 +57,14 @@ static inline double levy_one(const poolsim_rules_params *p, int mode, double fr
     return p->levy_rate * basis * frac;
 }
 
+/* Step 1 (MODEL.md 5.1). Reads cty[c].financing (this year's F, for the cap
+ * test) and cty[c].levy_basis; sets cty[c].levy to what is actually paid.
+ *   stop:   no levy at all when reserve >= cap_ratio * Ftot, else every
+ *           county pays levy_rate * basis in full;
+ *   top_up: the levy only fills the gap up to the cap,
+ *           total = min(sum due, max(0, cap_ratio * Ftot - reserve)),
+ *           shared pro rata to what each county owes.
+ * Returns the total actually paid (the sum of cty[c].levy). */
 double poolsim_rules_levy(const poolsim_rules_params *p, size_t n, double reserve,
                           poolsim_rules_county *cty /* IN-OUT [n] */)
 {
@@ -165,6 +165,24 @@ double poolsim_rules_share(const poolsim_rules_params *p, double shortfall, doub
     return share_q(p, g, f, f > 0 ? g / f : INFINITY, bracket);
 }
 
+/* Step 5 for one county with shortfall G = k->shortfall and reserve share
+ * r = k->reserve_due, the reserve R before payment and the line's sum of r
+ * (exhausted: R < sum r): county_gov = G - r, reserve_paid = r, or
+ * min(r R / sum r, r) in an exhaustion year, miss = r - reserve_paid, and
+ * the shares as below. */
+static inline void pay_one(poolsim_rules_county *k, int exhausted, int city, double R, double rdue)
+{
+    const double g = k->shortfall, r = k->reserve_due;
+    const double gov = g - r;
+    const double rp = exhausted ? dmin(r * R / rdue, r) : r;
+    const double miss = r - rp;
+    k->county_gov = gov;
+    k->reserve_paid = rp;
+    k->miss = miss;
+    k->county_share = city ? gov : gov + miss;
+    k->city_share = city ? miss : 0.0;
+}
+
 /* Step 5 (MODEL.md 5.5). Reads cty[c].shortfall (G) and cty[c].reserve_due
  * (r); sets county_gov (g = G - r), reserve_paid, miss, county_share and
  * city_share, so that reserve_paid + county_share + city_share = G.
@@ -180,22 +198,8 @@ int poolsim_rules_pay(const poolsim_rules_params *p, size_t n, double *reserve /
 
     const double have = *reserve;
     const int exhausted = have < due;
-    for (size_t c = 0; c < n; c++) {
-        poolsim_rules_county *k = &cty[c];
-        k->county_gov = k->shortfall - k->reserve_due;
-        if (exhausted)
-            k->reserve_paid = dmin(k->reserve_due * have / due, k->reserve_due);
-        else
-            k->reserve_paid = k->reserve_due;
-        k->miss = k->reserve_due - k->reserve_paid;
-        if (p->uncovered == POOLSIM_UNCOVERED_CITY) {
-            k->county_share = k->county_gov;
-            k->city_share = k->miss;
-        } else {
-            k->county_share = k->county_gov + k->miss;
-            k->city_share = 0.0;
-        }
-    }
+    const int city = p->uncovered == POOLSIM_UNCOVERED_CITY;
+    for (size_t c = 0; c < n; c++) pay_one(&cty[c], exhausted, city, have, due);
     /* have >= due implies have - due >= 0 in IEEE arithmetic */
     *reserve = exhausted ? 0.0 : have - due;
     return exhausted;
@@ -291,9 +295,7 @@ int poolsim_rules_year(const poolsim_rules_params *p, size_t n, double *reserve 
     for (size_t c = 0; c < n; c++) {
         poolsim_rules_county *k = &cty[c];
         const double F = k->financing, E = k->expenditure;
-        const double levy = mode == LEVY_NONE   ? 0.0
-                            : mode == LEVY_FULL ? rate * k->levy_basis
-                                                : rate * k->levy_basis * frac;
+        const double levy = levy_one(p, mode, frac, k->levy_basis);
         const double d = F - levy - E;
         double b = balance[c] * gb, used = 0.0, g = 0.0;
         if (d >= 0) {
@@ -333,20 +335,13 @@ int poolsim_rules_year(const poolsim_rules_params *p, size_t n, double *reserve 
     double nf = 0.0, lo = 0.0;
     for (size_t c = 0; c < n; c++) {
         poolsim_rules_county *k = &cty[c];
-        const double g = k->shortfall, r = k->reserve_due, b = balance[c];
-        const double gov = g - r;
-        const double rp = exhausted ? dmin(r * R / rdue, r) : r;
-        const double miss = r - rp;
-        const double cs = city ? gov : gov + miss, ys = city ? miss : 0.0;
+        pay_one(k, exhausted, city, R, rdue);
+        const double g = k->shortfall, b = balance[c], rp = k->reserve_paid;
+        const double cs = k->county_share, ys = k->city_share;
         paid += rp;
         cburden += ys;
         nf += ((g - g) + (b - b)) + ((cs - cs) + (ys - ys));
         lo = dmin(lo, dmin(dmin(b, k->levy), dmin(k->balance_used, rp)));
-        k->county_gov = gov;
-        k->reserve_paid = rp;
-        k->miss = miss;
-        k->county_share = cs;
-        k->city_share = ys;
         k->balance_end = b;
     }
     /* have >= due implies have - due >= 0 in IEEE arithmetic */
