@@ -250,23 +250,13 @@ static int simd_level; /* 0: scalar loops, 1: AVX2 first tries */
 
 __attribute__((constructor)) static void simd_init(void)
 {
-#if POOLSIM_CLAIMS_AVX2
-    __builtin_cpu_init();
-    simd_level = __builtin_cpu_supports("avx2") ? 1 : 0;
-#endif
-    const char *e = getenv("POOLSIM_SIMD");
-    if (e && strcmp(e, "0") == 0) simd_level = 0;
+    simd_level = POOLSIM_CLAIMS_AVX2 && poolsim_simd_default();
 }
 
 int poolsim_claims_simd(int on)
 {
     int was = simd_level;
-    if (on >= 0) {
-        simd_level = 0;
-#if POOLSIM_CLAIMS_AVX2
-        if (on && __builtin_cpu_supports("avx2")) simd_level = 1;
-#endif
-    }
+    if (on >= 0) simd_level = POOLSIM_CLAIMS_AVX2 && on && poolsim_cpu_avx2();
     return was;
 }
 

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 void poolsim_error_report(const char *file, int line, const char *fmt, ...)
@@ -106,3 +107,19 @@ uint32_t poolsim_hash32(const char *s, uint32_t h)
 }
 
 volatile sig_atomic_t poolsim_stop_signal = 0;
+
+int poolsim_cpu_avx2(void)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") ? 1 : 0;
+#else
+    return 0;
+#endif
+}
+
+int poolsim_simd_default(void)
+{
+    const char *e = getenv("POOLSIM_SIMD");
+    return e && strcmp(e, "0") == 0 ? 0 : poolsim_cpu_avx2();
+}

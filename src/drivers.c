@@ -119,12 +119,9 @@ static int exp_check(void);
 __attribute__((constructor)) static void simd_init(void)
 {
 #if DRIVERS_AVX2
-    __builtin_cpu_init();
-    simd_on = __builtin_cpu_supports("avx2") ? 1 : 0;
-    exp_ok = simd_on && __builtin_cpu_supports("fma") && exp_check();
+    exp_ok = poolsim_cpu_avx2() && __builtin_cpu_supports("fma") && exp_check();
 #endif
-    const char *e = getenv("POOLSIM_SIMD");
-    if (e && strcmp(e, "0") == 0) simd_on = 0;
+    simd_on = DRIVERS_AVX2 && poolsim_simd_default();
     exp_on = simd_on && exp_ok;
 }
 
@@ -132,10 +129,7 @@ int poolsim_drivers_simd(int on)
 {
     int was = simd_on;
     if (on >= 0) {
-        simd_on = 0;
-#if DRIVERS_AVX2
-        if (on && __builtin_cpu_supports("avx2")) simd_on = 1;
-#endif
+        simd_on = DRIVERS_AVX2 && on && poolsim_cpu_avx2();
         exp_on = simd_on && exp_ok;
     }
     return was;

@@ -88,6 +88,14 @@ void poolsim_format_double(double x, char *buf /* OUT */, size_t size);
 /* Monotonic clock in seconds (for elapsed times and rates). */
 double poolsim_now_seconds(void);
 
+/* The AVX2 code paths (claims.c, drivers.c): poolsim_cpu_avx2 is 1 when
+ * the processor has AVX2 (x86-64, GCC or Clang builds), else 0;
+ * poolsim_simd_default is the same unless the environment sets
+ * POOLSIM_SIMD=0, which selects the scalar loops everywhere. Either way the
+ * same numbers. */
+int poolsim_cpu_avx2(void);
+int poolsim_simd_default(void);
+
 /* 32-bit FNV-1a hash of a string (used to address random sub-streams). */
 uint32_t poolsim_hash32(const char *s, uint32_t h);
 #define POOLSIM_HASH_INIT 2166136261u
