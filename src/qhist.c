@@ -108,25 +108,6 @@ static double bucket_mid(int ei, int sub)
     return ldexp(m, ei + POOLSIM_QHIST_EMIN);
 }
 
-int poolsim_qhist_add(poolsim_qhist *h, size_t chan, double x)
-{
-    if (!(x >= 0) || !isfinite(x)) return POOLSIM_ENUM;
-    qchan *q = &h->ch[chan];
-    q->total++;
-    if (x < q->min) q->min = x;
-    if (x > q->max) q->max = x;
-    if (x == 0) {
-        q->zeros++;
-        return POOLSIM_OK;
-    }
-    int ei, sub;
-    poolsim_qhist_bucket(x, &ei, &sub);
-    int32_t *pg = page_get(q, ei);
-    if (!pg) return POOLSIM_ENOMEM;
-    pg[sub]++;
-    return POOLSIM_OK;
-}
-
 int poolsim_qhist_add_many(poolsim_qhist *h, size_t chan, const double *x, size_t n, size_t stride)
 {
     enum { CHUNK = 64 };
@@ -328,4 +309,9 @@ int poolsim_qhist_unpack_add(poolsim_qhist *h, const int64_t *buf, size_t n)
         }
     }
     return i == n ? POOLSIM_OK : POOLSIM_ENUM;
+}
+
+int poolsim_qhist_add(poolsim_qhist *h, size_t chan, double x)
+{
+    return poolsim_qhist_add_many(h, chan, &x, 1, 1);
 }

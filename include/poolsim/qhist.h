@@ -31,9 +31,11 @@ void poolsim_qhist_free(poolsim_qhist *h);
  * page cannot be allocated, POOLSIM_ENUM for a negative or non-finite x. */
 int poolsim_qhist_add(poolsim_qhist *h, size_t chan, double x);
 
-/* Count x[0], x[stride], ..., x[(n - 1) stride] in channel chan: the same
- * counts as n calls of poolsim_qhist_add (the values before a bad one are
- * counted), with the channel's pages looked up once per exponent run. */
+/* Count x[0], x[stride], ..., x[(n - 1) stride] in channel chan, as n
+ * calls of poolsim_qhist_add would (the values before a bad one are
+ * counted; poolsim_qhist_add is this with n = 1): the channel's pages are
+ * looked up once per exponent run and the counts prefetched 64 at a time
+ * before they are incremented. */
 int poolsim_qhist_add_many(poolsim_qhist *h, size_t chan, const double *x, size_t n, size_t stride);
 
 /* The bucket of x (finite, > 0): exponent index ei (e - POOLSIM_QHIST_EMIN)
