@@ -191,9 +191,9 @@ static void stream_at(poolsim_rng *r, const poolsim_drivers *d, uint32_t path, c
 static inline double first_normal(uint32_t path, const uint32_t *key, uint32_t c1, uint32_t c2,
                                   const uint32_t *blk)
 {
-    uint32_t w = blk[0], i = w & 127u;
-    double x = ((double)(w >> 8) + 0.5) * 0x1p-24 * poolsim_rng_zig_x[i];
-    if (x < poolsim_rng_zig_x[i + 1]) return x * (double)(1 - (int)(w >> 6 & 2u));
+    uint32_t w = blk[0];
+    double x;
+    if (poolsim_rng_normal_fast(w, &x)) return x;
     poolsim_rng r = {{path, c1, c2, 1}, {key[0], key[1]}, {blk[0], blk[1], blk[2], blk[3]}, 3};
     return poolsim_rng_normal_slow(&r, w);
 }

@@ -111,16 +111,26 @@ extern double poolsim_rng_zig_f[129];
 /* Draws that fall outside the layer's rectangle (about 1% of them). */
 double poolsim_rng_normal_slow(poolsim_rng *r, uint32_t w);
 
-/* Standard normal. One word w: layer i = w & 127, sign = bit 7, position
- * j = w >> 8 (24 bits); x = (j + 1/2) 2^-24 x[i] is accepted at once when
- * x < x[i+1] (the part of the layer under the density). */
+/* The ziggurat's fast case for one word w: layer i = w & 127, sign = bit
+ * 7, position j = w >> 8 (24 bits); v = (j + 1/2) 2^-24 x[i] is accepted
+ * at once when v < x[i+1] (the part of the layer under the density, about
+ * 99% of words): returns 1 with *x the signed v, else 0 (then
+ * poolsim_rng_normal_slow goes on from w). */
+static inline int poolsim_rng_normal_fast(uint32_t w, double *x /* OUT */)
+{
+    uint32_t i = w & 127u;
+    double v = ((double)(w >> 8) + 0.5) * 0x1p-24 * poolsim_rng_zig_x[i];
+    if (!(v < poolsim_rng_zig_x[i + 1])) return 0;
+    *x = v * (double)(1 - (int)(w >> 6 & 2u)); /* bit 7: -v */
+    return 1;
+}
+
+/* Standard normal (the fast case above, else poolsim_rng_normal_slow). */
 static inline double poolsim_rng_normal(poolsim_rng *r)
 {
     uint32_t w = poolsim_rng_u32(r);
-    uint32_t i = w & 127u;
-    double x = ((double)(w >> 8) + 0.5) * 0x1p-24 * poolsim_rng_zig_x[i];
-    if (x < poolsim_rng_zig_x[i + 1]) return x * (double)(1 - (int)(w >> 6 & 2u)); /* bit 7: -x */
-    return poolsim_rng_normal_slow(r, w);
+    double x;
+    return poolsim_rng_normal_fast(w, &x) ? x : poolsim_rng_normal_slow(r, w);
 }
 
 /* Gamma variate with shape a > 0 and scale b > 0 (mean a b, variance a b^2). */
