@@ -722,6 +722,41 @@ AVX2 static void refill_all(poolsim_rng *r, const uint32_t *list, size_t n)
     }
 }
 
+/* poolsim_claims_year_streams four years at a time: the counters
+ * (path, kind << 24 | year, who, 0) of four consecutive years in the
+ * lanes, the blocks stored as poolsim_rng_refill stores them (the last
+ * group's lanes past year T are computed and dropped). */
+AVX2 static void year_streams_avx2(poolsim_rng *r, uint64_t seed, uint32_t path, uint32_t who,
+                                   int T)
+{
+    const uint32_t k0 = (uint32_t)(seed & 0xffffffffu), k1 = (uint32_t)(seed >> 32);
+    const uint32_t kind = (uint32_t)POOLSIM_STREAM_CLAIMS << 24;
+    for (int t = 0; t < T; t += 4) {
+        __m256i x01, x23;
+        poolsim_philox4x32_x4(_mm256_set1_epi64x(path),
+                              _mm256_setr_epi64x(kind | (uint32_t)(t + 1), kind | (uint32_t)(t + 2),
+                                                 kind | (uint32_t)(t + 3),
+                                                 kind | (uint32_t)(t + 4)),
+                              _mm256_set1_epi64x(who), _mm256_setzero_si256(),
+                              _mm256_set1_epi64x(k0), _mm256_set1_epi64x(k1), &x01, &x23);
+        _Alignas(32) uint32_t out[16];
+        _mm256_store_si256((__m256i *)&out[0], x01);
+        _mm256_store_si256((__m256i *)&out[8], x23);
+        const int at[4] = {0, 8, 4, 12};
+        for (int j = 0; j < 4 && t + j < T; j++) { /* lanes past T: computed, not stored */
+            poolsim_rng *s = &r[t + j];
+            s->ctr[0] = path;
+            s->ctr[1] = kind | (uint32_t)(t + j + 1);
+            s->ctr[2] = who;
+            s->ctr[3] = 1;
+            s->key[0] = k0;
+            s->key[1] = k1;
+            memcpy(s->buf, &out[at[j]], sizeof s->buf);
+            s->left = 4;
+        }
+    }
+}
+
 AVX2 static void count_all_avx2(poolsim_claims_draw *q, poolsim_rng *r, size_t n)
 {
     const __m256d half = _mm256_set1_pd(0.5), two = _mm256_set1_pd(2);
@@ -1005,6 +1040,20 @@ AVX2 static void mt_test1(double d, double x2, double v, double u, double *D, do
     *M = _mm256_cvtsd_f64(m4);
 }
 #endif
+
+void poolsim_claims_year_streams(poolsim_rng *r, uint64_t seed, uint32_t path, uint32_t who, int T)
+{
+#if POOLSIM_CLAIMS_AVX2
+    if (simd_level) {
+        year_streams_avx2(r, seed, path, who, T);
+        return;
+    }
+#endif
+    for (int t = 0; t < T; t++) {
+        poolsim_rng_set(&r[t], seed, path, POOLSIM_STREAM_CLAIMS, (uint32_t)(t + 1), who);
+        poolsim_rng_refill(&r[t]);
+    }
+}
 
 int poolsim_claims_simd_log(const double *x, double *y, size_t n)
 {

@@ -98,8 +98,9 @@ void poolsim_path_ws_free(poolsim_path_ws *w)
  * drivers must have been drawn. The draws do not depend on the yearly
  * rules, so they are all taken before them, in passes over every claims
  * benefit of the path, each a loop of independent iterations which the
- * processor overlaps: expected count and payment moments, with the
- * sub-stream positioned and its first Philox block computed; then
+ * processor overlaps: expected count and payment moments, and the
+ * sub-streams positioned with their first Philox blocks computed (four
+ * years at a time, poolsim_claims_year_streams); then
  * (compound) the Poisson constants and the counts, the gamma constants
  * and the amounts (poolsim_claims_compound_count_all, _amount_all: four
  * at a time with AVX2), as poolsim_claims_aggregate would draw them one
@@ -123,15 +124,13 @@ static void claims_draw(const poolsim_plan *pl, unsigned long long seed, uint32_
                     pl->who[((size_t)l * (size_t)C + (size_t)c) * (size_t)K + (size_t)kk];
                 const double *U = &d->U[(size_t)c * uT];
                 const poolsim_plan_claim *pc = &POOLSIM_PLAN_CLAIM(pl, l, c, kk, 0);
-                for (int t = 0; t < T; t++, n++) {
-                    q[n].lambda = pc[t].lam0 * U[t] * (epi ? d->J[t] : 1.0);
-                    poolsim_plan_moments(pl, mode, &pc[t], d->P[t], w->lnP[t], &q[n].m);
-                    if (noise != POOLSIM_NOISE_NONE) {
-                        poolsim_rng_set(&r[n], seed, path, POOLSIM_STREAM_CLAIMS, (uint32_t)(t + 1),
-                                        who);
-                        poolsim_rng_refill(&r[n]);
-                    }
+                for (int t = 0; t < T; t++) {
+                    q[n + (size_t)t].lambda = pc[t].lam0 * U[t] * (epi ? d->J[t] : 1.0);
+                    poolsim_plan_moments(pl, mode, &pc[t], d->P[t], w->lnP[t], &q[n + (size_t)t].m);
                 }
+                if (noise != POOLSIM_NOISE_NONE)
+                    poolsim_claims_year_streams(&r[n], seed, path, who, T);
+                n += uT;
             }
     if (noise == POOLSIM_NOISE_COMPOUND) {
         poolsim_claims_compound_count_all(q, r, n);

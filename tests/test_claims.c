@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <CUnit/CUnit.h>
+#include <Random123/philox.h>
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_integration.h>
 #include <gsl/gsl_randist.h>
@@ -542,6 +543,53 @@ static double lnfact_ref(double k)
     return (k + 0.5) * log(k) - k + 0.91893853320467274178 + series;
 }
 
+/* poolsim_claims_year_streams, scalar and AVX2: stream t is the claims
+ * sub-stream (path, year t + 1, who) just after its first block, whose
+ * words come from Random123's own Philox4x32-10 (an implementation
+ * independent of rng.h and rng_avx2.h); nothing past r[T - 1] is written,
+ * and the words after the first block continue the stream that
+ * poolsim_rng_set starts. */
+static void test_year_streams(void)
+{
+    int was = poolsim_claims_simd(-1);
+    poolsim_rng r[17], fresh; /* T <= 13: a group of four past T stays inside */
+    uint64_t state = 0x9e3779b97f4a7c15u;
+    for (int mode = 0; mode < 2; mode++) {
+        poolsim_claims_simd(mode);
+        for (int rep = 0; rep < 200; rep++) {
+            state = state * 6364136223846793005u + 1442695040888963407u;
+            uint64_t seed = state;
+            state = state * 6364136223846793005u + 1442695040888963407u;
+            uint32_t path = (uint32_t)(state >> 32), who = (uint32_t)state;
+            int T = 1 + rep % 13;
+            memset(r, 0xa5, sizeof r);
+            poolsim_claims_year_streams(r, seed, path, who, T);
+            const unsigned char *past = (const unsigned char *)&r[T];
+            int untouched = 1;
+            for (size_t b = 0; b < sizeof r[T] * (size_t)(17 - T); b++)
+                untouched &= past[b] == 0xa5;
+            CU_ASSERT(untouched);
+            for (int t = 0; t < T; t++) {
+                uint32_t c1 = (uint32_t)POOLSIM_STREAM_CLAIMS << 24 | (uint32_t)(t + 1);
+                philox4x32_ctr_t ctr = {{path, c1, who, 0}};
+                philox4x32_key_t key = {{(uint32_t)seed, (uint32_t)(seed >> 32)}};
+                philox4x32_ctr_t want = philox4x32_R(10, ctr, key);
+                CU_ASSERT(r[t].ctr[0] == path && r[t].ctr[1] == c1 && r[t].ctr[2] == who &&
+                          r[t].ctr[3] == 1);
+                CU_ASSERT(r[t].key[0] == key.v[0] && r[t].key[1] == key.v[1]);
+                CU_ASSERT(r[t].left == 4);
+                CU_ASSERT(memcmp(r[t].buf, want.v, sizeof r[t].buf) == 0);
+                poolsim_rng_set(&fresh, seed, path, POOLSIM_STREAM_CLAIMS, (uint32_t)(t + 1), who);
+                int same = 1;
+                for (int k = 0; k < 9; k++)
+                    same &= poolsim_rng_u32(&r[t]) == poolsim_rng_u32(&fresh);
+                CU_ASSERT(same);
+            }
+        }
+    }
+    poolsim_claims_simd(was);
+}
+
 /* The log tests' D and margin M against the scalar code's own difference
  * (right side minus left side, computed here with glibc's log exactly as
  * poisson_ptrs and poolsim_rng_gamma_mt compute each side): |D - D_scalar|
@@ -628,4 +676,5 @@ void poolsim_test_claims(void)
     CU_add_test(s, "AVX2 compound draws equal the scalar ones", test_batch_simd);
     CU_add_test(s, "AVX2 logarithm within its bound", test_simd_log);
     CU_add_test(s, "AVX2 log tests' margins cover both codes", test_simd_margin);
+    CU_add_test(s, "claims sub-streams of a path's years", test_year_streams);
 }

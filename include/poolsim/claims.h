@@ -75,6 +75,12 @@ static inline void poolsim_claims_compound_shape(poolsim_claims_draw *q)
 
 double poolsim_claims_compound_amount(const poolsim_claims_draw *q, poolsim_rng *r);
 
+/* r[t], t < T: the claims sub-stream (path, year t + 1, who) with its
+ * first block computed, as poolsim_rng_set(r + t, seed, path,
+ * POOLSIM_STREAM_CLAIMS, t + 1, who) and poolsim_rng_refill leave it; four
+ * years at a time with AVX2 (the same words). */
+void poolsim_claims_year_streams(poolsim_rng *r, uint64_t seed, uint32_t path, uint32_t who, int T);
+
 /* The four steps over q[0..n) (lambda and m set), draw i from r[i] where
  * q[i].lambda > 0 and q[i].m.ey > 0 (else no draw: n = 0, amount 0):
  *   count_all:  prepare, then q[i].n as poolsim_claims_compound_count;
