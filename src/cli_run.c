@@ -133,7 +133,7 @@ int poolsim_cmd_run(int argc, char **argv)
     {
         /* plausibility of the year-1 ratios (warnings; errors under --strict) */
         poolsim_plan *pl = NULL;
-        if (poolsim_plan_build(s, &pl) == POOLSIM_OK) {
+        if (poolsim_plan_build_ex(s, POOLSIM_PLAN_NO_TABLES, 1, &pl) == POOLSIM_OK) {
             int nw = poolsim_cli_ratio_warnings(s, pl, strict, root ? stderr : NULL);
             poolsim_plan_free(pl);
             if (nw > 0 && strict) {

@@ -585,7 +585,8 @@ int poolsim_engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
     *res = NULL;
     if (saved) *saved = NULL;
     poolsim_plan *pl = NULL;
-    int st = poolsim_plan_build(s, &pl);
+    int nthreads = o->threads > 0 ? o->threads : omp_get_max_threads();
+    int st = poolsim_plan_build_ex(s, 0, nthreads, &pl);
     if (st != POOLSIM_OK) return st;
     poolsim_stats_layout lay;
     poolsim_dims dims = {.T = pl->T, .L = pl->L, .C = pl->C, .R = s->nrules};
@@ -612,7 +613,6 @@ int poolsim_engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
         free(stash);
         POOLSIM_ERROR(POOLSIM_ENOMEM, "out of memory allocating results for %ld paths", o->paths);
     }
-    int nthreads = o->threads > 0 ? o->threads : omp_get_max_threads();
     poolsim_engine_cache *cache =
         o->cache && cache_prepare(o->cache, pl, o->seed, o->paths) == POOLSIM_OK ? o->cache : NULL;
     int show = o->progress && rank == 0 && isatty(STDERR_FILENO);

@@ -187,11 +187,15 @@ static int plan_county_line(poolsim_plan *pl, int l, int c)
  * over ln(cost) of every county plus ln P within a factor e^3 of the
  * deterministic price path in those years (outside it the exact formula
  * is used). */
-static int build_tables(poolsim_plan *pl)
+static int build_tables(poolsim_plan *pl, int threads)
 {
     size_t n = (size_t)pl->L * (size_t)pl->K * (size_t)pl->T;
     pl->tables = calloc(n, sizeof *pl->tables);
-    if (!pl->tables) return POOLSIM_ENOMEM;
+    double *range = malloc(2 * (n ? n : 1) * sizeof *range); /* [table][lo, hi] */
+    if (!pl->tables || !range) {
+        free(range);
+        return POOLSIM_ENOMEM;
+    }
     for (int l = 0; l < pl->L; l++)
         for (int kk = 0; kk < pl->nclaims[l]; kk++) {
             if (pl->mode[l * pl->K + kk] != POOLSIM_MOMENTS_PATH) continue;
@@ -215,19 +219,40 @@ static int build_tables(poolsim_plan *pl)
                         hi = fmax(hi, lc);
                     }
                 }
-                poolsim_plan_mtable *tb = &pl->tables[pl->ntables++];
-                int st = poolsim_plan_mtable_build(tb, q0->cv, q0->deductible, q0->ceiling,
-                                                   q0->coinsurance, lo - 3.0, hi + 3.0);
-                if (st != POOLSIM_OK) return st;
+                int k = pl->ntables++;
+                poolsim_plan_mtable *tb = &pl->tables[k];
+                /* the parameters now, the grid below */
+                tb->cv = q0->cv, tb->d = q0->deductible, tb->u = q0->ceiling;
+                tb->c = q0->coinsurance;
+                range[2 * k] = lo - 3.0;
+                range[2 * k + 1] = hi + 3.0;
                 for (int t = t0; t < t1; t++)
                     for (int c = 0; c < pl->C; c++) POOLSIM_PLAN_CLAIM(pl, l, c, kk, t).tab = tb;
                 t0 = t1;
             }
         }
-    return POOLSIM_OK;
+    /* each table on its own: the same values for any number of threads */
+    int st = POOLSIM_OK;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)                                 \
+    reduction(max                                                                                  \
+              : st) if (pl->ntables > 1 && threads > 1)
+    for (int k = 0; k < pl->ntables; k++) {
+        poolsim_plan_mtable *tb = &pl->tables[k];
+        int r = poolsim_plan_mtable_build(tb, tb->cv, tb->d, tb->u, tb->c, range[2 * k],
+                                          range[2 * k + 1]);
+        if (r > st) st = r;
+    }
+    free(range);
+    return st;
 }
 
 int poolsim_plan_build(const poolsim_scenario *s, poolsim_plan **out)
+{
+    return poolsim_plan_build_ex(s, 0, 1, out);
+}
+
+int poolsim_plan_build_ex(const poolsim_scenario *s, unsigned flags, int threads,
+                          poolsim_plan **out)
 {
     *out = NULL;
     poolsim_plan *pl = calloc(1, sizeof *pl);
@@ -337,7 +362,7 @@ int poolsim_plan_build(const poolsim_scenario *s, poolsim_plan **out)
                 return POOLSIM_EINPUT;
             }
         }
-    int st = build_tables(pl);
+    int st = flags & POOLSIM_PLAN_NO_TABLES ? POOLSIM_OK : build_tables(pl, threads);
     if (st != POOLSIM_OK) {
         poolsim_plan_free(pl);
         return st;

@@ -1,11 +1,15 @@
 /* Tests of src/plan.c: the interpolated payment-moment tables against the
- * exact lognormal limited moments. */
+ * exact lognormal limited moments; the plan's tables built on several
+ * threads, and without tables. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <CUnit/CUnit.h>
 
 #include "poolsim/plan.h"
+#include "poolsim/scenario.h"
 
 /* For several benefits (deductible 0 or not, ceiling finite or not, cv from
  * 0.6 to 3), at 2000 points spread over the grid and off the nodes, the
@@ -45,8 +49,72 @@ static void test_mtable_accuracy(void)
     CU_ASSERT(worst < 1e-9);
 }
 
+/* The default scenario's plan (stochastic prices, limits not indexed: one
+ * table per benefit and run of years with the same terms), built on 1 and
+ * on 3 threads and without tables. Every claim in POOLSIM_MOMENTS_PATH
+ * mode has a table with its own terms whose grid covers ln(cost0) +
+ * ln P_det +- 3, each table holds what poolsim_plan_mtable_build gives
+ * for the range the test computes from the claims (a second
+ * computation), the same on any number of threads; without tables every
+ * claim's tab is NULL and the other terms are the same. */
+static void test_plan_tables(void)
+{
+    poolsim_scenario *s = NULL;
+    CU_ASSERT_EQUAL_FATAL(poolsim_scenario_load("scenarios/zhuzhou.yaml", NULL, stderr, &s),
+                          POOLSIM_OK);
+    poolsim_plan *p1 = NULL, *p3 = NULL, *p0 = NULL;
+    CU_ASSERT_EQUAL_FATAL(poolsim_plan_build_ex(s, 0, 1, &p1), POOLSIM_OK);
+    CU_ASSERT_EQUAL_FATAL(poolsim_plan_build_ex(s, 0, 3, &p3), POOLSIM_OK);
+    CU_ASSERT_EQUAL_FATAL(poolsim_plan_build_ex(s, POOLSIM_PLAN_NO_TABLES, 1, &p0), POOLSIM_OK);
+    CU_ASSERT_FATAL(p1->ntables > 1 && p1->ntables == p3->ntables && p0->ntables == 0);
+    int seen = 0;
+    for (int l = 0; l < p1->L; l++)
+        for (int kk = 0; kk < p1->nclaims[l]; kk++) {
+            if (p1->mode[l * p1->K + kk] != POOLSIM_MOMENTS_PATH) continue;
+            for (int t = 0; t < p1->T; t++) {
+                /* the claims that share this year's table: every county, and
+                 * the neighbouring years with the same terms */
+                const poolsim_plan_mtable *tb = POOLSIM_PLAN_CLAIM(p1, l, 0, kk, t).tab;
+                CU_ASSERT_FATAL(tb != NULL);
+                double lo = INFINITY, hi = -INFINITY;
+                for (int u = 0; u < p1->T; u++)
+                    for (int c = 0; c < p1->C; c++) {
+                        const poolsim_plan_claim *q = &POOLSIM_PLAN_CLAIM(p1, l, c, kk, u);
+                        if (q->tab != tb) continue;
+                        CU_ASSERT(q->cv == tb->cv && q->deductible == tb->d &&
+                                  q->ceiling == tb->u && q->coinsurance == tb->c);
+                        double lc = q->lncost0 + log(p1->P_det[u]);
+                        lo = fmin(lo, lc), hi = fmax(hi, lc);
+                    }
+                CU_ASSERT(tb->m0 <= lo - 3.0 && tb->m0 + (tb->n - 1) * tb->h >= hi + 3.0);
+                poolsim_plan_mtable ref;
+                CU_ASSERT_EQUAL_FATAL(poolsim_plan_mtable_build(&ref, tb->cv, tb->d, tb->u, tb->c,
+                                                                lo - 3.0, hi + 3.0),
+                                      POOLSIM_OK);
+                CU_ASSERT(ref.n == tb->n && ref.m0 == tb->m0 &&
+                          memcmp(ref.v, tb->v, (size_t)ref.n * 4 * sizeof(double)) == 0);
+                free(ref.v);
+                const poolsim_plan_mtable *t3 = POOLSIM_PLAN_CLAIM(p3, l, 0, kk, t).tab;
+                CU_ASSERT_FATAL(t3 != NULL);
+                CU_ASSERT(t3->n == tb->n && t3->m0 == tb->m0 &&
+                          memcmp(t3->v, tb->v, (size_t)tb->n * 4 * sizeof(double)) == 0);
+                for (int c = 0; c < p0->C; c++) CU_ASSERT(!POOLSIM_PLAN_CLAIM(p0, l, c, kk, t).tab);
+                seen++;
+            }
+        }
+    CU_ASSERT(seen > 0);
+    size_t lct = (size_t)p1->L * (size_t)p1->C * (size_t)p1->T;
+    CU_ASSERT(memcmp(p0->fin_fixed, p1->fin_fixed, lct * sizeof(double)) == 0);
+    CU_ASSERT(memcmp(p0->per_capita_exp, p1->per_capita_exp, lct * sizeof(double)) == 0);
+    poolsim_plan_free(p0);
+    poolsim_plan_free(p1);
+    poolsim_plan_free(p3);
+    poolsim_scenario_free(s);
+}
+
 void poolsim_test_plan(void)
 {
     CU_pSuite s = CU_add_suite("plan", NULL, NULL);
     CU_add_test(s, "moment tables match exact limited moments", test_mtable_accuracy);
+    CU_add_test(s, "plan tables on several threads, and none", test_plan_tables);
 }

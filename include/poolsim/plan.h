@@ -89,6 +89,14 @@ enum {
 /* Build the plan. Returns POOLSIM_OK, POOLSIM_ENOMEM, or POOLSIM_ENUM
  * (a term is not finite: message names the quantity, county, line, year). */
 int poolsim_plan_build(const poolsim_scenario *s, poolsim_plan **out /* OUT */);
+/* The same with flags and threads: POOLSIM_PLAN_NO_TABLES builds no moment
+ * tables (every claim's tab NULL: poolsim_plan_moments computes the exact
+ * moments; for year-1 checks, not for paths), and the tables are built on
+ * up to `threads` threads (the same values for any number).
+ * poolsim_plan_build is poolsim_plan_build_ex(s, 0, 1, out). */
+enum { POOLSIM_PLAN_NO_TABLES = 1u };
+int poolsim_plan_build_ex(const poolsim_scenario *s, unsigned flags, int threads,
+                          poolsim_plan **out /* OUT */);
 void poolsim_plan_free(poolsim_plan *p);
 
 /* Enrolment of class m (global index) in county c, projection year t (1-based). */
