@@ -53,8 +53,8 @@ int poolsim_cmd_check(int argc, char **argv)
     int st = poolsim_scenario_load(argv[optind], &lo, stderr, &s);
     poolsim_setlist_free(&sets);
     if (st != POOLSIM_OK) return poolsim_status_exit(st);
-    poolsim_plan *pl = NULL;
-    st = poolsim_plan_build(s, &pl);
+    poolsim_plan *pl = NULL; /* year-1 terms: no moment tables (exact moments), as run's check */
+    st = poolsim_plan_build_ex(s, POOLSIM_PLAN_NO_TABLES, 1, &pl);
     if (st != POOLSIM_OK) {
         poolsim_scenario_free(s);
         return poolsim_status_exit(st);
