@@ -124,10 +124,9 @@ static void claims_draw(const poolsim_plan *pl, unsigned long long seed, uint32_
                     pl->who[((size_t)l * (size_t)C + (size_t)c) * (size_t)K + (size_t)kk];
                 const double *U = &d->U[(size_t)c * uT];
                 const poolsim_plan_claim *pc = &POOLSIM_PLAN_CLAIM(pl, l, c, kk, 0);
-                for (int t = 0; t < T; t++) {
+                for (int t = 0; t < T; t++)
                     q[n + (size_t)t].lambda = pc[t].lam0 * U[t] * (epi ? d->J[t] : 1.0);
-                    poolsim_plan_moments(pl, mode, &pc[t], d->P[t], w->lnP[t], &q[n + (size_t)t].m);
-                }
+                poolsim_plan_moments_row(pl, mode, pc, d->P, w->lnP, T, &q[n]);
                 if (noise != POOLSIM_NOISE_NONE)
                     poolsim_claims_year_streams(&r[n], seed, path, who, T);
                 n += uT;

@@ -393,3 +393,54 @@ int poolsim_plan_build_ex(const poolsim_scenario *s, unsigned flags, int threads
     *out = pl;
     return POOLSIM_OK;
 }
+
+/* Two passes over chunks of the row: first every claim's place on its
+ * table's grid (a chain of dependent operations ending in the index), then
+ * the interpolation with the table rows' addresses already known; the
+ * processor overlaps more claims than in one pass. The operations are
+ * those of poolsim_plan_mtable_eval, so are the values. */
+void poolsim_plan_moments_row(const poolsim_plan *pl, int mode, const poolsim_plan_claim *pc,
+                              const double *P, const double *lnP, int n, poolsim_claims_draw *q)
+{
+    if (mode != POOLSIM_MOMENTS_PATH) {
+        for (int t = 0; t < n; t++) poolsim_plan_moments(pl, mode, &pc[t], P[t], lnP[t], &q[t].m);
+        return;
+    }
+    enum { CH = 64 };
+    int at[CH];
+    double frac[CH];
+    for (int t0 = 0; t0 < n; t0 += CH) {
+        int m = n - t0 < CH ? n - t0 : CH;
+        for (int j = 0; j < m; j++) {
+            const poolsim_plan_claim *c = &pc[t0 + j];
+            const poolsim_plan_mtable *tb = c->tab;
+            at[j] = -1; /* no table, or off its grid: the exact formula */
+            if (!tb) continue;
+            double x = (c->lncost0 + lnP[t0 + j] - tb->m0) * tb->inv_h;
+            if (!(x >= 0) || x >= (double)(tb->n - 1)) continue;
+            at[j] = (int)x;
+            frac[j] = x - at[j];
+        }
+        for (int j = 0; j < m; j++) {
+            int t = t0 + j;
+            poolsim_claims_moments *out = &q[t].m;
+            if (at[j] < 0) {
+                poolsim_plan_moments(pl, mode, &pc[t], P[t], lnP[t], out);
+                continue;
+            }
+            const poolsim_plan_mtable *tb = pc[t].tab;
+            double w = frac[j], w2 = w * w, w3 = w2 * w;
+            double h00 = 2 * w3 - 3 * w2 + 1, h10 = (w3 - 2 * w2 + w) * tb->h;
+            double h01 = -2 * w3 + 3 * w2, h11 = (w3 - w2) * tb->h;
+            const double *a = &tb->v[(size_t)at[j] * 4], *b = a + 4;
+            double ey = h00 * a[0] + h10 * a[1] + h01 * b[0] + h11 * b[1];
+            double ey2 = h00 * a[2] + h10 * a[3] + h01 * b[2] + h11 * b[3];
+            if (ey < 0) ey = 0;
+            if (ey2 < 0) ey2 = 0;
+            double vy = ey2 - ey * ey;
+            out->ey = ey;
+            out->ey2 = ey2;
+            out->vy = vy > 0 ? vy : 0;
+        }
+    }
+}

@@ -112,9 +112,60 @@ static void test_plan_tables(void)
     poolsim_scenario_free(s);
 }
 
+/* poolsim_plan_moments_row against poolsim_plan_moments claim by claim,
+ * bit for bit, in every mode of the default scenario's plan and on a row
+ * longer than its chunk: price indices on the grid, off it (far below
+ * and above: the exact formula) and NaN. */
+static void test_moments_row(void)
+{
+    poolsim_scenario *s = NULL;
+    CU_ASSERT_EQUAL_FATAL(poolsim_scenario_load("scenarios/zhuzhou.yaml", NULL, stderr, &s),
+                          POOLSIM_OK);
+    poolsim_plan *pl = NULL;
+    CU_ASSERT_EQUAL_FATAL(poolsim_plan_build_ex(s, 0, 1, &pl), POOLSIM_OK);
+    enum { N = 150 }; /* more than one chunk of the row */
+    poolsim_plan_claim pc[N];
+    double P[N], lnP[N];
+    poolsim_claims_draw q[N];
+    poolsim_claims_moments want;
+    unsigned long long x = 88172645463325252ull;
+    int modes = 0, bad = 0, off = 0;
+    for (int l = 0; l < pl->L; l++)
+        for (int kk = 0; kk < pl->nclaims[l]; kk++) {
+            int mode = pl->mode[l * pl->K + kk];
+            modes |= 1 << mode;
+            for (int i = 0; i < N; i++) {
+                /* claims of every county and year, in a scrambled order */
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                int c = (int)(x % (unsigned)pl->C), t = (int)(x / 7 % (unsigned)pl->T);
+                pc[i] = POOLSIM_PLAN_CLAIM(pl, l, c, kk, t);
+                double u = (double)(x >> 11) * 0x1p-53;
+                P[i] = i % 10 == 3 ? 1e-4 : i % 10 == 7 ? 1e4 : pl->P_det[t] * exp(0.6 * (u - 0.5));
+                if (i == 41) P[i] = NAN;
+                lnP[i] = log(P[i]);
+            }
+            memset(q, 0, sizeof q);
+            poolsim_plan_moments_row(pl, mode, pc, P, lnP, N, q);
+            for (int i = 0; i < N; i++) {
+                poolsim_plan_moments(pl, mode, &pc[i], P[i], lnP[i], &want);
+                bad += memcmp(&want, &q[i].m, sizeof want) != 0;
+                if (mode == POOLSIM_MOMENTS_PATH && pc[i].tab) {
+                    double g = (pc[i].lncost0 + lnP[i] - pc[i].tab->m0) * pc[i].tab->inv_h;
+                    off += !(g >= 0 && g < pc[i].tab->n - 1);
+                }
+            }
+        }
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT(modes & 1 << POOLSIM_MOMENTS_PATH);
+    CU_ASSERT(off > 0); /* the fallback was exercised */
+    poolsim_plan_free(pl);
+    poolsim_scenario_free(s);
+}
+
 void poolsim_test_plan(void)
 {
     CU_pSuite s = CU_add_suite("plan", NULL, NULL);
     CU_add_test(s, "moment tables match exact limited moments", test_mtable_accuracy);
     CU_add_test(s, "plan tables on several threads, and none", test_plan_tables);
+    CU_add_test(s, "moments of a row equal those claim by claim", test_moments_row);
 }

@@ -152,4 +152,11 @@ static inline void poolsim_plan_moments(const poolsim_plan *pl, int mode,
     }
 }
 
+/* poolsim_plan_moments for the claims pc[0..n) at price indices P[0..n)
+ * (lnP[t] = ln P[t]) into q[t].m, in mode `mode`: the same values, faster
+ * for a row (plan.c). */
+void poolsim_plan_moments_row(const poolsim_plan *pl, int mode, const poolsim_plan_claim *pc,
+                              const double *P, const double *lnP, int n,
+                              poolsim_claims_draw *q /* OUT: m */);
+
 #endif
