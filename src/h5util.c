@@ -27,12 +27,16 @@ int poolsim_h5util_writer_open(poolsim_h5w *w, int detailed)
     *w = (poolsim_h5w){.gcpl = H5I_INVALID_HID,
                        .dcpl = H5I_INVALID_HID,
                        .compact = H5I_INVALID_HID,
+                       .dxpl = H5I_INVALID_HID,
                        .str = H5I_INVALID_HID,
                        .detailed = detailed};
     if ((w->gcpl = H5Pcreate(H5P_GROUP_CREATE)) < 0 ||
         (w->dcpl = H5Pcreate(H5P_DATASET_CREATE)) < 0 || H5Pset_obj_track_times(w->gcpl, 0) < 0 ||
         H5Pset_obj_track_times(w->dcpl, 0) < 0 || (w->compact = H5Pcopy(w->dcpl)) < 0 ||
-        H5Pset_layout(w->compact, H5D_COMPACT) < 0 || (w->str = poolsim_h5util_utf8_type()) < 0)
+        H5Pset_layout(w->compact, H5D_COMPACT) < 0 ||
+        (w->dxpl = H5Pcreate(H5P_DATASET_XFER)) < 0 ||
+        H5Pset_buffer(w->dxpl, POOLSIM_H5UTIL_TCONV_BYTES, NULL, NULL) < 0 ||
+        (w->str = poolsim_h5util_utf8_type()) < 0)
         return -1;
     return 0;
 }
@@ -42,8 +46,9 @@ void poolsim_h5util_writer_close(poolsim_h5w *w)
     if (w->gcpl >= 0) H5Pclose(w->gcpl);
     if (w->dcpl >= 0) H5Pclose(w->dcpl);
     if (w->compact >= 0) H5Pclose(w->compact);
+    if (w->dxpl >= 0) H5Pclose(w->dxpl);
     if (w->str >= 0) H5Tclose(w->str);
-    w->gcpl = w->dcpl = w->compact = w->str = H5I_INVALID_HID;
+    w->gcpl = w->dcpl = w->compact = w->dxpl = w->str = H5I_INVALID_HID;
 }
 
 void poolsim_h5util_where(hid_t loc, const char *name, char *out, size_t size)
@@ -158,7 +163,7 @@ void poolsim_h5util_dataset(poolsim_h5w *w, hid_t loc, const char *name, hid_t f
     }
     hid_t d =
         sp < 0 ? H5I_INVALID_HID : H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    if (d < 0 || H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+    if (d < 0 || H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, w->dxpl, data) < 0)
         poolsim_h5util_fail(w, loc, "writing dataset", name);
     if (d >= 0) {
         poolsim_h5util_attr_str(w, d, "units", units);

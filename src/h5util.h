@@ -18,11 +18,17 @@
 typedef struct {
     hid_t gcpl, dcpl; /* creation properties without timestamps */
     hid_t compact;    /* dcpl with the data kept in the object header */
+    hid_t dxpl;       /* writes with a POOLSIM_H5UTIL_TCONV_BYTES conversion buffer */
     hid_t str;        /* variable-length UTF-8 string */
     int detailed;     /* message style, above */
     int failed;
     char what[768]; /* first failure: object and reason */
 } poolsim_h5w;
+
+/* Type-conversion buffer of a dataset write (bytes). HDF5's default is
+ * 1 MiB, allocated and zeroed by every write that converts (the string
+ * datasets: 256 fresh pages each); longer data is converted in pieces. */
+#define POOLSIM_H5UTIL_TCONV_BYTES 4096
 
 /* Clear w and create its properties (object times not tracked) and string
  * type. Returns 0, or -1 when HDF5 refused: that is not recorded in w, the
