@@ -348,6 +348,7 @@ static unsigned char *build_image(poolsim_h5w *w, const poolsim_results *r,
         poolsim_h5util_fail_msg(w, "out of memory");
     } else if (props < 0 || fcpl < 0 || fapl < 0 || H5Pset_obj_track_times(fcpl, 0) < 0 ||
                H5Pset_fapl_core(fapl, (size_t)1 << 20, 0) < 0 ||
+               poolsim_h5util_small_cache(fapl, POOLSIM_H5UTIL_CACHE_BYTES) < 0 ||
                H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0) {
         poolsim_h5util_fail(w, H5I_INVALID_HID, "setting up", "HDF5 properties");
     } else if ((file = H5Fcreate(label, H5F_ACC_TRUNC, fcpl, fapl)) < 0) {

@@ -51,6 +51,18 @@ void poolsim_h5util_writer_close(poolsim_h5w *w)
     w->gcpl = w->dcpl = w->compact = w->dxpl = w->str = H5I_INVALID_HID;
 }
 
+herr_t poolsim_h5util_small_cache(hid_t fapl, size_t bytes)
+{
+    H5AC_cache_config_t c = {.version = H5AC__CURR_CACHE_CONFIG_VERSION};
+    if (H5Pget_mdc_config(fapl, &c) < 0) return -1;
+    c.set_initial_size = 1;
+    c.initial_size = c.min_size = c.max_size = bytes;
+    c.incr_mode = H5C_incr__off;
+    c.flash_incr_mode = H5C_flash_incr__off;
+    c.decr_mode = H5C_decr__off;
+    return H5Pset_mdc_config(fapl, &c);
+}
+
 void poolsim_h5util_where(hid_t loc, const char *name, char *out, size_t size)
 {
     char where[256] = "";

@@ -37,6 +37,15 @@ typedef struct {
 int poolsim_h5util_writer_open(poolsim_h5w *w, int detailed);
 void poolsim_h5util_writer_close(poolsim_h5w *w);
 
+/* Metadata cache of a file written in one pass (fapl): fixed at `bytes`,
+ * no adaptive resizing. Each object is created, written and closed once,
+ * so a small cache evicts it soon after (serialised once, as the final
+ * flush would) instead of holding every object header with its decoded
+ * messages to the end: fewer fresh pages, a short final flush and close.
+ * HDF5's default starts at 2 MiB and grows. Returns H5Pset_mdc_config's. */
+#define POOLSIM_H5UTIL_CACHE_BYTES ((size_t)64 << 10)
+herr_t poolsim_h5util_small_cache(hid_t fapl, size_t bytes);
+
 /* Record the first failure: `doing` names the action, `name` the object
  * under loc (loc only read in the detailed style; H5I_INVALID_HID: "/"). In
  * the detailed style the reason comes from HDF5's error stack, which the
