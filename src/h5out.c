@@ -331,13 +331,20 @@ static int check_input(const poolsim_results *r, const poolsim_saved_paths *p, c
     return poolsim_results_check_finite(r, what);
 }
 
+/* The in-memory file's name: "/", which no one can open for writing.
+ * H5Fcreate (HDF5 1.10) first tries to open an existing file of the name
+ * it is given, to refuse truncating one it has open, and the core driver
+ * reads such a file whole into memory: named after the output path, every
+ * write read the previous results file first (all of it, --save-paths
+ * data included). The name is not stored in the file. */
+#define MEMORY_NAME "/"
+
 /* Build the whole file in memory (HDF5's core driver, no backing store)
  * and return its image (malloc'ed). HDF5 never touches the disk, so a full
  * disk or a file size limit cannot leave the library holding a half-written
  * file (RELIABILITY.md: its exit handler then crashes). */
 static unsigned char *build_image(poolsim_h5w *w, const poolsim_results *r,
-                                  const poolsim_saved_paths *p, const char *label,
-                                  size_t *size /* OUT */)
+                                  const poolsim_saved_paths *p, size_t *size /* OUT */)
 {
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), fcpl = H5Pcreate(H5P_FILE_CREATE);
     hid_t file = H5I_INVALID_HID;
@@ -351,12 +358,12 @@ static unsigned char *build_image(poolsim_h5w *w, const poolsim_results *r,
                poolsim_h5util_small_cache(fapl, POOLSIM_H5UTIL_CACHE_BYTES) < 0 ||
                H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0) {
         poolsim_h5util_fail(w, H5I_INVALID_HID, "setting up", "HDF5 properties");
-    } else if ((file = H5Fcreate(label, H5F_ACC_TRUNC, fcpl, fapl)) < 0) {
+    } else if ((file = H5Fcreate(MEMORY_NAME, H5F_ACC_TRUNC, fcpl, fapl)) < 0) {
         poolsim_h5util_fail(w, H5I_INVALID_HID, "creating", "the file in memory");
     }
     if (p && !w->failed && H5Zfilter_avail(H5Z_FILTER_DEFLATE) <= 0)
         poolsim_h5util_fail_msg(w, "this HDF5 library has no deflate filter");
-    if (!w->failed) contents(w, file, r, p, buf); /* buf may be NULL after a failure */
+    if (!w->failed) contents(w, file, r, p, buf);    /* buf may be NULL after a failure */
     poolsim_h5util_attr_int(w, file, "complete", 1); /* last: marks a finished file */
     if (!w->failed && H5Fflush(file, H5F_SCOPE_GLOBAL) < 0)
         poolsim_h5util_fail(w, file, "flushing", "file");
@@ -387,7 +394,7 @@ int poolsim_h5out_write(const poolsim_results *r, const poolsim_saved_paths *pat
     if (st != POOLSIM_OK) return st;
     poolsim_h5w w;
     size_t size = 0;
-    unsigned char *image = build_image(&w, r, paths, path, &size);
+    unsigned char *image = build_image(&w, r, paths, &size);
     if (!image) POOLSIM_ERROR(POOLSIM_EIO, "cannot write %s: %s", path, w.what);
     st = poolsim_results_write_atomic(path, image, size);
     free(image);

@@ -33,8 +33,7 @@ int poolsim_h5util_writer_open(poolsim_h5w *w, int detailed)
     if ((w->gcpl = H5Pcreate(H5P_GROUP_CREATE)) < 0 ||
         (w->dcpl = H5Pcreate(H5P_DATASET_CREATE)) < 0 || H5Pset_obj_track_times(w->gcpl, 0) < 0 ||
         H5Pset_obj_track_times(w->dcpl, 0) < 0 || (w->compact = H5Pcopy(w->dcpl)) < 0 ||
-        H5Pset_layout(w->compact, H5D_COMPACT) < 0 ||
-        (w->dxpl = H5Pcreate(H5P_DATASET_XFER)) < 0 ||
+        H5Pset_layout(w->compact, H5D_COMPACT) < 0 || (w->dxpl = H5Pcreate(H5P_DATASET_XFER)) < 0 ||
         H5Pset_buffer(w->dxpl, POOLSIM_H5UTIL_TCONV_BYTES, NULL, NULL) < 0 ||
         (w->str = poolsim_h5util_utf8_type()) < 0)
         return -1;

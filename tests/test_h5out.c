@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -25,6 +26,8 @@
 #include "poolsim/output.h"
 #include "poolsim/results.h"
 #include "test_util.h"
+
+#include "../src/h5util.h" /* the writer's helpers and settings */
 
 static int file_exists(const char *p)
 {
@@ -239,8 +242,8 @@ static void test_saved_paths(void)
     CU_ASSERT_FATAL(buf && ib);
     const char *names[] = {"reserve_balance", "reserve_ratio", "county_burden",  "shortfall",
                            "balance",         "city_burden",   "months_covered", "financing_total"};
-    const double *src[] = {sp.reserve_balance, sp.reserve_ratio, sp.county_burden,
-                           sp.shortfall,       sp.balance,       sp.city_burden,
+    const double *src[] = {sp.reserve_balance, sp.reserve_ratio,  sp.county_burden,
+                           sp.shortfall,       sp.balance,        sp.city_burden,
                            sp.months_covered,  sp.financing_total};
     const size_t cnt[] = {nlpt, nlpt, nlcpt, nlcpt, nlcpt, nlpt, nlpt, nlpt};
     for (int k = 0; k < 8; k++) {
@@ -628,6 +631,169 @@ static void test_nonfinite_refused(void)
     testutil_rm_tree(dir);
 }
 
+/* Writing over an existing results file never opens or reads it (HDF5's
+ * core driver read the whole file under the in-memory file's name into
+ * memory before creating it, when that name was the output path); the new
+ * file replaces it. */
+static void test_old_file_not_read(void)
+{
+    char dir[512], p[600];
+    testutil_scratch_dir(dir, sizeof dir, "h5test");
+    snprintf(p, sizeof p, "%s/run.h5", dir);
+    poolsim_results *old = testutil_results(3, 2, 2), *r = testutil_results(4, 1, 3);
+    CU_ASSERT_FATAL(poolsim_h5out_write(old, NULL, p) == POOLSIM_OK);
+    int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    CU_ASSERT_FATAL(in >= 0);
+    CU_ASSERT_FATAL(inotify_add_watch(in, p, IN_OPEN | IN_ACCESS | IN_MODIFY) >= 0);
+    CU_ASSERT_FATAL(poolsim_h5out_write(r, NULL, p) == POOLSIM_OK);
+    /* the events of the old file's inode (now unlinked: IN_IGNORED) */
+    char ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    ssize_t n = read(in, ev, sizeof ev);
+    int touched = 0;
+    for (ssize_t off = 0; n > 0 && off < n;) {
+        const struct inotify_event *e = (const struct inotify_event *)(ev + off);
+        touched |= (e->mask & (IN_OPEN | IN_ACCESS | IN_MODIFY)) != 0;
+        off += (ssize_t)(sizeof *e + e->len);
+    }
+    CU_ASSERT(!touched);
+    close(in);
+    poolsim_results *back = NULL;
+    CU_ASSERT_FATAL(poolsim_results_read(p, &back) == POOLSIM_OK);
+    assert_same(r, back);
+    poolsim_results_free(back);
+    poolsim_results_free(old);
+    poolsim_results_free(r);
+    testutil_rm_tree(dir);
+}
+
+/* The writer's helpers on an in-memory file whose metadata cache is
+ * poolsim_h5util_small_cache's: the cache stays at its fixed size while
+ * far more object headers are written than it holds (with HDF5's default
+ * cache they all stay), and every dataset read back afterwards, through
+ * headers evicted to the file and loaded again, has its own shape, values
+ * and attributes. */
+static hid_t memory_file(int small)
+{
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    CU_ASSERT_FATAL(fapl >= 0 && H5Pset_fapl_core(fapl, (size_t)1 << 20, 0) >= 0);
+    if (small) CU_ASSERT_FATAL(poolsim_h5util_small_cache(fapl, POOLSIM_H5UTIL_CACHE_BYTES) >= 0);
+    hid_t f = H5Fcreate("/", H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    CU_ASSERT_FATAL(f >= 0);
+    H5Pclose(fapl);
+    return f;
+}
+
+enum { CACHE_GROUPS = 12, CACHE_DATASETS = 40 };
+
+static size_t cache_bytes_after_writes(hid_t f)
+{
+    poolsim_h5w w;
+    CU_ASSERT_FATAL(poolsim_h5util_writer_open(&w, 1) == 0);
+    double x[CACHE_DATASETS + 1];
+    for (int g = 0; g < CACHE_GROUPS; g++) {
+        char name[32], units[32];
+        snprintf(name, sizeof name, "g%d", g);
+        hid_t grp = poolsim_h5util_group(&w, f, name);
+        for (int d = 0; d < CACHE_DATASETS; d++) {
+            /* dataset d of group g: d + 1 values g * 1000 + d + i / 8 */
+            for (int i = 0; i <= d; i++) x[i] = g * 1000 + d + i / 8.0;
+            snprintf(name, sizeof name, "d%d", d);
+            snprintf(units, sizeof units, "u%d.%d", g, d);
+            poolsim_h5util_vec(&w, grp, name, x, (size_t)d + 1, units, name);
+        }
+        poolsim_h5util_close(grp);
+    }
+    CU_ASSERT(!w.failed);
+    poolsim_h5util_writer_close(&w);
+    size_t max = 0, min_clean = 0, cur = 0;
+    int entries = 0;
+    CU_ASSERT(H5Fget_mdc_size(f, &max, &min_clean, &cur, &entries) >= 0);
+    return cur;
+}
+
+static void test_small_cache(void)
+{
+    hid_t f = memory_file(1);
+    H5AC_cache_config_t c = {.version = H5AC__CURR_CACHE_CONFIG_VERSION};
+    CU_ASSERT(H5Fget_mdc_config(f, &c) >= 0);
+    CU_ASSERT(c.max_size == POOLSIM_H5UTIL_CACHE_BYTES && c.min_size == c.max_size);
+    CU_ASSERT(c.incr_mode == H5C_incr__off && c.decr_mode == H5C_decr__off);
+    size_t cur = cache_bytes_after_writes(f);
+    CU_ASSERT(cur <= POOLSIM_H5UTIL_CACHE_BYTES);
+    size_t max_now = 0;
+    CU_ASSERT(H5Fget_mdc_size(f, &max_now, NULL, NULL, NULL) >= 0);
+    CU_ASSERT(max_now == POOLSIM_H5UTIL_CACHE_BYTES); /* never resized */
+    /* every dataset back, written long before and evicted since */
+    int bad = 0;
+    for (int g = 0; g < CACHE_GROUPS; g++) {
+        for (int d = 0; d < CACHE_DATASETS; d++) {
+            char name[48], units[32];
+            snprintf(name, sizeof name, "g%d/d%d", g, d);
+            hid_t ds = H5Dopen2(f, name, H5P_DEFAULT);
+            hid_t sp = ds < 0 ? H5I_INVALID_HID : H5Dget_space(ds);
+            hsize_t n = 0;
+            double x[CACHE_DATASETS + 1];
+            if (sp < 0 || H5Sget_simple_extent_ndims(sp) != 1 ||
+                H5Sget_simple_extent_dims(sp, &n, NULL) != 1 || n != (hsize_t)d + 1 ||
+                H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, x) < 0) {
+                bad++;
+            } else {
+                for (int i = 0; i <= d; i++) bad += x[i] != g * 1000 + d + i / 8.0;
+                poolsim_h5r rd = {POOLSIM_OK, ""};
+                char *u = NULL, *desc = NULL;
+                poolsim_h5r_attr_str(&rd, ds, "units", &u);
+                poolsim_h5r_attr_str(&rd, ds, "description", &desc);
+                snprintf(units, sizeof units, "u%d.%d", g, d);
+                bad += rd.status != POOLSIM_OK || !same_str(u, units) ||
+                       !same_str(desc, strchr(name, '/') + 1);
+                free(u);
+                free(desc);
+            }
+            if (sp >= 0) H5Sclose(sp);
+            if (ds >= 0) H5Dclose(ds);
+        }
+    }
+    CU_ASSERT(bad == 0);
+    H5Fclose(f);
+    /* the same writes with HDF5's default cache keep more than that */
+    f = memory_file(0);
+    CU_ASSERT(cache_bytes_after_writes(f) > POOLSIM_H5UTIL_CACHE_BYTES);
+    H5Fclose(f);
+}
+
+/* A string dataset longer than the writer's conversion buffer is converted
+ * in pieces: every string arrives. */
+static void test_strings_in_pieces(void)
+{
+    enum { N = 2000 };
+    CU_ASSERT_FATAL(N * sizeof(char *) > 2 * POOLSIM_H5UTIL_TCONV_BYTES);
+    hid_t f = memory_file(1);
+    poolsim_h5w w;
+    CU_ASSERT_FATAL(poolsim_h5util_writer_open(&w, 1) == 0);
+    CU_ASSERT(H5Pget_buffer(w.dxpl, NULL, NULL) == POOLSIM_H5UTIL_TCONV_BYTES);
+    static char text[N][16];
+    char *s[N];
+    for (int i = 0; i < N; i++) {
+        snprintf(text[i], sizeof text[i], "县%d", i * 7);
+        s[i] = text[i];
+    }
+    s[N / 2] = NULL; /* written as "" */
+    poolsim_h5util_strings(&w, f, "ids", s, N, "ids");
+    CU_ASSERT(!w.failed);
+    poolsim_h5util_writer_close(&w);
+    poolsim_h5r rd = {POOLSIM_OK, ""};
+    char *back[N] = {NULL};
+    poolsim_h5r_strings(&rd, f, "ids", N, back);
+    CU_ASSERT(rd.status == POOLSIM_OK);
+    int bad = 0;
+    for (int i = 0; i < N; i++) {
+        bad += !same_str(back[i], i == N / 2 ? "" : text[i]);
+        free(back[i]);
+    }
+    CU_ASSERT(bad == 0);
+    H5Fclose(f);
+}
+
 void poolsim_test_h5out(void)
 {
     CU_pSuite s = CU_add_suite("h5out", NULL, NULL);
@@ -639,4 +805,7 @@ void poolsim_test_h5out(void)
     CU_add_test(s, "reader refuses unfinished, foreign and damaged files", test_reader_refuses);
     CU_add_test(s, "failed writes: EIO, message, no file, no crash", test_write_failures);
     CU_add_test(s, "NaN and Inf are refused", test_nonfinite_refused);
+    CU_add_test(s, "an older file under the output path is not read", test_old_file_not_read);
+    CU_add_test(s, "small metadata cache: evicted objects read back", test_small_cache);
+    CU_add_test(s, "strings longer than the conversion buffer", test_strings_in_pieces);
 }
