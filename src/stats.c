@@ -32,6 +32,28 @@
 #include "poolsim/common.h"
 #include "poolsim/qhist.h"
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define STATS_AVX2 1
+#include <immintrin.h>
+#else
+#define STATS_AVX2 0
+#endif
+
+/* 1: the AVX2 loops (poolsim_stats_simd) */
+static int stats_simd;
+
+__attribute__((constructor)) static void stats_simd_init(void)
+{
+    stats_simd = STATS_AVX2 && poolsim_simd_default();
+}
+
+int poolsim_stats_simd(int on)
+{
+    int was = stats_simd;
+    if (on >= 0) stats_simd = STATS_AVX2 && on && poolsim_cpu_avx2();
+    return was;
+}
+
 struct poolsim_stats {
     poolsim_stats_layout lay;
     long paths, nblocks, bsize;
@@ -89,6 +111,173 @@ static inline double dval(uint64_t k)
 
 #define SEL_BITS 11
 
+/* Key i of w: w holds keys (doubles = 0) or doubles (doubles = 1). */
+static inline uint64_t wkey(const void *w, size_t i, int doubles)
+{
+    uint64_t k;
+    memcpy(&k, (const char *)w + 8 * i, sizeof k);
+    return doubles ? (k >> 63 ? ~k : k | 0x8000000000000000ull) : k;
+}
+
+/* The smallest and largest of the n >= 1 keys of w (see wkey). */
+static inline void key_range_scalar(const void *w, size_t n, int doubles, uint64_t *lo,
+                                    uint64_t *hi)
+{
+    uint64_t l = UINT64_MAX, h = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k = wkey(w, i, doubles);
+        l = k < l ? k : l;
+        h = k > h ? k : h;
+    }
+    *lo = l;
+    *hi = h;
+}
+
+/* Adds 1 to start[((key - lo) >> shift) + 1] for each key as above. */
+static inline void key_count_scalar(const void *w, size_t n, int doubles, uint64_t lo, int shift,
+                                    size_t *start)
+{
+    for (size_t i = 0; i < n; i++) start[((wkey(w, i, doubles) - lo) >> shift) + 1]++;
+}
+
+#if STATS_AVX2
+#define STATS_AVX2_FN __attribute__((target("avx2")))
+
+/* Four keys in signed order (key ^ sign bit, compared as int64): of
+ * doubles' bits, the bits with all but the sign bit flipped for negatives
+ * (dkey ^ sign bit); of keys, the key ^ sign bit. */
+STATS_AVX2_FN static inline __m256i skey4(const void *w, size_t i, int doubles)
+{
+    __m256i k = _mm256_loadu_si256((const __m256i *)(const void *)((const char *)w + 8 * i));
+    if (doubles)
+        return _mm256_xor_si256(k, _mm256_and_si256(_mm256_cmpgt_epi64(_mm256_setzero_si256(), k),
+                                                    _mm256_set1_epi64x(0x7fffffffffffffffll)));
+    return _mm256_xor_si256(k, _mm256_set1_epi64x((long long)0x8000000000000000ull));
+}
+
+/* key_range_scalar eight keys at a time (signed minima and maxima, two
+ * chains each), the rest one by one. */
+STATS_AVX2_FN static void key_range_avx2(const void *w, size_t n, int doubles, uint64_t *lo,
+                                         uint64_t *hi)
+{
+    size_t i = 0;
+    uint64_t l = UINT64_MAX, h = 0;
+    if (n >= 8) {
+        __m256i k0 = skey4(w, 0, doubles), k1 = skey4(w, 4, doubles);
+        __m256i mn0 = k0, mx0 = k0, mn1 = k1, mx1 = k1;
+        for (i = 8; i + 8 <= n; i += 8) {
+            k0 = skey4(w, i, doubles);
+            k1 = skey4(w, i + 4, doubles);
+            mn0 = _mm256_blendv_epi8(mn0, k0, _mm256_cmpgt_epi64(mn0, k0));
+            mx0 = _mm256_blendv_epi8(mx0, k0, _mm256_cmpgt_epi64(k0, mx0));
+            mn1 = _mm256_blendv_epi8(mn1, k1, _mm256_cmpgt_epi64(mn1, k1));
+            mx1 = _mm256_blendv_epi8(mx1, k1, _mm256_cmpgt_epi64(k1, mx1));
+        }
+        mn0 = _mm256_blendv_epi8(mn0, mn1, _mm256_cmpgt_epi64(mn0, mn1));
+        mx0 = _mm256_blendv_epi8(mx0, mx1, _mm256_cmpgt_epi64(mx1, mx0));
+        uint64_t a[4], b[4];
+        _mm256_storeu_si256((__m256i *)a, mn0);
+        _mm256_storeu_si256((__m256i *)b, mx0);
+        for (int j = 0; j < 4; j++) {
+            uint64_t kl = a[j] ^ 0x8000000000000000ull, kh = b[j] ^ 0x8000000000000000ull;
+            l = kl < l ? kl : l;
+            h = kh > h ? kh : h;
+        }
+    }
+    uint64_t l2, h2;
+    key_range_scalar((const char *)w + 8 * i, n - i, doubles, &l2, &h2);
+    *lo = l2 < l ? l2 : l;
+    *hi = h2 > h ? h2 : h;
+}
+
+/* key_count_scalar with the buckets of four keys computed at once. */
+STATS_AVX2_FN static void key_count_avx2(const void *w, size_t n, int doubles, uint64_t lo,
+                                         int shift, size_t *start)
+{
+    const __m256i slo = _mm256_set1_epi64x((long long)(lo ^ 0x8000000000000000ull));
+    const __m128i sh = _mm_cvtsi32_si128(shift);
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        /* key - lo = (key ^ sign) - (lo ^ sign) modulo 2^64 */
+        __m256i v = _mm256_srl_epi64(_mm256_sub_epi64(skey4(w, i, doubles), slo), sh);
+        uint64_t b[4];
+        _mm256_storeu_si256((__m256i *)b, v);
+        start[b[0] + 1]++;
+        start[b[1] + 1]++;
+        start[b[2] + 1]++;
+        start[b[3] + 1]++;
+    }
+    key_count_scalar((const char *)w + 8 * i, n - i, doubles, lo, shift, start);
+}
+#endif
+
+/* Writes each key k of the n doubles x whose bucket v = (k - lo) >> shift
+ * has at[v] != SIZE_MAX to a[at[v]++], in the order of x. */
+static inline void key_gather_scalar(const double *x, size_t n, uint64_t lo, int shift, size_t *at,
+                                     uint64_t *a)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k = dkey(x[i]);
+        size_t v = (k - lo) >> shift;
+        if (at[v] != SIZE_MAX) a[at[v]++] = k;
+    }
+}
+
+#if STATS_AVX2
+/* key_gather_scalar with the keys and buckets of four doubles computed at
+ * once. */
+STATS_AVX2_FN static void key_gather_avx2(const double *x, size_t n, uint64_t lo, int shift,
+                                          size_t *at, uint64_t *a)
+{
+    const __m256i sign = _mm256_set1_epi64x((long long)0x8000000000000000ull);
+    const __m256i slo = _mm256_set1_epi64x((long long)(lo ^ 0x8000000000000000ull));
+    const __m128i sh = _mm_cvtsi32_si128(shift);
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        __m256i sk = skey4(x, i, 1);
+        uint64_t k[4], v[4];
+        _mm256_storeu_si256((__m256i *)k, _mm256_xor_si256(sk, sign));
+        _mm256_storeu_si256((__m256i *)v, _mm256_srl_epi64(_mm256_sub_epi64(sk, slo), sh));
+        for (int j = 0; j < 4; j++)
+            if (at[v[j]] != SIZE_MAX) a[at[v[j]]++] = k[j];
+    }
+    key_gather_scalar(x + i, n - i, lo, shift, at, a);
+}
+#endif
+
+static void key_gather(const double *x, size_t n, uint64_t lo, int shift, size_t *at, uint64_t *a)
+{
+#if STATS_AVX2
+    if (stats_simd) {
+        key_gather_avx2(x, n, lo, shift, at, a);
+        return;
+    }
+#endif
+    key_gather_scalar(x, n, lo, shift, at, a);
+}
+
+static void key_range(const void *w, size_t n, int doubles, uint64_t *lo, uint64_t *hi)
+{
+#if STATS_AVX2
+    if (stats_simd) {
+        key_range_avx2(w, n, doubles, lo, hi);
+        return;
+    }
+#endif
+    key_range_scalar(w, n, doubles, lo, hi);
+}
+
+static void key_count(const void *w, size_t n, int doubles, uint64_t lo, int shift, size_t *start)
+{
+#if STATS_AVX2
+    if (stats_simd) {
+        key_count_avx2(w, n, doubles, lo, shift, start);
+        return;
+    }
+#endif
+    key_count_scalar(w, n, doubles, lo, shift, start);
+}
+
 /* Put into each position need[j] - base (need ascending, within
  * [base, base + n)) of a[0..n) the key a sorted a would hold there; the
  * other positions keep the remaining keys. tmp: n scratch keys. */
@@ -105,16 +294,13 @@ static void select_keys(uint64_t *a, uint64_t *tmp, size_t n, const size_t *need
         }
         return;
     }
-    uint64_t lo = a[0], hi = a[0];
-    for (size_t i = 1; i < n; i++) {
-        lo = a[i] < lo ? a[i] : lo;
-        hi = a[i] > hi ? a[i] : hi;
-    }
+    uint64_t lo, hi;
+    key_range(a, n, 0, &lo, &hi);
     if (lo == hi) return; /* all equal: every position holds its statistic */
     int bits = 64 - __builtin_clzll(hi - lo), shift = bits > SEL_BITS ? bits - SEL_BITS : 0;
     size_t start[(1 << SEL_BITS) + 1];
     memset(start, 0, sizeof start);
-    for (size_t i = 0; i < n; i++) start[((a[i] - lo) >> shift) + 1]++;
+    key_count(a, n, 0, lo, shift, start);
     for (int v = 0; v < (1 << SEL_BITS); v++) start[v + 1] += start[v];
     size_t pos[1 << SEL_BITS];
     memcpy(pos, start, sizeof pos);
@@ -154,6 +340,53 @@ static size_t order_positions(size_t n, const double *probs, int np, double tail
     return m;
 }
 
+/* Into each position need[j] (ascending, within [0, n)) of x[0..n) the
+ * value a sorted x would hold there; the other positions are left as
+ * they are. The first level of select_keys on the keys of x, except that
+ * the keys are computed from x in each pass and only those of the buckets
+ * holding a wanted position are written out (into a, bucket after
+ * bucket), where select_keys goes on. a, tmp: n scratch keys each. */
+static void select_values(double *x, size_t n, const size_t *need, size_t nn, uint64_t *a,
+                          uint64_t *tmp)
+{
+    if (nn == 0 || n < 2) return;
+    if (n <= 32) {
+        for (size_t i = 0; i < n; i++) a[i] = dkey(x[i]);
+        select_keys(a, tmp, n, need, nn, 0);
+        for (size_t j = 0; j < nn; j++) x[need[j]] = dval(a[need[j]]);
+        return;
+    }
+    uint64_t lo, hi;
+    key_range(x, n, 1, &lo, &hi);
+    if (lo == hi) return; /* all the same double: every position holds its statistic */
+    int bits = 64 - __builtin_clzll(hi - lo), shift = bits > SEL_BITS ? bits - SEL_BITS : 0;
+    size_t start[(1 << SEL_BITS) + 1];
+    memset(start, 0, sizeof start);
+    key_count(x, n, 1, lo, shift, start);
+    for (int v = 0; v < (1 << SEL_BITS); v++) start[v + 1] += start[v];
+    /* where each wanted bucket's keys go in a (SIZE_MAX: not wanted) */
+    size_t pos[1 << SEL_BITS];
+    for (int v = 0; v < (1 << SEL_BITS); v++) pos[v] = SIZE_MAX;
+    size_t w = 0;
+    for (size_t j = 0, v = 0; j < nn; j++) {
+        while (start[v + 1] <= need[j]) v++;
+        if (pos[v] == SIZE_MAX) pos[v] = w, w += start[v + 1] - start[v];
+    }
+    size_t at[1 << SEL_BITS];
+    memcpy(at, pos, sizeof at);
+    key_gather(x, n, lo, shift, at, a);
+    size_t j = 0, v = 0;
+    while (j < nn) {
+        while (start[v + 1] <= need[j]) v++;
+        size_t m = j;
+        while (m < nn && need[m] < start[v + 1]) m++;
+        uint64_t *b = a + pos[v];
+        select_keys(b, tmp, start[v + 1] - start[v], need + j, m - j, start[v]);
+        for (size_t i = j; i < m; i++) x[need[i]] = dval(b[need[i] - start[v]]);
+        j = m;
+    }
+}
+
 /* Fill the positions of x[0..n) that poolsim_quantile7 and
  * poolsim_cvar_upper read (see order_positions) with the sorted values;
  * a, tmp: n scratch keys each, need: 2 np + n positions. */
@@ -162,9 +395,7 @@ static void order_stats(double *x, size_t n, const double *probs, int np, double
 {
     if (n < 2) return;
     size_t m = order_positions(n, probs, np, tail, need);
-    for (size_t i = 0; i < n; i++) a[i] = dkey(x[i]);
-    select_keys(a, tmp, n, need, m, 0);
-    for (size_t j = 0; j < m; j++) x[need[j]] = dval(a[need[j]]);
+    select_values(x, n, need, m, a, tmp);
 }
 
 /* ---- tail candidates -------------------------------------------------------
@@ -500,9 +731,9 @@ void poolsim_block_reset(poolsim_block *b, long index)
 }
 
 /* s1 += x - shift, s2 += (x - shift)^2 element by element (vectorised:
- * each element's arithmetic is the same as one at a time) */
-static void add_moments(double *restrict s1, double *restrict s2, const double *restrict shift,
-                        const double *restrict x, size_t n)
+ * each element's arithmetic is the same as one at a time). */
+static void add_moments_scalar(double *restrict s1, double *restrict s2,
+                               const double *restrict shift, const double *restrict x, size_t n)
 {
 #pragma omp simd
     for (size_t i = 0; i < n; i++) {
@@ -510,6 +741,46 @@ static void add_moments(double *restrict s1, double *restrict s2, const double *
         s1[i] += d;
         s2[i] += d * d;
     }
+}
+
+#if STATS_AVX2
+/* The same four elements at a time (eight per turn): the same IEEE
+ * operations, no FMA, so the same sums bit for bit. (Which operand of an
+ * addition comes first, which decides only the payload kept when both are
+ * NaN, is the compiler's choice in either loop; records are finite.) */
+__attribute__((target("avx2"))) static void add_moments_avx2(double *restrict s1,
+                                                             double *restrict s2,
+                                                             const double *restrict shift,
+                                                             const double *restrict x, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256d d0 = _mm256_sub_pd(_mm256_loadu_pd(x + i), _mm256_loadu_pd(shift + i));
+        __m256d d1 = _mm256_sub_pd(_mm256_loadu_pd(x + i + 4), _mm256_loadu_pd(shift + i + 4));
+        _mm256_storeu_pd(s1 + i, _mm256_add_pd(_mm256_loadu_pd(s1 + i), d0));
+        _mm256_storeu_pd(s1 + i + 4, _mm256_add_pd(_mm256_loadu_pd(s1 + i + 4), d1));
+        _mm256_storeu_pd(s2 + i, _mm256_add_pd(_mm256_mul_pd(d0, d0), _mm256_loadu_pd(s2 + i)));
+        _mm256_storeu_pd(s2 + i + 4,
+                         _mm256_add_pd(_mm256_mul_pd(d1, d1), _mm256_loadu_pd(s2 + i + 4)));
+    }
+    for (; i < n; i++) {
+        __m128d d = _mm_sub_sd(_mm_load_sd(x + i), _mm_load_sd(shift + i));
+        _mm_store_sd(s1 + i, _mm_add_sd(_mm_load_sd(s1 + i), d));
+        _mm_store_sd(s2 + i, _mm_add_sd(_mm_mul_sd(d, d), _mm_load_sd(s2 + i)));
+    }
+}
+#endif
+
+static void add_moments(double *restrict s1, double *restrict s2, const double *restrict shift,
+                        const double *restrict x, size_t n)
+{
+#if STATS_AVX2
+    if (stats_simd) {
+        add_moments_avx2(s1, s2, shift, x, n);
+        return;
+    }
+#endif
+    add_moments_scalar(s1, s2, shift, x, n);
 }
 
 /* Exact mode: the path's DIST values go to qv at the path's index, its

@@ -1,5 +1,7 @@
 /* Tests of src/stats.c and the Wilson interval in src/results.c. */
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -241,43 +243,49 @@ static void test_order_statistics(void)
 {
     const long counts[] = {1, 2, 3, 31, 33, 100, 257, 1000, 4099, 20000};
     const int groupings[][2] = {{1, 1}, {3, 1}, {2, 3}}; /* accumulators, ranks */
-    for (int kind = 0; kind < 8; kind++)
-        for (size_t ci = 0; ci < sizeof counts / sizeof *counts; ci++) {
-            long P = counts[ci];
-            double *v = malloc((size_t)P * sizeof(double));
-            CU_ASSERT_PTR_NOT_NULL_FATAL(v);
-            for (long p = 0; p < P; p++) v[p] = os_value(kind, p);
-            double got[3][POOLSIM_NQ + 3];
-            for (int g = 0; g < 3; g++)
-                CU_ASSERT_EQUAL_FATAL(grouped_run(v, P, groupings[g][0], groupings[g][1], got[g]),
-                                      0);
-            qsort(v, (size_t)P, sizeof(double), cmp_d);
-            /* qsort leaves -0 and +0 in any order; the program orders -0 first */
-            for (long p = 0, z = 0; p <= P; p++) {
-                if (p < P && v[p] == 0) continue;
-                long neg = 0; /* the run of zeros [z, p) */
-                for (long k = z; k < p; k++) neg += signbit(v[k]) != 0;
-                for (long k = z; k < p; k++) v[k] = k - z < neg ? -0.0 : 0.0;
-                z = p + 1;
-            }
-            size_t n = (size_t)P;
-            double want[POOLSIM_NQ + 3];
-            for (int k = 0; k < POOLSIM_NQ; k++)
-                want[k] = poolsim_quantile7(v, n, poolsim_quantile_probs[k]);
-            want[POOLSIM_NQ] = poolsim_quantile7(v, n, 0.95);
-            want[POOLSIM_NQ + 1] = poolsim_quantile7(v, n, 0.99);
-            want[POOLSIM_NQ + 2] = poolsim_cvar_upper(v, n, 0.05);
-            for (int g = 0; g < 3; g++) {
-                int same = memcmp(got[g], want, sizeof want) == 0;
-                if (!same)
-                    fprintf(stderr,
+    int was = poolsim_stats_simd(-1);
+    for (int mode = 0; mode < 2; mode++) {
+        poolsim_stats_simd(mode); /* the scalar loops, then the AVX2 ones */
+        for (int kind = 0; kind < 8; kind++)
+            for (size_t ci = 0; ci < sizeof counts / sizeof *counts; ci++) {
+                long P = counts[ci];
+                double *v = malloc((size_t)P * sizeof(double));
+                CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+                for (long p = 0; p < P; p++) v[p] = os_value(kind, p);
+                double got[3][POOLSIM_NQ + 3];
+                for (int g = 0; g < 3; g++)
+                    CU_ASSERT_EQUAL_FATAL(
+                        grouped_run(v, P, groupings[g][0], groupings[g][1], got[g]), 0);
+                qsort(v, (size_t)P, sizeof(double), cmp_d);
+                /* qsort leaves -0 and +0 in any order; the program orders -0 first */
+                for (long p = 0, z = 0; p <= P; p++) {
+                    if (p < P && v[p] == 0) continue;
+                    long neg = 0; /* the run of zeros [z, p) */
+                    for (long k = z; k < p; k++) neg += signbit(v[k]) != 0;
+                    for (long k = z; k < p; k++) v[k] = k - z < neg ? -0.0 : 0.0;
+                    z = p + 1;
+                }
+                size_t n = (size_t)P;
+                double want[POOLSIM_NQ + 3];
+                for (int k = 0; k < POOLSIM_NQ; k++)
+                    want[k] = poolsim_quantile7(v, n, poolsim_quantile_probs[k]);
+                want[POOLSIM_NQ] = poolsim_quantile7(v, n, 0.95);
+                want[POOLSIM_NQ + 1] = poolsim_quantile7(v, n, 0.99);
+                want[POOLSIM_NQ + 2] = poolsim_cvar_upper(v, n, 0.05);
+                for (int g = 0; g < 3; g++) {
+                    int same = memcmp(got[g], want, sizeof want) == 0;
+                    if (!same)
+                        fprintf(
+                            stderr,
                             "\n  kind %d, %ld paths, %d accumulators, %d ranks: order statistics "
                             "differ\n",
                             kind, P, groupings[g][0], groupings[g][1]);
-                CU_ASSERT(same);
+                    CU_ASSERT(same);
+                }
+                free(v);
             }
-            free(v);
-        }
+    }
+    poolsim_stats_simd(was);
 }
 
 /* Histogram mode (more paths than POOLSIM_STATS_EXACT_MAX): two block
@@ -327,6 +335,169 @@ static void test_hist_mode(void)
     poolsim_stats_free(st);
 }
 
+/* Bits of a double (compared bit for bit; NaN against NaN only as NaN:
+ * which NaN an addition of two keeps is the compiler's choice). */
+static int same_double(double a, double b)
+{
+    if (isnan(a) || isnan(b)) return isnan(a) && isnan(b);
+    return memcmp(&a, &b, sizeof a) == 0;
+}
+
+/* Values for the moments test, by element: every fourth mixes finite
+ * values with infinities, NaN, -0 and subnormals (its sums end non-finite),
+ * the next only subnormals and zeros of both signs, the others finite
+ * values of both signs. */
+static double moment_value(long p, size_t i)
+{
+    static const double special[] = {0.0,    -0.0,     1e-310,    -4.9e-324, 1e308,
+                                     -1e308, INFINITY, -INFINITY, NAN,       2.5e-320};
+    static const double tiny[] = {0.0, -0.0, 4.9e-324, -1e-310, 2.2e-308, -3e-320, 1.5e-315};
+    double u = (double)((long)(i * 2654435761u + (size_t)p * 40503u) % 100003);
+    switch (i % 4) {
+    case 0: return (p + (long)i) % 7 == 0 ? special[(size_t)p % 10] : u * 1.25e3 - 6e7;
+    case 1: return tiny[(i + (size_t)p * 3) % 7];
+    default: return u * 1.25e3 - 6e7 + sin((double)(p + (long)i));
+    }
+}
+
+/* The block sums s1 = sum of (x - shift) and s2 = sum of (x - shift)^2
+ * (shift: the block's first record) must be, element by element, those of
+ * a plain loop adding one path after the other, with the AVX2 loops and
+ * without, over a record whose ranges end off the vector width and
+ * values including NaN, infinities, -0 and subnormals. */
+static void test_block_sums(void)
+{
+    poolsim_stats_layout lay;
+    poolsim_stats_layout_init(&lay, 3, 2, 3); /* a record length not a multiple of 8 */
+    CU_ASSERT_NOT_EQUAL(lay.n % 8, 0);
+    long P = 300;
+    double *rec = malloc(lay.n * sizeof(double));
+    double *s1 = malloc(lay.n * sizeof(double)), *s2 = malloc(lay.n * sizeof(double));
+    double *sh = malloc(lay.n * sizeof(double));
+    CU_ASSERT_FATAL(rec && s1 && s2 && sh);
+    int was = poolsim_stats_simd(-1);
+    for (int mode = 0; mode < 2; mode++) {
+        poolsim_stats_simd(mode);
+        /* the whole record, and odd ranges from a selection of rows */
+        for (int sel = 0; sel < 2; sel++) {
+            poolsim_stats *st = poolsim_stats_alloc(&lay, P);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+            unsigned char rows[POOLSIM_SCHEMA_NROWS];
+            for (int r = 0; r < POOLSIM_SCHEMA_NROWS; r++) rows[r] = r % 3 != 1;
+            if (sel) CU_ASSERT_EQUAL(poolsim_stats_select(st, rows), 0);
+            poolsim_block *b = poolsim_block_alloc(st);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+            poolsim_block_reset(b, 0);
+            for (size_t i = 0; i < lay.n; i++) s1[i] = s2[i] = 0;
+            long bad = 0;
+            for (long p = 0; p < 256; p++) {
+                for (size_t i = 0; i < lay.n; i++) rec[i] = moment_value(p, i);
+                for (int l = 0; l < lay.L; l++) rec[lay.first_exh + (size_t)l] = (double)(p % 4);
+                if (p == 0) memcpy(sh, rec, lay.n * sizeof(double));
+                for (size_t i = 0; i < lay.n; i++) {
+                    double d = rec[i] - sh[i];
+                    s1[i] = s1[i] + d;
+                    s2[i] = s2[i] + d * d;
+                }
+                CU_ASSERT_EQUAL(poolsim_block_add(b, st, p, rec), 0);
+            }
+            /* with a selection, only the slots of selected rows are summed */
+            for (int r = 0; r < POOLSIM_SCHEMA_NROWS; r++) {
+                if (lay.slot[r] == POOLSIM_NO_SLOT) continue;
+                poolsim_dims d = {lay.T, lay.L, lay.C, lay.R};
+                size_t o = lay.slot[r], m = poolsim_schema_shape_size(poolsim_schema[r].shape, &d);
+                for (size_t i = o; i < o + m; i++) {
+                    int on = !sel || rows[r];
+                    bad += !same_double(b->s1[i], on ? s1[i] : 0.0) ||
+                           !same_double(b->s2[i], on ? s2[i] : 0.0);
+                }
+            }
+            if (bad) fprintf(stderr, "\n  block sums differ (avx2 %d, selection %d)\n", mode, sel);
+            CU_ASSERT_EQUAL(bad, 0);
+            poolsim_block_free(b);
+            poolsim_stats_free(st);
+        }
+    }
+    poolsim_stats_simd(was);
+    free(rec);
+    free(s1);
+    free(s2);
+    free(sh);
+}
+
+/* IEEE 754 totalOrder of the bits (-NaN < -inf < ... < -0 < +0 < ... <
+ * +inf < +NaN): negative patterns in reverse order of their magnitude
+ * bits, below the positive ones. */
+static int cmp_total(const void *pa, const void *pb)
+{
+    uint64_t a, b;
+    memcpy(&a, pa, sizeof a);
+    memcpy(&b, pb, sizeof b);
+    int na = (int)(a >> 63), nb = (int)(b >> 63);
+    if (na != nb) return na ? -1 : 1;
+    uint64_t ma = a & 0x7fffffffffffffffull, mb = b & 0x7fffffffffffffffull;
+    int c = (ma > mb) - (ma < mb);
+    return na ? -c : c;
+}
+
+/* Values with infinities, NaNs of both signs, subnormals and both zeros. */
+static double special_value(int kind, long p)
+{
+    double u = sin((double)p * 78.233) * 43758.5453;
+    u -= floor(u);
+    switch (kind) {
+    case 0: /* subnormals, zeros and infinities among spread values */
+        switch (p % 9) {
+        case 0: return u * 4.9e-322;
+        case 1: return -u * 2e-310;
+        case 2: return p % 2 ? -0.0 : 0.0;
+        case 3: return p % 4 == 3 ? INFINITY : -INFINITY;
+        default: return (u - 0.3) * 1e6;
+        }
+    case 1: /* NaNs of both signs at both ends */
+        if (p % 13 == 0) return p % 2 ? -NAN : NAN;
+        return (u - 0.5) * pow(2, (double)(p % 60) - 30);
+    default: /* a few distinct values far apart, mostly one subnormal */
+        return p % 17 == 0 ? 1e300 : p % 5 == 0 ? -1e-300 : 4.9e-324;
+    }
+}
+
+/* The order statistics of values with infinities, NaNs, subnormals and
+ * both zeros, with and without the AVX2 loops, must be those of the
+ * values sorted by qsort in IEEE totalOrder (the order the program
+ * documents: -0 before +0, NaNs beyond the infinities by sign). */
+static void test_order_special(void)
+{
+    const long counts[] = {7, 40, 333, 1000, 5003, 20000};
+    int was = poolsim_stats_simd(-1);
+    for (int mode = 0; mode < 2; mode++) {
+        poolsim_stats_simd(mode);
+        for (int kind = 0; kind < 3; kind++)
+            for (size_t ci = 0; ci < sizeof counts / sizeof *counts; ci++) {
+                long P = counts[ci];
+                double *v = malloc((size_t)P * sizeof(double));
+                CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+                for (long p = 0; p < P; p++) v[p] = special_value(kind, p);
+                double got[POOLSIM_NQ + 3], want[POOLSIM_NQ + 3];
+                CU_ASSERT_EQUAL_FATAL(grouped_run(v, P, 2, 1, got), 0);
+                qsort(v, (size_t)P, sizeof(double), cmp_total);
+                size_t n = (size_t)P;
+                for (int k = 0; k < POOLSIM_NQ; k++)
+                    want[k] = poolsim_quantile7(v, n, poolsim_quantile_probs[k]);
+                want[POOLSIM_NQ] = poolsim_quantile7(v, n, 0.95);
+                want[POOLSIM_NQ + 1] = poolsim_quantile7(v, n, 0.99);
+                want[POOLSIM_NQ + 2] = poolsim_cvar_upper(v, n, 0.05);
+                int same = memcmp(got, want, sizeof want) == 0;
+                if (!same)
+                    fprintf(stderr, "\n  avx2 %d, kind %d, %ld paths: order statistics differ\n",
+                            mode, kind, P);
+                CU_ASSERT(same);
+                free(v);
+            }
+    }
+    poolsim_stats_simd(was);
+}
+
 void poolsim_test_stats(void)
 {
     CU_pSuite s = CU_add_suite("stats", NULL, NULL);
@@ -335,4 +506,6 @@ void poolsim_test_stats(void)
     CU_add_test(s, "block-ordered moments vs two-pass", test_moments_fold);
     CU_add_test(s, "selected order statistics equal a full sort", test_order_statistics);
     CU_add_test(s, "histogram mode counts every path of every channel", test_hist_mode);
+    CU_add_test(s, "block sums (AVX2 and scalar) vs a plain loop", test_block_sums);
+    CU_add_test(s, "order statistics of special values vs qsort in totalOrder", test_order_special);
 }

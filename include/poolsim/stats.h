@@ -145,6 +145,13 @@ struct poolsim_qhist *poolsim_stats_hist(poolsim_stats *st);
  * (the positions read hold the sorted values; see stats.c). */
 int poolsim_stats_finish(poolsim_stats *st, int threads, poolsim_results *r /* OUT */);
 
+/* Select the scalar loops (on = 0) or the AVX2 ones where the processor
+ * has AVX2 (on = 1; on < 0 changes nothing); returns the previous setting
+ * (1 when AVX2 was in use). Default: AVX2 when available, unless the
+ * environment variable POOLSIM_SIMD is "0" at start. Either way the same
+ * numbers. Not thread-safe: for tests, outside parallel regions. */
+int poolsim_stats_simd(int on);
+
 /* Type-7 quantile of sorted x[0..n-1] at probability p (R's default). */
 double poolsim_quantile7(const double *sorted, size_t n, double p);
 /* Mean of the worst ceil(alpha n) values of sorted x (CVaR at 1 - alpha). */
