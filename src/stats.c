@@ -414,7 +414,12 @@ typedef struct poolsim_tailset {
     size_t *cnt;           /* [nt] keys held */
     uint64_t *thr;         /* [nt] smallest key kept at the last pruning */
     unsigned char *pruned; /* [nt] */
-    uint64_t *tmp;         /* [cap] scratch */
+    /* [nt] the test of the AVX2 loop: thr ^ sign bit (compared as int64)
+     * once pruned, else INT64_MIN, which lets every key in (a pruned
+     * channel whose smallest key is 0 then takes every key too: more
+     * candidates, the same K largest) */
+    int64_t *gate;
+    uint64_t *tmp; /* [cap] scratch */
 } poolsim_tailset;
 
 static void tailset_free(poolsim_tailset *ts)
@@ -424,6 +429,7 @@ static void tailset_free(poolsim_tailset *ts)
     free(ts->cnt);
     free(ts->thr);
     free(ts->pruned);
+    free(ts->gate);
     free(ts->tmp);
     free(ts);
 }
@@ -439,24 +445,60 @@ static poolsim_tailset *tailset_alloc(size_t nt, size_t K)
     ts->cnt = calloc(nt ? nt : 1, sizeof *ts->cnt);
     ts->thr = calloc(nt ? nt : 1, sizeof *ts->thr);
     ts->pruned = calloc(nt ? nt : 1, 1);
+    ts->gate = malloc((nt ? nt : 1) * sizeof *ts->gate);
     ts->tmp = malloc(ts->cap * sizeof *ts->tmp);
-    if (!ts->key || !ts->cnt || !ts->thr || !ts->pruned || !ts->tmp) {
+    if (!ts->key || !ts->cnt || !ts->thr || !ts->pruned || !ts->gate || !ts->tmp) {
         tailset_free(ts);
         return NULL;
     }
+    for (size_t j = 0; j < nt; j++) ts->gate[j] = INT64_MIN;
     return ts;
 }
 
-/* Keep the K largest keys of channel j (the first K of its buffer). */
+/* Keep the K largest keys of channel j (the first K of its buffer). The
+ * keys are bucketed as in select_keys; those of the buckets above the one
+ * holding position p = n - K of the sorted keys are kept (moved down in
+ * place), those of that bucket go to tmp, where select_keys puts the
+ * largest of them from position p - start[v] on, and those follow. */
 static void tail_prune(poolsim_tailset *ts, size_t j)
 {
-    uint64_t *a = ts->key + j * ts->cap;
+    uint64_t *a = ts->key + j * ts->cap, *t = ts->tmp;
     size_t n = ts->cnt[j], K = ts->K, p = n - K;
-    select_keys(a, ts->tmp, n, &p, 1, 0); /* a[p] in place, a[p..n) the largest */
-    memmove(a, a + p, K * sizeof *a);
+    uint64_t lo, hi;
+    key_range(a, n, 0, &lo, &hi);
+    if (lo == hi) { /* all equal: any K of them */
+        ts->cnt[j] = K;
+        ts->thr[j] = lo;
+        ts->pruned[j] = 1;
+        ts->gate[j] = (int64_t)(lo ^ 0x8000000000000000ull);
+        return;
+    }
+    int bits = 64 - __builtin_clzll(hi - lo), shift = bits > SEL_BITS ? bits - SEL_BITS : 0;
+    size_t start[(1 << SEL_BITS) + 1];
+    memset(start, 0, sizeof start);
+    key_count(a, n, 0, lo, shift, start);
+    for (int v = 0; v < (1 << SEL_BITS); v++) start[v + 1] += start[v];
+    size_t v = 0;
+    while (start[v + 1] <= p) v++;
+    /* without branches (a key is kept about half the time): every key is
+     * written to both places, the counts advance by 0 or 1; w <= i, and
+     * m < n since lo and hi fall in different buckets */
+    size_t w = 0, m = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k = a[i], b = (k - lo) >> shift;
+        a[w] = k;
+        w += b > v;
+        t[m] = k;
+        m += b == v;
+    }
+    /* w + m = n - start[v] keys: a[w..n) is scratch for the bucket's keys */
+    size_t q = p - start[v];
+    select_keys(t, a + w, m, &q, 1, 0); /* t[q] in place, t[q..m) the largest */
+    memcpy(a + w, t + q, (m - q) * sizeof *a);
     ts->cnt[j] = K;
-    ts->thr[j] = a[0];
+    ts->thr[j] = t[q];
     ts->pruned[j] = 1;
+    ts->gate[j] = (int64_t)(t[q] ^ 0x8000000000000000ull);
 }
 
 static inline void tail_put(poolsim_tailset *ts, size_t j, uint64_t key)
@@ -464,6 +506,51 @@ static inline void tail_put(poolsim_tailset *ts, size_t j, uint64_t key)
     if (ts->pruned[j] && key <= ts->thr[j]) return;
     ts->key[j * ts->cap + ts->cnt[j]++] = key;
     if (ts->cnt[j] == ts->cap) tail_prune(ts, j);
+}
+
+/* tail_put of the keys of x[0..n) into channels j0, j0 + 1, ... */
+static void tail_put_row_scalar(poolsim_tailset *ts, size_t j0, const double *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) tail_put(ts, j0 + i, dkey(x[i]));
+}
+
+#if STATS_AVX2
+/* The same, the candidate test four channels at a time: a key goes in when
+ * its signed form is above the channel's gate or the gate is INT64_MIN
+ * (not pruned), the same keys as tail_put takes. */
+STATS_AVX2_FN static void tail_put_row_avx2(poolsim_tailset *ts, size_t j0, const double *x,
+                                            size_t n)
+{
+    const __m256i sign = _mm256_set1_epi64x((long long)0x8000000000000000ull);
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        __m256i sk = skey4(x, i, 1);
+        __m256i g = _mm256_loadu_si256((const __m256i *)(const void *)(ts->gate + j0 + i));
+        __m256i in = _mm256_or_si256(_mm256_cmpgt_epi64(sk, g), _mm256_cmpeq_epi64(g, sign));
+        unsigned bits = (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(in));
+        if (!bits) continue;
+        uint64_t k[4];
+        _mm256_storeu_si256((__m256i *)k, _mm256_xor_si256(sk, sign));
+        do {
+            size_t l = (size_t)__builtin_ctz(bits), j = j0 + i + l;
+            bits &= bits - 1;
+            ts->key[j * ts->cap + ts->cnt[j]++] = k[l];
+            if (ts->cnt[j] == ts->cap) tail_prune(ts, j);
+        } while (bits);
+    }
+    tail_put_row_scalar(ts, j0 + i, x + i, n - i);
+}
+#endif
+
+static void tail_put_row(poolsim_tailset *ts, size_t j0, const double *x, size_t n)
+{
+#if STATS_AVX2
+    if (stats_simd) {
+        tail_put_row_avx2(ts, j0, x, n);
+        return;
+    }
+#endif
+    tail_put_row_scalar(ts, j0, x, n);
 }
 
 /* Add src's candidates to dst's (same K); into an empty channel they are
@@ -478,6 +565,7 @@ static void tail_merge(poolsim_tailset *dst, const poolsim_tailset *src)
             dst->cnt[j] = src->cnt[j];
             dst->thr[j] = src->thr[j];
             dst->pruned[j] = src->pruned[j];
+            dst->gate[j] = src->gate[j];
             continue;
         }
         for (size_t i = 0; i < src->cnt[j]; i++) tail_put(dst, j, a[i]);
@@ -790,7 +878,7 @@ static void exact_add(poolsim_block *b, poolsim_stats *st, long path, const doub
     for (size_t k = 0; k < st->nqr; k++) {
         size_t o = st->qr[k][1], n = st->qr[k][2], c0 = st->qr[k][4];
         if (st->qr[k][3]) {
-            for (size_t i = 0; i < n; i++) tail_put(b->tail, c0 + i, dkey(rec[o + i]));
+            tail_put_row(b->tail, c0, rec + o, n);
         } else {
             double *x = st->qv + c0 * (size_t)st->paths + (size_t)path;
             for (size_t i = 0; i < n; i++) x[i * (size_t)st->paths] = rec[o + i];

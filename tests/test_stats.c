@@ -148,21 +148,30 @@ static double os_value(int kind, long p)
         if (p < 51) return 1000.0 + (double)p;
         if (p < 102) return 0.001 * (double)p;
         return p == 256 ? nextafter(1000.0, 2000.0) : -1.0;
+    /* 1000 paths: the first 102 candidates are equal (pruned to 51 of them,
+     * the smallest kept 7), then twenty of the next double above 7 must be
+     * taken (the largest twenty: p99 reads two of them) */
+    case 7:
+        if (p < 102) return 7.0;
+        return p >= 300 && p < 320 ? nextafter(7.0, 8.0) : 1.0;
     default: return 5.0; /* all equal */
     }
 }
 
-/* Run P paths of one DIST channel (reserve_balance[0]) and one TAIL
- * channel (county_burden[0]) holding v[p] through the accumulators as
+/* Run P paths of one DIST channel (reserve_balance[0]) holding v[p] and
+ * GROUPED_C TAIL channels (county_burden[c]) holding v rotated through
+ * the accumulators as
  * the engine may: `nacc` block accumulators (threads) taking the blocks
  * in a scrambled order, and `ranks` accumulators of their own (ranks),
  * each with its contiguous range of blocks, whose values rank 0 unpacks;
  * blocks are folded in block order from their packed form. Into got:
- * the seven quantiles, then p95, p99 and CVaR95. Returns 0 on success. */
+ * the seven quantiles, then p95, p99 and CVaR95 of channel 0. Returns 0
+ * on success (every TAIL channel's summaries equal to channel 0's). */
+#define GROUPED_C 6 /* counties: six TAIL channels, four in a vector, two left */
 static int grouped_run(const double *v, long P, int nacc, int ranks, double *got)
 {
     poolsim_stats_layout lay;
-    poolsim_stats_layout_init(&lay, 1, 1, 1);
+    poolsim_stats_layout_init(&lay, 1, 1, GROUPED_C);
     poolsim_stats *st[3] = {NULL, NULL, NULL};
     poolsim_block *acc[3] = {NULL, NULL, NULL};
     int bad = ranks > 3 || nacc > 3;
@@ -173,7 +182,7 @@ static int grouped_run(const double *v, long P, int nacc, int ranks, double *got
     size_t bps = bad ? 0 : poolsim_block_packed_size(st[0]);
     double *stash = malloc(((size_t)nb * bps + 1) * sizeof(double));
     double *rec = calloc(lay.n, sizeof(double));
-    poolsim_results *r = poolsim_results_alloc(1, 1, 1);
+    poolsim_results *r = poolsim_results_alloc(1, 1, GROUPED_C);
     bad = bad || !tmp || !stash || !rec || !r;
     for (int k = 0; !bad && k < ranks; k++) {
         long b0 = nb * k / ranks, b1 = nb * (k + 1) / ranks, m = b1 - b0;
@@ -186,7 +195,10 @@ static int grouped_run(const double *v, long P, int nacc, int ranks, double *got
             poolsim_block_reset(b, bi);
             for (long p = f; p < e; p++) {
                 rec[lay.reserve_balance] = v[p];
-                rec[lay.county_burden] = v[p];
+                /* TAIL channel c: the values rotated by 101 c (the same
+                 * order statistics); channel 0 in the first lane */
+                for (long c = 0; c < GROUPED_C; c++)
+                    rec[lay.county_burden + (size_t)c] = v[(p + 101 * c) % P];
                 bad |= poolsim_block_add(b, st[k], p, rec) != 0;
             }
             poolsim_block_pack(b, stash + (size_t)bi * bps);
@@ -222,6 +234,10 @@ static int grouped_run(const double *v, long P, int nacc, int ranks, double *got
         got[POOLSIM_NQ] = r->county_burden.p95[0];
         got[POOLSIM_NQ + 1] = r->county_burden.p99[0];
         got[POOLSIM_NQ + 2] = r->county_burden.cvar95[0];
+        for (size_t c = 1; c < GROUPED_C; c++)
+            bad |= memcmp(&r->county_burden.p95[c], &got[POOLSIM_NQ], sizeof(double)) ||
+                   memcmp(&r->county_burden.p99[c], &got[POOLSIM_NQ + 1], sizeof(double)) ||
+                   memcmp(&r->county_burden.cvar95[c], &got[POOLSIM_NQ + 2], sizeof(double));
     }
     poolsim_results_free(r);
     free(rec);
@@ -246,7 +262,7 @@ static void test_order_statistics(void)
     int was = poolsim_stats_simd(-1);
     for (int mode = 0; mode < 2; mode++) {
         poolsim_stats_simd(mode); /* the scalar loops, then the AVX2 ones */
-        for (int kind = 0; kind < 8; kind++)
+        for (int kind = 0; kind < 9; kind++)
             for (size_t ci = 0; ci < sizeof counts / sizeof *counts; ci++) {
                 long P = counts[ci];
                 double *v = malloc((size_t)P * sizeof(double));
@@ -457,6 +473,12 @@ static double special_value(int kind, long p)
     case 1: /* NaNs of both signs at both ends */
         if (p % 13 == 0) return p % 2 ? -NAN : NAN;
         return (u - 0.5) * pow(2, (double)(p % 60) - 30);
+    case 2: { /* mostly the NaN of all bits set, the smallest in totalOrder */
+        uint64_t ones = UINT64_MAX;
+        double m;
+        memcpy(&m, &ones, sizeof m);
+        return p % 10 == 0 ? -1.0 : m;
+    }
     default: /* a few distinct values far apart, mostly one subnormal */
         return p % 17 == 0 ? 1e300 : p % 5 == 0 ? -1e-300 : 4.9e-324;
     }
@@ -472,7 +494,7 @@ static void test_order_special(void)
     int was = poolsim_stats_simd(-1);
     for (int mode = 0; mode < 2; mode++) {
         poolsim_stats_simd(mode);
-        for (int kind = 0; kind < 3; kind++)
+        for (int kind = 0; kind < 4; kind++)
             for (size_t ci = 0; ci < sizeof counts / sizeof *counts; ci++) {
                 long P = counts[ci];
                 double *v = malloc((size_t)P * sizeof(double));
