@@ -212,7 +212,7 @@ STATS_AVX2_FN static void key_count_avx2(const void *w, size_t n, int doubles, u
 #endif
 
 /* Writes each key k of the n doubles x whose bucket v = (k - lo) >> shift
- * has at[v] != SIZE_MAX to a[at[v]++], in the order of x. */
+ * is wanted (at[v] != SIZE_MAX) to a[at[v]++], in the order of x. */
 static inline void key_gather_scalar(const double *x, size_t n, uint64_t lo, int shift, size_t *at,
                                      uint64_t *a)
 {
@@ -223,36 +223,54 @@ static inline void key_gather_scalar(const double *x, size_t n, uint64_t lo, int
     }
 }
 
+/* Wanted buckets the AVX2 gather compares with each key's (more: the
+ * scalar loop) */
+#define GATHER_MAXW 16
+
 #if STATS_AVX2
-/* key_gather_scalar with the keys and buckets of four doubles computed at
- * once. */
+/* key_gather_scalar four doubles at a time: their buckets are compared
+ * with the nw <= GATHER_MAXW wanted ones wb[], and only the keys of the
+ * wanted buckets are written one by one. */
 STATS_AVX2_FN static void key_gather_avx2(const double *x, size_t n, uint64_t lo, int shift,
-                                          size_t *at, uint64_t *a)
+                                          size_t *at, uint64_t *a, const size_t *wb, size_t nw)
 {
     const __m256i sign = _mm256_set1_epi64x((long long)0x8000000000000000ull);
     const __m256i slo = _mm256_set1_epi64x((long long)(lo ^ 0x8000000000000000ull));
     const __m128i sh = _mm_cvtsi32_si128(shift);
+    __m256i want[GATHER_MAXW];
+    for (size_t j = 0; j < nw; j++) want[j] = _mm256_set1_epi64x((long long)wb[j]);
     size_t i = 0;
     for (; i + 4 <= n; i += 4) {
         __m256i sk = skey4(x, i, 1);
-        uint64_t k[4], v[4];
+        __m256i v = _mm256_srl_epi64(_mm256_sub_epi64(sk, slo), sh);
+        __m256i hit = _mm256_cmpeq_epi64(v, want[0]);
+        for (size_t j = 1; j < nw; j++) hit = _mm256_or_si256(hit, _mm256_cmpeq_epi64(v, want[j]));
+        unsigned bits = (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(hit));
+        if (!bits) continue;
+        uint64_t k[4], b[4];
         _mm256_storeu_si256((__m256i *)k, _mm256_xor_si256(sk, sign));
-        _mm256_storeu_si256((__m256i *)v, _mm256_srl_epi64(_mm256_sub_epi64(sk, slo), sh));
-        for (int j = 0; j < 4; j++)
-            if (at[v[j]] != SIZE_MAX) a[at[v[j]]++] = k[j];
+        _mm256_storeu_si256((__m256i *)b, v);
+        do {
+            unsigned l = (unsigned)__builtin_ctz(bits);
+            bits &= bits - 1;
+            a[at[b[l]]++] = k[l];
+        } while (bits);
     }
     key_gather_scalar(x + i, n - i, lo, shift, at, a);
 }
 #endif
 
-static void key_gather(const double *x, size_t n, uint64_t lo, int shift, size_t *at, uint64_t *a)
+/* key_gather_scalar; wb[0..nw): the wanted buckets */
+static void key_gather(const double *x, size_t n, uint64_t lo, int shift, size_t *at, uint64_t *a,
+                       const size_t *wb, size_t nw)
 {
 #if STATS_AVX2
-    if (stats_simd) {
-        key_gather_avx2(x, n, lo, shift, at, a);
+    if (stats_simd && nw <= GATHER_MAXW) {
+        key_gather_avx2(x, n, lo, shift, at, a, wb, nw);
         return;
     }
 #endif
+    (void)wb, (void)nw;
     key_gather_scalar(x, n, lo, shift, at, a);
 }
 
@@ -367,14 +385,18 @@ static void select_values(double *x, size_t n, const size_t *need, size_t nn, ui
     /* where each wanted bucket's keys go in a (SIZE_MAX: not wanted) */
     size_t pos[1 << SEL_BITS];
     for (int v = 0; v < (1 << SEL_BITS); v++) pos[v] = SIZE_MAX;
-    size_t w = 0;
+    size_t w = 0, wb[GATHER_MAXW], nw = 0;
     for (size_t j = 0, v = 0; j < nn; j++) {
         while (start[v + 1] <= need[j]) v++;
-        if (pos[v] == SIZE_MAX) pos[v] = w, w += start[v + 1] - start[v];
+        if (pos[v] == SIZE_MAX) {
+            pos[v] = w, w += start[v + 1] - start[v];
+            if (nw < GATHER_MAXW) wb[nw] = v;
+            nw++;
+        }
     }
     size_t at[1 << SEL_BITS];
     memcpy(at, pos, sizeof at);
-    key_gather(x, n, lo, shift, at, a);
+    key_gather(x, n, lo, shift, at, a, wb, nw);
     size_t j = 0, v = 0;
     while (j < nn) {
         while (start[v + 1] <= need[j]) v++;
