@@ -61,7 +61,8 @@ static double time_sim(const poolsim_plan *pl, const poolsim_stats_layout *lay, 
  * parameters of every claims draw exactly as the engine does (lambda, and
  * the payment moments at the path's price index); the timed pass then
  * repeats only the drivers and the draws, in the engine's batched order
- * and with the engine's batched samplers (sub-streams positioned, then
+ * and with the engine's batched samplers (sub-streams positioned four
+ * years at a time as poolsim_claims_year_streams does, then
  * poolsim_claims_compound_count_all and _amount_all over all benefits of
  * the path: four at a time with AVX2 where the processor has it). */
 static double time_replay(const poolsim_plan *pl, long n, unsigned long long seed, double *checksum)
@@ -74,7 +75,6 @@ static double time_replay(const poolsim_plan *pl, long n, unsigned long long see
     double *lam = calloc(per * (size_t)n, sizeof *lam);
     poolsim_claims_moments *mo = calloc(per * (size_t)n, sizeof *mo);
     uint32_t *who = calloc(per, sizeof *who);
-    uint32_t *year = calloc(per, sizeof *year);
     poolsim_rng *r = calloc(per, sizeof *r);
     poolsim_claims_draw *q = calloc(per, sizeof *q);
     size_t m = 0; /* draws per path */
@@ -92,7 +92,6 @@ static double time_replay(const poolsim_plan *pl, long n, unsigned long long see
                                              log(d->P[t]), &mo[i]);
                         who[j] = pl->who[((size_t)l * (size_t)pl->C + (size_t)c) * (size_t)pl->K +
                                          (size_t)kk];
-                        year[j] = (uint32_t)(t + 1);
                     }
         m = j;
     }
@@ -104,10 +103,10 @@ static double time_replay(const poolsim_plan *pl, long n, unsigned long long see
             q[j].lambda = lam[per * (size_t)p + j];
             q[j].m = mo[per * (size_t)p + j];
         }
-        for (size_t j = 0; j < m; j++) {
-            poolsim_rng_set(&r[j], seed, (uint32_t)p, POOLSIM_STREAM_CLAIMS, year[j], who[j]);
-            poolsim_rng_refill(&r[j]);
-        }
+        /* a benefit's years are consecutive: its sub-streams as the engine
+         * positions them (poolsim_claims_year_streams) */
+        for (size_t j = 0; j < m; j += (size_t)pl->T)
+            poolsim_claims_year_streams(&r[j], seed, (uint32_t)p, who[j], pl->T);
         if (noise == POOLSIM_NOISE_NORMAL) {
             for (size_t j = 0; j < m; j++) cs += poolsim_rng_normal(&r[j]);
             continue;
@@ -123,7 +122,6 @@ static double time_replay(const poolsim_plan *pl, long n, unsigned long long see
     free(q);
     free(r);
     free(who);
-    free(year);
     poolsim_drivers_free(d);
     return t;
 }
