@@ -5,6 +5,7 @@
 #   make bench      build and run the benchmarks (prints figures)
 #   make MPI=1      build with MPI (Debian's OpenMPI, mpicc)
 #   make SANITIZE=address,undefined   sanitizer build (then make test as usual)
+#   make HDF5_SHARED=1  link the shared HDF5 library (default: Debian's static libhdf5.a)
 #   make valgrind   unit suites under valgrind (memcheck; definite leaks fail, libgomp's
 #                   thread-pool "possibly lost" blocks are reported, not failed)
 #   make coverage   line coverage of the unit suites (gcov), in build-cov/
