@@ -12,7 +12,7 @@ if LAYERS_TABLE="$tmp/DESIGN.md" scripts/check-layers.sh "$build" 2> "$tmp/err";
     echo "layers.sh: an upward edge was not reported" >&2
     exit 1
 fi
-grep -q "engine (layer 6, engine) calls poolsim_plan_build in plan (layer 7, plan)" "$tmp/err"
+grep -q "engine (layer 6, engine) calls poolsim_plan_build_ex in plan (layer 7, plan)" "$tmp/err"
 # an object file the table does not name is refused
 grep -v '^| 2 | text |' docs/DESIGN.md > "$tmp/DESIGN.md"
 if LAYERS_TABLE="$tmp/DESIGN.md" scripts/check-layers.sh "$build" 2> "$tmp/err"; then
