@@ -397,8 +397,9 @@ int poolsim_plan_build_ex(const poolsim_scenario *s, unsigned flags, int threads
 /* Two passes over chunks of the row: first every claim's place on its
  * table's grid (a chain of dependent operations ending in the index), then
  * the interpolation with the table rows' addresses already known; the
- * processor overlaps more claims than in one pass. The operations are
- * those of poolsim_plan_mtable_eval, so are the values. */
+ * processor overlaps more claims than in one pass. The same operations as
+ * poolsim_plan_mtable_eval (both end in poolsim_plan_mtable_at), so the
+ * same values. */
 void poolsim_plan_moments_row(const poolsim_plan *pl, int mode, const poolsim_plan_claim *pc,
                               const double *P, const double *lnP, int n, poolsim_claims_draw *q)
 {
@@ -428,19 +429,7 @@ void poolsim_plan_moments_row(const poolsim_plan *pl, int mode, const poolsim_pl
                 poolsim_plan_moments(pl, mode, &pc[t], P[t], lnP[t], out);
                 continue;
             }
-            const poolsim_plan_mtable *tb = pc[t].tab;
-            double w = frac[j], w2 = w * w, w3 = w2 * w;
-            double h00 = 2 * w3 - 3 * w2 + 1, h10 = (w3 - 2 * w2 + w) * tb->h;
-            double h01 = -2 * w3 + 3 * w2, h11 = (w3 - w2) * tb->h;
-            const double *a = &tb->v[(size_t)at[j] * 4], *b = a + 4;
-            double ey = h00 * a[0] + h10 * a[1] + h01 * b[0] + h11 * b[1];
-            double ey2 = h00 * a[2] + h10 * a[3] + h01 * b[2] + h11 * b[3];
-            if (ey < 0) ey = 0;
-            if (ey2 < 0) ey2 = 0;
-            double vy = ey2 - ey * ey;
-            out->ey = ey;
-            out->ey2 = ey2;
-            out->vy = vy > 0 ? vy : 0;
+            poolsim_plan_mtable_at(pc[t].tab, at[j], frac[j], out);
         }
     }
 }

@@ -107,6 +107,23 @@ double poolsim_plan_enrol(const poolsim_scenario *s, int c, int m, int t);
  * exact formula outside the grid. */
 int poolsim_plan_mtable_build(poolsim_plan_mtable *t, double cv, double d, double u, double c,
                               double m_lo, double m_hi);
+/* The interpolated moments at grid point i plus the fraction w in [0, 1)
+ * of the step (cubic Hermite between points i and i + 1). */
+static inline void poolsim_plan_mtable_at(const poolsim_plan_mtable *t, int i, double w,
+                                          poolsim_claims_moments *out /* OUT */)
+{
+    double w2 = w * w, w3 = w2 * w;
+    double h00 = 2 * w3 - 3 * w2 + 1, h10 = (w3 - 2 * w2 + w) * t->h;
+    double h01 = -2 * w3 + 3 * w2, h11 = (w3 - w2) * t->h;
+    const double *a = &t->v[(size_t)i * 4], *b = a + 4;
+    out->ey = h00 * a[0] + h10 * a[1] + h01 * b[0] + h11 * b[1];
+    out->ey2 = h00 * a[2] + h10 * a[3] + h01 * b[2] + h11 * b[3];
+    if (out->ey < 0) out->ey = 0;
+    if (out->ey2 < 0) out->ey2 = 0;
+    double vy = out->ey2 - out->ey * out->ey;
+    out->vy = vy > 0 ? vy : 0;
+}
+
 /* (inline: evaluated for every county, benefit and year of every path) */
 static inline void poolsim_plan_mtable_eval(const poolsim_plan_mtable *t, double m, double mean_x,
                                             poolsim_claims_moments *out /* OUT */)
@@ -117,16 +134,7 @@ static inline void poolsim_plan_mtable_eval(const poolsim_plan_mtable *t, double
         return;
     }
     int i = (int)x;
-    double w = x - i, w2 = w * w, w3 = w2 * w;
-    double h00 = 2 * w3 - 3 * w2 + 1, h10 = (w3 - 2 * w2 + w) * t->h;
-    double h01 = -2 * w3 + 3 * w2, h11 = (w3 - w2) * t->h;
-    const double *a = &t->v[(size_t)i * 4], *b = a + 4;
-    out->ey = h00 * a[0] + h10 * a[1] + h01 * b[0] + h11 * b[1];
-    out->ey2 = h00 * a[2] + h10 * a[3] + h01 * b[2] + h11 * b[3];
-    if (out->ey < 0) out->ey = 0;
-    if (out->ey2 < 0) out->ey2 = 0;
-    double vy = out->ey2 - out->ey * out->ey;
-    out->vy = vy > 0 ? vy : 0;
+    poolsim_plan_mtable_at(t, i, x - i, out);
 }
 
 /* Expected payment moments of claim q at price index P (lnP = ln P). */
