@@ -709,13 +709,11 @@ AVX2 static void refill_all(poolsim_rng *r, const uint32_t *list, size_t n)
         poolsim_philox4x32_x4(LANES(ctr[0]), LANES(ctr[1]), LANES(ctr[2]), LANES(ctr[3]),
                               LANES(key[0]), LANES(key[1]), &x01, &x23);
 #undef LANES
-        _Alignas(32) uint32_t out[16];
-        _mm256_store_si256((__m256i *)&out[0], x01);
-        _mm256_store_si256((__m256i *)&out[8], x23);
+        uint32_t out[16];
+        poolsim_philox4x32_x4_store(x01, x23, out);
         poolsim_rng *sj[4] = {s0, s1, s2, s3};
-        const int at[4] = {0, 8, 4, 12};
         for (size_t j = 0; j < m; j++) { /* the first m are distinct */
-            memcpy(sj[j]->buf, &out[at[j]], sizeof sj[j]->buf);
+            memcpy(sj[j]->buf, &out[4 * j], sizeof sj[j]->buf);
             sj[j]->ctr[3]++;
             sj[j]->left = 4;
         }
@@ -739,10 +737,8 @@ AVX2 static void year_streams_avx2(poolsim_rng *r, uint64_t seed, uint32_t path,
                                                  kind | (uint32_t)(t + 4)),
                               _mm256_set1_epi64x(who), _mm256_setzero_si256(),
                               _mm256_set1_epi64x(k0), _mm256_set1_epi64x(k1), &x01, &x23);
-        _Alignas(32) uint32_t out[16];
-        _mm256_store_si256((__m256i *)&out[0], x01);
-        _mm256_store_si256((__m256i *)&out[8], x23);
-        const int at[4] = {0, 8, 4, 12};
+        uint32_t out[16];
+        poolsim_philox4x32_x4_store(x01, x23, out);
         for (int j = 0; j < 4 && t + j < T; j++) { /* lanes past T: computed, not stored */
             poolsim_rng *s = &r[t + j];
             s->ctr[0] = path;
@@ -751,7 +747,7 @@ AVX2 static void year_streams_avx2(poolsim_rng *r, uint64_t seed, uint32_t path,
             s->ctr[3] = 1;
             s->key[0] = k0;
             s->key[1] = k1;
-            memcpy(s->buf, &out[at[j]], sizeof s->buf);
+            memcpy(s->buf, &out[4 * j], sizeof s->buf);
             s->left = 4;
         }
     }

@@ -149,8 +149,7 @@ __attribute__((target("avx2"))) static void blocks_avx2(uint32_t path, const uin
         __m256i x01, x23;
         poolsim_philox4x32_x4(_mm256_set1_epi64x(path), a1, a2, _mm256_setzero_si256(),
                               _mm256_set1_epi64x(key[0]), _mm256_set1_epi64x(key[1]), &x01, &x23);
-        _mm256_storeu2_m128i((__m128i *)&out[4 * i + 8], (__m128i *)&out[4 * i], x01);
-        _mm256_storeu2_m128i((__m128i *)&out[4 * i + 12], (__m128i *)&out[4 * i + 4], x23);
+        poolsim_philox4x32_x4_store(x01, x23, &out[4 * i]);
     }
 }
 #endif

@@ -9,6 +9,7 @@
 #define POOLSIM_RNG_AVX2_H
 
 #include <immintrin.h>
+#include <stdint.h>
 
 /* Lane j of c0..c3 holds word 0..3 of counter j and lane j of k0, k1 its
  * key (in the low 32 bits). On return *x01 holds the four words of block
@@ -37,6 +38,15 @@ __attribute__((target("avx2"))) static inline void poolsim_philox4x32_x4(__m256i
     __m256i b = _mm256_or_si256(_mm256_and_si256(c2, lo32), _mm256_slli_epi64(c3, 32));
     *x01 = _mm256_unpacklo_epi64(a, b);
     *x23 = _mm256_unpackhi_epi64(a, b);
+}
+
+/* The four blocks of poolsim_philox4x32_x4 in lane order: out[4 j + i] =
+ * word i of block j (x01 holds blocks 0 and 2, x23 blocks 1 and 3). */
+__attribute__((target("avx2"))) static inline void
+poolsim_philox4x32_x4_store(__m256i x01, __m256i x23, uint32_t out[16])
+{
+    _mm256_storeu2_m128i((__m128i *)&out[8], (__m128i *)&out[0], x01);
+    _mm256_storeu2_m128i((__m128i *)&out[12], (__m128i *)&out[4], x23);
 }
 
 #endif
