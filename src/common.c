@@ -126,20 +126,31 @@ int poolsim_simd_default(void)
     return e && strcmp(e, "0") == 0 ? 0 : poolsim_cpu_avx2();
 }
 
+#if defined(MAP_ANONYMOUS) && defined(MADV_HUGEPAGE)
+#define BIG_MAPS 1
 /* Mappings start and end on a huge-page boundary, so that a release
  * returns whole huge pages. */
 #define BIG_ALIGN ((size_t)2 << 20)
 #define BIG_MIN   ((size_t)4 << 20)
 
+/* mapped (not from calloc): large, and room to round up and align */
+static int big(size_t n)
+{
+    return n >= BIG_MIN && n <= SIZE_MAX - 2 * BIG_ALIGN;
+}
+
 static size_t big_len(size_t n)
 {
     return (n + BIG_ALIGN - 1) & ~(BIG_ALIGN - 1);
 }
+#else
+#define BIG_MAPS 0
+#endif
 
 void *poolsim_big_calloc(size_t n)
 {
-#if defined(MAP_ANONYMOUS) && defined(MADV_HUGEPAGE)
-    if (n >= BIG_MIN && n <= SIZE_MAX - 2 * BIG_ALIGN) {
+#if BIG_MAPS
+    if (big(n)) {
         size_t len = big_len(n), over = len + BIG_ALIGN;
         char *m = mmap(NULL, over, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (m == MAP_FAILED) return NULL;
@@ -158,8 +169,8 @@ void *poolsim_big_calloc(size_t n)
 void poolsim_big_free(void *p, size_t n)
 {
     if (!p) return;
-#if defined(MAP_ANONYMOUS) && defined(MADV_HUGEPAGE)
-    if (n >= BIG_MIN && n <= SIZE_MAX - 2 * BIG_ALIGN) {
+#if BIG_MAPS
+    if (big(n)) {
         munmap(p, big_len(n));
         return;
     }
