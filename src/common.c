@@ -1,5 +1,4 @@
 /* poolsim: shared helpers (error reporting, dated values, hashing). */
-#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, madvise */
 #include "poolsim/common.h"
 
 #include <math.h>
@@ -7,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 
 void poolsim_error_report(const char *file, int line, const char *fmt, ...)
@@ -124,56 +122,4 @@ int poolsim_simd_default(void)
 {
     const char *e = getenv("POOLSIM_SIMD");
     return e && strcmp(e, "0") == 0 ? 0 : poolsim_cpu_avx2();
-}
-
-#if defined(MAP_ANONYMOUS) && defined(MADV_HUGEPAGE)
-#define BIG_MAPS 1
-/* Mappings start and end on a huge-page boundary, so that a release
- * returns whole huge pages. */
-#define BIG_ALIGN ((size_t)2 << 20)
-#define BIG_MIN   ((size_t)4 << 20)
-
-/* mapped (not from calloc): large, and room to round up and align */
-static int big(size_t n)
-{
-    return n >= BIG_MIN && n <= SIZE_MAX - 2 * BIG_ALIGN;
-}
-
-static size_t big_len(size_t n)
-{
-    return (n + BIG_ALIGN - 1) & ~(BIG_ALIGN - 1);
-}
-#else
-#define BIG_MAPS 0
-#endif
-
-void *poolsim_big_calloc(size_t n)
-{
-#if BIG_MAPS
-    if (big(n)) {
-        size_t len = big_len(n), over = len + BIG_ALIGN;
-        char *m = mmap(NULL, over, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (m == MAP_FAILED) return NULL;
-        /* keep the aligned len bytes, give back the rest */
-        char *a = (char *)(((uintptr_t)m + BIG_ALIGN - 1) & ~(uintptr_t)(BIG_ALIGN - 1));
-        size_t head = (size_t)(a - m), tail = over - head - len;
-        if (head) munmap(m, head);
-        if (tail) munmap(a + len, tail);
-        (void)madvise(a, len, MADV_HUGEPAGE); /* a hint: without huge pages it still works */
-        return a;
-    }
-#endif
-    return calloc(n ? n : 1, 1);
-}
-
-void poolsim_big_free(void *p, size_t n)
-{
-    if (!p) return;
-#if BIG_MAPS
-    if (big(n)) {
-        munmap(p, big_len(n));
-        return;
-    }
-#endif
-    free(p);
 }

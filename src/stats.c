@@ -675,12 +675,6 @@ static size_t row_size(const poolsim_stats_layout *lay, int row)
     return poolsim_schema_shape_size(poolsim_schema[row].shape, &d);
 }
 
-/* bytes of qv: nd channels (at least one) of `paths` values */
-static size_t qv_bytes(const poolsim_stats *st)
-{
-    return (st->nd ? st->nd : 1) * (size_t)st->paths * sizeof(double);
-}
-
 poolsim_stats *poolsim_stats_alloc(const poolsim_stats_layout *lay, long paths)
 {
     poolsim_stats *st = calloc(1, sizeof *st);
@@ -706,7 +700,7 @@ poolsim_stats *poolsim_stats_alloc(const poolsim_stats_layout *lay, long paths)
     if (!bad && st->exact) {
         st->tk = tail_keep((size_t)paths);
         /* zero: rows not selected */
-        st->qv = poolsim_big_calloc(qv_bytes(st));
+        st->qv = calloc((st->nd ? st->nd : 1) * (size_t)paths, sizeof(double));
         st->tail = tailset_alloc(st->nt, st->tk);
         bad = !st->qv || !st->tail || (paths >= 2 && st->tk == 0);
     } else if (!bad) {
@@ -768,7 +762,7 @@ int poolsim_stats_select(poolsim_stats *st, const unsigned char *rows)
 void poolsim_stats_free(poolsim_stats *st)
 {
     if (!st) return;
-    poolsim_big_free(st->qv, qv_bytes(st));
+    free(st->qv);
     tailset_free(st->tail);
     free(st->col);
     poolsim_qhist_free(st->hist);

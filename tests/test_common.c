@@ -1,11 +1,5 @@
-/* Tests of src/common.c: dated values and growth (SCENARIO.md "Dated
- * values"), large zeroed arrays. */
-#define _DEFAULT_SOURCE /* msync */
-#include <errno.h>
+/* Tests of src/common.c: dated values and growth (SCENARIO.md "Dated values"). */
 #include <math.h>
-#include <stdint.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <CUnit/CUnit.h>
 
@@ -44,44 +38,9 @@ static void test_param_grown(void)
     CU_ASSERT_DOUBLE_EQUAL(poolsim_param_grown(&c, &g, 2021, 2031), 100 * pow(1.05, 10), 1e-9);
 }
 
-/* poolsim_big_calloc: arrays zeroed and writable to their last byte,
- * large ones on a 2 MiB boundary; after poolsim_big_free no page of a large
- * one's mapping is left (msync fails with ENOMEM on an unmapped page: the
- * whole rounded-up length was released, not only n bytes). */
-static void test_big_calloc(void)
-{
-    const size_t mib = (size_t)1 << 20;
-    const size_t sizes[] = {0, 1, 4096, 4 * mib - 8, 4 * mib, 5 * mib + 24, 9 * mib};
-    long page = sysconf(_SC_PAGESIZE);
-    CU_ASSERT_FATAL(page > 0);
-    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
-        size_t n = sizes[k];
-        unsigned char *p = poolsim_big_calloc(n);
-        CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-        int zero = 1;
-        for (size_t i = 0; i < n; i++) zero &= p[i] == 0;
-        CU_ASSERT(zero);
-        if (n > 0) p[n - 1] = 0xab, p[0] = 0xcd;
-        if (n < 4 * mib) {
-            poolsim_big_free(p, n);
-            continue;
-        }
-        CU_ASSERT((uintptr_t)p % (2 * mib) == 0);
-        size_t len = (n + 2 * mib - 1) / (2 * mib) * (2 * mib);
-        CU_ASSERT_EQUAL(msync(p, len, MS_ASYNC), 0); /* all of it mapped */
-        poolsim_big_free(p, n);
-        errno = 0;
-        CU_ASSERT(msync(p, (size_t)page, MS_ASYNC) == -1 && errno == ENOMEM);
-        errno = 0;
-        CU_ASSERT(msync(p + len - (size_t)page, (size_t)page, MS_ASYNC) == -1 && errno == ENOMEM);
-    }
-    poolsim_big_free(NULL, 8 * mib); /* nothing to do */
-}
-
 void poolsim_test_common(void)
 {
     CU_pSuite s = CU_add_suite("common", NULL, NULL);
     CU_add_test(s, "dated value lookup", test_param_at);
     CU_add_test(s, "growth with dated levels", test_param_grown);
-    CU_add_test(s, "large zeroed arrays", test_big_calloc);
 }

@@ -96,15 +96,6 @@ double poolsim_now_seconds(void);
 int poolsim_cpu_avx2(void);
 int poolsim_simd_default(void);
 
-/* A zeroed array of n bytes for a large table kept through a run (the
- * exact quantiles' values): from n = 4 MiB it is mapped anonymously on a
- * 2 MiB boundary and marked for transparent huge pages (Linux), so that
- * filling it and giving it back take about 512 times fewer page faults
- * and unmappings; smaller ones come from calloc. Release with
- * poolsim_big_free(p, n), the same n. NULL when out of memory. */
-void *poolsim_big_calloc(size_t n);
-void poolsim_big_free(void *p, size_t n);
-
 /* 32-bit FNV-1a hash of a string (used to address random sub-streams). */
 uint32_t poolsim_hash32(const char *s, uint32_t h);
 #define POOLSIM_HASH_INIT 2166136261u
