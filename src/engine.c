@@ -623,68 +623,75 @@ int poolsim_engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
     long done = 0;
     int status = POOLSIM_OK;
 
-#pragma omp parallel num_threads(nthreads) shared(status, done, last)
-    {
-        poolsim_path_ws *w = poolsim_path_ws_alloc(pl);
-        if (w) w->cache = cache;
-        poolsim_block *blk = poolsim_block_alloc(stats);
-        double *rec = malloc(lay.n * sizeof(double));
-        int mine = (w && blk && rec) ? POOLSIM_OK : POOLSIM_ENOMEM;
-        if (mine != POOLSIM_OK) {
+    poolsim_fold_queue fq;
+    if (poolsim_fold_queue_init(&fq, b0, b1, nthreads) != POOLSIM_OK) status = POOLSIM_ENOMEM;
+
+    if (status == POOLSIM_OK) {
+#pragma omp parallel num_threads(nthreads) shared(status, done, last, fq)
+        {
+            poolsim_path_ws *w = poolsim_path_ws_alloc(pl);
+            if (w) w->cache = cache;
+            poolsim_block *blk = NULL;
+#pragma omp critical(poolsim_fold)
+            blk = poolsim_fold_queue_block(&fq, stats);
+            double *rec = malloc(lay.n * sizeof(double));
+            int mine = (w && blk && rec) ? POOLSIM_OK : POOLSIM_ENOMEM;
+            if (mine != POOLSIM_OK) {
 #pragma omp atomic write
-            status = mine;
-        }
+                status = mine;
+            }
 #pragma omp barrier
-#pragma omp for schedule(dynamic, 1) ordered
-        for (long b = b0; b < b1; b++) {
-            int cur;
+#pragma omp for schedule(dynamic, 1)
+            for (long b = b0; b < b1; b++) {
+                poolsim_fold_queue_wait(&fq, b);
+                int cur;
 #pragma omp atomic read
-            cur = status;
-            int stop = o->stop && *o->stop;
-            long first, end;
-            poolsim_stats_block_range(stats, b, &first, &end);
-            if (cur == POOLSIM_OK && !stop) {
-                poolsim_block_reset(blk, b);
-                for (long p = first; p < end && mine == POOLSIM_OK; p++) {
-                    mine = poolsim_engine_path(pl, &lay, o->seed, (uint32_t)p, w, rec);
-                    if (mine == POOLSIM_OK) mine = poolsim_block_add(blk, stats, p, rec);
-                    if (mine == POOLSIM_OK && sp) poolsim_engine_saved_put(sp, &lay, p, rec);
+                cur = status;
+                int stop = o->stop && *o->stop;
+                long first, end;
+                poolsim_stats_block_range(stats, b, &first, &end);
+                if (cur == POOLSIM_OK && !stop && blk) {
+                    poolsim_block_reset(blk, b);
+                    for (long p = first; p < end && mine == POOLSIM_OK; p++) {
+                        mine = poolsim_engine_path(pl, &lay, o->seed, (uint32_t)p, w, rec);
+                        if (mine == POOLSIM_OK) mine = poolsim_block_add(blk, stats, p, rec);
+                        if (mine == POOLSIM_OK && sp) poolsim_engine_saved_put(sp, &lay, p, rec);
+                    }
                 }
-            }
-#pragma omp ordered
-            {
-                int now;
+                int bst = mine != POOLSIM_OK ? mine : stop ? POOLSIM_EINTR : POOLSIM_OK;
+#pragma omp critical(poolsim_fold)
+                {
+                    int now;
 #pragma omp atomic read
-                now = status;
-                if (now == POOLSIM_OK && mine != POOLSIM_OK) now = mine;
-                if (now == POOLSIM_OK && stop) now = POOLSIM_EINTR;
-                if (now == POOLSIM_OK) {
-                    /* rank 0 folds its blocks (the first ones) at once; the
+                    now = status;
+                    /* rank 0 folds its blocks (the first ones) in order; the
                      * others keep theirs for rank 0 to fold in order */
-                    if (rank == 0)
-                        now = poolsim_stats_fold(stats, blk);
-                    else
-                        poolsim_block_pack(blk, stash + (size_t)(b - b0) * bps);
-                    done += end - first;
-                    if (show) poolsim_progress_show(done, mypaths, t0, &last, done == mypaths);
+                    now = poolsim_fold_queue_park(&fq, b, blk, bst, now, stats,
+                                                  rank == 0 ? NULL : stash, bps);
+                    long folded = fq.folded_paths - done;
+                    done = fq.folded_paths;
+                    if (show && folded > 0 && now == POOLSIM_OK)
+                        poolsim_progress_show(done, mypaths, t0, &last, done == mypaths);
+#pragma omp atomic write
+                    status = now;
+                    blk = poolsim_fold_queue_block(&fq, stats);
+                    if (!blk && now == POOLSIM_OK) {
+                        mine = POOLSIM_ENOMEM;
+#pragma omp atomic write
+                        status = mine;
+                    }
                 }
-#pragma omp atomic write
-                status = now;
             }
+            free(rec);
+            poolsim_path_ws_free(w);
+#pragma omp critical(poolsim_fold)
+            poolsim_fold_queue_return(&fq, blk);
         }
-        if (blk) {
-            int rc;
-#pragma omp critical(poolsim_absorb)
-            rc = poolsim_stats_absorb(stats, blk);
-            if (rc != POOLSIM_OK) {
-#pragma omp atomic write
-                status = rc;
-            }
-        }
-        free(rec);
-        poolsim_block_free(blk);
-        poolsim_path_ws_free(w);
     }
+    /* every block structure once: its TAIL sets or histograms */
+    for (int i = 0; i < fq.nall && status == POOLSIM_OK; i++)
+        status = poolsim_stats_absorb(stats, fq.all[i]);
+    poolsim_fold_queue_free(&fq);
     if (show && status != POOLSIM_OK) fputc('\n', stderr);
     status = poolsim_mpi_max_int(status);
     if (status == POOLSIM_OK && size > 1) {

@@ -3,9 +3,11 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <CUnit/CUnit.h>
 #include <gsl/gsl_cdf.h>
+#include <omp.h>
 
 #include "poolsim/claims.h"
 #include "poolsim/engine.h"
@@ -14,6 +16,9 @@
 #include "poolsim/rng.h"
 #include "poolsim/rules.h"
 #include "poolsim/scenario.h"
+#include "poolsim/stats.h"
+
+#include "../src/engine_internal.h" /* the fold queue */
 
 static poolsim_scenario *load(const char *path)
 {
@@ -178,6 +183,166 @@ static void test_epidemic_index_limits(void)
     poolsim_scenario_free(s1);
     poolsim_scenario_free(s2);
     poolsim_scenario_free(s3);
+}
+
+/* A record for path p of the fold-queue test: spread values, and a valid
+ * first-exhaustion year per line. */
+static void fold_rec(const poolsim_stats_layout *lay, long p, double *rec)
+{
+    for (size_t i = 0; i < lay->n; i++)
+        rec[i] = (double)((p * 7919 + (long)i * 104729) % 100003) / 7.0 - 2000.0;
+    for (int l = 0; l < lay->L; l++) rec[lay->first_exh + (size_t)l] = (double)(p % (lay->T + 1));
+}
+
+static void fold_draw(poolsim_block *blk, poolsim_stats *st, const poolsim_stats_layout *lay,
+                      long b, double *rec)
+{
+    long first, end;
+    poolsim_stats_block_range(st, b, &first, &end);
+    poolsim_block_reset(blk, b);
+    for (long p = first; p < end; p++) {
+        fold_rec(lay, p, rec);
+        CU_ASSERT_EQUAL(poolsim_block_add(blk, st, p, rec), POOLSIM_OK);
+    }
+}
+
+typedef struct {
+    poolsim_fold_queue *q;
+    poolsim_stats *st;
+    const poolsim_stats_layout *lay;
+    int released, waited_after;
+} fold_wait_ctx;
+
+/* The fold queue (engine_fold.c) without threads: ten blocks parked in a
+ * scrambled order are folded in block order (poolsim_stats_fold refuses
+ * any other), the paths folded advance only when the next block has come,
+ * the summary equals folding the blocks in order directly, bit for bit,
+ * and structures are reused. A failed block stops the folds after the
+ * blocks before it. Then with two threads: a thread past the limit waits
+ * until the next block is folded, and the next block's drawer never waits. */
+static void test_fold_queue(void)
+{
+    poolsim_dims dims = {.T = 4, .L = 2, .C = 3, .R = 0};
+    poolsim_stats_layout lay;
+    poolsim_stats_layout_init_dims(&lay, &dims);
+    enum { NB = 10 };
+    long P = NB * 256 - 100; /* the last block partial */
+    poolsim_stats *ref = poolsim_stats_alloc(&lay, P), *st = poolsim_stats_alloc(&lay, P);
+    CU_ASSERT_FATAL(ref && st && poolsim_stats_nblocks(st) == NB);
+    double *rec = malloc(lay.n * sizeof(double));
+    poolsim_block *one = poolsim_block_alloc(ref);
+    CU_ASSERT_FATAL(rec && one);
+    for (long b = 0; b < NB; b++) {
+        fold_draw(one, ref, &lay, b, rec);
+        CU_ASSERT_EQUAL(poolsim_stats_fold(ref, one), POOLSIM_OK);
+    }
+    CU_ASSERT_EQUAL(poolsim_stats_absorb(ref, one), POOLSIM_OK);
+    poolsim_block_free(one);
+
+    poolsim_fold_queue q;
+    CU_ASSERT_EQUAL_FATAL(poolsim_fold_queue_init(&q, 0, NB, 2), POOLSIM_OK);
+    const long order[NB] = {3, 1, 0, 2, 5, 4, 9, 6, 7, 8};
+    /* blocks folded after each park: the run of parked blocks from 0 */
+    const long folded_after[NB] = {0, 0, 2, 4, 4, 6, 6, 7, 8, 10};
+    for (int i = 0; i < NB; i++) {
+        poolsim_block *blk = poolsim_fold_queue_block(&q, st);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(blk);
+        fold_draw(blk, st, &lay, order[i], rec);
+        CU_ASSERT_EQUAL(
+            poolsim_fold_queue_park(&q, order[i], blk, POOLSIM_OK, POOLSIM_OK, st, NULL, 0),
+            POOLSIM_OK);
+        long want = folded_after[i] < NB ? folded_after[i] * 256 : P;
+        CU_ASSERT_EQUAL(q.folded_paths, want);
+        CU_ASSERT_EQUAL(q.next, folded_after[i]);
+    }
+    /* at most two blocks waited at once (3 and 1), so three structures */
+    CU_ASSERT(q.nall == 3 && q.nspare == q.nall && q.nparked == 0);
+    for (int i = 0; i < q.nall; i++)
+        CU_ASSERT_EQUAL(poolsim_stats_absorb(st, q.all[i]), POOLSIM_OK);
+    poolsim_results *ra = poolsim_results_alloc_dims(&dims),
+                    *rb = poolsim_results_alloc_dims(&dims);
+    CU_ASSERT_FATAL(ra && rb);
+    CU_ASSERT_EQUAL_FATAL(poolsim_stats_finish(ref, 1, ra), POOLSIM_OK);
+    CU_ASSERT_EQUAL_FATAL(poolsim_stats_finish(st, 1, rb), POOLSIM_OK);
+    poolsim_results_array a[POOLSIM_RESULTS_NARRAYS], b[POOLSIM_RESULTS_NARRAYS];
+    int n = poolsim_results_arrays(ra, a);
+    CU_ASSERT_EQUAL(poolsim_results_arrays(rb, b), n);
+    int compared = 0;
+    for (int k = 0; k < n; k++) {
+        CU_ASSERT(a[k].n == b[k].n && memcmp(a[k].data, b[k].data, a[k].n * sizeof(double)) == 0);
+        compared += a[k].n > 0;
+    }
+    CU_ASSERT(compared > 10);
+    poolsim_fold_queue_free(&q);
+    poolsim_results_free(ra);
+    poolsim_results_free(rb);
+    poolsim_stats_free(ref);
+    poolsim_stats_free(st);
+
+    /* a failed block stops the folds after the blocks before it: block 2
+     * interrupted (EINTR), or block 2 not drawn for want of a structure
+     * (NULL: out of memory); the blocks after it are given back unfolded */
+    for (int fail = 0; fail < 2; fail++) {
+        st = poolsim_stats_alloc(&lay, P);
+        CU_ASSERT_EQUAL_FATAL(poolsim_fold_queue_init(&q, 0, NB, 2), POOLSIM_OK);
+        int now = POOLSIM_OK, want = fail ? POOLSIM_ENOMEM : POOLSIM_EINTR;
+        const long order2[5] = {1, 3, 2, 0, 4};
+        for (int i = 0; i < 5; i++) {
+            poolsim_block *blk = poolsim_fold_queue_block(&q, st);
+            fold_draw(blk, st, &lay, order2[i], rec);
+            int bst = order2[i] == 2 && !fail ? POOLSIM_EINTR : POOLSIM_OK;
+            if (order2[i] == 2 && fail) {
+                poolsim_fold_queue_return(&q, blk);
+                blk = NULL;
+            }
+            now = poolsim_fold_queue_park(&q, order2[i], blk, bst, now, st, NULL, 0);
+            CU_ASSERT_EQUAL(now, i < 3 ? POOLSIM_OK : want);
+        }
+        CU_ASSERT_EQUAL(q.folded_paths, 2 * 256);
+        CU_ASSERT(q.next == 5 && q.nparked == 0 && q.nspare == q.nall);
+        poolsim_fold_queue_free(&q);
+        poolsim_stats_free(st);
+    }
+
+    /* the limit (2 per thread: 4): with blocks 1-4 parked, a thread about
+     * to draw block 5 waits until block 0 is folded; block 0's drawer
+     * does not wait */
+    st = poolsim_stats_alloc(&lay, P);
+    CU_ASSERT_EQUAL_FATAL(poolsim_fold_queue_init(&q, 0, NB, 2), POOLSIM_OK);
+    for (long k = 1; k <= 4; k++) {
+        poolsim_block *blk = poolsim_fold_queue_block(&q, st);
+        fold_draw(blk, st, &lay, k, rec);
+        poolsim_fold_queue_park(&q, k, blk, POOLSIM_OK, POOLSIM_OK, st, NULL, 0);
+    }
+    CU_ASSERT_EQUAL_FATAL(q.nparked, 4);
+    int released = 0, seen = -1;
+#pragma omp parallel num_threads(2) shared(released, seen)
+    {
+        if (omp_get_thread_num() == 1) {
+            poolsim_fold_queue_wait(&q, 5);
+            int r;
+#pragma omp atomic read
+            r = released;
+            seen = r;
+        } else {
+            poolsim_fold_queue_wait(&q, 0); /* the next block: at once */
+            struct timespec ts = {0, 50000000};
+            nanosleep(&ts, NULL);
+            poolsim_block *blk;
+#pragma omp critical(poolsim_fold)
+            blk = poolsim_fold_queue_block(&q, st);
+            fold_draw(blk, st, &lay, 0, rec);
+#pragma omp atomic write
+            released = 1;
+#pragma omp critical(poolsim_fold)
+            poolsim_fold_queue_park(&q, 0, blk, POOLSIM_OK, POOLSIM_OK, st, NULL, 0);
+        }
+    }
+    CU_ASSERT_EQUAL(seen, 1);
+    CU_ASSERT(q.next == 5 && q.nparked == 0);
+    poolsim_fold_queue_free(&q);
+    poolsim_stats_free(st);
+    free(rec);
 }
 
 /* Same scenario and seed: every summary array bit-identical for 1, 2 and
@@ -572,6 +737,7 @@ void poolsim_test_engine(void)
     CU_pSuite s = CU_add_suite("engine", NULL, NULL);
     CU_add_test(s, "deterministic run equals closed-form projection", test_deterministic);
     CU_add_test(s, "bit-identical results for 1, 2, 4 threads", test_thread_invariance);
+    CU_add_test(s, "blocks parked out of turn are folded in block order", test_fold_queue);
     CU_add_test(s, "batched claims equal one-by-one draws", test_claims_one_by_one);
     CU_add_test(s, "draws kept between rule-only runs", test_cache_reuse);
     CU_add_test(s, "a path's totals and worst years from its yearly slots", test_record_sums);
