@@ -578,8 +578,8 @@ int poolsim_engine_fill_meta(const poolsim_scenario *s, poolsim_results *r)
     return POOLSIM_OK;
 }
 
-int poolsim_engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
-                       poolsim_results **res, poolsim_saved_paths **saved)
+static int engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
+                      poolsim_results **res, poolsim_saved_paths **saved)
 {
     *res = NULL;
     if (saved) *saved = NULL;
@@ -610,7 +610,7 @@ int poolsim_engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
         poolsim_saved_paths_free(sp);
         poolsim_plan_free(pl);
         free(stash);
-        POOLSIM_ERROR(POOLSIM_ENOMEM, "out of memory allocating results for %ld paths", o->paths);
+        return POOLSIM_ENOMEM;
     }
     poolsim_engine_cache *cache =
         o->cache && cache_prepare(o->cache, pl, o->seed, o->paths) == POOLSIM_OK ? o->cache : NULL;
@@ -731,12 +731,28 @@ int poolsim_engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
     r->quantile_method = strdup(exact ? "exact type-7 order statistics over all paths"
                                       : "logarithmic histograms (relative error <= 0.049%), type-7 "
                                         "interpolation between bucket midpoints");
+    if (!r->quantile_method) {
+        poolsim_results_free(r);
+        poolsim_saved_paths_free(sp);
+        return POOLSIM_ENOMEM;
+    }
     *res = r;
     if (saved)
         *saved = sp;
     else
         poolsim_saved_paths_free(sp);
-    return r->quantile_method ? POOLSIM_OK : POOLSIM_ENOMEM;
+    return POOLSIM_OK;
+}
+
+/* One message for every allocation that fails in a run (the plan, the
+ * statistics, a thread's workspace or block, the results). */
+int poolsim_engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
+                       poolsim_results **res, poolsim_saved_paths **saved)
+{
+    int st = engine_run(s, o, res, saved);
+    if (st == POOLSIM_ENOMEM)
+        poolsim_error_report(__FILE__, __LINE__, "out of memory running %ld paths", o->paths);
+    return st;
 }
 
 long poolsim_engine_ci_paths(int k, long max_paths)

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "poolsim/common.h"
+#include "poolsim/engine.h"
 #include "poolsim/h5out.h"
 #include "poolsim/jsonout.h"
 #include "poolsim/results.h"
@@ -127,6 +128,17 @@ static int op_h5(void)
 static int op_json(void)
 {
     return poolsim_jsonout_write(res, out);
+}
+/* the engine on one thread (so the allocations come in one order): 600
+ * paths, three blocks of the fold queue */
+static int op_engine(void)
+{
+    poolsim_engine_opts o = {.paths = 600, .seed = 5, .threads = 1};
+    poolsim_results *r = NULL;
+    int st = poolsim_engine_run(scen, &o, &r, NULL);
+    if ((st == POOLSIM_OK) != (r != NULL)) st = -1;
+    poolsim_results_free(r);
+    return st;
 }
 static int op_csv(void)
 {
@@ -254,8 +266,13 @@ int main(int argc, char **argv)
         const char *name;
         int (*op)(void);
         int writes;
-    } ops[] = {{"load", op_load, 0}, {"flows", op_flows, 0}, {"hdf5", op_h5, 1},
-               {"json", op_json, 1}, {"csv", op_csv, 1},     {"settle-csv", op_settle_csv, 1}};
+    } ops[] = {{"load", op_load, 0},
+               {"flows", op_flows, 0},
+               {"engine", op_engine, 0},
+               {"hdf5", op_h5, 1},
+               {"json", op_json, 1},
+               {"csv", op_csv, 1},
+               {"settle-csv", op_settle_csv, 1}};
     int bad = 0;
     for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
         if (!only || !strcmp(only, ops[i].name)) bad |= loop(ops[i].name, ops[i].op, ops[i].writes);
