@@ -634,8 +634,11 @@ static int engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
             poolsim_block *blk = NULL;
 #pragma omp critical(poolsim_fold)
             blk = poolsim_fold_queue_block(&fq, stats);
+            /* the thread's TAIL candidates or histograms, whichever blocks
+             * it draws (merged once, at the end) */
+            poolsim_block *acc = poolsim_block_alloc(stats);
             double *rec = malloc(lay.n * sizeof(double));
-            int mine = (w && blk && rec) ? POOLSIM_OK : POOLSIM_ENOMEM;
+            int mine = (w && blk && acc && rec) ? POOLSIM_OK : POOLSIM_ENOMEM;
             if (mine != POOLSIM_OK) {
 #pragma omp atomic write
                 status = mine;
@@ -650,11 +653,12 @@ static int engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
                 int stop = o->stop && *o->stop;
                 long first, end;
                 poolsim_stats_block_range(stats, b, &first, &end);
-                if (cur == POOLSIM_OK && !stop && blk) {
+                if (cur == POOLSIM_OK && !stop && blk && acc) {
                     poolsim_block_reset(blk, b);
                     for (long p = first; p < end && mine == POOLSIM_OK; p++) {
                         mine = poolsim_engine_path(pl, &lay, o->seed, (uint32_t)p, w, rec);
-                        if (mine == POOLSIM_OK) mine = poolsim_block_add(blk, stats, p, rec);
+                        if (mine == POOLSIM_OK)
+                            mine = poolsim_block_add_to(blk, acc, stats, p, rec);
                         if (mine == POOLSIM_OK && sp) poolsim_engine_saved_put(sp, &lay, p, rec);
                     }
                 }
@@ -682,15 +686,22 @@ static int engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
                     }
                 }
             }
+            if (acc) {
+                int rc;
+#pragma omp critical(poolsim_absorb)
+                rc = poolsim_stats_absorb(stats, acc);
+                if (rc != POOLSIM_OK) {
+#pragma omp atomic write
+                    status = rc;
+                }
+            }
+            poolsim_block_free(acc);
             free(rec);
             poolsim_path_ws_free(w);
 #pragma omp critical(poolsim_fold)
             poolsim_fold_queue_return(&fq, blk);
         }
     }
-    /* every block structure once: its TAIL sets or histograms */
-    for (int i = 0; i < fq.nall && status == POOLSIM_OK; i++)
-        status = poolsim_stats_absorb(stats, fq.all[i]);
     poolsim_fold_queue_free(&fq);
     if (show && status != POOLSIM_OK) fputc('\n', stderr);
     status = poolsim_mpi_max_int(status);

@@ -41,7 +41,7 @@ poolsim_block *poolsim_fold_queue_block(poolsim_fold_queue *q, const poolsim_sta
     if (!q->all) return NULL;
     if (q->nspare > 0) return q->spare[--q->nspare];
     if (q->nall == q->cap) return NULL; /* not reached (see cap) */
-    poolsim_block *b = poolsim_block_alloc(stats);
+    poolsim_block *b = poolsim_block_alloc_sums(stats);
     if (b) q->all[q->nall++] = b;
     return b;
 }

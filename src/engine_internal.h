@@ -40,8 +40,9 @@ int poolsim_engine_mpi_bcast(poolsim_results *r);
  * fold folds it and every parked block after it, in order. At most
  * POOLSIM_FOLD_AHEAD blocks per thread wait parked: a thread that would draw
  * further ahead waits for the folds (bounded memory). Block structures
- * are reused; each is absorbed once at the end (its TAIL sets or
- * histograms: sets and counts, the same whichever blocks it held).
+ * hold sums only (poolsim_block_alloc_sums) and are reused; each thread
+ * keeps its TAIL candidates or histograms in a block of its own
+ * (poolsim_block_add_to), absorbed once at the end.
  * Every call but poolsim_fold_queue_wait is made under one lock (the
  * engine's critical(poolsim_fold)). */
 #define POOLSIM_FOLD_AHEAD 2

@@ -791,12 +791,12 @@ int poolsim_stats_exact(const poolsim_stats *st)
     return st->exact;
 }
 
-poolsim_block *poolsim_block_alloc(const poolsim_stats *st)
+static poolsim_block *block_alloc(const poolsim_stats *st, int kept)
 {
     const poolsim_stats_layout *lay = &st->lay;
     poolsim_block *b = calloc(1, sizeof *b);
     if (!b) return NULL;
-    if (!st->exact &&
+    if (kept && !st->exact &&
         (!(b->hist = poolsim_qhist_alloc(lay->nq)) ||
          !(b->hstage = malloc(POOLSIM_STATS_HSTAGE * (lay->nq ? lay->nq : 1) * sizeof(double))))) {
         poolsim_qhist_free(b->hist);
@@ -810,12 +810,22 @@ poolsim_block *poolsim_block_alloc(const poolsim_stats *st)
     b->s1 = calloc(lay->n, sizeof(double));
     b->s2 = calloc(lay->n, sizeof(double));
     b->first_count = calloc((size_t)lay->L * (size_t)(lay->T + 1), sizeof(int64_t));
-    if (st->exact) b->tail = tailset_alloc(st->nt, st->tk);
-    if (!b->shift || !b->s1 || !b->s2 || !b->first_count || (st->exact && !b->tail)) {
+    if (kept && st->exact) b->tail = tailset_alloc(st->nt, st->tk);
+    if (!b->shift || !b->s1 || !b->s2 || !b->first_count || (kept && st->exact && !b->tail)) {
         poolsim_block_free(b);
         return NULL;
     }
     return b;
+}
+
+poolsim_block *poolsim_block_alloc(const poolsim_stats *st)
+{
+    return block_alloc(st, 1);
+}
+
+poolsim_block *poolsim_block_alloc_sums(const poolsim_stats *st)
+{
+    return block_alloc(st, 0);
 }
 
 void poolsim_block_free(poolsim_block *b)
@@ -923,7 +933,8 @@ static int hist_flush(poolsim_block *b, poolsim_stats *st)
     return POOLSIM_OK;
 }
 
-int poolsim_block_add(poolsim_block *b, poolsim_stats *st, long path, const double *rec)
+int poolsim_block_add_to(poolsim_block *b, poolsim_block *acc, poolsim_stats *st, long path,
+                         const double *rec)
 {
     const poolsim_stats_layout *lay = &st->lay;
     if (b->count == 0) memcpy(b->shift, rec, b->n * sizeof(double));
@@ -938,16 +949,21 @@ int poolsim_block_add(poolsim_block *b, poolsim_stats *st, long path, const doub
     }
     b->count++;
     if (st->exact) {
-        exact_add(b, st, path, rec);
+        exact_add(acc, st, path, rec);
         return POOLSIM_OK;
     }
-    double *row = b->hstage + b->hcount * st->lay.nq;
+    double *row = acc->hstage + acc->hcount * st->lay.nq;
     for (size_t k = 0; k < st->nqr; k++) {
         size_t o = st->qr[k][1], n = st->qr[k][2];
         memcpy(row, rec + o, n * sizeof(double));
         row += n;
     }
-    return ++b->hcount == POOLSIM_STATS_HSTAGE ? hist_flush(b, st) : POOLSIM_OK;
+    return ++acc->hcount == POOLSIM_STATS_HSTAGE ? hist_flush(acc, st) : POOLSIM_OK;
+}
+
+int poolsim_block_add(poolsim_block *b, poolsim_stats *st, long path, const double *rec)
+{
+    return poolsim_block_add_to(b, b, st, path, rec);
 }
 
 int poolsim_stats_absorb(poolsim_stats *st, poolsim_block *b)

@@ -194,15 +194,15 @@ static void fold_rec(const poolsim_stats_layout *lay, long p, double *rec)
     for (int l = 0; l < lay->L; l++) rec[lay->first_exh + (size_t)l] = (double)(p % (lay->T + 1));
 }
 
-static void fold_draw(poolsim_block *blk, poolsim_stats *st, const poolsim_stats_layout *lay,
-                      long b, double *rec)
+static void fold_draw(poolsim_block *blk, poolsim_block *acc, poolsim_stats *st,
+                      const poolsim_stats_layout *lay, long b, double *rec)
 {
     long first, end;
     poolsim_stats_block_range(st, b, &first, &end);
     poolsim_block_reset(blk, b);
     for (long p = first; p < end; p++) {
         fold_rec(lay, p, rec);
-        CU_ASSERT_EQUAL(poolsim_block_add(blk, st, p, rec), POOLSIM_OK);
+        CU_ASSERT_EQUAL(poolsim_block_add_to(blk, acc, st, p, rec), POOLSIM_OK);
     }
 }
 
@@ -233,12 +233,15 @@ static void test_fold_queue(void)
     poolsim_block *one = poolsim_block_alloc(ref);
     CU_ASSERT_FATAL(rec && one);
     for (long b = 0; b < NB; b++) {
-        fold_draw(one, ref, &lay, b, rec);
+        fold_draw(one, one, ref, &lay, b, rec);
         CU_ASSERT_EQUAL(poolsim_stats_fold(ref, one), POOLSIM_OK);
     }
     CU_ASSERT_EQUAL(poolsim_stats_absorb(ref, one), POOLSIM_OK);
     poolsim_block_free(one);
 
+    /* the thread's TAIL candidates, whichever blocks it draws */
+    poolsim_block *acc = poolsim_block_alloc(st);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(acc);
     poolsim_fold_queue q;
     CU_ASSERT_EQUAL_FATAL(poolsim_fold_queue_init(&q, 0, NB, 2), POOLSIM_OK);
     const long order[NB] = {3, 1, 0, 2, 5, 4, 9, 6, 7, 8};
@@ -247,7 +250,7 @@ static void test_fold_queue(void)
     for (int i = 0; i < NB; i++) {
         poolsim_block *blk = poolsim_fold_queue_block(&q, st);
         CU_ASSERT_PTR_NOT_NULL_FATAL(blk);
-        fold_draw(blk, st, &lay, order[i], rec);
+        fold_draw(blk, acc, st, &lay, order[i], rec);
         CU_ASSERT_EQUAL(
             poolsim_fold_queue_park(&q, order[i], blk, POOLSIM_OK, POOLSIM_OK, st, NULL, 0),
             POOLSIM_OK);
@@ -257,8 +260,8 @@ static void test_fold_queue(void)
     }
     /* at most two blocks waited at once (3 and 1), so three structures */
     CU_ASSERT(q.nall == 3 && q.nspare == q.nall && q.nparked == 0);
-    for (int i = 0; i < q.nall; i++)
-        CU_ASSERT_EQUAL(poolsim_stats_absorb(st, q.all[i]), POOLSIM_OK);
+    CU_ASSERT_EQUAL(poolsim_stats_absorb(st, acc), POOLSIM_OK);
+    poolsim_block_free(acc);
     poolsim_results *ra = poolsim_results_alloc_dims(&dims),
                     *rb = poolsim_results_alloc_dims(&dims);
     CU_ASSERT_FATAL(ra && rb);
@@ -284,12 +287,13 @@ static void test_fold_queue(void)
      * (NULL: out of memory); the blocks after it are given back unfolded */
     for (int fail = 0; fail < 2; fail++) {
         st = poolsim_stats_alloc(&lay, P);
+        acc = poolsim_block_alloc(st);
         CU_ASSERT_EQUAL_FATAL(poolsim_fold_queue_init(&q, 0, NB, 2), POOLSIM_OK);
         int now = POOLSIM_OK, want = fail ? POOLSIM_ENOMEM : POOLSIM_EINTR;
         const long order2[5] = {1, 3, 2, 0, 4};
         for (int i = 0; i < 5; i++) {
             poolsim_block *blk = poolsim_fold_queue_block(&q, st);
-            fold_draw(blk, st, &lay, order2[i], rec);
+            fold_draw(blk, acc, st, &lay, order2[i], rec);
             int bst = order2[i] == 2 && !fail ? POOLSIM_EINTR : POOLSIM_OK;
             if (order2[i] == 2 && fail) {
                 poolsim_fold_queue_return(&q, blk);
@@ -301,6 +305,7 @@ static void test_fold_queue(void)
         CU_ASSERT_EQUAL(q.folded_paths, 2 * 256);
         CU_ASSERT(q.next == 5 && q.nparked == 0 && q.nspare == q.nall);
         poolsim_fold_queue_free(&q);
+        poolsim_block_free(acc);
         poolsim_stats_free(st);
     }
 
@@ -308,10 +313,11 @@ static void test_fold_queue(void)
      * to draw block 5 waits until block 0 is folded; block 0's drawer
      * does not wait */
     st = poolsim_stats_alloc(&lay, P);
+    acc = poolsim_block_alloc(st);
     CU_ASSERT_EQUAL_FATAL(poolsim_fold_queue_init(&q, 0, NB, 2), POOLSIM_OK);
     for (long k = 1; k <= 4; k++) {
         poolsim_block *blk = poolsim_fold_queue_block(&q, st);
-        fold_draw(blk, st, &lay, k, rec);
+        fold_draw(blk, acc, st, &lay, k, rec);
         poolsim_fold_queue_park(&q, k, blk, POOLSIM_OK, POOLSIM_OK, st, NULL, 0);
     }
     CU_ASSERT_EQUAL_FATAL(q.nparked, 4);
@@ -331,7 +337,7 @@ static void test_fold_queue(void)
             poolsim_block *blk;
 #pragma omp critical(poolsim_fold)
             blk = poolsim_fold_queue_block(&q, st);
-            fold_draw(blk, st, &lay, 0, rec);
+            fold_draw(blk, acc, st, &lay, 0, rec);
 #pragma omp atomic write
             released = 1;
 #pragma omp critical(poolsim_fold)
@@ -341,6 +347,7 @@ static void test_fold_queue(void)
     CU_ASSERT_EQUAL(seen, 1);
     CU_ASSERT(q.next == 5 && q.nparked == 0);
     poolsim_fold_queue_free(&q);
+    poolsim_block_free(acc);
     poolsim_stats_free(st);
     free(rec);
 }

@@ -110,6 +110,9 @@ typedef struct {
 /* 1 when quantiles are exact (paths <= POOLSIM_STATS_EXACT_MAX). */
 int poolsim_stats_exact(const poolsim_stats *st);
 poolsim_block *poolsim_block_alloc(const poolsim_stats *st);
+/* A block for sums only (no TAIL candidates, no histograms): only as the
+ * b of poolsim_block_add_to, and for poolsim_stats_fold or _pack. */
+poolsim_block *poolsim_block_alloc_sums(const poolsim_stats *st);
 void poolsim_block_free(poolsim_block *b);
 void poolsim_block_reset(poolsim_block *b, long index);
 /* Add one path's record (paths of a block in path order, by one thread);
@@ -117,6 +120,12 @@ void poolsim_block_reset(poolsim_block *b, long index);
  * rows at the path's index in st, those of TAIL rows among the block's
  * tail candidates (poolsim_stats_absorb merges them). */
 int poolsim_block_add(poolsim_block *b, poolsim_stats *st, long path, const double *rec);
+/* The same with the sums in b and the quantile channels' kept values
+ * (TAIL candidates, staged histogram rows) in acc, another block whose own
+ * sums are not touched: a thread keeps one acc while its blocks' sums wait
+ * to be folded (acc == b is poolsim_block_add). */
+int poolsim_block_add_to(poolsim_block *b, poolsim_block *acc, poolsim_stats *st, long path,
+                         const double *rec);
 /* Merge a thread's block histogram (histogram mode) or TAIL candidates
  * (exact mode) into the run's (order-independent); call once per block
  * accumulator, serialised, after its last block. */
