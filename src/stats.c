@@ -966,10 +966,27 @@ int poolsim_block_add(poolsim_block *b, poolsim_stats *st, long path, const doub
     return poolsim_block_add_to(b, b, st, path, rec);
 }
 
+/* 1 when ts holds no key yet */
+static int tailset_empty(const poolsim_tailset *ts)
+{
+    for (size_t j = 0; j < ts->nt; j++)
+        if (ts->cnt[j]) return 0;
+    return 1;
+}
+
 int poolsim_stats_absorb(poolsim_stats *st, poolsim_block *b)
 {
     if (st->exact) {
-        if (b->tail) tail_merge(st->tail, b->tail);
+        if (!b->tail) return POOLSIM_OK;
+        if (tailset_empty(st->tail) && b->tail->cap == st->tail->cap) {
+            /* the first: take its set as it is (what merging it into an
+             * empty set copies, channel by channel), not a copy of it */
+            poolsim_tailset *t = st->tail;
+            st->tail = b->tail;
+            b->tail = t;
+            return POOLSIM_OK;
+        }
+        tail_merge(st->tail, b->tail);
         return POOLSIM_OK;
     }
     if (!b->hist) return POOLSIM_OK;

@@ -128,7 +128,8 @@ int poolsim_block_add_to(poolsim_block *b, poolsim_block *acc, poolsim_stats *st
                          const double *rec);
 /* Merge a thread's block histogram (histogram mode) or TAIL candidates
  * (exact mode) into the run's (order-independent); call once per block
- * accumulator, serialised, after its last block. */
+ * accumulator, serialised, after its last block. The first block's
+ * candidates are taken over as they are (b is left an empty set). */
 int poolsim_stats_absorb(poolsim_stats *st, poolsim_block *b);
 /* Fold a finished block into the run totals. Blocks must be folded in
  * block order 0, 1, 2, ...; POOLSIM_ENUM otherwise. */
