@@ -47,6 +47,34 @@ static void ensure_results_dir(const char *path)
     if (strncmp(path, "results/", 8) == 0) mkdir("results", 0777);
 }
 
+/* The run's provenance and scenario texts in r: the frame's before the
+ * run (secs 0), the results' after it. */
+static int add_provenance(poolsim_results *r, const poolsim_scenario *s, double secs,
+                          const char *start)
+{
+    int st = poolsim_provenance_fill(r, secs, start);
+    free(r->scenario_text);
+    r->scenario_text = s->source_text ? strdup(s->source_text) : strdup("");
+    free(r->resolved_text);
+    r->resolved_text = poolsim_scenario_resolved_text(s);
+    if (st == POOLSIM_OK && (!r->scenario_text || !r->resolved_text)) st = POOLSIM_ENOMEM;
+    return st;
+}
+
+/* The frame's provenance (poolsim_h5out_prepare_fn: while the skeleton
+ * is built, on the engine's thread that builds it; provenance calls
+ * HDF5). */
+typedef struct {
+    const poolsim_scenario *s;
+    const char *start;
+} frame_arg;
+
+static int frame_provenance(poolsim_results *frame, void *arg)
+{
+    const frame_arg *a = arg;
+    return add_provenance(frame, a->s, 0, a->start);
+}
+
 int poolsim_cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {POOLSIM_CLI_SIZE_LONGOPTS,
@@ -182,6 +210,18 @@ int poolsim_cmd_run(int argc, char **argv)
     poolsim_results *r = NULL;
     poolsim_saved_paths *sp = NULL;
     double halfwidth = 0;
+    /* the results file's skeleton is built by one of the engine's threads
+     * while the others start on the paths (h5out.h; the engine never calls
+     * HDF5); only rank 0 writes, and --target-ci's path count is not known
+     * before */
+    poolsim_results *frame = NULL;
+    poolsim_h5out_skeleton *skel = NULL;
+    frame_arg fa = {s, start};
+    if (root && !(target_ci > 0) && !save && poolsim_engine_frame(s, &eo, &frame) == POOLSIM_OK &&
+        (skel = poolsim_h5out_begin(frame, frame_provenance, &fa))) {
+        eo.side = poolsim_h5out_build;
+        eo.side_arg = skel;
+    }
     if (target_ci > 0) {
         /* runs of 1,000, 2,000, 4,000, ... paths, each extending the one before */
         for (int k = 0;; k++) {
@@ -198,12 +238,14 @@ int poolsim_cmd_run(int argc, char **argv)
     } else {
         st = poolsim_engine_run(s, &eo, &r, save ? &sp : NULL);
     }
+    double secs = poolsim_now_seconds() - t0;
     /* peak resident memory of every rank, for the closing line */
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     int nranks = poolsim_mpi_size();
     double *peak = calloc((size_t)nranks, sizeof(double));
     if (!peak) {
+        poolsim_h5out_discard(skel);
         fprintf(stderr, "poolsim: out of memory\n");
         poolsim_mpi_abort(POOLSIM_EXIT_FAIL);
         return POOLSIM_EXIT_FAIL;
@@ -217,6 +259,12 @@ int poolsim_cmd_run(int argc, char **argv)
         free(outpath);
         free(peak);
         return POOLSIM_EXIT_OK;
+    }
+    if (st != POOLSIM_OK || poolsim_cli_stop) {
+        poolsim_h5out_discard(skel);
+        skel = NULL;
+        poolsim_results_free(frame);
+        frame = NULL;
     }
     if (st == POOLSIM_EINTR || (st == POOLSIM_OK && poolsim_cli_stop)) {
         if (root) fprintf(stderr, "poolsim: interrupted; no results written\n");
@@ -233,25 +281,22 @@ int poolsim_cmd_run(int argc, char **argv)
         free(peak);
         return poolsim_status_exit(st);
     }
-    double secs = poolsim_now_seconds() - t0;
-    st = poolsim_provenance_fill(r, secs, start);
-    free(r->scenario_text);
-    r->scenario_text = s->source_text ? strdup(s->source_text) : strdup("");
-    free(r->resolved_text);
-    r->resolved_text = poolsim_scenario_resolved_text(s);
-    if (st == POOLSIM_OK && (!r->scenario_text || !r->resolved_text)) st = POOLSIM_ENOMEM;
+    st = add_provenance(r, s, secs, start);
     /* the .h5 and the JSON are one set: both are written and synced under
      * temporary names, then renamed together (fsio.h), so no reader finds
      * a new .h5 beside an old JSON */
     if (st == POOLSIM_OK) st = poolsim_fsio_begin();
     if (st == POOLSIM_OK) {
-        st = poolsim_h5out_write(r, sp, outpath);
+        st = poolsim_h5out_finish(skel, r, sp, outpath, NULL);
+        skel = NULL;
         if (st == POOLSIM_OK && json) st = poolsim_jsonout_write(r, json);
         if (st == POOLSIM_OK)
             st = poolsim_fsio_commit();
         else
             poolsim_fsio_abort();
     }
+    poolsim_h5out_discard(skel);
+    poolsim_results_free(frame);
     if (st != POOLSIM_OK) {
         /* HDF5's exit handlers can crash after a failed write: leave at once */
         int ex = poolsim_cli_exit(st);

@@ -578,17 +578,75 @@ int poolsim_engine_fill_meta(const poolsim_scenario *s, poolsim_results *r)
     return POOLSIM_OK;
 }
 
+/* What a run's results hold besides the values, shared by engine_run and
+ * poolsim_engine_frame. */
+
+static int run_threads(const poolsim_engine_opts *o)
+{
+    return o->threads > 0 ? o->threads : omp_get_max_threads();
+}
+
+/* The run's dimensions: the plan's T, L, C (plan.c takes them from s) and
+ * the scenario's rules. */
+static poolsim_dims run_dims(const poolsim_scenario *s)
+{
+    return (poolsim_dims){.T = s->horizon_years, .L = s->nlines, .C = s->ncounties, .R = s->nrules};
+}
+
+/* Rows not computed: not present on every rank (rank 0's finish marks its own). */
+static void mark_rows(poolsim_results *r, const poolsim_engine_opts *o)
+{
+    for (int row = 0; o->rows && row < POOLSIM_SCHEMA_NROWS; row++)
+        if (!o->rows[row] && poolsim_schema[row].source == POOLSIM_SRC_REC) r->present[row] = 0;
+}
+
+static int run_meta(poolsim_results *r, const poolsim_engine_opts *o, int nthreads, int ranks,
+                    int exact)
+{
+    r->seed = o->seed;
+    r->paths = o->paths;
+    r->threads = nthreads;
+    r->ranks = ranks;
+    free(r->quantile_method);
+    r->quantile_method = strdup(exact ? "exact type-7 order statistics over all paths"
+                                      : "logarithmic histograms (relative error <= 0.049%), type-7 "
+                                        "interpolation between bucket midpoints");
+    return r->quantile_method ? POOLSIM_OK : POOLSIM_ENOMEM;
+}
+
+int poolsim_engine_frame(const poolsim_scenario *s, const poolsim_engine_opts *o,
+                         poolsim_results **res)
+{
+    *res = NULL;
+    poolsim_dims dims = run_dims(s);
+    poolsim_stats_layout lay;
+    poolsim_stats_layout_init_dims(&lay, &dims);
+    poolsim_results *r = poolsim_results_alloc_dims(&dims);
+    int st = r ? poolsim_engine_fill_meta(s, r) : POOLSIM_ENOMEM;
+    if (st == POOLSIM_OK) {
+        mark_rows(r, o);
+        st = run_meta(r, o, run_threads(o), poolsim_mpi_size(),
+                      poolsim_stats_exact_for(&lay, o->paths));
+    }
+    if (st != POOLSIM_OK) {
+        poolsim_results_free(r);
+        return st;
+    }
+    *res = r;
+    return POOLSIM_OK;
+}
+
 static int engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
                       poolsim_results **res, poolsim_saved_paths **saved)
 {
     *res = NULL;
     if (saved) *saved = NULL;
     poolsim_plan *pl = NULL;
-    int nthreads = o->threads > 0 ? o->threads : omp_get_max_threads();
+    int nthreads = run_threads(o);
     int st = poolsim_plan_build_ex(s, 0, nthreads, &pl);
     if (st != POOLSIM_OK) return st;
     poolsim_stats_layout lay;
-    poolsim_dims dims = {.T = pl->T, .L = pl->L, .C = pl->C, .R = s->nrules};
+    poolsim_dims dims = run_dims(s);
     poolsim_stats_layout_init_dims(&lay, &dims);
     poolsim_stats *stats = poolsim_stats_alloc(&lay, o->paths);
     if (stats && o->rows && poolsim_stats_select(stats, o->rows) != POOLSIM_OK) {
@@ -622,6 +680,9 @@ static int engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
     double t0 = poolsim_now_seconds(), last = 0;
     long done = 0;
     int status = POOLSIM_OK;
+    /* side work only where it can overlap paths (a thread and a block of
+     * paths besides its own) */
+    int side = o->side && nthreads > 1 && b1 - b0 >= 2;
 
     poolsim_fold_queue fq;
     if (poolsim_fold_queue_init(&fq, b0, b1, nthreads) != POOLSIM_OK) status = POOLSIM_ENOMEM;
@@ -644,6 +705,10 @@ static int engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
                 status = mine;
             }
 #pragma omp barrier
+            if (side) {
+#pragma omp single nowait
+                o->side(o->side_arg);
+            }
 #pragma omp for schedule(dynamic, 1)
             for (long b = b0; b < b1; b++) {
                 poolsim_fold_queue_wait(&fq, b);
@@ -723,9 +788,7 @@ static int engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
         if (status == POOLSIM_OK) status = poolsim_engine_mpi_bcast(r);
     }
     if (status == POOLSIM_OK) status = poolsim_engine_fill_meta(s, r);
-    /* rows not computed: not present on every rank (rank 0's finish marks its own) */
-    for (int row = 0; o->rows && row < POOLSIM_SCHEMA_NROWS; row++)
-        if (!o->rows[row] && poolsim_schema[row].source == POOLSIM_SRC_REC) r->present[row] = 0;
+    mark_rows(r, o);
     int exact = poolsim_stats_exact(stats);
     poolsim_stats_free(stats);
     poolsim_plan_free(pl);
@@ -734,15 +797,7 @@ static int engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
         poolsim_saved_paths_free(sp);
         return status;
     }
-    r->seed = o->seed;
-    r->paths = o->paths;
-    r->threads = nthreads;
-    r->ranks = size;
-    free(r->quantile_method);
-    r->quantile_method = strdup(exact ? "exact type-7 order statistics over all paths"
-                                      : "logarithmic histograms (relative error <= 0.049%), type-7 "
-                                        "interpolation between bucket midpoints");
-    if (!r->quantile_method) {
+    if (run_meta(r, o, nthreads, size, exact) != POOLSIM_OK) {
         poolsim_results_free(r);
         poolsim_saved_paths_free(sp);
         return POOLSIM_ENOMEM;

@@ -10,7 +10,10 @@
  * holding a half-written file (whose exit handler then crashes:
  * RELIABILITY.md). Cost: the file's image is held in memory once.
  *
- * HDF5 here is the serial, non-thread-safe build: call from one thread. */
+ * The skeleton (h5out.h, at the end of this file) builds the file during
+ * the run, with placeholders for the values, on one of the run's threads.
+ *
+ * HDF5 here is the serial, non-thread-safe build: one thread at a time. */
 #include "poolsim/h5out.h"
 
 #include <stdio.h>
@@ -232,8 +235,10 @@ static void index_group(poolsim_h5w *w, hid_t file, const char *name, char *cons
     poolsim_h5util_close(g);
 }
 
-static void contents(poolsim_h5w *w, hid_t file, const poolsim_results *r,
-                     const poolsim_saved_paths *p, double *buf)
+/* The file's frame: root attributes (run_seconds included, `complete`
+ * not) and the index datasets (years, probabilities, ids, names). It
+ * depends on the results' metadata only (frame_differs lists what). */
+static void frame_part(poolsim_h5w *w, hid_t file, const poolsim_results *r)
 {
     poolsim_h5util_attr_str(w, file, "format", FORMAT);
     poolsim_h5util_attr_str(w, file, "poolsim_version", r->version);
@@ -278,6 +283,14 @@ static void contents(poolsim_h5w *w, hid_t file, const poolsim_results *r,
         free(lids);
         poolsim_h5util_close(mi);
     }
+}
+
+/* The groups and datasets of the values: every schema row present, and
+ * the per-path datasets. In SKELETON mode (h5util.h) its structure
+ * depends on the results' metadata only; FILL then writes the values. */
+static void value_part(poolsim_h5w *w, hid_t file, const poolsim_results *r,
+                       const poolsim_saved_paths *p, double *buf)
+{
     hid_t g = poolsim_h5util_group(w, file, "lines");
     for (int l = 0; l < r->L; l++) line(w, g, r, l, buf);
     poolsim_h5util_close(g);
@@ -339,45 +352,68 @@ static int check_input(const poolsim_results *r, const poolsim_saved_paths *p, c
  * data included). The name is not stored in the file. */
 #define MEMORY_NAME "/"
 
-/* Build the whole file in memory (HDF5's core driver, no backing store)
- * and return its image (malloc'ed). HDF5 never touches the disk, so a full
- * disk or a file size limit cannot leave the library holding a half-written
- * file (RELIABILITY.md: its exit handler then crashes). */
-static unsigned char *build_image(poolsim_h5w *w, const poolsim_results *r,
-                                  const poolsim_saved_paths *p, size_t *size /* OUT */)
+/* The in-memory file being built, with the writer and its workspace. */
+typedef struct {
+    poolsim_h5w w;
+    hid_t fapl, fcpl, file;
+    double *buf; /* 2 (T + 1) doubles */
+} memfile;
+
+/* Properties and an empty in-memory file (HDF5's core driver, no backing
+ * store) for results of T years; deflate: the per-path datasets will need
+ * it. Failures are recorded in m->w. */
+static void memfile_open(memfile *m, int T, int deflate)
 {
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), fcpl = H5Pcreate(H5P_FILE_CREATE);
-    hid_t file = H5I_INVALID_HID;
-    double *buf = malloc(2 * (size_t)(r->T + 1) * sizeof *buf);
-    unsigned char *image = NULL;
+    m->fapl = H5Pcreate(H5P_FILE_ACCESS);
+    m->fcpl = H5Pcreate(H5P_FILE_CREATE);
+    m->file = H5I_INVALID_HID;
+    m->buf = malloc(2 * (size_t)(T + 1) * sizeof *m->buf);
+    poolsim_h5w *w = &m->w;
     int props = poolsim_h5util_writer_open(w, 1);
-    if (!buf) {
+    if (!m->buf) {
         poolsim_h5util_fail_msg(w, "out of memory");
-    } else if (props < 0 || fcpl < 0 || fapl < 0 || H5Pset_obj_track_times(fcpl, 0) < 0 ||
-               H5Pset_fapl_core(fapl, (size_t)1 << 20, 0) < 0 ||
-               poolsim_h5util_small_cache(fapl, POOLSIM_H5UTIL_CACHE_BYTES) < 0 ||
-               H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0) {
+    } else if (props < 0 || m->fcpl < 0 || m->fapl < 0 || H5Pset_obj_track_times(m->fcpl, 0) < 0 ||
+               H5Pset_fapl_core(m->fapl, (size_t)1 << 20, 0) < 0 ||
+               poolsim_h5util_small_cache(m->fapl, POOLSIM_H5UTIL_CACHE_BYTES) < 0 ||
+               H5Pset_fclose_degree(m->fapl, H5F_CLOSE_STRONG) < 0) {
         poolsim_h5util_fail(w, H5I_INVALID_HID, "setting up", "HDF5 properties");
-    } else if ((file = H5Fcreate(MEMORY_NAME, H5F_ACC_TRUNC, fcpl, fapl)) < 0) {
+    } else if ((m->file = H5Fcreate(MEMORY_NAME, H5F_ACC_TRUNC, m->fcpl, m->fapl)) < 0) {
         poolsim_h5util_fail(w, H5I_INVALID_HID, "creating", "the file in memory");
     }
-    if (p && !w->failed && H5Zfilter_avail(H5Z_FILTER_DEFLATE) <= 0)
+    if (deflate && !w->failed && H5Zfilter_avail(H5Z_FILTER_DEFLATE) <= 0)
         poolsim_h5util_fail_msg(w, "this HDF5 library has no deflate filter");
-    if (!w->failed) contents(w, file, r, p, buf);    /* buf may be NULL after a failure */
-    poolsim_h5util_attr_int(w, file, "complete", 1); /* last: marks a finished file */
-    if (!w->failed && H5Fflush(file, H5F_SCOPE_GLOBAL) < 0)
-        poolsim_h5util_fail(w, file, "flushing", "file");
-    ssize_t n = w->failed ? -1 : H5Fget_file_image(file, NULL, 0);
-    if (!w->failed && n <= 0) poolsim_h5util_fail(w, file, "taking the image of", "file");
+}
+
+/* Close m's file and properties; free buf. */
+static void memfile_release(memfile *m)
+{
+    poolsim_h5util_writer_close(&m->w);
+    if (m->file >= 0 && H5Fclose(m->file) < 0)
+        poolsim_h5util_fail(&m->w, H5I_INVALID_HID, "closing", "file");
+    if (m->fapl >= 0) H5Pclose(m->fapl);
+    if (m->fcpl >= 0) H5Pclose(m->fcpl);
+    m->file = m->fapl = m->fcpl = H5I_INVALID_HID;
+    free(m->buf);
+    m->buf = NULL;
+}
+
+/* Set the root attribute `complete` (last: it marks a finished file),
+ * flush, take the image (malloc'ed) and release m. NULL after a failure
+ * (m->w.what says which). */
+static unsigned char *memfile_image(memfile *m, size_t *size /* OUT */)
+{
+    poolsim_h5w *w = &m->w;
+    unsigned char *image = NULL;
+    poolsim_h5util_attr_int(w, m->file, "complete", 1);
+    if (!w->failed && H5Fflush(m->file, H5F_SCOPE_GLOBAL) < 0)
+        poolsim_h5util_fail(w, m->file, "flushing", "file");
+    ssize_t n = w->failed ? -1 : H5Fget_file_image(m->file, NULL, 0);
+    if (!w->failed && n <= 0) poolsim_h5util_fail(w, m->file, "taking the image of", "file");
     if (!w->failed && !(image = malloc((size_t)n)))
         poolsim_h5util_fail_msg(w, "out of memory for a %zd-byte file", n);
-    if (!w->failed && H5Fget_file_image(file, image, (size_t)n) != n)
-        poolsim_h5util_fail(w, file, "taking the image of", "file");
-    if (file >= 0 && H5Fclose(file) < 0) poolsim_h5util_fail(w, H5I_INVALID_HID, "closing", "file");
-    if (fapl >= 0) H5Pclose(fapl);
-    if (fcpl >= 0) H5Pclose(fcpl);
-    poolsim_h5util_writer_close(w);
-    free(buf);
+    if (!w->failed && H5Fget_file_image(m->file, image, (size_t)n) != n)
+        poolsim_h5util_fail(w, m->file, "taking the image of", "file");
+    memfile_release(m);
     if (w->failed) {
         free(image);
         return NULL;
@@ -386,17 +422,201 @@ static unsigned char *build_image(poolsim_h5w *w, const poolsim_results *r,
     return image;
 }
 
-int poolsim_h5out_write(const poolsim_results *r, const poolsim_saved_paths *paths,
-                        const char *path)
+/* Build the whole file in memory and return its image (malloc'ed). HDF5
+ * never touches the disk, so a full disk or a file size limit cannot leave
+ * the library holding a half-written file (RELIABILITY.md: its exit
+ * handler then crashes). */
+static unsigned char *build_image(memfile *m, const poolsim_results *r,
+                                  const poolsim_saved_paths *p, size_t *size /* OUT */)
 {
+    memfile_open(m, r->T, p != NULL);
+    if (!m->w.failed) { /* m->buf is there */
+        frame_part(&m->w, m->file, r);
+        value_part(&m->w, m->file, r, p, m->buf);
+    }
+    return memfile_image(m, size);
+}
+
+/* ---- The skeleton: the file built during the run (h5out.h) ----
+ * Built in SKELETON mode (h5util.h): the whole file, flushed, with `complete`
+ * set and its image taken, from the frame, with placeholders in place of
+ * the values of the schema rows and of run_seconds. The finish copies the
+ * values over the placeholders in the image (FILL mode: the same layout
+ * code, creating nothing) and writes it. */
+
+struct poolsim_h5out_skeleton {
+    memfile m;
+    poolsim_results *frame; /* the caller's, until finish or discard */
+    poolsim_h5out_prepare_fn prepare;
+    void *arg;
+    int built;            /* poolsim_h5out_build ran */
+    unsigned char *image; /* NULL: no usable skeleton */
+    size_t size;
+    double *buf; /* FILL's workspace: 2 (T + 1) doubles */
+};
+
+/* The frame's ids are valid link names, as check_input wants (silently:
+ * the final results are checked, with messages, at the finish). */
+static int ids_ok(char *const *ids, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (bad_id(ids[i])) return 0;
+        for (int k = 0; k < i; k++)
+            if (strcmp(ids[k], ids[i]) == 0) return 0;
+    }
+    return 1;
+}
+
+static int frame_ok(const poolsim_results *r)
+{
+    if (r->T < 1 || r->L < 1 || r->C < 1 || !ids_ok(r->line_ids, r->L) ||
+        !ids_ok(r->county_ids, r->C) || !ids_ok(r->rule_ids, r->R))
+        return 0;
+    for (int k = 0; k < r->R; k++)
+        if (r->rule_line[k] < 0 || r->rule_line[k] >= r->L) return 0;
+    return 1;
+}
+
+static void build_skeleton(poolsim_h5out_skeleton *k)
+{
+    if ((k->prepare && k->prepare(k->frame, k->arg) != POOLSIM_OK) || !frame_ok(k->frame))
+        return; /* no image */
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    memfile *m = &k->m;
+    poolsim_h5w *w = &m->w;
+    memfile_open(m, k->frame->T, 0);
+    poolsim_results f = *k->frame; /* the frame with run_seconds' placeholder */
+    poolsim_h5util_placeholder(w, "run_seconds", &f.run_seconds, 1);
+    if (!w->failed) {
+        frame_part(w, m->file, &f);
+        w->mode = POOLSIM_H5W_SKELETON;
+        value_part(w, m->file, &f, NULL, m->buf);
+        w->mode = POOLSIM_H5W_WHOLE;
+    }
+    unsigned char *image = memfile_image(m, &k->size);
+    if (image && poolsim_h5util_locate(w, image, k->size) != 0) {
+        free(image);
+        image = NULL;
+    }
+    k->image = image;
+}
+
+static int strings_differ(const char *a, const char *b)
+{
+    return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
+}
+
+static int string_lists_differ(char *const *a, char *const *b, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (strings_differ(a[i], b[i])) return 1;
+    return 0;
+}
+
+/* 0 when everything of r that frame_part reads, and that value_part's
+ * structure depends on (all but the values of the schema rows and
+ * run_seconds), is what the frame f held. */
+static int frame_differs(const poolsim_results *f, const poolsim_results *r)
+{
+    if (f->T != r->T || f->L != r->L || f->C != r->C || f->R != r->R ||
+        memcmp(f->present, r->present, sizeof f->present) != 0 ||
+        memcmp(f->years, r->years, (size_t)r->T * sizeof *r->years) != 0 ||
+        memcmp(f->rule_line, r->rule_line, (size_t)r->R * sizeof *r->rule_line) != 0 ||
+        string_lists_differ(f->line_ids, r->line_ids, r->L) ||
+        string_lists_differ(f->line_names, r->line_names, r->L) ||
+        string_lists_differ(f->county_ids, r->county_ids, r->C) ||
+        string_lists_differ(f->county_names, r->county_names, r->C) ||
+        string_lists_differ(f->rule_ids, r->rule_ids, r->R))
+        return 1;
+    const char *fs[] = {f->version,         f->git_commit,    f->build_info,    f->scenario_name,
+                        f->scenario_path,   f->scenario_text, f->resolved_text, f->lang,
+                        f->quantile_method, f->start_time};
+    const char *rs[] = {r->version,         r->git_commit,    r->build_info,    r->scenario_name,
+                        r->scenario_path,   r->scenario_text, r->resolved_text, r->lang,
+                        r->quantile_method, r->start_time};
+    for (size_t i = 0; i < sizeof fs / sizeof *fs; i++)
+        if (strings_differ(fs[i], rs[i])) return 1;
+    return f->seed != r->seed || f->paths != r->paths || f->threads != r->threads ||
+           f->ranks != r->ranks || f->claims_noise != r->claims_noise;
+}
+
+poolsim_h5out_skeleton *poolsim_h5out_begin(poolsim_results *frame,
+                                            poolsim_h5out_prepare_fn prepare, void *arg)
+{
+    if (!frame) return NULL;
+    poolsim_h5out_skeleton *k = calloc(1, sizeof *k);
+    if (!k) return NULL;
+    k->frame = frame;
+    k->prepare = prepare;
+    k->arg = arg;
+    k->buf = malloc(2 * (size_t)(frame->T + 1) * sizeof *k->buf);
+    if (!k->buf) {
+        free(k);
+        return NULL;
+    }
+    return k;
+}
+
+void poolsim_h5out_build(void *skeleton)
+{
+    poolsim_h5out_skeleton *k = skeleton;
+    if (!k || k->built) return;
+    k->built = 1;
+    build_skeleton(k);
+}
+
+void poolsim_h5out_discard(poolsim_h5out_skeleton *k)
+{
+    if (!k) return;
+    poolsim_h5util_slots_free(&k->m.w);
+    free(k->image);
+    free(k->buf);
+    free(k);
+}
+
+/* The skeleton's image with r's values, or NULL when it cannot be used
+ * (it failed, r's metadata is not its frame's, or the layout code asked
+ * for other values than the skeleton's: then nothing is written). */
+static unsigned char *fill_skeleton(poolsim_h5out_skeleton *k, const poolsim_results *r,
+                                    size_t *size /* OUT */)
+{
+    poolsim_h5w *w = &k->m.w;
+    if (!k->image || frame_differs(k->frame, r)) return NULL;
+    w->mode = POOLSIM_H5W_FILL;
+    w->next = 0;
+    poolsim_h5util_fill(w, "run_seconds", &r->run_seconds, 1);
+    value_part(w, H5I_INVALID_HID, r, NULL, k->buf);
+    if (w->failed || w->next != w->nslots) return NULL;
+    unsigned char *image = k->image;
+    k->image = NULL;
+    *size = k->size;
+    return image;
+}
+
+int poolsim_h5out_finish(poolsim_h5out_skeleton *k, const poolsim_results *r,
+                         const poolsim_saved_paths *paths, const char *path, int *used /* OUT */)
+{
+    if (used) *used = 0;
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     int st = check_input(r, paths, path);
-    if (st != POOLSIM_OK) return st;
-    poolsim_h5w w;
     size_t size = 0;
-    unsigned char *image = build_image(&w, r, paths, &size);
-    if (!image) POOLSIM_ERROR(POOLSIM_EIO, "cannot write %s: %s", path, w.what);
+    unsigned char *image = st == POOLSIM_OK && k && !paths ? fill_skeleton(k, r, &size) : NULL;
+    poolsim_h5out_discard(k);
+    if (st != POOLSIM_OK) return st;
+    if (image && used) *used = 1;
+    if (!image) {
+        /* the file the old way: all of it now */
+        memfile m;
+        image = build_image(&m, r, paths, &size);
+        if (!image) POOLSIM_ERROR(POOLSIM_EIO, "cannot write %s: %s", path, m.w.what);
+    }
     st = poolsim_results_write_atomic(path, image, size);
     free(image);
     return st;
+}
+
+int poolsim_h5out_write(const poolsim_results *r, const poolsim_saved_paths *paths,
+                        const char *path)
+{
+    return poolsim_h5out_finish(NULL, r, paths, path, NULL);
 }

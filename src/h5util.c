@@ -8,6 +8,7 @@
 #include "poolsim/common.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,17 @@ int poolsim_h5util_writer_open(poolsim_h5w *w, int detailed)
         (w->str = poolsim_h5util_utf8_type()) < 0)
         return -1;
     return 0;
+}
+
+void poolsim_h5util_slots_free(poolsim_h5w *w)
+{
+    free(w->slots);
+    free(w->scratch);
+    free(w->offset);
+    w->slots = NULL;
+    w->scratch = NULL;
+    w->offset = NULL;
+    w->nslots = w->cap = w->next = w->nscratch = 0;
 }
 
 void poolsim_h5util_writer_close(poolsim_h5w *w)
@@ -133,7 +145,7 @@ void poolsim_h5util_close(hid_t id)
 
 hid_t poolsim_h5util_group(poolsim_h5w *w, hid_t loc, const char *name)
 {
-    if (w->failed) return H5I_INVALID_HID;
+    if (w->failed || w->mode == POOLSIM_H5W_FILL) return H5I_INVALID_HID;
     hid_t g = H5Gcreate2(loc, name, H5P_DEFAULT, w->gcpl, H5P_DEFAULT);
     if (g < 0) poolsim_h5util_fail(w, loc, "creating group", name);
     return g;
@@ -142,7 +154,7 @@ hid_t poolsim_h5util_group(poolsim_h5w *w, hid_t loc, const char *name)
 void poolsim_h5util_attr(poolsim_h5w *w, hid_t loc, const char *name, hid_t ftype, hid_t mtype,
                          const void *v)
 {
-    if (w->failed) return;
+    if (w->failed || w->mode == POOLSIM_H5W_FILL) return;
     hid_t sp = H5Screate(H5S_SCALAR);
     hid_t a = sp < 0 ? H5I_INVALID_HID : H5Acreate2(loc, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT);
     if (a < 0 || H5Awrite(a, mtype, v) < 0) poolsim_h5util_fail(w, loc, "writing attribute", name);
@@ -161,11 +173,129 @@ void poolsim_h5util_attr_int(poolsim_h5w *w, hid_t loc, const char *name, int v)
     poolsim_h5util_attr(w, loc, name, H5T_STD_I32LE, H5T_NATIVE_INT, &v);
 }
 
+/* FNV-1a of a name: with the number of values, what FILL checks. */
+static unsigned name_hash(const char *s)
+{
+    unsigned h = 2166136261u;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+static double placeholder_value(unsigned i)
+{
+    uint64_t bits = (uint64_t)POOLSIM_H5W_MAGIC << 32 | i;
+    double x;
+    memcpy(&x, &bits, sizeof x);
+    return x;
+}
+
+void poolsim_h5util_placeholder(poolsim_h5w *w, const char *name, double *out, size_t n)
+{
+    if (w->failed) return;
+    if (n > UINT32_MAX - w->nvalues) {
+        poolsim_h5util_fail_msg(w, "too many values for placeholders (%s)", name);
+        return;
+    }
+    if (w->nslots == w->cap) {
+        size_t cap = w->cap ? 2 * w->cap : 512;
+        poolsim_h5w_slot *k = realloc(w->slots, cap * sizeof *k);
+        if (!k) {
+            poolsim_h5util_fail_nomem(w, name);
+            return;
+        }
+        w->slots = k;
+        w->cap = cap;
+    }
+    w->slots[w->nslots++] = (poolsim_h5w_slot){name_hash(name), w->nvalues, (unsigned)n};
+    for (size_t i = 0; i < n; i++) out[i] = placeholder_value(w->nvalues++);
+}
+
+void poolsim_h5util_fill(poolsim_h5w *w, const char *name, const double *x, size_t n)
+{
+    if (w->failed) return;
+    const poolsim_h5w_slot *k = w->next < w->nslots ? &w->slots[w->next] : NULL;
+    if (!k || !w->offset || k->hash != name_hash(name) || k->count != n) {
+        w->mismatch = 1;
+        poolsim_h5util_fail_msg(w, "values %zu (%s) are not those the skeleton holds", w->next,
+                                name);
+        return;
+    }
+    w->next++;
+    for (size_t i = 0; i < n; i++) memcpy(w->image + w->offset[k->first + i], &x[i], sizeof *x);
+}
+
+int poolsim_h5util_locate(poolsim_h5w *w, unsigned char *image, size_t size)
+{
+    if (w->failed) return -1;
+    size_t n = w->nvalues;
+    w->offset = malloc((n ? n : 1) * sizeof *w->offset);
+    if (!w->offset) {
+        poolsim_h5util_fail_msg(w, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) w->offset[i] = SIZE_MAX;
+    /* the value's 8 bytes as they are in memory: the index, then the magic
+     * (little-endian); a host that stores doubles otherwise finds none */
+    double probe = placeholder_value(0);
+    unsigned char magic[4];
+    memcpy(magic, (unsigned char *)&probe + 4, 4);
+    size_t found = 0;
+    int bad = H5Tequal(H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE) <= 0;
+    for (size_t at = 4; !bad && at + 4 <= size;) {
+        unsigned char *hit = memchr(image + at, magic[0], size - 3 - at);
+        if (!hit) break;
+        size_t pos = (size_t)(hit - image);
+        at = pos + 1;
+        if (memcmp(hit, magic, 4) != 0) continue;
+        uint32_t idx;
+        memcpy(&idx, hit - 4, 4);
+        if (idx >= n || w->offset[idx] != SIZE_MAX) {
+            bad = 1; /* a stray match, or a value twice: not usable */
+        } else {
+            w->offset[idx] = pos - 4;
+            found++;
+            at = pos + 4;
+        }
+    }
+    if (bad || found != n) {
+        poolsim_h5util_fail_msg(w, "placeholders: %zu of %zu found%s", found, n,
+                                bad ? ", or found twice" : "");
+        return -1;
+    }
+    w->image = image;
+    return 0;
+}
+
 void poolsim_h5util_dataset(poolsim_h5w *w, hid_t loc, const char *name, hid_t ftype, hid_t mtype,
                             int rank, const hsize_t *dims, hid_t dcpl, const void *data,
                             const char *units, const char *description)
 {
     if (w->failed) return;
+    size_t count = 1;
+    for (int i = 0; i < rank; i++) count *= (size_t)dims[i];
+    if (w->mode != POOLSIM_H5W_WHOLE) {
+        /* placeholders: doubles as they are in memory, no filters */
+        if (mtype != H5T_NATIVE_DOUBLE || ftype != H5T_IEEE_F64LE || dcpl != w->dcpl) {
+            w->mismatch = 1;
+            poolsim_h5util_fail_msg(w, "dataset %s cannot take placeholders", name);
+            return;
+        }
+        if (w->mode == POOLSIM_H5W_FILL) {
+            poolsim_h5util_fill(w, name, (const double *)data, count);
+            return;
+        }
+        if (count > w->nscratch) {
+            double *x = realloc(w->scratch, count * sizeof *x);
+            if (!x) {
+                poolsim_h5util_fail_nomem(w, name);
+                return;
+            }
+            w->scratch = x;
+            w->nscratch = count;
+        }
+        poolsim_h5util_placeholder(w, name, w->scratch, count);
+        data = w->scratch;
+    }
     hid_t sp = rank == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(rank, dims, NULL);
     if (dcpl == w->dcpl) {
         size_t bytes = H5Tget_size(ftype); /* a variable-length string: its reference */

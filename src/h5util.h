@@ -8,6 +8,32 @@
 
 #include <hdf5.h>
 
+/* Writer modes (poolsim_h5w.mode), for a file built before its values
+ * are known (src/h5out.c's skeleton):
+ *   WHOLE     every object created and written with its data (the default);
+ *   SKELETON  as WHOLE, but a dataset of doubles gets placeholders instead
+ *             of its data: distinct finite values (64 bits: the 32-bit
+ *             POOLSIM_H5W_MAGIC, then the value's index), which
+ *             poolsim_h5util_locate then finds in the file's image;
+ *   FILL      nothing is created or written through HDF5 (a group is
+ *             H5I_INVALID_HID); a dataset call copies its data over the
+ *             next dataset's placeholders in the image, after checking
+ *             that it has the same name and number of values. A dataset
+ *             other than the one expected fails the writer and sets
+ *             `mismatch`.
+ * The same layout code run in SKELETON mode over one set of metadata and
+ * then in FILL mode with the values gives the image that WHOLE mode gives
+ * (the data of compact and contiguous datasets without filters sits in
+ * the file as written, little-endian doubles as in memory on this host). */
+enum { POOLSIM_H5W_WHOLE, POOLSIM_H5W_SKELETON, POOLSIM_H5W_FILL };
+#define POOLSIM_H5W_MAGIC 0x5FE19DB7u /* high half of a placeholder: about 6.7e153 */
+
+/* One dataset's placeholders (or a value's: poolsim_h5util_placeholder). */
+typedef struct {
+    unsigned hash;         /* of the name */
+    unsigned first, count; /* placeholder indices first .. first + count - 1 */
+} poolsim_h5w_slot;
+
 /* Sticky-error writer: after the first failure every helper does nothing,
  * so the layout code reads straight through and is checked once.
  *
@@ -22,7 +48,16 @@ typedef struct {
     hid_t str;        /* variable-length UTF-8 string */
     int detailed;     /* message style, above */
     int failed;
-    char what[768]; /* first failure: object and reason */
+    char what[768];           /* first failure: object and reason */
+    int mode;                 /* POOLSIM_H5W_WHOLE, _SKELETON or _FILL */
+    int mismatch;             /* FILL met another dataset than the one expected */
+    poolsim_h5w_slot *slots;  /* SKELETON's placeholders, in order */
+    size_t nslots, cap, next; /* next: the slot FILL fills next */
+    unsigned nvalues;         /* placeholder values handed out */
+    double *scratch;          /* SKELETON: placeholders of one dataset */
+    size_t nscratch;
+    unsigned char *image; /* FILL: the image, and where each placeholder is in it */
+    size_t *offset;
 } poolsim_h5w;
 
 /* Type-conversion buffer of a dataset write (bytes). HDF5's default is
@@ -36,6 +71,18 @@ typedef struct {
  * either way. */
 int poolsim_h5util_writer_open(poolsim_h5w *w, int detailed);
 void poolsim_h5util_writer_close(poolsim_h5w *w);
+/* Free the placeholders' records (SKELETON, FILL); w->image is not freed. */
+void poolsim_h5util_slots_free(poolsim_h5w *w);
+
+/* SKELETON: n placeholders for the values `name` written elsewhere (a
+ * scalar attribute), into out[n]; FILL takes them in the same order. */
+void poolsim_h5util_placeholder(poolsim_h5w *w, const char *name, double *out /* OUT */, size_t n);
+/* FILL: x[n] over the next placeholders, which must be `name`'s. */
+void poolsim_h5util_fill(poolsim_h5w *w, const char *name, const double *x, size_t n);
+/* After SKELETON: find every placeholder in image[size], the file's
+ * image, exactly once, and keep image for FILL. Returns 0, or -1 when
+ * they are not all there exactly once (recorded as a failure). */
+int poolsim_h5util_locate(poolsim_h5w *w, unsigned char *image, size_t size);
 
 /* Metadata cache of a file written in one pass (fapl): fixed at `bytes`,
  * no adaptive resizing. Each object is created, written and closed once,

@@ -675,6 +675,12 @@ static size_t row_size(const poolsim_stats_layout *lay, int row)
     return poolsim_schema_shape_size(poolsim_schema[row].shape, &d);
 }
 
+int poolsim_stats_exact_for(const poolsim_stats_layout *lay, long paths)
+{
+    return paths <= POOLSIM_STATS_EXACT_MAX &&
+           8.0 * (double)lay->nq * (double)paths <= POOLSIM_STATS_EXACT_BYTES;
+}
+
 poolsim_stats *poolsim_stats_alloc(const poolsim_stats_layout *lay, long paths)
 {
     poolsim_stats *st = calloc(1, sizeof *st);
@@ -686,8 +692,7 @@ poolsim_stats *poolsim_stats_alloc(const poolsim_stats_layout *lay, long paths)
     st->bsize = unit * ((paths + unit * maxb - 1) / (unit * maxb));
     if (st->bsize < unit) st->bsize = unit;
     st->nblocks = (paths + st->bsize - 1) / st->bsize;
-    st->exact = paths <= POOLSIM_STATS_EXACT_MAX &&
-                8.0 * (double)lay->nq * (double)paths <= POOLSIM_STATS_EXACT_BYTES;
+    st->exact = poolsim_stats_exact_for(lay, paths);
     /* columns: DIST channels in qv, TAIL channels in the tail sets */
     st->col = malloc((lay->nq ? lay->nq : 1) * sizeof *st->col);
     int bad = !st->col;

@@ -22,7 +22,10 @@
 #include <hdf5.h>
 
 #include "poolsim/common.h"
+#include "poolsim/engine.h"
 #include "poolsim/h5out.h"
+#include "poolsim/provenance.h"
+#include "poolsim/scenario.h"
 #include "poolsim/output.h"
 #include "poolsim/results.h"
 #include "test_util.h"
@@ -802,6 +805,342 @@ static void test_strings_in_pieces(void)
     H5Fclose(f);
 }
 
+/* ---- The skeleton (h5out.h): built from a frame, values filled in ---- */
+
+static int same_bytes(const char *a, const char *b)
+{
+    size_t na = 0, nb = 0;
+    char *x = poolsim_output_read_file(a, &na), *y = poolsim_output_read_file(b, &nb);
+    int same = x && y && na == nb && memcmp(x, y, na) == 0;
+    free(x);
+    free(y);
+    return same;
+}
+
+/* Every value of r (all numeric arrays, years aside, and run_seconds)
+ * replaced: a frame with r's metadata and none of its values. */
+static void other_values(poolsim_results *r)
+{
+    poolsim_results_array a[POOLSIM_RESULTS_NARRAYS];
+    int n = poolsim_results_arrays(r, a);
+    for (int k = 0; k < n; k++)
+        for (size_t i = 0; i < a[k].n; i++) a[k].data[i] = -(double)(k * 1000 + (int)i) - 0.5;
+    r->run_seconds = 99.0;
+}
+
+/* The file of r written through a skeleton built from `frame` equals,
+ * byte for byte, the file poolsim_h5out_write gives; *used says whether
+ * the skeleton was used. */
+static void skeleton_file(const char *dir, const char *tag, const poolsim_results *r,
+                          poolsim_results *frame, int threaded, int *used)
+{
+    char a[600], b[600];
+    snprintf(a, sizeof a, "%s/%s-write.h5", dir, tag);
+    snprintf(b, sizeof b, "%s/%s-skeleton.h5", dir, tag);
+    poolsim_h5out_skeleton *k = poolsim_h5out_begin(frame, NULL, NULL);
+    CU_ASSERT_FATAL(k != NULL);
+    if (threaded) { /* by one of OpenMP's threads, another one busy */
+#pragma omp parallel sections num_threads(2)
+        {
+#pragma omp section
+            poolsim_h5out_build(k);
+#pragma omp section
+            for (volatile int i = 0; i < 1000000; i = i + 1) {
+            }
+        }
+    } else {
+        poolsim_h5out_build(k);
+    }
+    poolsim_h5out_build(k); /* again: nothing */
+    *used = -1;
+    CU_ASSERT_FATAL(poolsim_h5out_finish(k, r, NULL, b, used) == POOLSIM_OK);
+    CU_ASSERT_FATAL(poolsim_h5out_write(r, NULL, a) == POOLSIM_OK);
+    CU_ASSERT(same_bytes(a, b));
+    if (!same_bytes(a, b)) printf("\n  %s: the files differ\n", tag);
+    /* and it reads back as r (absent rows read back as zeros) */
+    poolsim_results *back = NULL;
+    CU_ASSERT_FATAL(poolsim_results_read(b, &back) == POOLSIM_OK);
+    if (!memchr(r->present, 0, sizeof r->present)) assert_same(r, back);
+    poolsim_results_free(back);
+}
+
+static void test_skeleton_same_file(void)
+{
+    char dir[512];
+    testutil_scratch_dir(dir, sizeof dir, "h5test");
+    poolsim_results *r = testutil_results(5, 2, 3), *frame = testutil_results(5, 2, 3);
+    other_values(frame);
+    r->run_seconds = 0.123456789;
+    int used;
+    skeleton_file(dir, "threaded", r, frame, 1, &used);
+    CU_ASSERT(used == 1);
+    skeleton_file(dir, "inline", r, frame, 0, &used);
+    CU_ASSERT(used == 1);
+    /* not built (the run failed before its threads started): the old way */
+    char p[600];
+    snprintf(p, sizeof p, "%s/unbuilt.h5", dir);
+    CU_ASSERT(poolsim_h5out_finish(poolsim_h5out_begin(frame, NULL, NULL), r, NULL, p, &used) ==
+              POOLSIM_OK);
+    CU_ASSERT(used == 0);
+    snprintf(p, sizeof p, "%s/inline-write.h5", dir);
+    char q[600];
+    snprintf(q, sizeof q, "%s/unbuilt.h5", dir);
+    CU_ASSERT(same_bytes(p, q));
+    /* rows absent (an older file read back): the first and the last
+     * added after format 1 */
+    int first = -1, last = -1;
+    for (int row = 0; row < POOLSIM_SCHEMA_NROWS; row++)
+        if (poolsim_schema[row].since >= 2) last = row, first = first < 0 ? row : first;
+    CU_ASSERT_FATAL(first >= 0 && last > first);
+    r->present[first] = frame->present[first] = 0;
+    r->present[last] = frame->present[last] = 0;
+    skeleton_file(dir, "rows", r, frame, 1, &used);
+    CU_ASSERT(used == 1);
+    poolsim_results_free(r);
+    poolsim_results_free(frame);
+    testutil_rm_tree(dir);
+}
+
+/* A frame whose metadata differ from the results' in any one way: the
+ * skeleton is not used and the file is still poolsim_h5out_write's. */
+static void test_skeleton_mismatch(void)
+{
+    char dir[512];
+    testutil_scratch_dir(dir, sizeof dir, "h5test");
+    poolsim_results *r = testutil_results(4, 2, 3);
+    int used;
+    for (int c = 0; c < 12; c++) {
+        poolsim_results *f = testutil_results(4, 2, c == 11 ? 2 : 3);
+        const char *what = "";
+        switch (c) {
+        case 0:
+            what = "county name", free(f->county_names[1]), f->county_names[1] = strdup("x");
+            break;
+        case 1: what = "line id", free(f->line_ids[0]), f->line_ids[0] = strdup("other"); break;
+        case 2: what = "paths", f->paths++; break;
+        case 3: what = "threads", f->threads++; break;
+        case 4: what = "ranks", f->ranks++; break;
+        case 5: what = "seed", f->seed ^= 1; break;
+        case 6:
+            what = "quantile method", free(f->quantile_method), f->quantile_method = strdup("h");
+            break;
+        case 7: what = "start time", f->start_time[0] = '1'; break;
+        case 8: what = "a row", f->present[3] = 0; break;
+        case 9: what = "years", f->years[2]++; break;
+        case 10:
+            what = "resolved text", free(f->resolved_text), f->resolved_text = strdup("x = 1\n");
+            break;
+        case 11: what = "counties"; break;
+        }
+        char tag[32];
+        snprintf(tag, sizeof tag, "case%d", c);
+        skeleton_file(dir, tag, r, f, 1, &used);
+        CU_ASSERT(used == 0);
+        if (used != 0) printf("\n  a different %s: skeleton used\n", what);
+        poolsim_results_free(f);
+    }
+    /* a name holding a placeholder's high half: found where no value is,
+     * so the placeholders cannot be told apart: not used */
+    poolsim_results *f = testutil_results(4, 2, 3);
+    free(r->county_names[2]);
+    r->county_names[2] = strdup("AAAA\xB7\x9D\xE1\x5F");
+    free(f->county_names[2]);
+    f->county_names[2] = strdup(r->county_names[2]);
+    skeleton_file(dir, "stray", r, f, 0, &used);
+    CU_ASSERT(used == 0);
+    poolsim_results_free(f);
+    poolsim_results_free(r);
+    testutil_rm_tree(dir);
+}
+
+static poolsim_h5out_skeleton *built(poolsim_results *frame)
+{
+    poolsim_h5out_skeleton *k = poolsim_h5out_begin(frame, NULL, NULL);
+    poolsim_h5out_build(k);
+    return k;
+}
+
+/* Failures between begin and finish leave no file, and print what
+ * poolsim_h5out_write prints. */
+static void test_skeleton_errors(void)
+{
+    char dir[512], p[600];
+    testutil_scratch_dir(dir, sizeof dir, "h5test");
+    poolsim_results *r = testutil_results(3, 2, 2), *f = testutil_results(3, 2, 2);
+    /* the run failed: discarded */
+    poolsim_h5out_discard(poolsim_h5out_begin(f, NULL, NULL));
+    poolsim_h5out_skeleton *k = poolsim_h5out_begin(f, NULL, NULL);
+    poolsim_h5out_build(k);
+    poolsim_h5out_discard(k);
+    poolsim_h5out_discard(NULL);
+    CU_ASSERT(testutil_count_entries(dir) == 0);
+    /* a value not finite */
+    snprintf(p, sizeof p, "%s/nan.h5", dir);
+    r->balance.mean[POOLSIM_LCT(r, 1, 0, 2)] = NAN;
+    testutil_stderr_begin();
+    int st = poolsim_h5out_finish(built(f), r, NULL, p, NULL);
+    char *err = testutil_stderr_end();
+    CU_ASSERT(st == POOLSIM_ENUM);
+    CU_ASSERT(strstr(err, p) && strstr(err, "balance.mean is NaN"));
+    free(err);
+    CU_ASSERT(testutil_count_entries(dir) == 0);
+    r->balance.mean[POOLSIM_LCT(r, 1, 0, 2)] = 1;
+    /* no such folder */
+    snprintf(p, sizeof p, "%s/no/such/run.h5", dir);
+    testutil_stderr_begin();
+    st = poolsim_h5out_finish(built(f), r, NULL, p, NULL);
+    err = testutil_stderr_end();
+    CU_ASSERT(st == POOLSIM_EIO);
+    CU_ASSERT(strstr(err, p) && strstr(err, "No such file or directory"));
+    free(err);
+    CU_ASSERT(testutil_count_entries(dir) == 0);
+    /* ids that cannot be link names: no skeleton, refused as by write */
+    free(r->county_ids[1]);
+    r->county_ids[1] = strdup("a/b");
+    free(f->county_ids[1]);
+    f->county_ids[1] = strdup("a/b");
+    snprintf(p, sizeof p, "%s/ids.h5", dir);
+    testutil_stderr_begin();
+    st = poolsim_h5out_finish(built(f), r, NULL, p, NULL);
+    err = testutil_stderr_end();
+    CU_ASSERT(st == POOLSIM_EINPUT && strstr(err, "invalid id"));
+    free(err);
+    CU_ASSERT(testutil_count_entries(dir) == 0);
+    poolsim_results_free(r);
+    poolsim_results_free(f);
+    testutil_rm_tree(dir);
+}
+
+static int read_doubles(hid_t loc, const char *name, double *x)
+{
+    hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+    int ok = d >= 0 && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, x) >= 0;
+    if (d >= 0) H5Dclose(d);
+    return ok;
+}
+
+/* h5util's placeholders: FILL takes the datasets in SKELETON's order,
+ * name and size checked; a value twice in the image is refused. */
+static void test_placeholders(void)
+{
+    for (int round = 0; round < 3; round++) {
+        hid_t f = memory_file(1);
+        poolsim_h5w w;
+        CU_ASSERT_FATAL(poolsim_h5util_writer_open(&w, 1) == 0);
+        double one = 7.5, two[2] = {1, 2};
+        if (round == 2) { /* a frame value that is a placeholder's */
+            double ph;
+            poolsim_h5w tmp = {.failed = 0};
+            poolsim_h5util_placeholder(&tmp, "x", &ph, 1);
+            poolsim_h5util_slots_free(&tmp);
+            poolsim_h5util_vec(&w, f, "frame", &ph, 1, "1", "a frame value");
+        }
+        w.mode = POOLSIM_H5W_SKELETON;
+        poolsim_h5util_vec(&w, f, "a", two, 2, "1", "two values");
+        poolsim_h5util_vec(&w, f, "b", &one, 1, "1", "one value");
+        CU_ASSERT_FATAL(!w.failed && w.nslots == 2 && w.nvalues == 3);
+        w.mode = POOLSIM_H5W_WHOLE;
+        CU_ASSERT_FATAL(H5Fflush(f, H5F_SCOPE_GLOBAL) >= 0);
+        ssize_t n = H5Fget_file_image(f, NULL, 0);
+        unsigned char *image = malloc((size_t)n);
+        CU_ASSERT_FATAL(image && H5Fget_file_image(f, image, (size_t)n) == n);
+        H5Fclose(f);
+        int located = poolsim_h5util_locate(&w, image, (size_t)n);
+        CU_ASSERT(located == (round == 2 ? -1 : 0));
+        if (located == 0) {
+            w.mode = POOLSIM_H5W_FILL;
+            poolsim_h5util_vec(&w, H5I_INVALID_HID, "a", two, 2, "1", "two values");
+            poolsim_h5util_vec(&w, H5I_INVALID_HID, round ? "c" : "b", &one, 1, "1", "x");
+            CU_ASSERT(w.failed == (round == 1) && w.mismatch == (round == 1));
+            CU_ASSERT(w.next == (round == 1 ? 1u : 2u));
+        }
+        if (round == 0) { /* the values read back from the patched image */
+            hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+            CU_ASSERT_FATAL(H5Pset_fapl_core(fapl, (size_t)1 << 20, 0) >= 0);
+            CU_ASSERT_FATAL(H5Pset_file_image(fapl, image, (size_t)n) >= 0);
+            hid_t g = H5Fopen("/patched", H5F_ACC_RDONLY, fapl);
+            double x[3] = {0, 0, 0};
+            CU_ASSERT(g >= 0 && read_doubles(g, "a", x) && read_doubles(g, "b", x + 2));
+            CU_ASSERT(x[0] == 1 && x[1] == 2 && x[2] == 7.5);
+            if (g >= 0) H5Fclose(g);
+            H5Pclose(fapl);
+        }
+        free(image);
+        poolsim_h5util_writer_close(&w);
+        poolsim_h5util_slots_free(&w);
+    }
+}
+
+/* The frame poolsim_engine_frame gives is what poolsim_engine_run's
+ * results hold: the skeleton built from it during the run is used, and
+ * the file is byte for byte poolsim_h5out_write's (scenarios with
+ * management rules, unified pooling, several counties). */
+typedef struct {
+    const poolsim_scenario *s;
+} prov_arg;
+
+static int provenance(poolsim_results *r, void *arg)
+{
+    const poolsim_scenario *s = ((const prov_arg *)arg)->s;
+    int st = poolsim_provenance_fill(r, r->run_seconds, "2026-12-07T05:00:00Z");
+    free(r->scenario_text);
+    free(r->resolved_text);
+    r->scenario_text = strdup(s->source_text ? s->source_text : "");
+    r->resolved_text = poolsim_scenario_resolved_text(s);
+    return st == POOLSIM_OK && r->scenario_text && r->resolved_text ? POOLSIM_OK : POOLSIM_ENOMEM;
+}
+
+/* One run of scenario `path` with a skeleton given to the engine: the
+ * file is byte for byte poolsim_h5out_write's; *used as finish says. */
+static void engine_case(const char *dir, const char *path, long paths, int threads, int *used)
+{
+    poolsim_scenario *s = NULL;
+    CU_ASSERT_FATAL(poolsim_scenario_load(path, NULL, stderr, &s) == POOLSIM_OK);
+    poolsim_engine_opts o = {.paths = paths, .seed = s->seed, .threads = threads};
+    poolsim_results *frame = NULL, *r = NULL;
+    CU_ASSERT_FATAL(poolsim_engine_frame(s, &o, &frame) == POOLSIM_OK);
+    prov_arg a = {s};
+    poolsim_h5out_skeleton *k = poolsim_h5out_begin(frame, provenance, &a);
+    CU_ASSERT_FATAL(k != NULL);
+    o.side = poolsim_h5out_build;
+    o.side_arg = k;
+    CU_ASSERT_FATAL(poolsim_engine_run(s, &o, &r, NULL) == POOLSIM_OK);
+    r->run_seconds = 0.25;
+    CU_ASSERT_FATAL(provenance(r, &a) == POOLSIM_OK);
+    char p[600], q[600];
+    snprintf(p, sizeof p, "%s/engine.h5", dir);
+    snprintf(q, sizeof q, "%s/engine-write.h5", dir);
+    *used = -1;
+    CU_ASSERT(poolsim_h5out_finish(k, r, NULL, p, used) == POOLSIM_OK);
+    CU_ASSERT(poolsim_h5out_write(r, NULL, q) == POOLSIM_OK);
+    CU_ASSERT(same_bytes(p, q));
+    if (strstr(path, "keep_six")) CU_ASSERT(r->R > 0);
+    poolsim_results_free(r);
+    poolsim_results_free(frame);
+    poolsim_scenario_free(s);
+}
+
+static void test_skeleton_engine(void)
+{
+    const char *scen[] = {"bench/four-counties.yaml", "scenarios/stress/keep_six_months.yaml",
+                          "scenarios/unified.yaml"};
+    char dir[512];
+    testutil_scratch_dir(dir, sizeof dir, "h5test");
+    int used;
+    for (size_t i = 0; i < sizeof scen / sizeof *scen; i++) {
+        engine_case(dir, scen[i], 300, 2, &used);
+        CU_ASSERT(used == 1);
+        if (used != 1) printf("\n  %s: the skeleton was not used\n", scen[i]);
+    }
+    /* nothing to overlap (one thread, or one block of paths): not built,
+     * the file built the old way */
+    engine_case(dir, scen[0], 300, 1, &used);
+    CU_ASSERT(used == 0);
+    engine_case(dir, scen[0], POOLSIM_STATS_BLOCK_UNIT, 2, &used);
+    CU_ASSERT(used == 0);
+    testutil_rm_tree(dir);
+}
+
 void poolsim_test_h5out(void)
 {
     CU_pSuite s = CU_add_suite("h5out", NULL, NULL);
@@ -816,4 +1155,9 @@ void poolsim_test_h5out(void)
     CU_add_test(s, "an older file under the output path is not read", test_old_file_not_read);
     CU_add_test(s, "small metadata cache: evicted objects read back", test_small_cache);
     CU_add_test(s, "strings longer than the conversion buffer", test_strings_in_pieces);
+    CU_add_test(s, "skeleton: the same file byte for byte", test_skeleton_same_file);
+    CU_add_test(s, "skeleton: other metadata, the file built the old way", test_skeleton_mismatch);
+    CU_add_test(s, "skeleton: failures leave no file", test_skeleton_errors);
+    CU_add_test(s, "placeholders: order, names, sizes, uniqueness", test_placeholders);
+    CU_add_test(s, "skeleton from the engine's frame: used, same file", test_skeleton_engine);
 }

@@ -34,6 +34,16 @@ typedef struct {
      * (POOLSIM_SAVED_BIT(name)) is set, the others NULL
      * (POOLSIM_SAVED_SELECT alone: none) */
     unsigned saved_only;
+    /* side work (may be NULL): side(side_arg) is called once, by one of the
+     * run's threads, as the others start on the paths (the dynamic
+     * schedule gives that thread fewer paths); the engine itself calls no
+     * HDF5, so `run` builds the results file's skeleton there (h5out.h).
+     * Called only where it can overlap paths (two threads or more and at
+     * least two blocks of paths on this rank: more than
+     * POOLSIM_STATS_BLOCK_UNIT paths), and not when the run fails before its
+     * threads start. */
+    void (*side)(void *side_arg);
+    void *side_arg;
 } poolsim_engine_opts;
 
 /* Runs that differ only in the yearly rules' parameters (levy, cap,
@@ -89,5 +99,14 @@ double poolsim_engine_exhaustion_halfwidth(const poolsim_results *r);
 
 /* Fill the structure metadata of r from s (years, ids, names, cap ratios). */
 int poolsim_engine_fill_meta(const poolsim_scenario *s, poolsim_results *r);
+
+/* The frame of a run of s with o: results holding what poolsim_engine_run's
+ * will hold besides the values (dimensions, rows present, the metadata of
+ * poolsim_engine_fill_meta, seed, paths, threads, ranks, quantile method),
+ * computed by the same code. For the results file's skeleton (h5out.h),
+ * built while the paths run. POOLSIM_OK or POOLSIM_ENOMEM (nothing
+ * printed). */
+int poolsim_engine_frame(const poolsim_scenario *s, const poolsim_engine_opts *o,
+                         poolsim_results **res /* OUT */);
 
 #endif

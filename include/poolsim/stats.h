@@ -109,6 +109,9 @@ typedef struct {
 
 /* 1 when quantiles are exact (paths <= POOLSIM_STATS_EXACT_MAX). */
 int poolsim_stats_exact(const poolsim_stats *st);
+/* Whether poolsim_stats_alloc(lay, paths) keeps exact order statistics
+ * (1) or histograms (0): the rule it applies. */
+int poolsim_stats_exact_for(const poolsim_stats_layout *lay, long paths);
 poolsim_block *poolsim_block_alloc(const poolsim_stats *st);
 /* A block for sums only (no TAIL candidates, no histograms): only as the
  * b of poolsim_block_add_to, and for poolsim_stats_fold or _pack. */
