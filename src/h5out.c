@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <hdf5.h>
 
@@ -540,10 +541,31 @@ static int frame_differs(const poolsim_results *f, const poolsim_results *r)
            f->ranks != r->ranks || f->claims_noise != r->claims_noise;
 }
 
+/* 1 when an allocation can fail for want of memory rather than the
+ * process being stopped by the kernel: an address-space or data-size
+ * limit (ulimit -v, -d), or the kernel's strict overcommit. HDF5 1.10.8
+ * does not survive a failed allocation everywhere (measured under ulimit
+ * -v: crashes in its start, in its exit handler after a failed call, a
+ * corrupted heap). At the end of a run most memory is released; the
+ * skeleton is built at the run's peak, so not in these conditions. */
+static int allocations_may_fail(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur != RLIM_INFINITY) return 1;
+    if (getrlimit(RLIMIT_DATA, &rl) != 0 || rl.rlim_cur != RLIM_INFINITY) return 1;
+    FILE *f = fopen("/proc/sys/vm/overcommit_memory", "r");
+    int mode = 2; /* unknown: as strict */
+    if (f) {
+        if (fscanf(f, "%d", &mode) != 1) mode = 2;
+        fclose(f);
+    }
+    return mode == 2;
+}
+
 poolsim_h5out_skeleton *poolsim_h5out_begin(poolsim_results *frame,
                                             poolsim_h5out_prepare_fn prepare, void *arg)
 {
-    if (!frame) return NULL;
+    if (!frame || allocations_may_fail()) return NULL;
     poolsim_h5out_skeleton *k = calloc(1, sizeof *k);
     if (!k) return NULL;
     k->frame = frame;
