@@ -89,6 +89,10 @@ mutants() {
 51 @@ src/h5in.c @@ h5out @@ k @@ HDF5 reader: threads read from the ranks attribute @@ s/attr_num(rd, file, "threads", H5T_NATIVE_INT, \&r->threads);/attr_num(rd, file, "ranks", H5T_NATIVE_INT, \&r->threads);/
 52 @@ src/qhist.c @@ qhist engine @@ k @@ histogram quantile interpolated the wrong way @@ s/return a + frac \* (b - a);/return a + frac * (a - b);/
 53 @@ src/sweep_eval.c @@ sweep @@ k @@ paired difference taken the wrong way round (A - B) @@ s/for (long p = 0; p < n; p++) s += x1\[p\] - x0\[p\];/for (long p = 0; p < n; p++) s += x0[p] - x1[p];/
+54 @@ src/engine_fold.c @@ engine @@ k @@ fold queue: the paths folded counted as whole blocks (the last one is partial) @@ s/q->folded_paths += end - first;/q->folded_paths += 256;/
+55 @@ src/engine_fold.c @@ engine @@ k @@ fold queue: a block not drawn (no structure) taken for one not yet drawn @@ s/if (!x \&\& q->pstat\[j\] == POOLSIM_OK) break; \/\* not drawn yet \*\//if (!x) break;/
+56 @@ src/engine.c @@ engine @@ k @@ only the first thread's TAIL candidates absorbed @@ s/            if (acc) {/            if (acc \&\& omp_get_thread_num() == 0) {/
+57 @@ src/stats.c @@ stats engine @@ k @@ every TAIL candidate set taken over, not only the first @@ s/if (tailset_empty(st->tail) \&\& b->tail->cap == st->tail->cap) {/if (b->tail->cap == st->tail->cap) {/
 EOF
 }
 
