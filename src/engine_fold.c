@@ -51,9 +51,9 @@ void poolsim_fold_queue_return(poolsim_fold_queue *q, poolsim_block *b)
     if (b) q->spare[q->nspare++] = b;
 }
 
-/* Before drawing block b: wait while POOLSIM_FOLD_AHEAD blocks per thread are
- * parked, unless b is the next to fold (its drawer never waits, so the
- * folds go on). */
+/* Before drawing block b: wait while POOLSIM_FOLD_AHEAD blocks per
+ * thread are parked, unless b is the next to fold (its drawer never
+ * waits, so the folds go on). */
 void poolsim_fold_queue_wait(poolsim_fold_queue *q, long b)
 {
     for (;;) {
