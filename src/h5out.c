@@ -306,33 +306,45 @@ static int bad_id(const char *s)
     return !s || !s[0] || strchr(s, '/') || strcmp(s, ".") == 0;
 }
 
+/* Report a structure that cannot be written: a message about `path`, or
+ * nothing when path is NULL (the skeleton's frame, checked silently). */
+#define STRUCTURE_ERROR(path, ...)                                                                 \
+    do {                                                                                           \
+        if (path) poolsim_error_report(__FILE__, __LINE__, __VA_ARGS__);                           \
+        return POOLSIM_EINPUT;                                                                     \
+    } while (0)
+
 /* ids[n] of one kind ("line", "county"): valid link names, no two alike. */
 static int check_ids(char *const *ids, int n, const char *kind, const char *path)
 {
     for (int i = 0; i < n; i++) {
         if (bad_id(ids[i]))
-            POOLSIM_ERROR(POOLSIM_EINPUT, "cannot write %s: %s %d has an invalid id", path, kind,
-                          i + 1);
+            STRUCTURE_ERROR(path, "cannot write %s: %s %d has an invalid id", path, kind, i + 1);
         for (int k = 0; k < i; k++)
             if (strcmp(ids[k], ids[i]) == 0)
-                POOLSIM_ERROR(POOLSIM_EINPUT, "cannot write %s: duplicated %s id '%s'", path, kind,
-                              ids[i]);
+                STRUCTURE_ERROR(path, "cannot write %s: duplicated %s id '%s'", path, kind, ids[i]);
     }
     return POOLSIM_OK;
 }
 
-static int check_input(const poolsim_results *r, const poolsim_saved_paths *p, const char *path)
+/* r's dimensions, ids and rules can make a file (path NULL: silently). */
+static int check_structure(const poolsim_results *r, const char *path)
 {
     if (r->T < 1 || r->L < 1 || r->C < 1)
-        POOLSIM_ERROR(POOLSIM_EINPUT,
-                      "cannot write %s: no years, lines or counties (T=%d L=%d C=%d)", path, r->T,
-                      r->L, r->C);
+        STRUCTURE_ERROR(path, "cannot write %s: no years, lines or counties (T=%d L=%d C=%d)", path,
+                        r->T, r->L, r->C);
     int st = check_ids(r->line_ids, r->L, "line", path);
     if (st == POOLSIM_OK) st = check_ids(r->county_ids, r->C, "county", path);
     if (st == POOLSIM_OK) st = check_ids(r->rule_ids, r->R, "management rule", path);
     for (int k = 0; st == POOLSIM_OK && k < r->R; k++)
         if (r->rule_line[k] < 0 || r->rule_line[k] >= r->L)
-            POOLSIM_ERROR(POOLSIM_EINPUT, "cannot write %s: rule %d names no line", path, k + 1);
+            STRUCTURE_ERROR(path, "cannot write %s: rule %d names no line", path, k + 1);
+    return st;
+}
+
+static int check_input(const poolsim_results *r, const poolsim_saved_paths *p, const char *path)
+{
+    int st = check_structure(r, path);
     if (st != POOLSIM_OK) return st;
     if (p && (p->T != r->T || p->L != r->L || p->C != r->C || p->P < 1))
         POOLSIM_ERROR(
@@ -456,31 +468,10 @@ struct poolsim_h5out_skeleton {
     double *buf; /* FILL's workspace: 2 (T + 1) doubles */
 };
 
-/* The frame's ids are valid link names, as check_input wants (silently:
- * the final results are checked, with messages, at the finish). */
-static int ids_ok(char *const *ids, int n)
-{
-    for (int i = 0; i < n; i++) {
-        if (bad_id(ids[i])) return 0;
-        for (int k = 0; k < i; k++)
-            if (strcmp(ids[k], ids[i]) == 0) return 0;
-    }
-    return 1;
-}
-
-static int frame_ok(const poolsim_results *r)
-{
-    if (r->T < 1 || r->L < 1 || r->C < 1 || !ids_ok(r->line_ids, r->L) ||
-        !ids_ok(r->county_ids, r->C) || !ids_ok(r->rule_ids, r->R))
-        return 0;
-    for (int k = 0; k < r->R; k++)
-        if (r->rule_line[k] < 0 || r->rule_line[k] >= r->L) return 0;
-    return 1;
-}
-
 static void build_skeleton(poolsim_h5out_skeleton *k)
 {
-    if ((k->prepare && k->prepare(k->frame, k->arg) != POOLSIM_OK) || !frame_ok(k->frame))
+    if ((k->prepare && k->prepare(k->frame, k->arg) != POOLSIM_OK) ||
+        check_structure(k->frame, NULL) != POOLSIM_OK)
         return; /* no image */
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     memfile *m = &k->m;
