@@ -173,12 +173,10 @@ void poolsim_h5util_attr_int(poolsim_h5w *w, hid_t loc, const char *name, int v)
     poolsim_h5util_attr(w, loc, name, H5T_STD_I32LE, H5T_NATIVE_INT, &v);
 }
 
-/* FNV-1a of a name: with the number of values, what FILL checks. */
+/* The hash of a name: with the number of values, what FILL checks. */
 static unsigned name_hash(const char *s)
 {
-    unsigned h = 2166136261u;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
+    return poolsim_hash32(s, POOLSIM_HASH_INIT);
 }
 
 static double placeholder_value(unsigned i)
