@@ -678,7 +678,6 @@ static int engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
     poolsim_stats_block_range(stats, b1 - 1, &tmp, &myend);
     long mypaths = b1 > b0 ? myend - myfirst : 0;
     double t0 = poolsim_now_seconds(), last = 0;
-    long done = 0;
     int status = POOLSIM_OK;
     /* side work only where it can overlap paths (a thread and a block of
      * paths besides its own) */
@@ -688,7 +687,7 @@ static int engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
     if (poolsim_fold_queue_init(&fq, b0, b1, nthreads) != POOLSIM_OK) status = POOLSIM_ENOMEM;
 
     if (status == POOLSIM_OK) {
-#pragma omp parallel num_threads(nthreads) shared(status, done, last, fq)
+#pragma omp parallel num_threads(nthreads) shared(status, last, fq)
         {
             poolsim_path_ws *w = poolsim_path_ws_alloc(pl);
             if (w) w->cache = cache;
@@ -735,11 +734,11 @@ static int engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
                     now = status;
                     /* rank 0 folds its blocks (the first ones) in order; the
                      * others keep theirs for rank 0 to fold in order */
+                    long before = fq.folded_paths;
                     now = poolsim_fold_queue_park(&fq, b, blk, bst, now, stats,
                                                   rank == 0 ? NULL : stash, bps);
-                    long folded = fq.folded_paths - done;
-                    done = fq.folded_paths;
-                    if (show && folded > 0 && now == POOLSIM_OK)
+                    long done = fq.folded_paths;
+                    if (show && done > before && now == POOLSIM_OK)
                         poolsim_progress_show(done, mypaths, t0, &last, done == mypaths);
 #pragma omp atomic write
                     status = now;
