@@ -58,8 +58,7 @@ CFLAGS += -std=c17 $(OPT) $(WARN) -ffp-contract=off -fopenmp -D_POSIX_C_SOURCE=2
 LDLIBS_SHARED = $(PKG_LIBS) -lcsv -lunistring -lm
 HDF5_A := $(if $(HDF5_SHARED)$(SANITIZE)$(filter 1,$(FUZZ)),,$(firstword $(wildcard \
           $(addsuffix /libhdf5.a,$(patsubst -L%,%,$(filter -L%,$(PKG_LIBS)))))))
-LDLIBS += $(if $(HDF5_A),$(patsubst -lhdf5,$(HDF5_A) -lsz -lz,$(PKG_LIBS)),$(PKG_LIBS)) \
-          -lcsv -lunistring -lm
+LDLIBS += $(if $(HDF5_A),$(patsubst -lhdf5,$(HDF5_A) -lsz -lz,$(LDLIBS_SHARED)),$(LDLIBS_SHARED))
 LDFLAGS += -fopenmp
 ifeq ($(COVERAGE),1)
 BUILD = build-cov
