@@ -93,6 +93,8 @@ mutants() {
 55 @@ src/engine_fold.c @@ engine @@ k @@ fold queue: a block not drawn (no structure) taken for one not yet drawn @@ s/if (!x \&\& q->pstat\[j\] == POOLSIM_OK) break; \/\* not drawn yet \*\//if (!x) break;/
 56 @@ src/engine.c @@ engine @@ k @@ only the first thread's TAIL candidates absorbed @@ s/            if (acc) {/            if (acc \&\& omp_get_thread_num() == 0) {/
 57 @@ src/stats.c @@ stats engine @@ k @@ every TAIL candidate set taken over, not only the first @@ s/if (tailset_empty(st->tail) \&\& b->tail->cap == st->tail->cap) {/if (b->tail->cap == st->tail->cap) {/
+58 @@ src/plan.c @@ plan @@ k @@ moments four rows at a time: the Hermite terms summed in another order @@ s/_mm256_mul_pd(h01, b0)),$/_mm256_mul_pd(h11, b1)),/
+59 @@ src/plan.c @@ plan @@ k @@ moments four rows at a time: lanes with different tables taken as sharing the first's @@ s/if (tb \&\& c\[1\]->tab == tb \&\& /if (tb \&\& /
 EOF
 }
 

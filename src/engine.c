@@ -115,22 +115,29 @@ static void claims_draw(const poolsim_plan *pl, unsigned long long seed, uint32_
     poolsim_rng *r = w->crng;
     for (int t = 0; t < T; t++) w->lnP[t] = log(d->P[t]);
     /* pass 1: i runs over (l, c, k, t) in POOLSIM_PLAN_CLAIM order,
-     * compacted to the line's claims benefits */
-    for (int l = 0; l < L; l++)
+     * compacted to the line's claims benefits (row (l, c, k) starts at
+     * line l's first + (c nclaims[l] + k) T) */
+    for (int l = 0; l < L; l++) {
+        size_t nl = n, nk = (size_t)pl->nclaims[l];
         for (int c = 0; c < C; c++)
             for (int kk = 0; kk < pl->nclaims[l]; kk++) {
-                int mode = pl->mode[l * K + kk], epi = pl->epidemic[l * K + kk];
+                int epi = pl->epidemic[l * K + kk];
                 uint32_t who =
                     pl->who[((size_t)l * (size_t)C + (size_t)c) * (size_t)K + (size_t)kk];
                 const double *U = &d->U[(size_t)c * uT];
                 const poolsim_plan_claim *pc = &POOLSIM_PLAN_CLAIM(pl, l, c, kk, 0);
                 for (int t = 0; t < T; t++)
                     q[n + (size_t)t].lambda = pc[t].lam0 * U[t] * (epi ? d->J[t] : 1.0);
-                poolsim_plan_moments_row(pl, mode, pc, d->P, w->lnP, T, &q[n]);
                 if (noise != POOLSIM_NOISE_NONE)
                     poolsim_claims_year_streams(&r[n], seed, path, who, T);
                 n += uT;
             }
+        /* the payment moments of a benefit in every county at once */
+        for (int kk = 0; kk < pl->nclaims[l]; kk++)
+            poolsim_plan_moments_rows(pl, pl->mode[l * K + kk], &POOLSIM_PLAN_CLAIM(pl, l, 0, kk, 0),
+                                      (size_t)K * uT, d->P, w->lnP, T, C, &q[nl + (size_t)kk * uT],
+                                      nk * uT);
+    }
     if (noise == POOLSIM_NOISE_COMPOUND) {
         poolsim_claims_compound_count_all(q, r, n);
         poolsim_claims_compound_amount_all(q, r, n); /* lambda now holds the amount */

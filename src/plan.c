@@ -7,7 +7,16 @@
 
 #include <gsl/gsl_cdf.h>
 
+#include "poolsim/common.h"
 #include "poolsim/rng.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define PLAN_AVX2 1
+#include <immintrin.h>
+#define PLAN_AVX2_FN __attribute__((target("avx2")))
+#else
+#define PLAN_AVX2 0
+#endif
 
 double poolsim_plan_enrol(const poolsim_scenario *s, int c, int m, int t)
 {
@@ -432,4 +441,134 @@ void poolsim_plan_moments_row(const poolsim_plan *pl, int mode, const poolsim_pl
             poolsim_plan_mtable_at(pc[t].tab, at[j], frac[j], out);
         }
     }
+}
+
+/* ---- four rows at a time (AVX2) --------------------------------------- */
+
+/* 1: poolsim_plan_moments_rows takes the AVX2 loop */
+static int plan_simd;
+
+__attribute__((constructor)) static void plan_simd_init(void)
+{
+    plan_simd = PLAN_AVX2 && poolsim_simd_default();
+}
+
+int poolsim_plan_simd(int on)
+{
+    int was = plan_simd;
+    if (on >= 0) plan_simd = PLAN_AVX2 && on && poolsim_cpu_avx2();
+    return was;
+}
+
+#if PLAN_AVX2
+/* Rows j = 0..m-1 (1 <= m <= 4) of poolsim_plan_moments_rows in PATH mode,
+ * one lane per row (a short group repeats its last row in the unused
+ * lanes: computed, not stored). Where the four claims of a year share a
+ * table and lie on its grid, the lanes evaluate poolsim_plan_mtable_eval's
+ * operations in its order (no operation contracted or reordered, so the
+ * same bits); otherwise each claim goes through poolsim_plan_moments. */
+PLAN_AVX2_FN static void rows4_avx2(const poolsim_plan *pl, const poolsim_plan_claim *pc,
+                                    size_t pstride, const double *P, const double *lnP, int n,
+                                    int m, poolsim_claims_draw *q, size_t qstride)
+{
+    const __m256d zero = _mm256_setzero_pd(), one = _mm256_set1_pd(1);
+    const __m256d two = _mm256_set1_pd(2), three = _mm256_set1_pd(3);
+    const __m256d mtwo = _mm256_set1_pd(-2);
+    for (int t = 0; t < n; t++) {
+        const poolsim_plan_claim *c[4];
+        for (int j = 0; j < 4; j++) c[j] = &pc[(size_t)(j < m ? j : m - 1) * pstride + (size_t)t];
+        const poolsim_plan_mtable *tb = c[0]->tab;
+        if (tb && c[1]->tab == tb && c[2]->tab == tb && c[3]->tab == tb) {
+            __m256d lc = _mm256_set_pd(c[3]->lncost0, c[2]->lncost0, c[1]->lncost0, c[0]->lncost0);
+            /* x = (lncost0 + lnP - m0) inv_h, on the grid when 0 <= x < n - 1 */
+            __m256d x = _mm256_mul_pd(
+                _mm256_sub_pd(_mm256_add_pd(lc, _mm256_set1_pd(lnP[t])), _mm256_set1_pd(tb->m0)),
+                _mm256_set1_pd(tb->inv_h));
+            __m256d on = _mm256_and_pd(
+                _mm256_cmp_pd(x, zero, _CMP_GE_OQ),
+                _mm256_cmp_pd(x, _mm256_set1_pd((double)(tb->n - 1)), _CMP_LT_OQ));
+            if (_mm256_movemask_pd(on) == 15) {
+                /* poolsim_plan_mtable_at(tb, (int)x, x - (int)x) */
+                __m128i i = _mm256_cvttpd_epi32(x);
+                __m256d w = _mm256_sub_pd(x, _mm256_cvtepi32_pd(i));
+                __m256d w2 = _mm256_mul_pd(w, w), w3 = _mm256_mul_pd(w2, w);
+                __m256d h = _mm256_set1_pd(tb->h);
+                __m256d h00 =
+                    _mm256_add_pd(_mm256_sub_pd(_mm256_mul_pd(two, w3), _mm256_mul_pd(three, w2)), one);
+                __m256d h10 = _mm256_mul_pd(
+                    _mm256_add_pd(_mm256_sub_pd(w3, _mm256_mul_pd(two, w2)), w), h);
+                __m256d h01 = _mm256_add_pd(_mm256_mul_pd(mtwo, w3), _mm256_mul_pd(three, w2));
+                __m256d h11 = _mm256_mul_pd(_mm256_sub_pd(w3, w2), h);
+                _Alignas(16) int32_t ix[4];
+                _mm_store_si128((__m128i *)ix, i);
+                /* the grid rows a = v + 4 i, b = a + 4 of each lane, transposed */
+                const double *v = tb->v;
+                const double *r0 = &v[(size_t)ix[0] * 4], *r1 = &v[(size_t)ix[1] * 4];
+                const double *r2 = &v[(size_t)ix[2] * 4], *r3 = &v[(size_t)ix[3] * 4];
+                __m256d x0 = _mm256_loadu_pd(r0), x1 = _mm256_loadu_pd(r1);
+                __m256d x2 = _mm256_loadu_pd(r2), x3 = _mm256_loadu_pd(r3);
+                __m256d lo01 = _mm256_unpacklo_pd(x0, x1), hi01 = _mm256_unpackhi_pd(x0, x1);
+                __m256d lo23 = _mm256_unpacklo_pd(x2, x3), hi23 = _mm256_unpackhi_pd(x2, x3);
+                __m256d a0 = _mm256_permute2f128_pd(lo01, lo23, 0x20);
+                __m256d a1 = _mm256_permute2f128_pd(hi01, hi23, 0x20);
+                __m256d a2 = _mm256_permute2f128_pd(lo01, lo23, 0x31);
+                __m256d a3 = _mm256_permute2f128_pd(hi01, hi23, 0x31);
+                x0 = _mm256_loadu_pd(r0 + 4), x1 = _mm256_loadu_pd(r1 + 4);
+                x2 = _mm256_loadu_pd(r2 + 4), x3 = _mm256_loadu_pd(r3 + 4);
+                lo01 = _mm256_unpacklo_pd(x0, x1), hi01 = _mm256_unpackhi_pd(x0, x1);
+                lo23 = _mm256_unpacklo_pd(x2, x3), hi23 = _mm256_unpackhi_pd(x2, x3);
+                __m256d b0 = _mm256_permute2f128_pd(lo01, lo23, 0x20);
+                __m256d b1 = _mm256_permute2f128_pd(hi01, hi23, 0x20);
+                __m256d b2 = _mm256_permute2f128_pd(lo01, lo23, 0x31);
+                __m256d b3 = _mm256_permute2f128_pd(hi01, hi23, 0x31);
+                /* h00 a0 + h10 a1 + h01 b0 + h11 b1, left to right */
+                __m256d ey = _mm256_add_pd(
+                    _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(h00, a0), _mm256_mul_pd(h10, a1)),
+                                  _mm256_mul_pd(h01, b0)),
+                    _mm256_mul_pd(h11, b1));
+                __m256d ey2 = _mm256_add_pd(
+                    _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(h00, a2), _mm256_mul_pd(h10, a3)),
+                                  _mm256_mul_pd(h01, b2)),
+                    _mm256_mul_pd(h11, b3));
+                /* `if (y < 0) y = 0` (NaN and -0 kept); `vy > 0 ? vy : 0` */
+                ey = _mm256_blendv_pd(ey, zero, _mm256_cmp_pd(ey, zero, _CMP_LT_OQ));
+                ey2 = _mm256_blendv_pd(ey2, zero, _mm256_cmp_pd(ey2, zero, _CMP_LT_OQ));
+                __m256d vy = _mm256_sub_pd(ey2, _mm256_mul_pd(ey, ey));
+                vy = _mm256_and_pd(vy, _mm256_cmp_pd(vy, zero, _CMP_GT_OQ));
+                /* lane j's (ey, ey2) and vy into its claim */
+                __m256d p02 = _mm256_unpacklo_pd(ey, ey2), p13 = _mm256_unpackhi_pd(ey, ey2);
+                __m128d pr[4] = {_mm256_castpd256_pd128(p02), _mm256_castpd256_pd128(p13),
+                                 _mm256_extractf128_pd(p02, 1), _mm256_extractf128_pd(p13, 1)};
+                __m128d vlo = _mm256_castpd256_pd128(vy), vhi = _mm256_extractf128_pd(vy, 1);
+                __m128d vv[4] = {vlo, _mm_unpackhi_pd(vlo, vlo), vhi, _mm_unpackhi_pd(vhi, vhi)};
+                for (int j = 0; j < m; j++) {
+                    poolsim_claims_moments *out = &q[(size_t)j * qstride + (size_t)t].m;
+                    _mm_storeu_pd(&out->ey, pr[j]); /* ey, ey2 */
+                    _mm_store_sd(&out->vy, vv[j]);
+                }
+                continue;
+            }
+        }
+        for (int j = 0; j < m; j++)
+            poolsim_plan_moments(pl, POOLSIM_MOMENTS_PATH, c[j], P[t], lnP[t],
+                                 &q[(size_t)j * qstride + (size_t)t].m);
+    }
+}
+#endif
+
+void poolsim_plan_moments_rows(const poolsim_plan *pl, int mode, const poolsim_plan_claim *pc,
+                               size_t pstride, const double *P, const double *lnP, int n,
+                               int rows, poolsim_claims_draw *q, size_t qstride)
+{
+#if PLAN_AVX2
+    if (plan_simd && mode == POOLSIM_MOMENTS_PATH) {
+        for (int j = 0; j < rows; j += 4)
+            rows4_avx2(pl, &pc[(size_t)j * pstride], pstride, P, lnP, n,
+                       rows - j < 4 ? rows - j : 4, &q[(size_t)j * qstride], qstride);
+        return;
+    }
+#endif
+    for (int j = 0; j < rows; j++)
+        poolsim_plan_moments_row(pl, mode, &pc[(size_t)j * pstride], P, lnP, n,
+                                 &q[(size_t)j * qstride]);
 }

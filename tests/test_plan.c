@@ -162,10 +162,94 @@ static void test_moments_row(void)
     poolsim_scenario_free(s);
 }
 
+/* poolsim_plan_moments_rows against poolsim_plan_moments claim by claim,
+ * bit for bit, with the AVX2 loop and without: every line's benefits in
+ * 1 to C counties (the real layout: a benefit's table shared by the
+ * counties), and rows whose claims come from different benefits (tables
+ * differing between lanes); price paths on the grid, off it and NaN. */
+static void test_moments_rows(void)
+{
+    poolsim_scenario *s = NULL;
+    CU_ASSERT_EQUAL_FATAL(poolsim_scenario_load("scenarios/zhuzhou.yaml", NULL, stderr, &s),
+                          POOLSIM_OK);
+    poolsim_plan *pl = NULL;
+    CU_ASSERT_EQUAL_FATAL(poolsim_plan_build_ex(s, 0, 1, &pl), POOLSIM_OK);
+    int T = pl->T, C = pl->C, K = pl->K;
+    CU_ASSERT_FATAL(C >= 5); /* a group of four and a shorter one */
+    size_t Q = (size_t)C * ((size_t)T + 1) + 3;
+    poolsim_claims_draw *q = calloc(Q, sizeof *q);
+    poolsim_plan_claim *mix = calloc((size_t)C * (size_t)T, sizeof *mix);
+    double *P = calloc((size_t)T, sizeof *P), *lnP = calloc((size_t)T, sizeof *lnP);
+    CU_ASSERT_FATAL(q && mix && P && lnP);
+    poolsim_claims_moments want;
+    unsigned long long x = 0x9e3779b97f4a7c15ull;
+    int was = poolsim_plan_simd(-1);
+    long bad = 0, checked = 0, path_rows = 0, mixed = 0;
+    for (int simd = 0; simd < 2; simd++) {
+        poolsim_plan_simd(simd);
+        for (int trial = 0; trial < 40; trial++) {
+            for (int t = 0; t < T; t++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                double u = (double)(x >> 11) * 0x1p-53;
+                P[t] = pl->P_det[t] * exp(0.8 * (u - 0.5));
+                if (trial % 5 == 1 && t == 2) P[t] = 1e-5; /* off the grid */
+                if (trial % 7 == 3 && t == 4) P[t] = NAN;
+                lnP[t] = log(P[t]);
+            }
+            for (int l = 0; l < pl->L; l++)
+                for (int kk = 0; kk < pl->nclaims[l]; kk++) {
+                    int mode = pl->mode[l * K + kk], rows = 1 + trial % C;
+                    size_t ps = (size_t)K * (size_t)T, qs = (size_t)T + 1;
+                    const poolsim_plan_claim *pc = &POOLSIM_PLAN_CLAIM(pl, l, 0, kk, 0);
+                    /* the first of the line's benefits, in a lane of its own */
+                    for (int c = 0; c < rows; c++)
+                        for (int t = 0; t < T; t++) {
+                            int k2 = c == 1 && trial % 2 ? 0 : kk;
+                            mix[(size_t)c * (size_t)T + (size_t)t] =
+                                POOLSIM_PLAN_CLAIM(pl, l, c, k2, t);
+                            mixed += k2 != kk && pl->mode[l * K + k2] == mode;
+                        }
+                    for (int pass = 0; pass < 2; pass++) {
+                        const poolsim_plan_claim *src = pass ? mix : pc;
+                        size_t st = pass ? (size_t)T : ps;
+                        memset(q, 0xff, Q * sizeof *q);
+                        poolsim_plan_moments_rows(pl, mode, src, st, P, lnP, T, rows, q, qs);
+                        for (int c = 0; c < rows; c++)
+                            for (int t = 0; t < T; t++) {
+                                poolsim_plan_moments(pl, mode, &src[(size_t)c * st + (size_t)t],
+                                                     P[t], lnP[t], &want);
+                                const poolsim_claims_draw *g = &q[(size_t)c * qs + (size_t)t];
+                                bad += memcmp(&want, &g->m, sizeof want) != 0;
+                                /* nothing else of the draw written */
+                                bad += !isnan(g->lambda) || !isnan(g->b);
+                                checked++;
+                            }
+                        /* nor past the rows */
+                        for (size_t i = (size_t)rows * qs; i < Q; i++)
+                            bad += !isnan(q[i].m.ey);
+                        path_rows += mode == POOLSIM_MOMENTS_PATH;
+                    }
+                }
+        }
+    }
+    poolsim_plan_simd(was);
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT(checked > 10000);
+    CU_ASSERT(path_rows > 0);
+    CU_ASSERT(mixed > 0);
+    free(q);
+    free(mix);
+    free(P);
+    free(lnP);
+    poolsim_plan_free(pl);
+    poolsim_scenario_free(s);
+}
+
 void poolsim_test_plan(void)
 {
     CU_pSuite s = CU_add_suite("plan", NULL, NULL);
     CU_add_test(s, "moment tables match exact limited moments", test_mtable_accuracy);
     CU_add_test(s, "plan tables on several threads, and none", test_plan_tables);
     CU_add_test(s, "moments of a row equal those claim by claim", test_moments_row);
+    CU_add_test(s, "moments of rows at once equal those claim by claim", test_moments_rows);
 }

@@ -167,4 +167,19 @@ void poolsim_plan_moments_row(const poolsim_plan *pl, int mode, const poolsim_pl
                               const double *P, const double *lnP, int n,
                               poolsim_claims_draw *q /* OUT: m */);
 
+/* poolsim_plan_moments_row for `rows` rows sharing the price path P:
+ * row j reads the claims pc[j pstride + t] and writes q[j qstride + t].m,
+ * t in [0, n). The same values as row by row; with AVX2, in PATH mode,
+ * four rows at a time (one lane per row: the rows of a line's benefit
+ * in four counties share each year's table). */
+void poolsim_plan_moments_rows(const poolsim_plan *pl, int mode, const poolsim_plan_claim *pc,
+                               size_t pstride, const double *P, const double *lnP, int n,
+                               int rows, poolsim_claims_draw *q /* OUT: m */, size_t qstride);
+
+/* 1: poolsim_plan_moments_rows' AVX2 loop is used (the default where the
+ * processor has AVX2, unless POOLSIM_SIMD=0). on: 1 or 0 to switch (1
+ * only takes effect with AVX2), -1 to leave as is. Returns the previous
+ * state. For tests. */
+int poolsim_plan_simd(int on);
+
 #endif
