@@ -720,30 +720,43 @@ AVX2 static void refill_all(poolsim_rng *r, const uint32_t *list, size_t n)
     }
 }
 
-/* poolsim_claims_year_streams four years at a time: the counters
- * (path, kind << 24 | year, who, 0) of four consecutive years in the
- * lanes, the blocks stored as poolsim_rng_refill stores them (the last
- * group's lanes past year T are computed and dropped). */
-AVX2 static void year_streams_avx2(poolsim_rng *r, uint64_t seed, uint32_t path, uint32_t who,
-                                   int T)
+/* poolsim_claims_streams four streams at a time: the counters (path,
+ * kind << 24 | year[i], who[i], 0) of four consecutive streams in the
+ * lanes, the blocks stored as poolsim_rng_refill stores them (a last group
+ * of fewer than four repeats its last stream: computed and dropped). */
+AVX2 static void streams_avx2(poolsim_rng *r, uint64_t seed, uint32_t path, const uint32_t *year,
+                              const uint32_t *who, size_t n)
 {
     const uint32_t k0 = (uint32_t)(seed & 0xffffffffu), k1 = (uint32_t)(seed >> 32);
-    const uint32_t kind = (uint32_t)POOLSIM_STREAM_CLAIMS << 24;
-    for (int t = 0; t < T; t += 4) {
+    const __m128i kind = _mm_set1_epi32((int)((uint32_t)POOLSIM_STREAM_CLAIMS << 24));
+    for (size_t i = 0; i < n; i += 4) {
+        __m128i y, h;
+        if (i + 4 <= n) {
+            y = _mm_loadu_si128((const __m128i *)(const void *)&year[i]);
+            h = _mm_loadu_si128((const __m128i *)(const void *)&who[i]);
+        } else {
+            uint32_t yb[4], hb[4];
+            for (size_t j = 0; j < 4; j++) {
+                yb[j] = year[i + j < n ? i + j : n - 1];
+                hb[j] = who[i + j < n ? i + j : n - 1];
+            }
+            y = _mm_loadu_si128((const __m128i *)(const void *)yb);
+            h = _mm_loadu_si128((const __m128i *)(const void *)hb);
+        }
+        y = _mm_or_si128(y, kind);
         __m256i x01, x23;
-        poolsim_philox4x32_x4(_mm256_set1_epi64x(path),
-                              _mm256_setr_epi64x(kind | (uint32_t)(t + 1), kind | (uint32_t)(t + 2),
-                                                 kind | (uint32_t)(t + 3),
-                                                 kind | (uint32_t)(t + 4)),
-                              _mm256_set1_epi64x(who), _mm256_setzero_si256(),
+        poolsim_philox4x32_x4(_mm256_set1_epi64x(path), _mm256_cvtepu32_epi64(y),
+                              _mm256_cvtepu32_epi64(h), _mm256_setzero_si256(),
                               _mm256_set1_epi64x(k0), _mm256_set1_epi64x(k1), &x01, &x23);
-        uint32_t out[16];
+        uint32_t out[16], yv[4], hv[4];
         poolsim_philox4x32_x4_store(x01, x23, out);
-        for (int j = 0; j < 4 && t + j < T; j++) { /* lanes past T: computed, not stored */
-            poolsim_rng *s = &r[t + j];
+        _mm_storeu_si128((__m128i *)(void *)yv, y);
+        _mm_storeu_si128((__m128i *)(void *)hv, h);
+        for (size_t j = 0; j < 4 && i + j < n; j++) {
+            poolsim_rng *s = &r[i + j];
             s->ctr[0] = path;
-            s->ctr[1] = kind | (uint32_t)(t + j + 1);
-            s->ctr[2] = who;
+            s->ctr[1] = yv[j];
+            s->ctr[2] = hv[j];
             s->ctr[3] = 1;
             s->key[0] = k0;
             s->key[1] = k1;
@@ -1037,17 +1050,29 @@ AVX2 static void mt_test1(double d, double x2, double v, double u, double *D, do
 }
 #endif
 
-void poolsim_claims_year_streams(poolsim_rng *r, uint64_t seed, uint32_t path, uint32_t who, int T)
+void poolsim_claims_streams(poolsim_rng *r, uint64_t seed, uint32_t path, const uint32_t *year,
+                            const uint32_t *who, size_t n)
 {
 #if POOLSIM_CLAIMS_AVX2
     if (simd_level) {
-        year_streams_avx2(r, seed, path, who, T);
+        streams_avx2(r, seed, path, year, who, n);
         return;
     }
 #endif
-    for (int t = 0; t < T; t++) {
-        poolsim_rng_set(&r[t], seed, path, POOLSIM_STREAM_CLAIMS, (uint32_t)(t + 1), who);
-        poolsim_rng_refill(&r[t]);
+    for (size_t i = 0; i < n; i++) {
+        poolsim_rng_set(&r[i], seed, path, POOLSIM_STREAM_CLAIMS, year[i], who[i]);
+        poolsim_rng_refill(&r[i]);
+    }
+}
+
+void poolsim_claims_year_streams(poolsim_rng *r, uint64_t seed, uint32_t path, uint32_t who, int T)
+{
+    enum { G = 16 };
+    uint32_t year[G], wh[G];
+    for (int t0 = 0; t0 < T; t0 += G) {
+        int m = T - t0 < G ? T - t0 : G;
+        for (int j = 0; j < m; j++) year[j] = (uint32_t)(t0 + j + 1), wh[j] = who;
+        poolsim_claims_streams(&r[t0], seed, path, year, wh, (size_t)m);
     }
 }
 

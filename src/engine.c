@@ -30,6 +30,10 @@ struct poolsim_path_ws {
     /* claims of one path, indexed like POOLSIM_PLAN_CLAIM (l, c, k, t) */
     poolsim_rng *crng;           /* [L][C][K][T] sub-streams */
     poolsim_claims_draw *cdraw;  /* [L][C][K][T] expected count, moments, draw constants */
+    /* sub-stream of each crng entry (compacted to the claims benefits):
+     * year (1-based) and who */
+    uint32_t *cyear, *cwho;
+    size_t nstreams;
     double *claims;              /* [L][C][T] claims drawn (before rules' multipliers, budget) */
     double *lnP;                 /* [T] ln P[t] */
     poolsim_engine_cache *cache; /* draws kept between runs, or NULL */
@@ -54,6 +58,16 @@ poolsim_path_ws *poolsim_path_ws_alloc(const poolsim_plan *pl)
     w->drv = poolsim_drivers_alloc(pl->s);
     w->crng = malloc(n * sizeof *w->crng);
     w->cdraw = malloc(n * sizeof *w->cdraw);
+    w->cyear = malloc(n * sizeof *w->cyear);
+    w->cwho = malloc(n * sizeof *w->cwho);
+    if (w->cyear && w->cwho)
+        for (int l = 0; l < pl->L; l++)
+            for (int c = 0; c < pl->C; c++)
+                for (int kk = 0; kk < pl->nclaims[l]; kk++)
+                    for (int t = 0; t < pl->T; t++, w->nstreams++) {
+                        w->cyear[w->nstreams] = (uint32_t)(t + 1);
+                        w->cwho[w->nstreams] = pl->who[((size_t)l * C + (size_t)c) * K + (size_t)kk];
+                    }
     w->claims = calloc(L * C * T > 0 ? L * C * T : 1, sizeof *w->claims);
     w->lnP = malloc((T > 0 ? T : 1) * sizeof *w->lnP);
     w->cty = calloc(C, sizeof *w->cty);
@@ -64,7 +78,7 @@ poolsim_path_ws *poolsim_path_ws_alloc(const poolsim_plan *pl)
     w->mult = calloc(L * 2, sizeof(double));
     w->pending = calloc(L * 2 * (size_t)pl->T, sizeof(double));
     w->times = calloc((size_t)pl->s->nrules + 1, sizeof(int));
-    if (!w->drv || !w->crng || !w->cdraw || !w->claims || !w->lnP || !w->cty || !w->reserve ||
+    if (!w->drv || !w->crng || !w->cdraw || !w->cyear || !w->cwho || !w->claims || !w->lnP || !w->cty || !w->reserve ||
         !w->balance || !w->fin_prev || !w->wts || !w->mult || !w->pending || !w->times) {
         poolsim_path_ws_free(w);
         return NULL;
@@ -78,6 +92,8 @@ void poolsim_path_ws_free(poolsim_path_ws *w)
     poolsim_drivers_free(w->drv);
     free(w->crng);
     free(w->cdraw);
+    free(w->cyear);
+    free(w->cwho);
     free(w->claims);
     free(w->lnP);
     free(w->cty);
@@ -98,9 +114,10 @@ void poolsim_path_ws_free(poolsim_path_ws *w)
  * drivers must have been drawn. The draws do not depend on the yearly
  * rules, so they are all taken before them, in passes over every claims
  * benefit of the path, each a loop of independent iterations which the
- * processor overlaps: expected count and payment moments, and the
- * sub-streams positioned with their first Philox blocks computed (four
- * years at a time, poolsim_claims_year_streams); then
+ * processor overlaps: expected counts; payment moments (a benefit in four
+ * counties at a time, poolsim_plan_moments_rows); the sub-streams
+ * positioned with their first Philox blocks computed (four at a time,
+ * poolsim_claims_streams); then
  * (compound) the Poisson constants and the counts, the gamma constants
  * and the amounts (poolsim_claims_compound_count_all, _amount_all: four
  * at a time with AVX2), as poolsim_claims_aggregate would draw them one
@@ -122,14 +139,10 @@ static void claims_draw(const poolsim_plan *pl, unsigned long long seed, uint32_
         for (int c = 0; c < C; c++)
             for (int kk = 0; kk < pl->nclaims[l]; kk++) {
                 int epi = pl->epidemic[l * K + kk];
-                uint32_t who =
-                    pl->who[((size_t)l * (size_t)C + (size_t)c) * (size_t)K + (size_t)kk];
                 const double *U = &d->U[(size_t)c * uT];
                 const poolsim_plan_claim *pc = &POOLSIM_PLAN_CLAIM(pl, l, c, kk, 0);
                 for (int t = 0; t < T; t++)
                     q[n + (size_t)t].lambda = pc[t].lam0 * U[t] * (epi ? d->J[t] : 1.0);
-                if (noise != POOLSIM_NOISE_NONE)
-                    poolsim_claims_year_streams(&r[n], seed, path, who, T);
                 n += uT;
             }
         /* the payment moments of a benefit in every county at once */
@@ -138,6 +151,9 @@ static void claims_draw(const poolsim_plan *pl, unsigned long long seed, uint32_
                                       (size_t)K * uT, d->P, w->lnP, T, C, &q[nl + (size_t)kk * uT],
                                       nk * uT);
     }
+    /* every row's sub-streams with their first blocks */
+    if (noise != POOLSIM_NOISE_NONE)
+        poolsim_claims_streams(r, seed, path, w->cyear, w->cwho, w->nstreams);
     if (noise == POOLSIM_NOISE_COMPOUND) {
         poolsim_claims_compound_count_all(q, r, n);
         poolsim_claims_compound_amount_all(q, r, n); /* lambda now holds the amount */

@@ -590,6 +590,54 @@ static void test_year_streams(void)
     poolsim_claims_simd(was);
 }
 
+/* poolsim_claims_streams, scalar and AVX2: stream i is the claims
+ * sub-stream (path, year[i], who[i]) just after its first block, checked
+ * against Random123's own Philox4x32-10, for lists of 1 to 23 streams
+ * (groups of four and a shorter last one) with years and addresses
+ * changing from stream to stream; nothing past r[n - 1] is written. */
+static void test_streams(void)
+{
+    int was = poolsim_claims_simd(-1);
+    enum { N = 23 };
+    poolsim_rng r[N + 4];
+    uint32_t year[N], who[N];
+    uint64_t state = 0x2545f4914f6cdd1du;
+    long bad = 0, checked = 0;
+    for (int mode = 0; mode < 2; mode++) {
+        poolsim_claims_simd(mode);
+        for (int rep = 0; rep < 300; rep++) {
+            state = state * 6364136223846793005u + 1442695040888963407u;
+            uint64_t seed = state;
+            state = state * 6364136223846793005u + 1442695040888963407u;
+            uint32_t path = (uint32_t)(state >> 32);
+            size_t n = 1 + (size_t)rep % N;
+            for (size_t i = 0; i < n; i++) {
+                state = state * 6364136223846793005u + 1442695040888963407u;
+                year[i] = 1 + (uint32_t)(state >> 59); /* 1..32 */
+                who[i] = (uint32_t)(state >> 20);
+            }
+            memset(r, 0xa5, sizeof r);
+            poolsim_claims_streams(r, seed, path, year, who, n);
+            const unsigned char *past = (const unsigned char *)&r[n];
+            for (size_t b = 0; b < sizeof r[0] * (N + 4 - n); b++) bad += past[b] != 0xa5;
+            for (size_t i = 0; i < n; i++) {
+                uint32_t c1 = (uint32_t)POOLSIM_STREAM_CLAIMS << 24 | year[i];
+                philox4x32_ctr_t ctr = {{path, c1, who[i], 0}};
+                philox4x32_key_t key = {{(uint32_t)seed, (uint32_t)(seed >> 32)}};
+                philox4x32_ctr_t want = philox4x32_R(10, ctr, key);
+                bad += !(r[i].ctr[0] == path && r[i].ctr[1] == c1 && r[i].ctr[2] == who[i] &&
+                         r[i].ctr[3] == 1 && r[i].key[0] == key.v[0] &&
+                         r[i].key[1] == key.v[1] && r[i].left == 4);
+                bad += memcmp(r[i].buf, want.v, sizeof r[i].buf) != 0;
+                checked++;
+            }
+        }
+    }
+    poolsim_claims_simd(was);
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_EQUAL(checked, 2 * (300 / N * (N * (N + 1) / 2) + (300 % N) * (300 % N + 1) / 2));
+}
+
 /* The log tests' D and margin M against the scalar code's own difference
  * (right side minus left side, computed here with glibc's log exactly as
  * poisson_ptrs and poolsim_rng_gamma_mt compute each side): |D - D_scalar|
@@ -677,4 +725,5 @@ void poolsim_test_claims(void)
     CU_add_test(s, "AVX2 logarithm within its bound", test_simd_log);
     CU_add_test(s, "AVX2 log tests' margins cover both codes", test_simd_margin);
     CU_add_test(s, "claims sub-streams of a path's years", test_year_streams);
+    CU_add_test(s, "claims sub-streams of a list of years and addresses", test_streams);
 }

@@ -81,6 +81,12 @@ double poolsim_claims_compound_amount(const poolsim_claims_draw *q, poolsim_rng 
  * years at a time with AVX2 (the same words). */
 void poolsim_claims_year_streams(poolsim_rng *r, uint64_t seed, uint32_t path, uint32_t who, int T);
 
+/* r[i], i < n: the claims sub-stream (path, year[i], who[i]) with its
+ * first block computed, as poolsim_rng_set and poolsim_rng_refill leave
+ * it; four streams at a time with AVX2 (the same words). */
+void poolsim_claims_streams(poolsim_rng *r, uint64_t seed, uint32_t path, const uint32_t *year,
+                            const uint32_t *who, size_t n);
+
 /* The four steps over q[0..n) (lambda and m set), draw i from r[i] where
  * q[i].lambda > 0 and q[i].m.ey > 0 (else no draw: n = 0, amount 0):
  *   count_all:  prepare, then q[i].n as poolsim_claims_compound_count;
