@@ -61,8 +61,8 @@ static double time_sim(const poolsim_plan *pl, const poolsim_stats_layout *lay, 
  * parameters of every claims draw exactly as the engine does (lambda, and
  * the payment moments at the path's price index); the timed pass then
  * repeats only the drivers and the draws, in the engine's batched order
- * and with the engine's batched samplers (sub-streams positioned four
- * years at a time as poolsim_claims_year_streams does, then
+ * and with the engine's batched samplers (all sub-streams of the path
+ * positioned four at a time as poolsim_claims_streams does, then
  * poolsim_claims_compound_count_all and _amount_all over all benefits of
  * the path: four at a time with AVX2 where the processor has it). */
 static double time_replay(const poolsim_plan *pl, long n, unsigned long long seed, double *checksum)
@@ -74,9 +74,13 @@ static double time_replay(const poolsim_plan *pl, long n, unsigned long long see
     size_t per = (size_t)pl->T * (size_t)pl->L * (size_t)pl->C * (size_t)pl->K;
     double *lam = calloc(per * (size_t)n, sizeof *lam);
     poolsim_claims_moments *mo = calloc(per * (size_t)n, sizeof *mo);
-    uint32_t *who = calloc(per, sizeof *who);
+    uint32_t *who = calloc(per, sizeof *who), *year = calloc(per, sizeof *year);
     poolsim_rng *r = calloc(per, sizeof *r);
     poolsim_claims_draw *q = calloc(per, sizeof *q);
+    if (!d || !lam || !mo || !who || !year || !r || !q) {
+        fprintf(stderr, "bench: out of memory for the replay of %ld paths\n", n);
+        exit(1);
+    }
     size_t m = 0; /* draws per path */
     for (long p = 0; p < n; p++) {
         poolsim_drivers_draw(s, (uint32_t)p, &rr, d);
@@ -90,6 +94,7 @@ static double time_replay(const poolsim_plan *pl, long n, unsigned long long see
                                  (pl->epidemic[l * pl->K + kk] ? d->J[t] : 1.0);
                         poolsim_plan_moments(pl, pl->mode[l * pl->K + kk], pc, d->P[t],
                                              log(d->P[t]), &mo[i]);
+                        year[j] = (uint32_t)(t + 1);
                         who[j] = pl->who[((size_t)l * (size_t)pl->C + (size_t)c) * (size_t)pl->K +
                                          (size_t)kk];
                     }
@@ -103,10 +108,8 @@ static double time_replay(const poolsim_plan *pl, long n, unsigned long long see
             q[j].lambda = lam[per * (size_t)p + j];
             q[j].m = mo[per * (size_t)p + j];
         }
-        /* a benefit's years are consecutive: its sub-streams as the engine
-         * positions them (poolsim_claims_year_streams) */
-        for (size_t j = 0; j < m; j += (size_t)pl->T)
-            poolsim_claims_year_streams(&r[j], seed, (uint32_t)p, who[j], pl->T);
+        /* the sub-streams as the engine positions them */
+        poolsim_claims_streams(r, seed, (uint32_t)p, year, who, m);
         if (noise == POOLSIM_NOISE_NORMAL) {
             for (size_t j = 0; j < m; j++) cs += poolsim_rng_normal(&r[j]);
             continue;
@@ -122,6 +125,7 @@ static double time_replay(const poolsim_plan *pl, long n, unsigned long long see
     free(q);
     free(r);
     free(who);
+    free(year);
     poolsim_drivers_free(d);
     return t;
 }
