@@ -96,6 +96,7 @@ mutants() {
 58 @@ src/plan.c @@ plan @@ k @@ moments four rows at a time: the Hermite terms summed in another order @@ s/_mm256_mul_pd(h01, b0)),$/_mm256_mul_pd(h11, b1)),/
 59 @@ src/plan.c @@ plan @@ k @@ moments four rows at a time: lanes with different tables taken as sharing the first's @@ s/if (tb \&\& c\[1\]->tab == tb \&\& /if (tb \&\& /
 60 @@ src/claims.c @@ claims @@ k @@ sub-streams four at a time: a short last group takes its first stream's address for all @@ s/hb\[j\] = who\[i + j < n ? i + j : n - 1\];/hb[j] = who[i];/
+61 @@ src/stats.c @@ engine @@ k @@ order statistics: the kept values given back without waiting for the other threads' channels @@ s/#pragma omp for schedule(dynamic, 4)$/#pragma omp for schedule(dynamic, 4) nowait/
 EOF
 }
 

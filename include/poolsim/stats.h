@@ -154,8 +154,10 @@ void poolsim_stats_values_unpack(poolsim_stats *st, long first, long end, const 
 struct poolsim_qhist *poolsim_stats_hist(poolsim_stats *st);
 
 /* Combine block moments in block order and compute every summary into r
- * (r allocated for the same T, L, C). Quantile values are rearranged in place
- * (the positions read hold the sorted values; see stats.c). */
+ * (r allocated for the same T, L, C). Once per accumulator: the kept
+ * quantile values are rearranged in place (the positions read hold the
+ * sorted values; see stats.c) and, when large, handed back to the system
+ * at the end; a second call returns POOLSIM_ENUM. */
 int poolsim_stats_finish(poolsim_stats *st, int threads, poolsim_results *r /* OUT */);
 
 /* Select the scalar loops (on = 0) or the AVX2 ones where the processor
