@@ -216,67 +216,192 @@ STATS_AVX2_FN static void key_count_avx2(const void *w, size_t n, int doubles, u
 }
 #endif
 
-/* Writes each key k of the n doubles x whose bucket v = (k - lo) >> shift
- * is wanted (at[v] != SIZE_MAX) to a[at[v]++], in the order of x. */
-static inline void key_gather_scalar(const double *x, size_t n, uint64_t lo, int shift, size_t *at,
-                                     uint64_t *a)
+/* ---- the bins of select_values ---------------------------------------------
+ *
+ * select_values puts each value of a channel into one of SEL_NB bins, in
+ * the order of the keys (every key of a bin below every key of the next
+ * one), counts them, and gathers only the bins that hold a wanted
+ * position. Two kinds of bins:
+ *
+ * - key bins: (key - lo) >> shift, lo and hi the smallest and largest key.
+ *   Keys are logarithmic in the value, so where the values lie far apart
+ *   (zero and 1e8, both signs, one outlier) most of them share a few bins,
+ *   which are gathered and selected again: up to every value of a channel.
+ * - value bins, linear in the value between the smallest and largest of
+ *   the first SEL_SAMPLE values x1 < x2 (the paths are independent draws,
+ *   so a channel's first values are a sample of it): 0 below x1, 1 for x1
+ *   itself, 2 + fl((x - x1) scale) (at most SEL_NB - 3) between, SEL_NB - 2
+ *   for x2 itself and SEL_NB - 1 above it. IEEE rounding is monotone, so
+ *   the bin does not decrease as the key grows (-0 and +0, two keys of one
+ *   value, share a bin). Values equal to x1 or x2, often many (zeros, a
+ *   cap), have bins of one key, which need no selection. Used when x1 and
+ *   x2 are finite, x2 - x1 > 0 and the scale (SEL_NB - 4) / (x2 - x1) are
+ *   finite; else key bins.
+ *
+ * In the four-county case, a bin holding a wanted position held 9,000 of
+ * 20,000 values on average with key bins, 190 with value bins. */
+
+#define SEL_NB (1 << SEL_BITS)
+#define SEL_SAMPLE 512
+
+typedef struct sel_bins {
+    int by_value;
+    uint64_t lo; /* key bins */
+    int shift;
+    uint64_t k1, k2; /* value bins: the keys of x1 and x2 */
+    double x1, scale;
+} sel_bins;
+
+static inline size_t bin_of(const sel_bins *g, uint64_t k, double x)
+{
+    if (!g->by_value) return (size_t)((k - g->lo) >> g->shift);
+    if (k <= g->k1) return k == g->k1 ? 1 : 0;
+    if (k >= g->k2) return k == g->k2 ? SEL_NB - 2 : SEL_NB - 1;
+    double d = (x - g->x1) * g->scale;
+    return 2 + (size_t)(d < SEL_NB - 5 ? d : SEL_NB - 5);
+}
+
+/* Adds 1 to start[bin + 1] for each of the n doubles of x, and with value
+ * bins writes each bin to bins[i] (read again by the gather). */
+static inline void bin_count_scalar(const double *x, size_t n, const sel_bins *g, size_t *start,
+                                    uint16_t *bins)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t v = bin_of(g, dkey(x[i]), x[i]);
+        start[v + 1]++;
+        if (g->by_value) bins[i] = (uint16_t)v;
+    }
+}
+
+/* Writes the key k of each of the n doubles of x whose bin v is wanted
+ * (at[v] != SIZE_MAX) to a[at[v]++], in the order of x; with value bins,
+ * the bins written by the count. */
+static inline void bin_gather_scalar(const double *x, size_t n, const sel_bins *g,
+                                     const uint16_t *bins, size_t *at, uint64_t *a)
 {
     for (size_t i = 0; i < n; i++) {
         uint64_t k = dkey(x[i]);
-        size_t v = (k - lo) >> shift;
+        size_t v = g->by_value ? bins[i] : bin_of(g, k, x[i]);
         if (at[v] != SIZE_MAX) a[at[v]++] = k;
     }
 }
 
-/* Wanted buckets the AVX2 gather compares with each key's (more: the
- * scalar loop) */
+/* Wanted bins the AVX2 gather compares with each key's (more: the scalar
+ * loop) */
 #define GATHER_MAXW 16
 
 #if STATS_AVX2
-/* key_gather_scalar four doubles at a time: their buckets are compared
- * with the nw <= GATHER_MAXW wanted ones wb[], and only the keys of the
- * wanted buckets are written one by one. */
-STATS_AVX2_FN static void key_gather_avx2(const double *x, size_t n, uint64_t lo, int shift,
-                                          size_t *at, uint64_t *a, const size_t *wb, size_t nw)
+/* The value bins of x[i..i + 4), sk their keys in signed order (skey4);
+ * s1, s2: the keys of x1 and x2 in signed order. The lanes outside
+ * (x1, x2) get a number from the conversion, replaced by the blends. */
+STATS_AVX2_FN static inline __m256i vbins4(const double *x, size_t i, __m256i sk, __m256i s1,
+                                           __m256i s2, __m256d x1, __m256d scale)
 {
-    const __m256i sign = _mm256_set1_epi64x((long long)0x8000000000000000ull);
-    const __m256i slo = _mm256_set1_epi64x((long long)(lo ^ 0x8000000000000000ull));
-    const __m128i sh = _mm_cvtsi32_si128(shift);
-    __m256i want[GATHER_MAXW];
-    for (size_t j = 0; j < nw; j++) want[j] = _mm256_set1_epi64x((long long)wb[j]);
+    __m256d d = _mm256_mul_pd(_mm256_sub_pd(_mm256_loadu_pd(x + i), x1), scale);
+    /* d < SEL_NB - 5 ? d : SEL_NB - 5, as bin_of */
+    d = _mm256_min_pd(d, _mm256_set1_pd(SEL_NB - 5));
+    __m256i v = _mm256_add_epi64(_mm256_cvtepi32_epi64(_mm256_cvttpd_epi32(d)),
+                                 _mm256_set1_epi64x(2));
+    v = _mm256_blendv_epi8(v, _mm256_set1_epi64x(1), _mm256_cmpeq_epi64(sk, s1));
+    v = _mm256_blendv_epi8(v, _mm256_setzero_si256(), _mm256_cmpgt_epi64(s1, sk));
+    v = _mm256_blendv_epi8(v, _mm256_set1_epi64x(SEL_NB - 2), _mm256_cmpeq_epi64(sk, s2));
+    return _mm256_blendv_epi8(v, _mm256_set1_epi64x(SEL_NB - 1), _mm256_cmpgt_epi64(sk, s2));
+}
+
+/* bin_count_scalar of value bins, four values at a time */
+STATS_AVX2_FN static void vbin_count_avx2(const double *x, size_t n, const sel_bins *g,
+                                          size_t *start, uint16_t *bins)
+{
+    /* the low halves of the four 64-bit bins, then four 16-bit ones */
+    const __m256i low = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+    const __m256i s1 = _mm256_set1_epi64x((long long)(g->k1 ^ 0x8000000000000000ull));
+    const __m256i s2 = _mm256_set1_epi64x((long long)(g->k2 ^ 0x8000000000000000ull));
+    const __m256d x1 = _mm256_set1_pd(g->x1), scale = _mm256_set1_pd(g->scale);
     size_t i = 0;
     for (; i + 4 <= n; i += 4) {
-        __m256i sk = skey4(x, i, 1);
-        __m256i v = _mm256_srl_epi64(_mm256_sub_epi64(sk, slo), sh);
-        __m256i hit = _mm256_cmpeq_epi64(v, want[0]);
-        for (size_t j = 1; j < nw; j++) hit = _mm256_or_si256(hit, _mm256_cmpeq_epi64(v, want[j]));
-        unsigned bits = (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(hit));
-        if (!bits) continue;
-        uint64_t k[4], b[4];
-        _mm256_storeu_si256((__m256i *)k, _mm256_xor_si256(sk, sign));
+        __m256i v = vbins4(x, i, skey4(x, i, 1), s1, s2, x1, scale);
+        uint64_t b[4];
         _mm256_storeu_si256((__m256i *)b, v);
-        do {
-            unsigned l = (unsigned)__builtin_ctz(bits);
-            bits &= bits - 1;
-            a[at[b[l]]++] = k[l];
-        } while (bits);
+        start[b[0] + 1]++;
+        start[b[1] + 1]++;
+        start[b[2] + 1]++;
+        start[b[3] + 1]++;
+        __m128i v32 = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(v, low));
+        _mm_storel_epi64((__m128i *)(void *)(bins + i), _mm_packus_epi32(v32, v32));
     }
-    key_gather_scalar(x + i, n - i, lo, shift, at, a);
+    bin_count_scalar(x + i, n - i, g, start, bins + i);
+}
+
+/* The keys (sk in signed order) of four values whose bins v are among the
+ * nw wanted ones (want[]) to a[at[v]++]. */
+STATS_AVX2_FN static inline void gather4(__m256i v, __m256i sk, const __m256i *want, size_t nw,
+                                         size_t *at, uint64_t *a)
+{
+    __m256i hit = _mm256_cmpeq_epi64(v, want[0]);
+    for (size_t j = 1; j < nw; j++) hit = _mm256_or_si256(hit, _mm256_cmpeq_epi64(v, want[j]));
+    unsigned bits = (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(hit));
+    if (!bits) return;
+    uint64_t k[4], b[4];
+    _mm256_storeu_si256((__m256i *)k,
+                        _mm256_xor_si256(sk, _mm256_set1_epi64x((long long)0x8000000000000000ull)));
+    _mm256_storeu_si256((__m256i *)b, v);
+    do {
+        unsigned l = (unsigned)__builtin_ctz(bits);
+        bits &= bits - 1;
+        a[at[b[l]]++] = k[l];
+    } while (bits);
+}
+
+/* bin_gather_scalar four doubles at a time: their bins are compared with
+ * the nw (1..GATHER_MAXW) wanted ones wb[], and only the keys of the
+ * wanted bins are written one by one. */
+STATS_AVX2_FN static void bin_gather_avx2(const double *x, size_t n, const sel_bins *g,
+                                          const uint16_t *bins, size_t *at, uint64_t *a,
+                                          const size_t *wb, size_t nw)
+{
+    __m256i want[GATHER_MAXW];
+    size_t i = 0;
+    if (g->by_value) {
+        /* sixteen stored bins at a time */
+        for (size_t j = 0; j < nw; j++) want[j] = _mm256_set1_epi16((short)wb[j]);
+        for (; i + 16 <= n; i += 16) {
+            __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(bins + i));
+            __m256i hit = _mm256_cmpeq_epi16(v, want[0]);
+            for (size_t j = 1; j < nw; j++)
+                hit = _mm256_or_si256(hit, _mm256_cmpeq_epi16(v, want[j]));
+            /* two bits per hit */
+            unsigned bits = (unsigned)_mm256_movemask_epi8(hit) & 0x55555555u;
+            while (bits) {
+                size_t l = i + (size_t)__builtin_ctz(bits) / 2;
+                bits &= bits - 1;
+                a[at[bins[l]]++] = dkey(x[l]);
+            }
+        }
+    } else {
+        for (size_t j = 0; j < nw; j++) want[j] = _mm256_set1_epi64x((long long)wb[j]);
+        const __m256i slo = _mm256_set1_epi64x((long long)(g->lo ^ 0x8000000000000000ull));
+        const __m128i sh = _mm_cvtsi32_si128(g->shift);
+        for (; i + 4 <= n; i += 4) {
+            __m256i sk = skey4(x, i, 1);
+            gather4(_mm256_srl_epi64(_mm256_sub_epi64(sk, slo), sh), sk, want, nw, at, a);
+        }
+    }
+    bin_gather_scalar(x + i, n - i, g, bins + i, at, a);
 }
 #endif
 
-/* key_gather_scalar; wb[0..nw): the wanted buckets */
-static void key_gather(const double *x, size_t n, uint64_t lo, int shift, size_t *at, uint64_t *a,
-                       const size_t *wb, size_t nw)
+/* bin_gather_scalar; wb[0..nw): the wanted bins */
+static void bin_gather(const double *x, size_t n, const sel_bins *g, const uint16_t *bins,
+                       size_t *at, uint64_t *a, const size_t *wb, size_t nw)
 {
 #if STATS_AVX2
-    if (stats_simd && nw <= GATHER_MAXW) {
-        key_gather_avx2(x, n, lo, shift, at, a, wb, nw);
+    if (stats_simd && nw >= 1 && nw <= GATHER_MAXW) {
+        bin_gather_avx2(x, n, g, bins, at, a, wb, nw);
         return;
     }
 #endif
     (void)wb, (void)nw;
-    key_gather_scalar(x, n, lo, shift, at, a);
+    bin_gather_scalar(x, n, g, bins, at, a);
 }
 
 static void key_range(const void *w, size_t n, int doubles, uint64_t *lo, uint64_t *hi)
@@ -363,12 +488,40 @@ static size_t order_positions(size_t n, const double *probs, int np, double tail
     return m;
 }
 
+/* Value bins for the n > 0 doubles of x (see sel_bins), if the first of
+ * them allow; returns 0 if not. */
+static int value_bins(sel_bins *g, const double *x, size_t n)
+{
+    uint64_t k1, k2;
+    key_range(x, n < SEL_SAMPLE ? n : SEL_SAMPLE, 1, &k1, &k2);
+    double x1 = dval(k1), x2 = dval(k2), w = x2 - x1, scale = (SEL_NB - 4) / w;
+    if (!isfinite(x1) || !isfinite(x2) || !(w > 0) || !isfinite(w) || !isfinite(scale)) return 0;
+    *g = (sel_bins){.by_value = 1, .k1 = k1, .k2 = k2, .x1 = x1, .scale = scale};
+    return 1;
+}
+
+/* bins: n, written with value bins */
+static void bin_count(const double *x, size_t n, const sel_bins *g, size_t *start, uint16_t *bins)
+{
+    if (!g->by_value) {
+        key_count(x, n, 1, g->lo, g->shift, start);
+        return;
+    }
+#if STATS_AVX2
+    if (stats_simd) {
+        vbin_count_avx2(x, n, g, start, bins);
+        return;
+    }
+#endif
+    bin_count_scalar(x, n, g, start, bins);
+}
+
 /* Into each position need[j] (ascending, within [0, n)) of x[0..n) the
  * value a sorted x would hold there; the other positions are left as
- * they are. The first level of select_keys on the keys of x, except that
- * the keys are computed from x in each pass and only those of the buckets
- * holding a wanted position are written out (into a, bucket after
- * bucket), where select_keys goes on. a, tmp: n scratch keys each. */
+ * they are. The values are counted in bins (sel_bins), and only the keys
+ * of the bins holding a wanted position are written out (into a, bin
+ * after bin), where select_keys goes on; a bin of one key is not written
+ * out. a, tmp: n scratch keys each. */
 static void select_values(double *x, size_t n, const size_t *need, size_t nn, uint64_t *a,
                           uint64_t *tmp)
 {
@@ -379,39 +532,54 @@ static void select_values(double *x, size_t n, const size_t *need, size_t nn, ui
         for (size_t j = 0; j < nn; j++) x[need[j]] = dval(a[need[j]]);
         return;
     }
-    uint64_t lo, hi;
-    key_range(x, n, 1, &lo, &hi);
-    if (lo == hi) return; /* all the same double: every position holds its statistic */
-    int bits = 64 - __builtin_clzll(hi - lo), shift = bits > SEL_BITS ? bits - SEL_BITS : 0;
-    size_t start[(1 << SEL_BITS) + 1];
+    sel_bins g;
+    if (!value_bins(&g, x, n)) {
+        uint64_t lo, hi;
+        key_range(x, n, 1, &lo, &hi);
+        if (lo == hi) return; /* all the same double: every position holds its statistic */
+        int bits = 64 - __builtin_clzll(hi - lo);
+        g = (sel_bins){.lo = lo, .shift = bits > SEL_BITS ? bits - SEL_BITS : 0};
+    }
+    size_t start[SEL_NB + 1];
     memset(start, 0, sizeof start);
-    key_count(x, n, 1, lo, shift, start);
-    for (int v = 0; v < (1 << SEL_BITS); v++) start[v + 1] += start[v];
-    /* where each wanted bucket's keys go in a (SIZE_MAX: not wanted) */
-    size_t pos[1 << SEL_BITS];
-    for (int v = 0; v < (1 << SEL_BITS); v++) pos[v] = SIZE_MAX;
+    /* the value bins, in tmp until the gather */
+    uint16_t *bins = (uint16_t *)(void *)tmp;
+    bin_count(x, n, &g, start, bins);
+    for (int v = 0; v < SEL_NB; v++) start[v + 1] += start[v];
+    /* bins of one key: x1's and x2's */
+#define ONE_KEY(v) (g.by_value && ((v) == 1 || (v) == SEL_NB - 2))
+    /* where each wanted bin's keys go in a (SIZE_MAX: not wanted) */
+    size_t pos[SEL_NB];
+    for (int v = 0; v < SEL_NB; v++) pos[v] = SIZE_MAX;
     size_t w = 0, wb[GATHER_MAXW], nw = 0;
     for (size_t j = 0, v = 0; j < nn; j++) {
         while (start[v + 1] <= need[j]) v++;
-        if (pos[v] == SIZE_MAX) {
+        if (!ONE_KEY(v) && pos[v] == SIZE_MAX) {
             pos[v] = w, w += start[v + 1] - start[v];
             if (nw < GATHER_MAXW) wb[nw] = v;
             nw++;
         }
     }
-    size_t at[1 << SEL_BITS];
-    memcpy(at, pos, sizeof at);
-    key_gather(x, n, lo, shift, at, a, wb, nw);
+    if (nw > 0) {
+        size_t at[SEL_NB];
+        memcpy(at, pos, sizeof at);
+        bin_gather(x, n, &g, bins, at, a, wb, nw);
+    }
     size_t j = 0, v = 0;
     while (j < nn) {
         while (start[v + 1] <= need[j]) v++;
         size_t m = j;
         while (m < nn && need[m] < start[v + 1]) m++;
-        uint64_t *b = a + pos[v];
-        select_keys(b, tmp, start[v + 1] - start[v], need + j, m - j, start[v]);
-        for (size_t i = j; i < m; i++) x[need[i]] = dval(b[need[i] - start[v]]);
+        if (ONE_KEY(v)) {
+            for (size_t i = j; i < m; i++) x[need[i]] = dval(v == 1 ? g.k1 : g.k2);
+        } else {
+            uint64_t *b = a + pos[v];
+            select_keys(b, tmp, start[v + 1] - start[v], need + j, m - j, start[v]);
+            for (size_t i = j; i < m; i++) x[need[i]] = dval(b[need[i] - start[v]]);
+        }
         j = m;
     }
+#undef ONE_KEY
 }
 
 /* Fill the positions of x[0..n) that poolsim_quantile7 and

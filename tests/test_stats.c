@@ -157,7 +157,29 @@ static double os_value(int kind, long p)
     case 7:
         if (p < 102) return 7.0;
         return p >= 300 && p < 320 ? nextafter(7.0, 8.0) : 1.0;
-    default: return 5.0; /* all equal */
+    case 8: return 5.0; /* all equal */
+    /* DIST rows bin the values between the smallest and largest of the
+     * first 512 (value bins): many values equal to those two (a floor and
+     * a cap), both signs, and, after the first 512, values below and above
+     * them and next to them */
+    /* (the double below the cap 1 is binned at 2044 before the clamp) */
+    case 9:
+        if (p % 10 < 3) return p < 512 || p % 10 == 0 ? -2.0 : nextafter(-2.0, -3.0);
+        if (p % 10 >= 7) return p < 512 || p % 10 == 7 ? 1.0 : nextafter(1.0, p % 10 == 8 ? 0 : 2);
+        if (p > 2000 && p % 97 == 0) return nextafter(-2.0, 0.0);
+        return -2.0 + 3.0 * (0.001 + 0.998 * u);
+    /* the first 512 all equal, the rest spread (key bins) */
+    case 10: return p < 512 ? 3.0 : u;
+    /* first values +0 and -0 only: equal values, two keys (key bins),
+     * then both zeros among spread values */
+    case 11: return p < 600 ? (p % 2 ? -0.0 : 0.0) : p % 3 ? u - 0.5 : (p % 2 ? -0.0 : 0.0);
+    /* a range wider than the largest double (x2 - x1 overflows: key bins) */
+    case 12: return p % 2 ? -1.5e308 * u : 1.7e308 * u;
+    /* values a few doubles apart (the scale overflows: key bins) */
+    case 13: return nextafter(nextafter(4.9e-324 * (double)(p % 3), 1.0), 1.0);
+    /* a clustered mass with rare outliers, which set the first 512's range */
+    case 14: return p % 300 == 1 ? 1e9 * u : p % 300 == 2 ? -1e3 : 1e6 + u;
+    default: return 0.0;
     }
 }
 
@@ -265,7 +287,7 @@ static void test_order_statistics(void)
     int was = poolsim_stats_simd(-1);
     for (int mode = 0; mode < 2; mode++) {
         poolsim_stats_simd(mode); /* the scalar loops, then the AVX2 ones */
-        for (int kind = 0; kind < 9; kind++)
+        for (int kind = 0; kind < 15; kind++)
             for (size_t ci = 0; ci < sizeof counts / sizeof *counts; ci++) {
                 long P = counts[ci];
                 double *v = malloc((size_t)P * sizeof(double));
