@@ -100,6 +100,8 @@ mutants() {
 62 @@ src/stats.c @@ stats @@ k @@ order statistics: values below the sample's smallest binned above it @@ s/return k == g->k1 ? 1 : 0;/return k == g->k1 ? 1 : 2;/
 63 @@ src/stats.c @@ stats @@ k @@ order statistics: a value just below the sample's largest binned with it (clamp one too high) @@ s/d = _mm256_min_pd(d, _mm256_set1_pd(SEL_NB - 5));/d = _mm256_min_pd(d, _mm256_set1_pd(SEL_NB - 4));/
 64 @@ src/stats.c @@ stats @@ k @@ order statistics: the stored 16-bit bins read at twice their index @@ s|size_t l = i + (size_t)__builtin_ctz(bits) / 2;|size_t l = i + (size_t)__builtin_ctz(bits);|
+65 @@ src/common.c @@ common @@ k @@ large arrays: no request for huge pages @@ s/    (void)madvise((void \*)a, len, MADV_HUGEPAGE);/    (void)a;/
+66 @@ src/common.c @@ common @@ k @@ large arrays: the end beyond the aligned length cut one page too soon @@ s/(void)munmap((unsigned char \*)a + len, tail);/(void)munmap((unsigned char *)a + len - 4096, tail);/
 EOF
 }
 

@@ -620,7 +620,7 @@ typedef struct poolsim_tailset {
 static void tailset_free(poolsim_tailset *ts)
 {
     if (!ts) return;
-    free(ts->key);
+    poolsim_big_free(ts->key, (ts->nt ? ts->nt : 1) * ts->cap, sizeof *ts->key);
     free(ts->cnt);
     free(ts->thr);
     free(ts->pruned);
@@ -636,7 +636,7 @@ static poolsim_tailset *tailset_alloc(size_t nt, size_t K)
     ts->nt = nt;
     ts->K = K;
     ts->cap = 2 * K > 2 ? 2 * K : 2;
-    ts->key = malloc((nt ? nt : 1) * ts->cap * sizeof *ts->key);
+    ts->key = poolsim_big_calloc((nt ? nt : 1) * ts->cap, sizeof *ts->key);
     ts->cnt = calloc(nt ? nt : 1, sizeof *ts->cnt);
     ts->thr = calloc(nt ? nt : 1, sizeof *ts->thr);
     ts->pruned = calloc(nt ? nt : 1, 1);
@@ -878,7 +878,7 @@ poolsim_stats *poolsim_stats_alloc(const poolsim_stats_layout *lay, long paths)
     if (!bad && st->exact) {
         st->tk = tail_keep((size_t)paths);
         /* zero: rows not selected */
-        st->qv = calloc((st->nd ? st->nd : 1) * (size_t)paths, sizeof(double));
+        st->qv = poolsim_big_calloc((st->nd ? st->nd : 1) * (size_t)paths, sizeof(double));
         st->tail = tailset_alloc(st->nt, st->tk);
         bad = !st->qv || !st->tail || (paths >= 2 && st->tk == 0);
     } else if (!bad) {
@@ -940,7 +940,7 @@ int poolsim_stats_select(poolsim_stats *st, const unsigned char *rows)
 void poolsim_stats_free(poolsim_stats *st)
 {
     if (!st) return;
-    free(st->qv);
+    if (st->qv) poolsim_big_free(st->qv, (st->nd ? st->nd : 1) * (size_t)st->paths, sizeof(double));
     tailset_free(st->tail);
     free(st->col);
     poolsim_qhist_free(st->hist);

@@ -1,7 +1,7 @@
 /* Allocation-failure injection (issue 12, "Keep it that way"), in the
  * manner of Lua's memerr and SQLite's OOM loop: every operation below is
  * run with its 1st, 2nd, 3rd, ... allocation failing (malloc, calloc,
- * realloc, strdup, strndup of poolsim's own code, wrapped at link time
+ * realloc, strdup, strndup, mmap of poolsim's own code, wrapped at link time
  * with -Wl,--wrap), until it runs through without reaching the failing
  * allocation. Each failing run must
  *   - return a status other than POOLSIM_OK (or succeed, when the
@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,6 +30,7 @@
 #include "poolsim/results.h"
 #include "poolsim/scenario.h"
 #include "poolsim/settle.h"
+#include "poolsim/stats.h"
 #include "poolsim/summary.h"
 
 /* ---- the wrappers ---- */
@@ -42,6 +44,8 @@ void *__wrap_calloc(size_t n, size_t m);
 void *__wrap_realloc(void *p, size_t n);
 char *__wrap_strdup(const char *s);
 char *__wrap_strndup(const char *s, size_t n);
+void *__real_mmap(void *a, size_t n, int prot, int flags, int fd, off_t off);
+void *__wrap_mmap(void *a, size_t n, int prot, int flags, int fd, off_t off);
 
 static long fail_at = -1; /* index of the allocation to fail; -1: none */
 static long seen;         /* allocations since the run started */
@@ -74,6 +78,11 @@ char *__wrap_strdup(const char *s)
 char *__wrap_strndup(const char *s, size_t n)
 {
     return inject() ? NULL : __real_strndup(s, n);
+}
+/* the large arrays (poolsim_big_calloc) */
+void *__wrap_mmap(void *a, size_t n, int prot, int flags, int fd, off_t off)
+{
+    return inject() ? MAP_FAILED : __real_mmap(a, n, prot, flags, fd, off);
 }
 
 /* LeakSanitizer's check (build-asan only; weak: absent otherwise). */
@@ -148,6 +157,21 @@ static int op_engine(void)
     if ((st == POOLSIM_OK) != (r != NULL)) st = -1;
     poolsim_results_free(r);
     return st;
+}
+/* the statistics of a 20,000-path run of 10 years, 2 lines, 4 counties:
+ * kept values and TAIL candidates large enough to be mapped
+ * (poolsim_big_calloc) */
+static int op_stats(void)
+{
+    poolsim_stats_layout lay;
+    poolsim_stats_layout_init(&lay, 10, 2, 4);
+    poolsim_stats *st = poolsim_stats_alloc(&lay, 20000);
+    poolsim_block *b = st ? poolsim_block_alloc(st) : NULL;
+    int status = st && b ? POOLSIM_OK : POOLSIM_ENOMEM;
+    if (status != POOLSIM_OK) fprintf(stderr, "oom_tests: stats: out of memory\n");
+    poolsim_block_free(b);
+    poolsim_stats_free(st);
+    return status;
 }
 static int op_csv(void)
 {
@@ -278,7 +302,7 @@ int main(int argc, char **argv)
         int (*op)(void);
         int writes;
     } ops[] = {{"load", op_load, 0}, {"flows", op_flows, 0},           {"engine", op_engine, 0},
-               {"hdf5", op_h5, 1},   {"hdf5-skel", op_h5_skeleton, 1}, {"json", op_json, 1},
+               {"stats", op_stats, 0}, {"hdf5", op_h5, 1},   {"hdf5-skel", op_h5_skeleton, 1}, {"json", op_json, 1},
                {"csv", op_csv, 1},   {"settle-csv", op_settle_csv, 1}};
     int bad = 0;
     for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
