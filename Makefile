@@ -36,16 +36,24 @@ ifeq ($(CC),cc)
 CC = gcc
 endif
 
-PKGS = gsl yaml-0.1 jansson hdf5 xlsxwriter
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKGS = gsl yaml-0.1 jansson hdf5
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) xlsxwriter 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libxlsxwriter is not linked: `summary --xlsx` opens it (dlopen, in
+# src/summary.c), so that no other command loads it and what it needs
+# (libcrypto, libminizip): 4.0 -> 1.8 ms for a process that links the
+# same libraries and does nothing. Its soname is the one of the library
+# beside the headers.
+XLSX_SONAME := $(shell readelf -d "$$($(CC) -print-file-name=libxlsxwriter.so)" 2>/dev/null | \
+               sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')
 CUNIT_LIBS := $(shell pkg-config --libs cunit 2>/dev/null)
 
 WARN = -Wall -Wextra -Wshadow -Wconversion -Wstrict-prototypes -Wmissing-prototypes \
        -Wformat=2 -Wundef -Wno-sign-conversion
 OPT ?= -O2 -g
 CFLAGS += -std=c17 $(OPT) $(WARN) -ffp-contract=off -fopenmp -D_POSIX_C_SOURCE=200809L \
-          -Iinclude -isystem /usr/include/Random123 $(PKG_CFLAGS) $(MPIFLAGS)
+          -Iinclude -isystem /usr/include/Random123 $(PKG_CFLAGS) $(MPIFLAGS) \
+          $(if $(XLSX_SONAME),-DPOOLSIM_XLSX_SONAME='"$(XLSX_SONAME)"')
 # HDF5 from its static archive (Debian's libhdf5-dev ships one): the shared
 # library's own dependencies (curl, TLS, Kerberos, LDAP: 28 libraries that
 # poolsim never calls) took half of every process start, 6 -> 3 ms. The

@@ -4,7 +4,7 @@
 # Usage (as root): scripts/install-deps.sh [--mpi] [--test]
 set -eu
 
-PKGS="make gcc pkg-config
+PKGS="make gcc binutils pkg-config
 libgsl-dev librandom123-dev libyaml-dev libcsv-dev libjansson-dev
 libhdf5-dev libaec-dev zlib1g-dev hdf5-tools libcunit1-dev libxlsxwriter-dev libunistring-dev
 gnuplot-nox fonts-noto-cjk"

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <dlfcn.h>
 #include <xlsxwriter.h>
 
 #include "poolsim/common.h"
@@ -444,6 +445,64 @@ int poolsim_summary_write_csv(const poolsim_results *r, const char *dir, FILE *l
 
 /* ---- Excel ---- */
 
+/* libxlsxwriter is opened when a workbook is written (dlopen), not linked:
+ * every other command, `run` among them, starts without it and the
+ * libraries it needs (libcrypto, libminizip, about 2 ms of each process
+ * start). The build names its soname: the library these headers are
+ * for. */
+#ifndef POOLSIM_XLSX_SONAME
+#error "POOLSIM_XLSX_SONAME is not set: the Makefile takes it from libxlsxwriter-dev (make deps)"
+#endif
+#define XLSX_FUNCTIONS(X)                                                                          \
+    X(workbook_new)                                                                                \
+    X(workbook_add_format)                                                                         \
+    X(workbook_add_worksheet)                                                                      \
+    X(workbook_set_properties)                                                                     \
+    X(workbook_close)                                                                              \
+    X(worksheet_write_string)                                                                      \
+    X(worksheet_write_number)                                                                      \
+    X(worksheet_set_column)                                                                        \
+    X(worksheet_set_row)                                                                           \
+    X(worksheet_freeze_panes)                                                                      \
+    X(worksheet_autofilter)                                                                        \
+    X(format_set_bold)                                                                             \
+    X(format_set_text_wrap)                                                                        \
+    X(format_set_align)                                                                            \
+    X(format_set_bottom)                                                                           \
+    X(format_set_bg_color)                                                                         \
+    X(format_set_num_format)                                                                       \
+    X(lxw_strerror)
+
+static struct {
+#define XLSX_FIELD(f) __typeof__(f) *f;
+    XLSX_FUNCTIONS(XLSX_FIELD)
+#undef XLSX_FIELD
+} xl;
+
+/* NULL when the functions of xl are there (opened now or before), else
+ * why not (dlerror's words, or the missing function's name). */
+static const char *xlsx_open(void)
+{
+    static void *lib;
+    if (lib) return NULL;
+    void *h = dlopen(POOLSIM_XLSX_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        const char *e = dlerror();
+        return e ? e : POOLSIM_XLSX_SONAME;
+    }
+    void *p;
+#define XLSX_LOAD(f)                                                                               \
+    if (!(p = dlsym(h, #f))) {                                                                     \
+        dlclose(h);                                                                                \
+        return POOLSIM_XLSX_SONAME " has no " #f;                                                  \
+    }                                                                                              \
+    memcpy(&xl.f, &p, sizeof p);
+    XLSX_FUNCTIONS(XLSX_LOAD)
+#undef XLSX_LOAD
+    lib = h;
+    return NULL;
+}
+
 /* A text cell. Excel holds at most 32,767 characters in a cell and
  * libxlsxwriter refuses a longer string (the cell stayed empty, silently):
  * a longer text is cut to 32,766 characters and "…", with one warning. */
@@ -457,12 +516,12 @@ static lxw_error put_str(lxw_worksheet *ws, lxw_row_t rr, lxw_col_t cc, const ch
     for (const unsigned char *p = (const unsigned char *)s; *p; p++)
         if ((*p & 0xC0) != 0x80 && ++chars == XLSX_MAX_CHARS)
             cut = (size_t)(p - (const unsigned char *)s);
-    if (chars <= XLSX_MAX_CHARS) return worksheet_write_string(ws, rr, cc, s, fmt);
+    if (chars <= XLSX_MAX_CHARS) return xl.worksheet_write_string(ws, rr, cc, s, fmt);
     char *t = malloc(cut + 4);
     if (!t) return LXW_ERROR_MEMORY_MALLOC_FAILED;
     memcpy(t, s, cut);
     memcpy(t + cut, "\xe2\x80\xa6", 4); /* U+2026 and the terminator */
-    lxw_error e = worksheet_write_string(ws, rr, cc, t, fmt);
+    lxw_error e = xl.worksheet_write_string(ws, rr, cc, t, fmt);
     free(t);
     if (!xlsx_cut++)
         fprintf(stderr,
@@ -486,27 +545,27 @@ static const char *unit_of(int kind, int zh)
 
 static int xlsx_fill(lxw_workbook *wb, const poolsim_results *r, const table *t, int zh)
 {
-    lxw_format *bold = workbook_add_format(wb);
-    format_set_bold(bold);
-    lxw_format *head = workbook_add_format(wb);
-    format_set_bold(head);
-    format_set_text_wrap(head);
-    format_set_align(head, LXW_ALIGN_VERTICAL_TOP);
-    format_set_bottom(head, LXW_BORDER_THIN);
-    format_set_bg_color(head, 0xEEF2F8);
+    lxw_format *bold = xl.workbook_add_format(wb);
+    xl.format_set_bold(bold);
+    lxw_format *head = xl.workbook_add_format(wb);
+    xl.format_set_bold(head);
+    xl.format_set_text_wrap(head);
+    xl.format_set_align(head, LXW_ALIGN_VERTICAL_TOP);
+    xl.format_set_bottom(head, LXW_BORDER_THIN);
+    xl.format_set_bg_color(head, 0xEEF2F8);
     lxw_format *nf[7] = {NULL};
     static const char *const numfmt[7] = {NULL,     "0",     "#,##0",   "0.0000",
                                           "0.0000", "#,##0", "#,##0.00"};
     for (int k = 1; k < 7; k++) {
-        nf[k] = workbook_add_format(wb);
-        format_set_num_format(nf[k], numfmt[k]);
+        nf[k] = xl.workbook_add_format(wb);
+        xl.format_set_num_format(nf[k], numfmt[k]);
     }
-    lxw_format *wrap = workbook_add_format(wb);
-    format_set_text_wrap(wrap);
-    format_set_align(wrap, LXW_ALIGN_VERTICAL_TOP);
+    lxw_format *wrap = xl.workbook_add_format(wb);
+    xl.format_set_text_wrap(wrap);
+    xl.format_set_align(wrap, LXW_ALIGN_VERTICAL_TOP);
 
     /* about sheet */
-    lxw_worksheet *ws = workbook_add_worksheet(wb, zh ? "说明" : "about");
+    lxw_worksheet *ws = xl.workbook_add_worksheet(wb, zh ? "说明" : "about");
     if (!ws) return -1;
     int row = 0;
     char buf[64];
@@ -522,7 +581,7 @@ static int xlsx_fill(lxw_workbook *wb, const poolsim_results *r, const table *t,
     put_str(ws, (lxw_row_t)row, 0, lb->seed, bold);
     put_str(ws, (lxw_row_t)row++, 1, buf, NULL);
     put_str(ws, (lxw_row_t)row, 0, lb->paths, bold);
-    worksheet_write_number(ws, (lxw_row_t)row++, 1, (double)r->paths, nf[K_COUNT]);
+    xl.worksheet_write_number(ws, (lxw_row_t)row++, 1, (double)r->paths, nf[K_COUNT]);
     snprintf(buf, sizeof buf, "%d-%d", r->years[0], r->years[r->T - 1]);
     put_str(ws, (lxw_row_t)row, 0, lb->years, bold);
     put_str(ws, (lxw_row_t)row++, 1, buf, NULL);
@@ -540,11 +599,11 @@ static int xlsx_fill(lxw_workbook *wb, const poolsim_results *r, const table *t,
         put_str(ws, (lxw_row_t)row, 0, t[i].name, NULL);
         put_str(ws, (lxw_row_t)row++, 1, zh ? t[i].zh : t[i].en, wrap);
     }
-    worksheet_set_column(ws, 0, 0, 24, NULL);
-    worksheet_set_column(ws, 1, 1, 90, NULL);
+    xl.worksheet_set_column(ws, 0, 0, 24, NULL);
+    xl.worksheet_set_column(ws, 1, 1, 90, NULL);
 
     for (int i = 0; i < POOLSIM_SUMMARY_NTABLES; i++) {
-        ws = workbook_add_worksheet(wb, t[i].name);
+        ws = xl.workbook_add_worksheet(wb, t[i].name);
         if (!ws) return -1;
         for (int k = 0; k < t[i].ncol; k++) {
             const col *cd = &t[i].cols[k];
@@ -563,9 +622,9 @@ static int xlsx_fill(lxw_workbook *wb, const poolsim_results *r, const table *t,
                 double hw = poolsim_summary_width(h) / 2.0 + 2; /* header wraps on two lines */
                 width = fmax(cd->kind == K_YEAR ? 8 : 14, fmin(hw, 24));
             }
-            worksheet_set_column(ws, (lxw_col_t)k, (lxw_col_t)k, width, NULL);
+            xl.worksheet_set_column(ws, (lxw_col_t)k, (lxw_col_t)k, width, NULL);
         }
-        worksheet_set_row(ws, 0, 45, NULL);
+        xl.worksheet_set_row(ws, 0, 45, NULL);
         for (size_t j = 0; j < t[i].nrow; j++) {
             const cell *c = t[i].cells + j * (size_t)t[i].ncol;
             for (int k = 0; k < t[i].ncol; k++) {
@@ -574,12 +633,12 @@ static int xlsx_fill(lxw_workbook *wb, const poolsim_results *r, const table *t,
                 if (c[k].s) {
                     if (c[k].s[0]) put_str(ws, rr, cc, c[k].s, NULL);
                 } else {
-                    worksheet_write_number(ws, rr, cc, c[k].v, nf[t[i].cols[k].kind]);
+                    xl.worksheet_write_number(ws, rr, cc, c[k].v, nf[t[i].cols[k].kind]);
                 }
             }
         }
-        worksheet_freeze_panes(ws, 1, 0);
-        worksheet_autofilter(ws, 0, 0, (lxw_row_t)t[i].nrow, (lxw_col_t)(t[i].ncol - 1));
+        xl.worksheet_freeze_panes(ws, 1, 0);
+        xl.worksheet_autofilter(ws, 0, 0, (lxw_row_t)t[i].nrow, (lxw_col_t)(t[i].ncol - 1));
     }
     return 0;
 }
@@ -589,6 +648,12 @@ int poolsim_summary_write_xlsx(const poolsim_results *r, int lang, const char *p
     /* a clear message (libxlsxwriter's own would name the temporary file) */
     int st = poolsim_results_check_writable(path);
     if (st) return st;
+    const char *why = xlsx_open();
+    if (why) {
+        fprintf(stderr, "poolsim: cannot write %s: libxlsxwriter cannot be opened (%s)\n", path,
+                why);
+        return POOLSIM_EIO;
+    }
     table t[POOLSIM_SUMMARY_NTABLES];
     st = build_tables(r, t);
     if (st) return st;
@@ -602,7 +667,7 @@ int poolsim_summary_write_xlsx(const poolsim_results *r, int lang, const char *p
         return st;
     }
     close(fd);
-    lxw_workbook *wb = workbook_new(tmp);
+    lxw_workbook *wb = xl.workbook_new(tmp);
     if (!wb) {
         fprintf(stderr, "poolsim: cannot write %s (libxlsxwriter could not start a workbook)\n",
                 path);
@@ -611,14 +676,14 @@ int poolsim_summary_write_xlsx(const poolsim_results *r, int lang, const char *p
         lxw_doc_properties props = {0};
         props.title = r->scenario_name;
         props.comments = "poolsim summary tables";
-        workbook_set_properties(wb, &props);
+        xl.workbook_set_properties(wb, &props);
         if (xlsx_fill(wb, r, t, lang == POOLSIM_LANG_ZH) != 0) {
             fprintf(stderr, "poolsim: cannot build the workbook %s\n", path);
             st = POOLSIM_ENOMEM;
         }
-        lxw_error e = workbook_close(wb);
+        lxw_error e = xl.workbook_close(wb);
         if (!st && e != LXW_NO_ERROR) {
-            fprintf(stderr, "poolsim: cannot write %s: %s%s%s\n", path, lxw_strerror(e),
+            fprintf(stderr, "poolsim: cannot write %s: %s%s%s\n", path, xl.lxw_strerror(e),
                     errno ? "; " : "", errno ? strerror(errno) : "");
             st = POOLSIM_EIO;
         }

@@ -1,7 +1,7 @@
 #!/bin/sh
 # poolsim summary: terminal tables, CSV files (UTF-8 BOM, header, RFC 4180
 # quoting of a hostile county name), the Excel workbook (a zip with a sheet
-# per table) and the summary JSON. Uses $BUILD/test_report_results.h5 (CUnit
+# per table; libxlsxwriter opened only for it) and the summary JSON. Uses $BUILD/test_report_results.h5 (CUnit
 # suite plot: synthetic data, T=10, L=2, C=9).
 set -eu
 build=${BUILD:-build}
@@ -113,4 +113,24 @@ set +e
 set -e
 [ $rc -eq 3 ] || fail "unwritable xlsx: exit $rc, expected 3"
 grep -q "$tmp/no/such/folder/t.xlsx" "$tmp/err" || fail "unwritable xlsx: message does not name the path"
+
+# libxlsxwriter is opened by --xlsx (dlopen), not linked: no other command
+# loads it (or its libcrypto and libminizip: the sanitizer build's shared
+# HDF5 brings a libcrypto of its own); a library of its name that is not
+# it gives a clear message, exit 3 and no workbook
+! ldd "$POOLSIM" | grep -q -e libxlsxwriter -e libminizip ||
+    fail "$POOLSIM links libxlsxwriter (expected: opened by --xlsx only)"
+soname=$(readelf -d "$(gcc -print-file-name=libxlsxwriter.so)" | sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')
+[ -n "$soname" ] || fail "no soname for libxlsxwriter.so"
+mkdir "$tmp/fakelib"
+echo 'int not_xlsxwriter = 1;' > "$tmp/fake.c"
+gcc -shared -fPIC -o "$tmp/fakelib/$soname" "$tmp/fake.c"
+set +e
+LD_LIBRARY_PATH="$tmp/fakelib" "$POOLSIM" summary "$h5" -q --xlsx "$tmp/fake.xlsx" 2> "$tmp/err"; rc=$?
+set -e
+[ $rc -eq 3 ] || fail "a library that is not libxlsxwriter: exit $rc, expected 3"
+grep -q "cannot write $tmp/fake.xlsx: libxlsxwriter cannot be opened ($soname has no workbook_new)" "$tmp/err" ||
+    fail "a library that is not libxlsxwriter: message $(cat "$tmp/err")"
+[ ! -e "$tmp/fake.xlsx" ] || fail "a library that is not libxlsxwriter: a workbook was written"
+[ -z "$(ls -A "$tmp" | grep '^\.fake')" ] || fail "a library that is not libxlsxwriter: a temporary was left"
 echo "summary.sh: ok"
