@@ -43,6 +43,8 @@ static void test_param_grown(void)
     CU_ASSERT_DOUBLE_EQUAL(poolsim_param_grown(&c, &g, 2021, 2031), 100 * pow(1.05, 10), 1e-9);
 }
 
+#if defined(__linux__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+#define CHECK_MAPPING 1
 /* The VmFlags line of the mapping of /proc/self/smaps holding address p
  * into flags ("" when not found). */
 static void vm_flags(const void *p, char *flags, size_t size)
@@ -67,6 +69,7 @@ static void vm_flags(const void *p, char *flags, size_t size)
     }
     fclose(f);
 }
+#endif
 
 /* Every byte of the n * size zero, every byte writable (a pattern written
  * and read back at both ends and across the whole array). */
@@ -80,7 +83,7 @@ static void check_big(size_t n, size_t size)
     for (size_t i = 0; i < bytes; i++) p[i] = (unsigned char)(i * 131 + 7);
     for (size_t i = 0; i < bytes; i++) bad += p[i] != (unsigned char)(i * 131 + 7);
     CU_ASSERT_EQUAL(bad, 0);
-#if defined(__linux__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+#ifdef CHECK_MAPPING
     if (bytes >= POOLSIM_BIG_BYTES) {
         /* its own mapping at a 2 MiB boundary, marked for huge pages ("hg":
          * the kernel's mark of MADV_HUGEPAGE, whatever it then gives) */
