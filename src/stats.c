@@ -64,6 +64,11 @@ struct poolsim_stats {
     int exact;                    /* 1: exact order statistics (qv, tail); 0: histograms (hist) */
     double *qv;                   /* [nd][paths]: the DIST channels' values */
     struct poolsim_tailset *tail; /* the TAIL channels' largest values, merged */
+    /* the threads' candidate sets absorbed after the first: merged into
+     * tail channel by channel in poolsim_stats_finish's parallel loop
+     * (tail_settle where tail is read before) */
+    struct poolsim_tailset **pending;
+    size_t npending, cap_pending;
     size_t nd, nt;                /* DIST and TAIL quantile channels */
     size_t *col;                  /* [nq] column of each channel in qv (DIST) or in tail (TAIL) */
     size_t tk;                    /* largest values read per TAIL channel */
@@ -655,9 +660,9 @@ static poolsim_tailset *tailset_alloc(size_t nt, size_t K)
  * holding position p = n - K of the sorted keys are kept (moved down in
  * place), those of that bucket go to tmp, where select_keys puts the
  * largest of them from position p - start[v] on, and those follow. */
-static void tail_prune(poolsim_tailset *ts, size_t j)
+static void tail_prune(poolsim_tailset *ts, size_t j, uint64_t *t /* cap keys of scratch */)
 {
-    uint64_t *a = ts->key + j * ts->cap, *t = ts->tmp;
+    uint64_t *a = ts->key + j * ts->cap;
     size_t n = ts->cnt[j], K = ts->K, p = n - K;
     uint64_t lo, hi;
     key_range(a, n, 0, &lo, &hi);
@@ -696,17 +701,17 @@ static void tail_prune(poolsim_tailset *ts, size_t j)
     ts->gate[j] = (int64_t)(t[q] ^ 0x8000000000000000ull);
 }
 
-static inline void tail_put(poolsim_tailset *ts, size_t j, uint64_t key)
+static inline void tail_put(poolsim_tailset *ts, size_t j, uint64_t key, uint64_t *tmp)
 {
     if (ts->pruned[j] && key <= ts->thr[j]) return;
     ts->key[j * ts->cap + ts->cnt[j]++] = key;
-    if (ts->cnt[j] == ts->cap) tail_prune(ts, j);
+    if (ts->cnt[j] == ts->cap) tail_prune(ts, j, tmp);
 }
 
 /* tail_put of the keys of x[0..n) into channels j0, j0 + 1, ... */
 static void tail_put_row_scalar(poolsim_tailset *ts, size_t j0, const double *x, size_t n)
 {
-    for (size_t i = 0; i < n; i++) tail_put(ts, j0 + i, dkey(x[i]));
+    for (size_t i = 0; i < n; i++) tail_put(ts, j0 + i, dkey(x[i]), ts->tmp);
 }
 
 #if STATS_AVX2
@@ -730,7 +735,7 @@ STATS_AVX2_FN static void tail_put_row_avx2(poolsim_tailset *ts, size_t j0, cons
             size_t l = (size_t)__builtin_ctz(bits), j = j0 + i + l;
             bits &= bits - 1;
             ts->key[j * ts->cap + ts->cnt[j]++] = k[l];
-            if (ts->cnt[j] == ts->cap) tail_prune(ts, j);
+            if (ts->cnt[j] == ts->cap) tail_prune(ts, j, ts->tmp);
         } while (bits);
     }
     tail_put_row_scalar(ts, j0 + i, x + i, n - i);
@@ -748,23 +753,23 @@ static void tail_put_row(poolsim_tailset *ts, size_t j0, const double *x, size_t
     tail_put_row_scalar(ts, j0, x, n);
 }
 
-/* Add src's candidates to dst's (same K); into an empty channel they are
- * copied with their threshold (the same candidates, without adding them
- * one by one). */
-static void tail_merge(poolsim_tailset *dst, const poolsim_tailset *src)
+/* Add src's candidates of channel j to dst's (same K); into an empty
+ * channel they are copied with their threshold (the same candidates,
+ * without adding them one by one). tmp: cap keys of scratch. Channels
+ * apart touch nothing in common but tmp. */
+static void tail_merge_channel(poolsim_tailset *dst, const poolsim_tailset *src, size_t j,
+                               uint64_t *tmp)
 {
-    for (size_t j = 0; j < src->nt; j++) {
-        const uint64_t *a = src->key + j * src->cap;
-        if (dst->cnt[j] == 0) {
-            memcpy(dst->key + j * dst->cap, a, src->cnt[j] * sizeof *a);
-            dst->cnt[j] = src->cnt[j];
-            dst->thr[j] = src->thr[j];
-            dst->pruned[j] = src->pruned[j];
-            dst->gate[j] = src->gate[j];
-            continue;
-        }
-        for (size_t i = 0; i < src->cnt[j]; i++) tail_put(dst, j, a[i]);
+    const uint64_t *a = src->key + j * src->cap;
+    if (dst->cnt[j] == 0) {
+        memcpy(dst->key + j * dst->cap, a, src->cnt[j] * sizeof *a);
+        dst->cnt[j] = src->cnt[j];
+        dst->thr[j] = src->thr[j];
+        dst->pruned[j] = src->pruned[j];
+        dst->gate[j] = src->gate[j];
+        return;
     }
+    for (size_t i = 0; i < src->cnt[j]; i++) tail_put(dst, j, a[i], tmp);
 }
 
 /* Into x[n - K..n) the K largest values of channel j in ascending order:
@@ -942,6 +947,8 @@ void poolsim_stats_free(poolsim_stats *st)
     if (!st) return;
     if (st->qv) poolsim_big_free(st->qv, (st->nd ? st->nd : 1) * (size_t)st->paths, sizeof(double));
     tailset_free(st->tail);
+    for (size_t k = 0; k < st->npending; k++) tailset_free(st->pending[k]);
+    free(st->pending);
     free(st->col);
     poolsim_qhist_free(st->hist);
     free(st->mean);
@@ -1152,6 +1159,21 @@ static int tailset_empty(const poolsim_tailset *ts)
     return 1;
 }
 
+/* Merge channel j of every pending set into st->tail (tmp: cap keys). */
+static void tail_settle_channel(poolsim_stats *st, size_t j, uint64_t *tmp)
+{
+    for (size_t k = 0; k < st->npending; k++) tail_merge_channel(st->tail, st->pending[k], j, tmp);
+}
+
+/* Every pending set merged into st->tail, and freed. */
+static void tail_settle(poolsim_stats *st)
+{
+    if (!st->npending) return;
+    for (size_t j = 0; j < st->tail->nt; j++) tail_settle_channel(st, j, st->tail->tmp);
+    for (size_t k = 0; k < st->npending; k++) tailset_free(st->pending[k]);
+    st->npending = 0;
+}
+
 int poolsim_stats_absorb(poolsim_stats *st, poolsim_block *b)
 {
     if (st->exact) {
@@ -1164,7 +1186,20 @@ int poolsim_stats_absorb(poolsim_stats *st, poolsim_block *b)
             b->tail = t;
             return POOLSIM_OK;
         }
-        tail_merge(st->tail, b->tail);
+        if (st->npending == st->cap_pending) {
+            size_t cap = st->cap_pending ? 2 * st->cap_pending : 4;
+            poolsim_tailset **p = realloc(st->pending, cap * sizeof *p);
+            if (!p) { /* merged now instead */
+                for (size_t j = 0; j < st->tail->nt; j++)
+                    tail_merge_channel(st->tail, b->tail, j, st->tail->tmp);
+                return POOLSIM_OK;
+            }
+            st->pending = p;
+            st->cap_pending = cap;
+        }
+        /* taken as it is, merged by poolsim_stats_finish */
+        st->pending[st->npending++] = b->tail;
+        b->tail = NULL;
         return POOLSIM_OK;
     }
     if (!b->hist) return POOLSIM_OK;
@@ -1348,6 +1383,7 @@ int poolsim_stats_finish(poolsim_stats *st, int threads, poolsim_results *r)
                 order_stats(x, n, poolsim_quantile_probs, POOLSIM_NQ, 0, a, tmp, need);
             } else if (st->exact) {
                 x = xs;
+                tail_settle_channel(st, st->col[uq], tmp);
                 if (tail_sorted(st->tail, st->col[uq], n, x, tmp, need) != POOLSIM_OK) {
 #pragma omp atomic write
                     sort_status = POOLSIM_ENUM;
@@ -1418,8 +1454,9 @@ size_t poolsim_stats_values_packed_size(const poolsim_stats *st, long first, lon
     return st->nd * (size_t)(end - first) + st->nt * (1 + st->tail->cap);
 }
 
-void poolsim_stats_values_pack(const poolsim_stats *st, long first, long end, double *buf)
+void poolsim_stats_values_pack(poolsim_stats *st, long first, long end, double *buf)
 {
+    tail_settle(st);
     size_t m = (size_t)(end - first), i = st->nd * m;
     for (size_t q = 0; q < st->nd; q++)
         memcpy(&buf[q * m], &st->qv[q * (size_t)st->paths + (size_t)first], m * sizeof(double));
@@ -1439,7 +1476,7 @@ void poolsim_stats_values_unpack(poolsim_stats *st, long first, long end, const 
     poolsim_tailset *ts = st->tail;
     for (size_t j = 0; j < ts->nt; j++) {
         size_t c = (size_t)buf[i];
-        for (size_t k = 0; k < c && k < ts->cap; k++) tail_put(ts, j, dkey(buf[i + 1 + k]));
+        for (size_t k = 0; k < c && k < ts->cap; k++) tail_put(ts, j, dkey(buf[i + 1 + k]), ts->tmp);
         i += 1 + ts->cap;
     }
 }

@@ -142,13 +142,13 @@ int poolsim_stats_fold(poolsim_stats *st, const poolsim_block *b);
  * (poolsim_block_packed_size of them), and the exact-mode values of paths
  * [first, end) (poolsim_stats_values_packed_size doubles: the DIST
  * channels' values [channel][end - first], then the TAIL channels'
- * candidates); unpacking merges the candidates into st's. */
+ * candidates); packing first merges the candidates the threads left
+ * for poolsim_stats_finish, unpacking merges the candidates into st's. */
 size_t poolsim_block_packed_size(const poolsim_stats *st);
 void poolsim_block_pack(const poolsim_block *b, double *buf /* OUT */);
 void poolsim_block_unpack(poolsim_block *b /* OUT */, const double *buf);
 size_t poolsim_stats_values_packed_size(const poolsim_stats *st, long first, long end);
-void poolsim_stats_values_pack(const poolsim_stats *st, long first, long end,
-                               double *buf /* OUT */);
+void poolsim_stats_values_pack(poolsim_stats *st, long first, long end, double *buf /* OUT */);
 void poolsim_stats_values_unpack(poolsim_stats *st, long first, long end, const double *buf);
 /* Histogram mode: the run's merged histogram (NULL in exact mode). */
 struct poolsim_qhist *poolsim_stats_hist(poolsim_stats *st);
