@@ -104,6 +104,10 @@ mutants() {
 66 @@ src/common.c @@ common @@ k @@ large arrays: the end beyond the aligned length cut one page too soon @@ s/(void)munmap((unsigned char \*)a + len, tail);/(void)munmap((unsigned char *)a + len - 4096, tail);/
 67 @@ src/stats.c @@ stats @@ k @@ TAIL candidates: the sets absorbed after the first not merged before the order statistics @@ s/                tail_settle_channel(st, st->col\[uq\], tmp);/                (void)tail_settle_channel;/
 68 @@ src/stats.c @@ stats @@ k @@ TAIL candidates: a rank sends its values without the sets its threads left pending @@ s/^    tail_settle(st);$/    (void)tail_settle;/
+69 @@ src/stats.c @@ stats @@ k @@ fixed channels: the moments not checked against the declared value @@ s/if (memcmp(\&st->mean\[o\], \&v, sizeof v) != 0 || st->m2\[o\] != 0) {/if (0) {/
+70 @@ src/stats.c @@ stats @@ k @@ fixed channels: -0 accepted as a fixed value @@ s/!(value\[q\] == 0 \&\& signbit(value\[q\]));/1;/
+71 @@ src/stats.c @@ stats @@ k @@ fixed channels: a run of kept channels after a fixed one read from the row's start @@ s/            qr\[nqr\]\[1\] = o + i;/            qr[nqr][1] = o;/
+72 @@ src/engine.c @@ manage engine @@ k @@ fixed channels: the management multipliers of a line with rules declared fixed @@ s/ruled |= s->rules\[k\].line == l;/ruled |= 0;/
 EOF
 }
 

@@ -659,6 +659,38 @@ int poolsim_engine_frame(const poolsim_scenario *s, const poolsim_engine_opts *o
     return POOLSIM_OK;
 }
 
+/* The run's statistics. The management multipliers (contribution_factor,
+ * benefit_factor) of a line that no management rule acts on are 1 on
+ * every path (poolsim_engine_path): declared so, their values are not
+ * kept (poolsim_stats_alloc_fixed). */
+static poolsim_stats *stats_alloc(const poolsim_scenario *s, const poolsim_stats_layout *lay,
+                                  long paths)
+{
+    unsigned char *fixed = calloc(lay->nq ? lay->nq : 1, 1);
+    double *value = malloc((lay->nq ? lay->nq : 1) * sizeof *value);
+    poolsim_stats *st = NULL;
+    if (fixed && value) {
+        const int rows[2] = {POOLSIM_ROW_contribution_factor, POOLSIM_ROW_benefit_factor};
+        size_t T = (size_t)lay->T;
+        for (int l = 0; l < lay->L; l++) {
+            int ruled = 0;
+            for (int k = 0; k < s->nrules; k++) ruled |= s->rules[k].line == l;
+            for (int j = 0; j < 2 && !ruled; j++) {
+                if (lay->qchan[rows[j]] == POOLSIM_NO_SLOT) continue;
+                for (size_t t = 0; t < T; t++) {
+                    size_t q = lay->qchan[rows[j]] + (size_t)l * T + t;
+                    fixed[q] = 1;
+                    value[q] = 1.0;
+                }
+            }
+        }
+        st = poolsim_stats_alloc_fixed(lay, paths, fixed, value);
+    }
+    free(fixed);
+    free(value);
+    return st;
+}
+
 static int engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
                       poolsim_results **res, poolsim_saved_paths **saved)
 {
@@ -671,7 +703,7 @@ static int engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
     poolsim_stats_layout lay;
     poolsim_dims dims = run_dims(s);
     poolsim_stats_layout_init_dims(&lay, &dims);
-    poolsim_stats *stats = poolsim_stats_alloc(&lay, o->paths);
+    poolsim_stats *stats = stats_alloc(s, &lay, o->paths);
     if (stats && o->rows && poolsim_stats_select(stats, o->rows) != POOLSIM_OK) {
         poolsim_stats_free(stats);
         stats = NULL;

@@ -71,6 +71,10 @@ struct poolsim_stats {
     size_t npending, cap_pending;
     size_t nd, nt;                /* DIST and TAIL quantile channels */
     size_t *col;                  /* [nq] column of each channel in qv (DIST) or in tail (TAIL) */
+    /* exact mode: DIST channels the caller declared to hold one value on
+     * every path (poolsim_stats_alloc_fixed): no column (col SIZE_MAX),
+     * their order statistics are that value */
+    double *fixv; /* [nq] the value; NULL: none fixed */
     size_t tk;                    /* largest values read per TAIL channel */
     poolsim_qhist *hist;          /* nq channels, merged from the blocks' histograms */
     /* run totals, folded in block order */
@@ -861,6 +865,12 @@ int poolsim_stats_exact_for(const poolsim_stats_layout *lay, long paths)
 
 poolsim_stats *poolsim_stats_alloc(const poolsim_stats_layout *lay, long paths)
 {
+    return poolsim_stats_alloc_fixed(lay, paths, NULL, NULL);
+}
+
+poolsim_stats *poolsim_stats_alloc_fixed(const poolsim_stats_layout *lay, long paths,
+                                         const unsigned char *fixed, const double *value)
+{
     poolsim_stats *st = calloc(1, sizeof *st);
     if (!st) return NULL;
     st->lay = *lay;
@@ -874,11 +884,21 @@ poolsim_stats *poolsim_stats_alloc(const poolsim_stats_layout *lay, long paths)
     /* columns: DIST channels in qv, TAIL channels in the tail sets */
     st->col = malloc((lay->nq ? lay->nq : 1) * sizeof *st->col);
     int bad = !st->col;
+    if (!bad && fixed && st->exact) {
+        bad = !(st->fixv = malloc((lay->nq ? lay->nq : 1) * sizeof *st->fixv));
+        for (size_t q = 0; !bad && q < lay->nq; q++) st->fixv[q] = value[q];
+    }
     FOR_QROWS(lay, row)
     {
         int tail = poolsim_schema[row].kind == POOLSIM_KIND_TAIL;
-        for (size_t i = 0, n = row_size(lay, row); !bad && i < n; i++)
-            st->col[lay->qchan[row] + i] = tail ? st->nt++ : st->nd++;
+        for (size_t i = 0, n = row_size(lay, row); !bad && i < n; i++) {
+            size_t q = lay->qchan[row] + i;
+            /* a value v whose type-7 quantiles v + f (v - v) and mean are
+             * v itself: finite, and not -0 (-0 + 0 is +0) */
+            int fix = st->fixv && fixed[q] && isfinite(value[q]) &&
+                      !(value[q] == 0 && signbit(value[q]));
+            st->col[q] = tail ? st->nt++ : fix ? SIZE_MAX : st->nd++;
+        }
     }
     if (!bad && st->exact) {
         st->tk = tail_keep((size_t)paths);
@@ -910,7 +930,7 @@ int poolsim_stats_select(poolsim_stats *st, const unsigned char *rows)
         free(qr);
         return POOLSIM_ENOMEM;
     }
-    size_t nmr = 0, nqr = 0;
+    size_t nmr = 0, nqr = 0, cap = POOLSIM_SCHEMA_NROWS + 1;
     for (int row = 0; row < POOLSIM_SCHEMA_NROWS; row++) {
         st->want[row] = !rows || rows[row];
         if (!st->want[row] || lay->slot[row] == POOLSIM_NO_SLOT) continue;
@@ -919,13 +939,32 @@ int poolsim_stats_select(poolsim_stats *st, const unsigned char *rows)
             mr[nmr - 1][1] += n; /* adjacent: one range */
         else
             mr[nmr][0] = o, mr[nmr++][1] = n;
-        if (lay->qchan[row] != POOLSIM_NO_SLOT) {
-            int tail = poolsim_schema[row].kind == POOLSIM_KIND_TAIL;
-            qr[nqr][0] = lay->qchan[row];
-            qr[nqr][1] = o;
-            qr[nqr][2] = n;
+        if (lay->qchan[row] == POOLSIM_NO_SLOT) continue;
+        int tail = poolsim_schema[row].kind == POOLSIM_KIND_TAIL;
+        /* runs of channels with columns (all of them but fixed ones) */
+        for (size_t i = 0; i < n;) {
+            size_t q = lay->qchan[row] + i, m = 0;
+            while (i + m < n && st->col[q + m] != SIZE_MAX) m++;
+            if (m == 0) {
+                i++;
+                continue;
+            }
+            if (nqr == cap) {
+                cap *= 2;
+                size_t(*g)[5] = realloc(qr, cap * sizeof *qr);
+                if (!g) {
+                    free(mr);
+                    free(qr);
+                    return POOLSIM_ENOMEM;
+                }
+                qr = g;
+            }
+            qr[nqr][0] = q;
+            qr[nqr][1] = o + i;
+            qr[nqr][2] = m;
             qr[nqr][3] = (size_t)tail;
-            qr[nqr++][4] = st->col[lay->qchan[row]];
+            qr[nqr++][4] = st->col[q];
+            i += m;
         }
     }
     if (!rows) { /* every slot, including those that feed no summary */
@@ -950,6 +989,7 @@ void poolsim_stats_free(poolsim_stats *st)
     for (size_t k = 0; k < st->npending; k++) tailset_free(st->pending[k]);
     free(st->pending);
     free(st->col);
+    free(st->fixv);
     poolsim_qhist_free(st->hist);
     free(st->mean);
     free(st->m2);
@@ -1378,6 +1418,25 @@ int poolsim_stats_finish(poolsim_stats *st, int threads, poolsim_results *r)
             if (!st->want[row] || (st->exact && !need)) continue;
             int dist = poolsim_schema[row].kind == POOLSIM_KIND_DIST;
             double *x = NULL;
+            if (st->exact && dist && st->col[uq] == SIZE_MAX) {
+                /* fixed: every order statistic is the value, which the
+                 * moments confirm (mean the value, no spread) */
+                size_t i = uq - lay->qchan[row], o = lay->slot[row] + i;
+                double v = st->fixv[uq], *c[POOLSIM_SCHEMA_MAXCOMP];
+                if (memcmp(&st->mean[o], &v, sizeof v) != 0 || st->m2[o] != 0) {
+#pragma omp critical(poolsim_stats_report)
+                    poolsim_error_report(__FILE__, __LINE__,
+                                         "internal error: channel %zu of %s was declared to hold "
+                                         "%g on every path, but it varies",
+                                         i, poolsim_schema[row].name, v);
+#pragma omp atomic write
+                    sort_status = POOLSIM_ENUM;
+                    continue;
+                }
+                poolsim_results_row(r, row, c);
+                for (int k = 0; k < POOLSIM_NQ; k++) c[2][i * POOLSIM_NQ + (size_t)k] = v;
+                continue;
+            }
             if (st->exact && dist) {
                 x = st->qv + st->col[uq] * n;
                 order_stats(x, n, poolsim_quantile_probs, POOLSIM_NQ, 0, a, tmp, need);

@@ -545,6 +545,95 @@ static void test_order_special(void)
     poolsim_stats_simd(was);
 }
 
+
+/* Channels declared fixed (poolsim_stats_alloc_fixed) give every summary
+ * bit for bit as when their values are kept and sorted; a value that is
+ * not finite or is -0 is kept as any other; a declared channel whose
+ * values vary makes poolsim_stats_finish fail. */
+static int fixed_run(long P, const unsigned char *fixed, const double *value, const double *cval,
+                     int vary, poolsim_results *r)
+{
+    poolsim_stats_layout lay;
+    poolsim_stats_layout_init(&lay, 2, 2, 3);
+    poolsim_stats *st = fixed ? poolsim_stats_alloc_fixed(&lay, P, fixed, value)
+                              : poolsim_stats_alloc(&lay, P);
+    poolsim_block *b = st ? poolsim_block_alloc(st) : NULL;
+    double *rec = calloc(lay.n, sizeof(double));
+    int bad = !st || !b || !rec;
+    for (long bi = 0; !bad && bi < poolsim_stats_nblocks(st); bi++) {
+        long f, e;
+        poolsim_stats_block_range(st, bi, &f, &e);
+        poolsim_block_reset(b, bi);
+        for (long p = f; p < e; p++) {
+            for (size_t i = 0; i < lay.n; i++) rec[i] = sin((double)p * 0.37 + (double)i) * 1e3;
+            for (int l = 0; l < lay.L; l++) rec[lay.first_exh + (size_t)l] = (double)(p % 3);
+            /* contribution_factor: channel q0 + j holds cval[j] (path 5
+             * of channel 1 otherwise when vary) */
+            for (size_t j = 0; j < 4; j++)
+                rec[lay.contribution_factor + j] = vary && j == 1 && p == 5 ? 2.0 : cval[j];
+            bad |= poolsim_block_add(b, st, p, rec) != 0;
+        }
+        bad |= poolsim_stats_fold(st, b) != 0;
+    }
+    bad = bad || poolsim_stats_absorb(st, b) != 0;
+    int fin = bad ? -1 : poolsim_stats_finish(st, 2, r);
+    free(rec);
+    poolsim_block_free(b);
+    poolsim_stats_free(st);
+    return bad ? -1 : fin;
+}
+
+static void test_fixed_channels(void)
+{
+    const long counts[] = {1, 2, 257, 1000};
+    /* contribution_factor [line][year]: 1, 0, -0, inf */
+    const double cval[4] = {1.0, 0.0, -0.0, INFINITY};
+    poolsim_stats_layout lay;
+    poolsim_stats_layout_init(&lay, 2, 2, 3);
+    unsigned char *fixed = calloc(lay.nq, 1);
+    double *value = calloc(lay.nq, sizeof(double));
+    CU_ASSERT_FATAL(fixed && value);
+    size_t q0 = lay.qchan[POOLSIM_ROW_contribution_factor];
+    for (size_t j = 0; j < 4; j++) fixed[q0 + j] = 1, value[q0 + j] = cval[j];
+    for (size_t ci = 0; ci < sizeof counts / sizeof *counts; ci++) {
+        long P = counts[ci];
+        poolsim_results *a = poolsim_results_alloc(2, 2, 3), *b = poolsim_results_alloc(2, 2, 3);
+        CU_ASSERT_FATAL(a && b);
+        CU_ASSERT_EQUAL(fixed_run(P, NULL, NULL, cval, 0, a), POOLSIM_OK);
+        CU_ASSERT_EQUAL(fixed_run(P, fixed, value, cval, 0, b), POOLSIM_OK);
+        /* every DIST row's quantiles and moments the same bits */
+        for (int row = 0; row < POOLSIM_SCHEMA_NROWS; row++) {
+            double *ca[POOLSIM_SCHEMA_MAXCOMP], *cb[POOLSIM_SCHEMA_MAXCOMP];
+            int nc = poolsim_results_row(a, row, ca);
+            poolsim_results_row(b, row, cb);
+            size_t n = poolsim_schema_shape_size(poolsim_schema[row].shape,
+                                                 &(poolsim_dims){2, 2, 3, 0});
+            for (int k = 0; k < nc; k++) {
+                size_t m = n * (poolsim_schema[row].kind == POOLSIM_KIND_DIST && k == 2
+                                    ? (size_t)POOLSIM_NQ
+                                    : 1);
+                if (ca[k] && cb[k]) CU_ASSERT_EQUAL(memcmp(ca[k], cb[k], m * sizeof(double)), 0);
+            }
+        }
+        /* the fixed ones hold their value: 1 and +0 */
+        for (int k = 0; k < POOLSIM_NQ; k++) {
+            CU_ASSERT_EQUAL(b->contribution_factor.q[k], 1.0);
+            CU_ASSERT_EQUAL(b->contribution_factor.q[POOLSIM_NQ + k], 0.0);
+            CU_ASSERT_FALSE(signbit(b->contribution_factor.q[POOLSIM_NQ + k]));
+        }
+        poolsim_results_free(a);
+        poolsim_results_free(b);
+        /* declared fixed, but one path differs */
+        if (P > 5) {
+            poolsim_results *c = poolsim_results_alloc(2, 2, 3);
+            CU_ASSERT_EQUAL(fixed_run(P, fixed, value, cval, 1, c), POOLSIM_ENUM);
+            poolsim_results_free(c);
+        }
+    }
+    free(fixed);
+    free(value);
+}
+
 void poolsim_test_stats(void)
 {
     CU_pSuite s = CU_add_suite("stats", NULL, NULL);
@@ -553,6 +642,7 @@ void poolsim_test_stats(void)
     CU_add_test(s, "block-ordered moments vs two-pass", test_moments_fold);
     CU_add_test(s, "selected order statistics equal a full sort", test_order_statistics);
     CU_add_test(s, "histogram mode counts every path of every channel", test_hist_mode);
+    CU_add_test(s, "channels declared fixed: the same summaries, or an error", test_fixed_channels);
     CU_add_test(s, "block sums (AVX2 and scalar) vs a plain loop", test_block_sums);
     CU_add_test(s, "order statistics of special values vs qsort in totalOrder", test_order_special);
 }

@@ -71,6 +71,16 @@ struct poolsim_tailset;
 
 /* Accumulator for `paths` paths. Block size and count depend only on paths. */
 poolsim_stats *poolsim_stats_alloc(const poolsim_stats_layout *lay, long paths);
+/* The same, where the caller knows before the run that DIST quantile
+ * channel q (fixed[q] != 0, lay->nq flags) holds value[q] on every path
+ * (the engine: the management multipliers of a line without rules, 1):
+ * in exact mode its values are not kept and its quantiles are value[q],
+ * which a full sort of its values would give bit for bit (a value that is
+ * not finite, or -0, is kept as any other);
+ * poolsim_stats_finish fails (POOLSIM_ENUM) if its moments say otherwise.
+ * TAIL channels and histogram mode ignore the flags. */
+poolsim_stats *poolsim_stats_alloc_fixed(const poolsim_stats_layout *lay, long paths,
+                                         const unsigned char *fixed, const double *value);
 void poolsim_stats_free(poolsim_stats *st);
 /* Compute only the summaries of the schema rows with rows[row] != 0 (rows:
  * POOLSIM_SCHEMA_NROWS flags; NULL: every row, the default): the moments
