@@ -157,8 +157,8 @@ fuzz: deps-test
 fuzz-targets: $(FUZZ_TARGETS:%=$(BUILD)/fuzz_%)
 
 # allocation-failure injection (tests/oom/oom_tests.c): poolsim's own
-# malloc, calloc, realloc, strdup, strndup and mmap calls go through wrappers
-OOM_WRAP = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup,--wrap=mmap
+# malloc, calloc, realloc, strdup and strndup calls go through wrappers
+OOM_WRAP = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup
 $(BUILD)/oom_tests: tests/oom/oom_tests.c $(BUILD)/libpoolsim.a
 	$(CC) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) $(OOM_WRAP) -o $@ $< \
 	  $(BUILD)/libpoolsim.a $(LDLIBS_SHARED)

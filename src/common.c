@@ -1,6 +1,4 @@
-/* poolsim: shared helpers (error reporting, dated values, hashing, large
- * arrays). */
-#define _DEFAULT_SOURCE /* madvise, MAP_ANONYMOUS */
+/* poolsim: shared helpers (error reporting, dated values, hashing). */
 #include "poolsim/common.h"
 
 #include <math.h>
@@ -9,11 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#if defined(__linux__)
-#include <stdint.h>
-#include <sys/mman.h>
-#endif
 
 void poolsim_error_report(const char *file, int line, const char *fmt, ...)
 {
@@ -129,68 +122,4 @@ int poolsim_simd_default(void)
 {
     const char *e = getenv("POOLSIM_SIMD");
     return e && strcmp(e, "0") == 0 ? 0 : poolsim_cpu_avx2();
-}
-
-/* Mapped (1) or from calloc (0): the same answer for the same bytes, so
- * poolsim_big_free undoes what poolsim_big_calloc did. The sanitizer
- * builds use calloc, whose blocks LeakSanitizer follows. */
-#if defined(__SANITIZE_ADDRESS__)
-#define BIG_MAPPED 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
-#define BIG_MAPPED 0
-#endif
-#endif
-#ifndef BIG_MAPPED
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-#define BIG_MAPPED 1
-#else
-#define BIG_MAPPED 0
-#endif
-#endif
-
-static int big_mapped(size_t n, size_t size, size_t *len /* OUT: mapped bytes */)
-{
-    if (!BIG_MAPPED || size == 0 || n > SIZE_MAX / size) return 0;
-    size_t bytes = n * size;
-    if (bytes < POOLSIM_BIG_BYTES || bytes > SIZE_MAX - 2 * POOLSIM_BIG_BYTES) return 0;
-    *len = (bytes + POOLSIM_BIG_BYTES - 1) / POOLSIM_BIG_BYTES * POOLSIM_BIG_BYTES;
-    return 1;
-}
-
-void *poolsim_big_calloc(size_t n, size_t size)
-{
-    size_t len;
-    if (size && n > SIZE_MAX / size) return NULL;
-    if (!big_mapped(n, size, &len)) return calloc(n ? n : 1, size ? size : 1);
-#if BIG_MAPPED
-    /* one unit more than needed, then the ends beyond the aligned len cut
-     * off: a mapping of exactly len bytes at a 2 MiB boundary (anonymous
-     * memory reads as zeros) */
-    size_t span = len + POOLSIM_BIG_BYTES;
-    unsigned char *m = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED) return NULL;
-    uintptr_t a = ((uintptr_t)m + POOLSIM_BIG_BYTES - 1) / POOLSIM_BIG_BYTES * POOLSIM_BIG_BYTES;
-    size_t head = (size_t)(a - (uintptr_t)m), tail = span - head - len;
-    if (head) (void)munmap(m, head);
-    if (tail) (void)munmap((unsigned char *)a + len, tail);
-    /* refused (THP "never", an old kernel): 4 KiB pages, the same zeros */
-    (void)madvise((void *)a, len, MADV_HUGEPAGE);
-    return (void *)a;
-#else
-    return NULL;
-#endif
-}
-
-void poolsim_big_free(void *p, size_t n, size_t size)
-{
-    size_t len;
-    if (!p) return;
-    if (!big_mapped(n, size, &len)) {
-        free(p);
-        return;
-    }
-#if BIG_MAPPED
-    (void)munmap(p, len);
-#endif
 }

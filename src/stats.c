@@ -629,7 +629,7 @@ typedef struct poolsim_tailset {
 static void tailset_free(poolsim_tailset *ts)
 {
     if (!ts) return;
-    poolsim_big_free(ts->key, (ts->nt ? ts->nt : 1) * ts->cap, sizeof *ts->key);
+    free(ts->key);
     free(ts->cnt);
     free(ts->thr);
     free(ts->pruned);
@@ -645,7 +645,7 @@ static poolsim_tailset *tailset_alloc(size_t nt, size_t K)
     ts->nt = nt;
     ts->K = K;
     ts->cap = 2 * K > 2 ? 2 * K : 2;
-    ts->key = poolsim_big_calloc((nt ? nt : 1) * ts->cap, sizeof *ts->key);
+    ts->key = malloc((nt ? nt : 1) * ts->cap * sizeof *ts->key);
     ts->cnt = calloc(nt ? nt : 1, sizeof *ts->cnt);
     ts->thr = calloc(nt ? nt : 1, sizeof *ts->thr);
     ts->pruned = calloc(nt ? nt : 1, 1);
@@ -903,7 +903,7 @@ poolsim_stats *poolsim_stats_alloc_fixed(const poolsim_stats_layout *lay, long p
     if (!bad && st->exact) {
         st->tk = tail_keep((size_t)paths);
         /* zero: rows not selected */
-        st->qv = poolsim_big_calloc((st->nd ? st->nd : 1) * (size_t)paths, sizeof(double));
+        st->qv = calloc((st->nd ? st->nd : 1) * (size_t)paths, sizeof(double));
         st->tail = tailset_alloc(st->nt, st->tk);
         bad = !st->qv || !st->tail || (paths >= 2 && st->tk == 0);
     } else if (!bad) {
@@ -984,7 +984,7 @@ int poolsim_stats_select(poolsim_stats *st, const unsigned char *rows)
 void poolsim_stats_free(poolsim_stats *st)
 {
     if (!st) return;
-    if (st->qv) poolsim_big_free(st->qv, (st->nd ? st->nd : 1) * (size_t)st->paths, sizeof(double));
+    free(st->qv);
     tailset_free(st->tail);
     for (size_t k = 0; k < st->npending; k++) tailset_free(st->pending[k]);
     free(st->pending);

@@ -96,20 +96,6 @@ double poolsim_now_seconds(void);
 int poolsim_cpu_avx2(void);
 int poolsim_simd_default(void);
 
-/* Zeroed memory for n values of `size` bytes, freed by poolsim_big_free
- * with the same n and size; NULL when it cannot be had. For large arrays
- * written a little at a time over a run (the kept quantile values, the
- * TAIL candidates): from POOLSIM_BIG_BYTES on they are mapped at a 2 MiB
- * boundary, in whole 2 MiB units, and the kernel is asked for transparent
- * huge pages there (madvise MADV_HUGEPAGE), which saves a page fault per
- * 4 KiB (20,000 paths of the four-county case: about 8,000) and most TLB
- * misses; where the system gives no huge pages (THP "never", other
- * systems, sanitizer builds) it is ordinary memory. Smaller arrays come
- * from calloc. */
-#define POOLSIM_BIG_BYTES ((size_t)2 << 20)
-void *poolsim_big_calloc(size_t n, size_t size);
-void poolsim_big_free(void *p, size_t n, size_t size);
-
 /* 32-bit FNV-1a hash of a string (used to address random sub-streams). */
 uint32_t poolsim_hash32(const char *s, uint32_t h);
 #define POOLSIM_HASH_INIT 2166136261u

@@ -1,7 +1,7 @@
 /* Allocation-failure injection (issue 12, "Keep it that way"), in the
  * manner of Lua's memerr and SQLite's OOM loop: every operation below is
  * run with its 1st, 2nd, 3rd, ... allocation failing (malloc, calloc,
- * realloc, strdup, strndup, mmap of poolsim's own code, wrapped at link time
+ * realloc, strdup, strndup of poolsim's own code, wrapped at link time
  * with -Wl,--wrap), until it runs through without reaching the failing
  * allocation. Each failing run must
  *   - return a status other than POOLSIM_OK (or succeed, when the
@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -44,8 +43,6 @@ void *__wrap_calloc(size_t n, size_t m);
 void *__wrap_realloc(void *p, size_t n);
 char *__wrap_strdup(const char *s);
 char *__wrap_strndup(const char *s, size_t n);
-void *__real_mmap(void *a, size_t n, int prot, int flags, int fd, off_t off);
-void *__wrap_mmap(void *a, size_t n, int prot, int flags, int fd, off_t off);
 
 static long fail_at = -1; /* index of the allocation to fail; -1: none */
 static long seen;         /* allocations since the run started */
@@ -78,11 +75,6 @@ char *__wrap_strdup(const char *s)
 char *__wrap_strndup(const char *s, size_t n)
 {
     return inject() ? NULL : __real_strndup(s, n);
-}
-/* the large arrays (poolsim_big_calloc) */
-void *__wrap_mmap(void *a, size_t n, int prot, int flags, int fd, off_t off)
-{
-    return inject() ? MAP_FAILED : __real_mmap(a, n, prot, flags, fd, off);
 }
 
 /* LeakSanitizer's check (build-asan only; weak: absent otherwise). */
@@ -158,9 +150,8 @@ static int op_engine(void)
     poolsim_results_free(r);
     return st;
 }
-/* the statistics of a 20,000-path run of 10 years, 2 lines, 4 counties:
- * kept values and TAIL candidates large enough to be mapped
- * (poolsim_big_calloc) */
+/* the statistics of a 20,000-path run of 10 years, 2 lines, 4 counties
+ * (32 MB of kept values, the TAIL candidates of the run and a thread) */
 static int op_stats(void)
 {
     poolsim_stats_layout lay;
