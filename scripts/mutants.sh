@@ -96,7 +96,7 @@ mutants() {
 58 @@ src/plan.c @@ plan @@ k @@ moments four rows at a time: the Hermite terms summed in another order @@ s/_mm256_mul_pd(h01, b0)),$/_mm256_mul_pd(h11, b1)),/
 59 @@ src/plan.c @@ plan @@ k @@ moments four rows at a time: lanes with different tables taken as sharing the first's @@ s/if (tb \&\& c\[1\]->tab == tb \&\& /if (tb \&\& /
 60 @@ src/claims.c @@ claims @@ k @@ sub-streams four at a time: a short last group takes its first stream's address for all @@ s/hb\[j\] = who\[i + j < n ? i + j : n - 1\];/hb[j] = who[i];/
-61 @@ src/stats.c @@ engine @@ k @@ order statistics: the kept values given back without waiting for the other threads' channels @@ s/#pragma omp for schedule(dynamic, 4)$/#pragma omp for schedule(dynamic, 4) nowait/
+61 @@ src/stats.c @@ stats engine @@ k @@ order statistics: the kept values given back without waiting for the other threads' channels @@ s/#pragma omp for schedule(dynamic, 4)$/#pragma omp for schedule(dynamic, 4) nowait/
 62 @@ src/stats.c @@ stats @@ k @@ order statistics: values below the sample's smallest binned above it @@ s/return k == g->k1 ? 1 : 0;/return k == g->k1 ? 1 : 2;/
 63 @@ src/stats.c @@ stats @@ k @@ order statistics: a value just below the sample's largest binned with it (clamp one too high) @@ s/d = _mm256_min_pd(d, _mm256_set1_pd(SEL_NB - 5));/d = _mm256_min_pd(d, _mm256_set1_pd(SEL_NB - 4));/
 64 @@ src/stats.c @@ stats @@ k @@ order statistics: the stored 16-bit bins read at twice their index @@ s|size_t l = i + (size_t)__builtin_ctz(bits) / 2;|size_t l = i + (size_t)__builtin_ctz(bits);|

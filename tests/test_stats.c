@@ -634,6 +634,67 @@ static void test_fixed_channels(void)
     free(value);
 }
 
+
+/* The kept values are given back (madvise) by each thread of
+ * poolsim_stats_finish only after every thread has read its channels:
+ * with more threads (32) than chunks of channels (one county, line and
+ * year: 17 channels, chunks of 4), threads without work reach the
+ * release at once, and giving back before the loop's barrier would zero
+ * most of the channels while the others read them (a race: four such
+ * runs). The summaries must be those of a one-thread finish; 100,000
+ * paths keep well over the 4 MB from which the values are given back. */
+static void test_release_after_all_read(void)
+{
+    poolsim_stats_layout lay;
+    poolsim_stats_layout_init(&lay, 1, 1, 1);
+    const long P = POOLSIM_STATS_EXACT_MAX;
+    enum { RUNS = 5 }; /* a one-thread finish, then four of 32 threads */
+    double *rec = calloc(lay.n, sizeof(double));
+    CU_ASSERT_FATAL(rec != NULL);
+    CU_ASSERT_FATAL(8.0 * (double)lay.nq * (double)P >= 8.0 * 1024 * 1024);
+    CU_ASSERT_FATAL(lay.nq < 64);
+    poolsim_results *ref = NULL;
+    for (int k = 0; k < RUNS; k++) {
+        poolsim_results *r = poolsim_results_alloc(1, 1, 1);
+        poolsim_stats *st = poolsim_stats_alloc(&lay, P);
+        poolsim_block *b = st ? poolsim_block_alloc(st) : NULL;
+        CU_ASSERT_FATAL(r && st && b);
+        CU_ASSERT_FATAL(poolsim_stats_exact(st));
+        for (long bi = 0; bi < poolsim_stats_nblocks(st); bi++) {
+            long f, e;
+            poolsim_stats_block_range(st, bi, &f, &e);
+            poolsim_block_reset(b, bi);
+            for (long p = f; p < e; p++) {
+                for (size_t i = 0; i < lay.n; i++)
+                    rec[i] = sin((double)p * 0.61 + (double)i * 1.7) * (1.0 + (double)i);
+                rec[lay.first_exh] = 0;
+                CU_ASSERT_EQUAL(poolsim_block_add(b, st, p, rec), 0);
+            }
+            CU_ASSERT_EQUAL(poolsim_stats_fold(st, b), 0);
+        }
+        CU_ASSERT_EQUAL(poolsim_stats_absorb(st, b), 0);
+        CU_ASSERT_EQUAL(poolsim_stats_finish(st, k ? 32 : 1, r), 0);
+        poolsim_block_free(b);
+        poolsim_stats_free(st);
+        if (!ref) {
+            ref = r;
+            continue;
+        }
+        poolsim_results_array a[POOLSIM_RESULTS_NARRAYS], c[POOLSIM_RESULTS_NARRAYS];
+        int n = poolsim_results_arrays(ref, a);
+        CU_ASSERT_EQUAL(poolsim_results_arrays(r, c), n);
+        for (int j = 0; j < n; j++) {
+            int same =
+                a[j].n == c[j].n && memcmp(a[j].data, c[j].data, a[j].n * sizeof(double)) == 0;
+            if (!same) fprintf(stderr, "\n  %s differs with 32 threads\n", a[j].name);
+            CU_ASSERT(same);
+        }
+        poolsim_results_free(r);
+    }
+    poolsim_results_free(ref);
+    free(rec);
+}
+
 void poolsim_test_stats(void)
 {
     CU_pSuite s = CU_add_suite("stats", NULL, NULL);
@@ -643,6 +704,8 @@ void poolsim_test_stats(void)
     CU_add_test(s, "selected order statistics equal a full sort", test_order_statistics);
     CU_add_test(s, "histogram mode counts every path of every channel", test_hist_mode);
     CU_add_test(s, "channels declared fixed: the same summaries, or an error", test_fixed_channels);
+    CU_add_test(s, "kept values given back only after every channel is read",
+                test_release_after_all_read);
     CU_add_test(s, "block sums (AVX2 and scalar) vs a plain loop", test_block_sums);
     CU_add_test(s, "order statistics of special values vs qsort in totalOrder", test_order_special);
 }
