@@ -776,6 +776,12 @@ static void tail_merge_channel(poolsim_tailset *dst, const poolsim_tailset *src,
     for (size_t i = 0; i < src->cnt[j]; i++) tail_put(dst, j, a[i], tmp);
 }
 
+/* tail_merge_channel of every channel, with dst's scratch */
+static void tail_merge(poolsim_tailset *dst, const poolsim_tailset *src)
+{
+    for (size_t j = 0; j < src->nt; j++) tail_merge_channel(dst, src, j, dst->tmp);
+}
+
 /* Into x[n - K..n) the K largest values of channel j in ascending order:
  * there the sorted values of the n added are read (tail_keep). tmp: cap
  * keys, need: K positions. POOLSIM_ENUM when fewer than K are held (not
@@ -1208,9 +1214,10 @@ static void tail_settle_channel(poolsim_stats *st, size_t j, uint64_t *tmp)
 /* Every pending set merged into st->tail, and freed. */
 static void tail_settle(poolsim_stats *st)
 {
-    if (!st->npending) return;
-    for (size_t j = 0; j < st->tail->nt; j++) tail_settle_channel(st, j, st->tail->tmp);
-    for (size_t k = 0; k < st->npending; k++) tailset_free(st->pending[k]);
+    for (size_t k = 0; k < st->npending; k++) {
+        tail_merge(st->tail, st->pending[k]);
+        tailset_free(st->pending[k]);
+    }
     st->npending = 0;
 }
 
@@ -1230,8 +1237,7 @@ int poolsim_stats_absorb(poolsim_stats *st, poolsim_block *b)
             size_t cap = st->cap_pending ? 2 * st->cap_pending : 4;
             poolsim_tailset **p = realloc(st->pending, cap * sizeof *p);
             if (!p) { /* merged now instead */
-                for (size_t j = 0; j < st->tail->nt; j++)
-                    tail_merge_channel(st->tail, b->tail, j, st->tail->tmp);
+                tail_merge(st->tail, b->tail);
                 return POOLSIM_OK;
             }
             st->pending = p;
