@@ -106,6 +106,10 @@ mutants() {
 70 @@ src/stats.c @@ stats @@ k @@ fixed channels: -0 accepted as a fixed value @@ s/!(value\[q\] == 0 \&\& signbit(value\[q\]));/1;/
 71 @@ src/stats.c @@ stats @@ k @@ fixed channels: a run of kept channels after a fixed one read from the row's start @@ s/            qr\[nqr\]\[1\] = o + i;/            qr[nqr][1] = o;/
 72 @@ src/engine.c @@ manage engine @@ k @@ fixed channels: the management multipliers of a line with rules declared fixed @@ s/ruled |= s->rules\[k\].line == l;/ruled |= 0;/
+73 @@ src/stats.c @@ stats @@ k @@ prefault: the TAIL columns' numbers taken as kept values' columns @@ s/^        if (st->qr\[r\]\[3\]) continue;$/        (void)0;/
+74 @@ src/stats.c @@ stats @@ k @@ prefault: each part but the last ends where it starts (k + 1 -> k) @@ s/total \/ (size_t)nparts \* (size_t)(k + 1), at = 0;/total \/ (size_t)nparts * (size_t)k, at = 0;/
+75 @@ src/stats.c @@ stats @@ k @@ prefault: ranges that touch not joined (a page across two columns left out) @@ s/    if (r->e > r->a \&\& a == r->e) {/    if (0) {/
+76 @@ src/stats.c @@ stats @@ k @@ prefault: the thread's TAIL candidates not mapped @@ s/^        if (!st->qr\[r\]\[3\]) continue;$/        if (1) continue;/
 EOF
 }
 

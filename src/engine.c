@@ -757,6 +757,12 @@ static int engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
             if (mine != POOLSIM_OK) {
 #pragma omp atomic write
                 status = mine;
+            } else {
+                /* the memory the paths will write, mapped before they run
+                 * (rank 0 also receives the other ranks' values) */
+                poolsim_block_prefault(acc, stats);
+                poolsim_stats_prefault(stats, rank == 0 ? 0 : myfirst, rank == 0 ? o->paths : myend,
+                                       omp_get_thread_num(), omp_get_num_threads());
             }
 #pragma omp barrier
             if (side) {

@@ -1,9 +1,14 @@
 /* Tests of src/stats.c and the Wilson interval in src/results.c. */
+#define _DEFAULT_SOURCE /* madvise, getrusage */
+#include <malloc.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <CUnit/CUnit.h>
 
@@ -695,6 +700,107 @@ static void test_release_after_all_read(void)
     free(rec);
 }
 
+/* Page faults taken so far by this process (minor: no disk). */
+static long minor_faults(void)
+{
+    struct rusage u;
+    return getrusage(RUSAGE_SELF, &u) == 0 ? u.ru_minflt : -1;
+}
+
+/* Add paths [f, e) of a run (values made up), timing nothing: the page
+ * faults they take. */
+static long faults_adding(poolsim_stats *st, poolsim_block *b, const poolsim_stats_layout *lay,
+                          long f, long e, double *rec)
+{
+    long before = minor_faults();
+    for (long p = f; p < e; p++) {
+        for (size_t i = 0; i < lay->n; i++) rec[i] = (double)((p * 7 + (long)i) % 1000);
+        for (int l = 0; l < lay->L; l++) rec[lay->first_exh + (size_t)l] = 0; /* never */
+        if (poolsim_block_add(b, st, p, rec) != 0) return -1;
+    }
+    return minor_faults() - before;
+}
+
+/* poolsim_stats_prefault and _block_prefault map the memory the paths
+ * will write, and only that: with it, adding every path of a four-county
+ * run takes almost no page fault where without it each page of the kept
+ * values takes one; with a row selected, the other rows' values are not
+ * mapped; with a range of paths (an MPI rank's), the other paths' are
+ * not. Needs MADV_POPULATE_WRITE (Linux 5.14); not under AddressSanitizer,
+ * whose shadow memory takes faults of its own. */
+static void test_prefault(void)
+{
+#if defined(MADV_POPULATE_WRITE) && !defined(__SANITIZE_ADDRESS__)
+    long pg = sysconf(_SC_PAGESIZE);
+    void *probe = mmap(NULL, (size_t)pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CU_ASSERT_FATAL(probe != MAP_FAILED);
+    int can = madvise(probe, (size_t)pg, MADV_POPULATE_WRITE) == 0 && minor_faults() >= 0;
+    munmap(probe, (size_t)pg);
+    if (!can) {
+        fprintf(stderr, "\n  (skipped: this kernel has no MADV_POPULATE_WRITE)\n");
+        return;
+    }
+    /* each run's kept values in fresh pages: glibc would otherwise raise
+     * its mmap threshold past 25 MB once they are freed, and give the next
+     * run pages of its heap already mapped (the threshold fixed at its
+     * initial value changes nothing else) */
+    CU_ASSERT_FATAL(mallopt(M_MMAP_THRESHOLD, 128 * 1024) == 1);
+    const long P = 20000;
+    poolsim_stats_layout lay;
+    poolsim_stats_layout_init(&lay, 2, 10, 4);
+    /* the DIST channels: every one is kept (none declared fixed) */
+    size_t nd = 0, nrb = 0;
+    for (int row = 0; row < POOLSIM_SCHEMA_NROWS; row++) {
+        if (poolsim_schema[row].kind != POOLSIM_KIND_DIST || lay.qchan[row] == POOLSIM_NO_SLOT)
+            continue;
+        size_t n = poolsim_schema_shape_size(poolsim_schema[row].shape, &(poolsim_dims){2, 10, 4, 0});
+        nd += n;
+        if (row == POOLSIM_ROW_reserve_balance) nrb = n;
+    }
+    CU_ASSERT_FATAL(nd > 100 && nrb == 20);
+    long pages = (long)(nd * (size_t)P * sizeof(double) / (size_t)pg);
+    double *rec = calloc(lay.n, sizeof(double));
+    unsigned char rows[POOLSIM_SCHEMA_NROWS] = {0};
+    rows[POOLSIM_ROW_reserve_balance] = 1;
+    CU_ASSERT_FATAL(rec != NULL);
+    for (int mode = 0; mode < 4; mode++) {
+        poolsim_stats *st = poolsim_stats_alloc(&lay, P);
+        poolsim_block *b = st ? poolsim_block_alloc(st) : NULL;
+        CU_ASSERT_FATAL(st && b && poolsim_stats_exact(st));
+        if (mode == 0) { /* none: one fault per page at least */
+            long f = faults_adding(st, b, &lay, 0, P, rec);
+            CU_ASSERT(f >= pages);
+        } else if (mode == 1) { /* all of it, in three parts */
+            for (int k = 0; k < 3; k++) poolsim_stats_prefault(st, 0, P, k, 3);
+            poolsim_block_prefault(b, st);
+            long f = faults_adding(st, b, &lay, 0, P, rec);
+            if (f * 50 >= pages) fprintf(stderr, "\n  %ld faults, %ld pages\n", f, pages);
+            CU_ASSERT(f * 50 < pages);
+        } else if (mode == 2) { /* one row: the other rows' values fault */
+            CU_ASSERT_EQUAL(poolsim_stats_select(st, rows), 0);
+            poolsim_stats_prefault(st, 0, P, 0, 1);
+            CU_ASSERT_EQUAL(poolsim_stats_select(st, NULL), 0);
+            poolsim_block_prefault(b, st);
+            long f = faults_adding(st, b, &lay, 0, P, rec);
+            long other = (long)((nd - nrb) * (size_t)P * sizeof(double) / (size_t)pg);
+            CU_ASSERT(f >= other - 2 * (long)nd);
+            CU_ASSERT(f < other + pages / 20);
+        } else { /* paths [P/2, P) (parts in any order): only the others fault */
+            poolsim_stats_prefault(st, P / 2, P, 1, 2);
+            poolsim_stats_prefault(st, P / 2, P, 0, 2);
+            poolsim_block_prefault(b, st);
+            long f1 = faults_adding(st, b, &lay, P / 2, P, rec);
+            long f0 = faults_adding(st, b, &lay, 0, P / 2, rec);
+            CU_ASSERT(f1 < 2 * (long)nd + pages / 50); /* a part page at each end */
+            CU_ASSERT(f0 >= pages / 2 - 2 * (long)nd);
+        }
+        poolsim_block_free(b);
+        poolsim_stats_free(st);
+    }
+    free(rec);
+#endif
+}
+
 void poolsim_test_stats(void)
 {
     CU_pSuite s = CU_add_suite("stats", NULL, NULL);
@@ -707,5 +813,6 @@ void poolsim_test_stats(void)
     CU_add_test(s, "kept values given back only after every channel is read",
                 test_release_after_all_read);
     CU_add_test(s, "block sums (AVX2 and scalar) vs a plain loop", test_block_sums);
+    CU_add_test(s, "prefault maps what the paths write, and only that", test_prefault);
     CU_add_test(s, "order statistics of special values vs qsort in totalOrder", test_order_special);
 }

@@ -123,6 +123,12 @@ int poolsim_stats_exact(const poolsim_stats *st);
  * (1) or histograms (0): the rule it applies. */
 int poolsim_stats_exact_for(const poolsim_stats_layout *lay, long paths);
 poolsim_block *poolsim_block_alloc(const poolsim_stats *st);
+/* Map in advance the memory a run will write (a hint: only the time
+ * changes). poolsim_stats_prefault: part k of nparts of the kept values
+ * of paths [first, end) of the selected DIST channels (exact mode);
+ * poolsim_block_prefault: b's TAIL candidates of the selected channels. */
+void poolsim_stats_prefault(poolsim_stats *st, long first, long end, int k, int nparts);
+void poolsim_block_prefault(poolsim_block *b, const poolsim_stats *st);
 /* A block for sums only (no TAIL candidates, no histograms): only as the
  * b of poolsim_block_add_to, and for poolsim_stats_fold or _pack. */
 poolsim_block *poolsim_block_alloc_sums(const poolsim_stats *st);
