@@ -6,6 +6,8 @@
 #include "poolsim/engine.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -691,6 +693,47 @@ static poolsim_stats *stats_alloc(const poolsim_scenario *s, const poolsim_stats
     return st;
 }
 
+/* A helper thread that maps the memory the paths will write, while the
+ * plan is built (poolsim_stats_warm): on the virtual machines measured,
+ * the first write to each page costs 4 to 9 us, and the four-county run
+ * keeps 6,300 pages of values, which the path threads would otherwise
+ * fault in one by one. It only reads; it is joined before the values are
+ * read. Without it (one thread, or a failure to start it) the path
+ * threads map their share themselves (poolsim_stats_prefault). */
+typedef struct {
+    poolsim_stats *st;
+    long first, end;
+    int running;
+    pthread_t t;
+} warm_job;
+
+static void *warm_main(void *arg)
+{
+    warm_job *j = arg;
+    poolsim_stats_warm(j->st, j->first, j->end);
+    return NULL;
+}
+
+static void warm_start(warm_job *j)
+{
+    pthread_attr_t a;
+    sigset_t all, old;
+    if (pthread_attr_init(&a) != 0) return;
+    /* no signal for it (the handlers' flags are read by the others) */
+    if (pthread_attr_setstacksize(&a, (size_t)256 << 10) == 0 && sigfillset(&all) == 0 &&
+        pthread_sigmask(SIG_SETMASK, &all, &old) == 0) {
+        j->running = pthread_create(&j->t, &a, warm_main, j) == 0;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
+    pthread_attr_destroy(&a);
+}
+
+static void warm_join(warm_job *j)
+{
+    if (j->running) pthread_join(j->t, NULL);
+    j->running = 0;
+}
+
 static int engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
                       poolsim_results **res, poolsim_saved_paths **saved)
 {
@@ -698,8 +741,6 @@ static int engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
     if (saved) *saved = NULL;
     poolsim_plan *pl = NULL;
     int nthreads = run_threads(o);
-    int st = poolsim_plan_build_ex(s, 0, nthreads, &pl);
-    if (st != POOLSIM_OK) return st;
     poolsim_stats_layout lay;
     poolsim_dims dims = run_dims(s);
     poolsim_stats_layout_init_dims(&lay, &dims);
@@ -708,16 +749,34 @@ static int engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
         poolsim_stats_free(stats);
         stats = NULL;
     }
+    int rank = poolsim_mpi_rank(), size = poolsim_mpi_size();
+    long nblocks = stats ? poolsim_stats_nblocks(stats) : 0;
+    long b0 = nblocks * rank / size, b1 = nblocks * (rank + 1) / size;
+    long myfirst = 0, myend = 0, tmp;
+    if (b1 > b0) {
+        poolsim_stats_block_range(stats, b0, &myfirst, &tmp);
+        poolsim_stats_block_range(stats, b1 - 1, &tmp, &myend);
+    }
+    /* the kept values this rank writes (rank 0 also receives the other
+     * ranks'), mapped by a helper thread while the plan is built */
+    warm_job warm = {.st = stats,
+                     .first = rank == 0 ? 0 : myfirst,
+                     .end = rank == 0 ? o->paths : myend};
+    if (stats && nthreads > 1) warm_start(&warm);
+    int st = poolsim_plan_build_ex(s, 0, nthreads, &pl);
+    if (st != POOLSIM_OK) {
+        warm_join(&warm);
+        poolsim_stats_free(stats);
+        return st;
+    }
     poolsim_results *r = poolsim_results_alloc_dims(&dims);
     poolsim_saved_paths *sp =
         o->save_paths ? poolsim_engine_saved_alloc(o->paths, pl->T, pl->L, pl->C, o->saved_only)
                       : NULL;
-    int rank = poolsim_mpi_rank(), size = poolsim_mpi_size();
-    long nblocks = stats ? poolsim_stats_nblocks(stats) : 0;
-    long b0 = nblocks * rank / size, b1 = nblocks * (rank + 1) / size;
     size_t bps = stats ? poolsim_block_packed_size(stats) : 0;
     double *stash = rank > 0 ? malloc(((size_t)(b1 - b0) * bps + 1) * sizeof(double)) : NULL;
     if (!stats || !r || (o->save_paths && !sp) || (rank > 0 && !stash)) {
+        warm_join(&warm);
         poolsim_stats_free(stats);
         poolsim_results_free(r);
         poolsim_saved_paths_free(sp);
@@ -728,10 +787,7 @@ static int engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
     poolsim_engine_cache *cache =
         o->cache && cache_prepare(o->cache, pl, o->seed, o->paths) == POOLSIM_OK ? o->cache : NULL;
     int show = o->progress && rank == 0 && isatty(STDERR_FILENO);
-    long myfirst, myend, tmp;
-    poolsim_stats_block_range(stats, b0, &myfirst, &tmp);
-    poolsim_stats_block_range(stats, b1 - 1, &tmp, &myend);
-    long mypaths = b1 > b0 ? myend - myfirst : 0;
+    long mypaths = myend - myfirst;
     double t0 = poolsim_now_seconds(), last = 0;
     int status = POOLSIM_OK;
     /* side work only where it can overlap paths (a thread and a block of
@@ -761,8 +817,9 @@ static int engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
                 /* the memory the paths will write, mapped before they run
                  * (rank 0 also receives the other ranks' values) */
                 poolsim_block_prefault(acc, stats);
-                poolsim_stats_prefault(stats, rank == 0 ? 0 : myfirst, rank == 0 ? o->paths : myend,
-                                       omp_get_thread_num(), omp_get_num_threads());
+                if (!warm.running)
+                    poolsim_stats_prefault(stats, warm.first, warm.end, omp_get_thread_num(),
+                                           omp_get_num_threads());
             }
 #pragma omp barrier
             if (side) {
@@ -827,6 +884,7 @@ static int engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
             poolsim_fold_queue_return(&fq, blk);
         }
     }
+    warm_join(&warm);
     poolsim_fold_queue_free(&fq);
     if (show && status != POOLSIM_OK) fputc('\n', stderr);
     status = poolsim_mpi_max_int(status);

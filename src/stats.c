@@ -1309,25 +1309,50 @@ double poolsim_cvar_upper(const double *x, size_t n, double alpha)
  * to a fifth of that (docs/PERFORMANCE.md). Only the time changes: a
  * failure (an older kernel, no memory) leaves the pages to be faulted in
  * as before, and the values are written over the zeros either way. */
-static void populate(uintptr_t a, uintptr_t e)
+static int populate(uintptr_t a, uintptr_t e)
 {
 #if defined(__linux__) && defined(MADV_POPULATE_WRITE)
     long pl = sysconf(_SC_PAGESIZE);
-    if (pl <= 0) return;
+    if (pl <= 0) return 0;
     uintptr_t pg = (uintptr_t)pl;
     a = (a + pg - 1) / pg * pg;
     e = e / pg * pg;
-    if (e > a) (void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
+    return e <= a || madvise((void *)a, e - a, MADV_POPULATE_WRITE) == 0;
 #else
     (void)a, (void)e;
+    return 0;
 #endif
 }
 
-/* Populate the ranges [a, e) given one by one (in increasing order),
- * joining those that touch, so that a page across two is mapped too. */
+/* Read one byte of each page of [a, e) (relaxed atomic loads: other
+ * threads may be writing there). On the virtual machines measured, the
+ * first access to a page that MADV_POPULATE_WRITE has mapped still costs
+ * about 4 us (the hypervisor maps it in turn); once read, writes to it
+ * cost nothing more. */
+static void touch(uintptr_t a, uintptr_t e)
+{
+    long pl = sysconf(_SC_PAGESIZE);
+    if (pl <= 0) return;
+    uintptr_t pg = (uintptr_t)pl;
+    for (a = (a + pg - 1) / pg * pg; a < e; a += pg)
+        (void)__atomic_load_n((const char *)a, __ATOMIC_RELAXED);
+}
+
+/* Ranges [a, e) given one by one (in increasing order), joined where they
+ * touch (so that a page across two is mapped too), populated and, with
+ * touch_too, read. */
 typedef struct {
     uintptr_t a, e;
+    int touch_too;
 } pop_run;
+
+static void pop_flush(pop_run *r)
+{
+    /* read only pages mapped for writing: a page read before would be
+     * mapped to the zero page, and written then, faulted in again */
+    if (populate(r->a, r->e) && r->touch_too) touch(r->a, r->e);
+    r->a = r->e = 0;
+}
 
 static void pop_add(pop_run *r, uintptr_t a, uintptr_t e)
 {
@@ -1336,20 +1361,21 @@ static void pop_add(pop_run *r, uintptr_t a, uintptr_t e)
         r->e = e;
         return;
     }
-    populate(r->a, r->e);
+    pop_flush(r);
     r->a = a, r->e = e;
 }
 
-void poolsim_stats_prefault(poolsim_stats *st, long first, long end, int k, int nparts)
+/* Part k of nparts of the kept values of paths [first, end) of the
+ * selected DIST channels, in column order, to pop_add. */
+static void kept_values_part(poolsim_stats *st, long first, long end, int k, int nparts, int touch_too)
 {
     if (!st->exact || !st->qv || end <= first || nparts < 1 || k < 0 || k >= nparts) return;
     size_t m = (size_t)(end - first), cols = 0;
     for (size_t r = 0; r < st->nqr; r++)
         if (!st->qr[r][3]) cols += st->qr[r][2];
-    /* part k of the selected columns' values, in column order */
     size_t total = cols * m, lo = total / (size_t)nparts * (size_t)k,
            hi = k == nparts - 1 ? total : total / (size_t)nparts * (size_t)(k + 1), at = 0;
-    pop_run run = {0, 0};
+    pop_run run = {0, 0, touch_too};
     for (size_t r = 0; r < st->nqr && at < hi; r++) {
         if (st->qr[r][3]) continue;
         for (size_t i = 0; i < st->qr[r][2] && at < hi; i++, at += m) {
@@ -1359,20 +1385,30 @@ void poolsim_stats_prefault(poolsim_stats *st, long first, long end, int k, int 
             pop_add(&run, (uintptr_t)(x + s), (uintptr_t)(x + t));
         }
     }
-    populate(run.a, run.e);
+    pop_flush(&run);
+}
+
+void poolsim_stats_prefault(poolsim_stats *st, long first, long end, int k, int nparts)
+{
+    kept_values_part(st, first, end, k, nparts, 0);
+}
+
+void poolsim_stats_warm(poolsim_stats *st, long first, long end)
+{
+    kept_values_part(st, first, end, 0, 1, 1);
 }
 
 void poolsim_block_prefault(poolsim_block *b, const poolsim_stats *st)
 {
     if (!b->tail) return;
     const poolsim_tailset *ts = b->tail;
-    pop_run run = {0, 0};
+    pop_run run = {0, 0, 0};
     for (size_t r = 0; r < st->nqr; r++) {
         if (!st->qr[r][3]) continue;
         const uint64_t *x = ts->key + st->qr[r][4] * ts->cap;
         pop_add(&run, (uintptr_t)x, (uintptr_t)(x + st->qr[r][2] * ts->cap));
     }
-    populate(run.a, run.e);
+    pop_flush(&run);
 }
 
 /* Kept values of at least this many bytes are handed back to the system

@@ -763,7 +763,7 @@ static void test_prefault(void)
     unsigned char rows[POOLSIM_SCHEMA_NROWS] = {0};
     rows[POOLSIM_ROW_reserve_balance] = 1;
     CU_ASSERT_FATAL(rec != NULL);
-    for (int mode = 0; mode < 4; mode++) {
+    for (int mode = 0; mode < 5; mode++) {
         poolsim_stats *st = poolsim_stats_alloc(&lay, P);
         poolsim_block *b = st ? poolsim_block_alloc(st) : NULL;
         CU_ASSERT_FATAL(st && b && poolsim_stats_exact(st));
@@ -785,6 +785,11 @@ static void test_prefault(void)
             long other = (long)((nd - nrb) * (size_t)P * sizeof(double) / (size_t)pg);
             CU_ASSERT(f >= other - 2 * (long)nd);
             CU_ASSERT(f < other + pages / 20);
+        } else if (mode == 4) { /* warmed: mapped and read, no fault either */
+            poolsim_stats_warm(st, 0, P);
+            poolsim_block_prefault(b, st);
+            long f = faults_adding(st, b, &lay, 0, P, rec);
+            CU_ASSERT(f * 50 < pages);
         } else { /* paths [P/2, P) (parts in any order): only the others fault */
             poolsim_stats_prefault(st, P / 2, P, 1, 2);
             poolsim_stats_prefault(st, P / 2, P, 0, 2);
@@ -801,6 +806,63 @@ static void test_prefault(void)
 #endif
 }
 
+/* poolsim_stats_warm only reads: run on values already kept (the helper
+ * thread may read pages the paths have written), the summaries are those
+ * of the same run without it, bit for bit. */
+static void test_warm_reads_only(void)
+{
+    const long P = 3000;
+    poolsim_stats_layout lay;
+    poolsim_stats_layout_init(&lay, 2, 3, 2);
+    double *rec = calloc(lay.n, sizeof(double));
+    CU_ASSERT_FATAL(rec != NULL);
+    poolsim_results *r[2];
+    double *kept[2];
+    size_t nv = 0;
+    for (int k = 0; k < 2; k++) {
+        r[k] = poolsim_results_alloc(2, 3, 2);
+        poolsim_stats *st = poolsim_stats_alloc(&lay, P);
+        poolsim_block *b = st ? poolsim_block_alloc(st) : NULL;
+        CU_ASSERT_FATAL(r[k] && st && b && poolsim_stats_exact(st));
+        for (long bi = 0; bi < poolsim_stats_nblocks(st); bi++) {
+            long f, e;
+            poolsim_stats_block_range(st, bi, &f, &e);
+            poolsim_block_reset(b, bi);
+            for (long p = f; p < e; p++) {
+                for (size_t i = 0; i < lay.n; i++)
+                    rec[i] = cos((double)p * 0.37 + (double)i) * (2.0 + (double)(i % 7));
+                for (int l = 0; l < lay.L; l++) rec[lay.first_exh + (size_t)l] = 0;
+                CU_ASSERT_EQUAL(poolsim_block_add(b, st, p, rec), 0);
+            }
+            CU_ASSERT_EQUAL(poolsim_stats_fold(st, b), 0);
+        }
+        if (k == 1) poolsim_stats_warm(st, 0, P);
+        CU_ASSERT_EQUAL(poolsim_stats_absorb(st, b), 0);
+        /* the kept values themselves, then their summaries */
+        nv = poolsim_stats_values_packed_size(st, 0, P);
+        CU_ASSERT_FATAL((kept[k] = malloc(nv * sizeof(double))) != NULL);
+        poolsim_stats_values_pack(st, 0, P, kept[k]);
+        CU_ASSERT_EQUAL(poolsim_stats_finish(st, 1, r[k]), 0);
+        poolsim_block_free(b);
+        poolsim_stats_free(st);
+    }
+    poolsim_results_array a[POOLSIM_RESULTS_NARRAYS], c[POOLSIM_RESULTS_NARRAYS];
+    int n = poolsim_results_arrays(r[0], a);
+    CU_ASSERT_EQUAL(poolsim_results_arrays(r[1], c), n);
+    int nonzero = 0;
+    for (int j = 0; j < n; j++) {
+        CU_ASSERT(a[j].n == c[j].n && memcmp(a[j].data, c[j].data, a[j].n * sizeof(double)) == 0);
+        for (size_t i = 0; i < a[j].n; i++) nonzero += a[j].data[i] != 0;
+    }
+    CU_ASSERT(nonzero > 100);
+    CU_ASSERT(memcmp(kept[0], kept[1], nv * sizeof(double)) == 0);
+    free(kept[0]);
+    free(kept[1]);
+    poolsim_results_free(r[0]);
+    poolsim_results_free(r[1]);
+    free(rec);
+}
+
 void poolsim_test_stats(void)
 {
     CU_pSuite s = CU_add_suite("stats", NULL, NULL);
@@ -814,5 +876,6 @@ void poolsim_test_stats(void)
                 test_release_after_all_read);
     CU_add_test(s, "block sums (AVX2 and scalar) vs a plain loop", test_block_sums);
     CU_add_test(s, "prefault maps what the paths write, and only that", test_prefault);
+    CU_add_test(s, "warming the kept values changes none of them", test_warm_reads_only);
     CU_add_test(s, "order statistics of special values vs qsort in totalOrder", test_order_special);
 }
