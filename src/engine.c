@@ -704,13 +704,14 @@ typedef struct {
     poolsim_stats *st;
     long first, end;
     int running;
+    int stop; /* set (atomically) when the run no longer needs it */
     pthread_t t;
 } warm_job;
 
 static void *warm_main(void *arg)
 {
     warm_job *j = arg;
-    poolsim_stats_warm(j->st, j->first, j->end);
+    poolsim_stats_warm(j->st, j->first, j->end, &j->stop);
     return NULL;
 }
 
@@ -728,9 +729,14 @@ static void warm_start(warm_job *j)
     pthread_attr_destroy(&a);
 }
 
+/* Stop the helper where it is (a run interrupted, or longer to map than
+ * the paths took) and wait for it. */
 static void warm_join(warm_job *j)
 {
-    if (j->running) pthread_join(j->t, NULL);
+    if (j->running) {
+        __atomic_store_n(&j->stop, 1, __ATOMIC_RELAXED);
+        pthread_join(j->t, NULL);
+    }
     j->running = 0;
 }
 

@@ -1329,13 +1329,17 @@ static int populate(uintptr_t a, uintptr_t e)
  * first access to a page that MADV_POPULATE_WRITE has mapped still costs
  * about 4 us (the hypervisor maps it in turn); once read, writes to it
  * cost nothing more. */
-static void touch(uintptr_t a, uintptr_t e)
+static void touch(uintptr_t a, uintptr_t e, const int *stop)
 {
     long pl = sysconf(_SC_PAGESIZE);
     if (pl <= 0) return;
     uintptr_t pg = (uintptr_t)pl;
-    for (a = (a + pg - 1) / pg * pg; a < e; a += pg)
+    unsigned n = 0;
+    for (a = (a + pg - 1) / pg * pg; a < e; a += pg) {
+        /* *stop: the run no longer needs it (checked every 256 pages) */
+        if ((++n & 255) == 0 && stop && __atomic_load_n(stop, __ATOMIC_RELAXED)) return;
         (void)__atomic_load_n((const char *)a, __ATOMIC_RELAXED);
+    }
 }
 
 /* Ranges [a, e) given one by one (in increasing order), joined where they
@@ -1344,13 +1348,14 @@ static void touch(uintptr_t a, uintptr_t e)
 typedef struct {
     uintptr_t a, e;
     int touch_too;
+    const int *stop;
 } pop_run;
 
 static void pop_flush(pop_run *r)
 {
     /* read only pages mapped for writing: a page read before would be
      * mapped to the zero page, and written then, faulted in again */
-    if (populate(r->a, r->e) && r->touch_too) touch(r->a, r->e);
+    if (populate(r->a, r->e) && r->touch_too) touch(r->a, r->e, r->stop);
     r->a = r->e = 0;
 }
 
@@ -1367,7 +1372,8 @@ static void pop_add(pop_run *r, uintptr_t a, uintptr_t e)
 
 /* Part k of nparts of the kept values of paths [first, end) of the
  * selected DIST channels, in column order, to pop_add. */
-static void kept_values_part(poolsim_stats *st, long first, long end, int k, int nparts, int touch_too)
+static void kept_values_part(poolsim_stats *st, long first, long end, int k, int nparts,
+                             int touch_too, const int *stop)
 {
     if (!st->exact || !st->qv || end <= first || nparts < 1 || k < 0 || k >= nparts) return;
     size_t m = (size_t)(end - first), cols = 0;
@@ -1375,7 +1381,7 @@ static void kept_values_part(poolsim_stats *st, long first, long end, int k, int
         if (!st->qr[r][3]) cols += st->qr[r][2];
     size_t total = cols * m, lo = total / (size_t)nparts * (size_t)k,
            hi = k == nparts - 1 ? total : total / (size_t)nparts * (size_t)(k + 1), at = 0;
-    pop_run run = {0, 0, touch_too};
+    pop_run run = {0, 0, touch_too, stop};
     for (size_t r = 0; r < st->nqr && at < hi; r++) {
         if (st->qr[r][3]) continue;
         for (size_t i = 0; i < st->qr[r][2] && at < hi; i++, at += m) {
@@ -1390,19 +1396,19 @@ static void kept_values_part(poolsim_stats *st, long first, long end, int k, int
 
 void poolsim_stats_prefault(poolsim_stats *st, long first, long end, int k, int nparts)
 {
-    kept_values_part(st, first, end, k, nparts, 0);
+    kept_values_part(st, first, end, k, nparts, 0, NULL);
 }
 
-void poolsim_stats_warm(poolsim_stats *st, long first, long end)
+void poolsim_stats_warm(poolsim_stats *st, long first, long end, const int *stop)
 {
-    kept_values_part(st, first, end, 0, 1, 1);
+    kept_values_part(st, first, end, 0, 1, 1, stop);
 }
 
 void poolsim_block_prefault(poolsim_block *b, const poolsim_stats *st)
 {
     if (!b->tail) return;
     const poolsim_tailset *ts = b->tail;
-    pop_run run = {0, 0, 0};
+    pop_run run = {0, 0, 0, NULL};
     for (size_t r = 0; r < st->nqr; r++) {
         if (!st->qr[r][3]) continue;
         const uint64_t *x = ts->key + st->qr[r][4] * ts->cap;

@@ -786,7 +786,7 @@ static void test_prefault(void)
             CU_ASSERT(f >= other - 2 * (long)nd);
             CU_ASSERT(f < other + pages / 20);
         } else if (mode == 4) { /* warmed: mapped and read, no fault either */
-            poolsim_stats_warm(st, 0, P);
+            poolsim_stats_warm(st, 0, P, NULL);
             poolsim_block_prefault(b, st);
             long f = faults_adding(st, b, &lay, 0, P, rec);
             CU_ASSERT(f * 50 < pages);
@@ -836,7 +836,7 @@ static void test_warm_reads_only(void)
             }
             CU_ASSERT_EQUAL(poolsim_stats_fold(st, b), 0);
         }
-        if (k == 1) poolsim_stats_warm(st, 0, P);
+        if (k == 1) poolsim_stats_warm(st, 0, P, NULL);
         CU_ASSERT_EQUAL(poolsim_stats_absorb(st, b), 0);
         /* the kept values themselves, then their summaries */
         nv = poolsim_stats_values_packed_size(st, 0, P);

@@ -130,8 +130,9 @@ poolsim_block *poolsim_block_alloc(const poolsim_stats *st);
 void poolsim_stats_prefault(poolsim_stats *st, long first, long end, int k, int nparts);
 /* All of what poolsim_stats_prefault maps, then read page by page (one
  * byte each, relaxed atomic loads): for a thread of its own, which may
- * run while the paths write there. */
-void poolsim_stats_warm(poolsim_stats *st, long first, long end);
+ * run while the paths write there. It stops reading early once *stop
+ * (read atomically; NULL: never) is nonzero. */
+void poolsim_stats_warm(poolsim_stats *st, long first, long end, const int *stop);
 void poolsim_block_prefault(poolsim_block *b, const poolsim_stats *st);
 /* A block for sums only (no TAIL candidates, no histograms): only as the
  * b of poolsim_block_add_to, and for poolsim_stats_fold or _pack. */
