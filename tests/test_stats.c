@@ -640,6 +640,35 @@ static void test_fixed_channels(void)
 }
 
 
+/* Made-up record values of path p, slot i. */
+static double wave_sin(long p, size_t i)
+{
+    return sin((double)p * 0.61 + (double)i * 1.7) * (1.0 + (double)i);
+}
+
+static double wave_cos(long p, size_t i)
+{
+    return cos((double)p * 0.37 + (double)i) * (2.0 + (double)(i % 7));
+}
+
+/* Every path of st, block by block, with the values value(p, i) and no
+ * line ever exhausted, each block folded as it ends (rec: lay->n). */
+static void add_blocks(poolsim_stats *st, poolsim_block *b, const poolsim_stats_layout *lay,
+                       double *rec, double (*value)(long, size_t))
+{
+    for (long bi = 0; bi < poolsim_stats_nblocks(st); bi++) {
+        long f, e;
+        poolsim_stats_block_range(st, bi, &f, &e);
+        poolsim_block_reset(b, bi);
+        for (long p = f; p < e; p++) {
+            for (size_t i = 0; i < lay->n; i++) rec[i] = value(p, i);
+            for (int l = 0; l < lay->L; l++) rec[lay->first_exh + (size_t)l] = 0;
+            CU_ASSERT_EQUAL(poolsim_block_add(b, st, p, rec), 0);
+        }
+        CU_ASSERT_EQUAL(poolsim_stats_fold(st, b), 0);
+    }
+}
+
 /* The kept values are given back (madvise) by each thread of
  * poolsim_stats_finish only after every thread has read its channels:
  * with more threads (32) than chunks of channels (one county, line and
@@ -665,18 +694,7 @@ static void test_release_after_all_read(void)
         poolsim_block *b = st ? poolsim_block_alloc(st) : NULL;
         CU_ASSERT_FATAL(r && st && b);
         CU_ASSERT_FATAL(poolsim_stats_exact(st));
-        for (long bi = 0; bi < poolsim_stats_nblocks(st); bi++) {
-            long f, e;
-            poolsim_stats_block_range(st, bi, &f, &e);
-            poolsim_block_reset(b, bi);
-            for (long p = f; p < e; p++) {
-                for (size_t i = 0; i < lay.n; i++)
-                    rec[i] = sin((double)p * 0.61 + (double)i * 1.7) * (1.0 + (double)i);
-                rec[lay.first_exh] = 0;
-                CU_ASSERT_EQUAL(poolsim_block_add(b, st, p, rec), 0);
-            }
-            CU_ASSERT_EQUAL(poolsim_stats_fold(st, b), 0);
-        }
+        add_blocks(st, b, &lay, rec, wave_sin);
         CU_ASSERT_EQUAL(poolsim_stats_absorb(st, b), 0);
         CU_ASSERT_EQUAL(poolsim_stats_finish(st, k ? 32 : 1, r), 0);
         poolsim_block_free(b);
@@ -824,18 +842,7 @@ static void test_warm_reads_only(void)
         poolsim_stats *st = poolsim_stats_alloc(&lay, P);
         poolsim_block *b = st ? poolsim_block_alloc(st) : NULL;
         CU_ASSERT_FATAL(r[k] && st && b && poolsim_stats_exact(st));
-        for (long bi = 0; bi < poolsim_stats_nblocks(st); bi++) {
-            long f, e;
-            poolsim_stats_block_range(st, bi, &f, &e);
-            poolsim_block_reset(b, bi);
-            for (long p = f; p < e; p++) {
-                for (size_t i = 0; i < lay.n; i++)
-                    rec[i] = cos((double)p * 0.37 + (double)i) * (2.0 + (double)(i % 7));
-                for (int l = 0; l < lay.L; l++) rec[lay.first_exh + (size_t)l] = 0;
-                CU_ASSERT_EQUAL(poolsim_block_add(b, st, p, rec), 0);
-            }
-            CU_ASSERT_EQUAL(poolsim_stats_fold(st, b), 0);
-        }
+        add_blocks(st, b, &lay, rec, wave_cos);
         if (k == 1) poolsim_stats_warm(st, 0, P, NULL);
         CU_ASSERT_EQUAL(poolsim_stats_absorb(st, b), 0);
         /* the kept values themselves, then their summaries */
