@@ -111,7 +111,7 @@ mutants() {
 75 @@ src/stats.c @@ stats @@ k @@ prefault: ranges that touch not joined (a page across two columns left out) @@ s/    if (r->e > r->a \&\& a == r->e) {/    if (0) {/
 76 @@ src/stats.c @@ stats @@ k @@ prefault: the thread's TAIL candidates not mapped @@ s/^        if (!st->qr\[r\]\[3\]) continue;$/        if (1) continue;/
 77 @@ src/stats.c @@ stats @@ k @@ warm: each page written (a zero byte) instead of read @@ s/        (void)__atomic_load_n((const char \*)a, __ATOMIC_RELAXED);/        __atomic_store_n((char *)a, 0, __ATOMIC_RELAXED);/
-78 @@ src/stats.c @@ stats @@ s @@ warm: the pages mapped but not read (only the time changes: the first access the hypervisor handles, which no guest counter shows and no test may time) @@ s/    if (populate(r->a, r->e) \&\& r->touch_too) touch(r->a, r->e, r->stop);/    if (populate(r->a, r->e) \&\& 0) touch(r->a, r->e, r->stop);/
+78 @@ src/stats.c @@ stats @@ s @@ warm: the pages mapped but not read (only the time changes: the first access the hypervisor handles, which no guest counter shows and no test may time) @@ s/populate(a, e) \&\& r->touch_too) touch(a, e, pg, r->stop);/populate(a, e) \&\& 0) touch(a, e, pg, r->stop);/
 EOF
 }
 

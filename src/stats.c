@@ -1301,41 +1301,46 @@ double poolsim_cvar_upper(const double *x, size_t n, double alpha)
     return s / (double)k;
 }
 
-/* Map in advance the whole pages of [a, e) that the run will write
- * (madvise MADV_POPULATE_WRITE, Linux 5.14). A page written for the first
- * time otherwise costs a page fault: on the virtual machines measured,
- * 1.6 to 9 us each, and the kept values of a four-county run at 20,000
- * paths are 6,300 pages; mapped in one call the same pages cost a half
- * to a fifth of that (docs/PERFORMANCE.md). Only the time changes: a
- * failure (an older kernel, no memory) leaves the pages to be faulted in
- * as before, and the values are written over the zeros either way. */
+/* The whole pages inside [*a, *e) (rounded in; *pg: the page size); 1
+ * when there are some. */
+static int whole_pages(uintptr_t *a, uintptr_t *e, uintptr_t *pg)
+{
+    long pl = sysconf(_SC_PAGESIZE);
+    if (pl <= 0) return 0;
+    *pg = (uintptr_t)pl;
+    *a = (*a + *pg - 1) / *pg * *pg;
+    *e = *e / *pg * *pg;
+    return *e > *a;
+}
+
+/* Map in advance the pages [a, e) (whole pages) that the run will write
+ * (madvise MADV_POPULATE_WRITE, Linux 5.14); 1 when done. A page written
+ * for the first time otherwise costs a page fault: on the virtual
+ * machines measured, 1.6 to 9 us each, and the kept values of a
+ * four-county run at 20,000 paths are 6,300 pages; mapped in one call the
+ * same pages cost a half to a fifth of that (docs/PERFORMANCE.md). Only
+ * the time changes: a failure (an older kernel, no memory) leaves the
+ * pages to be faulted in as before, and the values are written over the
+ * zeros either way. */
 static int populate(uintptr_t a, uintptr_t e)
 {
 #if defined(__linux__) && defined(MADV_POPULATE_WRITE)
-    long pl = sysconf(_SC_PAGESIZE);
-    if (pl <= 0) return 0;
-    uintptr_t pg = (uintptr_t)pl;
-    a = (a + pg - 1) / pg * pg;
-    e = e / pg * pg;
-    return e <= a || madvise((void *)a, e - a, MADV_POPULATE_WRITE) == 0;
+    return madvise((void *)a, e - a, MADV_POPULATE_WRITE) == 0;
 #else
     (void)a, (void)e;
     return 0;
 #endif
 }
 
-/* Read one byte of each page of [a, e) (relaxed atomic loads: other
- * threads may be writing there). On the virtual machines measured, the
- * first access to a page that MADV_POPULATE_WRITE has mapped still costs
- * about 4 us (the hypervisor maps it in turn); once read, writes to it
- * cost nothing more. */
-static void touch(uintptr_t a, uintptr_t e, const int *stop)
+/* Read one byte of each page of [a, e) (whole pages of pg bytes; relaxed
+ * atomic loads: other threads may be writing there). On the virtual
+ * machines measured, the first access to a page that MADV_POPULATE_WRITE
+ * has mapped still costs about 4 us (the hypervisor maps it in turn);
+ * once read, writes to it cost nothing more. */
+static void touch(uintptr_t a, uintptr_t e, uintptr_t pg, const int *stop)
 {
-    long pl = sysconf(_SC_PAGESIZE);
-    if (pl <= 0) return;
-    uintptr_t pg = (uintptr_t)pl;
     unsigned n = 0;
-    for (a = (a + pg - 1) / pg * pg; a < e; a += pg) {
+    for (; a < e; a += pg) {
         /* *stop: the run no longer needs it (checked every 256 pages) */
         if ((++n & 255) == 0 && stop && __atomic_load_n(stop, __ATOMIC_RELAXED)) return;
         (void)__atomic_load_n((const char *)a, __ATOMIC_RELAXED);
@@ -1353,10 +1358,11 @@ typedef struct {
 
 static void pop_flush(pop_run *r)
 {
+    uintptr_t a = r->a, e = r->e, pg;
+    r->a = r->e = 0;
     /* read only pages mapped for writing: a page read before would be
      * mapped to the zero page, and written then, faulted in again */
-    if (populate(r->a, r->e) && r->touch_too) touch(r->a, r->e, r->stop);
-    r->a = r->e = 0;
+    if (whole_pages(&a, &e, &pg) && populate(a, e) && r->touch_too) touch(a, e, pg, r->stop);
 }
 
 static void pop_add(pop_run *r, uintptr_t a, uintptr_t e)
@@ -1430,11 +1436,8 @@ void poolsim_block_prefault(poolsim_block *b, const poolsim_stats *st)
 static void release_part(void *p, size_t len, int k, int nparts)
 {
 #if defined(__linux__) && defined(MADV_DONTNEED)
-    long pl = sysconf(_SC_PAGESIZE);
-    if (pl <= 0 || nparts < 1) return;
-    uintptr_t pg = (uintptr_t)pl, a = ((uintptr_t)p + pg - 1) / pg * pg;
-    uintptr_t e = ((uintptr_t)p + len) / pg * pg;
-    if (e <= a) return;
+    uintptr_t a = (uintptr_t)p, e = a + len, pg;
+    if (nparts < 1 || !whole_pages(&a, &e, &pg)) return;
     uintptr_t pages = (e - a) / pg;
     uintptr_t s0 = a + pages * (uintptr_t)k / (uintptr_t)nparts * pg;
     uintptr_t s1 = a + pages * (uintptr_t)(k + 1) / (uintptr_t)nparts * pg;
