@@ -698,8 +698,9 @@ static poolsim_stats *stats_alloc(const poolsim_scenario *s, const poolsim_stats
  * the first write to each page costs 4 to 9 us, and the four-county run
  * keeps 6,300 pages of values, which the path threads would otherwise
  * fault in one by one. It only reads; it is joined before the values are
- * read. Without it (one thread, or a failure to start it) the path
- * threads map their share themselves (poolsim_stats_prefault). */
+ * read. Only in exact mode (histograms keep no values). Without it (one
+ * thread, or a failure to start it) the path threads map their share
+ * themselves (poolsim_stats_prefault). */
 typedef struct {
     poolsim_stats *st;
     long first, end;
@@ -768,7 +769,7 @@ static int engine_run(const poolsim_scenario *s, const poolsim_engine_opts *o,
     warm_job warm = {.st = stats,
                      .first = rank == 0 ? 0 : myfirst,
                      .end = rank == 0 ? o->paths : myend};
-    if (stats && nthreads > 1) warm_start(&warm);
+    if (stats && nthreads > 1 && poolsim_stats_exact(stats)) warm_start(&warm);
     int st = poolsim_plan_build_ex(s, 0, nthreads, &pl);
     if (st != POOLSIM_OK) {
         warm_join(&warm);
