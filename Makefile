@@ -101,6 +101,13 @@ BENCH_SRC := $(wildcard bench/*.c)
 
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 GIT_DIRTY := $(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
+# The objects that print or record the commit (--version, the results'
+# provenance) depend on this file, rewritten only when the commit changes:
+# otherwise they kept the commit of the last time their own source changed.
+COMMIT_STAMP := $(BUILD)/commit.stamp
+$(shell mkdir -p $(BUILD) && { test "$$(cat $(COMMIT_STAMP) 2>/dev/null)" = \
+        '$(GIT_COMMIT)$(GIT_DIRTY)' || echo '$(GIT_COMMIT)$(GIT_DIRTY)' > $(COMMIT_STAMP); })
+$(BUILD)/cli.o $(BUILD)/provenance.o: $(COMMIT_STAMP)
 
 all: poolsim
 

@@ -19,6 +19,14 @@ h5diff --exclude-attribute / "$tmp/a.h5" "$tmp/b.h5" >/dev/null 2>&1 || \
     fail "HDF5 datasets differ between 1 and 2 threads"
 h5dump -a /complete "$tmp/a.h5" | grep -q '(0): 1' || fail "complete attribute missing"
 
+# --version and the results' provenance name the commit the binary was
+# built from (make rebuilds them when it changes), checked in a git tree
+if head=$(git rev-parse --short=12 HEAD 2>/dev/null); then
+    "$P" --version | grep -q "(commit $head" || fail "--version does not name commit $head"
+    h5dump -a /git_commit "$tmp/a.h5" | grep -q "\"$head" ||
+        fail "the results do not record commit $head"
+fi
+
 # the summary on the terminal names each line's exhaustion probability, in
 # the scenario's language (zhuzhou.yaml has lang: zh)
 out=$("$P" run scenarios/zhuzhou.yaml --set lang=en -n 300 -o "$tmp/d.h5" 2>/dev/null) ||
