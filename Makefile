@@ -19,6 +19,7 @@
 #                   (tests/oom/) with ASan+UBSan, in build-asan/
 #   make clean
 .SUFFIXES:
+.DEFAULT_GOAL := all
 
 SCENARIO ?= scenarios/zhuzhou.yaml
 PATHS ?=
@@ -105,18 +106,28 @@ GIT_DIRTY := $(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
 # provenance) depend on this file, rewritten only when the commit changes:
 # otherwise they kept the commit of the last time their own source changed.
 COMMIT_STAMP := $(BUILD)/commit.stamp
-$(shell mkdir -p $(BUILD) && { test "$$(cat $(COMMIT_STAMP) 2>/dev/null)" = \
-        '$(GIT_COMMIT)$(GIT_DIRTY)' || echo '$(GIT_COMMIT)$(GIT_DIRTY)' > $(COMMIT_STAMP); })
+$(shell mkdir -p $(BUILD))
+ifneq ($(file <$(COMMIT_STAMP)),$(GIT_COMMIT)$(GIT_DIRTY))
+$(file >$(COMMIT_STAMP),$(GIT_COMMIT)$(GIT_DIRTY))
+endif
 $(BUILD)/cli.o $(BUILD)/provenance.o: $(COMMIT_STAMP)
+# Every object depends on the compiler and its flags in the same way: a
+# change of OPT (or CC, MPI, SANITIZE, ...) rebuilds them all, where make
+# had kept the objects built with the old flags.
+FLAGS_STAMP := $(BUILD)/flags.stamp
+FLAGS_NOW := $(CC) $(CFLAGS)
+ifneq ($(file <$(FLAGS_STAMP)),$(FLAGS_NOW))
+$(file >$(FLAGS_STAMP),$(FLAGS_NOW))
+endif
 
 all: poolsim
 
-$(BUILD)/%.o: src/%.c
+$(BUILD)/%.o: src/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -DPOOLSIM_GIT_COMMIT='"$(GIT_COMMIT)$(GIT_DIRTY)"' \
 	  -DPOOLSIM_CFLAGS='"$(strip $(OPT) -ffp-contract=off -fopenmp $(MPIFLAGS))"' -MMD -MP -c $< -o $@
 
-$(BUILD)/tests/%.o: tests/%.c
+$(BUILD)/tests/%.o: tests/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Wno-missing-prototypes -MMD -MP -c $< -o $@
 
