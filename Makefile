@@ -51,7 +51,7 @@ CUNIT_LIBS := $(shell pkg-config --libs cunit 2>/dev/null)
 
 WARN = -Wall -Wextra -Wshadow -Wconversion -Wstrict-prototypes -Wmissing-prototypes \
        -Wformat=2 -Wundef -Wno-sign-conversion
-OPT ?= -O2 -g
+OPT ?= -O3 -g
 CFLAGS += -std=c17 $(OPT) $(WARN) -ffp-contract=off -fopenmp -D_POSIX_C_SOURCE=200809L \
           -Iinclude -isystem /usr/include/Random123 $(PKG_CFLAGS) $(MPIFLAGS) \
           $(if $(XLSX_SONAME),-DPOOLSIM_XLSX_SONAME='"$(XLSX_SONAME)"')
