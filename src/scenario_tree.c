@@ -57,7 +57,8 @@ char *sc_strndup(sc_ctx *c, const char *s, size_t len)
     return d;
 }
 
-static char *sc_vsprintf(sc_ctx *c, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static char *sc_vsprintf(sc_ctx *c, const char *fmt,
+                                                               va_list ap)
 {
     va_list aq;
     va_copy(aq, ap);
@@ -124,8 +125,9 @@ static int file_rank(const sc_ctx *c, const char *file)
     return (int)c->nfiles;
 }
 
-static void add_error(sc_ctx *c, const char *file, int line, int col, const char *key,
-                      const char *fmt, va_list ap)
+__attribute__((format(printf, 6, 0))) static void add_error(sc_ctx *c, const char *file, int line,
+                                                            int col, const char *key,
+                                                            const char *fmt, va_list ap)
 {
     if (c->nerr >= SC_MAX_ERRORS) {
         c->dropped++;
