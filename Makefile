@@ -148,7 +148,7 @@ FORCE:
 $(BUILD)/run_tests: $(TEST_OBJ) $(BUILD)/libpoolsim.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(CUNIT_LIBS) $(LDLIBS)
 
-$(BUILD)/bench: $(BENCH_SRC) $(BUILD)/libpoolsim.a
+$(BUILD)/bench: $(BENCH_SRC) $(BUILD)/libpoolsim.a $(FLAGS_STAMP)
 	$(CC) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $(BENCH_SRC) $(BUILD)/libpoolsim.a $(LDLIBS)
 
 deps:
@@ -189,11 +189,11 @@ fuzz-targets: $(FUZZ_TARGETS:%=$(BUILD)/fuzz_%)
 # allocation-failure injection (tests/oom/oom_tests.c): poolsim's own
 # malloc, calloc, realloc, strdup and strndup calls go through wrappers
 OOM_WRAP = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup
-$(BUILD)/oom_tests: tests/oom/oom_tests.c $(BUILD)/libpoolsim.a
+$(BUILD)/oom_tests: tests/oom/oom_tests.c $(BUILD)/libpoolsim.a $(FLAGS_STAMP)
 	$(CC) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) $(OOM_WRAP) -o $@ $< \
 	  $(BUILD)/libpoolsim.a $(LDLIBS_SHARED)
 
-$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $(BUILD)/libpoolsim.a
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $(BUILD)/libpoolsim.a $(FLAGS_STAMP)
 	$(CC) $(CFLAGS) -Wno-missing-prototypes -fsanitize=fuzzer $(LDFLAGS) -o $@ $< \
 	  $(BUILD)/libpoolsim.a $(LDLIBS)
 
