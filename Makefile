@@ -74,11 +74,13 @@ HDF5_A := $(if $(HDF5_SHARED)$(SANITIZE)$(filter 1,$(FUZZ)),,$(firstword $(wildc
 # libaec, zlib) took 1.4 of the 4.1 ms of `poolsim --version` (the
 # four-county case at one path: 27.9 -> 26.2 ms). libc, libm and
 # libgomp stay shared.
-LDLIBS_STATIC = $(patsubst -lhdf5,$(HDF5_A) -lsz -laec -lz,$(LDLIBS_SHARED))
+# (Found once, when the Makefile is read: LDLIBS is expanded at every link.)
 lib_archive = $(abspath $(filter /%,$(shell $(CC) -print-file-name=lib$(1).a 2>/dev/null)))
 STATIC_NAMES = gsl gslcblas yaml jansson csv unistring sz aec z
-LDLIBS += $(if $(HDF5_A),$(foreach w,$(LDLIBS_STATIC),$(or $(and $(filter \
-          $(STATIC_NAMES:%=-l%),$w),$(call lib_archive,$(w:-l%=%))),$w)),$(LDLIBS_SHARED))
+LDLIBS_STATIC := $(if $(HDF5_A),$(foreach w,$(patsubst -lhdf5,$(HDF5_A) -lsz -laec -lz,\
+                 $(LDLIBS_SHARED)),$(or $(and $(filter $(STATIC_NAMES:%=-l%),$w),\
+                 $(call lib_archive,$(w:-l%=%))),$w)))
+LDLIBS += $(if $(HDF5_A),$(LDLIBS_STATIC),$(LDLIBS_SHARED))
 LDFLAGS += -fopenmp
 ifeq ($(COVERAGE),1)
 BUILD = build-cov
