@@ -127,7 +127,7 @@ static const sc_row epidemic_rows[] = {
 #define RV_(f) offsetof(poolsim_reserve_cfg, f)
 static const sc_row reserve_rows[] = {
     {"levy_rate", K_PARAM, 0, R_01, 0.10, RV_(levy_rate), NULL, NULL},
-    {"cap_ratio", K_PARAM, 0, R_01, 0.30, RV_(cap_ratio), NULL, NULL},
+    {"cap_ratio", K_PARAM, 0, R_GE0, 0.30, RV_(cap_ratio), NULL, NULL},
     {"cap_mode", K_ENUM, 0, 0, POOLSIM_CAP_STOP, RV_(cap_mode), cap_choices, NULL},
     {"interest", K_PARAM, F_RATE, R_GTM1, 0, RV_(interest), NULL, NULL},
     {"uncovered", K_ENUM, 0, 0, POOLSIM_UNCOVERED_COUNTY, RV_(uncovered), uncovered_choices, NULL},

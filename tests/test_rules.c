@@ -88,6 +88,15 @@ static void test_levy_stop(void)
     /* empty reserve: full levy */
     three(c);
     EQ(poolsim_rules_levy(&p, 3, 0, c), 540);
+
+    /* a cap above one year's financing: 1.5 * 6000 = 9000; a reserve of
+     * 8000 (above Ftot) still receives the full 540, one of 9000 nothing */
+    p.cap_ratio = 1.5;
+    three(c);
+    EQ(poolsim_rules_levy(&p, 3, 8000, c), 540);
+    EQ(c[2].levy, 270);
+    three(c);
+    EQ(poolsim_rules_levy(&p, 3, 9000, c), 0);
 }
 
 static void test_levy_top_up(void)

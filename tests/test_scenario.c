@@ -389,6 +389,7 @@ static void test_set(void)
         "sharing.brackets.2.reserve=0.6",            /* list item by index */
         "reserve.levy_rate.2026=0.2",                /* one more year */
         "lines.employee.reserve.interest={2021: 0.01, 2030: 0.02}",
+        "lines.employee.reserve.cap_ratio=1.5", /* a ratio, not a share: > 1 allowed */
         "lines.employee.benefits.outpatient.util_trend=0.02", /* absent: added */
         "simulation.claims_noise=none",
         "name=\"a: b\"",
@@ -417,6 +418,7 @@ static void test_set(void)
     const poolsim_param *ie = &s->lines[0].reserve.interest;
     CU_ASSERT(ie->n == 2 && ie->year[1] == 2030);
     CU_ASSERT(is_const(&s->lines[1].reserve.interest, 0.015)); /* other line: city-wide */
+    CU_ASSERT(is_const(&s->lines[0].reserve.cap_ratio, 1.5));
     CU_ASSERT(is_const(&benefit(s, "employee", "outpatient")->util_trend, 0.02));
     CU_ASSERT_EQUAL(s->claims_noise, POOLSIM_NOISE_NONE);
     CU_ASSERT_STRING_EQUAL(s->name, "a: b");
