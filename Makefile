@@ -203,6 +203,7 @@ bench: deps-test
 	$(MAKE) poolsim $(BUILD)/bench
 	$(MAKE) MPI=1 build-mpi/poolsim
 	$(BUILD)/bench
+	/usr/bin/python3 scripts/bench-numpy.py
 	scripts/bench-mpi.sh
 
 valgrind: deps-test

@@ -8,7 +8,7 @@ PKGS="make gcc binutils pkg-config
 libgsl-dev librandom123-dev libyaml-dev libcsv-dev libjansson-dev
 libhdf5-dev libaec-dev zlib1g-dev hdf5-tools libcunit1-dev libxlsxwriter-dev libunistring-dev
 gnuplot-nox fonts-noto-cjk"
-TEST_PKGS="chromium python3-h5py valgrind clang libclang-rt-14-dev libomp-dev"
+TEST_PKGS="chromium python3-h5py python3-numpy python3-yaml valgrind clang libclang-rt-14-dev libomp-dev"
 MPI_PKGS="libopenmpi-dev openmpi-bin"
 
 want="$PKGS"

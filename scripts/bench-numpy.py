@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""NumPy part of `make bench`: poolsim against bench/numpy_model.py, timed
+on this machine.
+
+Both programs run whole (process start, scenario, simulation, results)
+on the two cases of docs/PERFORMANCE.md at 20,000 paths, one after the
+other in turn, so that both see the same minutes of a shared machine:
+poolsim `run` on 2 threads writing its HDF5 and JSON files, the NumPy
+model on one thread writing its JSON file. Prints the median and fastest
+wall-clock seconds of each, their CPU seconds and the ratio of medians.
+Prints figures, asserts nothing.
+
+usage: scripts/bench-numpy.py [RUNS] (default 7 runs of each program per case)
+"""
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+CASES = (("four-county case", "bench/four-counties.yaml"),
+         ("default scenario", "scenarios/zhuzhou.yaml"))
+
+
+def timed(cmd):
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+
+
+def main():
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 7
+    os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    py = sys.executable
+    print(f"poolsim against the NumPy model (bench/numpy_model.py), 20,000 paths, "
+          f"{runs} runs each, alternating; wall median / fastest, CPU median")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, scenario in CASES:
+            ps = ["./poolsim", "run", scenario, "-n", "20000", "-t", "2", "-q",
+                  "-o", os.path.join(tmp, "r.h5"), "--json", os.path.join(tmp, "r.json")]
+            nm = [py, "bench/numpy_model.py", scenario, "-n", "20000",
+                  "--json", os.path.join(tmp, "n.json")]
+            t = {"poolsim": [], "numpy": []}
+            for _ in range(runs):
+                t["poolsim"].append(timed(ps))
+                t["numpy"].append(timed(nm))
+            med = {}
+            for k, v in t.items():
+                w = [x[0] for x in v]
+                med[k] = statistics.median(w)
+                print(f"  {name:17s} {k:8s} {med[k]:7.3f} s / {min(w):7.3f} s wall, "
+                      f"{statistics.median(x[1] for x in v):7.3f} s CPU")
+            print(f"  {name:17s} NumPy / poolsim: {med['numpy'] / med['poolsim']:.1f}x (medians)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
