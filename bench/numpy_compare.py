@@ -69,26 +69,21 @@ def main(argv=None):
             z = z_score(ma[t], sa[t], mb[t], sb[t])
             groups.setdefault((lid, k), []).append((z, cid, A["years"][t], ma[t], sa[t], mb[t], sb[t]))
 
+    def add_all(lid, cid, metrics, da, db):
+        if db is None:
+            problems.append(f"{lid} {cid}: not in {a.poolsim_json}")
+            return
+        for k in metrics:
+            if k not in db:
+                problems.append(f"{lid} {cid} {k}: not in {a.poolsim_json}")
+            else:
+                add(lid, cid, k, da[k], db[k])
+
     for lid, la in A["lines"].items():
         lb = B["lines"].get(lid)
-        if lb is None:
-            problems.append(f"line {lid}: not in {a.poolsim_json}")
-            continue
-        for k in LINE_METRICS:
-            if k not in lb:
-                problems.append(f"{lid} {k}: not in {a.poolsim_json}")
-            else:
-                add(lid, "-", k, la[k], lb[k])
+        add_all(lid, "-", LINE_METRICS, la, lb)
         for cid, ca in la["counties"].items():
-            cb = lb["counties"].get(cid)
-            if cb is None:
-                problems.append(f"{lid} county {cid}: not in {a.poolsim_json}")
-                continue
-            for k in COUNTY_METRICS:
-                if k not in cb:
-                    problems.append(f"{lid} {cid} {k}: not in {a.poolsim_json}")
-                else:
-                    add(lid, cid, k, ca[k], cb[k])
+            add_all(lid, cid, COUNTY_METRICS, ca, lb and lb["counties"].get(cid))
 
     bad = []
     print(f"{'line':10} {'metric':21} {'n':>4} {'max|z|':>7}  worst: county year numpy poolsim")
