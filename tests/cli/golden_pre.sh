@@ -15,7 +15,7 @@ cd "$(dirname "$0")/../.." || exit 1
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/poolsim-cli-golden-pre.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 fail=0
-. tests/cli/lib/h5py.sh
+. tests/cli/lib/python.sh
 h5py=$(h5py_python)
 
 for sc in scenarios/zhuzhou.yaml tests/data/engine_small.yaml tests/data/full.yaml \

@@ -18,7 +18,7 @@ done
 
 h5dump -H "$h5" >/dev/null
 
-. "$(dirname "$0")/lib/h5py.sh"
+. "$(dirname "$0")/lib/python.sh"
 if ! py=$(h5py_python); then
     echo "h5py_read.sh: no python3 with h5py (Debian package python3-h5py)" >&2
     exit 1

@@ -12,7 +12,7 @@ if [ ! -f "$good" ]; then
     echo "hostile_h5.sh: $good is missing (written by $build/run_tests plot)" >&2
     exit 1
 fi
-. "$(dirname "$0")/lib/h5py.sh"
+. "$(dirname "$0")/lib/python.sh"
 if ! py=$(h5py_python); then
     echo "hostile_h5.sh: no python3 with h5py (Debian package python3-h5py)" >&2
     exit 1

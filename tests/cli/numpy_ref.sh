@@ -23,14 +23,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "numpy_ref.sh: $*"; exit 1; }
 
-py=""
-for p in /usr/bin/python3 python3; do
-    if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import numpy, yaml' 2>/dev/null; then
-        py=$p
-        break
-    fi
-done
-[ -n "$py" ] || fail "no python3 with numpy and yaml (scripts/install-deps.sh --test installs python3-numpy and python3-yaml)"
+. "$(dirname "$0")/lib/python.sh"
+py=$(python_with numpy yaml) || fail "no python3 with numpy and yaml (scripts/install-deps.sh --test installs python3-numpy and python3-yaml)"
 
 check() { # scenario paths numpy-seed
     name=$(basename "$1" .yaml)

@@ -24,7 +24,7 @@ fi
 
 "$poolsim" run tests/data/engine_det.yaml -o "$tmp/det.h5" --json "$tmp/det.json" >/dev/null 2>&1
 
-. "$(dirname "$0")/lib/h5py.sh"
+. "$(dirname "$0")/lib/python.sh"
 py=$(h5py_python) || { echo "results_layout.sh: no python3 with h5py" >&2; exit 1; }
 
 "$py" - "$tmp/det.h5" "$tmp/doc.md" "$tmp/det.json" <<'EOF'
