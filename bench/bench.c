@@ -13,14 +13,23 @@
  *     seconds (the CPU figure stays meaningful on a busy machine);
  *   - the resident levy solve of the default scenario (issue 14: 20,000
  *     paths, 2 threads, draws reused), wall and CPU seconds and answer;
- *   - peak resident memory.
+ *   - peak resident memory;
+ *   - first, the machine in this minute: the time of a first write to a
+ *     fresh page of memory (which every page of an exact run's kept values
+ *     pays) and the speed-up of two threads on independent arithmetic
+ *     (below 2 when the second core is busy elsewhere). Both vary from
+ *     one machine, and one minute, to another, and the figures after them
+ *     with them (docs/PERFORMANCE.md).
  * Usage: build/bench [SCENARIO] [PATHS] */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <gsl/gsl_errno.h>
 #include <omp.h>
@@ -36,6 +45,54 @@ static double peak_mib(void)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return (double)ru.ru_maxrss / 1024.0;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Microseconds per page to write one byte to each page of 32 MiB of fresh
+ * memory (mapped, never touched), the median of three; -1 if it cannot be
+ * mapped. */
+static double fresh_page_us(void)
+{
+    size_t len = (size_t)32 << 20, pg = (size_t)sysconf(_SC_PAGESIZE);
+    double us[3];
+    for (int r = 0; r < 3; r++) {
+        volatile char *p =
+            mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) return -1;
+        double t = omp_get_wtime();
+        for (size_t i = 0; i < len; i += pg) p[i] = 1;
+        us[r] = 1e6 * (omp_get_wtime() - t) / (double)(len / pg);
+        munmap((void *)p, len);
+    }
+    qsort(us, 3, sizeof *us, cmp_d);
+    return us[1];
+}
+
+/* Seconds for `threads` threads to do the same independent arithmetic
+ * each (16 chains of multiply-add, no memory), the fastest of three. */
+static double time_arith(int threads)
+{
+    double best = -1, sink = 0;
+    for (int r = 0; r < 3; r++) {
+        double t = omp_get_wtime(), tot = 0;
+#pragma omp parallel num_threads(threads) reduction(+ : tot)
+        {
+            double a[16];
+            for (int k = 0; k < 16; k++) a[k] = 1.0 + k + omp_get_thread_num();
+            for (long i = 0; i < 20000000L; i++)
+                for (int k = 0; k < 16; k++) a[k] = a[k] * 1.0000001 + 1e-9;
+            for (int k = 0; k < 16; k++) tot += a[k];
+        }
+        t = omp_get_wtime() - t;
+        sink += tot;
+        if (best < 0 || t < best) best = t;
+    }
+    return sink != sink ? -1 : best;
 }
 
 /* Simulator alone, one thread: seconds for paths [0, n). */
@@ -179,12 +236,6 @@ static double time_solve(const char *path, double *cpu, double *value)
     return t;
 }
 
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Histogram quantiles against exact ones at `paths` paths (> 100,000): the
  * engine's run in histogram mode, and an independent pass over the same
  * paths keeping every value of the reserve-ratio and reserve-balance
@@ -264,6 +315,12 @@ int main(int argc, char **argv)
     const char *path = argc > 1 ? argv[1] : "scenarios/zhuzhou.yaml";
     long paths = argc > 2 ? atol(argv[2]) : 4000;
     const char *modes[] = {"compound", "normal", "none"};
+    {
+        double a1 = time_arith(1), a2 = time_arith(2);
+        printf("machine, this minute: first write to a fresh page %.2f us; 2 threads on "
+               "independent arithmetic x%.2f\n",
+               fresh_page_us(), a1 > 0 && a2 > 0 ? 2 * a1 / a2 : 0.0);
+    }
     printf("poolsim benchmark: %s, %ld paths per figure\n", path, paths);
     printf("%-9s %10s %16s %12s %10s %10s %9s\n", "noise", "us/path", "cty-line-yr/s", "replay us",
            "ratio", "target", "2-thr x");
