@@ -39,6 +39,13 @@ def main():
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 7
     os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
     py = sys.executable
+    # the model needs NumPy in this interpreter (`make bench` runs Debian's
+    # /usr/bin/python3, which has python3-numpy): say so, not a traceback
+    if subprocess.run([py, "-c", "import numpy"], stdout=subprocess.DEVNULL,
+                      stderr=subprocess.DEVNULL).returncode != 0:
+        print(f"bench-numpy.py: {py} cannot import numpy; run it with a Python that has "
+              f"NumPy (e.g. /usr/bin/python3 with Debian's python3-numpy)", file=sys.stderr)
+        return 2
     print(f"poolsim against the NumPy model (bench/numpy_model.py), 20,000 paths, "
           f"{runs} runs each, alternating; wall median / fastest, CPU median")
     with tempfile.TemporaryDirectory() as tmp:
