@@ -14,6 +14,7 @@ Prints figures, asserts nothing.
 
 usage: scripts/bench-numpy.py [RUNS] (default 7 runs of each program per case)
 """
+import importlib.util
 import os
 import resource
 import statistics
@@ -39,12 +40,14 @@ def main():
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 7
     os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
     py = sys.executable
-    # the model needs NumPy in this interpreter (`make bench` runs Debian's
-    # /usr/bin/python3, which has python3-numpy): say so, not a traceback
-    if subprocess.run([py, "-c", "import numpy"], stdout=subprocess.DEVNULL,
-                      stderr=subprocess.DEVNULL).returncode != 0:
-        print(f"bench-numpy.py: {py} cannot import numpy; run it with a Python that has "
-              f"NumPy (e.g. /usr/bin/python3 with Debian's python3-numpy)", file=sys.stderr)
+    # the model runs in this interpreter and imports numpy and yaml
+    # (`make bench` runs Debian's /usr/bin/python3, with python3-numpy and
+    # python3-yaml): name what is missing, not a traceback
+    missing = [m for m in ("numpy", "yaml") if importlib.util.find_spec(m) is None]
+    if missing:
+        print(f"bench-numpy.py: {py} cannot import {' and '.join(missing)}; run it with a "
+              f"Python that has numpy and yaml (e.g. /usr/bin/python3 with Debian's "
+              f"python3-numpy and python3-yaml)", file=sys.stderr)
         return 2
     print(f"poolsim against the NumPy model (bench/numpy_model.py), 20,000 paths, "
           f"{runs} runs each, alternating; wall median / fastest, CPU median")
